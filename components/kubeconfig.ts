@@ -1,0 +1,109 @@
+// Pure helpers for kubeconfig documents: locate the one a cluster entry names, find the server of a
+// context, and build the token-only kubeconfig that Istio's remote secrets carry.
+import * as fs from "node:fs";
+import * as os from "node:os";
+import * as path from "node:path";
+import * as YAML from "yaml";
+
+/** What `existing` clusters learn from their kubeconfig before anything is deployed. */
+export interface KubeconfigSource {
+    /** The document itself, when it was given inline or the file could be read. Secret: never log it. */
+    content?: string;
+    /** The expanded path, when the entry named a file. */
+    path?: string;
+    /** True when the entry named a file that is not there (the plan still runs if `apiServer` is set). */
+    missing: boolean;
+}
+
+interface KubeconfigDoc {
+    clusters?: { name: string; cluster?: { server?: string } }[];
+    contexts?: { name: string; context?: { cluster?: string } }[];
+    "current-context"?: string;
+}
+
+/** An entry is inline content when it spans several lines or starts like a kubeconfig document. */
+export function isInlineKubeconfig(value: string): boolean {
+    const v = value.trimStart();
+    return v.includes("\n") || v.startsWith("apiVersion") || v.startsWith("{");
+}
+
+export function expandHome(p: string, home: string = os.homedir()): string {
+    if (p === "~") return home;
+    if (p.startsWith("~/")) return path.join(home, p.slice(2));
+    return p;
+}
+
+/** Resolve a `kubeconfig:` entry (path or inline content). Reads the file if it exists. */
+export function resolveKubeconfig(entry: string, readFile: (p: string) => string | undefined = readIfExists): KubeconfigSource {
+    if (isInlineKubeconfig(entry)) return { content: entry, missing: false };
+    const p = path.resolve(expandHome(entry));
+    const content = readFile(p);
+    return content === undefined ? { path: p, missing: true } : { content, path: p, missing: false };
+}
+
+function readIfExists(p: string): string | undefined {
+    try {
+        return fs.readFileSync(p, "utf8");
+    } catch {
+        return undefined;
+    }
+}
+
+export type ContextLookup =
+    | { ok: true; context: string; server: string }
+    | { ok: false; problem: string };
+
+/** Find the API server of `context` (or of the current context) in a kubeconfig document. */
+export function contextServer(content: string, context?: string): ContextLookup {
+    let doc: KubeconfigDoc;
+    try {
+        doc = YAML.parse(content) as KubeconfigDoc;
+    } catch (e) {
+        return { ok: false, problem: `is not valid YAML (${(e as Error).message.split("\n")[0]})` };
+    }
+    if (!doc || typeof doc !== "object") return { ok: false, problem: "is not a kubeconfig document" };
+    const name = context ?? doc["current-context"];
+    if (!name) return { ok: false, problem: "has no current-context; set `context`" };
+    const ctx = (doc.contexts ?? []).find((c) => c?.name === name);
+    if (!ctx) {
+        const known = (doc.contexts ?? []).map((c) => c?.name).filter(Boolean);
+        return { ok: false, problem: `has no context "${name}" (it has: ${known.join(", ") || "none"})` };
+    }
+    const cluster = (doc.clusters ?? []).find((c) => c?.name === ctx.context?.cluster);
+    const server = cluster?.cluster?.server;
+    if (!server) return { ok: false, problem: `context "${name}" names cluster "${ctx.context?.cluster}", which has no server` };
+    return { ok: true, context: name, server };
+}
+
+/** Loopback hosts: an API server there is unreachable from another cluster's istiod. */
+export function isLoopbackUrl(url: string): boolean {
+    let host: string;
+    try {
+        host = new URL(url).hostname.toLowerCase();
+    } catch {
+        return false;
+    }
+    host = host.replace(/^\[|\]$/g, "");
+    return host === "localhost" || host.endsWith(".localhost") || host === "::1" || /^127\./.test(host) || host === "0.0.0.0";
+}
+
+/**
+ * The kubeconfig a remote secret carries, in the shape `istioctl create-remote-secret` writes
+ * (istio-multicluster.md §6.1): one cluster, one context and one user, all named after the
+ * source cluster, authenticated by a bearer token only. istiod rejects exec plugins and file
+ * references in remote kubeconfigs (`sanitizeKubeConfig`, security-bar §2.4), so nothing else
+ * may appear here. Keys are emitted in a fixed order so the secret does not flap between runs.
+ */
+export function tokenKubeconfig(args: { clusterName: string; server: string; caDataB64: string; token: string }): string {
+    const { clusterName, server, caDataB64, token } = args;
+    const doc = {
+        apiVersion: "v1",
+        kind: "Config",
+        clusters: [{ name: clusterName, cluster: { "certificate-authority-data": caDataB64, server } }],
+        contexts: [{ name: clusterName, context: { cluster: clusterName, user: clusterName } }],
+        "current-context": clusterName,
+        preferences: {},
+        users: [{ name: clusterName, user: { token } }],
+    };
+    return YAML.stringify(doc, { lineWidth: 0 });
+}

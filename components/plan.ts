@@ -1,0 +1,225 @@
+// The pure decisions: validated config in, per-cluster plan out (roles, Helm values, gateways,
+// Istio objects, remote-secret matrix). Components only map this plan to resources. Every value
+// follows istio-multicluster.md §3 (install models) and §5 (east-west gateway) for Istio 1.30.
+import * as net from "node:net";
+import type { MeshConfig } from "../config";
+import { remoteSecretPairs } from "../config";
+
+export const ISTIO_NAMESPACE = "istio-system";
+export const EASTWEST_RELEASE = "istio-eastwestgateway";
+/** The reader identity `istioctl create-remote-secret --type remote` uses (§6.2). */
+export const READER_SERVICE_ACCOUNT = "istio-reader-service-account";
+export const NETWORK_LABEL = "topology.istio.io/network";
+export const CONTROL_PLANE_ANNOTATION = "topology.istio.io/controlPlaneClusters";
+export const MULTICLUSTER_SECRET_LABEL = "istio/multiCluster";
+export const CLUSTER_ANNOTATION = "networking.istio.io/cluster";
+
+export type Values = Record<string, unknown>;
+
+export interface GatewayPlan {
+    /** Values for the `gateway` chart, release `istio-eastwestgateway`. Must pass its values.schema.json. */
+    values: Values;
+}
+
+export interface ClusterPlan {
+    name: string;
+    network: string;
+    role: "primary" | "remote";
+    /** For a remote: the primary whose istiod controls it. */
+    primary?: string;
+    platform: string;
+    region?: string;
+    zone?: string;
+    /** Labels and annotations of the `istio-system` Namespace (created by this program in every cluster). */
+    namespace: { labels: Record<string, string>; annotations: Record<string, string> };
+    /** True where istiod runs and so needs a `cacerts` Secret from the shared root. */
+    runsIstiod: boolean;
+    /** `base` chart values (a remote's depend on the primary's gateway address: see `remoteValues`). */
+    baseValues: Values;
+    /** `istiod` chart values for a primary; a remote's come from `remoteValues` once its primary's address is known. */
+    istiodValues: Values;
+    eastWestGateway?: GatewayPlan;
+    /** Create `cross-network-gateway` (15443 AUTO_PASSTHROUGH) here. */
+    crossNetworkGateway: boolean;
+    /** Create `istiod-gateway` + `istiod-vs` here so remotes reach this istiod. */
+    exposeIstiod: boolean;
+    /** Clusters whose remote secrets this cluster receives. */
+    readsFrom: string[];
+    /** Clusters that read this cluster's API server (one reader token each). */
+    readBy: string[];
+}
+
+export interface MeshPlan {
+    meshId: string;
+    topology: "multi-primary" | "primary-remote";
+    multiNetwork: boolean;
+    networks: string[];
+    chart: { version: string; repository: string };
+    /** The user's `istio.values`, merged last into every istiod release. */
+    extraIstiodValues: Values;
+    clusters: ClusterPlan[];
+    /** Every remote secret: `source`'s reader token, written into `target`'s istio-system. */
+    remoteSecrets: { source: string; target: string }[];
+}
+
+export function isIpAddress(address: string): boolean {
+    return net.isIP(address) !== 0;
+}
+
+/** Deep merge for Helm values: objects merge key by key, anything else (arrays too) is replaced. */
+export function deepMerge(base: Values, over: Values): Values {
+    const out: Values = { ...base };
+    for (const [k, v] of Object.entries(over)) {
+        const cur = out[k];
+        out[k] = isPlainObject(cur) && isPlainObject(v) ? deepMerge(cur, v) : v;
+    }
+    return out;
+}
+
+function isPlainObject(v: unknown): v is Values {
+    return typeof v === "object" && v !== null && !Array.isArray(v);
+}
+
+export function planMesh(mesh: MeshConfig): MeshPlan {
+    const networks = [...new Set(mesh.clusters.map((c) => c.network))].sort();
+    const multiNetwork = networks.length > 1;
+    const pairs = remoteSecretPairs(mesh.clusters);
+    const primaryOf = (name: string): string | undefined => {
+        const c = mesh.clusters.find((x) => x.name === name)!;
+        if (c.role !== "remote") return undefined;
+        return c.primary ?? mesh.clusters.find((x) => x.role === "primary")!.name;
+    };
+    const primaryRemote = mesh.topology === "primary-remote";
+
+    const clusters = mesh.clusters.map((c): ClusterPlan => {
+        const role = c.role;
+        const primary = primaryOf(c.name);
+        const labels: Record<string, string> = {};
+        const annotations: Record<string, string> = {};
+        // §2 R1 / §4: the system namespace label is the network fallback for un-injected endpoints.
+        if (multiNetwork) labels[NETWORK_LABEL] = c.network;
+        // §3.3 step 2: checkShouldLead reads this annotation once, when the remote is added, so it
+        // must be on the namespace before the primary receives the remote secret.
+        if (role === "remote") annotations[CONTROL_PLANE_ANNOTATION] = primary!;
+
+        const istiodValues: Values =
+            role === "primary"
+                ? deepMerge(
+                      {
+                          global: {
+                              meshID: mesh.meshId,
+                              multiCluster: { clusterName: c.name },
+                              network: c.network,
+                              // §3.3: a primary that controls remotes leads them (EXTERNAL_ISTIOD).
+                              ...(primaryRemote ? { externalIstiod: true } : {}),
+                          },
+                      },
+                      mesh.istio.values,
+                  )
+                : {};
+        // Gateways: every cluster of a multi-network mesh; the primary of primary-remote (to expose istiod).
+        const needsGateway = multiNetwork || (primaryRemote && role === "primary");
+        const eastWestGateway = needsGateway ? { values: gatewayValues(c.network, c.eastWestGateway) } : undefined;
+        return {
+            name: c.name,
+            network: c.network,
+            role,
+            primary,
+            platform: c.platform,
+            region: c.region,
+            zone: c.zone,
+            namespace: { labels, annotations },
+            runsIstiod: role === "primary",
+            baseValues: role === "remote" ? { profile: "remote" } : {},
+            istiodValues,
+            eastWestGateway,
+            // §3.4: a remote has no config of its own; the primary's Gateway CR configures both gateways.
+            crossNetworkGateway: multiNetwork && role === "primary",
+            exposeIstiod: primaryRemote && role === "primary",
+            readsFrom: pairs.filter((p) => p.target === c.name).map((p) => p.source),
+            readBy: pairs.filter((p) => p.source === c.name).map((p) => p.target),
+        };
+    });
+    return {
+        meshId: mesh.meshId,
+        topology: mesh.topology,
+        multiNetwork,
+        networks,
+        chart: { version: mesh.istio.version, repository: mesh.istio.repository },
+        extraIstiodValues: mesh.istio.values,
+        clusters,
+        remoteSecrets: pairs,
+    };
+}
+
+/** §5.1: the east-west gateway is the `gateway` chart with `networkGateway` set. */
+export function gatewayValues(network: string, gw: { serviceAnnotations: Record<string, string>; loadBalancerIP: string }): Values {
+    const service: Values = { type: "LoadBalancer" };
+    if (Object.keys(gw.serviceAnnotations).length > 0) service.annotations = { ...gw.serviceAnnotations };
+    if (gw.loadBalancerIP !== "") service.loadBalancerIP = gw.loadBalancerIP;
+    // `name` fixes the Service and selector labels (app: istio-eastwestgateway, istio: eastwestgateway)
+    // that the Istio Gateway objects select on. networkGateway adds the network label to the Service
+    // (how istiod finds network gateways, §4) and ISTIO_META_REQUESTED_NETWORK_VIEW to the pods.
+    return { name: EASTWEST_RELEASE, networkGateway: network, service };
+}
+
+/**
+ * The values of a remote cluster's `base` and `istiod` charts, which depend on where its primary's
+ * istiod is reachable (§3.3, §5.2). An IP gets `remotePilotAddress` (selectorless Service plus
+ * EndpointSlice, with the 443→15017 webhook mapping). A hostname makes the chart render an
+ * ExternalName Service, which maps no ports, so the webhooks must call the gateway directly on
+ * 15017 through `istiodRemote.injectionURL` and `base.validationURL`.
+ */
+export function remoteValues(plan: MeshPlan, cluster: ClusterPlan, primaryAddress: string): { base: Values; istiod: Values } {
+    if (cluster.role !== "remote") throw new Error(`remoteValues: ${cluster.name} is not a remote`);
+    const injectPath = `/inject/cluster/${cluster.name}/net/${cluster.network}`;
+    const byHostname = !isIpAddress(primaryAddress);
+    // §3.3/§3.4 tables, value by value. clusterName and network render nothing in a remote
+    // profile (§12.3): the injected pods' cluster and network come from the injection path.
+    const istiod: Values = deepMerge(
+        {
+            profile: "remote",
+            global: {
+                multiCluster: { clusterName: cluster.name },
+                ...(plan.multiNetwork ? { network: cluster.network } : {}),
+                configCluster: true,
+                remotePilotAddress: primaryAddress,
+            },
+            istiodRemote: byHostname ? { injectionURL: `https://${primaryAddress}:15017${injectPath}` } : { injectionPath: injectPath },
+        },
+        plan.extraIstiodValues,
+    );
+    const base: Values = byHostname ? { profile: "remote", base: { validationURL: `https://${primaryAddress}:15017/validate` } } : { profile: "remote" };
+    return { base, istiod };
+}
+
+/** §5.3 `expose-services.yaml`: route any `*.local` SNI through the gateway's 15443 port. */
+export function crossNetworkGatewaySpec(): Values {
+    return {
+        selector: { istio: "eastwestgateway" },
+        servers: [{ port: { number: 15443, name: "tls", protocol: "TLS" }, tls: { mode: "AUTO_PASSTHROUGH" }, hosts: ["*.local"] }],
+    };
+}
+
+/** §5.3 `expose-istiod.yaml`: pass xDS (15012) and the webhooks (15017) through to istiod. */
+export function istiodGatewaySpec(): Values {
+    return {
+        selector: { istio: "eastwestgateway" },
+        servers: [
+            { port: { name: "tls-istiod", number: 15012, protocol: "tls" }, tls: { mode: "PASSTHROUGH" }, hosts: ["*"] },
+            { port: { name: "tls-istiodwebhook", number: 15017, protocol: "tls" }, tls: { mode: "PASSTHROUGH" }, hosts: ["*"] },
+        ],
+    };
+}
+
+export function istiodVirtualServiceSpec(): Values {
+    const istiod = `istiod.${ISTIO_NAMESPACE}.svc.cluster.local`;
+    return {
+        hosts: ["*"],
+        gateways: ["istiod-gateway"],
+        tls: [
+            { match: [{ port: 15012, sniHosts: ["*"] }], route: [{ destination: { host: istiod, port: { number: 15012 } } }] },
+            { match: [{ port: 15017, sniHosts: ["*"] }], route: [{ destination: { host: istiod, port: { number: 443 } } }] },
+        ],
+    };
+}

@@ -1,0 +1,78 @@
+// Run the real program (index.ts) under the simulator with a given stack config, and collect what
+// it registered and exported. Shared by the offline plan, the tests and the benchmark.
+import * as pulumi from "@pulumi/pulumi";
+import { Simulator, SimulatorOptions, valueOf } from "./simulator";
+
+export const PROJECT = "multicluster-mesh";
+
+export interface RunOptions {
+    /** Stack config as in Pulumi.<stack>.yaml: full keys ("multicluster-mesh:mesh") to values. */
+    config: Record<string, unknown>;
+    /** Config keys that hold secrets (`pulumi config set --secret`). */
+    secretKeys?: string[];
+    stack?: string;
+    sim?: SimulatorOptions;
+    /** Loads the program module after the mocks are installed (e.g. `() => import("../index")`). */
+    load: () => Promise<Record<string, unknown>>;
+}
+
+export interface RunResult {
+    sim: Simulator;
+    /** Stack outputs, fully resolved. */
+    outputs: Record<string, unknown>;
+    /** The raw Output objects, to check which are secret. */
+    rawOutputs: Record<string, unknown>;
+    /** Set when the program failed (bad config, a rejected bundle, a failed registration). */
+    error?: Error;
+}
+
+export async function runProgram(opts: RunOptions): Promise<RunResult> {
+    const sim = new Simulator(opts.sim);
+    await sim.install(PROJECT, opts.stack ?? "test");
+    const flat: Record<string, string> = {};
+    for (const [k, v] of Object.entries(opts.config)) flat[k] = typeof v === "string" ? v : JSON.stringify(v);
+    pulumi.runtime.setAllConfig(flat, opts.secretKeys ?? []);
+
+    const failures: Error[] = [];
+    const onRejection = (e: unknown) => failures.push(e instanceof Error ? e : new Error(String(e)));
+    process.on("unhandledRejection", onRejection);
+    try {
+        let mod: Record<string, unknown>;
+        try {
+            mod = await opts.load();
+        } catch (e) {
+            return { sim, outputs: {}, rawOutputs: {}, error: e as Error };
+        }
+        const rawOutputs: Record<string, unknown> = {};
+        const outputs: Record<string, unknown> = {};
+        for (const [k, v] of Object.entries(mod)) {
+            if (k === "default" || k === "__esModule") continue;
+            rawOutputs[k] = v;
+        }
+        try {
+            for (const [k, v] of Object.entries(rawOutputs)) outputs[k] = await withTimeout(valueOf(v as pulumi.Input<unknown>), 60_000, `stack output ${k}`);
+        } catch (e) {
+            failures.push(e as Error);
+        }
+        await sim.settle();
+        return { sim, outputs, rawOutputs, error: failures[0] };
+    } finally {
+        process.off("unhandledRejection", onRejection);
+    }
+}
+
+function withTimeout<T>(p: Promise<T>, ms: number, what: string): Promise<T> {
+    return new Promise((resolve, reject) => {
+        const t = setTimeout(() => reject(new Error(`${what} did not resolve within ${ms} ms (a failed registration upstream?)`)), ms);
+        p.then(
+            (v) => {
+                clearTimeout(t);
+                resolve(v);
+            },
+            (e) => {
+                clearTimeout(t);
+                reject(e);
+            },
+        );
+    });
+}

@@ -1,0 +1,239 @@
+// A simulated cloud behind Pulumi's mock runtime. The real program runs unchanged; registrations are
+// answered the way the providers and the clusters would answer them:
+//   - @pulumi/tls resources are real keys and certificates built from the inputs (tlsSim.ts);
+//   - a service-account-token Secret gets `token` and `ca.crt`, as the token controller fills them;
+//   - a Helm Release reports its status (name, namespace) like helm.v3.Release;
+//   - reading a LoadBalancer Service returns the address the cluster's load balancer assigns.
+// Every registration is recorded with what the engine would see: inputs, provider, parent,
+// dependencies (from dependsOn and from inputs), protect, and which inputs were sent as secrets.
+import * as crypto from "node:crypto";
+import * as pulumi from "@pulumi/pulumi";
+import { simulateTls } from "./tlsSim";
+
+/** Pulumi's wire marker for secret values (sdk/nodejs/runtime/rpc.ts). */
+const SIG_KEY = "4dabf18193072939515e22adb298388d";
+const SECRET_SIG = "1b47061264138c4ac30d75fd1eb44270";
+
+export interface Registration {
+    type: string;
+    name: string;
+    urn: string;
+    inputs: Record<string, any>;
+    /** The provider reference, `<provider urn>::<id>`, or "" for none. */
+    provider: string;
+    /** Name of the provider resource (e.g. "east-k8s"), or "" when none is set. */
+    providerName: string;
+    parent: string;
+    custom: boolean;
+    /** True for `Resource.get` reads. */
+    read: boolean;
+    id?: string;
+    /** URNs this resource depends on: explicit dependsOn plus every resource an input came from. */
+    dependencies: string[];
+    protect: boolean;
+    /** Dotted input paths sent to the engine as secrets. */
+    secretPaths: string[];
+    state: Record<string, any>;
+}
+
+export interface SimulatorOptions {
+    /** Load balancers that hand out hostnames (as AWS does), by cluster provider name prefix. */
+    hostnameClusters?: string[];
+    /** Fixed gateway addresses by cluster name; others get 203.0.113.x (TEST-NET-3, RFC 5737). */
+    gatewayAddresses?: Record<string, string>;
+    /** Clusters whose load balancer never assigns an address (address stays pending). */
+    pendingClusters?: string[];
+    /** Resource types whose creation fails, to test error paths. */
+    failTypes?: string[];
+}
+
+function secretPaths(v: any, prefix: string, out: string[]): void {
+    if (v && typeof v === "object") {
+        if (!Array.isArray(v) && v[SIG_KEY] === SECRET_SIG) {
+            out.push(prefix || "(root)");
+            return;
+        }
+        for (const [k, x] of Object.entries(v)) secretPaths(x, prefix ? `${prefix}.${k}` : k, out);
+    }
+}
+
+function providerNameOf(ref: string): string {
+    if (!ref) return "";
+    const urn = ref.split("::").slice(0, -1).join("::");
+    return urn.split("::").pop() ?? "";
+}
+
+const b64 = (s: string) => Buffer.from(s, "utf8").toString("base64");
+
+export class Simulator {
+    public readonly registrations: Registration[] = [];
+    private readonly pending = new Map<string, Omit<Registration, "state" | "urn" | "inputs" | "id">[]>();
+    private nextAddress = 10;
+    private readonly addresses = new Map<string, string>();
+    private inFlight = 0;
+
+    constructor(private readonly options: SimulatorOptions = {}) {}
+
+    /** Install the mocks and the recording wrapper. Call before importing the program. */
+    async install(project: string, stack: string, preview = false): Promise<void> {
+        await pulumi.runtime.setMocks(
+            {
+                newResource: (args) => this.newResource(args),
+                call: (args) => {
+                    throw new Error(`unmocked invoke ${args.token}: the program must not call data sources the simulator does not know`);
+                },
+            },
+            project,
+            stack,
+            preview,
+        );
+        const monitor = pulumi.runtime.getMonitor() as any;
+        for (const method of ["registerResource", "readResource"] as const) {
+            const original = monitor[method].bind(monitor);
+            monitor[method] = async (req: any, callback: (err: any, res: any) => void) => {
+                this.capture(req, method === "readResource");
+                this.inFlight++;
+                try {
+                    return await original(req, (err: any, res: any) => {
+                        if (res) this.attachUrn(req.getType(), req.getName(), res.getUrn());
+                        callback(err, res);
+                    });
+                } finally {
+                    this.inFlight--;
+                }
+            };
+        }
+    }
+
+    private capture(req: any, read: boolean): void {
+        const raw = (read ? req.getProperties() : req.getObject())?.toJavaScript?.() ?? {};
+        const paths: string[] = [];
+        secretPaths(raw, "", paths);
+        const key = `${req.getType()}::${req.getName()}`;
+        const entry = {
+            type: req.getType(),
+            name: req.getName(),
+            provider: req.getProvider() ?? "",
+            providerName: providerNameOf(req.getProvider() ?? ""),
+            parent: req.getParent() ?? "",
+            custom: read ? true : req.getCustom(),
+            read,
+            dependencies: read ? (req.getDependenciesList?.() ?? []) : req.getDependenciesList(),
+            protect: read ? false : !!req.getProtect?.(),
+            secretPaths: paths,
+        };
+        this.pending.set(key, [...(this.pending.get(key) ?? []), entry]);
+    }
+
+    private attachUrn(type: string, name: string, urn: string): void {
+        const r = this.registrations.find((x) => x.type === type && x.name === name && x.urn === "");
+        if (r) r.urn = urn;
+    }
+
+    private async newResource(args: pulumi.runtime.MockResourceArgs): Promise<pulumi.runtime.MockResourceResult> {
+        const key = `${args.type}::${args.name}`;
+        const queue = this.pending.get(key) ?? [];
+        const meta = queue.shift() ?? {
+            type: args.type,
+            name: args.name,
+            provider: args.provider ?? "",
+            providerName: providerNameOf(args.provider ?? ""),
+            parent: "",
+            custom: !!args.custom,
+            read: false,
+            dependencies: [],
+            protect: false,
+            secretPaths: [],
+        };
+        if (this.options.failTypes?.includes(args.type)) throw new Error(`simulated failure creating ${args.type} ${args.name}`);
+        const { id, state } = await this.respond(args, meta.providerName);
+        this.registrations.push({ ...meta, urn: "", inputs: args.inputs, id, state });
+        return { id, state };
+    }
+
+    private async respond(args: pulumi.runtime.MockResourceArgs, providerName: string): Promise<{ id: string; state: Record<string, any> }> {
+        const inputs = args.inputs ?? {};
+        const tlsResult = await simulateTls(args.type, args.name, inputs);
+        if (tlsResult) return tlsResult;
+        const cluster = providerName.replace(/-k8s$/, "");
+        switch (args.type) {
+            case "kubernetes:core/v1:Secret": {
+                if (inputs.type === "kubernetes.io/service-account-token") {
+                    // The token controller fills these in; the token is JWT-shaped but simulated.
+                    const jwt = ["eyJhbGciOiJSUzI1NiJ9", b64(JSON.stringify({ sub: `system:serviceaccount:istio-system:${inputs.metadata?.annotations?.["kubernetes.io/service-account.name"]}`, cluster })), crypto.randomBytes(16).toString("hex")].join(".");
+                    const data = { token: b64(jwt), "ca.crt": b64(`-----BEGIN CERTIFICATE-----\nSIMULATED-CLUSTER-CA-${cluster}\n-----END CERTIFICATE-----\n`), namespace: b64(inputs.metadata?.namespace ?? "") };
+                    return { id: `${inputs.metadata?.namespace}/${inputs.metadata?.name}`, state: { ...inputs, data } };
+                }
+                return { id: `${inputs.metadata?.namespace}/${inputs.metadata?.name}`, state: inputs };
+            }
+            case "kubernetes:helm.sh/v3:Release":
+                return {
+                    id: `${inputs.namespace}/${inputs.name}`,
+                    state: { ...inputs, status: { name: inputs.name, namespace: inputs.namespace, chart: inputs.chart, version: inputs.version, status: "deployed", revision: 1 } },
+                };
+            case "kubernetes:core/v1:Service":
+                if (args.id) return { id: args.id, state: this.readService(cluster, args.id) };
+                return { id: `${inputs.metadata?.namespace}/${inputs.metadata?.name}`, state: inputs };
+            default: {
+                const ns = inputs.metadata?.namespace;
+                const id = inputs.metadata?.name ? (ns ? `${ns}/${inputs.metadata.name}` : inputs.metadata.name) : `${args.name}-id`;
+                return { id: args.id || id, state: inputs };
+            }
+        }
+    }
+
+    /** A LoadBalancer Service as the cluster would report it after Helm's wait. */
+    private readService(cluster: string, id: string): Record<string, any> {
+        const [namespace, name] = id.split("/");
+        const release = this.registrations.find((r) => r.type === "kubernetes:helm.sh/v3:Release" && r.providerName === `${cluster}-k8s` && r.inputs.name === name);
+        const requested: string | undefined = release?.inputs?.values?.service?.loadBalancerIP || undefined;
+        let ingress: { ip?: string; hostname?: string }[] = [];
+        if (!this.options.pendingClusters?.includes(cluster)) {
+            const fixed = this.options.gatewayAddresses?.[cluster] ?? requested;
+            if (fixed) ingress = [fixed.match(/^[\d.]+$|:/) ? { ip: fixed } : { hostname: fixed }];
+            else if (this.options.hostnameClusters?.includes(cluster)) ingress = [{ hostname: `${name}-${cluster}.elb.simulated.example` }];
+            else {
+                if (!this.addresses.has(cluster)) this.addresses.set(cluster, `203.0.113.${this.nextAddress++}`);
+                ingress = [{ ip: this.addresses.get(cluster)! }];
+            }
+        }
+        return {
+            metadata: { name, namespace, labels: release?.inputs?.values?.networkGateway ? { "topology.istio.io/network": release.inputs.values.networkGateway } : {} },
+            spec: { type: "LoadBalancer", ...(requested ? { loadBalancerIP: requested } : {}) },
+            status: { loadBalancer: { ingress } },
+        };
+    }
+
+    /** Wait until every registration the program started has been answered. */
+    async settle(): Promise<void> {
+        let quiet = 0;
+        while (quiet < 5) {
+            await new Promise((r) => setTimeout(r, 5));
+            quiet = this.inFlight === 0 ? quiet + 1 : 0;
+        }
+    }
+
+    /** Registrations of one type, by name. */
+    ofType(type: string): Registration[] {
+        return this.registrations.filter((r) => r.type === type);
+    }
+
+    byName(name: string): Registration {
+        const r = this.registrations.find((x) => x.name === name);
+        if (!r) throw new Error(`no registration named ${name}; have: ${this.registrations.map((x) => x.name).join(", ")}`);
+        return r;
+    }
+}
+
+/** Resolve an Output (or plain value) to its value; rejects if the Output fails. */
+export function valueOf<T>(o: pulumi.Input<T>): Promise<T> {
+    return new Promise((resolve, reject) => {
+        const out = pulumi.output(o);
+        out.apply((v) => {
+            resolve(v as T);
+            return v;
+        });
+        // Surface failures of the underlying promise instead of hanging.
+        (out as any).promise?.().catch?.(reject);
+    });
+}

@@ -1,0 +1,196 @@
+// Pure tests of config validation: every rule, with the config path it names, and several at once.
+import { describe, expect, it } from "vitest";
+import { validateMeshConfig, ValidationEnv } from "../config";
+
+type Raw = Record<string, any>;
+
+const KUBECONFIG = `apiVersion: v1
+kind: Config
+clusters:
+  - name: kind-east
+    cluster: { server: "https://127.0.0.1:40001" }
+  - name: prod-west
+    cluster: { server: "https://10.0.0.7:6443" }
+contexts:
+  - name: kind-east
+    context: { cluster: kind-east, user: u }
+  - name: prod-west
+    context: { cluster: prod-west, user: u }
+current-context: prod-west
+users:
+  - name: u
+    user: { token: t }
+`;
+const files: Record<string, string> = { "/home/u/.kube/config": KUBECONFIG };
+const env: ValidationEnv = { readFile: (p) => files[p] };
+
+function multiPrimary(): Raw {
+    return {
+        meshId: "mesh1",
+        topology: "multi-primary",
+        clusters: [
+            { name: "east", network: "n1", kubeconfig: "/home/u/.kube/config", context: "kind-east", apiServer: "https://172.18.0.2:6443" },
+            { name: "west", network: "n2", kubeconfig: "/home/u/.kube/config", context: "prod-west" },
+        ],
+    };
+}
+
+function problems(raw: Raw, e: ValidationEnv = env): string[] {
+    const r = validateMeshConfig(raw, e);
+    return r.ok ? [] : r.problems;
+}
+
+describe("config validation", () => {
+    it("accepts a valid multi-primary config and fills the defaults", () => {
+        const r = validateMeshConfig(multiPrimary(), env);
+        expect(r.ok).toBe(true);
+        if (!r.ok) return;
+        expect(r.config.mesh.istio).toEqual({ version: "1.30.3", repository: "https://istio-release.storage.googleapis.com/charts", values: {} });
+        expect(r.config.mesh.trust).toMatchObject({ mode: "generated", keyAlgorithm: "RSA", rsaBits: 4096, rootValidityDays: 3650, intermediateValidityDays: 730, protectRoot: true });
+        expect(r.config.mesh.clusters.map((c) => c.role)).toEqual(["primary", "primary"]);
+        // apiServer from config wins; otherwise the context's server is used.
+        expect(r.config.kubeconfigs.east.apiServer).toBe("https://172.18.0.2:6443");
+        expect(r.config.kubeconfigs.west.apiServer).toBe("https://10.0.0.7:6443");
+        expect(r.config.kubeconfigs.west.content).toBe(KUBECONFIG);
+    });
+
+    it("names one network when every cluster leaves it out", () => {
+        const raw = multiPrimary();
+        for (const c of raw.clusters) delete c.network;
+        const r = validateMeshConfig(raw, env);
+        expect(r.ok && r.config.mesh.clusters.map((c) => c.network)).toEqual(["network1", "network1"]);
+    });
+
+    const cases: [string, (raw: Raw) => void, string][] = [
+        ["meshId not DNS-1123", (r) => (r.meshId = "Mesh_1"), 'mesh.meshId: "Mesh_1" is not a DNS-1123 label'],
+        ["meshId missing", (r) => delete r.meshId, "mesh.meshId: is required"],
+        ["cluster name not DNS-1123", (r) => (r.clusters[1].name = "West_1"), 'mesh.clusters[1].name: "West_1" is not a DNS-1123 label'],
+        ["cluster name too long", (r) => (r.clusters[1].name = "a".repeat(64)), "mesh.clusters[1].name:"],
+        ["cluster named kubernetes", (r) => (r.clusters[1].name = "kubernetes"), `mesh.clusters[1].name: "kubernetes" is istiod's default cluster ID`],
+        ["duplicate names", (r) => (r.clusters[1].name = "east"), 'mesh.clusters[1].name: "east" is used twice (also mesh.clusters[0]); cluster names must be unique'],
+        ["unknown topology", (r) => (r.topology = "mesh-of-meshes"), "mesh.topology: must be multi-primary or primary-remote"],
+        ["remote in multi-primary", (r) => (r.clusters[1].role = "remote"), 'mesh.clusters[1].role: "remote" is not allowed with topology multi-primary'],
+        ["unknown role", (r) => (r.clusters[1].role = "secondary"), "mesh.clusters[1].role: must be primary or remote"],
+        ["primary names a primary", (r) => (r.clusters[0].primary = "west"), "mesh.clusters[0].primary: only a remote names its primary"],
+        ["network missing while another cluster names one", (r) => delete r.clusters[1].network, 'mesh.clusters[1].network: is required: other clusters name network "n1"'],
+        [
+            "network missing with several networks",
+            (r) => r.clusters.push({ name: "south", kubeconfig: "/x", apiServer: "https://10.9.0.1:6443" }),
+            "mesh.clusters[2].network: is required: the mesh spans several networks (n1, n2)",
+        ],
+        ["invalid network name", (r) => (r.clusters[1].network = "net west"), 'mesh.clusters[1].network: "net west" is not a valid label value'],
+        ["loopback apiServer read by a peer", (r) => (r.clusters[0].apiServer = "https://localhost:6443"), "mesh.clusters[0].apiServer: apiServer https://localhost:6443 is a loopback address, which istiod in west cannot reach"],
+        ["loopback ::1", (r) => (r.clusters[0].apiServer = "https://[::1]:6443"), "is a loopback address"],
+        ["loopback kubeconfig server without override", (r) => delete r.clusters[0].apiServer, "mesh.clusters[0].apiServer: the kubeconfig's server https://127.0.0.1:40001 is a loopback address"],
+        ["malformed apiServer", (r) => (r.clusters[0].apiServer = "10.0.0.5:6443"), 'mesh.clusters[0].apiServer: "10.0.0.5:6443" is not an https:// URL'],
+        ["malformed repository", (r) => (r.istio = { repository: "not a url" }), 'mesh.istio.repository: "not a url" is not a chart repository URL'],
+        ["unpinned chart version", (r) => (r.istio = { version: "^1.30" }), 'mesh.istio.version: "^1.30" is not a pinned chart version'],
+        ["values override meshID", (r) => (r.istio = { values: { global: { meshID: "x" } } }), "mesh.istio.values.global.meshID: is managed by this program"],
+        ["values use pilot.env", (r) => (r.istio = { values: { pilot: { env: { A: "1" } } } }), "mesh.istio.values.pilot.env: the istiod chart never reads pilot.env"],
+        ["RSA root too small", (r) => (r.trust = { rsaBits: 2048 }), "mesh.trust.rsaBits: 2048 is too small: the root key needs at least 3072 bits"],
+        ["ECDSA P224", (r) => (r.trust = { keyAlgorithm: "ECDSA", ecdsaCurve: "P224" }), 'mesh.trust.ecdsaCurve: "P224" is not allowed; use P256 or P384'],
+        ["intermediate outlives root", (r) => (r.trust = { rootValidityDays: 365, intermediateValidityDays: 365 }), "mesh.trust.intermediateValidityDays: 365 must be shorter than rootValidityDays (365)"],
+        ["unknown trust mode", (r) => (r.trust = { mode: "vault" }), "mesh.trust.mode: must be generated or provided"],
+        ["provided without bundles", (r) => (r.trust = { mode: "provided" }), "multicluster-mesh:rootCertPem: is required with trust.mode provided"],
+        ["unknown key (typo)", (r) => (r.clusters[0].kubeConfig = "x"), 'mesh.clusters[0]: unknown key "kubeConfig"'],
+        ["kubeconfig missing", (r) => delete r.clusters[1].kubeconfig, "mesh.clusters[1].kubeconfig: is required for platform existing"],
+        ["kubeconfig file absent and no apiServer", (r) => (r.clusters[1].kubeconfig = "/nowhere/config"), "mesh.clusters[1].kubeconfig: file /nowhere/config does not exist; fix the path, or set apiServer"],
+        ["context not in kubeconfig", (r) => (r.clusters[1].context = "nope"), 'mesh.clusters[1].context: the kubeconfig has no context "nope" (it has: kind-east, prod-west)'],
+        ["two clusters on one context", (r) => (r.clusters[1].context = "kind-east"), "mesh.clusters[1].context: points at the same kubeconfig context as mesh.clusters[0]"],
+        ["zone outside region", (r) => Object.assign(r.clusters[1], { region: "us-east1", zone: "us-west1-a" }), 'mesh.clusters[1].zone: "us-west1-a" is not in region "us-east1"'],
+        ["gateway loadBalancerIP not an IP", (r) => (r.clusters[1].eastWestGateway = { loadBalancerIP: "lb.example" }), 'mesh.clusters[1].eastWestGateway.loadBalancerIP: "lb.example" is not an IP address'],
+        ["platform not yet supported", (r) => (r.clusters[1].platform = "gke"), 'mesh.clusters[1].platform: "gke" clusters are not supported yet'],
+        ["no clusters", (r) => (r.clusters = []), "mesh.clusters: list at least one cluster"],
+    ];
+    for (const [title, mutate, expected] of cases) {
+        it(`rejects: ${title}`, () => {
+            const raw = multiPrimary();
+            mutate(raw);
+            const found = problems(raw);
+            expect(found.join("\n")).toContain(expected);
+        });
+    }
+
+    it("lets an absent kubeconfig file through when apiServer is given (offline plan)", () => {
+        const raw = multiPrimary();
+        raw.clusters[1].kubeconfig = "/nowhere/config";
+        raw.clusters[1].apiServer = "https://10.0.0.7:6443";
+        const r = validateMeshConfig(raw, env);
+        expect(r.ok).toBe(true);
+        if (r.ok) expect(r.config.kubeconfigs.west).toMatchObject({ missing: true, path: "/nowhere/config", apiServer: "https://10.0.0.7:6443" });
+    });
+
+    it("allows a loopback API server that no other cluster reads (a one-cluster mesh)", () => {
+        const raw = multiPrimary();
+        raw.clusters = [{ name: "solo", kubeconfig: "/home/u/.kube/config", context: "kind-east" }];
+        expect(problems(raw)).toEqual([]);
+    });
+
+    describe("primary-remote", () => {
+        const pr = (): Raw => ({
+            meshId: "mesh1",
+            topology: "primary-remote",
+            clusters: [
+                { name: "p1", kubeconfig: "/x", apiServer: "https://10.0.0.1:6443" },
+                { name: "r1", role: "remote", kubeconfig: "/x", apiServer: "https://10.0.0.2:6443" },
+            ],
+        });
+        it("accepts one primary and a remote that leaves `primary` to the default", () => {
+            expect(problems(pr())).toEqual([]);
+        });
+        it("rejects a mesh without a primary", () => {
+            const raw = pr();
+            raw.clusters[0].role = "remote";
+            expect(problems(raw)).toContain("mesh.clusters: primary-remote needs at least one cluster with role: primary");
+        });
+        it("rejects a mesh without a remote", () => {
+            const raw = pr();
+            raw.clusters[1].role = "primary";
+            expect(problems(raw).join("\n")).toContain("primary-remote needs at least one cluster with role: remote");
+        });
+        it("rejects a remote whose primary is unknown", () => {
+            const raw = pr();
+            raw.clusters[1].primary = "p9";
+            expect(problems(raw).join("\n")).toContain('mesh.clusters[1].primary: "p9" is not a cluster of this mesh; name one of: p1');
+        });
+        it("rejects a remote whose primary is itself a remote", () => {
+            const raw = pr();
+            raw.clusters.push({ name: "r2", role: "remote", primary: "r1", kubeconfig: "/x", apiServer: "https://10.0.0.3:6443" });
+            expect(problems(raw).join("\n")).toContain('mesh.clusters[2].primary: "r1" is a remote');
+        });
+        it("requires `primary` on a remote when there are several primaries", () => {
+            const raw = pr();
+            raw.clusters.push({ name: "p2", kubeconfig: "/x", apiServer: "https://10.0.0.4:6443" });
+            expect(problems(raw).join("\n")).toContain("mesh.clusters[1].primary: is required when the mesh has several primaries (p1, p2)");
+        });
+        it("rejects a loopback address on a remote, which its primary reads", () => {
+            const raw = pr();
+            raw.clusters[1].apiServer = "https://127.0.0.1:6443";
+            expect(problems(raw).join("\n")).toContain("mesh.clusters[1].apiServer: apiServer https://127.0.0.1:6443 is a loopback address, which istiod in p1 cannot reach");
+        });
+    });
+
+    it("reports every problem at once, shape and semantics together", () => {
+        const raw = multiPrimary();
+        raw.topology = "star"; // enum error
+        raw.clusters[1].name = "east"; // duplicate
+        raw.clusters[0].apiServer = "https://127.0.0.1:6443"; // loopback
+        raw.trust = { rsaBits: 1024, rootValidityDays: 10, intermediateValidityDays: 20 };
+        raw.clusters.push({ name: "Bad_Name", kubeconfig: "/x" });
+        const found = problems(raw);
+        expect(found).toEqual(
+            expect.arrayContaining([
+                expect.stringContaining("mesh.topology: must be multi-primary or primary-remote"),
+                expect.stringContaining('mesh.clusters[1].name: "east" is used twice'),
+                expect.stringContaining('mesh.clusters[2].name: "Bad_Name" is not a DNS-1123 label'),
+                expect.stringContaining("mesh.clusters[2].network: is required"),
+                expect.stringContaining("mesh.clusters[2].kubeconfig: file /x does not exist"),
+                expect.stringContaining("mesh.trust.rsaBits: 1024 is too small"),
+                expect.stringContaining("mesh.trust.intermediateValidityDays: 20 must be shorter than rootValidityDays (10)"),
+            ]),
+        );
+        expect(found.length).toBeGreaterThanOrEqual(7);
+        // Each message starts with the path it is about.
+        for (const p of found) expect(p).toMatch(/^(mesh[.[]|mesh:|multicluster-mesh:)/);
+    });
+});
