@@ -1,0 +1,191 @@
+import * as fs from "fs";
+import * as path from "path";
+import { describe, it, expect } from "vitest";
+import { gatewaySchemaProblems, istioObjectProblems, valueKeyProblems } from "./support/istioSchemas";
+
+const FIXTURES = path.join(__dirname, "fixtures");
+const readJson = (name: string): Record<string, unknown> => JSON.parse(fs.readFileSync(path.join(FIXTURES, name), "utf8"));
+
+// Istio 1.30.3 samples/multicluster/expose-services.yaml, inlined: the reference data is not in users' clones.
+const exposeServices = {
+    apiVersion: "networking.istio.io/v1",
+    kind: "Gateway",
+    metadata: { name: "cross-network-gateway" },
+    spec: {
+        selector: { istio: "eastwestgateway" },
+        servers: [{ port: { number: 15443, name: "tls", protocol: "TLS" }, tls: { mode: "AUTO_PASSTHROUGH" }, hosts: ["*.local"] }],
+    },
+};
+
+// Istio 1.30.3 samples/multicluster/expose-istiod.yaml, second document.
+const istiodVirtualService = {
+    apiVersion: "networking.istio.io/v1",
+    kind: "VirtualService",
+    metadata: { name: "istiod-vs" },
+    spec: {
+        hosts: ["*"],
+        gateways: ["istiod-gateway"],
+        tls: [
+            { match: [{ port: 15012, sniHosts: ["*"] }], route: [{ destination: { host: "istiod.istio-system.svc.cluster.local", port: { number: 15012 } } }] },
+            { match: [{ port: 15017, sniHosts: ["*"] }], route: [{ destination: { host: "istiod.istio-system.svc.cluster.local", port: { number: 443 } } }] },
+        ],
+    },
+};
+
+/** exposeServices with its first server replaced by `server` merged over the original. */
+function withServer(server: Record<string, unknown>): typeof exposeServices {
+    return { ...exposeServices, spec: { ...exposeServices.spec, servers: [{ ...exposeServices.spec.servers[0]!, ...server }] } };
+}
+
+describe("fixtures", () => {
+    it("exist and record Istio 1.30.3", () => {
+        for (const f of ["chart-keys.json", "gateway-values.schema.json", "istio-crd-schemas.json"]) {
+            expect(fs.existsSync(path.join(FIXTURES, f)), f).toBe(true);
+        }
+        const keys = readJson("chart-keys.json");
+        expect(keys.istioVersion).toBe("1.30.3");
+        expect((keys.source as Record<string, unknown>).tag).toBe("1.30.3");
+        expect(keys.base).toContain("profile");
+        expect(keys.istiod).toContain("profile");
+        expect(keys.istiod).not.toContain("_internal_defaults_do_not_set");
+    });
+
+    it("hold every served version of the Gateway and VirtualService CRDs", () => {
+        expect(Object.keys(readJson("istio-crd-schemas.json")).sort()).toEqual([
+            "networking.istio.io/v1/Gateway",
+            "networking.istio.io/v1/VirtualService",
+            "networking.istio.io/v1alpha3/Gateway",
+            "networking.istio.io/v1alpha3/VirtualService",
+            "networking.istio.io/v1beta1/Gateway",
+            "networking.istio.io/v1beta1/VirtualService",
+        ]);
+    });
+
+    it("CRD schemas never close objects themselves (the helper applies the API server's pruning rule)", () => {
+        expect(fs.readFileSync(path.join(FIXTURES, "istio-crd-schemas.json"), "utf8")).not.toMatch(/"additionalProperties": false/);
+    });
+});
+
+describe("valueKeyProblems", () => {
+    it("accepts the multicluster keys the program sets on a primary", () => {
+        expect(valueKeyProblems("istiod", { global: { meshID: "m", multiCluster: { clusterName: "c" }, network: "n", externalIstiod: true } })).toEqual([]);
+    });
+
+    it("accepts the keys the program sets on a remote", () => {
+        const istiod = {
+            profile: "remote",
+            global: { multiCluster: { clusterName: "c" }, network: "n", configCluster: true, remotePilotAddress: "10.0.0.1" },
+            istiodRemote: { injectionPath: "/inject/cluster/c/net/n", injectionURL: "https://gw.example.com:15017/inject" },
+        };
+        expect(valueKeyProblems("istiod", istiod)).toEqual([]);
+        expect(valueKeyProblems("base", { profile: "remote", base: { validationURL: "https://gw.example.com:15017/validate" } })).toEqual([]);
+    });
+
+    it("rejects a misspelt key, naming it", () => {
+        expect(valueKeyProblems("istiod", { global: { meshId: "m" } })).toEqual(['istiod: key "global.meshId" does not exist in the chart defaults']);
+        expect(valueKeyProblems("istiod", { global: { multiCluster: { clustername: "c" } } })).toEqual([
+            'istiod: key "global.multiCluster.clustername" does not exist in the chart defaults',
+        ]);
+    });
+
+    it("rejects pilot.env: the istiod chart has no pilot key at all (it is an IstioOperator path)", () => {
+        expect(valueKeyProblems("istiod", { pilot: { env: { X: "1" } } })).toEqual(['istiod: key "pilot.env.X" does not exist in the chart defaults']);
+    });
+
+    it("accepts any key under a map that is {} in the defaults", () => {
+        expect(valueKeyProblems("istiod", { env: { ANYTHING: "1" }, podAnnotations: { "a.b/c": "d" }, global: { meshNetworks: { n1: { endpoints: [] } } } })).toEqual([]);
+    });
+
+    it("does not open maps whose defaults are non-empty, nor extend leaves", () => {
+        // meshConfig defaults to {enablePrometheusMerge: true}, so only that key is known.
+        expect(valueKeyProblems("istiod", { meshConfig: { enablePrometheusMerge: false } })).toEqual([]);
+        expect(valueKeyProblems("istiod", { meshConfig: { defaultConfig: { proxyMetadata: {} } } })).toHaveLength(1);
+        expect(valueKeyProblems("istiod", { global: { hub: { x: 1 } } })).toEqual(['istiod: key "global.hub.x" does not exist in the chart defaults']);
+    });
+
+    it("treats arrays as leaves and checks each chart's own keys", () => {
+        expect(valueKeyProblems("istiod", { global: { imagePullSecrets: [{ name: "x", bogus: 1 }] } })).toEqual([]);
+        // base.validationURL is a base-chart key; istiod's `base` only has enableIstioConfigCRDs.
+        expect(valueKeyProblems("istiod", { base: { validationURL: "u" } })).toEqual(['istiod: key "base.validationURL" does not exist in the chart defaults']);
+        expect(valueKeyProblems("base", { global: { meshID: "m" } })).toEqual(['base: key "global.meshID" does not exist in the chart defaults']);
+    });
+
+    it("reports one message per unknown path", () => {
+        expect(valueKeyProblems("gateway", { name: "x", networkGateway: "n", nme: "y", service: { typ: "LoadBalancer", annotations: { a: "b" } } })).toEqual([
+            'gateway: key "nme" does not exist in the chart defaults',
+            'gateway: key "service.typ" does not exist in the chart defaults',
+        ]);
+    });
+});
+
+describe("gatewaySchemaProblems", () => {
+    const eastWest = { name: "istio-eastwestgateway", networkGateway: "net1", service: { type: "LoadBalancer", annotations: { a: "b" } } };
+
+    it("accepts the east-west gateway values", () => {
+        expect(gatewaySchemaProblems(eastWest)).toEqual([]);
+        expect(gatewaySchemaProblems({ ...eastWest, service: { ...eastWest.service, loadBalancerIP: "1.2.3.4" } })).toEqual([]);
+        expect(valueKeyProblems("gateway", eastWest)).toEqual([]);
+    });
+
+    it("rejects an unknown top-level key (additionalProperties: false)", () => {
+        const problems = gatewaySchemaProblems({ bogus: 1 });
+        expect(problems).toHaveLength(1);
+        expect(problems[0]).toMatch(/additional properties.*bogus/);
+    });
+
+    it("rejects wrong types and enum values", () => {
+        expect(gatewaySchemaProblems({ service: { ports: "x" } })).toEqual(["/service/ports must be array"]);
+        expect(gatewaySchemaProblems({ kind: "StatefulSet" })).toEqual(['/kind must be equal to one of the allowed values: ["Deployment","DaemonSet"]']);
+        expect(gatewaySchemaProblems({ service: { ports: [{ port: "15443" }] } })).toEqual(["/service/ports/0/port must be integer"]);
+    });
+});
+
+describe("istioObjectProblems", () => {
+    it("accepts the expose-services sample in every served version", () => {
+        for (const v of ["v1", "v1beta1", "v1alpha3"]) {
+            expect(istioObjectProblems({ ...exposeServices, apiVersion: `networking.istio.io/${v}` })).toEqual([]);
+        }
+    });
+
+    it("accepts the expose-istiod VirtualService", () => {
+        expect(istioObjectProblems(istiodVirtualService)).toEqual([]);
+    });
+
+    it("rejects a port number that is not an integer", () => {
+        expect(istioObjectProblems(withServer({ port: { number: "abc", name: "tls", protocol: "TLS" } }))).toEqual([
+            "networking.istio.io/v1/Gateway /spec/servers/0/port/number must be integer",
+        ]);
+    });
+
+    it("rejects unknown fields, as the API server's structural-schema pruning would", () => {
+        expect(istioObjectProblems(withServer({ tls: { mode: "AUTO_PASSTHROUGH", bogus: true } }))).toEqual([
+            'networking.istio.io/v1/Gateway /spec/servers/0/tls must NOT have additional properties: "bogus"',
+        ]);
+        expect(istioObjectProblems({ ...exposeServices, spec: { ...exposeServices.spec, server: [] } })).toEqual([
+            'networking.istio.io/v1/Gateway /spec must NOT have additional properties: "server"',
+        ]);
+    });
+
+    it("still accepts free-form maps and status (x-kubernetes-preserve-unknown-fields)", () => {
+        const obj = { ...exposeServices, spec: { ...exposeServices.spec, selector: { anything: "goes" } }, status: { whatever: 1 } };
+        expect(istioObjectProblems(obj)).toEqual([]);
+    });
+
+    it("rejects enum violations, missing required fields and oneOf conflicts", () => {
+        expect(istioObjectProblems(withServer({ tls: { mode: "AUTO" } }))[0]).toMatch(/\/spec\/servers\/0\/tls\/mode must be equal to one of the allowed values/);
+        expect(istioObjectProblems(withServer({ hosts: undefined }))).toEqual([
+            "networking.istio.io/v1/Gateway /spec/servers/0 must have required property 'hosts'",
+        ]);
+        const vs = { ...istiodVirtualService, spec: { hosts: ["*"], http: [{ match: [{ uri: { exact: "/a", prefix: "/b" } }] }] } };
+        expect(istioObjectProblems(vs).join("\n")).toMatch(/\/spec\/http\/0\/match\/0\/uri must match exactly one schema in oneOf/);
+    });
+
+    it("reports a missing schema for an unknown apiVersion or kind", () => {
+        expect(istioObjectProblems({ ...exposeServices, apiVersion: "networking.istio.io/v2" })).toEqual([
+            "networking.istio.io/v2/Gateway: no schema in test/fixtures/istio-crd-schemas.json",
+        ]);
+        expect(istioObjectProblems({ ...exposeServices, kind: "DestinationRule" })).toEqual([
+            "networking.istio.io/v1/DestinationRule: no schema in test/fixtures/istio-crd-schemas.json",
+        ]);
+    });
+});

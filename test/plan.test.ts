@@ -1,0 +1,187 @@
+// Pure tests of the plan: roles, values, gateways, Istio objects and the remote-secret matrix for
+// each install model, checked against the chart defaults and the gateway schema (test/fixtures).
+import { describe, expect, it } from "vitest";
+import { MeshConfig, validateMeshConfig } from "../config";
+import { crossNetworkGatewaySpec, istiodGatewaySpec, istiodVirtualServiceSpec, planMesh, remoteValues } from "../components/plan";
+import { gatewaySchemaProblems, istioObjectProblems, valueKeyProblems } from "./support/istioSchemas";
+
+function mesh(topology: string, clusters: Record<string, unknown>[], extra: Record<string, unknown> = {}): MeshConfig {
+    const raw = { meshId: "mesh1", topology, clusters: clusters.map((c, i) => ({ kubeconfig: "/absent", apiServer: `https://10.0.${i}.1:6443`, ...c })), ...extra };
+    const r = validateMeshConfig(raw, { readFile: () => undefined });
+    if (!r.ok) throw new Error(r.problems.join("\n"));
+    return r.config.mesh;
+}
+
+describe("plan: multi-primary, one network", () => {
+    const plan = planMesh(mesh("multi-primary", [{ name: "c1" }, { name: "c2" }]));
+    it("installs base and a full istiod everywhere, with the §3.1 values", () => {
+        expect(plan.multiNetwork).toBe(false);
+        expect(plan.clusters.map((c) => [c.name, c.role, c.runsIstiod])).toEqual([
+            ["c1", "primary", true],
+            ["c2", "primary", true],
+        ]);
+        expect(plan.clusters[0].baseValues).toEqual({});
+        expect(plan.clusters[0].istiodValues).toEqual({ global: { meshID: "mesh1", multiCluster: { clusterName: "c1" }, network: "network1" } });
+        expect(plan.clusters[1].istiodValues).toEqual({ global: { meshID: "mesh1", multiCluster: { clusterName: "c2" }, network: "network1" } });
+    });
+    it("needs no gateway, no Istio objects and no namespace label", () => {
+        for (const c of plan.clusters) {
+            expect(c.eastWestGateway).toBeUndefined();
+            expect(c.crossNetworkGateway).toBe(false);
+            expect(c.exposeIstiod).toBe(false);
+            expect(c.namespace).toEqual({ labels: {}, annotations: {} });
+        }
+    });
+    it("exchanges remote secrets both ways", () => {
+        expect(plan.remoteSecrets).toEqual([
+            { source: "c2", target: "c1" },
+            { source: "c1", target: "c2" },
+        ]);
+    });
+});
+
+describe("plan: multi-primary, three networks", () => {
+    const plan = planMesh(mesh("multi-primary", [{ name: "a", network: "n1" }, { name: "b", network: "n2" }, { name: "c", network: "n3" }]));
+    it("labels every istio-system with its network and gives every cluster a gateway and cross-network-gateway", () => {
+        expect(plan.networks).toEqual(["n1", "n2", "n3"]);
+        for (const c of plan.clusters) {
+            expect(c.namespace.labels).toEqual({ "topology.istio.io/network": c.network });
+            expect(c.eastWestGateway?.values).toEqual({ name: "istio-eastwestgateway", networkGateway: c.network, service: { type: "LoadBalancer" } });
+            expect(c.crossNetworkGateway).toBe(true);
+            expect(c.exposeIstiod).toBe(false);
+        }
+    });
+    it("has every ordered pair in the secret matrix: N(N-1)", () => {
+        expect(plan.remoteSecrets).toHaveLength(6);
+        expect(plan.clusters.find((c) => c.name === "b")!.readsFrom).toEqual(["a", "c"]);
+        expect(plan.clusters.find((c) => c.name === "b")!.readBy).toEqual(["a", "c"]);
+    });
+    it("passes the user's gateway settings to the chart", () => {
+        const p = planMesh(mesh("multi-primary", [{ name: "a", network: "n1", eastWestGateway: { loadBalancerIP: "10.1.1.1", serviceAnnotations: { "x/y": "z" } } }, { name: "b", network: "n2" }]));
+        expect(p.clusters[0].eastWestGateway?.values).toEqual({ name: "istio-eastwestgateway", networkGateway: "n1", service: { type: "LoadBalancer", annotations: { "x/y": "z" }, loadBalancerIP: "10.1.1.1" } });
+    });
+});
+
+describe("plan: primary-remote, one network", () => {
+    const plan = planMesh(mesh("primary-remote", [{ name: "cluster1" }, { name: "cluster2", role: "remote" }]));
+    const [primary, remote] = plan.clusters;
+    it("runs istiod with externalIstiod on the primary only (§3.3)", () => {
+        expect(primary.istiodValues).toEqual({ global: { meshID: "mesh1", multiCluster: { clusterName: "cluster1" }, network: "network1", externalIstiod: true } });
+        expect(primary.runsIstiod).toBe(true);
+        expect(remote.runsIstiod).toBe(false);
+        expect(remote.primary).toBe("cluster1");
+    });
+    it("exposes istiod through the primary's gateway, and no cross-network gateway", () => {
+        expect(primary.eastWestGateway).toBeDefined();
+        expect(primary.exposeIstiod).toBe(true);
+        expect(remote.eastWestGateway).toBeUndefined();
+        expect(plan.clusters.some((c) => c.crossNetworkGateway)).toBe(false);
+    });
+    it("annotates the remote's namespace with its control plane", () => {
+        expect(remote.namespace).toEqual({ labels: {}, annotations: { "topology.istio.io/controlPlaneClusters": "cluster1" } });
+    });
+    it("gives the remote profile=remote values with the primary's address (IP → injectionPath)", () => {
+        expect(remote.baseValues).toEqual({ profile: "remote" });
+        expect(remoteValues(plan, remote, "192.0.2.10")).toEqual({
+            base: { profile: "remote" },
+            istiod: {
+                profile: "remote",
+                global: { multiCluster: { clusterName: "cluster2" }, configCluster: true, remotePilotAddress: "192.0.2.10" },
+                istiodRemote: { injectionPath: "/inject/cluster/cluster2/net/network1" },
+            },
+        });
+    });
+    it("switches to injectionURL and validationURL on port 15017 for a hostname address (§5.2)", () => {
+        const v = remoteValues(plan, remote, "abc.elb.us-east-1.amazonaws.com");
+        expect(v.istiod.istiodRemote).toEqual({ injectionURL: "https://abc.elb.us-east-1.amazonaws.com:15017/inject/cluster/cluster2/net/network1" });
+        expect(v.base).toEqual({ profile: "remote", base: { validationURL: "https://abc.elb.us-east-1.amazonaws.com:15017/validate" } });
+        expect((v.istiod.global as Record<string, unknown>).remotePilotAddress).toBe("abc.elb.us-east-1.amazonaws.com");
+    });
+    it("treats an IPv6 literal as an IP", () => {
+        expect(remoteValues(plan, remote, "2001:db8::10").istiod.istiodRemote).toEqual({ injectionPath: "/inject/cluster/cluster2/net/network1" });
+    });
+    it("lets only the primary read the remote", () => {
+        expect(plan.remoteSecrets).toEqual([{ source: "cluster2", target: "cluster1" }]);
+    });
+});
+
+describe("plan: primary-remote, two networks", () => {
+    const plan = planMesh(mesh("primary-remote", [{ name: "cluster1", network: "network1" }, { name: "cluster2", role: "remote", network: "network2" }]));
+    const [primary, remote] = plan.clusters;
+    it("gives both clusters gateways but only the primary the cross-network Gateway (§3.4)", () => {
+        expect(primary.eastWestGateway?.values.networkGateway).toBe("network1");
+        expect(remote.eastWestGateway?.values.networkGateway).toBe("network2");
+        expect(primary.crossNetworkGateway).toBe(true);
+        expect(remote.crossNetworkGateway).toBe(false);
+        expect(primary.exposeIstiod).toBe(true);
+    });
+    it("labels and annotates the remote's namespace, and sets its network in the injection path", () => {
+        expect(remote.namespace).toEqual({ labels: { "topology.istio.io/network": "network2" }, annotations: { "topology.istio.io/controlPlaneClusters": "cluster1" } });
+        const v = remoteValues(plan, remote, "192.0.2.10");
+        expect(v.istiod.global).toEqual({ multiCluster: { clusterName: "cluster2" }, network: "network2", configCluster: true, remotePilotAddress: "192.0.2.10" });
+        expect(v.istiod.istiodRemote).toEqual({ injectionPath: "/inject/cluster/cluster2/net/network2" });
+    });
+});
+
+describe("plan: several primaries with remotes", () => {
+    const plan = planMesh(
+        mesh("primary-remote", [
+            { name: "p1", network: "n1" },
+            { name: "p2", network: "n2" },
+            { name: "r1", role: "remote", primary: "p1", network: "n1" },
+            { name: "r2", role: "remote", primary: "p2", network: "n2" },
+        ]),
+    );
+    it("lets every primary read every other cluster, and remotes read nobody", () => {
+        const reads = Object.fromEntries(plan.clusters.map((c) => [c.name, c.readsFrom]));
+        expect(reads).toEqual({ p1: ["p2", "r1", "r2"], p2: ["p1", "r1", "r2"], r1: [], r2: [] });
+        expect(plan.clusters.find((c) => c.name === "r2")!.namespace.annotations).toEqual({ "topology.istio.io/controlPlaneClusters": "p2" });
+    });
+});
+
+describe("plan: the escape hatch", () => {
+    it("deep-merges istio.values last into every istiod", () => {
+        const plan = planMesh(mesh("primary-remote", [{ name: "p" }, { name: "r", role: "remote" }], { istio: { values: { env: { PILOT_REMOTE_CLUSTER_TIMEOUT: "15s" }, global: { logging: { level: "default:debug" } } } } }));
+        expect(plan.clusters[0].istiodValues).toMatchObject({ env: { PILOT_REMOTE_CLUSTER_TIMEOUT: "15s" }, global: { meshID: "mesh1", logging: { level: "default:debug" } } });
+        expect(remoteValues(plan, plan.clusters[1], "192.0.2.1").istiod).toMatchObject({ env: { PILOT_REMOTE_CLUSTER_TIMEOUT: "15s" }, global: { remotePilotAddress: "192.0.2.1" } });
+    });
+});
+
+describe("plan values against the real Istio 1.30.3 charts", () => {
+    const plans = [
+        planMesh(mesh("multi-primary", [{ name: "a", network: "n1", eastWestGateway: { loadBalancerIP: "10.0.0.9", serviceAnnotations: { a: "b" } } }, { name: "b", network: "n2" }])),
+        planMesh(mesh("primary-remote", [{ name: "p", network: "n1" }, { name: "r", role: "remote", network: "n2" }])),
+    ];
+    it("sets only keys that exist in the charts' defaults", () => {
+        for (const plan of plans) {
+            for (const c of plan.clusters) {
+                expect(valueKeyProblems("base", c.baseValues)).toEqual([]);
+                expect(valueKeyProblems("istiod", c.istiodValues)).toEqual([]);
+                if (c.role === "remote") {
+                    for (const address of ["192.0.2.1", "lb.example.com"]) {
+                        const v = remoteValues(plan, c, address);
+                        expect(valueKeyProblems("base", v.base)).toEqual([]);
+                        expect(valueKeyProblems("istiod", v.istiod)).toEqual([]);
+                    }
+                }
+                if (c.eastWestGateway) expect(valueKeyProblems("gateway", c.eastWestGateway.values)).toEqual([]);
+            }
+        }
+    });
+    it("gives the gateway chart values that pass its values.schema.json", () => {
+        for (const plan of plans) for (const c of plan.clusters) if (c.eastWestGateway) expect(gatewaySchemaProblems(c.eastWestGateway.values)).toEqual([]);
+    });
+    it("the key check is not vacuous: a misspelt key is caught", () => {
+        expect(valueKeyProblems("istiod", { global: { meshId: "x" } })).not.toEqual([]);
+        expect(gatewaySchemaProblems({ name: "x", networkGatway: "n" })).not.toEqual([]);
+    });
+    it("builds Istio objects that pass the CRD schemas", () => {
+        const objects = [
+            { apiVersion: "networking.istio.io/v1", kind: "Gateway", metadata: { name: "cross-network-gateway", namespace: "istio-system" }, spec: crossNetworkGatewaySpec() },
+            { apiVersion: "networking.istio.io/v1", kind: "Gateway", metadata: { name: "istiod-gateway", namespace: "istio-system" }, spec: istiodGatewaySpec() },
+            { apiVersion: "networking.istio.io/v1", kind: "VirtualService", metadata: { name: "istiod-vs", namespace: "istio-system" }, spec: istiodVirtualServiceSpec() },
+        ];
+        for (const o of objects) expect(istioObjectProblems(o)).toEqual([]);
+        expect(istioObjectProblems({ ...objects[0], spec: { servers: [{ port: { number: "x" } }] } })).not.toEqual([]);
+    });
+});
