@@ -40,6 +40,12 @@ export function readStackFile(stack: string, dir = ROOT): StackFile {
     return out;
 }
 
+function redactLeaves(v: unknown): unknown {
+    if (v && typeof v === "object" && !Array.isArray(v)) return Object.fromEntries(Object.entries(v).map(([k, x]) => [k, redactLeaves(x)]));
+    if (typeof v === "string" && v.startsWith("<redacted")) return v;
+    return `<redacted: ${String(v).length} bytes>`;
+}
+
 const SECRET_KINDS = new Set(["kubernetes:core/v1:Secret"]);
 
 /** The object as it would be applied, with secret data replaced by a note of its size. */
@@ -47,14 +53,17 @@ export function redact(r: Registration): Record<string, unknown> {
     const obj = JSON.parse(JSON.stringify(r.inputs)) as Record<string, any>;
     if (SECRET_KINDS.has(r.type)) {
         for (const field of ["data", "stringData"]) {
-            if (obj[field]) for (const k of Object.keys(obj[field])) obj[field][k] = `<redacted: ${String(obj[field][k]).length} bytes>`;
+            if (obj[field]) obj[field] = redactLeaves(obj[field]);
         }
     }
     for (const p of r.secretPaths) {
         const parts = p.split(".");
         let cur: any = obj;
         for (const part of parts.slice(0, -1)) cur = cur?.[part];
-        if (cur && parts[parts.length - 1] in cur) cur[parts[parts.length - 1]] = "<redacted>";
+        const leaf = parts[parts.length - 1];
+        if (!cur || !(leaf in cur)) continue;
+        // Keep the shape (which keys a Secret holds), drop the values.
+        cur[leaf] = redactLeaves(cur[leaf]);
     }
     delete obj.__defaults;
     return obj;
@@ -103,7 +112,9 @@ export async function plan(stack: string, outDir: string): Promise<{ ok: boolean
         for (const r of releases) {
             write(`${name}/helm/${r.inputs.name}.values.yaml`, `# chart ${r.inputs.chart} ${r.inputs.version} from ${r.inputs.repositoryOpts?.repo}, release ${r.inputs.name} in ${r.inputs.namespace}\n${YAML.stringify(r.inputs.values ?? {})}`);
         }
-        const objects = mine.filter((r) => r.type.startsWith("kubernetes:") && r.type !== "kubernetes:helm.sh/v3:Release" && !r.read);
+        const objects = mine
+            .filter((r) => r.type.startsWith("kubernetes:") && r.type !== "kubernetes:helm.sh/v3:Release" && !r.read)
+            .sort((a, b) => `${a.inputs.kind}/${a.inputs.metadata?.name}`.localeCompare(`${b.inputs.kind}/${b.inputs.metadata?.name}`));
         write(`${name}/objects.yaml`, objects.map((o) => YAML.stringify(redact(o))).join("---\n"));
         summaries.push({
             name,

@@ -343,14 +343,14 @@ describe("root of trust", () => {
 
 describe("bad config", () => {
     it("registers nothing and reports every problem", async () => {
-        const run = await runMesh({ meshId: "Mesh!", topology: "multi-primary", clusters: [cluster("a", 1, { role: "remote" }), cluster("a", 2, { apiServer: "https://127.0.0.1:6443" })] });
+        const run = await runMesh({ meshId: "Mesh!", topology: "multi-primary", clusters: [cluster("a", 1, { role: "remote" }), cluster("a", 2), cluster("b", 3, { apiServer: "https://127.0.0.1:6443" })] });
         expect(run.error?.name).toBe("ConfigError");
         const msg = run.error!.message;
         for (const expected of [
             'mesh.meshId: "Mesh!" is not a DNS-1123 label',
             'mesh.clusters[0].role: "remote" is not allowed with topology multi-primary',
             'mesh.clusters[1].name: "a" is used twice',
-            "mesh.clusters[1].apiServer: apiServer https://127.0.0.1:6443 is a loopback address",
+            "mesh.clusters[2].apiServer: apiServer https://127.0.0.1:6443 is a loopback address",
         ]) {
             expect(msg).toContain(expected);
         }

@@ -50,7 +50,7 @@ export async function runProgram(opts: RunOptions): Promise<RunResult> {
             rawOutputs[k] = v;
         }
         try {
-            for (const [k, v] of Object.entries(rawOutputs)) outputs[k] = await withTimeout(valueOf(v as pulumi.Input<unknown>), 60_000, `stack output ${k}`);
+            for (const [k, v] of Object.entries(rawOutputs)) outputs[k] = await withTimeout(valueOf(v as pulumi.Input<unknown>), 30_000, `stack output ${k}`);
         } catch (e) {
             failures.push(e as Error);
         }

@@ -45,6 +45,8 @@ export interface SimulatorOptions {
     pendingClusters?: string[];
     /** Resource types whose creation fails, to test error paths. */
     failTypes?: string[];
+    /** Fault injection: intermediates are signed by an impostor root with the same subject. */
+    tamperIntermediates?: boolean;
 }
 
 function secretPaths(v: any, prefix: string, out: string[]): void {
@@ -55,6 +57,16 @@ function secretPaths(v: any, prefix: string, out: string[]): void {
         }
         for (const [k, x] of Object.entries(v)) secretPaths(x, prefix ? `${prefix}.${k}` : k, out);
     }
+}
+
+/** The mock runtime hands secret inputs over wrapped in the wire marker; providers see plain values. */
+export function unwrapSecrets(v: any): any {
+    if (Array.isArray(v)) return v.map(unwrapSecrets);
+    if (v && typeof v === "object") {
+        if (v[SIG_KEY] === SECRET_SIG) return unwrapSecrets(v.value);
+        return Object.fromEntries(Object.entries(v).map(([k, x]) => [k, unwrapSecrets(x)]));
+    }
+    return v;
 }
 
 function providerNameOf(ref: string): string {
@@ -68,7 +80,6 @@ const b64 = (s: string) => Buffer.from(s, "utf8").toString("base64");
 export class Simulator {
     public readonly registrations: Registration[] = [];
     private readonly pending = new Map<string, Omit<Registration, "state" | "urn" | "inputs" | "id">[]>();
-    private nextAddress = 10;
     private readonly addresses = new Map<string, string>();
     private inFlight = 0;
 
@@ -146,13 +157,25 @@ export class Simulator {
             secretPaths: [],
         };
         if (this.options.failTypes?.includes(args.type)) throw new Error(`simulated failure creating ${args.type} ${args.name}`);
-        const { id, state } = await this.respond(args, meta.providerName);
-        this.registrations.push({ ...meta, urn: "", inputs: args.inputs, id, state });
+        const plain = { ...args, inputs: unwrapSecrets(args.inputs ?? {}) };
+        const { id, state } = await this.respond(plain, meta.providerName);
+        this.registrations.push({ ...meta, urn: "", inputs: plain.inputs, id, state });
         return { id, state };
     }
 
     private async respond(args: pulumi.runtime.MockResourceArgs, providerName: string): Promise<{ id: string; state: Record<string, any> }> {
-        const inputs = args.inputs ?? {};
+        let inputs = args.inputs ?? {};
+        if (this.options.tamperIntermediates && args.type === "tls:index/locallySignedCert:LocallySignedCert") {
+            const key = await simulateTls("tls:index/privateKey:PrivateKey", "impostor-key", { algorithm: "ECDSA", ecdsaCurve: "P256" });
+            const root = await simulateTls("tls:index/selfSignedCert:SelfSignedCert", "impostor-root", {
+                privateKeyPem: key!.state.privateKeyPem,
+                subject: { organization: "Istio", commonName: "Root CA" },
+                isCaCertificate: true,
+                allowedUses: ["cert_signing", "crl_signing"],
+                validityPeriodHours: 24,
+            });
+            inputs = { ...inputs, caPrivateKeyPem: key!.state.privateKeyPem, caCertPem: root!.state.certPem };
+        }
         const tlsResult = await simulateTls(args.type, args.name, inputs);
         if (tlsResult) return tlsResult;
         const cluster = providerName.replace(/-k8s$/, "");
@@ -193,7 +216,7 @@ export class Simulator {
             if (fixed) ingress = [fixed.match(/^[\d.]+$|:/) ? { ip: fixed } : { hostname: fixed }];
             else if (this.options.hostnameClusters?.includes(cluster)) ingress = [{ hostname: `${name}-${cluster}.elb.simulated.example` }];
             else {
-                if (!this.addresses.has(cluster)) this.addresses.set(cluster, `203.0.113.${this.nextAddress++}`);
+                if (!this.addresses.has(cluster)) this.addresses.set(cluster, this.allocate(cluster));
                 ingress = [{ ip: this.addresses.get(cluster)! }];
             }
         }
@@ -202,6 +225,14 @@ export class Simulator {
             spec: { type: "LoadBalancer", ...(requested ? { loadBalancerIP: requested } : {}) },
             status: { loadBalancer: { ingress } },
         };
+    }
+
+    /** A stable address per cluster name (so plans diff cleanly), unique within one run. */
+    private allocate(cluster: string): string {
+        const taken = new Set(this.addresses.values());
+        let n = crypto.createHash("sha256").update(cluster).digest().readUInt16BE(0) % 240;
+        while (taken.has(`203.0.113.${10 + n}`)) n = (n + 1) % 240;
+        return `203.0.113.${10 + n}`;
     }
 
     /** Wait until every registration the program started has been answered. */

@@ -15,7 +15,7 @@ export async function runMesh(mesh: unknown, opts: { config?: Record<string, unk
         config: { "multicluster-mesh:mesh": mesh, ...(opts.config ?? {}) },
         secretKeys: opts.secretKeys,
         sim: opts.sim,
-        load: () => import("../../index"),
+        load: () => import("../../index.js"),
     });
     const k8s = result.sim.registrations.filter((r) => r.type.startsWith("kubernetes:"));
     return { ...result, k8s };

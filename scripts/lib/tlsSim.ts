@@ -1,0 +1,882 @@
+// Real @pulumi/tls resources for the mock runtime: keys, CSRs and certificates are generated from the
+// inputs the way terraform-provider-tls does it with Go's crypto/x509 (common_cert.go,
+// common_key.go, resource_*.go), and the returned state has the provider's shape, so tests can
+// check the PKI with openssl and node instead of trusting placeholder strings.
+import * as crypto from "node:crypto";
+import * as net from "node:net";
+import { promisify } from "node:util";
+// @peculiar/x509 builds on tsyringe, which needs the Reflect metadata polyfill loaded first.
+import "reflect-metadata";
+import * as x509 from "@peculiar/x509";
+
+type CryptoArg = Parameters<typeof x509.cryptoProvider.set>[0];
+type CertCreateParams = Parameters<typeof x509.X509CertificateGenerator.create>[0];
+type CsrCreateParams = Parameters<typeof x509.Pkcs10CertificateRequestGenerator.create>[0];
+
+x509.cryptoProvider.set(crypto.webcrypto as unknown as CryptoArg);
+// P-224 (the provider's default curve) is no WebCrypto curve; signing goes through node:crypto
+// (see signerCrypto), but the DER formatter of r||s still has to know the coordinate size.
+x509.AsnEcSignatureFormatter.namedCurveSize.set("P-224", 28);
+
+export interface SimResult {
+    id: string;
+    state: Record<string, unknown>;
+}
+
+export const TLS_PRIVATE_KEY = "tls:index/privateKey:PrivateKey";
+export const TLS_SELF_SIGNED_CERT = "tls:index/selfSignedCert:SelfSignedCert";
+export const TLS_CERT_REQUEST = "tls:index/certRequest:CertRequest";
+export const TLS_LOCALLY_SIGNED_CERT = "tls:index/locallySignedCert:LocallySignedCert";
+
+/** Returns undefined for non-tls types. `type` is the Pulumi type token, `inputs` the deserialized inputs (plain JS values; secrets already unwrapped). */
+export async function simulateTls(type: string, name: string, inputs: Record<string, any>, now: Date = new Date()): Promise<SimResult | undefined> {
+    const handlers: Record<string, () => Promise<SimResult>> = {
+        [TLS_PRIVATE_KEY]: () => privateKey(inputs),
+        [TLS_SELF_SIGNED_CERT]: () => selfSignedCert(inputs, now),
+        [TLS_CERT_REQUEST]: () => certRequest(inputs),
+        [TLS_LOCALLY_SIGNED_CERT]: () => locallySignedCert(inputs, now),
+    };
+    const handler = handlers[type];
+    if (!handler) return undefined;
+    try {
+        return await handler();
+    } catch (e) {
+        // Same failure the provider would report on `up`, named after the resource.
+        throw new Error(`${type} "${name}": ${e instanceof Error ? e.message : String(e)}`);
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Keys
+
+type Algorithm = "RSA" | "ECDSA" | "ED25519";
+type Curve = "P-224" | "P-256" | "P-384" | "P-521";
+
+interface Key {
+    algorithm: Algorithm;
+    privateKey: crypto.KeyObject;
+    /** SubjectPublicKeyInfo DER, as Go's x509.MarshalPKIXPublicKey writes it. */
+    spki: Buffer;
+    curve?: Curve;
+}
+
+const PROVIDER_CURVES: Record<string, string> = { P224: "secp224r1", P256: "prime256v1", P384: "secp384r1", P521: "secp521r1" };
+const NODE_CURVES: Record<string, Curve> = { secp224r1: "P-224", prime256v1: "P-256", secp384r1: "P-384", secp521r1: "P-521" };
+/** Go's signingParamsForKey: P-224 and P-256 sign with SHA-256, P-384 with SHA-384, P-521 with SHA-512. */
+const CURVE_HASH: Record<Curve, "sha256" | "sha384" | "sha512"> = { "P-224": "sha256", "P-256": "sha256", "P-384": "sha384", "P-521": "sha512" };
+
+function toKey(k: crypto.KeyObject): Key {
+    const spki = crypto.createPublicKey(k).export({ type: "spki", format: "der" });
+    switch (k.asymmetricKeyType) {
+        case "rsa":
+            return { algorithm: "RSA", privateKey: k, spki };
+        case "ec": {
+            const curve = NODE_CURVES[k.asymmetricKeyDetails?.namedCurve ?? ""];
+            // Go's x509 parsers know only the NIST curves.
+            if (!curve) throw new Error(`x509: unknown elliptic curve ${k.asymmetricKeyDetails?.namedCurve}`);
+            return { algorithm: "ECDSA", privateKey: k, spki, curve };
+        }
+        case "ed25519":
+            return { algorithm: "ED25519", privateKey: k, spki };
+        default:
+            throw new Error(`unsupported private key type: ${k.asymmetricKeyType}`);
+    }
+}
+
+/** The PEM types parsePrivateKeyPEM accepts, and the DER each one holds. */
+const PRIVATE_KEY_PEM: Record<string, "pkcs1" | "sec1" | "pkcs8"> = { "RSA PRIVATE KEY": "pkcs1", "EC PRIVATE KEY": "sec1", "PRIVATE KEY": "pkcs8" };
+
+function parsePrivateKeyPem(pem: unknown, attr: string): Key {
+    const block = decodePem(requireString(pem, attr), attr);
+    const type = PRIVATE_KEY_PEM[block.type];
+    if (!type) throw new Error(`${attr}: unsupported PEM preamble/type: ${block.type}`);
+    let key: crypto.KeyObject;
+    try {
+        key = crypto.createPrivateKey({ key: block.der, format: "der", type });
+    } catch (e) {
+        throw new Error(`${attr}: failed to parse private key given PEM preamble '${block.type}': ${(e as Error).message}`);
+    }
+    return toKey(key);
+}
+
+const generateKeyPair = promisify(crypto.generateKeyPair);
+
+async function privateKey(inputs: Record<string, any>): Promise<SimResult> {
+    const algorithm = inputs.algorithm;
+    const rsaBits: number = inputs.rsaBits ?? 2048;
+    const ecdsaCurve: string = inputs.ecdsaCurve ?? "P224";
+    if (!["RSA", "ECDSA", "ED25519"].includes(algorithm)) throw new Error(`algorithm must be one of RSA, ECDSA, ED25519, got ${JSON.stringify(algorithm)}`);
+    if (!PROVIDER_CURVES[ecdsaCurve]) throw new Error(`ecdsaCurve must be one of P224, P256, P384, P521, got ${JSON.stringify(ecdsaCurve)}`);
+
+    let k: crypto.KeyObject;
+    if (algorithm === "RSA") {
+        if (!Number.isInteger(rsaBits)) throw new Error(`rsaBits must be an integer, got ${rsaBits}`);
+        // Go 1.24+ rsa.GenerateKey refuses keys below 1024 bits.
+        if (rsaBits < 1024) throw new Error(`Unable to generate Key from configuration: crypto/rsa: ${rsaBits}-bit keys are insecure`);
+        k = (await generateKeyPair("rsa", { modulusLength: rsaBits, publicExponent: 65537 })).privateKey;
+    } else if (algorithm === "ECDSA") {
+        const namedCurve = PROVIDER_CURVES[ecdsaCurve];
+        if (!crypto.getCurves().includes(namedCurve)) throw new Error(`this node/OpenSSL build cannot generate ECDSA ${ecdsaCurve} (${namedCurve}) keys`);
+        k = (await generateKeyPair("ec", { namedCurve })).privateKey;
+    } else {
+        k = (await generateKeyPair("ed25519")).privateKey;
+    }
+    const key = toKey(k);
+
+    // resource_private_key.go: RSA as PKCS#1, ECDSA as SEC 1, ED25519 as PKCS#8.
+    const privateKeyPem = algorithm === "RSA" ? exportPem(k, "pkcs1") : algorithm === "ECDSA" ? exportPem(k, "sec1") : exportPem(k, "pkcs8");
+    const ssh = openssh(key);
+    return {
+        // hashForState(string(pubKeyBytes))
+        id: hashForState(key.spki),
+        state: {
+            algorithm,
+            rsaBits,
+            ecdsaCurve,
+            privateKeyPem,
+            privateKeyPemPkcs8: exportPem(k, "pkcs8"),
+            privateKeyOpenssh: ssh?.privateKey ?? "",
+            publicKeyPem: pemEncode("PUBLIC KEY", key.spki),
+            // x/crypto/ssh has no P-224: the provider leaves these empty then.
+            publicKeyOpenssh: ssh?.publicKey ?? "",
+            publicKeyFingerprintMd5: ssh?.md5 ?? "",
+            publicKeyFingerprintSha256: ssh?.sha256 ?? "",
+        },
+    };
+}
+
+function exportPem(k: crypto.KeyObject, type: "pkcs1" | "sec1" | "pkcs8"): string {
+    return k.export({ type, format: "pem" }) as string;
+}
+
+/** ssh.MarshalAuthorizedKey, the fingerprints and ssh.MarshalPrivateKey(key, "") as Go writes them. */
+function openssh(key: Key): { publicKey: string; privateKey: string; md5: string; sha256: string } | undefined {
+    let keyType: string;
+    let pubBlob: Buffer;
+    let privFields: Buffer;
+    const jwk = () => key.privateKey.export({ format: "jwk" }) as Record<string, string>;
+    const b = (s: string) => Buffer.from(s, "base64url");
+    if (key.algorithm === "RSA") {
+        const j = jwk();
+        keyType = "ssh-rsa";
+        pubBlob = Buffer.concat([sshString(keyType), sshMpint(b(j.e)), sshMpint(b(j.n))]);
+        // N, E, D, Iqmp (= JWK qi), P, Q
+        privFields = Buffer.concat([j.n, j.e, j.d, j.qi, j.p, j.q].map((v) => sshMpint(b(v))));
+    } else if (key.algorithm === "ECDSA") {
+        if (key.curve === "P-224") return undefined;
+        const j = jwk();
+        const curve = `nistp${key.curve!.slice(2)}`;
+        keyType = `ecdsa-sha2-${curve}`;
+        const point = Buffer.concat([Buffer.from([4]), b(j.x), b(j.y)]);
+        pubBlob = Buffer.concat([sshString(keyType), sshString(curve), sshString(point)]);
+        privFields = Buffer.concat([sshString(curve), sshString(point), sshMpint(b(j.d))]);
+    } else {
+        const j = jwk();
+        keyType = "ssh-ed25519";
+        const pub = b(j.x);
+        pubBlob = Buffer.concat([sshString(keyType), sshString(pub)]);
+        privFields = Buffer.concat([sshString(pub), sshString(Buffer.concat([b(j.d), pub]))]);
+    }
+    const check = crypto.randomBytes(4);
+    let priv = Buffer.concat([check, check, sshString(keyType), privFields, sshString("")]);
+    const pad: number[] = [];
+    for (let i = 1; (priv.length + pad.length) % 8 !== 0; i++) pad.push(i);
+    priv = Buffer.concat([priv, Buffer.from(pad)]);
+    const body = Buffer.concat([Buffer.from("openssh-key-v1\0", "latin1"), sshString("none"), sshString("none"), sshString(""), uint32(1), sshString(pubBlob), sshString(priv)]);
+    const md5 = crypto.createHash("md5").update(pubBlob).digest("hex").match(/../g)!.join(":");
+    const sha256 = `SHA256:${crypto.createHash("sha256").update(pubBlob).digest("base64").replace(/=+$/, "")}`;
+    return { publicKey: `${keyType} ${pubBlob.toString("base64")}\n`, privateKey: pemEncode("OPENSSH PRIVATE KEY", body), md5, sha256 };
+}
+
+function uint32(n: number): Buffer {
+    const out = Buffer.alloc(4);
+    out.writeUInt32BE(n);
+    return out;
+}
+function sshString(v: string | Uint8Array): Buffer {
+    const buf = typeof v === "string" ? Buffer.from(v, "utf8") : Buffer.from(v);
+    return Buffer.concat([uint32(buf.length), buf]);
+}
+function sshMpint(unsigned: Buffer): Buffer {
+    let i = 0;
+    while (i < unsigned.length && unsigned[i] === 0) i++;
+    const v = unsigned.subarray(i);
+    return sshString(v.length > 0 && v[0] & 0x80 ? Buffer.concat([Buffer.from([0]), v]) : v);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Names and extensions, as Go's crypto/x509 encodes them
+
+/** Go's pkix.Name, restricted to what the provider sets (createSubjectDistinguishedNames). */
+interface GoName {
+    C: string[];
+    ST: string[];
+    L: string[];
+    STREET: string[];
+    POSTALCODE: string[];
+    O: string[];
+    OU: string[];
+    CN: string;
+    SERIALNUMBER: string;
+    /** Go puts emailAddress in ExtraNames, as an IA5String in its own RDN after the rest. */
+    email?: string;
+}
+
+const OID_NAME = { C: "2.5.4.6", ST: "2.5.4.8", L: "2.5.4.7", STREET: "2.5.4.9", POSTALCODE: "2.5.4.17", O: "2.5.4.10", OU: "2.5.4.11", CN: "2.5.4.3", SERIALNUMBER: "2.5.4.5" } as const;
+const OID_EMAIL = "1.2.840.113549.1.9.1";
+/** pkix.Name.ToRDNSequence order (crypto/x509/pkix/pkix.go). */
+const LIST_ATTRS = ["C", "ST", "L", "STREET", "POSTALCODE", "O", "OU"] as const;
+
+function emptyName(): GoName {
+    return { C: [], ST: [], L: [], STREET: [], POSTALCODE: [], O: [], OU: [], CN: "", SERIALNUMBER: "" };
+}
+
+/** createSubjectDistinguishedNames: a set attribute is kept even when "" (CN and serial are not: Go skips empty ones). */
+function nameFromSubject(subject: Record<string, any> | undefined): GoName {
+    const n = emptyName();
+    if (!subject) return n;
+    const one = (v: unknown): string[] => (v === undefined || v === null ? [] : [String(v)]);
+    n.CN = subject.commonName ?? "";
+    n.O = one(subject.organization);
+    n.OU = one(subject.organizationalUnit);
+    n.STREET = Array.isArray(subject.streetAddresses) ? subject.streetAddresses.map(String) : [];
+    n.L = one(subject.locality);
+    n.ST = one(subject.province);
+    n.C = one(subject.country);
+    n.POSTALCODE = one(subject.postalCode);
+    n.SERIALNUMBER = subject.serialNumber ?? "";
+    if (subject.emailAddress !== undefined && subject.emailAddress !== null) n.email = String(subject.emailAddress);
+    return n;
+}
+
+/** cmp.Equal(template.Subject, pkix.Name{}) */
+function isEmptyName(n: GoName): boolean {
+    return LIST_ATTRS.every((a) => n[a].length === 0) && !n.CN && !n.SERIALNUMBER && n.email === undefined;
+}
+
+/** encoding/asn1 writes a plain string as PrintableString when it can, else UTF8String. */
+function isPrintable(s: string): boolean {
+    return /^[A-Za-z0-9 '()+,\-./:=?]*$/.test(s);
+}
+
+/** DER of pkix.Name.ToRDNSequence(): one RDN per attribute type (multi-valued, DER-sorted SET OF). */
+function nameDer(n: GoName): Buffer {
+    const rdns: x509.JsonNameParams = [];
+    const add = (oid: string, values: string[]) => {
+        if (values.length === 0) return;
+        const tagged = values.map((v) => ({ v, printable: isPrintable(v) }));
+        // encoding/asn1 sorts SET OF members by their encodings (X.690 11.6).
+        const atv = (t: { v: string; printable: boolean }) => der(0x30, der(0x06, encodeOid(oid)), der(t.printable ? 0x13 : 0x0c, Buffer.from(t.v, "utf8")));
+        tagged.sort((a, b) => Buffer.compare(atv(a), atv(b)));
+        rdns.push({ [oid]: tagged.map((t) => (t.printable ? { printableString: t.v } : { utf8String: t.v })) });
+    };
+    for (const a of LIST_ATTRS) add(OID_NAME[a], n[a]);
+    if (n.CN) add(OID_NAME.CN, [n.CN]);
+    if (n.SERIALNUMBER) add(OID_NAME.SERIALNUMBER, [n.SERIALNUMBER]);
+    if (n.email !== undefined) rdns.push({ [OID_EMAIL]: [{ ia5String: n.email }] });
+    return Buffer.from(new x509.Name(rdns).toArrayBuffer());
+}
+
+/** pkix.Name.FillFromRDNSequence: only the known string attributes survive (an emailAddress does not). */
+function nameFromDer(nameTlv: Buffer): GoName {
+    const n = emptyName();
+    for (const rdn of children(nameTlv, 0x30)) {
+        for (const atv of children(rdn, 0x31)) {
+            const [oidTlv, valueTlv] = children(atv, 0x30);
+            const value = decodeAsn1String(valueTlv);
+            if (value === undefined) continue;
+            const oid = decodeOid(contents(oidTlv, 0x06));
+            const attr = (Object.keys(OID_NAME) as (keyof typeof OID_NAME)[]).find((k) => OID_NAME[k] === oid);
+            if (attr === "CN" || attr === "SERIALNUMBER") n[attr] = value;
+            else if (attr) n[attr].push(value);
+        }
+    }
+    return n;
+}
+
+function decodeAsn1String(tlv: Buffer): string | undefined {
+    const { tag } = readTlv(tlv, 0);
+    const body = contents(tlv, tag);
+    switch (tag) {
+        case 0x0c: // UTF8String
+        case 0x13: // PrintableString
+        case 0x16: // IA5String
+        case 0x12: // NumericString
+            return body.toString("utf8");
+        case 0x14: // T61String: Go keeps the bytes
+            return body.toString("latin1");
+        case 0x1e: // BMPString
+            return Buffer.from(body).swap16().toString("utf16le");
+        default:
+            return undefined;
+    }
+}
+
+const KEY_USAGES: Record<string, number> = {
+    digital_signature: x509.KeyUsageFlags.digitalSignature,
+    content_commitment: x509.KeyUsageFlags.nonRepudiation,
+    key_encipherment: x509.KeyUsageFlags.keyEncipherment,
+    data_encipherment: x509.KeyUsageFlags.dataEncipherment,
+    key_agreement: x509.KeyUsageFlags.keyAgreement,
+    cert_signing: x509.KeyUsageFlags.keyCertSign,
+    crl_signing: x509.KeyUsageFlags.cRLSign,
+    encipher_only: x509.KeyUsageFlags.encipherOnly,
+    decipher_only: x509.KeyUsageFlags.decipherOnly,
+};
+
+const EXTENDED_KEY_USAGES: Record<string, string> = {
+    any_extended: "2.5.29.37.0",
+    server_auth: "1.3.6.1.5.5.7.3.1",
+    client_auth: "1.3.6.1.5.5.7.3.2",
+    code_signing: "1.3.6.1.5.5.7.3.3",
+    email_protection: "1.3.6.1.5.5.7.3.4",
+    ipsec_end_system: "1.3.6.1.5.5.7.3.5",
+    ipsec_tunnel: "1.3.6.1.5.5.7.3.6",
+    ipsec_user: "1.3.6.1.5.5.7.3.7",
+    timestamping: "1.3.6.1.5.5.7.3.8",
+    ocsp_signing: "1.3.6.1.5.5.7.3.9",
+    microsoft_server_gated_crypto: "1.3.6.1.4.1.311.10.3.3",
+    netscape_server_gated_crypto: "2.16.840.1.113730.4.1",
+    microsoft_commercial_code_signing: "1.3.6.1.4.1.311.2.1.22",
+    microsoft_kernel_code_signing: "1.3.6.1.4.1.311.61.1.1",
+};
+
+const OID_SAN = "2.5.29.17";
+const OID_SKI = "2.5.29.14";
+const OID_EXTENSION_REQUEST = "1.2.840.113549.1.9.14";
+const OID_ED25519 = "1.3.101.112";
+
+interface Sans {
+    dnsNames: string[];
+    /** 4 bytes for IPv4 (Go writes ip.To4() when it exists), else 16. */
+    ips: Buffer[];
+    uris: string[];
+}
+
+/** net.ParseIP, then the To4() normalisation marshalSANs applies. */
+function parseIp(s: string): Buffer | undefined {
+    let ip: Buffer;
+    if (net.isIPv4(s)) ip = Buffer.from(s.split(".").map(Number));
+    else if (!s.includes("%") && net.isIPv6(s)) ip = expandIPv6(s);
+    else return undefined;
+    return to4(ip);
+}
+
+function to4(ip: Buffer): Buffer {
+    const mapped = ip.length === 16 && ip.subarray(0, 10).every((b) => b === 0) && ip[10] === 0xff && ip[11] === 0xff;
+    return mapped ? ip.subarray(12) : ip;
+}
+
+function expandIPv6(s: string): Buffer {
+    let str = s;
+    const dotted = /^(.*:)(\d+)\.(\d+)\.(\d+)\.(\d+)$/.exec(str);
+    if (dotted) {
+        const [b0, b1, b2, b3] = dotted.slice(2).map(Number);
+        str = `${dotted[1]}${((b0 << 8) | b1).toString(16)}:${((b2 << 8) | b3).toString(16)}`;
+    }
+    const [head, tail] = str.includes("::") ? str.split("::") : [str, undefined];
+    const h = head ? head.split(":") : [];
+    const t = tail ? tail.split(":") : [];
+    const groups = tail === undefined ? h : [...h, ...Array<string>(8 - h.length - t.length).fill("0"), ...t];
+    const out = Buffer.alloc(16);
+    groups.forEach((g, i) => out.writeUInt16BE(parseInt(g, 16), i * 2));
+    return out;
+}
+
+function sansFromInputs(inputs: Record<string, any>): Sans {
+    const list = (v: unknown, attr: string): string[] => {
+        if (v === undefined || v === null) return [];
+        if (!Array.isArray(v)) throw new Error(`${attr} must be a list of strings`);
+        return v.map(String);
+    };
+    const ips = list(inputs.ipAddresses, "ipAddresses").map((s) => {
+        const ip = parseIp(s);
+        if (!ip) throw new Error(`Invalid IP address: Failed to parse ${JSON.stringify(s)}`);
+        return ip;
+    });
+    const uris = list(inputs.uris, "uris");
+    for (const u of uris) {
+        // url.Parse accepts nearly anything; an empty string is rejected by the schema.
+        if (u.length === 0) throw new Error(`Invalid URI: Failed to parse ""`);
+    }
+    return { dnsNames: list(inputs.dnsNames, "dnsNames"), ips, uris };
+}
+
+function hasSans(s: Sans): boolean {
+    return s.dnsNames.length + s.ips.length + s.uris.length > 0;
+}
+
+/** marshalSANs: DNS names, then IPs, then URIs, all IA5String. */
+function sanDer(s: Sans): Buffer {
+    const ia5 = (v: string) => {
+        if (!/^[\x00-\x7f]*$/.test(v)) throw new Error(`x509: "${v}" cannot be encoded as an IA5String`);
+        return Buffer.from(v, "latin1");
+    };
+    return der(0x30, ...s.dnsNames.map((d) => der(0x82, ia5(d))), ...s.ips.map((ip) => der(0x87, ip)), ...s.uris.map((u) => der(0x86, ia5(u))));
+}
+
+/** generateSubjectKeyID: SHA-1 of the raw public key; for Ed25519 Go hashes asn1.Marshal([]byte) = an OCTET STRING. */
+function subjectKeyId(spki: Buffer): Buffer {
+    const [algId, bitString] = children(spki, 0x30);
+    const oid = decodeOid(contents(children(algId, 0x30)[0], 0x06));
+    const keyBits = contents(bitString, 0x03).subarray(1);
+    const hashed = oid === OID_ED25519 ? der(0x04, keyBits) : keyBits;
+    return crypto.createHash("sha1").update(hashed).digest();
+}
+
+// ---------------------------------------------------------------------------------------------
+// Certificates
+
+interface Template {
+    subject: GoName;
+    sans: Sans;
+    /** The certified key's SubjectPublicKeyInfo. */
+    spki: Buffer;
+}
+
+interface Parent {
+    subjectDer: Buffer;
+    subjectKeyId?: Buffer;
+    /** Set for a real parent certificate, whose key must be the signer's (not for self-signed). */
+    spki?: Buffer;
+}
+
+interface IssuedCert {
+    id: string;
+    certPem: string;
+    validityStartTime: string;
+    validityEndTime: string;
+}
+
+/** createCertificate (common_cert.go) followed by Go's x509.CreateCertificate. */
+async function createCertificate(tpl: Template, parent: Parent | "self", signer: Key, inputs: Record<string, any>, now: Date, withAuthorityKeyIdAttr: boolean): Promise<IssuedCert> {
+    const hours = inputs.validityPeriodHours;
+    if (!Number.isInteger(hours) || hours < 0) throw new Error(`validityPeriodHours must be an integer >= 0, got ${JSON.stringify(hours)}`);
+    for (const attr of ["earlyRenewalHours", "maxPathLength"] as const) {
+        const v = inputs[attr];
+        const min = attr === "maxPathLength" ? -1 : 0;
+        if (v !== undefined && v !== null && (!Number.isInteger(v) || v < min)) throw new Error(`${attr} must be an integer >= ${min}, got ${JSON.stringify(v)}`);
+    }
+    const notBefore = new Date(now.getTime());
+    const notAfter = new Date(now.getTime() + hours * 3_600_000);
+    // rand.Int(rand.Reader, 2^128)
+    const serial = BigInt(`0x${crypto.randomBytes(16).toString("hex")}`);
+
+    const allowedUses = inputs.allowedUses;
+    if (!Array.isArray(allowedUses)) throw new Error("allowedUses is required (a list of key usages)");
+    let keyUsage = 0;
+    const extKeyUsage: string[] = [];
+    for (const use of allowedUses) {
+        if (KEY_USAGES[use] !== undefined) keyUsage |= KEY_USAGES[use];
+        else if (EXTENDED_KEY_USAGES[use] !== undefined) extKeyUsage.push(EXTENDED_KEY_USAGES[use]);
+        else throw new Error(`allowedUses: ${JSON.stringify(use)} is not one of ${[...Object.keys(KEY_USAGES), ...Object.keys(EXTENDED_KEY_USAGES)].sort().join(", ")}`);
+    }
+
+    const isCA = inputs.isCaCertificate === true;
+    let ski: Buffer | undefined;
+    if (isCA) {
+        if (isEmptyName(tpl.subject)) throw new Error("Invalid Certificate Subject: Must contain at least one Distinguished Name when creating Certificate Authority (CA)");
+        ski = subjectKeyId(tpl.spki);
+    }
+    // Only a value >= 0 reaches the template; 0 then means "unset" to Go, so no pathlen is written.
+    const maxPathLen = typeof inputs.maxPathLength === "number" && inputs.maxPathLength >= 0 ? inputs.maxPathLength : 0;
+    if (inputs.setSubjectKeyId === true) ski = subjectKeyId(tpl.spki);
+    let aki: Buffer | undefined;
+    if (withAuthorityKeyIdAttr && inputs.setAuthorityKeyId === true) {
+        // Self-signed: the parent is the template itself.
+        const parentSki = parent === "self" ? ski : parent.subjectKeyId;
+        if (!parentSki || parentSki.length === 0) throw new Error("Invalid Certificate Authority: Could not determine Authority Key Identifier");
+        aki = parentSki;
+    }
+
+    // --- x509.CreateCertificate
+    if (!isCA && maxPathLen !== 0) throw new Error("Failed to create certificate: x509: only CAs are allowed to specify MaxPathLen");
+    const subjectDer = nameDer(tpl.subject);
+    const issuerDer = parent === "self" ? subjectDer : parent.subjectDer;
+    if (parent !== "self" && !issuerDer.equals(subjectDer) && parent.subjectKeyId && parent.subjectKeyId.length > 0) aki = parent.subjectKeyId;
+    if (parent !== "self" && parent.spki && !canonicalSpki(parent.spki).equals(signer.spki)) {
+        throw new Error("Failed to create certificate: x509: provided PrivateKey doesn't match parent's PublicKey");
+    }
+
+    // buildCertExtensions order: keyUsage, extKeyUsage, basicConstraints, SKI, AKI, SAN.
+    const extensions: x509.Extension[] = [];
+    if (keyUsage !== 0) extensions.push(new x509.KeyUsagesExtension(keyUsage, true));
+    if (extKeyUsage.length > 0) extensions.push(new x509.ExtendedKeyUsageExtension(extKeyUsage, false));
+    // Both resources set BasicConstraintsValid, so even a leaf says CA:FALSE (critical, as Go marks it).
+    extensions.push(new x509.BasicConstraintsExtension(isCA, isCA && maxPathLen > 0 ? maxPathLen : undefined, true));
+    if (ski) extensions.push(new x509.SubjectKeyIdentifierExtension(ski.toString("hex"), false));
+    if (aki) extensions.push(new x509.AuthorityKeyIdentifierExtension(aki.toString("hex"), false));
+    // An empty subject makes the SAN critical (RFC 5280 4.2.1.6).
+    if (hasSans(tpl.sans)) extensions.push(new x509.Extension(OID_SAN, subjectDer.equals(EMPTY_NAME_DER), sanDer(tpl.sans)));
+
+    const { keyAlgorithm, signingAlgorithm, provider } = signerCrypto(signer);
+    const params = {
+        serialNumber: evenHex(serial),
+        subject: new x509.Name(subjectDer),
+        issuer: new x509.Name(issuerDer),
+        notBefore,
+        notAfter,
+        publicKey: tpl.spki,
+        signingKey: { algorithm: keyAlgorithm, type: "private", extractable: false, usages: ["sign"] },
+        signingAlgorithm,
+        extensions,
+    } as unknown as CertCreateParams;
+    const cert = await x509.X509CertificateGenerator.create(params, provider as Parameters<typeof x509.X509CertificateGenerator.create>[1]);
+    const raw = Buffer.from(cert.rawData);
+    // Go copies the parent's RawSubject: the names must come out byte for byte as built.
+    if (!tbsField(raw, "issuer").equals(issuerDer) || !tbsField(raw, "subject").equals(subjectDer)) throw new Error("internal: a name was re-encoded");
+    return { id: serial.toString(10), certPem: pemEncode("CERTIFICATE", raw), validityStartTime: rfc3339(notBefore), validityEndTime: rfc3339(notAfter) };
+}
+
+const EMPTY_NAME_DER = Buffer.from([0x30, 0x00]);
+
+/** Signing through node:crypto (any curve, Ed25519), shaped as the bits of WebCrypto @peculiar/x509 calls. */
+function signerCrypto(signer: Key): { keyAlgorithm: Record<string, unknown>; signingAlgorithm: Record<string, unknown>; provider: unknown } {
+    let hash: "sha256" | "sha384" | "sha512" | null;
+    let keyAlgorithm: Record<string, unknown>;
+    let signingAlgorithm: Record<string, unknown>;
+    if (signer.algorithm === "RSA") {
+        hash = "sha256"; // Go: SHA256WithRSA (PKCS #1 v1.5) for every RSA key
+        keyAlgorithm = { name: "RSASSA-PKCS1-v1_5", hash: { name: "SHA-256" } };
+        signingAlgorithm = { name: "RSASSA-PKCS1-v1_5", hash: "SHA-256" };
+    } else if (signer.algorithm === "ECDSA") {
+        hash = CURVE_HASH[signer.curve!];
+        keyAlgorithm = { name: "ECDSA", namedCurve: signer.curve };
+        signingAlgorithm = { name: "ECDSA", hash: hash.replace("sha", "SHA-") };
+    } else {
+        hash = null;
+        keyAlgorithm = { name: "Ed25519" };
+        signingAlgorithm = { name: "Ed25519" };
+    }
+    const provider = {
+        getRandomValues: <T extends ArrayBufferView>(a: T): T => crypto.getRandomValues(a as never),
+        subtle: {
+            // ECDSA as r||s: the library's formatter turns it into the DER ECDSA-Sig-Value.
+            sign: async (_alg: unknown, _key: unknown, data: ArrayBuffer | ArrayBufferView) =>
+                toArrayBuffer(crypto.sign(hash, toBuffer(data), { key: signer.privateKey, dsaEncoding: "ieee-p1363" })),
+            exportKey: async (format: string) => {
+                if (format !== "spki") throw new Error(`exportKey(${format}) is not simulated`);
+                return toArrayBuffer(signer.spki);
+            },
+        },
+    };
+    return { keyAlgorithm, signingAlgorithm, provider };
+}
+
+function selfSignedCertState(inputs: Record<string, any>): Record<string, unknown> {
+    return {
+        earlyRenewalHours: 0,
+        isCaCertificate: false,
+        setSubjectKeyId: false,
+        setAuthorityKeyId: false,
+        ...withoutWriteOnly(inputs),
+    };
+}
+
+async function selfSignedCert(inputs: Record<string, any>, now: Date): Promise<SimResult> {
+    const key = parsePrivateKeyPem(inputs.privateKeyPem ?? inputs.privateKeyPemWo, "privateKeyPem");
+    const tpl: Template = { subject: nameFromSubject(inputs.subject), sans: sansFromInputs(inputs), spki: key.spki };
+    const cert = await createCertificate(tpl, "self", key, inputs, now, true);
+    return {
+        id: cert.id,
+        state: { ...selfSignedCertState(inputs), keyAlgorithm: key.algorithm, certPem: cert.certPem, validityStartTime: cert.validityStartTime, validityEndTime: cert.validityEndTime, readyForRenewal: false },
+    };
+}
+
+// ---------------------------------------------------------------------------------------------
+// Certificate requests
+
+async function certRequest(inputs: Record<string, any>): Promise<SimResult> {
+    const key = parsePrivateKeyPem(inputs.privateKeyPem ?? inputs.privateKeyPemWo, "privateKeyPem");
+    const sans = sansFromInputs(inputs);
+    const { keyAlgorithm, signingAlgorithm, provider } = signerCrypto(key);
+    const keyStub = { algorithm: keyAlgorithm, type: "private", extractable: false, usages: ["sign"] };
+    const params = {
+        name: new x509.Name(nameDer(nameFromSubject(inputs.subject))),
+        keys: { privateKey: keyStub, publicKey: { ...keyStub, type: "public", usages: ["verify"] } },
+        signingAlgorithm,
+        // CreateCertificateRequest: the SANs go in an extensionRequest, not critical.
+        extensions: hasSans(sans) ? [new x509.Extension(OID_SAN, false, sanDer(sans))] : [],
+    } as unknown as CsrCreateParams;
+    const csr = await x509.Pkcs10CertificateRequestGenerator.create(params, provider as Parameters<typeof x509.Pkcs10CertificateRequestGenerator.create>[1]);
+    const raw = Buffer.from(csr.rawData);
+    return {
+        id: hashForState(raw),
+        state: { ...withoutWriteOnly(inputs), keyAlgorithm: key.algorithm, certRequestPem: pemEncode("CERTIFICATE REQUEST", raw) },
+    };
+}
+
+interface ParsedCsr {
+    subject: GoName;
+    spki: Buffer;
+    sans: Sans;
+}
+
+const CSR_SIGNATURES: Record<string, { key: string; hash: string | null }> = {
+    "1.2.840.113549.1.1.11": { key: "rsa", hash: "sha256" },
+    "1.2.840.113549.1.1.12": { key: "rsa", hash: "sha384" },
+    "1.2.840.113549.1.1.13": { key: "rsa", hash: "sha512" },
+    "1.2.840.10045.4.3.2": { key: "ec", hash: "sha256" },
+    "1.2.840.10045.4.3.3": { key: "ec", hash: "sha384" },
+    "1.2.840.10045.4.3.4": { key: "ec", hash: "sha512" },
+    [OID_ED25519]: { key: "ed25519", hash: null },
+};
+
+/**
+ * x509.ParseCertificateRequest plus a signature check. The provider itself never calls
+ * CheckSignature; checking here is stricter on purpose, so a CSR that does not prove possession
+ * of its key can never pass through the simulation.
+ */
+function parseCsr(pem: unknown): ParsedCsr {
+    const block = decodePem(requireString(pem, "certRequestPem"), "certRequestPem");
+    if (block.type !== "CERTIFICATE REQUEST") throw new Error(`certRequestPem: invalid PEM type - expected "CERTIFICATE REQUEST", got "${block.type}"`);
+    try {
+        new x509.Pkcs10CertificateRequest(block.der);
+    } catch (e) {
+        throw new Error(`failed to parse certificate request: ${(e as Error).message}`);
+    }
+    const [info, sigAlg, sigBits] = children(block.der, 0x30);
+    const [, subject, spkiRaw, attributes] = children(info, 0x30);
+    const sigOid = decodeOid(contents(children(sigAlg, 0x30)[0], 0x06));
+    const scheme = CSR_SIGNATURES[sigOid];
+    if (!scheme) throw new Error(`certificate request: unsupported signature algorithm ${sigOid}`);
+    const publicKey = crypto.createPublicKey({ key: spkiRaw, format: "der", type: "spki" });
+    if (publicKey.asymmetricKeyType !== scheme.key) throw new Error(`certificate request: signature algorithm ${sigOid} does not match its ${publicKey.asymmetricKeyType} public key`);
+    const ok = crypto.verify(scheme.hash, info, { key: publicKey, dsaEncoding: "der" }, contents(sigBits, 0x03).subarray(1));
+    if (!ok) throw new Error("certificate request: the signature does not verify with the request's own public key");
+
+    const sans: Sans = { dnsNames: [], ips: [], uris: [] };
+    if (attributes) {
+        for (const attr of children(attributes, 0xa0)) {
+            const [oidTlv, values] = children(attr, 0x30);
+            if (decodeOid(contents(oidTlv, 0x06)) !== OID_EXTENSION_REQUEST) continue;
+            for (const ext of children(children(values, 0x31)[0], 0x30)) {
+                const parts = children(ext, 0x30);
+                if (decodeOid(contents(parts[0], 0x06)) !== OID_SAN) continue;
+                const value = contents(parts[parts.length - 1], 0x04);
+                for (const gn of children(value, 0x30)) {
+                    const { tag } = readTlv(gn, 0);
+                    const body = contents(gn, tag);
+                    // Go keeps DNS names, IPs and URIs; e-mail SANs are not copied into the certificate.
+                    if (tag === 0x82) sans.dnsNames.push(body.toString("latin1"));
+                    else if (tag === 0x86) sans.uris.push(body.toString("latin1"));
+                    else if (tag === 0x87) {
+                        if (body.length !== 4 && body.length !== 16) throw new Error(`x509: cannot parse IP address of length ${body.length}`);
+                        sans.ips.push(to4(Buffer.from(body)));
+                    }
+                }
+            }
+        }
+    }
+    return { subject: nameFromDer(subject), spki: canonicalSpki(spkiRaw), sans };
+}
+
+/** Go re-marshals a parsed public key, so the certificate carries the canonical SPKI. */
+function canonicalSpki(spki: Buffer): Buffer {
+    return crypto.createPublicKey({ key: spki, format: "der", type: "spki" }).export({ type: "spki", format: "der" });
+}
+
+// ---------------------------------------------------------------------------------------------
+// Locally signed certificates
+
+async function locallySignedCert(inputs: Record<string, any>, now: Date): Promise<SimResult> {
+    const csr = parseCsr(inputs.certRequestPem);
+    const caKey = parsePrivateKeyPem(inputs.caPrivateKeyPem ?? inputs.caPrivateKeyPemWo, "caPrivateKeyPem");
+    const caBlock = decodePem(requireString(inputs.caCertPem, "caCertPem"), "caCertPem");
+    if (caBlock.type !== "CERTIFICATE") throw new Error(`caCertPem: invalid PEM type - expected "CERTIFICATE", got "${caBlock.type}"`);
+    try {
+        new x509.X509Certificate(caBlock.der);
+    } catch (e) {
+        throw new Error(`failed to parse CA certificate: ${(e as Error).message}`);
+    }
+    // A CA certificate that is not a CA only earns a provider warning; the result will not verify.
+    const parent: Parent = { subjectDer: tbsField(caBlock.der, "subject"), subjectKeyId: certSubjectKeyId(caBlock.der), spki: tbsField(caBlock.der, "spki") };
+    const tpl: Template = { subject: csr.subject, sans: csr.sans, spki: csr.spki };
+    const cert = await createCertificate(tpl, parent, caKey, inputs, now, false);
+    return {
+        id: cert.id,
+        state: {
+            earlyRenewalHours: 0,
+            isCaCertificate: false,
+            setSubjectKeyId: false,
+            ...withoutWriteOnly(inputs),
+            caKeyAlgorithm: caKey.algorithm,
+            certPem: cert.certPem,
+            validityStartTime: cert.validityStartTime,
+            validityEndTime: cert.validityEndTime,
+            readyForRenewal: false,
+        },
+    };
+}
+
+/** Raw DER of a TBSCertificate field. */
+function tbsField(certDer: Buffer, field: "issuer" | "subject" | "spki"): Buffer {
+    const tbs = children(children(certDer, 0x30)[0], 0x30);
+    const offset = readTlv(tbs[0], 0).tag === 0xa0 ? 1 : 0; // optional [0] version
+    return tbs[offset + { issuer: 2, subject: 4, spki: 5 }[field]];
+}
+
+function certSubjectKeyId(certDer: Buffer): Buffer | undefined {
+    const tbs = children(children(certDer, 0x30)[0], 0x30);
+    const exts = tbs.find((t) => t[0] === 0xa3);
+    if (!exts) return undefined;
+    for (const ext of children(children(exts, 0xa3)[0], 0x30)) {
+        const parts = children(ext, 0x30);
+        if (decodeOid(contents(parts[0], 0x06)) === OID_SKI) return contents(contents(parts[parts.length - 1], 0x04), 0x04);
+    }
+    return undefined;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Helpers: PEM, DER, state
+
+/** Write-only inputs are never stored in state. */
+function withoutWriteOnly(inputs: Record<string, any>): Record<string, unknown> {
+    const out: Record<string, unknown> = {};
+    for (const [k, v] of Object.entries(inputs)) if (!/Wo$/.test(k) && v !== undefined) out[k] = v;
+    return out;
+}
+
+function requireString(v: unknown, attr: string): string {
+    if (typeof v !== "string" || v.length === 0) throw new Error(`${attr} is required`);
+    return v;
+}
+
+/** pem.Decode: the first block; anything after it is ignored. */
+function decodePem(pem: string, attr: string): { type: string; der: Buffer } {
+    const m = /-----BEGIN ([^-\r\n]+)-----\r?\n([\s\S]*?)-----END \1-----/.exec(pem);
+    if (!m) throw new Error(`${attr}: failed to decode PEM block`);
+    if (m[2].includes(":")) throw new Error(`${attr}: PEM headers (encrypted keys) are not supported`);
+    return { type: m[1], der: Buffer.from(m[2].replace(/\s+/g, ""), "base64") };
+}
+
+/** pem.EncodeToMemory: 64-column base64 and a trailing newline. */
+function pemEncode(type: string, derBytes: Uint8Array): string {
+    const b64 = Buffer.from(derBytes).toString("base64").replace(/.{64}/g, "$&\n").replace(/\n$/, "");
+    return `-----BEGIN ${type}-----\n${b64}\n-----END ${type}-----\n`;
+}
+
+/** time.Time.MarshalText (RFC 3339 with trailing zeros of the fraction dropped), in UTC. */
+function rfc3339(d: Date): string {
+    return d.toISOString().replace(/\.(\d*?)0*Z$/, (_m, frac: string) => (frac ? `.${frac}Z` : "Z"));
+}
+
+/** hashForState: hex SHA-1 of strings.TrimSpace(value). DER starts with 0x30, so only its tail can be trimmed. */
+function hashForState(value: Buffer): string {
+    let end = value.length;
+    const asciiSpace = (c: number) => c === 0x20 || (c >= 0x09 && c <= 0x0d);
+    const unicodeSpace = (cp: number) => cp === 0x85 || cp === 0xa0 || cp === 0x1680 || (cp >= 0x2000 && cp <= 0x200a) || cp === 0x2028 || cp === 0x2029 || cp === 0x202f || cp === 0x205f || cp === 0x3000;
+    while (end > 0) {
+        const c = value[end - 1];
+        if (c < 0x80) {
+            if (!asciiSpace(c)) break;
+            end--;
+            continue;
+        }
+        // utf8.DecodeLastRune; an invalid sequence is RuneError (not a space).
+        let start = end - 1;
+        while (start > Math.max(0, end - 4) && (value[start] & 0xc0) === 0x80) start--;
+        let cp = -1;
+        try {
+            const s = new TextDecoder("utf-8", { fatal: true }).decode(value.subarray(start, end));
+            if ([...s].length === 1) cp = s.codePointAt(0)!;
+        } catch {
+            cp = -1;
+        }
+        if (cp < 0 || !unicodeSpace(cp)) break;
+        end = start;
+    }
+    return crypto.createHash("sha1").update(value.subarray(0, end)).digest("hex");
+}
+
+function evenHex(n: bigint): string {
+    const hex = n.toString(16);
+    return hex.length % 2 ? `0${hex}` : hex;
+}
+
+function toBuffer(data: ArrayBuffer | ArrayBufferView): Buffer {
+    return ArrayBuffer.isView(data) ? Buffer.from(data.buffer, data.byteOffset, data.byteLength) : Buffer.from(data);
+}
+
+function toArrayBuffer(b: Buffer): ArrayBuffer {
+    return b.buffer.slice(b.byteOffset, b.byteOffset + b.byteLength) as ArrayBuffer;
+}
+
+interface Tlv {
+    tag: number;
+    header: number;
+    length: number;
+}
+
+function readTlv(buf: Buffer, offset: number): Tlv {
+    if (offset + 2 > buf.length) throw new Error("malformed DER: truncated");
+    const tag = buf[offset];
+    let length = buf[offset + 1];
+    let header = 2;
+    if (length & 0x80) {
+        const n = length & 0x7f;
+        if (n === 0 || n > 4 || offset + 2 + n > buf.length) throw new Error("malformed DER: bad length");
+        length = 0;
+        for (let i = 0; i < n; i++) length = length * 256 + buf[offset + 2 + i];
+        header += n;
+    }
+    if (offset + header + length > buf.length) throw new Error("malformed DER: truncated");
+    return { tag, header, length };
+}
+
+/** The contents of a single TLV, checking its tag. */
+function contents(tlv: Buffer, tag: number): Buffer {
+    const t = readTlv(tlv, 0);
+    if (t.tag !== tag) throw new Error(`malformed DER: expected tag 0x${tag.toString(16)}, got 0x${t.tag.toString(16)}`);
+    return tlv.subarray(t.header, t.header + t.length);
+}
+
+/** The TLVs (raw, with header) inside a constructed TLV. */
+function children(tlv: Buffer, tag: number): Buffer[] {
+    const body = contents(tlv, tag);
+    const out: Buffer[] = [];
+    for (let off = 0; off < body.length; ) {
+        const t = readTlv(body, off);
+        out.push(body.subarray(off, off + t.header + t.length));
+        off += t.header + t.length;
+    }
+    return out;
+}
+
+function der(tag: number, ...parts: Uint8Array[]): Buffer {
+    const body = Buffer.concat(parts);
+    const n = body.length;
+    const len: number[] = [];
+    if (n < 0x80) len.push(n);
+    else {
+        for (let v = n; v > 0; v = Math.floor(v / 256)) len.unshift(v & 0xff);
+        len.unshift(0x80 | len.length);
+    }
+    return Buffer.concat([Buffer.from([tag, ...len]), body]);
+}
+
+function decodeOid(b: Buffer): string {
+    const arcs: number[] = [];
+    let v = 0;
+    for (const byte of b) {
+        v = v * 128 + (byte & 0x7f);
+        if (!(byte & 0x80)) {
+            arcs.push(v);
+            v = 0;
+        }
+    }
+    const first = arcs.shift() ?? 0;
+    const head = first < 40 ? [0, first] : first < 80 ? [1, first - 40] : [2, first - 80];
+    return [...head, ...arcs].join(".");
+}
+
+function encodeOid(oid: string): Buffer {
+    const [a, b, ...rest] = oid.split(".").map(Number);
+    const out: number[] = [];
+    for (const arc of [a * 40 + b, ...rest]) {
+        const bytes = [arc & 0x7f];
+        for (let v = Math.floor(arc / 128); v > 0; v = Math.floor(v / 128)) bytes.unshift((v & 0x7f) | 0x80);
+        out.push(...bytes);
+    }
+    return Buffer.from(out);
+}
