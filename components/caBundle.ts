@@ -58,6 +58,8 @@ function issuedBy(child: crypto.X509Certificate, issuer: crypto.X509Certificate)
 }
 
 interface Extensions {
+    /** basicConstraints CA flag, as Go reads it (node's X509Certificate.ca also demands keyCertSign). */
+    isCA: boolean;
     pathLength?: number;
     keyUsage?: number;
     eku?: string[];
@@ -69,6 +71,7 @@ function extensions(c: crypto.X509Certificate): Extensions {
     const ku = cert.getExtension(x509.KeyUsagesExtension);
     const eku = cert.getExtension(x509.ExtendedKeyUsageExtension);
     return {
+        isCA: bc?.ca === true,
         pathLength: bc?.pathLength,
         keyUsage: ku?.usages,
         eku: eku?.usages.map((u) => String(u)),
@@ -107,8 +110,8 @@ export function verifyCaBundle(bundle: CaBundle, now: Date = new Date()): string
     if (key && !caCert.checkPrivateKey(key)) problems.push(`ca-key.pem does not match ca-cert.pem ${describe(caCert)} (istiod: "the cert does not match the key")`);
 
     // The signing certificate must be a CA.
-    if (!caCert.ca) problems.push(`ca-cert.pem ${describe(caCert)} is not a CA (istiod: "certificate is not authorized to sign other certificates")`);
     const caExt = extensions(caCert);
+    if (!caExt.isCA) problems.push(`ca-cert.pem ${describe(caCert)} is not a CA (istiod: "certificate is not authorized to sign other certificates")`);
     if (caExt.keyUsage !== undefined && (caExt.keyUsage & x509.KeyUsageFlags.keyCertSign) === 0) {
         problems.push(`ca-cert.pem ${describe(caCert)} has a keyUsage without keyCertSign; proxies would reject what it signs`);
     }
@@ -120,10 +123,12 @@ export function verifyCaBundle(bundle: CaBundle, now: Date = new Date()): string
         if (!issuedBy(chain[i], chain[i + 1])) problems.push(`cert-chain.pem block ${i + 1} ${describe(chain[i])} is not signed by block ${i + 2} ${describe(chain[i + 1])}`);
     }
     const last = chain[chain.length - 1];
-    if (last && !roots.some((r) => sameCert(r, last) || issuedBy(last, r))) problems.push("cert-chain.pem does not end at a certificate of root-cert.pem");
+    // Istio's tooling writes the root as the last block (intermediate, then root), and the chain is
+    // what every workload presents, so it must reach the root itself.
+    if (last && !roots.some((r) => sameCert(r, last))) problems.push("cert-chain.pem does not end with a certificate of root-cert.pem (append the root after the intermediate)");
 
     for (const [i, r] of roots.entries()) {
-        if (!r.ca) problems.push(`root-cert.pem block ${i + 1} ${describe(r)} is not a CA`);
+        if (!extensions(r).isCA) problems.push(`root-cert.pem block ${i + 1} ${describe(r)} is not a CA`);
         if (!issuedBy(r, r)) problems.push(`root-cert.pem block ${i + 1} ${describe(r)} is not self-signed`);
     }
 
@@ -144,7 +149,7 @@ export function verifyCaBundle(bundle: CaBundle, now: Date = new Date()): string
             problems.push(`${describe(c)} has extended key usages without serverAuth; Go's verifier in istiod rejects the chain`);
         }
         if (depth > 0) {
-            if (!c.ca) problems.push(`${describe(c)} signs another certificate but is not a CA`);
+            if (!ext.isCA) problems.push(`${describe(c)} signs another certificate but is not a CA`);
             // Intermediate CAs below this one in the path (the leaf of the verify call is ca-cert.pem itself).
             const below = depth - 1;
             if (ext.pathLength !== undefined && below > ext.pathLength) problems.push(`${describe(c)} has pathlen:${ext.pathLength} but ${below} CA certificate(s) below it`);

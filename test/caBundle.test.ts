@@ -88,7 +88,14 @@ describe("verifyCaBundle with openssl-made certificates", () => {
             issuer: "root",
             ext: ["basicConstraints=critical,CA:true", "keyUsage=critical,digitalSignature,cRLSign", "subjectKeyIdentifier=hash", "authorityKeyIdentifier=keyid:always"],
         });
-        expectProblem(verifyCaBundle(bundle(noSign)), "has a keyUsage without keyCertSign; proxies would reject what it signs");
+        const problems = verifyCaBundle(bundle(noSign));
+        expectProblem(problems, "has a keyUsage without keyCertSign; proxies would reject what it signs");
+        // Its basicConstraints say CA:TRUE, which is all Go (istiod) looks at: no "not a CA" line.
+        expect(problems.filter((p) => p.includes("is not a CA"))).toEqual([]);
+    });
+
+    it("rejects cert-chain.pem that stops at the intermediate (the root must close the chain)", () => {
+        expectProblem(verifyCaBundle(bundle(int, root, int.certPem)), "cert-chain.pem does not end with a certificate of root-cert.pem");
     });
 
     it("rejects an intermediate whose EKU is clientAuth only (Go's verify needs serverAuth)", () => {
