@@ -78,15 +78,14 @@ interface ClusterSummary {
     receivesFrom: string[];
 }
 
-export async function plan(stack: string, outDir: string): Promise<{ ok: boolean; clusters: ClusterSummary[]; written: string[] }> {
+export async function plan(
+    stack: string,
+    outDir: string,
+    // The program is loaded after the mocks are installed; tests pass their own module loader.
+    load: () => Promise<Record<string, unknown>> = async () => require(path.join(ROOT, "index.ts")),
+): Promise<{ ok: boolean; clusters: ClusterSummary[]; written: string[] }> {
     const stackFile = readStackFile(stack);
-    const result = await runProgram({
-        config: stackFile.config,
-        secretKeys: stackFile.secretKeys,
-        stack,
-        // eslint-disable-next-line @typescript-eslint/no-require-imports
-        load: async () => require(path.join(ROOT, "index.ts")),
-    });
+    const result = await runProgram({ config: stackFile.config, secretKeys: stackFile.secretKeys, stack, load });
     if (result.error) {
         console.error(`plan for stack ${stack} failed:\n${result.error.message}`);
         if (stackFile.encrypted.length) console.error(`note: ${stackFile.encrypted.join(", ")} are encrypted (secure:) and cannot be read offline`);

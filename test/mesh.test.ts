@@ -8,8 +8,7 @@ import * as os from "node:os";
 import * as path from "node:path";
 import * as YAML from "yaml";
 import { describe, expect, it } from "vitest";
-import type { Registration } from "../scripts/lib/simulator";
-import { cluster, clusterOf, isSecretOutput, MeshRun, runMesh } from "./support/harness";
+import { cluster, clusterOf, dependsOn, isSecretOutput, MeshRun, one, runMesh } from "./support/harness";
 import { gatewaySchemaProblems, istioObjectProblems, valueKeyProblems } from "./support/istioSchemas";
 
 const REPO = "https://istio-release.storage.googleapis.com/charts";
@@ -18,14 +17,6 @@ const FAST_TRUST = { keyAlgorithm: "ECDSA", ecdsaCurve: "P256" };
 
 function names(run: MeshRun): string[] {
     return run.sim.registrations.map((r) => `${r.type}::${r.name}`).sort();
-}
-function one(run: MeshRun, name: string): Registration {
-    return run.sim.byName(name);
-}
-function dependsOn(run: MeshRun, from: string, to: string): boolean {
-    const target = one(run, to).urn;
-    expect(target).not.toBe("");
-    return one(run, from).dependencies.includes(target);
 }
 function openssl(args: string[], files: Record<string, string>): string {
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), "mesh-ca-"));

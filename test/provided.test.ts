@@ -4,9 +4,8 @@
 // before registering anything.
 import * as crypto from "node:crypto";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import type { Registration } from "../scripts/lib/simulator";
 import { EXT, Issued, OpensslCa } from "./support/opensslCa";
-import { MeshRun, runMesh } from "./support/harness";
+import { dependsOn, MeshRun, one, runMesh } from "./support/harness";
 
 const MESH = {
     meshId: "mesh1",
@@ -39,14 +38,6 @@ function goodBundles(): Record<string, ConfigBundle> {
 }
 function run(config: Record<string, unknown>): Promise<MeshRun> {
     return runMesh(MESH, { config, secretKeys: SECRET_KEYS });
-}
-function one(r: MeshRun, name: string): Registration {
-    return r.sim.byName(name);
-}
-function dependsOn(r: MeshRun, from: string, to: string): boolean {
-    const target = one(r, to).urn;
-    expect(target).not.toBe("");
-    return one(r, from).dependencies.includes(target);
 }
 /** A rejected config: a ConfigError naming every expected fragment, and nothing registered. */
 function expectRejected(r: MeshRun, ...fragments: string[]) {

@@ -1,6 +1,6 @@
 // Run the real program (index.ts) under the simulator from a test, with a mesh config object.
 import * as pulumi from "@pulumi/pulumi";
-import { vi } from "vitest";
+import { expect, vi } from "vitest";
 import { runProgram, RunResult } from "../../scripts/lib/runProgram";
 import type { Registration, SimulatorOptions } from "../../scripts/lib/simulator";
 
@@ -38,4 +38,16 @@ export function clusterOf(meshId: string, clusters: string[], r: Registration): 
 
 export async function isSecretOutput(o: unknown): Promise<boolean> {
     return pulumi.Output.isInstance(o) ? pulumi.isSecret(o as pulumi.Output<unknown>) : false;
+}
+
+/** The registration named `name` (names are unique per run; the tests assert it). */
+export function one(run: MeshRun, name: string): Registration {
+    return run.sim.byName(name);
+}
+
+/** True when `from` depends on `to` as the engine sees it (explicit dependsOn or an input from it). */
+export function dependsOn(run: MeshRun, from: string, to: string): boolean {
+    const target = one(run, to).urn;
+    expect(target, `${to} has no URN`).not.toBe("");
+    return one(run, from).dependencies.includes(target);
 }
