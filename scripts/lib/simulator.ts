@@ -34,6 +34,9 @@ export interface Registration {
     /** Dotted input paths sent to the engine as secrets. */
     secretPaths: string[];
     state: Record<string, any>;
+    /** When the engine asked for the resource, and when it was answered (performance.now(), ms). */
+    startedAt: number;
+    finishedAt: number;
 }
 
 export interface SimulatorOptions {
@@ -47,6 +50,13 @@ export interface SimulatorOptions {
     failTypes?: string[];
     /** Fault injection: intermediates are signed by an impostor root with the same subject. */
     tamperIntermediates?: boolean;
+    /**
+     * Simulated provisioning time of a resource in ms (e.g. a cluster takes minutes, scaled down).
+     * The program's own dependency waiting then decides when each resource starts (benchmarks).
+     */
+    latencyMs?: (r: { type: string; name: string; inputs: Record<string, any>; read: boolean }) => number;
+    /** Answer tls resources with canned PEM text instead of real keys (benchmarks measure the program, not crypto). */
+    cannedTls?: boolean;
 }
 
 function secretPaths(v: any, prefix: string, out: string[]): void {
@@ -75,11 +85,43 @@ function providerNameOf(ref: string): string {
     return urn.split("::").pop() ?? "";
 }
 
+/**
+ * Canned tls outputs for runs that measure the program rather than crypto: one real root and one
+ * real intermediate, made once per process and handed to every resource of the same kind, so the
+ * program's own bundle checks still pass.
+ */
+let canned: Promise<{ rootKey: string; rootCert: string; key: string; cert: string; csr: string }> | undefined;
+function cannedChain() {
+    canned ??= (async () => {
+        const rootKey = (await simulateTls("tls:index/privateKey:PrivateKey", "canned-root-key", { algorithm: "ECDSA", ecdsaCurve: "P256" }))!.state.privateKeyPem as string;
+        const rootCert = (await simulateTls("tls:index/selfSignedCert:SelfSignedCert", "canned-root", { privateKeyPem: rootKey, subject: { organization: "Istio", commonName: "Root CA" }, isCaCertificate: true, allowedUses: ["cert_signing", "crl_signing"], validityPeriodHours: 87600 }))!.state.certPem as string;
+        const key = (await simulateTls("tls:index/privateKey:PrivateKey", "canned-key", { algorithm: "ECDSA", ecdsaCurve: "P256" }))!.state.privateKeyPem as string;
+        const csr = (await simulateTls("tls:index/certRequest:CertRequest", "canned-csr", { privateKeyPem: key, subject: { organization: "Istio", commonName: "Intermediate CA" } }))!.state.certRequestPem as string;
+        const cert = (await simulateTls("tls:index/locallySignedCert:LocallySignedCert", "canned-cert", { certRequestPem: csr, caPrivateKeyPem: rootKey, caCertPem: rootCert, isCaCertificate: true, allowedUses: ["cert_signing", "crl_signing"], validityPeriodHours: 17520 }))!.state.certPem as string;
+        return { rootKey, rootCert, key, cert, csr };
+    })();
+    return canned;
+}
+
+async function cannedTls(type: string, name: string, inputs: Record<string, any>): Promise<{ id: string; state: Record<string, any> }> {
+    const c = await cannedChain();
+    switch (type) {
+        case "tls:index/privateKey:PrivateKey":
+            return { id: `${name}-id`, state: { ...inputs, privateKeyPem: name.endsWith("-root-key") ? c.rootKey : c.key } };
+        case "tls:index/certRequest:CertRequest":
+            return { id: `${name}-id`, state: { ...inputs, certRequestPem: c.csr } };
+        case "tls:index/selfSignedCert:SelfSignedCert":
+            return { id: `${name}-id`, state: { ...inputs, certPem: c.rootCert, readyForRenewal: false } };
+        default:
+            return { id: `${name}-id`, state: { ...inputs, certPem: c.cert, readyForRenewal: false } };
+    }
+}
+
 const b64 = (s: string) => Buffer.from(s, "utf8").toString("base64");
 
 export class Simulator {
     public readonly registrations: Registration[] = [];
-    private readonly pending = new Map<string, Omit<Registration, "state" | "urn" | "inputs" | "id">[]>();
+    private readonly pending = new Map<string, Omit<Registration, "state" | "urn" | "inputs" | "id" | "startedAt" | "finishedAt">[]>();
     private readonly addresses = new Map<string, string>();
     private inFlight = 0;
 
@@ -144,7 +186,7 @@ export class Simulator {
     private async newResource(args: pulumi.runtime.MockResourceArgs): Promise<pulumi.runtime.MockResourceResult> {
         const key = `${args.type}::${args.name}`;
         const queue = this.pending.get(key) ?? [];
-        const meta = queue.shift() ?? {
+        const meta: Omit<Registration, "state" | "urn" | "inputs" | "id" | "startedAt" | "finishedAt"> = queue.shift() ?? {
             type: args.type,
             name: args.name,
             provider: args.provider ?? "",
@@ -156,10 +198,13 @@ export class Simulator {
             protect: false,
             secretPaths: [],
         };
+        const startedAt = performance.now();
         if (this.options.failTypes?.includes(args.type)) throw new Error(`simulated failure creating ${args.type} ${args.name}`);
         const plain = { ...args, inputs: unwrapSecrets(args.inputs ?? {}) };
+        const delay = this.options.latencyMs?.({ type: args.type, name: args.name, inputs: plain.inputs, read: meta.read }) ?? 0;
+        if (delay > 0) await new Promise((r) => setTimeout(r, delay));
         const { id, state } = await this.respond(plain, meta.providerName);
-        this.registrations.push({ ...meta, urn: "", inputs: plain.inputs, id, state });
+        this.registrations.push({ ...meta, urn: "", inputs: plain.inputs, id, state, startedAt, finishedAt: performance.now() });
         return { id, state };
     }
 
@@ -176,6 +221,7 @@ export class Simulator {
             });
             inputs = { ...inputs, caPrivateKeyPem: key!.state.privateKeyPem, caCertPem: root!.state.certPem };
         }
+        if (this.options.cannedTls && args.type.startsWith("tls:")) return cannedTls(args.type, args.name, inputs);
         const tlsResult = await simulateTls(args.type, args.name, inputs);
         if (tlsResult) return tlsResult;
         const cluster = providerName.replace(/-k8s$/, "");
