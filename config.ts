@@ -5,6 +5,7 @@ import * as net from "node:net";
 import * as pulumi from "@pulumi/pulumi";
 import { z } from "zod";
 import { CaBundle, verifyCaBundle } from "./components/caBundle";
+import { Cidr, formatCidr, overlaps, parseCidr } from "./components/cidr";
 import { contextServer, isLoopbackUrl, KubeconfigSource, resolveKubeconfig } from "./components/kubeconfig";
 
 export const PROJECT = "multicluster-mesh";
@@ -26,6 +27,59 @@ const eastWestGatewaySchema = z.strictObject({
     loadBalancerIP: z.string().default(""),
 });
 
+const gkeSchema = z.strictObject({
+    /** GCP project ID. */
+    project: z.string(),
+    /** A region (regional cluster, nodes in each zone) or a zone (zonal cluster). */
+    location: z.string(),
+    /** An existing VPC network name; when absent one VPC per mesh network and project is created. */
+    network: z.string().optional(),
+    subnetCidr: z.string(),
+    podCidr: z.string(),
+    serviceCidr: z.string(),
+    nodePool: z
+        .strictObject({
+            machineType: z.string().default("e2-standard-4"),
+            /** Nodes per zone (a regional cluster multiplies it by the number of zones). */
+            nodesPerZone: z.number().int().default(1),
+            autoscaling: z.strictObject({ minNodesPerZone: z.number().int(), maxNodesPerZone: z.number().int() }).optional(),
+        })
+        .default({ machineType: "e2-standard-4", nodesPerZone: 1 }),
+    releaseChannel: z.enum(["RAPID", "REGULAR", "STABLE", "EXTENDED"], { error: "must be RAPID, REGULAR, STABLE or EXTENDED" }).default("REGULAR"),
+    deletionProtection: z.boolean().default(false),
+});
+
+const eksSchema = z.strictObject({
+    region: z.string(),
+    vpcCidr: z.string(),
+    /** Explicit availability zones; by default the first `azCount` available ones. */
+    availabilityZones: z.array(z.string()).optional(),
+    azCount: z.number().int().default(2),
+    /** The Kubernetes Service range (EKS picks 10.100.0.0/16 or 172.20.0.0/16 when unset). */
+    serviceCidr: z.string().default("172.20.0.0/16"),
+    version: z.string().default("1.33"),
+    nodeGroup: z
+        .strictObject({
+            instanceTypes: z.array(z.string()).min(1).default(["m6i.large"]),
+            desired: z.number().int().default(2),
+            min: z.number().int().default(2),
+            max: z.number().int().default(4),
+        })
+        .default({ instanceTypes: ["m6i.large"], desired: 2, min: 2, max: 4 }),
+    endpointPublicAccess: z.boolean().default(true),
+    /** Nodes in private subnets behind one NAT gateway (load balancers stay in the public subnets). */
+    privateSubnets: z.boolean().default(false),
+    /** IAM principals (role or user ARNs) given cluster-admin through EKS access entries. */
+    accessEntries: z.array(z.string()).default([]),
+});
+
+const kindSchema = z.strictObject({
+    podSubnet: z.string().optional(),
+    serviceSubnet: z.string().optional(),
+    /** The kind node image; pin it to pin the Kubernetes version. */
+    nodeImage: z.string().default("kindest/node:v1.33.1"),
+});
+
 const clusterSchema = z.strictObject({
     name: z.string(),
     network: z.string().optional(),
@@ -37,6 +91,11 @@ const clusterSchema = z.strictObject({
     apiServer: z.string().optional(),
     region: z.string().optional(),
     zone: z.string().optional(),
+    /** `protect` the cloud cluster so no `up` or `destroy` removes it by accident (production). */
+    protect: z.boolean().default(false),
+    gke: gkeSchema.optional(),
+    eks: eksSchema.optional(),
+    kind: kindSchema.optional(),
     eastWestGateway: eastWestGatewaySchema.default({ serviceAnnotations: {}, loadBalancerIP: "" }),
 });
 
@@ -66,6 +125,8 @@ const meshSchema = z.strictObject({
         })
         .default({ version: ISTIO_VERSION, repository: ISTIO_REPOSITORY, values: {} }),
     trust: trustSchema.default(trustSchema.parse({})),
+    /** Per network: `routable: true` declares that clusters on different clouds or VPCs can reach each other's pods directly (peering, VPN). */
+    networks: z.record(z.string(), z.strictObject({ routable: z.boolean().default(false) })).default({}),
     clusters: z.array(clusterSchema).min(1, { error: "list at least one cluster" }),
 });
 
@@ -236,14 +297,33 @@ export function validateMeshConfig(raw: unknown, env: ValidationEnv = {}): { ok:
     const readBy = new Map<string, string[]>();
     for (const p of remoteSecretPairs(named)) readBy.set(p.source, [...(readBy.get(p.source) ?? []), p.target]);
 
-    // Platforms and kubeconfigs.
+    // Platforms: existing clusters come through a kubeconfig; gke, eks and kind are created here.
     const kubeconfigs: LoadedConfig["kubeconfigs"] = {};
     const targets = new Map<string, number>();
     clusters.forEach((c, i) => {
         const at = `mesh.clusters[${i}]`;
         const platform = c.platform ?? "existing";
+        const readers = typeof c.name === "string" ? readBy.get(c.name) ?? [] : [];
+        for (const other of ["gke", "eks", "kind"] as const) {
+            if (other !== platform && c[other] !== undefined) say(`${at}.${other}`, `is set but platform is "${platform}"; remove it, or set platform: ${other}`);
+        }
+        const lbip = c.eastWestGateway?.loadBalancerIP;
+        if (typeof lbip === "string" && lbip !== "" && net.isIP(lbip) === 0) {
+            say(`${at}.eastWestGateway.loadBalancerIP`, `"${lbip}" is not an IP address; leave it empty to let the platform assign one`);
+        }
         if (platform !== "existing") {
-            say(`${at}.platform`, `"${platform}" clusters are not supported yet; use platform: existing with a kubeconfig`);
+            for (const k of ["kubeconfig", "context", "apiServer"] as const) {
+                if (c[k] !== undefined) say(`${at}.${k}`, `is only for platform existing; a ${platform} cluster's kubeconfig and API server come from the cluster this program creates`);
+            }
+            if (platform !== "kind") {
+                for (const k of ["region", "zone"] as const) if (c[k] !== undefined) say(`${at}.${k}`, `is derived from ${platform === "gke" ? "gke.location" : "eks.region"} for platform ${platform}; remove it`);
+            }
+            if (c[platform] === undefined && platform !== "kind") {
+                say(`${at}.${platform}`, `is required for platform ${platform} (${platform === "gke" ? "project, location, subnetCidr, podCidr, serviceCidr" : "region, vpcCidr"}; see README, "Config reference")`);
+            }
+            if (platform === "gke" && c.gke) checkGke(c.gke, `${at}.gke`, say);
+            if (platform === "eks" && c.eks) checkEks(c.eks, `${at}.eks`, say);
+            if (platform === "kind") checkKind(c.kind ?? {}, `${at}.kind`, say);
             return;
         }
         if (c.apiServer !== undefined && !isHttpsUrl(c.apiServer)) {
@@ -270,7 +350,6 @@ export function validateMeshConfig(raw: unknown, env: ValidationEnv = {}): { ok:
                 else targets.set(key, i);
             }
         }
-        const readers = typeof c.name === "string" ? readBy.get(c.name) ?? [] : [];
         if (server !== undefined && readers.length > 0 && isLoopbackUrl(server)) {
             const from = c.apiServer !== undefined ? "apiServer" : "the kubeconfig's server";
             say(
@@ -284,11 +363,8 @@ export function validateMeshConfig(raw: unknown, env: ValidationEnv = {}): { ok:
         if (c.region !== undefined && c.zone !== undefined && !c.zone.startsWith(c.region)) {
             say(`${at}.zone`, `"${c.zone}" is not in region "${c.region}"; a zone name starts with its region's name`);
         }
-        const lbip = c.eastWestGateway?.loadBalancerIP;
-        if (typeof lbip === "string" && lbip !== "" && net.isIP(lbip) === 0) {
-            say(`${at}.eastWestGateway.loadBalancerIP`, `"${lbip}" is not an IP address; leave it empty to let the platform assign one`);
-        }
     });
+    checkSharedNetworks(clusters, loose.networks ?? {}, loose.meshId, say);
 
     // Istio chart settings.
     const istio = loose.istio;
@@ -340,9 +416,163 @@ export function validateMeshConfig(raw: unknown, env: ValidationEnv = {}): { ok:
     }
 
     if (problems.length > 0 || !parsed.success) return { ok: false, problems };
-    const mesh: MeshConfig = { ...parsed.data, clusters: parsed.data.clusters.map((c) => ({ ...c, network: c.network ?? DEFAULT_NETWORK })) };
+    let kindIndex = 0;
+    const mesh: MeshConfig = {
+        ...parsed.data,
+        clusters: parsed.data.clusters.map((c) => {
+            const filled: ClusterConfig = { ...c, network: c.network ?? DEFAULT_NETWORK };
+            if (c.platform === "kind") filled.kind = { ...kindSubnets(kindIndex++), ...(c.kind ?? { nodeImage: "kindest/node:v1.33.1" }) } as ClusterConfig["kind"];
+            return filled;
+        }),
+    };
     const provided = providedBundles && { rootCertPem: env.provided!.rootCertPem!, bundles: providedBundles };
     return { ok: true, config: { mesh, kubeconfigs, provided } };
+}
+
+const GCP_REGION = /^[a-z]+-[a-z]+\d+$/;
+const GCP_ZONE = /^[a-z]+-[a-z]+\d+-[a-z]$/;
+const AWS_REGION = /^[a-z]{2}(-gov|-iso[a-z]?)?-[a-z]+-\d+$/;
+const AWS_ARN = /^arn:aws[a-z-]*:iam::\d{12}:(role|user)\/.+$/;
+
+type Say = (path: string, msg: string) => void;
+
+function checkCidr(value: unknown, path: string, say: Say, maxPrefix = 29): Cidr | undefined {
+    if (typeof value !== "string") return undefined;
+    const c = parseCidr(value);
+    if (!c) say(path, `"${value}" is not an IPv4 CIDR (a.b.c.d/n with no host bits set, n ≤ 32)`);
+    else if (c.prefix > maxPrefix) say(path, `"${value}" is too small; use /${maxPrefix} or larger`);
+    return c;
+}
+
+function checkDisjoint(entries: [string, Cidr | undefined][], say: Say): void {
+    for (let i = 0; i < entries.length; i++) {
+        for (let j = i + 1; j < entries.length; j++) {
+            const [pa, a] = entries[i];
+            const [pb, b] = entries[j];
+            if (a && b && overlaps(a, b)) say(pb, `${formatCidr(b)} overlaps ${pa} (${formatCidr(a)}); give each range its own addresses`);
+        }
+    }
+}
+
+function checkGke(g: Partial<z.output<typeof gkeSchema>>, at: string, say: Say): void {
+    if (typeof g.location === "string" && !GCP_REGION.test(g.location) && !GCP_ZONE.test(g.location)) {
+        say(`${at}.location`, `"${g.location}" is not a GCP region (us-central1) or zone (us-central1-a)`);
+    }
+    if (typeof g.project === "string" && !/^[a-z][a-z0-9-]{4,28}[a-z0-9]$/.test(g.project)) say(`${at}.project`, `"${g.project}" is not a GCP project ID (6-30 lower-case letters, digits, '-')`);
+    checkDisjoint(
+        [
+            [`${at}.subnetCidr`, checkCidr(g.subnetCidr, `${at}.subnetCidr`, say)],
+            [`${at}.podCidr`, checkCidr(g.podCidr, `${at}.podCidr`, say, 21)],
+            [`${at}.serviceCidr`, checkCidr(g.serviceCidr, `${at}.serviceCidr`, say, 27)],
+        ],
+        say,
+    );
+    const np = g.nodePool;
+    if (np) {
+        if (np.nodesPerZone !== undefined && np.nodesPerZone < 1) say(`${at}.nodePool.nodesPerZone`, "must be 1 or more (Istio's control plane and gateways need nodes)");
+        if (np.autoscaling && np.autoscaling.minNodesPerZone > np.autoscaling.maxNodesPerZone) say(`${at}.nodePool.autoscaling`, "minNodesPerZone is larger than maxNodesPerZone");
+    }
+}
+
+function checkEks(e: Partial<z.output<typeof eksSchema>>, at: string, say: Say): void {
+    if (typeof e.region === "string" && !AWS_REGION.test(e.region)) say(`${at}.region`, `"${e.region}" is not an AWS region (e.g. us-east-1)`);
+    for (const [k, az] of (e.availabilityZones ?? []).entries()) {
+        if (typeof e.region === "string" && !new RegExp(`^${e.region}[a-z]$`).test(az)) say(`${at}.availabilityZones[${k}]`, `"${az}" is not a zone of region ${e.region} (e.g. ${e.region}a)`);
+    }
+    const zones = e.availabilityZones?.length ?? e.azCount ?? 2;
+    if (zones < 2) say(e.availabilityZones ? `${at}.availabilityZones` : `${at}.azCount`, "EKS needs subnets in at least two availability zones");
+    const vpc = checkCidr(e.vpcCidr, `${at}.vpcCidr`, say, 24);
+    checkDisjoint([[`${at}.vpcCidr`, vpc], [`${at}.serviceCidr`, checkCidr(e.serviceCidr, `${at}.serviceCidr`, say, 24)]], say);
+    if (vpc && vpc.prefix > 20) say(`${at}.vpcCidr`, `/${vpc.prefix} leaves too few addresses for pods (the VPC CNI gives pods VPC addresses); use /20 or larger`);
+    const ng = e.nodeGroup;
+    if (ng && !(ng.min <= ng.desired && ng.desired <= ng.max && ng.min >= 1)) say(`${at}.nodeGroup`, `needs 1 ≤ min ≤ desired ≤ max (got min ${ng.min}, desired ${ng.desired}, max ${ng.max})`);
+    for (const [k, arn] of (e.accessEntries ?? []).entries()) if (!AWS_ARN.test(arn)) say(`${at}.accessEntries[${k}]`, `"${arn}" is not an IAM role or user ARN`);
+}
+
+function checkKind(k: Partial<z.output<typeof kindSchema>>, at: string, say: Say): void {
+    checkDisjoint([[`${at}.podSubnet`, checkCidr(k.podSubnet, `${at}.podSubnet`, say)], [`${at}.serviceSubnet`, checkCidr(k.serviceSubnet, `${at}.serviceSubnet`, say)]], say);
+}
+
+/** Default kind subnets, per kind cluster, as Istio's multicluster CI numbers them (§11). */
+export function kindSubnets(index: number): { podSubnet: string; serviceSubnet: string } {
+    return { podSubnet: `10.${10 + index * 10}.0.0/16`, serviceSubnet: `10.255.${10 + index * 10}.0/24` };
+}
+
+type LooseCluster = Partial<z.output<typeof clusterSchema>>;
+
+/** Where a cluster's pods live, for the shared-network rule: same domain = directly routable. */
+function routingDomain(c: LooseCluster, meshId: unknown): string | undefined {
+    if (c.platform === "gke" && c.gke) return `GCP VPC ${c.gke.project}/${c.gke.network ?? `${String(meshId)}-${c.network}`}`;
+    if (c.platform === "eks") return `the AWS VPC of ${c.name}`;
+    if (c.platform === "kind") return "the local kind Docker network";
+    return undefined; // existing clusters: the user knows their network
+}
+
+function podRanges(c: LooseCluster, kindIndex: number): [string, string | undefined][] {
+    if (c.platform === "gke" && c.gke) return [["gke.subnetCidr", c.gke.subnetCidr], ["gke.podCidr", c.gke.podCidr], ["gke.serviceCidr", c.gke.serviceCidr]];
+    if (c.platform === "eks" && c.eks) return [["eks.vpcCidr", c.eks.vpcCidr], ["eks.serviceCidr", c.eks.serviceCidr]];
+    if (c.platform === "kind") {
+        const d = kindSubnets(kindIndex);
+        return [["kind.podSubnet", c.kind?.podSubnet ?? d.podSubnet], ["kind.serviceSubnet", c.kind?.serviceSubnet ?? d.serviceSubnet]];
+    }
+    return [];
+}
+
+/**
+ * Clusters that share a mesh network must reach each other's pods directly (§3.1): that holds
+ * inside one GCP VPC, not across clouds or VPCs unless the user connected them; kind clusters
+ * would need node routes this program does not build. Their ranges must not overlap either.
+ */
+function checkSharedNetworks(clusters: LooseCluster[], networks: Record<string, { routable?: boolean }>, meshId: unknown, say: Say): void {
+    const byNetwork = new Map<string, number[]>();
+    clusters.forEach((c, i) => {
+        if (typeof c.network === "string") byNetwork.set(c.network, [...(byNetwork.get(c.network) ?? []), i]);
+    });
+    let kindIndex = 0;
+    const kindIndexOf = new Map<number, number>();
+    clusters.forEach((c, i) => {
+        if (c.platform === "kind") kindIndexOf.set(i, kindIndex++);
+    });
+    for (const [name, members] of byNetwork) {
+        if (members.length < 2) continue;
+        const routable = networks[name]?.routable === true;
+        const kinds = members.filter((i) => clusters[i].platform === "kind");
+        if (kinds.length > 1 && !routable) {
+            say(`mesh.clusters[${kinds[1]}].network`, `kind clusters ${kinds.map((i) => clusters[i].name).join(", ")} share network "${name}", which needs node routes between them that this program does not build; give each kind cluster its own network`);
+        }
+        const domains = new Map<string, number>();
+        for (const i of members) {
+            const d = routingDomain(clusters[i], meshId);
+            if (d !== undefined && !domains.has(d)) domains.set(d, i);
+        }
+        if (domains.size > 1 && !routable) {
+            const [first, ...rest] = [...domains.entries()];
+            for (const [d, i] of rest) {
+                say(
+                    `mesh.clusters[${i}].network`,
+                    `"${name}" joins ${d} with ${first[0]} (mesh.clusters[${first[1]}]), whose pods it cannot reach directly; give it its own network, or declare mesh.networks.${name}.routable: true once they are connected (VPC peering, VPN)`,
+                );
+            }
+        }
+        // Pod and Service ranges of clusters on one network must not overlap (§3.1, security-bar M8).
+        const ranges: [string, Cidr | undefined][] = [];
+        for (const i of members) {
+            for (const [k, v] of podRanges(clusters[i], kindIndexOf.get(i) ?? 0)) {
+                const parsed = typeof v === "string" ? parseCidr(v) : undefined;
+                if (parsed) ranges.push([`mesh.clusters[${i}].${k}`, parsed]);
+            }
+        }
+        const clusterPath = (p: string) => p.slice(0, p.indexOf("]") + 1);
+        for (let a = 0; a < ranges.length; a++) {
+            for (let b = a + 1; b < ranges.length; b++) {
+                const [pa, ca] = ranges[a];
+                const [pb, cb] = ranges[b];
+                if (clusterPath(pa) !== clusterPath(pb) && ca && cb && overlaps(ca, cb)) {
+                    say(pb, `${formatCidr(cb)} overlaps ${pa} (${formatCidr(ca)}) on the shared network "${name}"; clusters on one network need distinct pod and service ranges`);
+                }
+            }
+        }
+    }
 }
 
 function checkProvided(clusters: { name: string; role: string }[], env: ValidationEnv, say: (p: string, m: string) => void): Record<string, CaBundle> | undefined {

@@ -19,8 +19,11 @@ export class ExistingCluster extends pulumi.ComponentResource implements MeshClu
     public readonly role: "primary" | "remote";
     public readonly primary?: string;
     public readonly platform = "existing";
+    public readonly cloud = "existing";
     public readonly provider: k8s.Provider;
     public readonly apiServer: pulumi.Output<string>;
+    public readonly kubeconfig: pulumi.Output<string>;
+    public readonly loadBalancerReady: pulumi.Resource[] = [];
     public readonly region?: string;
     public readonly zone?: string;
 
@@ -37,6 +40,7 @@ export class ExistingCluster extends pulumi.ComponentResource implements MeshClu
         // A kubeconfig can hold tokens or client keys, so it is a secret from the start. When the
         // file is absent here (an offline plan), the provider gets the path and reads it at deploy.
         const kubeconfig = pulumi.secret(args.kubeconfig.content ?? args.kubeconfig.path ?? "");
+        this.kubeconfig = kubeconfig;
         this.provider = new k8s.Provider(
             `${name}-k8s`,
             {

@@ -34,7 +34,7 @@ export class Mesh extends pulumi.ComponentResource {
             if (c.eastWestGateway) {
                 this.gateways[c.name] = new EastWestGateway(
                     `${name}-${c.name}-eastwest`,
-                    { cluster: clusters[c.name], mesh: plan, plan: c, namespace: cp.namespace, crds: cp.base, after: [cp.istiod] },
+                    { cluster: clusters[c.name], mesh: plan, plan: c, namespace: cp.namespace, crds: cp.base, after: [cp.istiod, ...clusters[c.name].loadBalancerReady] },
                     child,
                 );
             }
@@ -73,7 +73,7 @@ export class Mesh extends pulumi.ComponentResource {
             const inPrimary = secretFor.get(`${c.name}>${c.primary}`)!.secret;
             this.gateways[c.name] = new EastWestGateway(
                 `${name}-${c.name}-eastwest`,
-                { cluster: clusters[c.name], mesh: plan, plan: c, namespace: cp.namespace, crds: cp.base, after: [cp.istiod, inPrimary] },
+                { cluster: clusters[c.name], mesh: plan, plan: c, namespace: cp.namespace, crds: cp.base, after: [cp.istiod, inPrimary, ...clusters[c.name].loadBalancerReady] },
                 child,
             );
         }

@@ -1,5 +1,5 @@
 // The cluster interface every platform returns. The mesh components only ever see this shape, so
-// GKE, EKS and kind clusters plug in beside `existing` ones without touching the Istio wiring.
+// GKE, EKS, kind and existing clusters are interchangeable behind it.
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 
@@ -12,10 +12,19 @@ export interface MeshCluster {
     primary?: string;
     /** Where the cluster comes from: existing, gke, eks or kind. */
     platform: string;
+    /** gcp, aws, local, or "existing" when the program does not know. */
+    cloud: string;
     /** The only way any Kubernetes object reaches this cluster. */
     provider: k8s.Provider;
     /** The API server address other clusters' istiod use (never loopback). */
     apiServer: pulumi.Output<string>;
+    /** The kubeconfig the provider uses. Secret. */
+    kubeconfig: pulumi.Output<string>;
     region?: string;
     zone?: string;
+    /**
+     * In-cluster prerequisites of LoadBalancer Services (e.g. MetalLB's address pool on kind):
+     * the east-west gateway waits for them.
+     */
+    loadBalancerReady: pulumi.Resource[];
 }

@@ -119,7 +119,7 @@ export function planMesh(mesh: MeshConfig): MeshPlan {
                 : {};
         // Gateways: every cluster of a multi-network mesh; the primary of primary-remote (to expose istiod).
         const needsGateway = multiNetwork || (primaryRemote && role === "primary");
-        const eastWestGateway = needsGateway ? { values: gatewayValues(c.network, c.eastWestGateway) } : undefined;
+        const eastWestGateway = needsGateway ? { values: gatewayValues(c.network, c.eastWestGateway, c.platform) } : undefined;
         return {
             name: c.name,
             network: c.network,
@@ -152,10 +152,20 @@ export function planMesh(mesh: MeshConfig): MeshPlan {
     };
 }
 
+/**
+ * Load-balancer defaults per platform, under the user's own annotations. On EKS the in-tree cloud
+ * controller would make a Classic ELB; an NLB passes TLS (15443, 15012, 15017) straight through
+ * (pulumi-craft.md B3).
+ */
+export const PLATFORM_GATEWAY_ANNOTATIONS: Record<string, Record<string, string>> = {
+    eks: { "service.beta.kubernetes.io/aws-load-balancer-type": "nlb" },
+};
+
 /** §5.1: the east-west gateway is the `gateway` chart with `networkGateway` set. */
-export function gatewayValues(network: string, gw: { serviceAnnotations: Record<string, string>; loadBalancerIP: string }): Values {
+export function gatewayValues(network: string, gw: { serviceAnnotations: Record<string, string>; loadBalancerIP: string }, platform = "existing"): Values {
     const service: Values = { type: "LoadBalancer" };
-    if (Object.keys(gw.serviceAnnotations).length > 0) service.annotations = { ...gw.serviceAnnotations };
+    const annotations = { ...(PLATFORM_GATEWAY_ANNOTATIONS[platform] ?? {}), ...gw.serviceAnnotations };
+    if (Object.keys(annotations).length > 0) service.annotations = annotations;
     if (gw.loadBalancerIP !== "") service.loadBalancerIP = gw.loadBalancerIP;
     // `name` fixes the Service and selector labels (app: istio-eastwestgateway, istio: eastwestgateway)
     // that the Istio Gateway objects select on. networkGateway adds the network label to the Service

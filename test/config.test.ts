@@ -99,7 +99,7 @@ describe("config validation", () => {
         ["two clusters on one context", (r) => (r.clusters[1].context = "kind-east"), "mesh.clusters[1].context: points at the same kubeconfig context as mesh.clusters[0]"],
         ["zone outside region", (r) => Object.assign(r.clusters[1], { region: "us-east1", zone: "us-west1-a" }), 'mesh.clusters[1].zone: "us-west1-a" is not in region "us-east1"'],
         ["gateway loadBalancerIP not an IP", (r) => (r.clusters[1].eastWestGateway = { loadBalancerIP: "lb.example" }), 'mesh.clusters[1].eastWestGateway.loadBalancerIP: "lb.example" is not an IP address'],
-        ["platform not yet supported", (r) => (r.clusters[1].platform = "gke"), 'mesh.clusters[1].platform: "gke" clusters are not supported yet'],
+        ["platform gke without its settings", (r) => Object.assign(r.clusters[1], { platform: "gke", kubeconfig: undefined, context: undefined }), "mesh.clusters[1].gke: is required for platform gke"],
         ["no clusters", (r) => (r.clusters = []), "mesh.clusters: list at least one cluster"],
     ];
     for (const [title, mutate, expected] of cases) {

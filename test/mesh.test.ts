@@ -43,7 +43,8 @@ async function commonChecks(run: MeshRun, meshId: string, clusters: string[]) {
     const providers = run.sim.ofType("pulumi:providers:kubernetes");
     expect(providers.map((p) => p.name).sort()).toEqual(clusters.map((c) => `${c}-k8s`).sort());
     for (const p of providers) {
-        expect(p.inputs.clusterIdentifier).toBe(`existing/${p.name.replace(/-k8s$/, "")}`);
+        if (p.inputs.clusterIdentifier.startsWith("existing/")) expect(p.inputs.clusterIdentifier).toBe(`existing/${p.name.replace(/-k8s$/, "")}`);
+        else expect(p.inputs.clusterIdentifier).toBeTruthy();
         expect(p.secretPaths).toContain("kubeconfig");
     }
     // Every chart pinned, from the Istio repository, named, in istio-system.
@@ -61,8 +62,10 @@ async function commonChecks(run: MeshRun, meshId: string, clusters: string[]) {
     }
     // Secret material is sent as secret; stack outputs hold none.
     for (const s of run.sim.ofType("kubernetes:core/v1:Secret").filter((x) => x.inputs.stringData)) expect(s.secretPaths).toContain("stringData");
-    for (const [k, v] of Object.entries(run.rawOutputs)) expect(await isSecretOutput(v), `output ${k}`).toBe(false);
-    const exported = JSON.stringify(run.outputs);
+    // Only the kubeconfigs output holds credentials, and it is secret; nothing else is.
+    for (const [k, v] of Object.entries(run.rawOutputs)) expect(await isSecretOutput(v), `output ${k}`).toBe(k === "kubeconfigs");
+    const { kubeconfigs: _kc, ...publicOutputs } = run.outputs;
+    const exported = JSON.stringify(publicOutputs);
     expect(exported).not.toMatch(/PRIVATE KEY|"token"|eyJhbGci/);
 }
 
@@ -174,9 +177,11 @@ describe("multi-primary, one network", () => {
         checkTrust(run, "mesh1", ["c1", "c2"]);
         checkRemoteSecrets(run, "mesh1", [["c1", "c2"], ["c2", "c1"]]);
         expect(run.outputs.clusters).toEqual({
-            c1: { network: "network1", role: "primary", primary: null, platform: "existing", region: null, zone: null },
-            c2: { network: "network1", role: "primary", primary: null, platform: "existing", region: null, zone: null },
+            c1: { network: "network1", role: "primary", primary: null, platform: "existing", cloud: "existing", region: null, zone: null, endpoint: "https://10.1.0.1:6443" },
+            c2: { network: "network1", role: "primary", primary: null, platform: "existing", cloud: "existing", region: null, zone: null, endpoint: "https://10.2.0.1:6443" },
         });
+        // The kubeconfig of an existing cluster whose file is not here is its path, read at deploy.
+        expect(run.outputs.kubeconfigs).toEqual({ c1: "/nonexistent/c1.kubeconfig", c2: "/nonexistent/c2.kubeconfig" });
         expect(run.outputs.meshId).toBe("mesh1");
     });
 });

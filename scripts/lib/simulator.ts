@@ -132,9 +132,7 @@ export class Simulator {
         await pulumi.runtime.setMocks(
             {
                 newResource: (args) => this.newResource(args),
-                call: (args) => {
-                    throw new Error(`unmocked invoke ${args.token}: the program must not call data sources the simulator does not know`);
-                },
+                call: (args) => this.invoke(args),
             },
             project,
             stack,
@@ -156,6 +154,26 @@ export class Simulator {
                 }
             };
         }
+    }
+
+    /** Data sources the program may call, answered as the cloud would; anything else is an error. */
+    private invoke(args: pulumi.runtime.MockCallArgs): Record<string, any> {
+        switch (args.token) {
+            case "aws:index/getAvailabilityZones:getAvailabilityZones": {
+                const region = this.providerInputs(args.provider)?.region ?? "us-east-1";
+                return { id: region, names: ["a", "b", "c"].map((z) => `${region}${z}`), zoneIds: [1, 2, 3].map((n) => `use1-az${n}`), state: args.inputs.state };
+            }
+            case "aws:index/getPartition:getPartition":
+                return { id: "aws", partition: "aws", dnsSuffix: "amazonaws.com", reverseDnsPrefix: "com.amazonaws" };
+            default:
+                throw new Error(`unmocked invoke ${args.token}: the program must not call data sources the simulator does not know`);
+        }
+    }
+
+    private providerInputs(ref: string | undefined): Record<string, any> | undefined {
+        if (!ref) return undefined;
+        const name = providerNameOf(ref);
+        return this.registrations.find((r) => r.type.startsWith("pulumi:providers:") && r.name === name)?.inputs;
     }
 
     private capture(req: any, read: boolean): void {
@@ -243,7 +261,28 @@ export class Simulator {
             case "kubernetes:core/v1:Service":
                 if (args.id) return { id: args.id, state: this.readService(cluster, args.id) };
                 return { id: `${inputs.metadata?.namespace}/${inputs.metadata?.name}`, state: inputs };
+            case "gcp:container/cluster:Cluster":
+                return {
+                    id: `projects/${inputs.project}/locations/${inputs.location}/clusters/${inputs.name}`,
+                    state: { ...inputs, endpoint: this.simulatedIp(`gke:${inputs.name}`, "34.118.0"), masterAuth: { clusterCaCertificate: b64(`-----BEGIN CERTIFICATE-----\nSIMULATED-GKE-CA-${inputs.name}\n-----END CERTIFICATE-----\n`) }, selfLink: `https://container.googleapis.com/v1/projects/${inputs.project}/locations/${inputs.location}/clusters/${inputs.name}` },
+                };
+            case "aws:eks/cluster:Cluster": {
+                const region = this.providerInputs(args.provider)?.region ?? "us-east-1";
+                const hex = crypto.createHash("sha256").update(String(inputs.name)).digest("hex").slice(0, 32).toUpperCase();
+                return {
+                    id: inputs.name,
+                    state: { ...inputs, arn: `arn:aws:eks:${region}:123456789012:cluster/${inputs.name}`, endpoint: `https://${hex}.gr7.${region}.eks.amazonaws.com`, certificateAuthority: { data: b64(`-----BEGIN CERTIFICATE-----\nSIMULATED-EKS-CA-${inputs.name}\n-----END CERTIFICATE-----\n`) }, status: "ACTIVE" },
+                };
+            }
+            case "command:local:Command":
+                return { id: `${args.name}-id`, state: { ...inputs, stdout: this.runCommand(String(inputs.create ?? "")), stderr: "" } };
             default: {
+                if (args.type.startsWith("aws:")) {
+                    const svc = args.type.split(":")[1].split("/")[0];
+                    const id = `${args.name}-id`;
+                    return { id, state: { ...inputs, id, arn: `arn:aws:${svc}::123456789012:${args.name}`, name: inputs.name ?? args.name } };
+                }
+                if (args.type.startsWith("gcp:")) return { id: `${args.name}-id`, state: { ...inputs, name: inputs.name ?? args.name, selfLink: `https://www.googleapis.com/compute/v1/${args.name}` } };
                 const ns = inputs.metadata?.namespace;
                 const id = inputs.metadata?.name ? (ns ? `${ns}/${inputs.metadata.name}` : inputs.metadata.name) : `${args.name}-id`;
                 return { id: args.id || id, state: inputs };
@@ -260,7 +299,9 @@ export class Simulator {
         if (!this.options.pendingClusters?.includes(cluster)) {
             const fixed = this.options.gatewayAddresses?.[cluster] ?? requested;
             if (fixed) ingress = [fixed.match(/^[\d.]+$|:/) ? { ip: fixed } : { hostname: fixed }];
-            else if (this.options.hostnameClusters?.includes(cluster)) ingress = [{ hostname: `${name}-${cluster}.elb.simulated.example` }];
+            // AWS load balancers answer with a DNS name, never an IP.
+            else if (this.options.hostnameClusters?.includes(cluster) || String(this.providerInputs(`x::${cluster}-k8s::id`)?.clusterIdentifier ?? "").startsWith("arn:aws"))
+                ingress = [{ hostname: `${name}-${cluster}-0123456789.elb.simulated.example` }];
             else {
                 if (!this.addresses.has(cluster)) this.addresses.set(cluster, this.allocate(cluster));
                 ingress = [{ ip: this.addresses.get(cluster)! }];
@@ -271,6 +312,31 @@ export class Simulator {
             spec: { type: "LoadBalancer", ...(requested ? { loadBalancerIP: requested } : {}) },
             status: { loadBalancer: { ingress } },
         };
+    }
+
+    /** A simulated `kind` and `docker` on this machine: what those commands print. */
+    private runCommand(cmd: string): string {
+        let m: RegExpExecArray | null;
+        if ((m = /^kind create cluster --name (\S+)/.exec(cmd))) return `Creating cluster "${m[1]}" ...\n`;
+        if ((m = /^kind get kubeconfig --name (\S+)/.exec(cmd))) {
+            const port = 40000 + (crypto.createHash("sha256").update(m[1]).digest().readUInt16BE(0) % 20000);
+            return `apiVersion: v1\nkind: Config\nclusters:\n- cluster:\n    certificate-authority-data: ${b64("SIMULATED-KIND-CA")}\n    server: https://127.0.0.1:${port}\n  name: kind-${m[1]}\ncontexts:\n- context:\n    cluster: kind-${m[1]}\n    user: kind-${m[1]}\n  name: kind-${m[1]}\ncurrent-context: kind-${m[1]}\nusers:\n- name: kind-${m[1]}\n  user:\n    client-certificate-data: ${b64("SIMULATED-CERT")}\n    client-key-data: ${b64("SIMULATED-KEY")}\n`;
+        }
+        if ((m = /^docker inspect .* (\S+)-control-plane$/.exec(cmd))) return `${this.simulatedIp(`kind:${m[1]}`, "172.18.0")}\n`;
+        if (/^docker network inspect kind/.test(cmd)) return "172.18.0.0/16 fc00:f853:ccd:e793::/64 \n";
+        throw new Error(`the simulator does not know the command: ${cmd}`);
+    }
+
+    private readonly ips = new Map<string, string>();
+    /** A stable address in `prefix`.0/24 per key, unique within one run. */
+    private simulatedIp(key: string, prefix: string): string {
+        if (!this.ips.has(key)) {
+            const taken = new Set(this.ips.values());
+            let n = crypto.createHash("sha256").update(key).digest().readUInt16BE(0) % 200;
+            while (taken.has(`${prefix}.${2 + n}`)) n = (n + 1) % 200;
+            this.ips.set(key, `${prefix}.${2 + n}`);
+        }
+        return this.ips.get(key)!;
     }
 
     /** A stable address per cluster name (so plans diff cleanly), unique within one run. */

@@ -1,0 +1,186 @@
+// `platform: gke`: a VPC-native GKE cluster with its own node pool, and the VPC it lives in.
+import * as gcp from "@pulumi/gcp";
+import * as k8s from "@pulumi/kubernetes";
+import * as pulumi from "@pulumi/pulumi";
+import type { ClusterConfig } from "../config";
+import type { MeshCluster } from "./meshCluster";
+
+type GkeConfig = NonNullable<ClusterConfig["gke"]>;
+
+/** The region of a GKE location (a zone `us-central1-a` lies in region `us-central1`). */
+export function gcpRegion(location: string): string {
+    return /-[a-z]$/.test(location) ? location.replace(/-[a-z]$/, "") : location;
+}
+
+/** The network tag on a mesh cluster's nodes: what firewall rules between clusters target. */
+export function gkeNodeTag(meshId: string, cluster: string): string {
+    return `${meshId}-${cluster}-node`.slice(0, 63);
+}
+
+/**
+ * A kubeconfig that authenticates through `gke-gcloud-auth-plugin`, built only from the cluster's
+ * own outputs (pulumi-craft.md B2): endpoint is a bare IP, the CA is already base64.
+ */
+export function gkeKubeconfig(name: pulumi.Input<string>, endpoint: pulumi.Input<string>, caData: pulumi.Input<string>): pulumi.Output<string> {
+    return pulumi.jsonStringify(
+        pulumi.output({
+            apiVersion: "v1",
+            kind: "Config",
+            clusters: [{ name, cluster: { server: pulumi.interpolate`https://${endpoint}`, "certificate-authority-data": caData } }],
+            contexts: [{ name, context: { cluster: name, user: name } }],
+            "current-context": name,
+            users: [{ name, user: { exec: { apiVersion: "client.authentication.k8s.io/v1beta1", command: "gke-gcloud-auth-plugin", installHint: "Install gke-gcloud-auth-plugin: gcloud components install gke-gcloud-auth-plugin", provideClusterInfo: true } } }],
+        }),
+    );
+}
+
+export interface GcpNetworkArgs {
+    project: string;
+    /** Create this VPC, or (existing: true) only reference it. */
+    network: string;
+    existing: boolean;
+    /** Mesh clusters that share one mesh network inside this VPC: their pods must reach each other. */
+    podPeers: { cluster: string; podCidr: string; nodeTag: string }[];
+    provider: gcp.Provider;
+}
+
+/**
+ * One VPC per GCP project and mesh network, and a firewall rule that lets the pods of the mesh
+ * clusters in it reach each other, which Istio's single-network model needs (§3.1). Only TCP from
+ * the peers' pod ranges to the peers' nodes: nothing wider.
+ */
+export class GcpNetwork extends pulumi.ComponentResource {
+    public readonly network: pulumi.Output<string>;
+    public readonly firewall?: gcp.compute.Firewall;
+
+    constructor(name: string, args: GcpNetworkArgs, opts?: pulumi.ComponentResourceOptions) {
+        super("multicluster-mesh:cluster:GcpNetwork", name, {}, opts);
+        const child = { parent: this, provider: args.provider };
+        if (args.existing) {
+            this.network = pulumi.output(args.network);
+        } else {
+            const vpc = new gcp.compute.Network(`${name}-vpc`, { name: args.network, project: args.project, autoCreateSubnetworks: false, routingMode: "GLOBAL" }, child);
+            this.network = vpc.name;
+        }
+        if (args.podPeers.length > 1) {
+            this.firewall = new gcp.compute.Firewall(
+                `${name}-pods`,
+                {
+                    project: args.project,
+                    network: this.network,
+                    direction: "INGRESS",
+                    description: `Pod-to-pod traffic between the mesh clusters ${args.podPeers.map((p) => p.cluster).join(", ")} (Istio single network)`,
+                    sourceRanges: args.podPeers.map((p) => p.podCidr),
+                    targetTags: args.podPeers.map((p) => p.nodeTag),
+                    allows: [{ protocol: "tcp" }],
+                },
+                child,
+            );
+        }
+        this.registerOutputs({ network: this.network });
+    }
+}
+
+export interface GkeClusterArgs {
+    meshId: string;
+    cluster: ClusterConfig & { gke: GkeConfig };
+    network: pulumi.Input<string>;
+    provider: gcp.Provider;
+}
+
+export class GkeCluster extends pulumi.ComponentResource implements MeshCluster {
+    public readonly name: string;
+    public readonly network: string;
+    public readonly role: "primary" | "remote";
+    public readonly primary?: string;
+    public readonly platform = "gke";
+    public readonly cloud = "gcp";
+    public readonly provider: k8s.Provider;
+    public readonly apiServer: pulumi.Output<string>;
+    public readonly kubeconfig: pulumi.Output<string>;
+    public readonly region: string;
+    public readonly zone?: string;
+    public readonly loadBalancerReady: pulumi.Resource[] = [];
+    public readonly cluster: gcp.container.Cluster;
+    public readonly nodePool: gcp.container.NodePool;
+
+    constructor(name: string, args: GkeClusterArgs, opts?: pulumi.ComponentResourceOptions) {
+        super("multicluster-mesh:cluster:GkeCluster", name, {}, opts);
+        const c = args.cluster;
+        const g = c.gke;
+        this.name = c.name;
+        this.network = c.network;
+        this.role = c.role;
+        this.primary = c.primary;
+        this.region = gcpRegion(g.location);
+        this.zone = g.location !== this.region ? g.location : undefined;
+        const child = { parent: this, provider: args.provider };
+
+        const subnet = new gcp.compute.Subnetwork(
+            `${name}-subnet`,
+            {
+                project: g.project,
+                region: this.region,
+                network: args.network,
+                ipCidrRange: g.subnetCidr,
+                privateIpGoogleAccess: true,
+                secondaryIpRanges: [
+                    { rangeName: `${c.name}-pods`, ipCidrRange: g.podCidr },
+                    { rangeName: `${c.name}-services`, ipCidrRange: g.serviceCidr },
+                ],
+            },
+            child,
+        );
+        this.cluster = new gcp.container.Cluster(
+            `${name}-cluster`,
+            {
+                name: c.name,
+                project: g.project,
+                location: g.location,
+                network: args.network,
+                subnetwork: subnet.name,
+                networkingMode: "VPC_NATIVE",
+                ipAllocationPolicy: { clusterSecondaryRangeName: `${c.name}-pods`, servicesSecondaryRangeName: `${c.name}-services` },
+                // A separate node pool is managed on its own; the default one only bootstraps.
+                removeDefaultNodePool: true,
+                initialNodeCount: 1,
+                workloadIdentityConfig: { workloadPool: `${g.project}.svc.id.goog` },
+                releaseChannel: { channel: g.releaseChannel },
+                // gcp >= 5 refuses to destroy a cluster unless this is false (pulumi-craft.md B2).
+                deletionProtection: g.deletionProtection,
+            },
+            { ...child, protect: c.protect },
+        );
+        const np = g.nodePool;
+        this.nodePool = new gcp.container.NodePool(
+            `${name}-nodes`,
+            {
+                project: g.project,
+                location: g.location,
+                cluster: this.cluster.name,
+                // Per zone: a regional cluster multiplies it by its zones.
+                nodeCount: np.autoscaling ? undefined : np.nodesPerZone,
+                autoscaling: np.autoscaling ? { minNodeCount: np.autoscaling.minNodesPerZone, maxNodeCount: np.autoscaling.maxNodesPerZone } : undefined,
+                nodeConfig: {
+                    machineType: np.machineType,
+                    oauthScopes: ["https://www.googleapis.com/auth/cloud-platform"],
+                    workloadMetadataConfig: { mode: "GKE_METADATA" },
+                    tags: [gkeNodeTag(args.meshId, c.name)],
+                },
+                management: { autoRepair: true, autoUpgrade: true },
+            },
+            { ...child, protect: c.protect },
+        );
+
+        this.apiServer = pulumi.interpolate`https://${this.cluster.endpoint}`;
+        this.kubeconfig = pulumi.secret(gkeKubeconfig(pulumi.interpolate`gke_${g.project}_${g.location}_${c.name}`, this.cluster.endpoint, this.cluster.masterAuth.clusterCaCertificate));
+        // The provider waits for the node pool, so in-cluster objects are deleted before the nodes
+        // that run their controllers (pulumi-craft.md B4); clusterIdentifier keeps it stable.
+        this.provider = new k8s.Provider(
+            `${name}-k8s`,
+            { kubeconfig: this.kubeconfig, clusterIdentifier: this.cluster.id },
+            { parent: this, dependsOn: [this.nodePool] },
+        );
+        this.registerOutputs({ apiServer: this.apiServer, endpoint: this.cluster.endpoint });
+    }
+}

@@ -1,0 +1,127 @@
+// `platform: kind`: a local cluster made by the kind CLI (Docker and kind on the machine that runs
+// Pulumi), with MetalLB handing out LoadBalancer addresses from the `kind` Docker network, as
+// Istio's own multicluster CI sets it up (istio-multicluster.md §11).
+import * as command from "@pulumi/command";
+import * as k8s from "@pulumi/kubernetes";
+import * as pulumi from "@pulumi/pulumi";
+import * as YAML from "yaml";
+import type { ClusterConfig } from "../config";
+import { addressSlice } from "./cidr";
+import type { MeshCluster } from "./meshCluster";
+
+export const METALLB_CHART = { chart: "metallb", version: "0.14.9", repo: "https://metallb.github.io/metallb" };
+
+/** The kind cluster config: one control-plane node, the cluster's own pod and service ranges. */
+export function kindClusterConfig(kind: { podSubnet: string; serviceSubnet: string; nodeImage: string }): string {
+    return YAML.stringify({
+        kind: "Cluster",
+        apiVersion: "kind.x-k8s.io/v1alpha4",
+        networking: { podSubnet: kind.podSubnet, serviceSubnet: kind.serviceSubnet },
+        nodes: [{ role: "control-plane", image: kind.nodeImage }],
+    });
+}
+
+/** The first IPv4 subnet in `docker network inspect kind` output ("172.18.0.0/16 fc00:…/64"). */
+export function ipv4Subnet(inspectOutput: string): string {
+    const v4 = inspectOutput.split(/\s+/).find((s) => /^\d+\.\d+\.\d+\.\d+\/\d+$/.test(s));
+    if (!v4) throw new Error(`the kind Docker network has no IPv4 subnet (docker network inspect said: ${inspectOutput.trim() || "nothing"})`);
+    return v4;
+}
+
+export interface KindClusterArgs {
+    cluster: ClusterConfig & { kind: { podSubnet: string; serviceSubnet: string; nodeImage: string } };
+    /** This cluster's position among the mesh's kind clusters: picks its MetalLB address slice. */
+    slot: number;
+}
+
+export class KindCluster extends pulumi.ComponentResource implements MeshCluster {
+    public readonly name: string;
+    public readonly network: string;
+    public readonly role: "primary" | "remote";
+    public readonly primary?: string;
+    public readonly platform = "kind";
+    public readonly cloud = "local";
+    public readonly provider: k8s.Provider;
+    public readonly apiServer: pulumi.Output<string>;
+    public readonly kubeconfig: pulumi.Output<string>;
+    public readonly region?: string;
+    public readonly zone?: string;
+    public readonly loadBalancerReady: pulumi.Resource[];
+
+    constructor(name: string, args: KindClusterArgs, opts?: pulumi.ComponentResourceOptions) {
+        super("multicluster-mesh:cluster:KindCluster", name, {}, opts);
+        const c = args.cluster;
+        this.name = c.name;
+        this.network = c.network;
+        this.role = c.role;
+        this.primary = c.primary;
+        this.region = c.region;
+        this.zone = c.zone;
+        const config = kindClusterConfig(c.kind);
+
+        const cluster = new command.local.Command(
+            `${name}-cluster`,
+            {
+                create: `kind create cluster --name ${c.name} --config - --wait 180s`,
+                delete: `kind delete cluster --name ${c.name}`,
+                stdin: config,
+                // A changed kind config means a new cluster.
+                triggers: [config],
+            },
+            { parent: this, protect: c.protect },
+        );
+        // The kubeconfig for this machine (127.0.0.1:<port>) holds a client key: secret, not logged.
+        const kubeconfig = new command.local.Command(
+            `${name}-kubeconfig`,
+            { create: `kind get kubeconfig --name ${c.name}`, logging: "none", triggers: [config] },
+            { parent: this, dependsOn: [cluster], additionalSecretOutputs: ["stdout"] },
+        );
+        // Peers reach the API server on the control-plane container's address in the `kind`
+        // network, not on the host's loopback port (istio-multicluster.md §6.1, §11).
+        const address = new command.local.Command(
+            `${name}-address`,
+            { create: `docker inspect --format '{{ (index .NetworkSettings.Networks "kind").IPAddress }}' ${c.name}-control-plane`, triggers: [config] },
+            { parent: this, dependsOn: [cluster] },
+        );
+        const subnetCmd = new command.local.Command(
+            `${name}-docker-subnet`,
+            { create: `docker network inspect kind --format '{{ range .IPAM.Config }}{{ .Subnet }} {{ end }}'`, triggers: [config] },
+            { parent: this, dependsOn: [cluster] },
+        );
+        this.apiServer = pulumi.interpolate`https://${address.stdout.apply((s) => s.trim())}:6443`;
+        this.kubeconfig = pulumi.secret(kubeconfig.stdout);
+        this.provider = new k8s.Provider(`${name}-k8s`, { kubeconfig: this.kubeconfig, clusterIdentifier: `kind/${c.name}` }, { parent: this, dependsOn: [cluster] });
+
+        // MetalLB: LoadBalancer addresses from a slice of the kind network per cluster, so the
+        // east-west gateways of several kind clusters never collide.
+        const child = { parent: this, provider: this.provider };
+        const ns = new k8s.core.v1.Namespace(
+            `${name}-metallb-namespace`,
+            // MetalLB's speaker needs host networking and NET_RAW.
+            { metadata: { name: "metallb-system", labels: { "pod-security.kubernetes.io/enforce": "privileged", "pod-security.kubernetes.io/audit": "privileged", "pod-security.kubernetes.io/warn": "privileged" } } },
+            child,
+        );
+        const metallb = new k8s.helm.v3.Release(
+            `${name}-metallb`,
+            { name: "metallb", chart: METALLB_CHART.chart, version: METALLB_CHART.version, repositoryOpts: { repo: METALLB_CHART.repo }, namespace: ns.metadata.name },
+            child,
+        );
+        const range = subnetCmd.stdout.apply((out) => {
+            const slice = addressSlice(ipv4Subnet(out), args.slot);
+            return `${slice.first}-${slice.last}`;
+        });
+        // The CRDs and the validating webhook come with the release.
+        const pool = new k8s.apiextensions.CustomResource(
+            `${name}-address-pool`,
+            { apiVersion: "metallb.io/v1beta1", kind: "IPAddressPool", metadata: { name: "default-pool", namespace: ns.metadata.name }, spec: { addresses: [range] } },
+            { ...child, dependsOn: [metallb] },
+        );
+        const l2 = new k8s.apiextensions.CustomResource(
+            `${name}-l2-advertisement`,
+            { apiVersion: "metallb.io/v1beta1", kind: "L2Advertisement", metadata: { name: "default-l2", namespace: ns.metadata.name }, spec: { ipAddressPools: ["default-pool"] } },
+            { ...child, dependsOn: [metallb] },
+        );
+        this.loadBalancerReady = [pool, l2];
+        this.registerOutputs({ apiServer: this.apiServer });
+    }
+}
