@@ -502,7 +502,7 @@ type LooseCluster = Partial<z.output<typeof clusterSchema>>;
 
 /** Where a cluster's pods live, for the shared-network rule: same domain = directly routable. */
 function routingDomain(c: LooseCluster, meshId: unknown): string | undefined {
-    if (c.platform === "gke" && c.gke) return `GCP VPC ${c.gke.project}/${c.gke.network ?? `${String(meshId)}-${c.network}`}`;
+    if (c.platform === "gke" && c.gke) return `GCP VPC ${c.gke.project}/${c.gke.network ?? `${String(meshId)}-${c.network ?? DEFAULT_NETWORK}`}`;
     if (c.platform === "eks") return `the AWS VPC of ${c.name}`;
     if (c.platform === "kind") return "the local kind Docker network";
     return undefined; // existing clusters: the user knows their network
@@ -526,7 +526,8 @@ function podRanges(c: LooseCluster, kindIndex: number): [string, string | undefi
 function checkSharedNetworks(clusters: LooseCluster[], networks: Record<string, { routable?: boolean }>, meshId: unknown, say: Say): void {
     const byNetwork = new Map<string, number[]>();
     clusters.forEach((c, i) => {
-        if (typeof c.network === "string") byNetwork.set(c.network, [...(byNetwork.get(c.network) ?? []), i]);
+        const n = typeof c.network === "string" ? c.network : DEFAULT_NETWORK;
+        byNetwork.set(n, [...(byNetwork.get(n) ?? []), i]);
     });
     let kindIndex = 0;
     const kindIndexOf = new Map<number, number>();

@@ -194,3 +194,52 @@ describe("config validation", () => {
         for (const p of found) expect(p).toMatch(/^(mesh[.[]|mesh:|multicluster-mesh:)/);
     });
 });
+
+describe("platform validation", () => {
+    const gke = (name: string, n: number, extra: Raw = {}, g: Raw = {}): Raw => ({ name, platform: "gke", gke: { project: "acme-mesh", location: "us-central1", subnetCidr: `10.${n}.0.0/20`, podCidr: `10.${100 + n * 4}.0.0/14`, serviceCidr: `10.${n}.16.0/20`, ...g }, ...extra });
+    const eks = (name: string, n: number, extra: Raw = {}, e: Raw = {}): Raw => ({ name, platform: "eks", eks: { region: "us-east-1", vpcCidr: `10.${n}.0.0/16`, ...e }, ...extra });
+    const mesh = (clusters: Raw[], extra: Raw = {}): Raw => ({ meshId: "m", topology: "multi-primary", clusters, ...extra });
+
+    it("accepts GKE + EKS + kind on their own networks and fills kind's default subnets", () => {
+        const r = validateMeshConfig(mesh([gke("g", 1, { network: "a" }), eks("e", 16, { network: "b" }), { name: "k1", platform: "kind", network: "c" }, { name: "k2", platform: "kind", network: "d" }]), env);
+        expect(r.ok ? [] : r.problems).toEqual([]);
+        if (r.ok) {
+            expect(r.config.mesh.clusters[2].kind).toEqual({ podSubnet: "10.10.0.0/16", serviceSubnet: "10.255.10.0/24", nodeImage: "kindest/node:v1.33.1" });
+            expect(r.config.mesh.clusters[3].kind).toMatchObject({ podSubnet: "10.20.0.0/16", serviceSubnet: "10.255.20.0/24" });
+            expect(r.config.mesh.clusters[1].eks).toMatchObject({ azCount: 2, serviceCidr: "172.20.0.0/16", version: "1.33", nodeGroup: { desired: 2, min: 2, max: 4 } });
+        }
+    });
+
+    const cases: [string, Raw, string][] = [
+        ["gke without project", mesh([gke("g", 1, {}, { project: undefined }), gke("h", 2)]), "mesh.clusters[0].gke.project: is required"],
+        ["gke bad location", mesh([gke("g", 1, {}, { location: "uscentral" }), gke("h", 2)]), 'mesh.clusters[0].gke.location: "uscentral" is not a GCP region'],
+        ["gke malformed CIDR", mesh([gke("g", 1, {}, { podCidr: "10.0.0.0/33" }), gke("h", 2)]), 'mesh.clusters[0].gke.podCidr: "10.0.0.0/33" is not an IPv4 CIDR'],
+        ["gke CIDR with host bits", mesh([gke("g", 1, {}, { subnetCidr: "10.1.0.1/20" }), gke("h", 2)]), 'mesh.clusters[0].gke.subnetCidr: "10.1.0.1/20" is not an IPv4 CIDR'],
+        ["gke ranges overlap inside a cluster", mesh([gke("g", 1, {}, { serviceCidr: "10.1.0.0/24" }), gke("h", 2)]), "mesh.clusters[0].gke.serviceCidr: 10.1.0.0/24 overlaps mesh.clusters[0].gke.subnetCidr"],
+        ["pod ranges overlap on a shared network", mesh([gke("g", 1), gke("h", 2, {}, { podCidr: "10.104.0.0/14" })]), 'mesh.clusters[1].gke.podCidr: 10.104.0.0/14 overlaps mesh.clusters[0].gke.podCidr (10.104.0.0/14) on the shared network "network1"'],
+        ["apiServer on a gke cluster", mesh([gke("g", 1, { apiServer: "https://1.2.3.4" }), gke("h", 2)]), "mesh.clusters[0].apiServer: is only for platform existing"],
+        ["platform block mismatch", mesh([gke("g", 1, { eks: { region: "us-east-1", vpcCidr: "10.9.0.0/16" } }), gke("h", 2)]), 'mesh.clusters[0].eks: is set but platform is "gke"'],
+        ["eks block missing", mesh([{ name: "e", platform: "eks" }, gke("h", 2, { network: "x" })]), "mesh.clusters[0].eks: is required for platform eks"],
+        ["eks bad region", mesh([eks("e", 16, {}, { region: "us-east1" })]), 'mesh.clusters[0].eks.region: "us-east1" is not an AWS region'],
+        ["eks zone outside region", mesh([eks("e", 16, {}, { availabilityZones: ["us-east-1a", "us-west-2b"] })]), 'mesh.clusters[0].eks.availabilityZones[1]: "us-west-2b" is not a zone of region us-east-1'],
+        ["eks one zone", mesh([eks("e", 16, {}, { azCount: 1 })]), "mesh.clusters[0].eks.azCount: EKS needs subnets in at least two availability zones"],
+        ["eks small VPC", mesh([eks("e", 16, {}, { vpcCidr: "10.16.0.0/24" })]), "mesh.clusters[0].eks.vpcCidr: /24 leaves too few addresses for pods"],
+        ["eks node group sizes", mesh([eks("e", 16, {}, { nodeGroup: { desired: 1, min: 2, max: 3 } })]), "mesh.clusters[0].eks.nodeGroup: needs 1 ≤ min ≤ desired ≤ max"],
+        ["eks access entry not an ARN", mesh([eks("e", 16, {}, { accessEntries: ["admin"] })]), 'mesh.clusters[0].eks.accessEntries[0]: "admin" is not an IAM role or user ARN'],
+        ["two EKS clusters on one network (two VPCs)", mesh([eks("e1", 16), eks("e2", 32)]), 'mesh.clusters[1].network: "network1" joins the AWS VPC of e2 with the AWS VPC of e1'],
+        ["GKE and EKS on one network", mesh([gke("g", 1, { network: "n" }), eks("e", 16, { network: "n" })]), "mesh.networks.n.routable: true"],
+        ["GKE clusters in two projects on one network", mesh([gke("g", 1), gke("h", 2, {}, { project: "other-proj" })]), 'joins GCP VPC other-proj/m-network1 with GCP VPC acme-mesh/m-network1'],
+        ["kind clusters sharing a network", mesh([{ name: "k1", platform: "kind" }, { name: "k2", platform: "kind" }]), 'mesh.clusters[1].network: kind clusters k1, k2 share network "network1"'],
+        ["kind subnets overlap on a shared routable network", mesh([{ name: "k1", platform: "kind", network: "n" }, { name: "k2", platform: "kind", network: "n", kind: { podSubnet: "10.10.0.0/16" } }], { networks: { n: { routable: true } } }), "mesh.clusters[1].kind.podSubnet: 10.10.0.0/16 overlaps mesh.clusters[0].kind.podSubnet"],
+    ];
+    for (const [title, raw, expected] of cases) {
+        it(`rejects: ${title}`, () => {
+            expect(problems(raw).join("\n")).toContain(expected);
+        });
+    }
+
+    it("accepts clouds sharing a network the user declared routable", () => {
+        const raw = mesh([gke("g", 1, { network: "n" }), eks("e", 16, { network: "n" })], { networks: { n: { routable: true } } });
+        expect(problems(raw)).toEqual([]);
+    });
+});

@@ -33,6 +33,8 @@ export interface Registration {
     protect: boolean;
     /** Dotted input paths sent to the engine as secrets. */
     secretPaths: string[];
+    /** Outputs the program asked the engine to keep secret (`additionalSecretOutputs`). */
+    additionalSecretOutputs: string[];
     state: Record<string, any>;
     /** When the engine asked for the resource, and when it was answered (performance.now(), ms). */
     startedAt: number;
@@ -157,7 +159,7 @@ export class Simulator {
     }
 
     /** Data sources the program may call, answered as the cloud would; anything else is an error. */
-    private invoke(args: pulumi.runtime.MockCallArgs): Record<string, any> {
+    invoke(args: pulumi.runtime.MockCallArgs): Record<string, any> {
         switch (args.token) {
             case "aws:index/getAvailabilityZones:getAvailabilityZones": {
                 const region = this.providerInputs(args.provider)?.region ?? "us-east-1";
@@ -192,6 +194,7 @@ export class Simulator {
             dependencies: read ? (req.getDependenciesList?.() ?? []) : req.getDependenciesList(),
             protect: read ? false : !!req.getProtect?.(),
             secretPaths: paths,
+            additionalSecretOutputs: read ? [] : (req.getAdditionalsecretoutputsList?.() ?? []),
         };
         this.pending.set(key, [...(this.pending.get(key) ?? []), entry]);
     }
@@ -215,6 +218,7 @@ export class Simulator {
             dependencies: [],
             protect: false,
             secretPaths: [],
+            additionalSecretOutputs: [],
         };
         const startedAt = performance.now();
         if (this.options.failTypes?.includes(args.type)) throw new Error(`simulated failure creating ${args.type} ${args.name}`);
