@@ -5,7 +5,7 @@ import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import type { ClusterConfig } from "../config";
 import { subnet } from "./cidr";
-import type { MeshCluster } from "./meshCluster";
+import { MeshCluster, MeshClusterResource } from "./meshCluster";
 
 type EksConfig = NonNullable<ClusterConfig["eks"]>;
 
@@ -55,31 +55,19 @@ export interface EksClusterArgs {
     provider: aws.Provider;
 }
 
-export class EksCluster extends pulumi.ComponentResource implements MeshCluster {
-    public readonly name: string;
-    public readonly network: string;
-    public readonly role: "primary" | "remote";
-    public readonly primary?: string;
+export class EksCluster extends MeshClusterResource implements MeshCluster {
     public readonly platform = "eks";
     public readonly cloud = "aws";
     public readonly provider: k8s.Provider;
     public readonly apiServer: pulumi.Output<string>;
     public readonly kubeconfig: pulumi.Output<string>;
-    public readonly region: string;
-    public readonly zone?: string;
-    public readonly loadBalancerReady: pulumi.Resource[] = [];
     public readonly cluster: aws.eks.Cluster;
     public readonly nodeGroup: aws.eks.NodeGroup;
 
     constructor(name: string, args: EksClusterArgs, opts?: pulumi.ComponentResourceOptions) {
-        super("multicluster-mesh:cluster:EksCluster", name, {}, opts);
+        super("multicluster-mesh:cluster:EksCluster", name, args.cluster, { region: args.cluster.eks.region }, opts);
         const c = args.cluster;
         const e = c.eks;
-        this.name = c.name;
-        this.network = c.network;
-        this.role = c.role;
-        this.primary = c.primary;
-        this.region = e.region;
         const child = { parent: this, provider: args.provider };
         const tags = { "multicluster-mesh/cluster": c.name };
 

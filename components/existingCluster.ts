@@ -3,7 +3,7 @@ import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import type { ClusterConfig } from "../config";
 import type { KubeconfigSource } from "./kubeconfig";
-import type { MeshCluster } from "./meshCluster";
+import { MeshCluster, MeshClusterResource } from "./meshCluster";
 
 export interface ExistingClusterArgs {
     cluster: ClusterConfig;
@@ -13,29 +13,16 @@ export interface ExistingClusterArgs {
     apiServer: string;
 }
 
-export class ExistingCluster extends pulumi.ComponentResource implements MeshCluster {
-    public readonly name: string;
-    public readonly network: string;
-    public readonly role: "primary" | "remote";
-    public readonly primary?: string;
+export class ExistingCluster extends MeshClusterResource implements MeshCluster {
     public readonly platform = "existing";
     public readonly cloud = "existing";
     public readonly provider: k8s.Provider;
     public readonly apiServer: pulumi.Output<string>;
     public readonly kubeconfig: pulumi.Output<string>;
-    public readonly loadBalancerReady: pulumi.Resource[] = [];
-    public readonly region?: string;
-    public readonly zone?: string;
 
     constructor(name: string, args: ExistingClusterArgs, opts?: pulumi.ComponentResourceOptions) {
-        super("multicluster-mesh:cluster:ExistingCluster", name, {}, opts);
+        super("multicluster-mesh:cluster:ExistingCluster", name, args.cluster, args.cluster, opts);
         const c = args.cluster;
-        this.name = c.name;
-        this.network = c.network;
-        this.role = c.role;
-        this.primary = c.primary;
-        this.region = c.region;
-        this.zone = c.zone;
         this.apiServer = pulumi.output(args.apiServer);
         // A kubeconfig can hold tokens or client keys, so it is a secret from the start. When the
         // file is absent here (an offline plan), the provider gets the path and reads it at deploy.

@@ -3,7 +3,7 @@ import * as gcp from "@pulumi/gcp";
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import type { ClusterConfig } from "../config";
-import type { MeshCluster } from "./meshCluster";
+import { MeshCluster, MeshClusterResource } from "./meshCluster";
 
 type GkeConfig = NonNullable<ClusterConfig["gke"]>;
 
@@ -88,39 +88,27 @@ export interface GkeClusterArgs {
     provider: gcp.Provider;
 }
 
-export class GkeCluster extends pulumi.ComponentResource implements MeshCluster {
-    public readonly name: string;
-    public readonly network: string;
-    public readonly role: "primary" | "remote";
-    public readonly primary?: string;
+export class GkeCluster extends MeshClusterResource implements MeshCluster {
     public readonly platform = "gke";
     public readonly cloud = "gcp";
     public readonly provider: k8s.Provider;
     public readonly apiServer: pulumi.Output<string>;
     public readonly kubeconfig: pulumi.Output<string>;
-    public readonly region: string;
-    public readonly zone?: string;
-    public readonly loadBalancerReady: pulumi.Resource[] = [];
     public readonly cluster: gcp.container.Cluster;
     public readonly nodePool: gcp.container.NodePool;
 
     constructor(name: string, args: GkeClusterArgs, opts?: pulumi.ComponentResourceOptions) {
-        super("multicluster-mesh:cluster:GkeCluster", name, {}, opts);
+        const region = gcpRegion(args.cluster.gke.location);
+        super("multicluster-mesh:cluster:GkeCluster", name, args.cluster, { region, zone: args.cluster.gke.location !== region ? args.cluster.gke.location : undefined }, opts);
         const c = args.cluster;
         const g = c.gke;
-        this.name = c.name;
-        this.network = c.network;
-        this.role = c.role;
-        this.primary = c.primary;
-        this.region = gcpRegion(g.location);
-        this.zone = g.location !== this.region ? g.location : undefined;
         const child = { parent: this, provider: args.provider };
 
         const subnet = new gcp.compute.Subnetwork(
             `${name}-subnet`,
             {
                 project: g.project,
-                region: this.region,
+                region,
                 network: args.network,
                 ipCidrRange: g.subnetCidr,
                 privateIpGoogleAccess: true,

@@ -7,7 +7,7 @@ import * as pulumi from "@pulumi/pulumi";
 import * as YAML from "yaml";
 import type { ClusterConfig } from "../config";
 import { addressSlice } from "./cidr";
-import type { MeshCluster } from "./meshCluster";
+import { MeshCluster, MeshClusterResource } from "./meshCluster";
 
 export const METALLB_CHART = { chart: "metallb", version: "0.14.9", repo: "https://metallb.github.io/metallb" };
 
@@ -34,29 +34,16 @@ export interface KindClusterArgs {
     slot: number;
 }
 
-export class KindCluster extends pulumi.ComponentResource implements MeshCluster {
-    public readonly name: string;
-    public readonly network: string;
-    public readonly role: "primary" | "remote";
-    public readonly primary?: string;
+export class KindCluster extends MeshClusterResource implements MeshCluster {
     public readonly platform = "kind";
     public readonly cloud = "local";
     public readonly provider: k8s.Provider;
     public readonly apiServer: pulumi.Output<string>;
     public readonly kubeconfig: pulumi.Output<string>;
-    public readonly region?: string;
-    public readonly zone?: string;
-    public readonly loadBalancerReady: pulumi.Resource[];
 
     constructor(name: string, args: KindClusterArgs, opts?: pulumi.ComponentResourceOptions) {
-        super("multicluster-mesh:cluster:KindCluster", name, {}, opts);
+        super("multicluster-mesh:cluster:KindCluster", name, args.cluster, args.cluster, opts);
         const c = args.cluster;
-        this.name = c.name;
-        this.network = c.network;
-        this.role = c.role;
-        this.primary = c.primary;
-        this.region = c.region;
-        this.zone = c.zone;
         const config = kindClusterConfig(c.kind);
 
         const cluster = new command.local.Command(
@@ -121,7 +108,7 @@ export class KindCluster extends pulumi.ComponentResource implements MeshCluster
             { apiVersion: "metallb.io/v1beta1", kind: "L2Advertisement", metadata: { name: "default-l2", namespace: ns.metadata.name }, spec: { ipAddressPools: ["default-pool"] } },
             { ...child, dependsOn: [metallb] },
         );
-        this.loadBalancerReady = [pool, l2];
+        this.loadBalancerReady.push(pool, l2);
         this.registerOutputs({ apiServer: this.apiServer });
     }
 }

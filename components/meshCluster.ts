@@ -28,3 +28,30 @@ export interface MeshCluster {
      */
     loadBalancerReady: pulumi.Resource[];
 }
+
+/** What every platform's component shares: the cluster's identity in the mesh, from its config. */
+export abstract class MeshClusterResource extends pulumi.ComponentResource {
+    public readonly name: string;
+    public readonly network: string;
+    public readonly role: "primary" | "remote";
+    public readonly primary?: string;
+    public readonly region?: string;
+    public readonly zone?: string;
+    public readonly loadBalancerReady: pulumi.Resource[] = [];
+
+    constructor(
+        type: string,
+        name: string,
+        cluster: { name: string; network: string; role: "primary" | "remote"; primary?: string },
+        locality: { region?: string; zone?: string },
+        opts?: pulumi.ComponentResourceOptions,
+    ) {
+        super(type, name, {}, opts);
+        this.name = cluster.name;
+        this.network = cluster.network;
+        this.role = cluster.role;
+        this.primary = cluster.primary;
+        this.region = locality.region;
+        this.zone = locality.zone;
+    }
+}
