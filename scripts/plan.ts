@@ -1,14 +1,22 @@
 // The offline plan: run the real program for one stack under the simulator (no cloud, no cluster,
-// no Pulumi CLI), print what each cluster gets and write the rendered Helm values and Kubernetes
-// objects under out/<stack>/, with every secret value redacted.
+// no Pulumi CLI), print what each cluster gets and write under out/<stack>/ the rendered Helm values
+// and Kubernetes objects (every secret value redacted), plan.json (the mesh, stable and sorted),
+// mesh.svg (the topology picture) and summary.md; with --against, the mesh-level diff (diff.txt).
 //
-//   npm run plan -- --stack dev [--out out]
+//   npm run plan -- --stack dev [--out out] [--against old/plan.json]
+//
+// Exit code: 0 planned (and, with --against, nothing changed); 2 planned and the mesh changes;
+// 1 an error (bad config, unreadable --against file, …), one line per problem on stderr.
 import * as fs from "node:fs";
 import * as path from "node:path";
+import * as pulumi from "@pulumi/pulumi";
 import { Command } from "commander";
 import * as YAML from "yaml";
+import { certSummary, diffPlans, formatDiff, MeshDiff } from "./lib/meshDiff";
+import { meshSvg } from "./lib/meshSvg";
+import { buildPlanFile, parsePlanFile, PlanFile, stableStringify } from "./lib/planFile";
 import { runProgram } from "./lib/runProgram";
-import type { Registration } from "./lib/simulator";
+import type { Registration, SimulatorOptions } from "./lib/simulator";
 
 const ROOT = path.resolve(__dirname, "..");
 
@@ -69,7 +77,7 @@ export function redact(r: Registration): Record<string, unknown> {
     return obj;
 }
 
-interface ClusterSummary {
+export interface ClusterSummary {
     name: string;
     role: string;
     network: string;
@@ -78,80 +86,170 @@ interface ClusterSummary {
     receivesFrom: string[];
 }
 
+export interface PlanOptions {
+    /** A plan.json from an earlier plan: print the mesh-level diff against it and write diff.txt. */
+    against?: string;
+    /** Simulator options (tests use `cannedTls` to skip key generation). */
+    sim?: SimulatorOptions;
+}
+
+export interface PlanResult {
+    ok: boolean;
+    clusters: ClusterSummary[];
+    written: string[];
+    planFile?: PlanFile;
+    /** Set with `against`. */
+    diff?: MeshDiff;
+    /** Problems, one line each (empty when ok). */
+    errors: string[];
+}
+
+/** A path as the user would type it: relative to the working directory when inside it. */
+function rel(f: string): string {
+    const r = path.relative(process.cwd(), f);
+    return r === "" || r.startsWith("..") || path.isAbsolute(r) ? f : r;
+}
+
+/** One line per problem: a ConfigError's list, or the lines of any other error. */
+function problemLines(e: Error): string[] {
+    const problems = (e as Error & { problems?: unknown }).problems;
+    if (Array.isArray(problems) && problems.length > 0) return problems.map(String);
+    return e.message
+        .split("\n")
+        .map((l) => l.replace(/^\s*-\s+/, "").trim())
+        .filter(Boolean);
+}
+
+function table(head: string[], rows: string[][]): string[] {
+    const widths = head.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i].length)));
+    const line = (cells: string[]) => cells.map((c, i) => c.padEnd(widths[i])).join("  ").trimEnd();
+    return [line(head), ...rows.map(line)];
+}
+
+function markdownTable(head: string[], rows: string[][]): string[] {
+    const esc = (c: string) => c.replace(/\|/g, "\\|");
+    return [`| ${head.join(" | ")} |`, `|${head.map(() => "---").join("|")}|`, ...rows.map((r) => `| ${r.map(esc).join(" | ")} |`)];
+}
+
 export async function plan(
     stack: string,
     outDir: string,
     // The program is loaded after the mocks are installed; tests pass their own module loader.
     load: () => Promise<Record<string, unknown>> = async () => require(path.join(ROOT, "index.ts")),
-): Promise<{ ok: boolean; clusters: ClusterSummary[]; written: string[] }> {
-    const stackFile = readStackFile(stack);
-    const result = await runProgram({ config: stackFile.config, secretKeys: stackFile.secretKeys, stack, load });
+    options: PlanOptions = {},
+): Promise<PlanResult> {
+    const started = performance.now();
+    const fail = (errors: string[]): PlanResult => {
+        for (const e of errors) console.error(`error: stack ${stack}: ${e}`);
+        return { ok: false, clusters: [], written: [], errors };
+    };
+    let stackFile: StackFile;
+    try {
+        stackFile = readStackFile(stack);
+    } catch (e) {
+        return fail(problemLines(e as Error));
+    }
+    // Read the old plan first, so a wrong path fails before the program runs.
+    let before: PlanFile | undefined;
+    if (options.against) {
+        try {
+            before = parsePlanFile(fs.readFileSync(options.against, "utf8"), rel(options.against));
+        } catch (e) {
+            const err = e as NodeJS.ErrnoException;
+            return fail([err.code === "ENOENT" ? `--against ${rel(options.against)}: no such file` : err.message]);
+        }
+    }
+    if (process.stderr.isTTY) process.stderr.write(`planning stack ${stack} offline…\n`);
+    const result = await runProgram({ config: stackFile.config, secretKeys: stackFile.secretKeys, stack, load, sim: options.sim });
     if (result.error) {
-        console.error(`plan for stack ${stack} failed:\n${result.error.message}`);
-        if (stackFile.encrypted.length) console.error(`note: ${stackFile.encrypted.join(", ")} are encrypted (secure:) and cannot be read offline`);
-        return { ok: false, clusters: [], written: [] };
+        const errors = problemLines(result.error);
+        if (stackFile.encrypted.length) errors.push(`${stackFile.encrypted.join(", ")} are encrypted (secure:) and cannot be read offline`);
+        return fail(errors);
     }
     const sim = result.sim;
-    const facts = result.outputs.clusters as Record<string, { network: string; role: string; primary: string | null }>;
-    const addresses = (result.outputs.gatewayAddresses ?? {}) as Record<string, string>;
+    const planFile = buildPlanFile({ stack, outputs: result.outputs, registrations: sim.registrations });
     const dir = path.join(outDir, stack);
     fs.rmSync(dir, { recursive: true, force: true });
     const written: string[] = [];
-    const write = (rel: string, text: string) => {
-        const f = path.join(dir, rel);
+    const write = (relPath: string, text: string) => {
+        const f = path.join(dir, relPath);
         fs.mkdirSync(path.dirname(f), { recursive: true });
         fs.writeFileSync(f, text);
         written.push(f);
     };
 
     const summaries: ClusterSummary[] = [];
-    for (const [name, fact] of Object.entries(facts)) {
-        const mine = sim.registrations.filter((r) => r.providerName === `${name}-k8s`);
+    for (const c of planFile.clusters) {
+        const mine = sim.registrations.filter((r) => r.providerName === `${c.name}-k8s`);
         const releases = mine.filter((r) => r.type === "kubernetes:helm.sh/v3:Release");
         for (const r of releases) {
-            write(`${name}/helm/${r.inputs.name}.values.yaml`, `# chart ${r.inputs.chart} ${r.inputs.version} from ${r.inputs.repositoryOpts?.repo}, release ${r.inputs.name} in ${r.inputs.namespace}\n${YAML.stringify(r.inputs.values ?? {})}`);
+            write(`${c.name}/helm/${r.inputs.name}.values.yaml`, `# chart ${r.inputs.chart} ${r.inputs.version} from ${r.inputs.repositoryOpts?.repo}, release ${r.inputs.name} in ${r.inputs.namespace}\n${YAML.stringify(r.inputs.values ?? {})}`);
         }
         const objects = mine
             .filter((r) => r.type.startsWith("kubernetes:") && r.type !== "kubernetes:helm.sh/v3:Release" && !r.read)
             .sort((a, b) => `${a.inputs.kind}/${a.inputs.metadata?.name}`.localeCompare(`${b.inputs.kind}/${b.inputs.metadata?.name}`));
-        write(`${name}/objects.yaml`, objects.map((o) => YAML.stringify(redact(o))).join("---\n"));
+        write(`${c.name}/objects.yaml`, objects.map((o) => YAML.stringify(redact(o))).join("---\n"));
         summaries.push({
-            name,
-            role: fact.role + (fact.primary ? ` of ${fact.primary}` : ""),
-            network: fact.network,
-            charts: releases.map((r) => `${r.inputs.chart}@${r.inputs.version}`),
-            gateway: addresses[name] ? `${addresses[name]} (simulated; assigned at deploy)` : "-",
-            receivesFrom: objects.filter((o) => o.inputs.metadata?.labels?.["istio/multiCluster"] === "true").map((o) => o.inputs.metadata.annotations["networking.istio.io/cluster"]),
+            name: c.name,
+            role: c.role + (c.primary ? ` of ${c.primary}` : ""),
+            network: c.network,
+            charts: Object.values(c.charts).map((ch) => `${ch.chart}@${ch.version}`),
+            gateway: c.gateway ? c.gateway.address : "-",
+            receivesFrom: c.readsFrom,
         });
     }
-    const outputs = { ...result.outputs };
+    // Outputs the program marks secret (e.g. kubeconfigs) keep their shape, not their values.
+    const outputs: Record<string, unknown> = {};
+    for (const [k, v] of Object.entries(result.outputs)) {
+        const raw = result.rawOutputs[k];
+        outputs[k] = pulumi.Output.isInstance(raw) && (await pulumi.isSecret(raw as pulumi.Output<unknown>)) ? redactLeaves(v) : v;
+    }
     write("outputs.json", `${JSON.stringify(outputs, null, 2)}\n`);
+    write("plan.json", stableStringify(planFile));
+    write("mesh.svg", await meshSvg(planFile));
 
-    const rows = summaries.map((s) => [s.name, s.role, s.network, s.charts.join(" "), s.gateway, s.receivesFrom.join(", ") || "-"]);
-    const head = ["cluster", "role", "network", "charts", "east-west gateway", "remote secrets from"];
-    const widths = head.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i].length)));
-    const line = (cells: string[]) => cells.map((c, i) => c.padEnd(widths[i])).join("  ").trimEnd();
-    console.log(`mesh ${result.outputs.meshId} (${result.outputs.topology}), stack ${stack}: ${sim.registrations.length} resources`);
-    console.log(line(head));
-    for (const r of rows) console.log(line(r));
-    console.log(`root CA sha256 ${result.outputs.rootCertSha256}`);
-    console.log(`wrote ${written.length} files under ${path.relative(process.cwd(), dir) || dir}/`);
-    for (const f of written) console.log(`  ${path.relative(process.cwd(), f)}`);
-    return { ok: true, clusters: summaries, written };
+    const diff = before ? diffPlans(before, planFile) : undefined;
+    const diffText = diff && options.against ? formatDiff(diff, rel(options.against)) : "";
+    if (diff) write("diff.txt", diffText);
+
+    // The compact table: one row per cluster.
+    const head = ["cluster", "role", "network", "charts", "east-west gateway", "reads"];
+    const rows = planFile.clusters.map((c) => {
+        // Charts grouped by version: "base istiod gateway 1.30.3", "metallb 0.14.9, base istiod 1.30.3".
+        const byVersion = new Map<string, string[]>();
+        for (const ch of Object.values(c.charts)) byVersion.set(ch.version, [...(byVersion.get(ch.version) ?? []), ch.chart]);
+        const chartText = [...byVersion].map(([v, names]) => `${names.join(" ")} ${v}`).join(", ");
+        return [c.name, c.role + (c.primary ? ` of ${c.primary}` : ""), c.network, chartText, c.gateway ? c.gateway.address : "-", c.readsFrom.join(", ") || "-"];
+    });
+    const headline = `mesh ${planFile.meshId} (${planFile.topology}), stack ${stack}: ${planFile.clusters.length} clusters on ${planFile.networks.length} network${planFile.networks.length === 1 ? "" : "s"}, ${sim.registrations.length} resources`;
+    const trustLine = `trust: ${certSummary(planFile.trust)}`;
+    const md = [`## Stack \`${stack}\`: mesh ${planFile.meshId} (${planFile.topology})`, "", ...markdownTable(head, rows), "", trustLine, ""];
+    if (diff) md.push("### Mesh-level diff", "", "```", diffText.trimEnd(), "```", "");
+    write("summary.md", `${md.join("\n")}\n`);
+
+    console.log(headline);
+    for (const l of table(head, rows)) console.log(`  ${l}`);
+    console.log(`  ${trustLine}`);
+    const seconds = ((performance.now() - started) / 1000).toFixed(1);
+    console.log(`wrote ${written.length} files under ${rel(dir)}/ in ${seconds} s:`);
+    for (const f of written) console.log(`  ${rel(f)}`);
+    if (diff) process.stdout.write(diffText);
+    return { ok: true, clusters: summaries, written, planFile, diff, errors: [] };
 }
 
 if (require.main === module) {
     const program = new Command()
         .name("plan")
-        .description("Render what `pulumi up` would create for a stack, offline")
+        .description("Render what `pulumi up` would create for a stack, offline; with --against, the mesh-level diff (exit 2 when the mesh changes)")
         .option("-s, --stack <name>", "stack to plan (reads Pulumi.<stack>.yaml)", "dev")
         .option("-o, --out <dir>", "output directory", path.join(ROOT, "out"))
+        .option("-a, --against <plan.json>", "an earlier plan.json to diff against")
         .parse();
-    const o = program.opts<{ stack: string; out: string }>();
-    plan(o.stack, o.out).then(
-        (r) => process.exit(r.ok ? 0 : 1),
+    const o = program.opts<{ stack: string; out: string; against?: string }>();
+    plan(o.stack, o.out, undefined, { against: o.against }).then(
+        (r) => process.exit(!r.ok ? 1 : r.diff?.changed ? 2 : 0),
         (e) => {
-            console.error(e instanceof Error ? e.message : e);
+            console.error(`error: ${e instanceof Error ? e.message : String(e)}`);
             process.exit(1);
         },
     );

@@ -1,0 +1,287 @@
+// The policies of the multicluster-mesh pack, as plain functions over what the engine hands a policy
+// (no Pulumi CLI needed to test them: see testing.ts). index.ts wraps them in a PolicyPack.
+//
+//   kubernetes-explicit-provider     every Kubernetes object names its cluster's provider
+//   cacerts-before-istiod            istiod depends on the cacerts Secret of its own cluster
+//   loadbalancer-only-east-west      no LoadBalancer Service other than the east-west gateways
+//   production-deletion-protection   GKE/EKS clusters of production stacks cannot be deleted by accident
+//   istio-version-uniform            one Istio chart version in every cluster
+//   no-secret-in-plain-output        no private key, token or credential kubeconfig in a stack output
+//
+// What a policy can see (@pulumi/policy 1.21): resource policies get the inputs, `opts.protect` and
+// the provider; stack policies get outputs, `dependencies` and the provider. Secret values reach
+// policies already decrypted (the SDK unwraps them: deserializeProperties(…, false)), so
+// no-secret-in-plain-output cannot tell an output marked secret from a plain one: it flags every
+// secret-looking value in an output, except outputs listed in its `allowedOutputs` config. Its
+// default lists `kubeconfigs`, which index.ts exports wrapped in pulumi.secret (the tests check that
+// every default entry is a secret Output of the real program); any other hit is a leak to fix, or a
+// new secret output to list there.
+// Values unknown during preview are skipped per resource, never failing the whole policy.
+import type {
+    PolicyResource,
+    ReportViolation,
+    ResourceValidationArgs,
+    ResourceValidationPolicy,
+    StackValidationArgs,
+    StackValidationPolicy,
+} from "@pulumi/policy";
+
+export const RELEASE = "kubernetes:helm.sh/v3:Release";
+export const SECRET = "kubernetes:core/v1:Secret";
+export const SERVICE = "kubernetes:core/v1:Service";
+export const STACK = "pulumi:pulumi:Stack";
+export const GKE_CLUSTER = "gcp:container/cluster:Cluster";
+export const EKS_CLUSTER = "aws:eks/cluster:Cluster";
+/** Istio's own charts (others, such as MetalLB on kind, version independently). */
+export const ISTIO_CHARTS = ["base", "istiod", "gateway", "cni", "ztunnel"];
+/** The release (and Service) name of the east-west gateway (components/plan.ts EASTWEST_RELEASE). */
+export const EASTWEST_NAME = "istio-eastwestgateway";
+
+/** Pulumi's wire marker for secret values, in case an engine or SDK hands one over still wrapped. */
+const SIG_KEY = "4dabf18193072939515e22adb298388d";
+const SECRET_SIG = "1b47061264138c4ac30d75fd1eb44270";
+
+export interface PolicyEnv {
+    /** The stack being previewed or updated. */
+    stackName(): string;
+}
+
+/** The engine passes the stack to a policy pack in PULUMI_NODEJS_STACK. */
+export const processEnv: PolicyEnv = {
+    stackName: () => process.env.PULUMI_NODEJS_STACK ?? process.env.PULUMI_STACK ?? "",
+};
+
+/** True for the SDK's "value unknown during preview" error (its class is internal to the SDK). */
+function isUnknown(e: unknown): boolean {
+    return e instanceof Error && e.constructor.name === "UnknownValueError";
+}
+
+/** Evaluate `f`, or return `fallback` when it touches a value that is unknown during preview. */
+function known<T>(f: () => T, fallback: T): T {
+    try {
+        return f();
+    } catch (e) {
+        if (isUnknown(e)) return fallback;
+        throw e;
+    }
+}
+
+function providerLabel(r: { provider?: { name: string } }): string {
+    return r.provider?.name ? `provider ${r.provider.name}` : "no provider";
+}
+
+function isDefaultProvider(p: { urn: string; name: string } | undefined): boolean {
+    if (!p) return true;
+    const name = p.name || p.urn.split("::").pop() || "";
+    return name === "default" || name.startsWith("default_");
+}
+
+export const explicitProvider: ResourceValidationPolicy = {
+    name: "kubernetes-explicit-provider",
+    description: "Every Kubernetes object names its cluster's provider; none may fall back to the default provider (the current kube context).",
+    enforcementLevel: "mandatory",
+    validateResource: (args: ResourceValidationArgs, report: ReportViolation) => {
+        if (!args.type.startsWith("kubernetes:")) return;
+        if (isDefaultProvider(args.provider)) {
+            report(
+                `${args.type} ${args.name} has no explicit Kubernetes provider (${args.provider ? `default provider ${args.provider.name}` : "none"}); ` +
+                    "it would be applied to whatever cluster the current kube context points at. Pass { provider: cluster.provider }.",
+            );
+        }
+    },
+};
+
+export const cacertsBeforeIstiod: StackValidationPolicy = {
+    name: "cacerts-before-istiod",
+    description: "In each cluster that runs istiod, the istiod release depends on that cluster's cacerts Secret (otherwise istiod starts as a self-signed CA of its own).",
+    enforcementLevel: "mandatory",
+    validateStack: (args: StackValidationArgs, report: ReportViolation) => {
+        const secrets = args.resources.filter((r) => r.type === SECRET);
+        for (const rel of args.resources.filter((r) => r.type === RELEASE)) {
+            const facts = known(() => ({ chart: rel.props.chart as string | undefined, name: rel.props.name as string | undefined, namespace: (rel.props.namespace as string | undefined) ?? "default", profile: rel.props.values?.profile as string | undefined }), undefined);
+            if (!facts || (facts.chart !== "istiod" && facts.name !== "istiod")) continue;
+            // A remote's istiod chart (profile: remote) runs no istiod and needs no cacerts.
+            if (facts.profile === "remote") continue;
+            const cacerts = secrets.filter(
+                (s) => known(() => s.props.metadata?.name === "cacerts" && (s.props.metadata?.namespace ?? "default") === facts.namespace, false) && s.provider?.urn === rel.provider?.urn,
+            );
+            if (cacerts.length === 0) {
+                report(`istiod release ${rel.name} (${providerLabel(rel)}) has no cacerts Secret in namespace ${facts.namespace} of the same cluster; istiod would issue certificates from a self-signed root of its own`, rel.urn);
+            } else if (!cacerts.some((c) => rel.dependencies.some((d) => d.urn === c.urn))) {
+                report(`istiod release ${rel.name} (${providerLabel(rel)}) does not depend on ${cacerts.map((c) => c.name).join(", ")}; istiod could start before its CA exists. Add the Secret to dependsOn.`, rel.urn);
+            }
+        }
+    },
+};
+
+export interface LoadBalancerConfig {
+    /** Names of Services and gateway releases allowed to be LoadBalancers. */
+    allowedNames?: string[];
+}
+
+export const loadBalancerOnlyEastWest: ResourceValidationPolicy = {
+    name: "loadbalancer-only-east-west",
+    description: "No Service of type LoadBalancer other than the east-west gateways (each one is a cloud load balancer that costs money and opens an address).",
+    enforcementLevel: "mandatory",
+    configSchema: { properties: { allowedNames: { type: "array", items: { type: "string" }, default: [EASTWEST_NAME] } } },
+    validateResource: (args: ResourceValidationArgs, report: ReportViolation) => {
+        const allowed = new Set(args.getConfig<LoadBalancerConfig>().allowedNames ?? [EASTWEST_NAME]);
+        if (args.type === SERVICE) {
+            const svc = known(() => ({ type: args.props.spec?.type as string | undefined, name: args.props.metadata?.name as string | undefined, labels: (args.props.metadata?.labels ?? {}) as Record<string, string> }), undefined);
+            if (!svc || svc.type !== "LoadBalancer") return;
+            if ((svc.name && allowed.has(svc.name)) || svc.labels.istio === "eastwestgateway") return;
+            report(`Service ${svc.name ?? args.name} is a LoadBalancer; only the east-west gateways (${[...allowed].join(", ")}) may be. Use ClusterIP, or route through the gateways.`);
+            return;
+        }
+        if (args.type === RELEASE) {
+            const rel = known(() => ({ chart: args.props.chart as string | undefined, name: args.props.name as string | undefined, networkGateway: args.props.values?.networkGateway, serviceType: args.props.values?.service?.type as string | undefined }), undefined);
+            // Istio's gateway chart renders a LoadBalancer Service unless told otherwise.
+            if (!rel || rel.chart !== "gateway") return;
+            if ((rel.serviceType ?? "LoadBalancer") !== "LoadBalancer") return;
+            if (rel.networkGateway || (rel.name && allowed.has(rel.name))) return;
+            report(`gateway release ${rel.name ?? args.name} would create a LoadBalancer Service; only the east-west gateways (${[...allowed].join(", ")}) may. Set service.type: ClusterIP.`);
+        }
+    },
+};
+
+export interface ProductionConfig {
+    /** A regular expression: stacks whose name matches are production. */
+    productionStackPattern?: string;
+}
+
+export function makeProductionDeletionProtection(env: PolicyEnv = processEnv): ResourceValidationPolicy {
+    return {
+        name: "production-deletion-protection",
+        description:
+            "In production stacks (stack name matching productionStackPattern, default /prod/) every GKE and EKS cluster has deletion protection: `protect`, or the cloud's deletionProtection.",
+        enforcementLevel: "mandatory",
+        configSchema: { properties: { productionStackPattern: { type: "string", default: "prod" } } },
+        validateResource: (args: ResourceValidationArgs, report: ReportViolation) => {
+            if (args.type !== GKE_CLUSTER && args.type !== EKS_CLUSTER) return;
+            const pattern = args.getConfig<ProductionConfig>().productionStackPattern ?? "prod";
+            const stack = env.stackName();
+            if (!new RegExp(pattern).test(stack)) args.notApplicable(`stack ${JSON.stringify(stack)} is not production (/${pattern}/)`);
+            if (args.opts.protect) return;
+            const dp = known(() => args.props.deletionProtection as boolean | undefined, undefined);
+            // GKE: the provider's default is true (gcp >= 5), so only an explicit false is unprotected.
+            // EKS: the default is false, so it must be set.
+            if (args.type === GKE_CLUSTER ? dp !== false : dp === true) return;
+            const fix = args.type === GKE_CLUSTER ? "gke.deletionProtection: true" : "protect: true (or deletionProtection on the EKS cluster)";
+            report(`${args.type === GKE_CLUSTER ? "GKE" : "EKS"} cluster ${args.name} in production stack ${stack} can be deleted by a deploy or destroy: set ${fix} on the cluster in the stack config.`);
+        },
+    };
+}
+
+/** Cluster a resource belongs to, for messages: its provider's name without the -k8s suffix. */
+function clusterOf(r: PolicyResource): string {
+    return (r.provider?.name ?? "?").replace(/-k8s$/, "");
+}
+
+export const istioVersionUniform: StackValidationPolicy = {
+    name: "istio-version-uniform",
+    description: "Every Istio chart (base, istiod, gateway, cni, ztunnel) has the same version in every cluster.",
+    enforcementLevel: "mandatory",
+    validateStack: (args: StackValidationArgs, report: ReportViolation) => {
+        const releases = args.resources
+            .filter((r) => r.type === RELEASE)
+            .map((r) => ({ r, chart: known(() => r.props.chart as string | undefined, undefined), version: known(() => r.props.version as string | undefined, undefined) }))
+            .filter((x): x is { r: PolicyResource; chart: string; version: string } => !!x.chart && ISTIO_CHARTS.includes(x.chart) && typeof x.version === "string");
+        const count = new Map<string, number>();
+        for (const x of releases) count.set(x.version, (count.get(x.version) ?? 0) + 1);
+        if (count.size <= 1) return;
+        const majority = [...count.entries()].sort((a, b) => b[1] - a[1] || (a[0] < b[0] ? -1 : 1))[0][0];
+        const byCluster = [...new Set(releases.map((x) => `${clusterOf(x.r)} ${x.chart} ${x.version}`))].sort().join(", ");
+        for (const x of releases.filter((y) => y.version !== majority)) {
+            report(`${x.chart} ${x.version} in cluster ${clusterOf(x.r)} differs from ${majority} elsewhere (${byCluster}); one mesh runs one Istio version (set istio.version once).`, x.r.urn);
+        }
+    },
+};
+
+/** Outputs the program exports as secrets (pulumi.secret) on purpose. */
+export const DEFAULT_ALLOWED_OUTPUTS = ["kubeconfigs"];
+
+export interface OutputConfig {
+    /** Stack outputs that are allowed to hold secret-looking values (because they are marked secret). */
+    allowedOutputs?: string[];
+}
+
+const PEM_PRIVATE_KEY = /-----BEGIN (?:[A-Z0-9]+ )*PRIVATE KEY-----/;
+const JWT = /\beyJ[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_+/=-]{8,}\.[A-Za-z0-9_+/=-]{8,}/;
+const KUBECONFIG_CREDENTIAL = /(^|\n)\s*-?\s*(token|client-key-data|password)\s*:\s*\S/;
+const KUBECONFIG_USER_FIELDS = new Set(["token", "client-key-data", "password"]);
+const BASE64_RUN = /[A-Za-z0-9+/]{40,}={0,2}/g;
+
+/** What a string looks like, when it looks like a secret. */
+export function secretKind(s: string): string | undefined {
+    const check = (t: string): string | undefined => {
+        if (PEM_PRIVATE_KEY.test(t)) return "a PEM private key";
+        if (JWT.test(t)) return "a JWT (service-account token)";
+        if (/kind\s*:\s*"?Config"?/.test(t) && KUBECONFIG_CREDENTIAL.test(t)) return "a kubeconfig with credentials";
+        return undefined;
+    };
+    const direct = check(s);
+    if (direct) return direct;
+    for (const m of s.match(BASE64_RUN) ?? []) {
+        const decoded = Buffer.from(m, "base64").toString("utf8");
+        const inner = check(decoded);
+        if (inner) return `${inner}, base64-encoded`;
+    }
+    return undefined;
+}
+
+function isMarkedSecret(v: unknown): boolean {
+    if (!v || typeof v !== "object") return false;
+    // @pulumi/policy's Secret wrapper (what the SDK hands over when it keeps secrets), or the wire form.
+    if (v.constructor?.name === "Secret" && "value" in (v as object)) return true;
+    return (v as Record<string, unknown>)[SIG_KEY] === SECRET_SIG;
+}
+
+function scan(v: unknown, path: string, hits: { path: string; kind: string }[]): void {
+    if (isMarkedSecret(v)) return;
+    if (typeof v === "string") {
+        const kind = secretKind(v);
+        if (kind) hits.push({ path, kind });
+        return;
+    }
+    if (Array.isArray(v)) {
+        v.forEach((x, i) => known(() => scan(x, `${path}[${i}]`, hits), undefined));
+        return;
+    }
+    if (v && typeof v === "object") {
+        for (const k of Object.keys(v).sort()) {
+            const x = known(() => (v as Record<string, unknown>)[k], undefined);
+            // A kubeconfig as an object: users[].user.token, client-key-data or password.
+            if (/\.user$/.test(path) && KUBECONFIG_USER_FIELDS.has(k) && typeof x === "string" && x !== "") {
+                hits.push({ path: `${path}.${k}`, kind: "a kubeconfig credential" });
+                continue;
+            }
+            known(() => scan(x, `${path}.${k}`, hits), undefined);
+        }
+    }
+}
+
+export const noSecretInPlainOutput: StackValidationPolicy = {
+    name: "no-secret-in-plain-output",
+    description:
+        "No stack output holds a secret-looking value (PEM private key, JWT, kubeconfig with credentials), plain or base64-encoded, unless listed in allowedOutputs (outputs the program marks secret; default: kubeconfigs).",
+    enforcementLevel: "mandatory",
+    configSchema: { properties: { allowedOutputs: { type: "array", items: { type: "string" }, default: DEFAULT_ALLOWED_OUTPUTS } } },
+    validateStack: (args: StackValidationArgs, report: ReportViolation) => {
+        const allowed = new Set(args.getConfig<OutputConfig>().allowedOutputs ?? DEFAULT_ALLOWED_OUTPUTS);
+        for (const stack of args.resources.filter((r) => r.type === STACK)) {
+            for (const key of Object.keys(stack.props).sort()) {
+                if (allowed.has(key)) continue;
+                const hits: { path: string; kind: string }[] = [];
+                known(() => scan(stack.props[key], key, hits), undefined);
+                for (const h of hits) {
+                    report(`stack output ${h.path} holds ${h.kind} in plain text; stack outputs are readable by anyone with stack access. Do not export it, or wrap it in pulumi.secret() and list "${key}" in allowedOutputs.`, stack.urn);
+                }
+            }
+        }
+    },
+};
+
+/** The pack's policies, in the order they are reported. */
+export function meshPolicies(env: PolicyEnv = processEnv): (ResourceValidationPolicy | StackValidationPolicy)[] {
+    return [explicitProvider, cacertsBeforeIstiod, loadBalancerOnlyEastWest, makeProductionDeletionProtection(env), istioVersionUniform, noSecretInPlainOutput];
+}

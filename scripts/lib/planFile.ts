@@ -1,0 +1,381 @@
+// plan.json: a stable, sorted, documented description of the mesh a stack would deploy, built from
+// what the real program registered under the simulator and what it exported. Two plans of the same
+// config are byte-identical, so plan files can be diffed (meshDiff.ts) and committed or cached.
+//
+// Two kinds of values only exist at deploy, and a plan records them as such instead of inventing a
+// difference on every run:
+//   - generated certificates: the offline plan makes a new random root and new intermediates on
+//     every run, so their fingerprints say "generated at deploy"; what defines them (mode,
+//     algorithm, key size or curve, validity, organization, protection, intermediate generation)
+//     is recorded and compared instead. A provided root or intermediate is fixed by the config, so
+//     its SHA-256 is recorded and compared.
+//   - load-balancer addresses: the simulator hands out 203.0.113.x (or *.simulated.example), which
+//     the plan records as "assigned at deploy", also where they flow into Helm values (a remote's
+//     remotePilotAddress). A fixed `eastWestGateway.loadBalancerIP` is a real address and is kept.
+// The JSON Schema of this file is docs/plan.schema.json.
+import * as crypto from "node:crypto";
+import * as YAML from "yaml";
+import type { Registration } from "./simulator";
+
+export const PLAN_FORMAT_VERSION = 1;
+export const ASSIGNED_AT_DEPLOY = "assigned at deploy";
+export const GENERATED_AT_DEPLOY = "generated at deploy";
+
+const RELEASE = "kubernetes:helm.sh/v3:Release";
+const SECRET = "kubernetes:core/v1:Secret";
+const NAMESPACE = "kubernetes:core/v1:Namespace";
+const PRIVATE_KEY = "tls:index/privateKey:PrivateKey";
+const CERT_REQUEST = "tls:index/certRequest:CertRequest";
+const SELF_SIGNED = "tls:index/selfSignedCert:SelfSignedCert";
+const LOCALLY_SIGNED = "tls:index/locallySignedCert:LocallySignedCert";
+/** Istio's own Helm charts (other charts, e.g. MetalLB on kind, have versions of their own). */
+export const ISTIO_CHARTS = new Set(["base", "istiod", "gateway", "cni", "ztunnel"]);
+const MULTICLUSTER_LABEL = "istio/multiCluster";
+const CLUSTER_ANNOTATION = "networking.istio.io/cluster";
+/** Addresses and hostnames only the simulator hands out (RFC 5737 TEST-NET-3 and its fake ELB domain). */
+const SIMULATED = /\b203\.0\.113\.\d{1,3}\b|\.simulated\.example\b/;
+
+export const PLAN_COMMENT =
+    "Offline plan of a multicluster-mesh stack (npm run plan). Stable and sorted: two plans of the same config are byte-identical. " +
+    "Generated certificate fingerprints are recorded as 'generated at deploy' (the trust definition is compared instead); " +
+    "simulated load-balancer addresses as 'assigned at deploy'. Schema: docs/plan.schema.json.";
+
+export interface PlanChart {
+    chart: string;
+    version: string;
+    repository: string | null;
+    namespace: string;
+    /** The exact Helm values, with simulated addresses replaced by a note. */
+    values: Record<string, unknown>;
+}
+
+export interface PlanGateway {
+    /** A fixed address (eastWestGateway.loadBalancerIP), or "assigned at deploy". */
+    address: string;
+    fixed: boolean;
+    /** The `networkGateway` the gateway serves. */
+    network: string | null;
+    serviceAnnotations: Record<string, string>;
+}
+
+export interface PlanCluster {
+    name: string;
+    role: string;
+    primary: string | null;
+    network: string;
+    /** Every other exported fact (platform, cloud, region, zone, endpoint, …), nulls left out. */
+    facts: Record<string, unknown>;
+    /** The API server address the clusters that read this one use (from their remote kubeconfigs). */
+    apiServer: string | null;
+    runsIstiod: boolean;
+    namespace: { labels: Record<string, string>; annotations: Record<string, string> };
+    /** Helm releases by release name. */
+    charts: Record<string, PlanChart>;
+    gateway: PlanGateway | null;
+    /** Istio objects applied here, as Kind/name. */
+    istioObjects: string[];
+    readsFrom: string[];
+    readBy: string[];
+}
+
+export interface PlanCertDefinition {
+    keyAlgorithm: string | null;
+    rsaBits: number | null;
+    ecdsaCurve: string | null;
+    validityDays: number | null;
+    organization: string | null;
+}
+
+export interface PlanTrust {
+    mode: "generated" | "provided";
+    root: PlanCertDefinition & {
+        /** Generated roots: `protect`ed against replacement. Null for a provided root (not a resource). */
+        protect: boolean | null;
+        /** SHA-256 of the root's DER for a provided root; "generated at deploy" otherwise. */
+        sha256: string;
+    };
+    /** One per cluster that runs istiod. */
+    intermediates: Record<string, PlanCertDefinition & { generation: number | null; sha256: string }>;
+}
+
+export interface PlanRemoteSecret {
+    /** The cluster whose API server is read. */
+    source: string;
+    /** The cluster whose istiod reads it (the Secret lives here). */
+    target: string;
+    secretName: string;
+    /** The API server URL in the remote kubeconfig (public; the token is never recorded). */
+    server: string | null;
+}
+
+export interface PlanFile {
+    $comment: string;
+    formatVersion: number;
+    stack: string;
+    meshId: string;
+    topology: string;
+    networks: string[];
+    /** Distinct Istio chart versions across all clusters (one, unless something is wrong). */
+    istioVersions: string[];
+    trust: PlanTrust;
+    clusters: PlanCluster[];
+    remoteSecrets: PlanRemoteSecret[];
+}
+
+export interface PlanInputs {
+    stack: string;
+    /** Resolved stack outputs of the run. */
+    outputs: Record<string, unknown>;
+    registrations: Registration[];
+}
+
+type ClusterFact = { network: string; role: string; primary?: string | null } & Record<string, unknown>;
+
+function byName<T extends { name: string }>(a: T, b: T): number {
+    return a.name < b.name ? -1 : a.name > b.name ? 1 : 0;
+}
+
+/** Replace every occurrence of `from` in every string of `v`. */
+function replaceStrings(v: unknown, from: string, to: string): unknown {
+    if (typeof v === "string") return v.split(from).join(to);
+    if (Array.isArray(v)) return v.map((x) => replaceStrings(x, from, to));
+    if (v && typeof v === "object") return Object.fromEntries(Object.entries(v).map(([k, x]) => [k, replaceStrings(x, from, to)]));
+    return v;
+}
+
+/** A fact that only the simulator produced (an address from the documentation range) is assigned at deploy. */
+function deployTimeFact(v: unknown): unknown {
+    if (typeof v === "string") return SIMULATED.test(v) ? ASSIGNED_AT_DEPLOY : v;
+    if (Array.isArray(v)) return v.map(deployTimeFact);
+    if (v && typeof v === "object") return Object.fromEntries(Object.entries(v).map(([k, x]) => [k, deployTimeFact(x)]));
+    return v;
+}
+
+export function isSimulatedAddress(address: string): boolean {
+    return SIMULATED.test(address);
+}
+
+/** SHA-256 of a certificate's DER, lower-case hex (the same form as the `rootCertSha256` output). */
+export function pemSha256(pem: string): string | null {
+    try {
+        return new crypto.X509Certificate(pem).fingerprint256.replace(/:/g, "").toLowerCase();
+    } catch {
+        return null;
+    }
+}
+
+function clusterOfProvider(r: Registration, clusters: string[]): string | undefined {
+    const name = r.providerName.replace(/-k8s$/, "");
+    return clusters.includes(name) ? name : undefined;
+}
+
+function certDefinition(key: Registration | undefined, cert: Registration | undefined, subject: Record<string, any> | undefined): PlanCertDefinition {
+    const algorithm: string | null = key?.inputs.algorithm ?? null;
+    const hours: number | undefined = cert?.inputs.validityPeriodHours;
+    return {
+        keyAlgorithm: algorithm,
+        rsaBits: algorithm === "RSA" ? (key?.inputs.rsaBits ?? null) : null,
+        ecdsaCurve: algorithm === "ECDSA" ? (key?.inputs.ecdsaCurve ?? null) : null,
+        validityDays: typeof hours === "number" ? hours / 24 : null,
+        organization: subject?.organization ?? null,
+    };
+}
+
+function trustOf(inputs: PlanInputs, clusters: string[]): PlanTrust {
+    const regs = inputs.registrations;
+    const byUrn = new Map(regs.filter((r) => r.urn).map((r) => [r.urn, r]));
+    const depsOf = (r: Registration, type: string) => r.dependencies.map((u) => byUrn.get(u)).filter((d): d is Registration => d?.type === type);
+    const root = regs.find((r) => r.type === SELF_SIGNED);
+    if (!root) {
+        // Provided mode: the root and each intermediate come from config and are fixed; their hashes are facts.
+        const intermediates: PlanTrust["intermediates"] = {};
+        for (const s of regs.filter((r) => r.type === SECRET && r.inputs.metadata?.name === "cacerts")) {
+            const cluster = clusterOfProvider(s, clusters);
+            const pem = s.inputs.stringData?.["ca-cert.pem"];
+            if (!cluster || typeof pem !== "string") continue;
+            const subject = subjectOf(pem);
+            intermediates[cluster] = { keyAlgorithm: null, rsaBits: null, ecdsaCurve: null, validityDays: null, organization: subject, generation: null, sha256: pemSha256(pem) ?? "unknown" };
+        }
+        const rootPem = inputs.outputs.rootCertPem;
+        return {
+            mode: "provided",
+            root: {
+                keyAlgorithm: null,
+                rsaBits: null,
+                ecdsaCurve: null,
+                validityDays: null,
+                organization: typeof rootPem === "string" ? subjectOf(rootPem) : null,
+                protect: null,
+                sha256: String(inputs.outputs.rootCertSha256 ?? (typeof rootPem === "string" ? pemSha256(rootPem) : "unknown")),
+            },
+            intermediates,
+        };
+    }
+    const rootKey = depsOf(root, PRIVATE_KEY)[0] ?? regs.find((r) => r.type === PRIVATE_KEY && r.name.endsWith("-root-key"));
+    const intermediates: PlanTrust["intermediates"] = {};
+    for (const cert of regs.filter((r) => r.type === LOCALLY_SIGNED)) {
+        const csr = depsOf(cert, CERT_REQUEST)[0] ?? regs.find((r) => r.type === CERT_REQUEST && r.name === cert.name.replace(/-cert$/, "-csr"));
+        const key = (csr && depsOf(csr, PRIVATE_KEY)[0]) ?? regs.find((r) => r.type === PRIVATE_KEY && r.name === cert.name.replace(/-cert$/, "-key"));
+        const cluster: string | undefined = csr?.inputs.subject?.locality;
+        if (!cluster) continue;
+        // Renewal is explicit: trust.intermediateGeneration > 1 names the resources `<cluster>-g<N>-…`.
+        const gen = /-g(\d+)-intermediate-cert$/.exec(cert.name);
+        intermediates[cluster] = { ...certDefinition(key, cert, csr?.inputs.subject), generation: gen ? Number(gen[1]) : 1, sha256: GENERATED_AT_DEPLOY };
+    }
+    return {
+        mode: "generated",
+        root: { ...certDefinition(rootKey, root, root.inputs.subject), protect: root.protect, sha256: GENERATED_AT_DEPLOY },
+        intermediates,
+    };
+}
+
+/** "O=Istio, CN=Root CA" style subject of a PEM certificate, or null. */
+function subjectOf(pem: string): string | null {
+    try {
+        return new crypto.X509Certificate(pem).subject.split("\n").join(", ");
+    } catch {
+        return null;
+    }
+}
+
+function serverOf(kubeconfig: unknown): string | null {
+    if (typeof kubeconfig !== "string") return null;
+    try {
+        const doc = YAML.parse(kubeconfig) as { clusters?: { cluster?: { server?: string } }[] };
+        return doc?.clusters?.[0]?.cluster?.server ?? null;
+    } catch {
+        return null;
+    }
+}
+
+/** Build the plan file from one run. Pure: the same run facts give the same object. */
+export function buildPlanFile(inputs: PlanInputs): PlanFile {
+    const { outputs, registrations: regs } = inputs;
+    const facts = (outputs.clusters ?? {}) as Record<string, ClusterFact>;
+    const names = Object.keys(facts).sort();
+    const addresses = (outputs.gatewayAddresses ?? {}) as Record<string, string>;
+
+    const remoteSecrets: PlanRemoteSecret[] = [];
+    for (const s of regs.filter((r) => r.type === SECRET && r.inputs.metadata?.labels?.[MULTICLUSTER_LABEL] === "true")) {
+        const target = clusterOfProvider(s, names);
+        const source: string | undefined = s.inputs.metadata?.annotations?.[CLUSTER_ANNOTATION];
+        if (!target || !source) continue;
+        remoteSecrets.push({ source, target, secretName: s.inputs.metadata.name, server: serverOf(s.inputs.stringData?.[source]) });
+    }
+    remoteSecrets.sort((a, b) => (a.target + "\0" + a.source < b.target + "\0" + b.source ? -1 : 1));
+
+    // Simulated gateway addresses, to be replaced wherever they appear (values of remotes, facts).
+    const gateways: Record<string, PlanGateway> = {};
+    const substitutions: [string, string][] = [];
+    for (const name of names) {
+        const release = regs.find((r) => r.type === RELEASE && clusterOfProvider(r, names) === name && r.inputs.values?.networkGateway !== undefined);
+        const address = addresses[name];
+        if (!release && address === undefined) continue;
+        const requested: string = release?.inputs.values?.service?.loadBalancerIP ?? "";
+        const fixed = requested !== "" && (address === undefined || address === requested);
+        if (!fixed && address) substitutions.push([address, `<${name} east-west gateway address, ${ASSIGNED_AT_DEPLOY}>`]);
+        gateways[name] = {
+            address: fixed ? requested : ASSIGNED_AT_DEPLOY,
+            fixed,
+            network: release?.inputs.values?.networkGateway ?? null,
+            serviceAnnotations: { ...(release?.inputs.values?.service?.annotations ?? {}) },
+        };
+    }
+    // A cluster the program creates (gke, eks, kind: anything but `existing`) gets its API server
+    // address from the cloud at deploy; the simulator's stand-in is not a fact of the plan.
+    for (const name of names) {
+        const platform = facts[name].platform;
+        if (platform === undefined || platform === null || platform === "existing") continue;
+        const seen = new Set<string>();
+        for (const s of remoteSecrets) if (s.source === name && s.server) seen.add(s.server);
+        if (typeof facts[name].endpoint === "string") seen.add(facts[name].endpoint as string);
+        for (const v of seen) substitutions.push([v, ASSIGNED_AT_DEPLOY]);
+    }
+    const scrub = <T>(v: T): T => substitutions.reduce<unknown>((acc, [from, to]) => replaceStrings(acc, from, to), v) as T;
+    for (const s of remoteSecrets) s.server = scrub(s.server);
+
+    const trust = trustOf(inputs, names);
+    const clusters: PlanCluster[] = names.map((name) => {
+        const f = facts[name];
+        const mine = regs.filter((r) => clusterOfProvider(r, names) === name && !r.read);
+        const charts: Record<string, PlanChart> = {};
+        for (const r of mine.filter((x) => x.type === RELEASE)) {
+            charts[r.inputs.name] = {
+                chart: r.inputs.chart,
+                version: r.inputs.version,
+                repository: r.inputs.repositoryOpts?.repo ?? null,
+                namespace: r.inputs.namespace,
+                values: scrub(r.inputs.values ?? {}),
+            };
+        }
+        const ns = mine.find((r) => r.type === NAMESPACE);
+        const { network, role, primary, ...rest } = f;
+        const otherFacts = Object.fromEntries(Object.entries(rest).filter(([, v]) => v !== null && v !== undefined));
+        return {
+            name,
+            role,
+            primary: primary ?? null,
+            network,
+            facts: scrub(deployTimeFact(otherFacts) as Record<string, unknown>),
+            apiServer: remoteSecrets.find((s) => s.source === name)?.server ?? null,
+            runsIstiod: name in trust.intermediates || mine.some((r) => r.type === SECRET && r.inputs.metadata?.name === "cacerts"),
+            namespace: { labels: { ...(ns?.inputs.metadata?.labels ?? {}) }, annotations: { ...(ns?.inputs.metadata?.annotations ?? {}) } },
+            charts,
+            gateway: gateways[name] ?? null,
+            istioObjects: mine
+                .filter((r) => r.type.startsWith("kubernetes:networking.istio.io/") || r.type.startsWith("kubernetes:security.istio.io/"))
+                .map((r) => `${r.inputs.kind}/${r.inputs.metadata?.name}`)
+                .sort(),
+            readsFrom: remoteSecrets.filter((s) => s.target === name).map((s) => s.source).sort(),
+            readBy: remoteSecrets.filter((s) => s.source === name).map((s) => s.target).sort(),
+        };
+    });
+    clusters.sort(byName);
+
+    return {
+        $comment: PLAN_COMMENT,
+        formatVersion: PLAN_FORMAT_VERSION,
+        stack: inputs.stack,
+        meshId: String(outputs.meshId),
+        topology: String(outputs.topology),
+        networks: [...new Set(clusters.map((c) => c.network))].sort(),
+        istioVersions: [...new Set(clusters.flatMap((c) => Object.values(c.charts).filter((ch) => ISTIO_CHARTS.has(ch.chart)).map((ch) => ch.version)))].sort(),
+        trust,
+        clusters,
+        remoteSecrets,
+    };
+}
+
+/** JSON with object keys sorted at every level, two-space indent, final newline. */
+export function stableStringify(v: unknown): string {
+    const sort = (x: unknown): unknown => {
+        if (Array.isArray(x)) return x.map(sort);
+        if (x && typeof x === "object") {
+            return Object.fromEntries(
+                Object.keys(x)
+                    .sort()
+                    .map((k) => [k, sort((x as Record<string, unknown>)[k])]),
+            );
+        }
+        return x;
+    };
+    return `${JSON.stringify(sort(v), null, 2)}\n`;
+}
+
+/** Parse a plan file, refusing anything that is not one (one line of error each). */
+export function parsePlanFile(text: string, where: string): PlanFile {
+    let doc: unknown;
+    try {
+        doc = JSON.parse(text);
+    } catch (e) {
+        throw new Error(`${where} is not JSON (${(e as Error).message})`);
+    }
+    const p = doc as Partial<PlanFile>;
+    if (!p || typeof p !== "object" || !Array.isArray(p.clusters) || !p.trust || !Array.isArray(p.remoteSecrets)) {
+        throw new Error(`${where} is not a plan file (no clusters, trust or remoteSecrets); pass the plan.json that npm run plan wrote`);
+    }
+    if (p.formatVersion !== PLAN_FORMAT_VERSION) {
+        throw new Error(`${where} has plan format ${String(p.formatVersion)}, this plan writes format ${PLAN_FORMAT_VERSION}; re-plan the old config with this version`);
+    }
+    return p as PlanFile;
+}

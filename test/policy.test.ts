@@ -1,0 +1,269 @@
+// The policy pack (policy/): every policy with passing and failing resources, run the way the
+// @pulumi/policy analyzer calls it (policy/testing.ts), then every policy over what a real
+// simulated run of each shipped stack registers: no violation, and the violations one expects
+// once that run is broken by hand.
+import * as fs from "node:fs";
+import * as path from "node:path";
+import { Secret } from "@pulumi/policy";
+import { beforeAll, describe, expect, it, vi } from "vitest";
+import {
+    cacertsBeforeIstiod,
+    DEFAULT_ALLOWED_OUTPUTS,
+    EKS_CLUSTER,
+    explicitProvider,
+    GKE_CLUSTER,
+    istioVersionUniform,
+    loadBalancerOnlyEastWest,
+    makeProductionDeletionProtection,
+    meshPolicies,
+    noSecretInPlainOutput,
+    RELEASE,
+    SECRET,
+    SERVICE,
+    secretKind,
+    STACK,
+} from "../policy/policies";
+import { checkResource, checkResources, checkStack, fromRegistrations, TestResource, testUrn } from "../policy/testing";
+import { readStackFile } from "../scripts/plan";
+import { runProgram, RunResult } from "../scripts/lib/runProgram";
+import { isSecretOutput } from "./support/harness";
+import { ROOT, shippedStacks } from "./support/planRun";
+
+/** Type-checks policy/index.ts (the PolicyPack itself, which starts a server when loaded, so it is never imported). */
+export type PolicyPackModule = typeof import("../policy/index");
+
+const EAST = testUrn("pulumi:providers:kubernetes", "east-k8s");
+const WEST = testUrn("pulumi:providers:kubernetes", "west-k8s");
+const providers: TestResource[] = [
+    { type: "pulumi:providers:kubernetes", name: "east-k8s", urn: EAST, props: {} },
+    { type: "pulumi:providers:kubernetes", name: "west-k8s", urn: WEST, props: {} },
+];
+const k8s = (type: string, name: string, props: Record<string, any>, provider = EAST, extra: Partial<TestResource> = {}): TestResource => ({ type, name, props, provider, urn: testUrn(type, name), ...extra });
+const release = (name: string, chart: string, version: string, provider = EAST, extra: Partial<TestResource> = {}, values: Record<string, unknown> = {}) =>
+    k8s(RELEASE, name, { name: chart === "istiod" ? "istiod" : name, chart, version, namespace: "istio-system", values }, provider, extra);
+const cacerts = (name: string, provider = EAST) => k8s(SECRET, name, { metadata: { name: "cacerts", namespace: "istio-system" }, type: "Opaque" }, provider);
+const messages = (r: { violations: { message: string }[] }) => r.violations.map((v) => v.message);
+
+describe("kubernetes-explicit-provider", () => {
+    it("passes a Kubernetes object that names its cluster's provider", async () => {
+        expect(messages(await checkResource(explicitProvider, k8s(SERVICE, "svc", {}), {}, providers))).toEqual([]);
+        expect(messages(await checkResource(explicitProvider, { type: "tls:index/privateKey:PrivateKey", name: "k", props: {} }))).toEqual([]);
+    });
+    it("fails one with no provider, or the default provider", async () => {
+        const none = await checkResource(explicitProvider, { type: SERVICE, name: "svc", props: {} });
+        expect(messages(none)).toEqual([expect.stringMatching(/^kubernetes:core\/v1:Service svc has no explicit Kubernetes provider \(none\); .*current kube context/)]);
+        const dflt = await checkResource(explicitProvider, k8s("kubernetes:apps/v1:Deployment", "d", {}, testUrn("pulumi:providers:kubernetes", "default_4_34_2")));
+        expect(messages(dflt)).toEqual([expect.stringContaining("default provider default_4_34_2")]);
+    });
+});
+
+describe("cacerts-before-istiod", () => {
+    const ca = cacerts("east-cacerts");
+    it("passes when istiod depends on the cacerts Secret of its own cluster; a remote's istiod needs none", async () => {
+        const istiod = release("east-istiod", "istiod", "1.30.3", EAST, { dependencies: [ca.urn!] });
+        const remote = release("west-istiod", "istiod", "1.30.3", WEST, {}, { profile: "remote" });
+        expect(messages(await checkStack(cacertsBeforeIstiod, [...providers, ca, istiod, remote]))).toEqual([]);
+    });
+    it("fails when istiod does not depend on cacerts", async () => {
+        const istiod = release("east-istiod", "istiod", "1.30.3");
+        const r = await checkStack(cacertsBeforeIstiod, [...providers, ca, istiod]);
+        expect(messages(r)).toEqual([expect.stringMatching(/^istiod release east-istiod \(provider east-k8s\) does not depend on east-cacerts/)]);
+        expect(r.violations[0].urn).toBe(istiod.urn);
+    });
+    it("fails when the only cacerts is in another cluster, even as a dependency", async () => {
+        const other = cacerts("west-cacerts", WEST);
+        const istiod = release("east-istiod", "istiod", "1.30.3", EAST, { dependencies: [other.urn!] });
+        expect(messages(await checkStack(cacertsBeforeIstiod, [...providers, other, istiod]))).toEqual([expect.stringContaining("has no cacerts Secret in namespace istio-system of the same cluster")]);
+    });
+    it("skips values unknown during preview instead of failing the policy", async () => {
+        // What the analyzer hands over in a preview: props behind the SDK's unknown-checking proxy.
+        const { unknownCheckingProxy } = require("@pulumi/policy") as { unknownCheckingProxy: (o: unknown) => Record<string, any> };
+        const { unknownObjectValue } = require("@pulumi/policy/proxy") as { unknownObjectValue: unknown };
+        const istiod = release("east-istiod", "istiod", "1.30.3", EAST, { dependencies: [ca.urn!] });
+        istiod.props = unknownCheckingProxy({ ...istiod.props, values: unknownObjectValue });
+        expect(() => istiod.props.values).toThrow(/can't be known during preview/);
+        expect(messages(await checkStack(cacertsBeforeIstiod, [...providers, ca, istiod]))).toEqual([]);
+    });
+});
+
+describe("loadbalancer-only-east-west", () => {
+    const lb = (name: string, labels: Record<string, string> = {}) => k8s(SERVICE, name, { metadata: { name, labels }, spec: { type: "LoadBalancer" } });
+    it("passes the east-west gateway's Service and release, and ClusterIP Services", async () => {
+        const ok = [
+            lb("istio-eastwestgateway"),
+            lb("custom", { istio: "eastwestgateway" }),
+            k8s(SERVICE, "c", { metadata: { name: "c" }, spec: { type: "ClusterIP" } }),
+            release("gw", "gateway", "1.30.3", EAST, {}, { name: "istio-eastwestgateway", networkGateway: "n1", service: { type: "LoadBalancer" } }),
+            release("ingress", "gateway", "1.30.3", EAST, {}, { service: { type: "ClusterIP" } }),
+        ];
+        expect(messages(await checkResources(loadBalancerOnlyEastWest, ok))).toEqual([]);
+    });
+    it("fails any other LoadBalancer: a Service, or a gateway chart left at its default", async () => {
+        expect(messages(await checkResource(loadBalancerOnlyEastWest, lb("web")))).toEqual([expect.stringMatching(/^Service web is a LoadBalancer; only the east-west gateways \(istio-eastwestgateway\) may be/)]);
+        expect(messages(await checkResource(loadBalancerOnlyEastWest, release("istio-ingressgateway", "gateway", "1.30.3")))).toEqual([expect.stringMatching(/^gateway release istio-ingressgateway would create a LoadBalancer Service/)]);
+    });
+    it("takes more allowed names from config", async () => {
+        expect(messages(await checkResource(loadBalancerOnlyEastWest, lb("web"), { allowedNames: ["istio-eastwestgateway", "web"] }))).toEqual([]);
+    });
+});
+
+describe("production-deletion-protection", () => {
+    const prod = makeProductionDeletionProtection({ stackName: () => "prod-eu" });
+    const gke = (props: Record<string, unknown>, protect = false): TestResource => ({ type: GKE_CLUSTER, name: "gke-central-cluster", props: { name: "gke-central", ...props }, protect });
+    const eks = (props: Record<string, unknown>, protect = false): TestResource => ({ type: EKS_CLUSTER, name: "eks-east-cluster", props: { name: "eks-east", ...props }, protect });
+    it("passes protected clusters: protect, deletionProtection, or GKE's default", async () => {
+        for (const r of [gke({ deletionProtection: true }), gke({}), gke({ deletionProtection: false }, true), eks({ deletionProtection: true }), eks({}, true)]) {
+            const res = await checkResource(prod, r);
+            expect(res.notApplicable).toBeUndefined();
+            expect(messages(res), JSON.stringify(r)).toEqual([]);
+        }
+    });
+    it("fails unprotected GKE and EKS clusters in a production stack", async () => {
+        expect(messages(await checkResource(prod, gke({ deletionProtection: false })))).toEqual([expect.stringMatching(/^GKE cluster gke-central-cluster in production stack prod-eu can be deleted .*gke\.deletionProtection: true/)]);
+        expect(messages(await checkResource(prod, eks({})))).toEqual([expect.stringMatching(/^EKS cluster eks-east-cluster in production stack prod-eu can be deleted .*protect: true/)]);
+    });
+    it("does not apply to other stacks, and takes the production pattern from config", async () => {
+        const dev = makeProductionDeletionProtection({ stackName: () => "dev" });
+        expect(await checkResource(dev, eks({}))).toEqual({ violations: [], notApplicable: 'stack "dev" is not production (/prod/)' });
+        expect(messages(await checkResource(dev, eks({}), { productionStackPattern: "^(dev|live)$" }))).toHaveLength(1);
+        expect(messages(await checkResource(prod, { type: RELEASE, name: "x", props: {} }))).toEqual([]);
+    });
+});
+
+describe("istio-version-uniform", () => {
+    it("passes one Istio version everywhere (other charts, such as MetalLB, do not count)", async () => {
+        const rs = [release("e-base", "base", "1.30.3"), release("e-istiod", "istiod", "1.30.3"), release("w-istiod", "istiod", "1.30.3", WEST), release("e-metallb", "metallb", "0.14.9")];
+        expect(messages(await checkStack(istioVersionUniform, [...providers, ...rs]))).toEqual([]);
+    });
+    it("fails the releases that differ, naming the versions per cluster", async () => {
+        const odd = release("w-istiod", "istiod", "1.29.0", WEST);
+        const r = await checkStack(istioVersionUniform, [...providers, release("e-base", "base", "1.30.3"), release("e-istiod", "istiod", "1.30.3"), release("w-base", "base", "1.30.3", WEST), odd]);
+        expect(messages(r)).toEqual([
+            "istiod 1.29.0 in cluster west differs from 1.30.3 elsewhere (east base 1.30.3, east istiod 1.30.3, west base 1.30.3, west istiod 1.29.0); one mesh runs one Istio version (set istio.version once).",
+        ]);
+        expect(r.violations[0].urn).toBe(odd.urn);
+    });
+});
+
+describe("no-secret-in-plain-output", () => {
+    const stack = (props: Record<string, unknown>): TestResource => ({ type: STACK, name: "multicluster-mesh-test", props });
+    const ROOT_CERT = "-----BEGIN CERTIFICATE-----\nMIIBhDCCASqgAwIBAgIQ\n-----END CERTIFICATE-----\n";
+    const KEY = "-----BEGIN EC PRIVATE KEY-----\nMHcCAQEEIO4SY7\n-----END EC PRIVATE KEY-----\n";
+    const JWT = "eyJhbGciOiJSUzI1NiJ9.eyJzdWIiOiJzeXN0ZW06c2VydmljZWFjY291bnQifQ.5dba6bb9ba4c5fdf8fc1ab512d189d38";
+    const KUBECONFIG = "apiVersion: v1\nkind: Config\nclusters:\n  - name: east\n    cluster:\n      server: https://10.0.0.1:6443\nusers:\n  - name: east\n    user:\n      token: abcdef0123456789\n";
+    it("passes public outputs: addresses, facts, the root certificate and its hash", async () => {
+        const r = await checkStack(noSecretInPlainOutput, [stack({ meshId: "m", rootCertPem: ROOT_CERT, rootCertSha256: "ab".repeat(32), gatewayAddresses: { east: "10.0.0.1" }, clusters: { east: { endpoint: "https://10.0.0.1" } } })]);
+        expect(messages(r)).toEqual([]);
+    });
+    it("fails a private key, a token, a kubeconfig with credentials, plain or base64, at any depth", async () => {
+        const r = await checkStack(noSecretInPlainOutput, [
+            stack({ key: KEY, nested: { list: [{ token: JWT }] }, kubeconfig: KUBECONFIG, kcObject: { users: [{ name: "e", user: { "client-key-data": "LS0t" } }] }, b64: Buffer.from(KEY).toString("base64") }),
+        ]);
+        expect(messages(r)).toEqual([
+            expect.stringMatching(/^stack output b64 holds a PEM private key, base64-encoded in plain text/),
+            expect.stringMatching(/^stack output kcObject\.users\[0\]\.user\.client-key-data holds a kubeconfig credential/),
+            expect.stringMatching(/^stack output key holds a PEM private key/),
+            expect.stringMatching(/^stack output kubeconfig holds a kubeconfig with credentials/),
+            expect.stringMatching(/^stack output nested\.list\[0\]\.token holds a JWT/),
+        ]);
+    });
+    it("passes values marked secret, and outputs listed in allowedOutputs", async () => {
+        expect(messages(await checkStack(noSecretInPlainOutput, [stack({ key: new Secret(KEY) })]))).toEqual([]);
+        expect(messages(await checkStack(noSecretInPlainOutput, [stack({ key: { "4dabf18193072939515e22adb298388d": "1b47061264138c4ac30d75fd1eb44270", value: KEY } })]))).toEqual([]);
+        expect(messages(await checkStack(noSecretInPlainOutput, [stack({ kubeconfig: KUBECONFIG })], { allowedOutputs: ["kubeconfig"] }))).toEqual([]);
+    });
+    it("recognizes what looks like a secret", () => {
+        expect(secretKind(KEY)).toBe("a PEM private key");
+        expect(secretKind("-----BEGIN PRIVATE KEY-----")).toBe("a PEM private key");
+        expect(secretKind(JWT)).toBe("a JWT (service-account token)");
+        expect(secretKind(ROOT_CERT)).toBeUndefined();
+        expect(secretKind("https://10.0.0.1:6443")).toBeUndefined();
+        expect(secretKind("a".repeat(64))).toBeUndefined();
+    });
+});
+
+describe("every policy over a real simulated run", () => {
+    const stacks = shippedStacks();
+    const runs = new Map<string, RunResult>();
+    beforeAll(async () => {
+        for (const stack of stacks) {
+            const sf = readStackFile(stack);
+            vi.resetModules();
+            const r = await runProgram({ config: sf.config, secretKeys: sf.secretKeys, stack, load: () => import("../index.js"), sim: { cannedTls: true } });
+            expect(r.error, `${stack}: ${r.error?.message}`).toBeUndefined();
+            runs.set(stack, r);
+        }
+    }, 120_000);
+
+    async function violations(stack: string, resources: TestResource[], stackName = stack): Promise<string[]> {
+        const out: string[] = [];
+        for (const p of meshPolicies({ stackName: () => stackName })) {
+            const r = "validateStack" in p ? await checkStack(p, resources) : await checkResources(p, resources);
+            out.push(...r.violations.map((v) => `${p.name}: ${v.message}`));
+        }
+        return out;
+    }
+    const resourcesOf = (stack: string) => {
+        const r = runs.get(stack)!;
+        return fromRegistrations(r.sim.registrations, r.outputs, stack);
+    };
+
+    for (const stack of stacks) {
+        it(`${stack}: no violation`, async () => {
+            const resources = resourcesOf(stack);
+            expect(resources.filter((r) => r.type.startsWith("kubernetes:")).length).toBeGreaterThan(5);
+            expect(await violations(stack, resources)).toEqual([]);
+        });
+    }
+
+    it("allows by default only outputs the program really exports as secrets", async () => {
+        for (const [stack, r] of runs) {
+            for (const name of DEFAULT_ALLOWED_OUTPUTS) {
+                if (name in r.rawOutputs) expect(await isSecretOutput(r.rawOutputs[name]), `${stack}: output ${name}`).toBe(true);
+            }
+        }
+        // Listed or not, a secret-looking value under another name is reported.
+        const resources = resourcesOf(stacks[0]);
+        const stackRes = resources.find((r) => r.type === STACK)!;
+        stackRes.props = { ...stackRes.props, debugKubeconfig: "apiVersion: v1\nkind: Config\nusers:\n- name: a\n  user:\n    token: abc123\n" };
+        expect(await violations(stacks[0], resources)).toEqual([expect.stringMatching(/^no-secret-in-plain-output: stack output debugKubeconfig holds a kubeconfig with credentials/)]);
+    });
+
+    it.runIf(stacks.includes("gcp-aws"))("gcp-aws treated as production: its GKE and EKS clusters are protected", async () => {
+        const resources = resourcesOf("gcp-aws");
+        expect(resources.some((r) => r.type === GKE_CLUSTER) && resources.some((r) => r.type === EKS_CLUSTER)).toBe(true);
+        expect(await violations("gcp-aws", resources, "prod")).toEqual([]);
+        const unprotected = resources.map((r) => (r.type === EKS_CLUSTER ? { ...r, protect: false, props: { ...r.props, deletionProtection: false } } : r));
+        expect(await violations("gcp-aws", unprotected, "prod")).toEqual([expect.stringMatching(/^production-deletion-protection: EKS cluster .* can be deleted/)]);
+    });
+
+    it("reports what a broken run would get wrong", async () => {
+        const stack = stacks.includes("primary-remote-multinet") ? "primary-remote-multinet" : stacks[0];
+        const broken = resourcesOf(stack).map((r) => ({ ...r, props: structuredClone(r.props) }));
+        const istiod = broken.find((r) => r.type === RELEASE && r.props.chart === "istiod" && r.props.values?.profile !== "remote")!;
+        istiod.dependencies = (istiod.dependencies ?? []).filter((u) => !u.endsWith("-cacerts"));
+        const ns = broken.find((r) => r.type === "kubernetes:core/v1:Namespace")!;
+        delete ns.provider;
+        const base = broken.find((r) => r.type === RELEASE && r.props.chart === "base")!;
+        base.props.version = "1.29.9";
+        broken.push({ ...k8s(SERVICE, "web", { metadata: { name: "web" }, spec: { type: "LoadBalancer" } }, broken.find((r) => r.type === "pulumi:providers:kubernetes")!.urn!) });
+        broken.find((r) => r.type === STACK)!.props.adminKubeconfig = "apiVersion: v1\nkind: Config\nusers:\n- name: a\n  user:\n    token: abc123\n";
+        const got = await violations(stack, broken);
+        expect(got.map((v) => v.split(":")[0]).sort()).toEqual(["cacerts-before-istiod", "istio-version-uniform", "kubernetes-explicit-provider", "loadbalancer-only-east-west", "no-secret-in-plain-output"]);
+    });
+});
+
+describe("the pack's files", () => {
+    it("pins @pulumi/policy and @pulumi/pulumi at the project's versions, runs on nodejs, and lists every policy", () => {
+        const pkg = JSON.parse(fs.readFileSync(path.join(ROOT, "policy", "package.json"), "utf8"));
+        const root = JSON.parse(fs.readFileSync(path.join(ROOT, "package.json"), "utf8"));
+        expect(pkg.dependencies["@pulumi/policy"]).toBe(root.devDependencies["@pulumi/policy"] ?? root.dependencies["@pulumi/policy"]);
+        expect(pkg.dependencies["@pulumi/pulumi"]).toBe(root.dependencies["@pulumi/pulumi"]);
+        expect(pkg.version).toMatch(/^\d+\.\d+\.\d+$/);
+        expect(fs.readFileSync(path.join(ROOT, "policy", "PulumiPolicy.yaml"), "utf8")).toMatch(/^runtime: nodejs$/m);
+        const names = meshPolicies().map((p) => p.name);
+        expect(names).toEqual(["kubernetes-explicit-provider", "cacerts-before-istiod", "loadbalancer-only-east-west", "production-deletion-protection", "istio-version-uniform", "no-secret-in-plain-output"]);
+        expect(new Set(names).size).toBe(names.length);
+        for (const p of meshPolicies()) expect(p.enforcementLevel).toBe("mandatory");
+    });
+});

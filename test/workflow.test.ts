@@ -1,0 +1,188 @@
+// .github/workflows/preview.yml: valid against a (focused, strict) workflow schema, and doing what
+// the PR pipeline must: on pull requests, npm ci, npm test, the offline plan of every shipped stack
+// diffed against the base branch, the summary and pictures published, and `pulumi preview` with the
+// policy pack commenting on the PR only where credentials are configured (OIDC).
+import { execFileSync, spawnSync } from "node:child_process";
+import * as fs from "node:fs";
+import * as path from "node:path";
+import Ajv from "ajv";
+import * as YAML from "yaml";
+import { afterAll, describe, expect, it } from "vitest";
+import { ROOT, shippedStacks, tempDir } from "./support/planRun";
+
+const FILE = path.join(ROOT, ".github", "workflows", "preview.yml");
+const text = fs.readFileSync(FILE, "utf8");
+const wf = YAML.parse(text);
+const schema = JSON.parse(fs.readFileSync(path.join(ROOT, "test", "schemas", "github-workflow.schema.json"), "utf8"));
+const validate = new Ajv({ allErrors: true, strict: false }).compile(schema);
+
+interface Step {
+    name?: string;
+    uses?: string;
+    run?: string;
+    with?: Record<string, unknown>;
+    env?: Record<string, string>;
+    if?: string;
+}
+const steps = (job: string): Step[] => wf.jobs[job].steps;
+const runStep = (job: string, match: RegExp): Step => {
+    const s = steps(job).find((x) => x.run && match.test(x.run));
+    expect(s, `a ${job} step running ${match}`).toBeDefined();
+    return s!;
+};
+
+describe("the workflow file", () => {
+    it("is valid against the workflow schema", () => {
+        expect(validate(wf), JSON.stringify(validate.errors, null, 1)).toBe(true);
+    });
+
+    it("the schema rejects what GitHub would reject or silently ignore", () => {
+        const broken: [string, (w: any) => void][] = [
+            ["a typo in a job key", (w) => (w.jobs.offline["run-on"] = w.jobs.offline["runs-on"])],
+            ["a step with both uses and run", (w) => (w.jobs.offline.steps[0].run = "echo")],
+            ["`with` on a run step", (w) => (w.jobs.offline.steps[2].with = { a: "b" })],
+            ["an unknown permission level", (w) => (w.jobs.preview.permissions["id-token"] = "read")],
+            ["a job without runs-on", (w) => delete w.jobs.preview["runs-on"]],
+            ["an action without a version", (w) => (w.jobs.offline.steps[0].uses = "actions/checkout")],
+            ["an unknown event", (w) => (w.on = { pull_requests: null })],
+            ["an unknown top-level key", (w) => (w.job = {})],
+        ];
+        for (const [what, f] of broken) {
+            const w = structuredClone(wf);
+            f(w);
+            expect(validate(w), what).toBe(false);
+        }
+    });
+
+    it("runs only shell that parses, and never expands ${{ }} inside a script (values come through env)", () => {
+        for (const job of Object.keys(wf.jobs)) {
+            for (const s of steps(job).filter((x) => x.run)) {
+                expect(s.run, `${job}: ${s.name ?? s.run}`).not.toContain("${{");
+                const r = spawnSync("bash", ["-n"], { input: s.run, encoding: "utf8" });
+                expect(r.status, `${job}: ${s.name}: ${r.stderr}`).toBe(0);
+            }
+        }
+    });
+
+    it("pins every action to a major version", () => {
+        for (const job of Object.keys(wf.jobs)) for (const s of steps(job).filter((x) => x.uses)) expect(s.uses).toMatch(/^[\w.-]+\/[\w.-]+@v\d+$/);
+    });
+});
+
+describe("what the pipeline does", () => {
+    it("runs on pull requests, read-only by default", () => {
+        expect(Object.keys(wf.on)).toEqual(["pull_request"]);
+        expect(wf.permissions).toEqual({ contents: "read" });
+    });
+
+    it("tests on Debian with Chromium and openssl installed, then npm ci and npm test", () => {
+        const job = wf.jobs.offline;
+        expect(job.container).toMatch(/^node:20-bookworm$/);
+        const install = runStep("offline", /apt-get install/);
+        expect(install.run).toMatch(/chromium/);
+        expect(install.run).toMatch(/openssl/);
+        const order = steps("offline").map((s) => s.run?.trim() ?? s.uses ?? "");
+        const ci = order.findIndex((s) => /^npm ci\b/.test(s));
+        const test = order.indexOf("npm test");
+        expect(ci).toBeGreaterThan(order.findIndex((s) => /apt-get install/.test(s)));
+        expect(test).toBeGreaterThan(ci);
+        expect(steps("offline")[0]).toMatchObject({ uses: "actions/checkout@v4", with: { "fetch-depth": 0 } });
+    });
+
+    it("plans every shipped stack on the base branch and diffs against it, publishing summary and pictures", () => {
+        const base = runStep("offline", /git worktree add/);
+        expect(base.env).toEqual({ BASE_REF: "${{ github.base_ref }}" });
+        expect(base.run).toMatch(/"origin\/\$BASE_REF"/);
+        expect(base.run).toMatch(/--out "\$RUNNER_TEMP\/base-out"/);
+        const head = runStep("offline", /--against/);
+        expect(head.run).toContain("for f in Pulumi.*.yaml");
+        expect(head.run).toContain("GITHUB_STEP_SUMMARY");
+        const upload = steps("offline").find((s) => s.uses?.startsWith("actions/upload-artifact@"))!;
+        expect(upload.if).toBe("always()");
+        const paths = String(upload.with!.path);
+        for (const f of ["plan.json", "mesh.svg", "summary.md", "diff.txt"]) expect(paths).toContain(`out/*/${f}`);
+    });
+
+    it("runs pulumi preview with the policy pack and a PR comment only where credentials are configured", () => {
+        const job = wf.jobs.preview;
+        expect(job.needs).toBe("offline");
+        expect(job.if).toContain("vars.PULUMI_PREVIEW_STACKS != ''");
+        expect(job.if).toContain("github.event.pull_request.head.repo.full_name == github.repository");
+        expect(job.permissions).toEqual({ contents: "read", "id-token": "write", "pull-requests": "write" });
+        expect(job.strategy.matrix.stack).toBe("${{ fromJSON(vars.PULUMI_PREVIEW_STACKS) }}");
+        const preview = steps("preview").find((s) => s.uses?.startsWith("pulumi/actions@"))!;
+        expect(preview.with).toMatchObject({ command: "preview", "stack-name": "${{ matrix.stack }}", "comment-on-pr": true, policyPacks: "policy", "github-token": "${{ secrets.GITHUB_TOKEN }}" });
+        // OIDC logins, each only when its variable is set.
+        for (const [action, variable] of [
+            ["pulumi/auth-actions@", "PULUMI_ORGANIZATION"],
+            ["google-github-actions/auth@", "GCP_WORKLOAD_IDENTITY_PROVIDER"],
+            ["aws-actions/configure-aws-credentials@", "AWS_ROLE_ARN"],
+        ]) {
+            const s = steps("preview").find((x) => x.uses?.startsWith(action));
+            expect(s?.if, action).toBe(`\${{ vars.${variable} != '' }}`);
+        }
+        expect(steps("preview").findIndex((s) => s.uses?.startsWith("pulumi/actions@"))).toBe(steps("preview").length - 1);
+        expect(runStep("preview", /policy\/node_modules/).run).toContain("ln -sfn ../node_modules policy/node_modules");
+    });
+});
+
+describe("the plan-and-diff step, run with a stand-in npm", () => {
+    const dir = tempDir("workflow-");
+    afterAll(() => fs.rmSync(dir, { recursive: true, force: true }));
+
+    /** Run the step's script in a copy of the stacks, with `npm` recording its arguments and exiting with `rc(stack)`. */
+    function runPlanStep(rcs: Record<string, number>, basePlans: string[]) {
+        const work = fs.mkdtempSync(path.join(dir, "w-"));
+        const bin = path.join(work, "bin");
+        const runnerTemp = path.join(work, "tmp");
+        fs.mkdirSync(bin);
+        for (const s of shippedStacks()) fs.copyFileSync(path.join(ROOT, `Pulumi.${s}.yaml`), path.join(work, `Pulumi.${s}.yaml`));
+        for (const s of basePlans) {
+            fs.mkdirSync(path.join(runnerTemp, "base-out", s), { recursive: true });
+            fs.writeFileSync(path.join(runnerTemp, "base-out", s, "plan.json"), "{}");
+        }
+        fs.writeFileSync(
+            path.join(bin, "npm"),
+            `#!/usr/bin/env bash\necho "$*" >> "$NPM_LOG"\nwhile [ $# -gt 0 ]; do [ "$1" = --stack ] && stack=$2; shift; done\nmkdir -p "out/$stack" && echo "## $stack" > "out/$stack/summary.md"\nrc=$(grep "^$stack=" "$RCS" | cut -d= -f2)\nexit "\${rc:-0}"\n`,
+            { mode: 0o755 },
+        );
+        const rcsFile = path.join(work, "rcs");
+        fs.writeFileSync(rcsFile, Object.entries(rcs).map(([k, v]) => `${k}=${v}\n`).join(""));
+        const summary = path.join(work, "summary.md");
+        const log = path.join(work, "npm.log");
+        fs.writeFileSync(log, "");
+        const r = spawnSync("bash", ["--noprofile", "--norc", "-eo", "pipefail", "-c", runStep("offline", /--against/).run!], {
+            cwd: work,
+            encoding: "utf8",
+            env: { PATH: `${bin}:${process.env.PATH}`, RUNNER_TEMP: runnerTemp, GITHUB_STEP_SUMMARY: summary, NPM_LOG: log, RCS: rcsFile },
+        });
+        return { status: r.status, stdout: r.stdout, log: fs.readFileSync(log, "utf8").trim().split("\n"), summary: fs.existsSync(summary) ? fs.readFileSync(summary, "utf8") : "", runnerTemp };
+    }
+
+    it("plans every shipped stack, with --against where the base has a plan, and passes when the mesh changes (exit 2)", () => {
+        const stacks = shippedStacks();
+        const withBase = stacks.slice(0, Math.max(1, stacks.length - 1));
+        const r = runPlanStep({ [withBase[0]]: 2 }, withBase);
+        expect(r.status).toBe(0);
+        expect(r.log).toHaveLength(stacks.length);
+        for (const s of stacks) {
+            const line = r.log.find((l) => l.split(" ").includes(s) && l.includes(`--stack ${s}`));
+            expect(line, s).toBeDefined();
+            expect(line!.startsWith("run --silent plan -- --stack")).toBe(true);
+            if (withBase.includes(s)) expect(line).toContain(`--against ${r.runnerTemp}/base-out/${s}/plan.json`);
+            else expect(line).not.toContain("--against");
+            expect(r.summary).toContain(`## ${s}`);
+        }
+        if (stacks.length > 1) expect(r.stdout).toContain(`::notice::no base plan for stack ${stacks[stacks.length - 1]}`);
+    });
+
+    it("fails when a plan fails (exit 1), after planning the others", () => {
+        const stacks = shippedStacks();
+        const r = runPlanStep({ [stacks[0]]: 1 }, stacks);
+        expect(r.status).toBe(1);
+        expect(r.log).toHaveLength(stacks.length);
+    });
+});
+
+// Sanity of the environment the stand-in relies on.
+execFileSync("bash", ["--version"]);
