@@ -125,6 +125,12 @@ const meshSchema = z.strictObject({
         })
         .default({ version: ISTIO_VERSION, repository: ISTIO_REPOSITORY, values: {} }),
     trust: trustSchema.default(trustSchema.parse({})),
+    remoteSecrets: z
+        .strictObject({
+            /** One reader token per reading cluster (revocable per pair) instead of one per source cluster. */
+            tokenPerReader: z.boolean().default(false),
+        })
+        .default({ tokenPerReader: false }),
     /** Per network: `routable: true` declares that clusters on different clouds or VPCs can reach each other's pods directly (peering, VPN). */
     networks: z.record(z.string(), z.strictObject({ routable: z.boolean().default(false) })).default({}),
     clusters: z.array(clusterSchema).min(1, { error: "list at least one cluster" }),

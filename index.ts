@@ -19,7 +19,7 @@ const trust = new RootOfTrust(`${plan.meshId}-trust`, {
     provided: config.provided,
 });
 
-const mesh = new Mesh(plan.meshId, { plan, clusters: meshClusters, caBundles: trust.bundles });
+const mesh = new Mesh(plan.meshId, { plan, clusters: meshClusters, caBundles: trust.bundles, tokenPerReader: config.mesh.remoteSecrets.tokenPerReader });
 
 export const meshId = plan.meshId;
 export const topology = plan.topology;

@@ -99,6 +99,9 @@ export class EksCluster extends MeshClusterResource implements MeshCluster {
             return s;
         });
         let nodeSubnets = publicSubnets;
+        // Nodes in private subnets join the cluster and pull images through the NAT route: the node
+        // group must not start before that route exists.
+        const nodeNetworkReady: pulumi.Resource[] = [];
         if (e.privateSubnets) {
             const eip = new aws.ec2.Eip(`${name}-nat-ip`, { domain: "vpc", tags }, child);
             const nat = new aws.ec2.NatGateway(`${name}-nat`, { subnetId: publicSubnets[0].id, allocationId: eip.id, tags }, { ...child, dependsOn: [igw] });
@@ -109,7 +112,7 @@ export class EksCluster extends MeshClusterResource implements MeshCluster {
                     { vpcId: vpc.id, cidrBlock: cidr, availabilityZone: zones[i], tags: { ...tags, [clusterTag]: "shared", "kubernetes.io/role/internal-elb": "1" } },
                     child,
                 );
-                new aws.ec2.RouteTableAssociation(`${name}-private-${i}`, { subnetId: s.id, routeTableId: privateRoutes.id }, child);
+                nodeNetworkReady.push(new aws.ec2.RouteTableAssociation(`${name}-private-${i}`, { subnetId: s.id, routeTableId: privateRoutes.id }, child));
                 return s;
             });
         }
@@ -160,7 +163,7 @@ export class EksCluster extends MeshClusterResource implements MeshCluster {
                 scalingConfig: { desiredSize: e.nodeGroup.desired, minSize: e.nodeGroup.min, maxSize: e.nodeGroup.max },
                 tags,
             },
-            { ...child, dependsOn: nodePolicies, protect: c.protect },
+            { ...child, dependsOn: [...nodePolicies, ...nodeNetworkReady], protect: c.protect },
         );
 
         this.apiServer = this.cluster.endpoint;

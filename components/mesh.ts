@@ -6,19 +6,22 @@ import { ControlPlane } from "./controlPlane";
 import { EastWestGateway } from "./eastWestGateway";
 import type { MeshCluster } from "./meshCluster";
 import type { MeshPlan } from "./plan";
-import { RemoteSecret } from "./remoteSecret";
+import { RemoteSecrets } from "./remoteSecret";
 
 export interface MeshArgs {
     plan: MeshPlan;
     clusters: Record<string, MeshCluster>;
     /** Per istiod cluster: its verified `cacerts` bundle. */
     caBundles: Record<string, pulumi.Output<CaBundle>>;
+    /** One reader token per reading cluster instead of one per source (see RemoteSecrets). */
+    tokenPerReader?: boolean;
 }
 
 export class Mesh extends pulumi.ComponentResource {
     public readonly controlPlanes: Record<string, ControlPlane> = {};
     public readonly gateways: Record<string, EastWestGateway> = {};
-    public readonly remoteSecrets: RemoteSecret[] = [];
+    /** Source cluster name → its reader token(s) and the remote secrets written from it. */
+    public readonly remoteSecrets: Record<string, RemoteSecrets> = {};
     /** Cluster name → external address of its east-west gateway. */
     public readonly gatewayAddresses: Record<string, pulumi.Output<string>> = {};
 
@@ -48,29 +51,23 @@ export class Mesh extends pulumi.ComponentResource {
             );
         }
 
-        // The matrix: target reads source.
-        const secretFor = new Map<string, RemoteSecret>();
-        for (const { source, target } of plan.remoteSecrets) {
-            const rs = new RemoteSecret(
-                `${name}-${source}-to-${target}`,
-                {
-                    source: clusters[source],
-                    target: clusters[target],
-                    sourceNamespace: this.controlPlanes[source].namespace,
-                    sourceBase: this.controlPlanes[source].base,
-                    targetNamespace: this.controlPlanes[target].namespace,
-                },
+        // The matrix: target reads source. One component per source cluster, not per pair: at 50
+        // clusters there are 2,450 pairs, and each registration costs (bench/results.md).
+        const sources = [...new Set(plan.remoteSecrets.map((p) => p.source))];
+        for (const source of sources) {
+            const targets = plan.remoteSecrets.filter((p) => p.source === source).map((p) => ({ cluster: clusters[p.target], namespace: this.controlPlanes[p.target].namespace }));
+            this.remoteSecrets[source] = new RemoteSecrets(
+                `${name}-${source}-remote`,
+                { source: clusters[source], targets, sourceNamespace: this.controlPlanes[source].namespace, sourceBase: this.controlPlanes[source].base, tokenPerReader: args.tokenPerReader ?? false },
                 child,
             );
-            this.remoteSecrets.push(rs);
-            secretFor.set(`${source}>${target}`, rs);
         }
 
         // Remote gateways last: their pods are injected by the primary, whose CA can only
         // authenticate them once it holds the remote's secret (§3.4: "install after the remote secret").
         for (const c of plan.clusters.filter((x) => x.role === "remote" && x.eastWestGateway)) {
             const cp = this.controlPlanes[c.name];
-            const inPrimary = secretFor.get(`${c.name}>${c.primary}`)!.secret;
+            const inPrimary = this.remoteSecrets[c.name].secrets[c.primary!];
             this.gateways[c.name] = new EastWestGateway(
                 `${name}-${c.name}-eastwest`,
                 { cluster: clusters[c.name], mesh: plan, plan: c, namespace: cp.namespace, crds: cp.base, after: [cp.istiod, inPrimary, ...clusters[c.name].loadBalancerReady] },

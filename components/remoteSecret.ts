@@ -1,77 +1,88 @@
-// One edge of the remote-secret matrix: a reader token minted in the source cluster, wrapped in a
-// token-only kubeconfig, and written into the target cluster's istio-system (§6.5).
+// The remote secrets of one source cluster: a reader token minted in the source, wrapped in a
+// token-only kubeconfig, and written into every cluster that reads the source (§6.5).
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import { tokenKubeconfig } from "./kubeconfig";
 import type { MeshCluster } from "./meshCluster";
 import { CLUSTER_ANNOTATION, MULTICLUSTER_SECRET_LABEL, READER_SERVICE_ACCOUNT } from "./plan";
 
-export interface RemoteSecretArgs {
-    source: MeshCluster;
-    target: MeshCluster;
-    /** The source's istio-system Namespace (on a remote it carries controlPlaneClusters, which must exist before its primary reads it). */
-    sourceNamespace: k8s.core.v1.Namespace;
-    /** The source's `base` release, which creates the reader ServiceAccount. */
-    sourceBase: pulumi.Resource;
-    /** The target's istio-system Namespace. */
-    targetNamespace: k8s.core.v1.Namespace;
-}
+/** The token Secret `istioctl create-remote-secret` creates for the reader SA on Kubernetes ≥ 1.24 (§6.2). */
+export const SHARED_TOKEN_NAME = `${READER_SERVICE_ACCOUNT}-istio-remote-secret-token`;
 
-/** Name of the per-reader token Secret in the source cluster. */
+/** Name of the token Secret that one reading cluster uses, with `tokenPerReader`. */
 export function readerTokenName(target: string): string {
     return `${READER_SERVICE_ACCOUNT}-token-${target}`;
 }
 
-export class RemoteSecret extends pulumi.ComponentResource {
-    public readonly token: k8s.core.v1.Secret;
-    public readonly secret: k8s.core.v1.Secret;
+export interface RemoteSecretsArgs {
+    source: MeshCluster;
+    /** The clusters whose istiod reads the source, each with its istio-system Namespace. */
+    targets: { cluster: MeshCluster; namespace: k8s.core.v1.Namespace }[];
+    /** The source's istio-system Namespace (on a remote it carries controlPlaneClusters, which must exist before its primary reads it). */
+    sourceNamespace: k8s.core.v1.Namespace;
+    /** The source's `base` release, which creates the reader ServiceAccount. */
+    sourceBase: pulumi.Resource;
+    /**
+     * One token per reading cluster, so deleting one revokes exactly that pair (security-bar §6.3
+     * #32), at the cost of N−1 more Secrets per cluster. Otherwise one token per source, as
+     * istioctl does; revoking a reader then means rotating the source's token for all.
+     */
+    tokenPerReader: boolean;
+}
 
-    constructor(name: string, args: RemoteSecretArgs, opts?: pulumi.ComponentResourceOptions) {
-        super("multicluster-mesh:istio:RemoteSecret", name, {}, opts);
-        const { source, target } = args;
+export class RemoteSecrets extends pulumi.ComponentResource {
+    public readonly tokens: k8s.core.v1.Secret[] = [];
+    /** Target cluster name → the remote secret written there. */
+    public readonly secrets: Record<string, k8s.core.v1.Secret> = {};
 
-        // One token per reading cluster, so deleting it revokes exactly one pair (security-bar §6.3
-        // #32). The SA comes from the base chart and the annotation is only a string, so the
-        // dependency is explicit: a token for a missing SA panicked the provider before 4.32
+    constructor(name: string, args: RemoteSecretsArgs, opts?: pulumi.ComponentResourceOptions) {
+        super("multicluster-mesh:istio:RemoteSecrets", name, {}, opts);
+        const { source } = args;
+
+        // The SA comes from the base chart and the annotation is only a string, so the dependency
+        // is explicit: a token for a missing SA panicked the provider before 4.32
         // (pulumi-kubernetes#4396). The provider waits for the token controller to fill `data`
         // (pulumi-kubernetes#2048).
-        this.token = new k8s.core.v1.Secret(
-            `${name}-token`,
-            {
-                metadata: {
-                    name: readerTokenName(target.name),
-                    namespace: args.sourceNamespace.metadata.name,
-                    annotations: { "kubernetes.io/service-account.name": READER_SERVICE_ACCOUNT },
+        const token = (resourceName: string, secretName: string) => {
+            const t = new k8s.core.v1.Secret(
+                resourceName,
+                {
+                    metadata: { name: secretName, namespace: args.sourceNamespace.metadata.name, annotations: { "kubernetes.io/service-account.name": READER_SERVICE_ACCOUNT } },
+                    type: "kubernetes.io/service-account-token",
                 },
-                type: "kubernetes.io/service-account-token",
-            },
-            { parent: this, provider: source.provider, dependsOn: [args.sourceBase] },
-        );
+                { parent: this, provider: source.provider, dependsOn: [args.sourceBase] },
+            );
+            this.tokens.push(t);
+            return pulumi.secret(
+                pulumi.all([t.data, source.apiServer]).apply(([data, server]) => {
+                    const tok = data?.["token"];
+                    const ca = data?.["ca.crt"];
+                    if (!tok || !ca) throw new Error(`the reader token in cluster ${source.name} has no token or ca.crt yet; is the token controller running?`);
+                    return tokenKubeconfig({ clusterName: source.name, server, caDataB64: ca, token: Buffer.from(tok, "base64").toString("utf8") });
+                }),
+            );
+        };
+        const shared = args.tokenPerReader ? undefined : token(`${name}-token`, SHARED_TOKEN_NAME);
 
-        const kubeconfig = pulumi.secret(
-            pulumi.all([this.token.data, source.apiServer]).apply(([data, server]) => {
-                const token = data?.["token"];
-                const ca = data?.["ca.crt"];
-                if (!token || !ca) throw new Error(`the reader token in cluster ${source.name} has no token or ca.crt yet; is the token controller running?`);
-                return tokenKubeconfig({ clusterName: source.name, server, caDataB64: ca, token: Buffer.from(token, "base64").toString("utf8") });
-            }),
-        );
-
-        // The shape `istioctl create-remote-secret` writes (§6.1): istiod watches its own namespace
-        // for this label, and the data key is the source's cluster ID.
-        this.secret = new k8s.core.v1.Secret(
-            `${name}-secret`,
-            {
-                metadata: {
-                    name: `istio-remote-secret-${source.name}`,
-                    namespace: args.targetNamespace.metadata.name,
-                    labels: { [MULTICLUSTER_SECRET_LABEL]: "true" },
-                    annotations: { [CLUSTER_ANNOTATION]: source.name },
+        for (const target of args.targets) {
+            const t = target.cluster.name;
+            const kubeconfig = shared ?? token(`${name}-token-${t}`, readerTokenName(t));
+            // The shape `istioctl create-remote-secret` writes (§6.1): istiod watches its own
+            // namespace for this label, and the data key is the source's cluster ID.
+            this.secrets[t] = new k8s.core.v1.Secret(
+                `${name}-to-${t}`,
+                {
+                    metadata: {
+                        name: `istio-remote-secret-${source.name}`,
+                        namespace: target.namespace.metadata.name,
+                        labels: { [MULTICLUSTER_SECRET_LABEL]: "true" },
+                        annotations: { [CLUSTER_ANNOTATION]: source.name },
+                    },
+                    stringData: pulumi.secret(kubeconfig.apply((k) => ({ [source.name]: k }))),
                 },
-                stringData: pulumi.secret(kubeconfig.apply((k) => ({ [source.name]: k }))),
-            },
-            { parent: this, provider: target.provider, dependsOn: [args.sourceNamespace] },
-        );
+                { parent: this, provider: target.cluster.provider, dependsOn: [args.sourceNamespace] },
+            );
+        }
         this.registerOutputs({});
     }
 }

@@ -52,12 +52,12 @@ describe("latency table", () => {
 });
 
 describe("resource-count formula", () => {
-    it("is 3·N² + 11·N + 4 for multi-primary on N networks and 9·N + 10 for primary-remote", () => {
-        expect(formatQuadratic(fitQuadratic((n) => count("multi-primary", n)))).toBe("3·N² + 11·N + 4");
+    it("is N² + 15·N + 4 for multi-primary on N networks and 9·N + 10 for primary-remote", () => {
+        expect(formatQuadratic(fitQuadratic((n) => count("multi-primary", n)))).toBe("N² + 15·N + 4");
         expect(formatQuadratic(fitQuadratic((n) => count("primary-remote", n)))).toBe("9·N + 10");
         expect(formatQuadratic(fitQuadratic((n) => count("primary-remote-multinet", n)))).toBe("12·N + 8");
         for (const n of [2, 5, 10, 25, 50]) {
-            expect(count("multi-primary", n)).toBe(3 * n * n + 11 * n + 4);
+            expect(count("multi-primary", n)).toBe(n * n + 15 * n + 4);
             expect(count("primary-remote", n)).toBe(9 * n + 10);
         }
     });

@@ -108,19 +108,26 @@ function checkTrust(run: MeshRun, meshId: string, istiodClusters: string[]) {
     expect(serials.size).toBe(istiodClusters.length);
 }
 
-/** Every remote secret: shape, kubeconfig content, and where its pieces come from. */
-function checkRemoteSecrets(run: MeshRun, meshId: string, pairs: [string, string][]) {
+/**
+ * Every remote secret: shape, kubeconfig content, and where its pieces come from. By default one
+ * reader token per source cluster (istioctl's); with tokenPerReader one per pair.
+ */
+function checkRemoteSecrets(run: MeshRun, meshId: string, pairs: [string, string][], tokenPerReader = false) {
     const secrets = run.sim.ofType("kubernetes:core/v1:Secret").filter((s) => s.inputs.metadata?.labels?.["istio/multiCluster"] === "true");
-    expect(secrets.map((s) => s.name).sort()).toEqual(pairs.map(([src, dst]) => `${meshId}-${src}-to-${dst}-secret`).sort());
+    expect(secrets.map((s) => s.name).sort()).toEqual(pairs.map(([src, dst]) => `${meshId}-${src}-remote-to-${dst}`).sort());
+    const tokens = run.sim.ofType("kubernetes:core/v1:Secret").filter((s) => s.inputs.type === "kubernetes.io/service-account-token");
+    const sources = [...new Set(pairs.map(([src]) => src))];
+    expect(tokens.map((t) => t.name).sort()).toEqual((tokenPerReader ? pairs.map(([src, dst]) => `${meshId}-${src}-remote-token-${dst}`) : sources.map((src) => `${meshId}-${src}-remote-token`)).sort());
     for (const [src, dst] of pairs) {
-        const s = one(run, `${meshId}-${src}-to-${dst}-secret`);
+        const s = one(run, `${meshId}-${src}-remote-to-${dst}`);
         expect(s.providerName).toBe(`${dst}-k8s`);
         expect(s.inputs.metadata).toEqual({ name: `istio-remote-secret-${src}`, namespace: "istio-system", labels: { "istio/multiCluster": "true" }, annotations: { "networking.istio.io/cluster": src } });
         expect(Object.keys(s.inputs.stringData)).toEqual([src]);
         const kc = YAML.parse(s.inputs.stringData[src]);
-        const token = one(run, `${meshId}-${src}-to-${dst}-token`);
+        const token = one(run, tokenPerReader ? `${meshId}-${src}-remote-token-${dst}` : `${meshId}-${src}-remote-token`);
         expect(token.providerName).toBe(`${src}-k8s`);
-        expect(token.inputs).toMatchObject({ type: "kubernetes.io/service-account-token", metadata: { name: `istio-reader-service-account-token-${dst}`, namespace: "istio-system", annotations: { "kubernetes.io/service-account.name": "istio-reader-service-account" } } });
+        const tokenName = tokenPerReader ? `istio-reader-service-account-token-${dst}` : "istio-reader-service-account-istio-remote-secret-token";
+        expect(token.inputs).toMatchObject({ type: "kubernetes.io/service-account-token", metadata: { name: tokenName, namespace: "istio-system", annotations: { "kubernetes.io/service-account.name": "istio-reader-service-account" } } });
         const apiServer = (run.sim.byName(`${src}-k8s`), run.outputs.clusters as Record<string, unknown>) && clusterApiServer(run, src);
         expect(kc).toEqual({
             apiVersion: "v1",
@@ -163,10 +170,10 @@ describe("multi-primary, one network", () => {
                 "kubernetes:helm.sh/v3:Release::mesh1-c1-istiod",
                 "kubernetes:helm.sh/v3:Release::mesh1-c2-base",
                 "kubernetes:helm.sh/v3:Release::mesh1-c2-istiod",
-                "kubernetes:core/v1:Secret::mesh1-c1-to-c2-token",
-                "kubernetes:core/v1:Secret::mesh1-c1-to-c2-secret",
-                "kubernetes:core/v1:Secret::mesh1-c2-to-c1-token",
-                "kubernetes:core/v1:Secret::mesh1-c2-to-c1-secret",
+                "kubernetes:core/v1:Secret::mesh1-c1-remote-token",
+                "kubernetes:core/v1:Secret::mesh1-c1-remote-to-c2",
+                "kubernetes:core/v1:Secret::mesh1-c2-remote-token",
+                "kubernetes:core/v1:Secret::mesh1-c2-remote-to-c1",
             ].sort(),
         );
         expect(one(run, "mesh1-c1-namespace").inputs.metadata).toEqual({ name: "istio-system", labels: {}, annotations: {} });
@@ -265,7 +272,7 @@ describe("primary-remote, two networks", () => {
         expect(one(run, "mesh1-cluster2-namespace").inputs.metadata).toEqual({ name: "istio-system", labels: { "topology.istio.io/network": "network2" }, annotations: { "topology.istio.io/controlPlaneClusters": "cluster1" } });
         const remoteGw = one(run, "mesh1-cluster2-eastwest-release");
         expect(remoteGw.inputs.values.networkGateway).toBe("network2");
-        expect(dependsOn(run, remoteGw.name, "mesh1-cluster2-to-cluster1-secret")).toBe(true);
+        expect(dependsOn(run, remoteGw.name, "mesh1-cluster2-remote-to-cluster1")).toBe(true);
         expect(dependsOn(run, remoteGw.name, "mesh1-cluster2-istiod")).toBe(true);
         expect(run.sim.ofType("kubernetes:networking.istio.io/v1:Gateway").map((g) => `${g.providerName}/${g.inputs.metadata.name}`).sort()).toEqual(["cluster1-k8s/cross-network-gateway", "cluster1-k8s/istiod-gateway"]);
         expect(one(run, "mesh1-cluster2-istiod").inputs.values.istiodRemote).toEqual({ injectionPath: "/inject/cluster/cluster2/net/network2" });
@@ -283,7 +290,21 @@ describe("three or more clusters", () => {
         for (const s of cs) for (const t of cs) if (s !== t) pairs.push([s, t]);
         checkRemoteSecrets(run, "mesh1", pairs);
         checkTrust(run, "mesh1", cs);
+        // One token per source cluster, shared by its readers: 4 tokens, 12 remote secrets.
+        expect(run.sim.ofType("multicluster-mesh:istio:RemoteSecrets")).toHaveLength(4);
         expect(run.sim.ofType("kubernetes:helm.sh/v3:Release")).toHaveLength(12);
+    });
+
+    it("mints one reader token per pair with remoteSecrets.tokenPerReader", async () => {
+        const cs = ["a", "b", "c"];
+        const run = await runMesh({ ...meshOf("multi-primary", cs.map((c, i) => cluster(c, i + 1))), remoteSecrets: { tokenPerReader: true } });
+        await commonChecks(run, "mesh1", cs);
+        const pairs: [string, string][] = [];
+        for (const s of cs) for (const t of cs) if (s !== t) pairs.push([s, t]);
+        checkRemoteSecrets(run, "mesh1", pairs, true);
+        // Each pair's kubeconfig carries its own token.
+        const tokenIn = (src: string, dst: string) => YAML.parse(one(run, `mesh1-${src}-remote-to-${dst}`).inputs.stringData[src]).users[0].user.token;
+        expect(tokenIn("a", "b")).not.toBe(tokenIn("a", "c"));
     });
 
     it("two primaries with a remote each: every primary reads every other cluster", async () => {
@@ -295,7 +316,7 @@ describe("three or more clusters", () => {
         const addr = run.outputs.gatewayAddresses as Record<string, string>;
         expect(one(run, "mesh1-r2-istiod").inputs.values.global.remotePilotAddress).toBe(addr.p2);
         expect(one(run, "mesh1-r1-istiod").inputs.values.global.remotePilotAddress).toBe(addr.p1);
-        expect(dependsOn(run, "mesh1-r2-eastwest-release", "mesh1-r2-to-p2-secret")).toBe(true);
+        expect(dependsOn(run, "mesh1-r2-eastwest-release", "mesh1-r2-remote-to-p2")).toBe(true);
     });
 });
 

@@ -27,7 +27,7 @@ function providerKubeconfig(run: MeshRun, cluster: string) {
     return JSON.parse(one(run, `${cluster}-k8s`).inputs.kubeconfig);
 }
 function remoteKubeconfig(run: MeshRun, meshId: string, source: string, target: string) {
-    const s = one(run, `${meshId}-${source}-to-${target}-secret`);
+    const s = one(run, `${meshId}-${source}-remote-to-${target}`);
     return YAML.parse(s.inputs.stringData[source]);
 }
 
@@ -122,6 +122,10 @@ describe("EKS", () => {
         expect(one(run, "e2-nat").inputs.subnetId).toBe(one(run, "e2-public-0").id);
         expect(one(run, "e2-nodes").inputs.subnetIds).toEqual([one(run, "e2-private-0").id, one(run, "e2-private-1").id]);
         expect(one(run, "e2-private-0").inputs.tags).toMatchObject({ "kubernetes.io/role/internal-elb": "1" });
+        // ... and the node group waits for the NAT route of those subnets.
+        const assoc = run.sim.ofType("aws:ec2/routeTableAssociation:RouteTableAssociation").filter((r) => r.name.startsWith("e2-private-"));
+        expect(assoc).toHaveLength(2);
+        for (const a of assoc) expect(one(run, "e2-nodes").dependencies).toContain(a.urn);
 
         // IAM, and the ordering the engine sees.
         expect(JSON.parse(one(run, "e1-cluster-role").inputs.assumeRolePolicy).Statement[0].Principal.Service).toBe("eks.amazonaws.com");
@@ -210,8 +214,8 @@ describe("a mixed GKE + EKS + existing mesh", () => {
             for (const t of ["g", "e", "x"]) {
                 if (s === t) continue;
                 expect(remoteKubeconfig(run, "m", s, t).clusters[0].cluster.server).toBe(servers[s]);
-                expect(one(run, `m-${s}-to-${t}-secret`).providerName).toBe(`${t}-k8s`);
-                expect(one(run, `m-${s}-to-${t}-token`).providerName).toBe(`${s}-k8s`);
+                expect(one(run, `m-${s}-remote-to-${t}`).providerName).toBe(`${t}-k8s`);
+                expect(one(run, `m-${s}-remote-token`).providerName).toBe(`${s}-k8s`);
             }
         }
         for (const r of run.k8s) expect(["g-k8s", "e-k8s", "x-k8s"]).toContain(r.providerName);

@@ -174,7 +174,7 @@ export function latencyOf(r: LatencyInput): { key: string; seconds: number; know
 /** The plan facts the count depends on (a subset of components/plan.ts ClusterPlan). */
 export interface CountPlan {
     clusters: { runsIstiod: boolean; eastWestGateway?: unknown; crossNetworkGateway: boolean; exposeIstiod: boolean }[];
-    remoteSecrets: unknown[];
+    remoteSecrets: { source: string }[];
 }
 
 /** What each term of the formula registers (documentation printed in the results). */
@@ -184,13 +184,15 @@ export const COUNT_TERMS = [
     ["per east-west gateway", 3, "EastWestGateway, Helm gateway, Service read (address)"],
     ["per cross-network Gateway", 1, "Istio Gateway cross-network-gateway"],
     ["per expose-istiod primary", 2, "Istio Gateway istiod-gateway, VirtualService istiod-vs"],
-    ["per remote secret (pair)", 3, "RemoteSecret, reader token Secret, remote Secret"],
+    ["per source cluster (read by another)", 2, "RemoteSecrets component, reader token Secret"],
+    ["per remote secret (pair)", 1, "remote Secret istio-remote-secret-<source> in the target"],
     ["once", 4, "Mesh, RootOfTrust, root key, root certificate"],
 ] as const;
 
 /** Registrations the program should make for a plan of existing clusters with generated trust. */
 export function expectedCount(plan: CountPlan): number {
-    let n = 4 + 3 * plan.remoteSecrets.length;
+    const sources = new Set(plan.remoteSecrets.map((p) => p.source)).size;
+    let n = 4 + 2 * sources + plan.remoteSecrets.length;
     for (const c of plan.clusters) {
         n += 6;
         if (c.runsIstiod) n += 4;
@@ -212,8 +214,8 @@ export function fitQuadratic(f: (n: number) => number): { a: number; b: number; 
 
 export function formatQuadratic(q: { a: number; b: number; c: number }): string {
     const terms: string[] = [];
-    if (q.a) terms.push(`${q.a}·N²`);
-    if (q.b) terms.push(`${q.b}·N`);
+    if (q.a) terms.push(q.a === 1 ? "N²" : `${q.a}·N²`);
+    if (q.b) terms.push(q.b === 1 ? "N" : `${q.b}·N`);
     if (q.c || terms.length === 0) terms.push(`${q.c}`);
     return terms.join(" + ").replace(/\+ -/g, "− ");
 }
@@ -304,7 +306,8 @@ export function classify(r: Node, clusterOfProvider: Map<string, string>, cluste
             if (md.name === "cacerts") return { role: "cacerts", cluster };
             if (md.annotations?.["kubernetes.io/service-account.name"] === READER_SA) {
                 const name = String(md.name ?? "");
-                return { role: "reader-token", cluster, peers: name.startsWith(TOKEN_PREFIX) ? [name.slice(TOKEN_PREFIX.length)] : [] };
+                // A per-reader token names its reader; the shared one (istioctl's name) serves every reader.
+                return { role: "reader-token", cluster, peers: name.startsWith(TOKEN_PREFIX) ? [name.slice(TOKEN_PREFIX.length)] : undefined };
             }
             if (md.labels?.["istio/multiCluster"] === "true") {
                 const annotated = md.annotations?.["networking.istio.io/cluster"];
@@ -449,7 +452,7 @@ export function requiredGraph(nodes: Node[], facts: ClusterFact[]): Graph {
             case "remote-secret":
                 add(...get(c, "namespace"));
                 for (const s of k.peers ?? []) {
-                    add(...get(s, "namespace"), ...get(s, "reader-token").filter((j) => classes[j].peers?.includes(c!)));
+                    add(...get(s, "namespace"), ...get(s, "reader-token").filter((j) => classes[j].peers === undefined || classes[j].peers!.includes(c!)));
                 }
                 break;
             case "root-cert":

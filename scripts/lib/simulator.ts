@@ -199,8 +199,11 @@ export class Simulator {
         this.pending.set(key, [...(this.pending.get(key) ?? []), entry]);
     }
 
+    /** Registrations answered but not yet given their URN, by `type::name` (a map: a scan would be quadratic). */
+    private readonly awaitingUrn = new Map<string, Registration[]>();
+
     private attachUrn(type: string, name: string, urn: string): void {
-        const r = this.registrations.find((x) => x.type === type && x.name === name && x.urn === "");
+        const r = this.awaitingUrn.get(`${type}::${name}`)?.shift();
         if (r) r.urn = urn;
     }
 
@@ -226,7 +229,9 @@ export class Simulator {
         const delay = this.options.latencyMs?.({ type: args.type, name: args.name, inputs: plain.inputs, read: meta.read }) ?? 0;
         if (delay > 0) await new Promise((r) => setTimeout(r, delay));
         const { id, state } = await this.respond(plain, meta.providerName);
-        this.registrations.push({ ...meta, urn: "", inputs: plain.inputs, id, state, startedAt, finishedAt: performance.now() });
+        const reg: Registration = { ...meta, urn: "", inputs: plain.inputs, id, state, startedAt, finishedAt: performance.now() };
+        this.registrations.push(reg);
+        this.awaitingUrn.set(key, [...(this.awaitingUrn.get(key) ?? []), reg]);
         return { id, state };
     }
 

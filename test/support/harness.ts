@@ -29,8 +29,9 @@ export function cluster(name: string, i: number, extra: Record<string, unknown> 
 /** The mesh name of the cluster a Kubernetes object belongs to, from its resource name. */
 export function clusterOf(meshId: string, clusters: string[], r: Registration): string {
     const rest = r.name.slice(meshId.length + 1);
-    const pair = /^(.+)-to-(.+)-(token|secret)$/.exec(rest);
-    if (pair && clusters.includes(pair[1]) && clusters.includes(pair[2])) return pair[3] === "token" ? pair[1] : pair[2];
+    // Remote secrets live in the target; reader tokens in the source.
+    const secret = /^(.+)-remote-to-(.+)$/.exec(rest);
+    if (secret && clusters.includes(secret[1]) && clusters.includes(secret[2])) return secret[2];
     const match = clusters.filter((c) => rest.startsWith(`${c}-`)).sort((a, b) => b.length - a.length)[0];
     if (!match) throw new Error(`cannot tell the cluster of ${r.name}`);
     return match;
