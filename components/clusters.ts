@@ -4,10 +4,10 @@ import * as aws from "@pulumi/aws";
 import * as gcp from "@pulumi/gcp";
 import * as pulumi from "@pulumi/pulumi";
 import type { ClusterConfig, LoadedConfig } from "../config";
-import { EksCluster } from "./eksCluster";
-import { ExistingCluster } from "./existingCluster";
-import { GcpNetwork, GkeCluster, gkeNodeTag } from "./gkeCluster";
-import { KindCluster } from "./kindCluster";
+import { EksCluster } from "./platforms/eks/cluster";
+import { ExistingCluster } from "./platforms/existing/cluster";
+import { GcpNetwork, GkeCluster, gkeNodeTag } from "./platforms/gke/cluster";
+import { KindCluster } from "./platforms/kind/cluster";
 import type { MeshCluster } from "./meshCluster";
 
 type Gke = ClusterConfig & { gke: NonNullable<ClusterConfig["gke"]> };

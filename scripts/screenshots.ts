@@ -5,11 +5,11 @@
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { Command } from "commander";
-import { launchChromium, screenshotSvg } from "./lib/browser";
-import { runProgram } from "./lib/runProgram";
-import { buildPlanFile } from "./lib/planFile";
-import { meshSvg } from "./lib/meshSvg";
-import { readStackFile } from "./plan";
+import { launchChromium, screenshotSvg } from "../offline/browser";
+import { runProgram } from "../offline/runProgram";
+import { buildPlanFile } from "../offline/planFile";
+import { meshSvg } from "../offline/meshSvg";
+import { readStackFile } from "../offline/plan";
 
 const ROOT = path.resolve(__dirname, "..");
 

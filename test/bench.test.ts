@@ -4,7 +4,7 @@
 import { describe, expect, it } from "vitest";
 import { planMesh } from "../components/plan";
 import { validateMeshConfig } from "../config";
-import { VirtualClock } from "../scripts/lib/benchClock";
+import { VirtualClock } from "../offline/bench/clock";
 import {
     auditEdges,
     ClusterFact,
@@ -21,7 +21,7 @@ import {
     programGraph,
     requiredGraph,
     stageLabel,
-} from "../scripts/lib/benchModel";
+} from "../offline/bench/model";
 
 const count = (model: Model, n: number) => {
     const v = validateMeshConfig(meshConfig({ model, n }), { readFile: () => undefined });

@@ -8,8 +8,8 @@ import * as path from "node:path";
 import { promisify } from "node:util";
 import * as YAML from "yaml";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { diffPlans, formatDiff, leaves } from "../scripts/lib/meshDiff";
-import { buildPlanFile, parsePlanFile, PlanCluster, PlanFile, stableStringify } from "../scripts/lib/planFile";
+import { diffPlans, formatDiff, leaves } from "../offline/meshDiff";
+import { buildPlanFile, parsePlanFile, PlanCluster, PlanFile, stableStringify } from "../offline/planFile";
 import { runMesh } from "./support/harness";
 import { planStack, ROOT, tempDir } from "./support/planRun";
 

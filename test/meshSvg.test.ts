@@ -5,9 +5,9 @@
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { Browser, CHROMIUM_PATH, launchChromium, screenshotSvg, svgPage } from "../scripts/lib/browser";
-import { meshDot, renderSvg, slug } from "../scripts/lib/meshSvg";
-import { parsePlanFile, PlanFile } from "../scripts/lib/planFile";
+import { Browser, CHROMIUM_PATH, launchChromium, screenshotSvg, svgPage } from "../offline/browser";
+import { meshDot, renderSvg, slug } from "../offline/meshSvg";
+import { parsePlanFile, PlanFile } from "../offline/planFile";
 import { planStack, ROOT, shippedStacks, tempDir } from "./support/planRun";
 
 const stacks = shippedStacks();

@@ -5,7 +5,7 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 import Ajv from "ajv";
 import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
-import { buildPlanFile, GENERATED_AT_DEPLOY, isSimulatedAddress, parsePlanFile, PlanFile, stableStringify } from "../scripts/lib/planFile";
+import { buildPlanFile, GENERATED_AT_DEPLOY, isSimulatedAddress, parsePlanFile, PlanFile, stableStringify } from "../offline/planFile";
 import { runMesh } from "./support/harness";
 import { EXT, OpensslCa } from "./support/opensslCa";
 import { planStack, ROOT, shippedStacks, tempDir } from "./support/planRun";

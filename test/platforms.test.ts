@@ -4,7 +4,7 @@
 import * as pulumi from "@pulumi/pulumi";
 import * as YAML from "yaml";
 import { describe, expect, it } from "vitest";
-import { Simulator } from "../scripts/lib/simulator";
+import { Simulator } from "../simulator/simulator";
 import { cluster, dependsOn, MeshRun, one, runMesh } from "./support/harness";
 
 const FAST = { keyAlgorithm: "ECDSA", ecdsaCurve: "P256" };

@@ -24,8 +24,8 @@ import {
     STACK,
 } from "../policy/policies";
 import { checkResource, checkResources, checkStack, fromRegistrations, TestResource, testUrn } from "../policy/testing";
-import { readStackFile } from "../scripts/plan";
-import { runProgram, RunResult } from "../scripts/lib/runProgram";
+import { readStackFile } from "../offline/plan";
+import { runProgram, RunResult } from "../offline/runProgram";
 import { isSecretOutput } from "./support/harness";
 import { ROOT, shippedStacks } from "./support/planRun";
 

@@ -4,7 +4,7 @@ import * as os from "node:os";
 import * as path from "node:path";
 import * as YAML from "yaml";
 import { describe, expect, it, vi } from "vitest";
-import { plan, readStackFile } from "../scripts/plan";
+import { plan, readStackFile } from "../offline/plan";
 
 const ROOT = path.resolve(__dirname, "..");
 const stacks = fs.readdirSync(ROOT).filter((f) => /^Pulumi\..+\.yaml$/.test(f)).map((f) => f.slice("Pulumi.".length, -".yaml".length));

@@ -6,7 +6,7 @@ import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { simulateTls, SimResult, TLS_CERT_REQUEST, TLS_LOCALLY_SIGNED_CERT, TLS_PRIVATE_KEY, TLS_SELF_SIGNED_CERT } from "../scripts/lib/tlsSim";
+import { simulateTls, SimResult, TLS_CERT_REQUEST, TLS_LOCALLY_SIGNED_CERT, TLS_PRIVATE_KEY, TLS_SELF_SIGNED_CERT } from "../simulator/tlsSim";
 
 const tmp = fs.mkdtempSync(path.join(os.tmpdir(), "tlsSim-"));
 afterAll(() => fs.rmSync(tmp, { recursive: true, force: true }));

@@ -1,8 +1,8 @@
 // Run the real program (index.ts) under the simulator from a test, with a mesh config object.
 import * as pulumi from "@pulumi/pulumi";
 import { expect, vi } from "vitest";
-import { runProgram, RunResult } from "../../scripts/lib/runProgram";
-import type { Registration, SimulatorOptions } from "../../scripts/lib/simulator";
+import { runProgram, RunResult } from "../../offline/runProgram";
+import type { Registration, SimulatorOptions } from "../../simulator/simulator";
 
 export interface MeshRun extends RunResult {
     /** Registrations of Kubernetes objects (not providers, not component resources). */

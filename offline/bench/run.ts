@@ -9,7 +9,7 @@
 import * as fs from "node:fs";
 import * as path from "node:path";
 import * as pulumi from "@pulumi/pulumi";
-import { VirtualClock } from "./benchClock";
+import { VirtualClock } from "./clock";
 import {
     auditEdges,
     clusterFacts,
@@ -23,8 +23,8 @@ import {
     requiredGraph,
     stageLabel,
     Graph,
-} from "./benchModel";
-import { runProgram } from "./runProgram";
+} from "./model";
+import { runProgram } from "../runProgram";
 
 const ROOT = path.resolve(__dirname, "..", "..");
 

@@ -1,9 +1,9 @@
 // `platform: existing`: a cluster reached through a kubeconfig the user already has.
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
-import type { ClusterConfig } from "../config";
-import type { KubeconfigSource } from "./kubeconfig";
-import { MeshCluster, MeshClusterResource } from "./meshCluster";
+import type { ClusterConfig } from "../../../config";
+import type { KubeconfigSource } from "../../kubeconfig";
+import { MeshCluster, MeshClusterResource } from "../../meshCluster";
 
 export interface ExistingClusterArgs {
     cluster: ClusterConfig;

@@ -5,9 +5,9 @@ import * as command from "@pulumi/command";
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import * as YAML from "yaml";
-import type { ClusterConfig } from "../config";
-import { addressSlice } from "./cidr";
-import { MeshCluster, MeshClusterResource } from "./meshCluster";
+import type { ClusterConfig } from "../../../config";
+import { addressSlice } from "../../cidr";
+import { MeshCluster, MeshClusterResource } from "../../meshCluster";
 
 export const METALLB_CHART = { chart: "metallb", version: "0.14.9", repo: "https://metallb.github.io/metallb" };
 

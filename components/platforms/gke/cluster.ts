@@ -2,8 +2,8 @@
 import * as gcp from "@pulumi/gcp";
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
-import type { ClusterConfig } from "../config";
-import { MeshCluster, MeshClusterResource } from "./meshCluster";
+import type { ClusterConfig } from "../../../config";
+import { MeshCluster, MeshClusterResource } from "../../meshCluster";
 
 type GkeConfig = NonNullable<ClusterConfig["gke"]>;
 

@@ -15,7 +15,7 @@
 // The JSON Schema of this file is docs/plan.schema.json.
 import * as crypto from "node:crypto";
 import * as YAML from "yaml";
-import type { Registration } from "./simulator";
+import type { Registration } from "../simulator/simulator";
 
 export const PLAN_FORMAT_VERSION = 1;
 export const ASSIGNED_AT_DEPLOY = "assigned at deploy";

@@ -3,9 +3,9 @@
 import * as aws from "@pulumi/aws";
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
-import type { ClusterConfig } from "../config";
-import { subnet } from "./cidr";
-import { MeshCluster, MeshClusterResource } from "./meshCluster";
+import type { ClusterConfig } from "../../../config";
+import { subnet } from "../../cidr";
+import { MeshCluster, MeshClusterResource } from "../../meshCluster";
 
 type EksConfig = NonNullable<ClusterConfig["eks"]>;
 

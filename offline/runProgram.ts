@@ -1,7 +1,7 @@
 // Run the real program (index.ts) under the simulator with a given stack config, and collect what
 // it registered and exported. Shared by the offline plan, the tests and the benchmark.
 import * as pulumi from "@pulumi/pulumi";
-import { Simulator, SimulatorOptions, valueOf } from "./simulator";
+import { Simulator, SimulatorOptions, valueOf } from "../simulator/simulator";
 
 export const PROJECT = "multicluster-mesh";
 
@@ -12,7 +12,7 @@ export interface RunOptions {
     secretKeys?: string[];
     stack?: string;
     sim?: SimulatorOptions;
-    /** Loads the program module after the mocks are installed (e.g. `() => import("../index")`). */
+    /** Loads the program module after the mocks are installed (e.g. `() => import("../scripts/index")`). */
     load: () => Promise<Record<string, unknown>>;
 }
 

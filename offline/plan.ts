@@ -1,0 +1,237 @@
+// The offline plan: run the real program for one stack under the simulator (no cloud, no cluster,
+// no Pulumi CLI), print what each cluster gets and write under out/<stack>/ the rendered Helm values
+// and Kubernetes objects (every secret value redacted), plan.json (the mesh, stable and sorted),
+// mesh.svg (the topology picture) and summary.md; with --against, the mesh-level diff (diff.txt).
+//
+//   npm run plan -- --stack dev [--out out] [--against old/plan.json]
+//
+// Exit code: 0 planned (and, with --against, nothing changed); 2 planned and the mesh changes;
+// 1 an error (bad config, unreadable --against file, …), one line per problem on stderr.
+import * as fs from "node:fs";
+import * as path from "node:path";
+import * as pulumi from "@pulumi/pulumi";
+import * as YAML from "yaml";
+import { certSummary, diffPlans, formatDiff, MeshDiff } from "./meshDiff";
+import { meshSvg } from "./meshSvg";
+import { buildPlanFile, parsePlanFile, PlanFile, stableStringify } from "./planFile";
+import { runProgram } from "./runProgram";
+import type { Registration, SimulatorOptions } from "../simulator/simulator";
+
+const ROOT = path.resolve(__dirname, "..");
+
+export interface StackFile {
+    config: Record<string, unknown>;
+    secretKeys: string[];
+    /** Keys whose `secure:` values cannot be decrypted offline. */
+    encrypted: string[];
+}
+
+/** Read Pulumi.<stack>.yaml into the flat config map the Pulumi CLI would hand the program. */
+export function readStackFile(stack: string, dir = ROOT): StackFile {
+    const file = path.join(dir, `Pulumi.${stack}.yaml`);
+    if (!fs.existsSync(file)) {
+        const known = fs.readdirSync(dir).filter((f) => /^Pulumi\..+\.yaml$/.test(f)).map((f) => f.slice(7, -5));
+        throw new Error(`no stack file ${path.relative(process.cwd(), file)}; shipped stacks: ${known.join(", ")}`);
+    }
+    const doc = (YAML.parse(fs.readFileSync(file, "utf8")) ?? {}) as { config?: Record<string, unknown> };
+    const project = (YAML.parse(fs.readFileSync(path.join(dir, "Pulumi.yaml"), "utf8")) as { name: string }).name;
+    const out: StackFile = { config: {}, secretKeys: [], encrypted: [] };
+    for (const [k, v] of Object.entries(doc.config ?? {})) {
+        const key = k.includes(":") ? k : `${project}:${k}`;
+        if (v && typeof v === "object" && "secure" in (v as object)) {
+            out.encrypted.push(key);
+            continue;
+        }
+        out.config[key] = v;
+    }
+    return out;
+}
+
+function redactLeaves(v: unknown): unknown {
+    if (v && typeof v === "object" && !Array.isArray(v)) return Object.fromEntries(Object.entries(v).map(([k, x]) => [k, redactLeaves(x)]));
+    if (typeof v === "string" && v.startsWith("<redacted")) return v;
+    return `<redacted: ${String(v).length} bytes>`;
+}
+
+const SECRET_KINDS = new Set(["kubernetes:core/v1:Secret"]);
+
+/** The object as it would be applied, with secret data replaced by a note of its size. */
+export function redact(r: Registration): Record<string, unknown> {
+    const obj = JSON.parse(JSON.stringify(r.inputs)) as Record<string, any>;
+    if (SECRET_KINDS.has(r.type)) {
+        for (const field of ["data", "stringData"]) {
+            if (obj[field]) obj[field] = redactLeaves(obj[field]);
+        }
+    }
+    for (const p of r.secretPaths) {
+        const parts = p.split(".");
+        let cur: any = obj;
+        for (const part of parts.slice(0, -1)) cur = cur?.[part];
+        const leaf = parts[parts.length - 1];
+        if (!cur || !(leaf in cur)) continue;
+        // Keep the shape (which keys a Secret holds), drop the values.
+        cur[leaf] = redactLeaves(cur[leaf]);
+    }
+    delete obj.__defaults;
+    return obj;
+}
+
+export interface ClusterSummary {
+    name: string;
+    role: string;
+    network: string;
+    charts: string[];
+    gateway: string;
+    receivesFrom: string[];
+}
+
+export interface PlanOptions {
+    /** A plan.json from an earlier plan: print the mesh-level diff against it and write diff.txt. */
+    against?: string;
+    /** Simulator options (tests use `cannedTls` to skip key generation). */
+    sim?: SimulatorOptions;
+}
+
+export interface PlanResult {
+    ok: boolean;
+    clusters: ClusterSummary[];
+    written: string[];
+    planFile?: PlanFile;
+    /** Set with `against`. */
+    diff?: MeshDiff;
+    /** Problems, one line each (empty when ok). */
+    errors: string[];
+}
+
+/** A path as the user would type it: relative to the working directory when inside it. */
+function rel(f: string): string {
+    const r = path.relative(process.cwd(), f);
+    return r === "" || r.startsWith("..") || path.isAbsolute(r) ? f : r;
+}
+
+/** One line per problem: a ConfigError's list, or the lines of any other error. */
+function problemLines(e: Error): string[] {
+    const problems = (e as Error & { problems?: unknown }).problems;
+    if (Array.isArray(problems) && problems.length > 0) return problems.map(String);
+    return e.message
+        .split("\n")
+        .map((l) => l.replace(/^\s*-\s+/, "").trim())
+        .filter(Boolean);
+}
+
+function table(head: string[], rows: string[][]): string[] {
+    const widths = head.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i].length)));
+    const line = (cells: string[]) => cells.map((c, i) => c.padEnd(widths[i])).join("  ").trimEnd();
+    return [line(head), ...rows.map(line)];
+}
+
+function markdownTable(head: string[], rows: string[][]): string[] {
+    const esc = (c: string) => c.replace(/\|/g, "\\|");
+    return [`| ${head.join(" | ")} |`, `|${head.map(() => "---").join("|")}|`, ...rows.map((r) => `| ${r.map(esc).join(" | ")} |`)];
+}
+
+export async function plan(
+    stack: string,
+    outDir: string,
+    // The program is loaded after the mocks are installed; tests pass their own module loader.
+    load: () => Promise<Record<string, unknown>> = async () => require(path.join(ROOT, "index.ts")),
+    options: PlanOptions = {},
+): Promise<PlanResult> {
+    const started = performance.now();
+    const fail = (errors: string[]): PlanResult => {
+        for (const e of errors) console.error(`error: stack ${stack}: ${e}`);
+        return { ok: false, clusters: [], written: [], errors };
+    };
+    let stackFile: StackFile;
+    try {
+        stackFile = readStackFile(stack);
+    } catch (e) {
+        return fail(problemLines(e as Error));
+    }
+    // Read the old plan first, so a wrong path fails before the program runs.
+    let before: PlanFile | undefined;
+    if (options.against) {
+        try {
+            before = parsePlanFile(fs.readFileSync(options.against, "utf8"), rel(options.against));
+        } catch (e) {
+            const err = e as NodeJS.ErrnoException;
+            return fail([err.code === "ENOENT" ? `--against ${rel(options.against)}: no such file` : err.message]);
+        }
+    }
+    if (process.stderr.isTTY) process.stderr.write(`planning stack ${stack} offline…\n`);
+    const result = await runProgram({ config: stackFile.config, secretKeys: stackFile.secretKeys, stack, load, sim: options.sim });
+    if (result.error) {
+        const errors = problemLines(result.error);
+        if (stackFile.encrypted.length) errors.push(`${stackFile.encrypted.join(", ")} are encrypted (secure:) and cannot be read offline`);
+        return fail(errors);
+    }
+    const sim = result.sim;
+    const planFile = buildPlanFile({ stack, outputs: result.outputs, registrations: sim.registrations });
+    const dir = path.join(outDir, stack);
+    fs.rmSync(dir, { recursive: true, force: true });
+    const written: string[] = [];
+    const write = (relPath: string, text: string) => {
+        const f = path.join(dir, relPath);
+        fs.mkdirSync(path.dirname(f), { recursive: true });
+        fs.writeFileSync(f, text);
+        written.push(f);
+    };
+
+    const summaries: ClusterSummary[] = [];
+    for (const c of planFile.clusters) {
+        const mine = sim.registrations.filter((r) => r.providerName === `${c.name}-k8s`);
+        const releases = mine.filter((r) => r.type === "kubernetes:helm.sh/v3:Release");
+        for (const r of releases) {
+            write(`${c.name}/helm/${r.inputs.name}.values.yaml`, `# chart ${r.inputs.chart} ${r.inputs.version} from ${r.inputs.repositoryOpts?.repo}, release ${r.inputs.name} in ${r.inputs.namespace}\n${YAML.stringify(r.inputs.values ?? {})}`);
+        }
+        const objects = mine
+            .filter((r) => r.type.startsWith("kubernetes:") && r.type !== "kubernetes:helm.sh/v3:Release" && !r.read)
+            .sort((a, b) => `${a.inputs.kind}/${a.inputs.metadata?.name}`.localeCompare(`${b.inputs.kind}/${b.inputs.metadata?.name}`));
+        write(`${c.name}/objects.yaml`, objects.map((o) => YAML.stringify(redact(o))).join("---\n"));
+        summaries.push({
+            name: c.name,
+            role: c.role + (c.primary ? ` of ${c.primary}` : ""),
+            network: c.network,
+            charts: Object.values(c.charts).map((ch) => `${ch.chart}@${ch.version}`),
+            gateway: c.gateway ? c.gateway.address : "-",
+            receivesFrom: c.readsFrom,
+        });
+    }
+    // Outputs the program marks secret (e.g. kubeconfigs) keep their shape, not their values.
+    const outputs: Record<string, unknown> = {};
+    for (const [k, v] of Object.entries(result.outputs)) {
+        const raw = result.rawOutputs[k];
+        outputs[k] = pulumi.Output.isInstance(raw) && (await pulumi.isSecret(raw as pulumi.Output<unknown>)) ? redactLeaves(v) : v;
+    }
+    write("outputs.json", `${JSON.stringify(outputs, null, 2)}\n`);
+    write("plan.json", stableStringify(planFile));
+    write("mesh.svg", await meshSvg(planFile));
+
+    const diff = before ? diffPlans(before, planFile) : undefined;
+    const diffText = diff && options.against ? formatDiff(diff, rel(options.against)) : "";
+    if (diff) write("diff.txt", diffText);
+
+    // The compact table: one row per cluster.
+    const head = ["cluster", "role", "network", "charts", "east-west gateway", "reads"];
+    const rows = planFile.clusters.map((c) => {
+        // Charts grouped by version: "base istiod gateway 1.30.3", "metallb 0.14.9, base istiod 1.30.3".
+        const byVersion = new Map<string, string[]>();
+        for (const ch of Object.values(c.charts)) byVersion.set(ch.version, [...(byVersion.get(ch.version) ?? []), ch.chart]);
+        const chartText = [...byVersion].map(([v, names]) => `${names.join(" ")} ${v}`).join(", ");
+        return [c.name, c.role + (c.primary ? ` of ${c.primary}` : ""), c.network, chartText, c.gateway ? c.gateway.address : "-", c.readsFrom.join(", ") || "-"];
+    });
+    const headline = `mesh ${planFile.meshId} (${planFile.topology}), stack ${stack}: ${planFile.clusters.length} clusters on ${planFile.networks.length} network${planFile.networks.length === 1 ? "" : "s"}, ${sim.registrations.length} resources`;
+    const trustLine = `trust: ${certSummary(planFile.trust)}`;
+    const md = [`## Stack \`${stack}\`: mesh ${planFile.meshId} (${planFile.topology})`, "", ...markdownTable(head, rows), "", trustLine, ""];
+    if (diff) md.push("### Mesh-level diff", "", "```", diffText.trimEnd(), "```", "");
+    write("summary.md", `${md.join("\n")}\n`);
+
+    console.log(headline);
+    for (const l of table(head, rows)) console.log(`  ${l}`);
+    console.log(`  ${trustLine}`);
+    const seconds = ((performance.now() - started) / 1000).toFixed(1);
+    console.log(`wrote ${written.length} files under ${rel(dir)}/ in ${seconds} s:`);
+    for (const f of written) console.log(`  ${rel(f)}`);
+    if (diff) process.stdout.write(diffText);
+    return { ok: true, clusters: summaries, written, planFile, diff, errors: [] };
+}
