@@ -1,0 +1,117 @@
+// Istio's names, labels, annotations, ports, chart and release names, the remote-secret rule and
+// the install order: the one owner of every Istio fact this program relies on. The plan, the
+// components, the offline plan (plan.json, picture, diff), the simulator, the benchmark model and
+// the policy pack import them from here; test/istioFacts.test.ts fails when one of these strings
+// appears anywhere else in non-test source. Sources are Istio 1.30.3 (tag 1.30.3 of istio/istio)
+// and the istio.io multicluster install guides; docs/istio-notes.md explains each in our words.
+
+/** The release this program is written and tested against. */
+export const ISTIO_VERSION = "1.30.3";
+/** Istio's own chart repository (https://istio.io/latest/docs/setup/install/helm/). */
+export const ISTIO_REPOSITORY = "https://istio-release.storage.googleapis.com/charts";
+
+/** Where istiod, its `cacerts` and the remote secrets live. */
+export const ISTIO_NAMESPACE = "istio-system";
+
+/** The official charts (manifests/charts in istio/istio) and the release name this program gives each. */
+export const CHARTS = {
+    base: { chart: "base", release: "istio-base" },
+    istiod: { chart: "istiod", release: "istiod" },
+    gateway: { chart: "gateway", release: "istio-eastwestgateway" },
+} as const;
+/** Every chart Istio publishes (others, such as MetalLB on kind, have versions of their own). */
+export const ISTIO_CHART_NAMES: readonly string[] = ["base", "istiod", "gateway", "cni", "ztunnel"];
+
+/** The east-west gateway: release, Service and Deployment name (the gateway chart's `name`). */
+export const EASTWEST_NAME = CHARTS.gateway.release;
+/**
+ * The gateway chart derives the pods' `istio` label from the name without its `istio-` prefix
+ * (manifests/charts/gateway/templates/_helpers.tpl, `gateway.selectorLabels`); the Istio Gateway
+ * objects select on it.
+ */
+export const EASTWEST_SELECTOR = { istio: "eastwestgateway" } as const;
+
+/** istiod's Service, and the host the expose-istiod VirtualService routes to. */
+export const ISTIOD_SERVICE = "istiod";
+export const ISTIOD_HOST = `${ISTIOD_SERVICE}.${ISTIO_NAMESPACE}.svc`;
+export const ISTIOD_FQDN = `${ISTIOD_HOST}.cluster.local`;
+
+/** The CA Secret istiod mounts (optional volume: without it istiod becomes a self-signed CA). */
+export const CACERTS_SECRET = "cacerts";
+/** The four keys of `cacerts` (security/pkg/pki/ca/ca.go: `caCertFile`, `caPrivateKeyFile`, ...). */
+export const CACERTS_KEYS = { caCert: "ca-cert.pem", caKey: "ca-key.pem", rootCert: "root-cert.pem", certChain: "cert-chain.pem" } as const;
+
+/** Labels and annotations Istio reads. */
+export const NETWORK_LABEL = "topology.istio.io/network";
+export const CONTROL_PLANE_ANNOTATION = "topology.istio.io/controlPlaneClusters";
+export const MULTICLUSTER_SECRET_LABEL = "istio/multiCluster";
+export const CLUSTER_ANNOTATION = "networking.istio.io/cluster";
+
+/** The reader identity `istioctl create-remote-secret` uses, created by the charts. */
+export const READER_SERVICE_ACCOUNT = "istio-reader-service-account";
+/** The token Secret istioctl creates for it on Kubernetes ≥ 1.24 (istioctl/pkg/multicluster/remote_secret.go). */
+export const SHARED_TOKEN_NAME = `${READER_SERVICE_ACCOUNT}-istio-remote-secret-token`;
+/** The token Secret of one reading cluster (one per pair, so deleting it revokes exactly that pair). */
+export function readerTokenName(target: string): string {
+    return `${READER_SERVICE_ACCOUNT}-token-${target}`;
+}
+/** A remote secret in the reading cluster: `istio-remote-secret-<source>`, data key = the source's cluster ID. */
+export function remoteSecretName(source: string): string {
+    return `istio-remote-secret-${source}`;
+}
+
+/** Istio objects this program owns in each cluster (samples/multicluster/expose-*.yaml). */
+export const ISTIO_OBJECTS = {
+    crossNetworkGateway: "cross-network-gateway",
+    istiodGateway: "istiod-gateway",
+    istiodVirtualService: "istiod-vs",
+} as const;
+export const NETWORKING_API = "networking.istio.io/v1";
+
+/** Ports (https://istio.io/latest/docs/ops/deployment/application-requirements/#ports-used-by-istio). */
+export const PORTS = {
+    statusPort: 15021,
+    /** Cross-network mTLS through the east-west gateway (AUTO_PASSTHROUGH). */
+    crossNetwork: 15443,
+    /** istiod's xDS and CA. */
+    xds: 15012,
+    /** istiod's webhooks (the Service maps 443 → 15017). */
+    webhook: 15017,
+    webhookService: 443,
+} as const;
+
+/** istiod's default cluster ID: remote secrets named after it are ignored. */
+export const DEFAULT_CLUSTER_ID = "Kubernetes";
+
+/**
+ * Who reads whom: a target cluster's istiod watches a source cluster's API server. Every primary
+ * reads every other cluster: the primaries of a multi-primary mesh read each other, and a primary
+ * reads the remotes (its own to control them, the others' for endpoint discovery; only the primary
+ * named in a remote's `controlPlaneClusters` annotation leads it). Remotes run no istiod and
+ * receive nothing.
+ */
+export function remoteSecretPairs(clusters: { name: string; role: string }[]): { source: string; target: string }[] {
+    const pairs: { source: string; target: string }[] = [];
+    for (const target of clusters) {
+        if (target.role !== "primary") continue;
+        for (const source of clusters) if (source.name !== target.name) pairs.push({ source: source.name, target: target.name });
+    }
+    return pairs;
+}
+
+/**
+ * The install order within a cluster and across clusters (docs/istio-notes.md, "Install order"):
+ * each step names the steps that must be complete before it starts. The components wire these as
+ * dependencies; the benchmark's lower bound and the policy pack read the same table.
+ */
+export const INSTALL_ORDER = {
+    namespace: [],
+    cacerts: ["namespace"],
+    base: ["namespace"],
+    istiod: ["namespace", "base", "cacerts"],
+    gateway: ["namespace", "istiod"],
+    "istio-object": ["namespace", "base"],
+    "reader-token": ["namespace", "istiod"],
+    "remote-secret": ["reader-token"],
+} as const satisfies Record<string, readonly string[]>;
+export type InstallStep = keyof typeof INSTALL_ORDER;
