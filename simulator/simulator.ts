@@ -35,6 +35,10 @@ export interface Registration {
     secretPaths: string[];
     /** Outputs the program asked the engine to keep secret (`additionalSecretOutputs`). */
     additionalSecretOutputs: string[];
+    /** The `deleteBeforeReplace` resource option (false when unset). */
+    deleteBeforeReplace?: boolean;
+    /** The `aliases` option: alias URNs, or alias specs as JSON ({name, type, parentUrn, noParent, …}). */
+    aliases?: string[];
     state: Record<string, any>;
     /** When the engine asked for the resource, and when it was answered (performance.now(), ms). */
     startedAt: number;
@@ -195,6 +199,13 @@ export class Simulator {
             protect: read ? false : !!req.getProtect?.(),
             secretPaths: paths,
             additionalSecretOutputs: read ? [] : (req.getAdditionalsecretoutputsList?.() ?? []),
+            deleteBeforeReplace: read ? false : !!req.getDeletebeforereplace?.(),
+            aliases: read
+                ? []
+                : [
+                      ...(req.getAliasurnsList?.() ?? []),
+                      ...(req.getAliasesList?.() ?? []).map((a: any) => a.getUrn?.() || JSON.stringify(a.getSpec?.()?.toObject?.() ?? {})),
+                  ],
         };
         this.pending.set(key, [...(this.pending.get(key) ?? []), entry]);
     }
