@@ -3,7 +3,14 @@
 // and where OpenSSL can judge the same chain, it agrees.
 import * as crypto from "node:crypto";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { CaBundle, verifyCaBundle } from "../components/caBundle";
+import {
+    ALLOWED_EC_CURVES,
+    CaBundle,
+    INTERMEDIATE_MIN_RSA_BITS,
+    ROOT_MIN_RSA_BITS,
+    signatureAlgorithm,
+    verifyCaBundle,
+} from "../components/caBundle";
 import { EXT, Issued, KeyKind, OpensslCa } from "./support/opensslCa";
 
 const ROOT_SUBJECT = "/O=Test/CN=Root CA";
@@ -19,7 +26,10 @@ function bundle(i: Issued, r: Issued = root, chain?: string): CaBundle {
 
 /** The single problem list must contain one line with `needle`. */
 function expectProblem(problems: string[], needle: string) {
-    expect(problems.some((p) => p.includes(needle)), `expected a problem containing ${JSON.stringify(needle)}, got ${JSON.stringify(problems, null, 2)}`).toBe(true);
+    expect(
+        problems.some((p) => p.includes(needle)),
+        `expected a problem containing ${JSON.stringify(needle)}, got ${JSON.stringify(problems, null, 2)}`,
+    ).toBe(true);
 }
 
 beforeAll(() => {
@@ -71,7 +81,12 @@ describe("verifyCaBundle with openssl-made certificates", () => {
     it("rejects an intermediate without the CA flag (CA:FALSE), as OpenSSL does", () => {
         const notCa = ca.cert("notca", "/O=Test/CN=Not A CA", {
             issuer: "root",
-            ext: ["basicConstraints=critical,CA:false", "keyUsage=critical,keyCertSign,cRLSign", "subjectKeyIdentifier=hash", "authorityKeyIdentifier=keyid:always"],
+            ext: [
+                "basicConstraints=critical,CA:false",
+                "keyUsage=critical,keyCertSign,cRLSign",
+                "subjectKeyIdentifier=hash",
+                "authorityKeyIdentifier=keyid:always",
+            ],
         });
         const problems = verifyCaBundle(bundle(notCa));
         expectProblem(problems, 'is not a CA (istiod: "certificate is not authorized to sign other certificates")');
@@ -86,7 +101,12 @@ describe("verifyCaBundle with openssl-made certificates", () => {
     it("rejects an intermediate whose keyUsage lacks keyCertSign", () => {
         const noSign = ca.cert("nosign", "/O=Test/CN=No KeyCertSign", {
             issuer: "root",
-            ext: ["basicConstraints=critical,CA:true", "keyUsage=critical,digitalSignature,cRLSign", "subjectKeyIdentifier=hash", "authorityKeyIdentifier=keyid:always"],
+            ext: [
+                "basicConstraints=critical,CA:true",
+                "keyUsage=critical,digitalSignature,cRLSign",
+                "subjectKeyIdentifier=hash",
+                "authorityKeyIdentifier=keyid:always",
+            ],
         });
         const problems = verifyCaBundle(bundle(noSign));
         expectProblem(problems, "has a keyUsage without keyCertSign; proxies would reject what it signs");
@@ -99,18 +119,32 @@ describe("verifyCaBundle with openssl-made certificates", () => {
     });
 
     it("rejects an intermediate whose EKU is clientAuth only (Go's verify needs serverAuth)", () => {
-        const client = ca.cert("client", "/O=Test/CN=ClientAuth Only", { issuer: "root", ext: [...EXT.intermediate, "extendedKeyUsage=clientAuth"] });
+        const client = ca.cert("client", "/O=Test/CN=ClientAuth Only", {
+            issuer: "root",
+            ext: [...EXT.intermediate, "extendedKeyUsage=clientAuth"],
+        });
         expectProblem(verifyCaBundle(bundle(client)), "has extended key usages without serverAuth");
         // serverAuth (or no EKU at all) is fine.
-        const server = ca.cert("server", "/O=Test/CN=ServerAuth Too", { issuer: "root", ext: [...EXT.intermediate, "extendedKeyUsage=serverAuth,clientAuth"] });
+        const server = ca.cert("server", "/O=Test/CN=ServerAuth Too", {
+            issuer: "root",
+            ext: [...EXT.intermediate, "extendedKeyUsage=serverAuth,clientAuth"],
+        });
         expect(verifyCaBundle(bundle(server))).toEqual([]);
     });
 
     it("rejects a chain that violates pathlen, as OpenSSL does", () => {
-        const r0 = ca.cert("r0", "/O=Test/CN=Root pathlen 0", { ext: ["basicConstraints=critical,CA:true,pathlen:0", "keyUsage=critical,keyCertSign,cRLSign", "subjectKeyIdentifier=hash"], days: 3650 });
+        const r0 = ca.cert("r0", "/O=Test/CN=Root pathlen 0", {
+            ext: ["basicConstraints=critical,CA:true,pathlen:0", "keyUsage=critical,keyCertSign,cRLSign", "subjectKeyIdentifier=hash"],
+            days: 3650,
+        });
         const int1 = ca.cert("int1", "/O=Test/CN=Int1", { issuer: "r0", ext: EXT.intermediate });
         const int2 = ca.cert("int2", "/O=Test/CN=Int2", { issuer: "int1", ext: EXT.intermediate, days: 100 });
-        const problems = verifyCaBundle({ caCertPem: int2.certPem, caKeyPem: int2.keyPem, rootCertPem: r0.certPem, certChainPem: int2.certPem + int1.certPem + r0.certPem });
+        const problems = verifyCaBundle({
+            caCertPem: int2.certPem,
+            caKeyPem: int2.keyPem,
+            rootCertPem: r0.certPem,
+            certChainPem: int2.certPem + int1.certPem + r0.certPem,
+        });
         expectProblem(problems, "CN=Root pathlen 0");
         expectProblem(problems, "has pathlen:0 but 1 CA certificate(s) below it");
         expect(problems).toHaveLength(1);
@@ -121,7 +155,14 @@ describe("verifyCaBundle with openssl-made certificates", () => {
         const rFree = ca.cert("rfree", "/O=Test/CN=Root no pathlen", { ext: EXT.root, days: 3650 });
         const i1 = ca.cert("i1", "/O=Test/CN=I1", { issuer: "rfree", ext: EXT.intermediate });
         const i2 = ca.cert("i2", "/O=Test/CN=I2", { issuer: "i1", ext: EXT.intermediate, days: 100 });
-        expect(verifyCaBundle({ caCertPem: i2.certPem, caKeyPem: i2.keyPem, rootCertPem: rFree.certPem, certChainPem: i2.certPem + i1.certPem + rFree.certPem })).toEqual([]);
+        expect(
+            verifyCaBundle({
+                caCertPem: i2.certPem,
+                caKeyPem: i2.keyPem,
+                rootCertPem: rFree.certPem,
+                certChainPem: i2.certPem + i1.certPem + rFree.certPem,
+            }),
+        ).toEqual([]);
     });
 
     it("reports an expired intermediate (checked 10 years on)", () => {
@@ -146,7 +187,24 @@ describe("verifyCaBundle with openssl-made certificates", () => {
     it("reports an intermediate that outlives its root", () => {
         const shortRoot = ca.cert("shortroot", "/O=Test/CN=Short Root", { ext: EXT.root, days: 10 });
         const longInt = ca.cert("longint", "/O=Test/CN=Long Int", { issuer: "shortroot", ext: EXT.intermediate, days: 100 });
-        expectProblem(verifyCaBundle(bundle(longInt, shortRoot)), "ca-cert.pem outlives its root");
+        const problems = verifyCaBundle(bundle(longInt, shortRoot));
+        expect(problems).toHaveLength(1);
+        expect(problems[0]).toMatch(
+            /^ca-cert\.pem ".*CN=Long Int" outlives its root ".*CN=Short Root" \(.*\): re-issue it to end before its root/,
+        );
+    });
+
+    it("reports a middle intermediate that outlives its own issuer", () => {
+        const m = ca.cert("m-long", "/O=Test/CN=Mid Long", { issuer: "root", ext: EXT.intermediate, days: 100 });
+        const c = ca.cert("c-longer", "/O=Test/CN=CA Longer", { issuer: "m-long", ext: EXT.intermediate, days: 200 });
+        const problems = verifyCaBundle({
+            caCertPem: c.certPem,
+            caKeyPem: c.keyPem,
+            rootCertPem: root.certPem,
+            certChainPem: c.certPem + m.certPem + root.certPem,
+        });
+        expect(problems).toHaveLength(1);
+        expect(problems[0]).toMatch(/^ca-cert\.pem ".*CN=CA Longer" outlives its issuer ".*CN=Mid Long"/);
     });
 
     it("rejects an ENCRYPTED PRIVATE KEY, which istiod cannot parse", () => {
@@ -154,7 +212,9 @@ describe("verifyCaBundle with openssl-made certificates", () => {
         const enc = ca.read("int.enc.key");
         expect(enc).toContain("-----BEGIN ENCRYPTED PRIVATE KEY-----");
         const problems = verifyCaBundle({ ...bundle(int), caKeyPem: enc });
-        expect(problems).toEqual(["ca-key.pem must hold exactly one RSA PRIVATE KEY, EC PRIVATE KEY or PRIVATE KEY block (istiod cannot parse anything else)"]);
+        expect(problems).toEqual([
+            "ca-key.pem must hold exactly one RSA PRIVATE KEY, EC PRIVATE KEY or PRIVATE KEY block (istiod cannot parse anything else)",
+        ]);
     });
 
     it("rejects a ca-key.pem holding two keys", () => {
@@ -179,5 +239,67 @@ describe("verifyCaBundle with openssl-made certificates", () => {
         const pkcs8 = ca.run(["pkcs8", "-topk8", "-nocrypt", "-in", "rsa.key"]);
         expect(pkcs8).toMatch(/^-----BEGIN PRIVATE KEY-----/);
         expect(verifyCaBundle({ ...bundle(rsa), caKeyPem: pkcs8 })).toEqual([]);
+    });
+
+    // The Go-facing rules, one message each; test/goAgreement.test.ts proves the same rules against Go itself.
+    it("names a SHA-1 or MD5 signed certificate, why istiod refuses it, and the fix", () => {
+        const rsaRoot = ca.cert("rsa-root", "/O=Test/CN=RSA Root", { ext: EXT.root, days: 3650, kind: "rsa-4096" });
+        for (const md of ["sha1", "md5"]) {
+            const weak = ca.cert(`weak-${md}`, `/O=Test/CN=Weak ${md}`, { issuer: "rsa-root", ext: EXT.intermediate, md });
+            const problems = verifyCaBundle(bundle(weak, rsaRoot));
+            expect(problems).toHaveLength(1);
+            expect(problems[0]).toContain(
+                `ca-cert.pem "O=Test, CN=Weak ${md}" is signed with ${md}WithRSAEncryption: Go's crypto/x509 in istiod refuses`,
+            );
+            expect(problems[0]).toContain("have its issuer sign it again with SHA-256");
+            expect(signatureAlgorithm(new crypto.X509Certificate(weak.certPem)).hash).toBe(md === "sha1" ? "SHA-1" : "MD5");
+        }
+    });
+
+    it("reads RSASSA-PSS parameters: SHA-256 with salt 32 is Go's shape, the longest salt is not", () => {
+        ca.cert("pss-root", "/O=Test/CN=PSS Root", { ext: EXT.root, days: 3650, kind: "rsa-3072" });
+        const good = ca.cert("pss-good", "/O=Test/CN=PSS Good", {
+            issuer: "pss-root",
+            ext: EXT.intermediate,
+            sigopt: ["rsa_padding_mode:pss", "rsa_pss_saltlen:digest"],
+        });
+        const bad = ca.cert("pss-max", "/O=Test/CN=PSS Max", {
+            issuer: "pss-root",
+            ext: EXT.intermediate,
+            sigopt: ["rsa_padding_mode:pss", "rsa_pss_saltlen:max"],
+        });
+        expect(signatureAlgorithm(new crypto.X509Certificate(good.certPem))).toEqual({
+            name: "RSASSA-PSS(SHA-256, MGF1 SHA-256, salt 32)",
+            hash: "SHA-256",
+        });
+        const max = signatureAlgorithm(new crypto.X509Certificate(bad.certPem));
+        expect(max.hash).toBeUndefined();
+        expect(max.name).toMatch(/^RSASSA-PSS\(SHA-256, MGF1 SHA-256, salt \d{3}\)$/);
+    });
+
+    const curves = ALLOWED_EC_CURVES.join("/");
+    const limits = `roots to ${ROOT_MIN_RSA_BITS} RSA bits, intermediates to ${INTERMEDIATE_MIN_RSA_BITS}, ECDSA to ${curves}`;
+    it(`holds ${limits}`, () => {
+        // The numbers config.ts asks of generated trust (mesh.trust.rsaBits ≥ 3072, ecdsaCurve P256 or P384).
+        expect([ROOT_MIN_RSA_BITS, INTERMEDIATE_MIN_RSA_BITS, [...ALLOWED_EC_CURVES]]).toEqual([3072, 2048, ["P-256", "P-384"]]);
+        const smallRoot = ca.cert("small-root", "/O=Test/CN=Small Root", { ext: EXT.root, days: 3650, kind: "rsa-pkcs8" });
+        const underSmall = ca.cert("under-small", "/O=Test/CN=Under Small", { issuer: "small-root", ext: EXT.intermediate });
+        expect(verifyCaBundle(bundle(underSmall, smallRoot))).toEqual([
+            'root-cert.pem block 1 "O=Test, CN=Small Root" has an RSA-2048 key; a root needs at least 3072 bits: ' +
+                "make a new 4096-bit root key (a new root: plan a root rotation)",
+        ]);
+        const p224 = ca.cert("p224", "/O=Test/CN=P224", { issuer: "root", ext: EXT.intermediate, kind: "ec-p224" });
+        const problems = verifyCaBundle(bundle(p224));
+        expect(problems).toHaveLength(1);
+        expect(problems[0]).toMatch(
+            /^ca-cert\.pem "O=Test, CN=P224" has an ECDSA key on P-224; only P-256 and P-384 are allowed: re-key it on P-256/,
+        );
+    });
+
+    it("refuses the root as its own signing CA (its key would sit in the cluster)", () => {
+        expectProblem(
+            verifyCaBundle({ caCertPem: root.certPem, caKeyPem: root.keyPem, rootCertPem: root.certPem, certChainPem: root.certPem }),
+            "is the root itself",
+        );
     });
 });

@@ -12,6 +12,8 @@ export const EXT = {
 };
 
 export type KeyKind = "ec-pkcs8" | "ec-sec1" | "rsa-pkcs1" | "rsa-pkcs8";
+/** Keys for the policy corpus (test/support/bundleCorpus.ts), all PKCS#8 ("PRIVATE KEY"). */
+export type PolicyKeyKind = "rsa-1024" | "rsa-3072" | "rsa-4096" | "ec-p224" | "ec-p384" | "ec-p521" | "ed25519";
 
 export interface Issued {
     name: string;
@@ -51,9 +53,22 @@ export class OpensslCa {
     }
 
     /** A new private key in `<name>.key`; returns its PEM. */
-    key(name: string, kind: KeyKind = "ec-pkcs8"): string {
+    key(name: string, kind: KeyKind | PolicyKeyKind = "ec-pkcs8"): string {
         const out = `${name}.key`;
         switch (kind) {
+            case "rsa-1024":
+            case "rsa-3072":
+            case "rsa-4096":
+                this.run(["genpkey", "-algorithm", "RSA", "-pkeyopt", `rsa_keygen_bits:${kind.slice(4)}`, "-out", out]);
+                break;
+            case "ec-p224":
+            case "ec-p384":
+            case "ec-p521":
+                this.run(["genpkey", "-algorithm", "EC", "-pkeyopt", `ec_paramgen_curve:P-${kind.slice(4)}`, "-out", out]);
+                break;
+            case "ed25519":
+                this.run(["genpkey", "-algorithm", "ED25519", "-out", out]);
+                break;
             case "ec-pkcs8":
                 this.run(["genpkey", "-algorithm", "EC", "-pkeyopt", "ec_paramgen_curve:P-256", "-out", out]);
                 break;
@@ -72,9 +87,14 @@ export class OpensslCa {
 
     /**
      * A certificate for `<name>.key` (generated if absent), signed by `issuer` or self-signed.
-     * `ext` lines go into an `-extfile` section applied with `-extensions`.
+     * `ext` lines go into an `-extfile` section applied with `-extensions`. `md` is the signing digest
+     * ("sha256" unless given; "" for none, as Ed25519 needs), `sigopt` extra `-sigopt` values (RSA-PSS).
      */
-    cert(name: string, subject: string, opts: { issuer?: string; ext: string[]; days?: number; kind?: KeyKind }): Issued {
+    cert(
+        name: string,
+        subject: string,
+        opts: { issuer?: string; ext: string[]; days?: number; kind?: KeyKind | PolicyKeyKind; md?: string; sigopt?: string[] },
+    ): Issued {
         if (!fs.existsSync(path.join(this.dir, `${name}.key`))) this.key(name, opts.kind);
         this.write(`${name}.ext`, `[ext]\n${opts.ext.join("\n")}\n`);
         this.run(["req", "-new", "-key", `${name}.key`, "-subj", subject, "-out", `${name}.csr`]);
@@ -82,7 +102,9 @@ export class OpensslCa {
         this.run([
             "x509", "-req", "-in", `${name}.csr`, ...sign,
             "-set_serial", String(1000 + this.serial++),
-            "-days", String(opts.days ?? 365), "-sha256",
+            "-days", String(opts.days ?? 365),
+            ...(opts.md === "" ? [] : [`-${opts.md ?? "sha256"}`]),
+            ...(opts.sigopt ?? []).flatMap((o) => ["-sigopt", o]),
             "-extfile", `${name}.ext`, "-extensions", "ext",
             "-out", `${name}.pem`,
         ]);

@@ -1,0 +1,3 @@
+module multicluster-mesh/x509check
+
+go 1.19
