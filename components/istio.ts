@@ -36,6 +36,31 @@ export const ISTIOD_SERVICE = "istiod";
 export const ISTIOD_HOST = `${ISTIOD_SERVICE}.${ISTIO_NAMESPACE}.svc`;
 export const ISTIOD_FQDN = `${ISTIOD_HOST}.cluster.local`;
 
+/**
+ * What the istiod and gateway charts render, as the render checks read it (manifests/charts at 1.30.3):
+ * the mesh config ConfigMap (istiod/templates/configmap.yaml, key `mesh`), the injector's values
+ * (istiod/templates/istiod-injector-configmap.yaml, key `values`), istiod's environment
+ * (istiod/templates/deployment.yaml) and the gateway's (gateway/templates/deployment.yaml).
+ */
+export const RENDERED = {
+    meshConfigMap: "istio",
+    meshConfigKey: "mesh",
+    injectorConfigMap: "istio-sidecar-injector",
+    injectorValuesKey: "values",
+    istiodDeployment: "istiod",
+    clusterIdEnv: "CLUSTER_ID",
+    externalIstiodEnv: "EXTERNAL_ISTIOD",
+    /** Extra names in istiod's serving certificate (pilot/pkg/features/pilot.go, `ISTIOD_CUSTOM_HOST`). */
+    customHostEnv: "ISTIOD_CUSTOM_HOST",
+    requestedNetworkViewEnv: "ISTIO_META_REQUESTED_NETWORK_VIEW",
+    gatewayProxyContainer: "istio-proxy",
+} as const;
+
+/** The injection path that tells the primary's istiod which cluster and network a remote's pod is on (pkg/kube/inject/webhook.go). */
+export function injectionPath(cluster: string, network: string): string {
+    return `/inject/cluster/${cluster}/net/${network}`;
+}
+
 /** The CA Secret istiod mounts (optional volume: without it istiod becomes a self-signed CA). */
 export const CACERTS_SECRET = "cacerts";
 /** The four keys of `cacerts` (security/pkg/pki/ca/ca.go: `caCertFile`, `caPrivateKeyFile`, ...). */

@@ -2,7 +2,7 @@
 // the fixtures derived by scripts/derive-fixtures.ts (the reference data is not in users' clones).
 import * as fs from "fs";
 import * as path from "path";
-import Ajv, { type ErrorObject, type ValidateFunction } from "ajv";
+import { type ErrorObject, type ValidateFunction } from "ajv";
 import Ajv2020 from "ajv/dist/2020";
 
 export type Chart = "base" | "istiod" | "gateway";
@@ -87,80 +87,5 @@ export function gatewaySchemaProblems(values: unknown): string[] {
 
 // ---- Istio CRD objects ----
 
-/**
- * The API server's reading of a structural CRD schema, in JSON Schema terms: an object with
- * `properties` knows no other fields (unknown fields are rejected by strict field validation, or
- * silently pruned, which is as bad) unless it says x-kubernetes-preserve-unknown-fields.
- */
-function asApiServer(schema: unknown): unknown {
-    if (!isPlainObject(schema)) return schema;
-    const out: Record<string, unknown> = { ...schema };
-    const sub = (v: unknown): unknown => (isPlainObject(v) ? asApiServer(v) : v);
-    // Only recurse where JSON Schema holds subschemas: `default`/`example` values are data.
-    for (const k of ["properties", "patternProperties"]) {
-        const m = out[k];
-        if (isPlainObject(m)) out[k] = Object.fromEntries(Object.entries(m).map(([f, s]) => [f, sub(s)]));
-    }
-    for (const k of ["items", "additionalProperties", "not"]) out[k] = sub(out[k]);
-    for (const k of ["anyOf", "oneOf", "allOf"]) if (Array.isArray(out[k])) out[k] = (out[k] as unknown[]).map(sub);
-    for (const k of Object.keys(out)) if (out[k] === undefined) delete out[k];
-    if (isPlainObject(out.properties) && out.additionalProperties === undefined && out["x-kubernetes-preserve-unknown-fields"] !== true) {
-        out.additionalProperties = false;
-    }
-    if (out["x-kubernetes-int-or-string"] === true && out.type === undefined && out.anyOf === undefined) {
-        out.anyOf = [{ type: "integer" }, { type: "string" }];
-    }
-    return out;
-}
-
-// The CRD schemas list only spec and status; the API server supplies these for every object.
-const IMPLICIT_ROOT_PROPERTIES = {
-    apiVersion: { type: "string" },
-    kind: { type: "string" },
-    metadata: {
-        type: "object",
-        properties: {
-            name: { type: "string" },
-            namespace: { type: "string" },
-            labels: { type: "object", additionalProperties: { type: "string" } },
-            annotations: { type: "object", additionalProperties: { type: "string" } },
-        },
-    },
-};
-
-let crdSchemas: Record<string, unknown> | undefined;
-const crdValidators = new Map<string, ValidateFunction>();
-let crdAjv: Ajv | undefined;
-
-function crdValidator(key: string): ValidateFunction | undefined {
-    crdSchemas ??= readFixture("istio-crd-schemas.json") as Record<string, unknown>;
-    const raw = crdSchemas[key];
-    if (raw === undefined) return undefined;
-    let validate = crdValidators.get(key);
-    if (validate === undefined) {
-        // Formats the CRDs use, checked as the API server would; Ajv knows none of them by default.
-        crdAjv ??= new Ajv({
-            strict: false,
-            allErrors: true,
-            formats: {
-                int32: { type: "number", validate: (n: number) => Number.isInteger(n) && n >= -(2 ** 31) && n < 2 ** 31 },
-                double: { type: "number", validate: () => true },
-                byte: /^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?$/,
-                "date-time": { type: "string", validate: (s: string) => !Number.isNaN(Date.parse(s)) },
-            },
-        });
-        const schema = asApiServer(raw) as Record<string, unknown>;
-        schema.properties = { ...IMPLICIT_ROOT_PROPERTIES, ...(schema.properties as object) };
-        validate = crdAjv.compile(schema);
-        crdValidators.set(key, validate);
-    }
-    return validate;
-}
-
-/** Problems the API server would report for this Istio object (CEL x-kubernetes-validations are not evaluated). */
-export function istioObjectProblems(obj: { apiVersion: string; kind: string; metadata?: unknown; spec?: unknown }): string[] {
-    const key = `${obj.apiVersion}/${obj.kind}`;
-    const validate = crdValidator(key);
-    if (validate === undefined) return [`${key}: no schema in test/fixtures/istio-crd-schemas.json`];
-    return validate(obj) ? [] : formatErrors(validate.errors, `${key} `);
-}
+// The render command validates objects at run time too, so the CRD validation lives in offline/render/schemas.ts.
+export { istioObjectProblems } from "../../offline/render/schemas";

@@ -1,0 +1,294 @@
+// Checks on the objects `helm template` rendered for one cluster (and the objects the program applies
+// itself, out/<stack>/<cluster>/objects.yaml): what each cluster must get for the mesh to work, as
+// Istio's multicluster install guides (https://istio.io/latest/docs/setup/install/multicluster/) and
+// the 1.30.3 charts define it. Every finding names the cluster, the release, the object and the field.
+import * as YAML from "yaml";
+import {
+    CHARTS,
+    EASTWEST_NAME,
+    EASTWEST_SELECTOR,
+    injectionPath,
+    ISTIO_NAMESPACE,
+    ISTIOD_SERVICE,
+    NETWORK_LABEL,
+    NETWORKING_API,
+    PORTS,
+    RENDERED,
+} from "../../components/istio";
+
+export interface K8sObject {
+    apiVersion: string;
+    kind: string;
+    metadata: { name: string; namespace?: string; labels?: Record<string, string>; annotations?: Record<string, string> };
+    [field: string]: unknown;
+}
+
+/** The objects of one source: a Helm release, or "objects.yaml" (what the program applies itself). */
+export interface ObjectSource {
+    release: string;
+    /** The chart (base, istiod, gateway), or null for objects.yaml. */
+    chart: string | null;
+    /** The namespace Helm installs namespaced objects without one into. */
+    namespace: string;
+    objects: K8sObject[];
+}
+
+/** What the mesh model says about one cluster. */
+export interface ClusterModel {
+    name: string;
+    role: "primary" | "remote";
+    /** A remote's primary. */
+    primary: string | null;
+    network: string;
+    meshId: string;
+    topology: "multi-primary" | "primary-remote";
+    /** More than one network in the mesh: every cluster must say which one it is on. */
+    multiNetwork: boolean;
+    /** A remote's route to its primary's istiod: the primary's east-west gateway address (IP or hostname). */
+    primaryAddress?: string;
+    /** This cluster's own east-west gateway address, where it has one. */
+    ownAddress?: string;
+}
+
+export interface Finding {
+    cluster: string;
+    release: string;
+    /** Kind/name of the object (or of the one that is missing). */
+    object: string;
+    field: string;
+    message: string;
+}
+
+export function formatFinding(f: Finding): string {
+    return `cluster ${f.cluster}, release ${f.release}, ${f.object}, ${f.field}: ${f.message}`;
+}
+
+/** The chart's test for an IP address (istiod/templates/remote-istiod-endpointslices.yaml at 1.30.3). */
+export function isIpAddress(address: string): boolean {
+    return /^([0-9]*\.){3}[0-9]*$/.test(address) || /^([0-9a-fA-F]*:)+[0-9a-fA-F]*$/.test(address);
+}
+
+/** Kinds that have no namespace (the API server ignores one; Helm leaves them without). */
+const CLUSTER_SCOPED = new Set([
+    "Namespace",
+    "ClusterRole",
+    "ClusterRoleBinding",
+    "CustomResourceDefinition",
+    "MutatingWebhookConfiguration",
+    "ValidatingWebhookConfiguration",
+    "ValidatingAdmissionPolicy",
+    "ValidatingAdmissionPolicyBinding",
+    "PriorityClass",
+    "StorageClass",
+    "IngressClass",
+    "GatewayClass",
+    "PersistentVolume",
+    "APIService",
+]);
+
+function groupOf(apiVersion: string): string {
+    return apiVersion.includes("/") ? apiVersion.split("/")[0]! : "";
+}
+
+type Container = { name: string; env?: { name: string; value?: string }[] };
+type PodTemplate = { metadata?: { labels?: Record<string, string> }; spec?: { containers?: Container[] } };
+type WebhookClientConfig = { url?: string; service?: { name?: string; namespace?: string; path?: string; port?: number } };
+type Webhook = { name: string; clientConfig?: WebhookClientConfig };
+
+function envOf(c: Container | undefined, name: string): string | undefined {
+    return c?.env?.find((e) => e.name === name)?.value;
+}
+
+function subsetOf(sel: Record<string, string>, labels: Record<string, string>): string[] {
+    return Object.entries(sel)
+        .filter(([k, v]) => labels[k] !== v)
+        .map(([k, v]) => `${k}=${v}`);
+}
+
+/** Every check on one cluster's rendered and planned objects. */
+export function checkCluster(model: ClusterModel, sources: ObjectSource[]): Finding[] {
+    const findings: Finding[] = [];
+    const add = (release: string, object: string, field: string, message: string) =>
+        findings.push({ cluster: model.name, release, object, field, message });
+    const inRelease = (release: string) => sources.find((s) => s.release === release);
+    const find = (release: string, kind: string, name: string) => inRelease(release)?.objects.find((o) => o.kind === kind && o.metadata?.name === name);
+    const all = sources.flatMap((s) => s.objects.map((o) => ({ source: s, o })));
+    const istiodRelease = CHARTS.istiod.release;
+    const baseRelease = CHARTS.base.release;
+    const gatewayRelease = CHARTS.gateway.release;
+    const planned = sources.find((s) => s.chart === null);
+    const plannedName = planned?.release ?? "objects.yaml";
+
+    // ---- no object name collides within the cluster ----
+    const seen = new Map<string, string>();
+    for (const { source, o } of all) {
+        const ns = CLUSTER_SCOPED.has(o.kind) ? "" : (o.metadata?.namespace ?? source.namespace);
+        const key = `${groupOf(o.apiVersion)}/${o.kind}/${ns}/${o.metadata?.name}`;
+        const first = seen.get(key);
+        const id = `${o.kind}/${o.metadata?.name}`;
+        if (first !== undefined) add(source.release, id, "metadata.name", `also rendered by ${first}${ns ? ` in namespace ${ns}` : ""}: one would overwrite the other`);
+        else seen.set(key, source.release);
+    }
+
+    // ---- the namespace says which network the cluster is on ----
+    if (model.multiNetwork) {
+        const ns = planned?.objects.find((o) => o.kind === "Namespace" && o.metadata?.name === ISTIO_NAMESPACE);
+        const got = ns?.metadata?.labels?.[NETWORK_LABEL];
+        if (!ns) add(plannedName, `Namespace/${ISTIO_NAMESPACE}`, "(object)", "missing: the program must create the Istio namespace");
+        else if (got !== model.network) add(plannedName, `Namespace/${ISTIO_NAMESPACE}`, `metadata.labels["${NETWORK_LABEL}"]`, `is ${JSON.stringify(got)}, expected "${model.network}" (multi-network mesh)`);
+    }
+
+    const deploymentId = `Deployment/${RENDERED.istiodDeployment}`;
+    if (model.role === "primary") {
+        // ---- istiod: cluster ID, external istiod, mesh ID, network ----
+        const dep = find(istiodRelease, "Deployment", RENDERED.istiodDeployment);
+        if (!dep) add(istiodRelease, deploymentId, "(object)", "missing: a primary runs istiod");
+        else {
+            const tpl = (dep.spec as { template?: PodTemplate } | undefined)?.template;
+            const c = tpl?.spec?.containers?.find((x) => x.name === "discovery") ?? tpl?.spec?.containers?.[0];
+            const clusterId = envOf(c, RENDERED.clusterIdEnv);
+            if (clusterId !== model.name) add(istiodRelease, deploymentId, `env ${RENDERED.clusterIdEnv}`, `is ${JSON.stringify(clusterId)}, expected "${model.name}" (the cluster name)`);
+            const external = envOf(c, RENDERED.externalIstiodEnv);
+            if (model.topology === "primary-remote" && external !== "true") {
+                add(istiodRelease, deploymentId, `env ${RENDERED.externalIstiodEnv}`, `is ${JSON.stringify(external)}, expected "true" on a primary of primary-remote (it serves its remotes)`);
+            }
+            // Remotes that reach this istiod by hostname call it on that name: its certificate must carry it.
+            if (model.topology === "primary-remote" && model.ownAddress && !isIpAddress(model.ownAddress)) {
+                const hosts = (envOf(c, RENDERED.customHostEnv) ?? "").split(",").map((h) => h.trim());
+                if (!hosts.includes(model.ownAddress)) {
+                    add(istiodRelease, deploymentId, `env ${RENDERED.customHostEnv}`, `is ${JSON.stringify(envOf(c, RENDERED.customHostEnv))}, expected to include ${model.ownAddress} (remotes reach istiod by that hostname)`);
+                }
+            }
+            if (model.topology !== "primary-remote" && external !== undefined) {
+                add(istiodRelease, deploymentId, `env ${RENDERED.externalIstiodEnv}`, `is ${JSON.stringify(external)}: only primaries of primary-remote set it`);
+            }
+        }
+        const cmId = `ConfigMap/${RENDERED.meshConfigMap}`;
+        const cm = find(istiodRelease, "ConfigMap", RENDERED.meshConfigMap);
+        const meshText = (cm?.data as Record<string, string> | undefined)?.[RENDERED.meshConfigKey];
+        if (meshText === undefined) add(istiodRelease, cmId, `data.${RENDERED.meshConfigKey}`, "missing: istiod reads the mesh config from it");
+        else {
+            const mesh = (YAML.parse(meshText) ?? {}) as { defaultConfig?: { meshId?: string } };
+            const got = mesh.defaultConfig?.meshId;
+            if (got !== model.meshId) add(istiodRelease, cmId, `data.${RENDERED.meshConfigKey} defaultConfig.meshId`, `is ${JSON.stringify(got)}, expected "${model.meshId}"`);
+        }
+        const injId = `ConfigMap/${RENDERED.injectorConfigMap}`;
+        const inj = find(istiodRelease, "ConfigMap", RENDERED.injectorConfigMap);
+        const injText = (inj?.data as Record<string, string> | undefined)?.[RENDERED.injectorValuesKey];
+        if (injText === undefined) add(istiodRelease, injId, `data.${RENDERED.injectorValuesKey}`, "missing: the sidecar injector reads its values from it");
+        else {
+            const values = JSON.parse(injText) as { global?: { network?: string; meshID?: string } };
+            const net = values.global?.network;
+            if (model.multiNetwork ? net !== model.network : net !== undefined && net !== "" && net !== model.network) {
+                add(istiodRelease, injId, `data.${RENDERED.injectorValuesKey} global.network`, `is ${JSON.stringify(net)}, expected "${model.network}"${model.multiNetwork ? " (multi-network mesh: sidecars must say their network)" : ""}`);
+            }
+        }
+    } else {
+        // ---- a remote: no istiod; its istiod Service and webhooks lead to the primary ----
+        for (const { source, o } of all) {
+            if (o.kind === "Deployment" && (o.metadata?.name === RENDERED.istiodDeployment || o.metadata?.labels?.app === RENDERED.istiodDeployment)) {
+                add(source.release, `Deployment/${o.metadata.name}`, "(object)", `a remote runs no istiod: ${model.primary ?? "its primary"} controls it`);
+            }
+        }
+        const address = model.primaryAddress;
+        const svcId = `Service/${ISTIOD_SERVICE}`;
+        const svc = find(istiodRelease, "Service", ISTIOD_SERVICE);
+        const spec = (svc?.spec ?? {}) as { type?: string; externalName?: string; selector?: Record<string, string> };
+        if (!address) add(istiodRelease, svcId, "(model)", `no address for the primary ${model.primary}'s east-west gateway in the plan outputs`);
+        else if (!svc) add(istiodRelease, svcId, "(object)", `missing: the remote reaches ${model.primary}'s istiod through it`);
+        else if (isIpAddress(address)) {
+            if (spec.selector && Object.keys(spec.selector).length > 0) add(istiodRelease, svcId, "spec.selector", "must be empty: the endpoints are the primary's address, not local pods");
+            if (spec.type === "ExternalName") add(istiodRelease, svcId, "spec.type", `is ExternalName, expected endpoints at ${address}`);
+            const slices = all.filter(({ o }) => o.kind === "EndpointSlice" && o.metadata?.labels?.["kubernetes.io/service-name"] === ISTIOD_SERVICE);
+            if (slices.length === 0) add(istiodRelease, `EndpointSlice/${ISTIOD_SERVICE}`, "(object)", `missing: the Service ${ISTIOD_SERVICE} has no endpoints at ${address}`);
+            for (const { source, o } of slices) {
+                const id = `EndpointSlice/${o.metadata.name}`;
+                const eps = (o.endpoints ?? []) as { addresses?: string[] }[];
+                const addrs = eps.flatMap((e) => e.addresses ?? []);
+                if (addrs.length !== 1 || addrs[0] !== address) add(source.release, id, "endpoints[].addresses", `are ${JSON.stringify(addrs)}, expected ["${address}"] (${model.primary}'s east-west gateway)`);
+                const ports = ((o.ports ?? []) as { port?: number }[]).map((p) => p.port);
+                for (const p of [PORTS.xds, PORTS.webhook]) if (!ports.includes(p)) add(source.release, id, "ports", `lack ${p}: ${JSON.stringify(ports)}`);
+            }
+        } else {
+            if (spec.type !== "ExternalName" || spec.externalName !== address) {
+                add(istiodRelease, svcId, "spec.externalName", `is ${JSON.stringify(spec.externalName)} (type ${spec.type ?? "ClusterIP"}), expected ExternalName ${address}`);
+            }
+        }
+        // Every webhook: the istiod chart's injector and validator, and the base chart's default validator.
+        const validatorsFrom = new Set<string>();
+        const expectedPath = injectionPath(model.name, model.network);
+        for (const { source, o } of all) {
+            if (o.kind !== "MutatingWebhookConfiguration" && o.kind !== "ValidatingWebhookConfiguration") continue;
+            if (o.kind === "ValidatingWebhookConfiguration") validatorsFrom.add(source.release);
+            const id = `${o.kind}/${o.metadata.name}`;
+            for (const [i, w] of ((o.webhooks ?? []) as Webhook[]).entries()) {
+                const field = `webhooks[${i}] (${w.name}) clientConfig`;
+                const cc = w.clientConfig ?? {};
+                let pathPart: string | undefined;
+                if (!address) continue;
+                if (isIpAddress(address)) {
+                    if (cc.url !== undefined) {
+                        if (!cc.url.startsWith(`https://${address}:${PORTS.webhook}/`)) add(source.release, id, `${field}.url`, `is ${cc.url}, expected https://${address}:${PORTS.webhook}/…`);
+                        pathPart = cc.url.replace(/^https:\/\/[^/]+/, "");
+                    } else if (cc.service?.name !== ISTIOD_SERVICE || cc.service?.namespace !== ISTIO_NAMESPACE) {
+                        add(source.release, id, `${field}.service`, `is ${JSON.stringify(cc.service)}, expected ${ISTIOD_SERVICE}.${ISTIO_NAMESPACE} (endpoints at ${address})`);
+                    } else pathPart = cc.service.path;
+                } else {
+                    const want = `https://${address}:${PORTS.webhook}/`;
+                    if (cc.url === undefined) {
+                        add(source.release, id, `${field}.url`, `missing (calls service ${JSON.stringify(cc.service)}): the API server cannot call a webhook through an ExternalName Service; expected ${want}…`);
+                    } else if (!cc.url.startsWith(want)) add(source.release, id, `${field}.url`, `is ${cc.url}, expected ${want}…`);
+                    else pathPart = cc.url.slice(want.length - 1);
+                }
+                if (o.kind === "MutatingWebhookConfiguration" && pathPart !== undefined && pathPart !== expectedPath) {
+                    add(source.release, id, `${field} path`, `is ${pathPart}, expected ${expectedPath} (the primary injects with this cluster's ID and network)`);
+                }
+            }
+        }
+        for (const release of [istiodRelease, baseRelease]) {
+            if (inRelease(release) && !validatorsFrom.has(release)) add(release, "ValidatingWebhookConfiguration/*", "(object)", "missing: the remote validates Istio config through its primary");
+        }
+    }
+
+    // ---- the east-west gateway ----
+    const gw = inRelease(gatewayRelease);
+    const istioGateways = (planned?.objects ?? []).filter((o) => o.kind === "Gateway" && groupOf(o.apiVersion) === groupOf(NETWORKING_API));
+    if (gw) {
+        const svcId = `Service/${EASTWEST_NAME}`;
+        const svc = find(gatewayRelease, "Service", EASTWEST_NAME);
+        const dep = find(gatewayRelease, "Deployment", EASTWEST_NAME);
+        const depId = `Deployment/${EASTWEST_NAME}`;
+        if (!svc) add(gatewayRelease, svcId, "(object)", "missing");
+        else {
+            const ports = (((svc.spec as { ports?: { port: number }[] }).ports ?? []) as { port: number }[]).map((p) => p.port);
+            for (const p of [PORTS.statusPort, PORTS.crossNetwork, PORTS.xds, PORTS.webhook]) {
+                if (!ports.includes(p)) add(gatewayRelease, svcId, "spec.ports", `lack ${p}: ${JSON.stringify(ports)}`);
+            }
+            const label = svc.metadata.labels?.[NETWORK_LABEL];
+            if (label !== model.network) add(gatewayRelease, svcId, `metadata.labels["${NETWORK_LABEL}"]`, `is ${JSON.stringify(label)}, expected "${model.network}"`);
+        }
+        if (!dep) add(gatewayRelease, depId, "(object)", "missing");
+        else {
+            const tpl = (dep.spec as { template?: PodTemplate }).template;
+            const labels = tpl?.metadata?.labels ?? {};
+            const label = labels[NETWORK_LABEL];
+            if (label !== model.network) add(gatewayRelease, depId, `spec.template.metadata.labels["${NETWORK_LABEL}"]`, `is ${JSON.stringify(label)}, expected "${model.network}"`);
+            const proxy = tpl?.spec?.containers?.find((c) => c.name === RENDERED.gatewayProxyContainer);
+            const view = envOf(proxy, RENDERED.requestedNetworkViewEnv);
+            if (view !== model.network) add(gatewayRelease, depId, `env ${RENDERED.requestedNetworkViewEnv}`, `is ${JSON.stringify(view)}, expected "${model.network}"`);
+            const missingSel = subsetOf(EASTWEST_SELECTOR, labels);
+            if (missingSel.length) add(gatewayRelease, depId, "spec.template.metadata.labels", `lack ${missingSel.join(", ")}`);
+            const svcSel = ((svc?.spec as { selector?: Record<string, string> } | undefined)?.selector ?? {}) as Record<string, string>;
+            const svcMiss = subsetOf(svcSel, labels);
+            if (svc && svcMiss.length) add(gatewayRelease, svcId, "spec.selector", `selects ${svcMiss.join(", ")}, which the gateway pods lack`);
+            for (const g of istioGateways) {
+                const sel = ((g.spec as { selector?: Record<string, string> } | undefined)?.selector ?? {}) as Record<string, string>;
+                const miss = subsetOf(sel, labels);
+                if (miss.length) add(plannedName, `Gateway/${g.metadata.name}`, "spec.selector", `selects ${miss.join(", ")}, which the east-west gateway pods (${depId}) lack`);
+            }
+        }
+    } else {
+        for (const g of istioGateways) add(plannedName, `Gateway/${g.metadata.name}`, "spec.selector", `no east-west gateway is rendered in this cluster to select`);
+    }
+    return findings;
+}

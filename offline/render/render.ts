@@ -1,0 +1,250 @@
+// The real manifests: run the offline plan for a stack, then `helm template` every Istio release of
+// every cluster with a real Helm 3 and the official charts, with the exact release names, namespaces
+// and values the program hands pulumi-kubernetes' helm.v3.Release, and write
+// out/<stack>/<cluster>/manifests/<release>.yaml. Then check the rendered objects and the program's own
+// objects (objects.yaml): the mesh checks of checks.ts, and schema validation for the cluster's
+// Kubernetes version and Istio's CRDs.
+import * as fs from "node:fs";
+import * as path from "node:path";
+import * as YAML from "yaml";
+import { CHARTS, ISTIO_CHART_NAMES, ISTIO_VERSION } from "../../components/istio";
+import { plan as runPlan, readStackFile } from "../plan";
+import type { PlanFile } from "../planFile";
+import { ChartsLookup, locateCharts, CHART_KEYS, IstioChart } from "./charts";
+import { checkCluster, ClusterModel, Finding, formatFinding, K8sObject, ObjectSource } from "./checks";
+import { HELM_VERSION, helmBinary, runHelm } from "./helm";
+import { objectSchemaProblems } from "./schemas";
+
+/**
+ * The Kubernetes version assumed where the config names none: kind's default node image
+ * (kindest/node:v1.33.1), and what GKE's REGULAR channel and `existing` clusters are taken to run.
+ */
+export const DEFAULT_KUBE_VERSION = "1.33";
+
+export const EXIT = { ok: 0, checksFailed: 1, error: 2, noCharts: 3 } as const;
+
+/** The header the plan writes on each values file: `# chart <chart> <version> from <repo>, release <release> in <namespace>`. */
+const VALUES_HEADER = /^# chart (\S+) (\S+) from (\S+), release (\S+) in (\S+)$/;
+
+export interface ValuesFile {
+    file: string;
+    chart: string;
+    version: string;
+    repository: string;
+    release: string;
+    namespace: string;
+}
+
+export function readValuesHeader(file: string): ValuesFile {
+    const first = fs.readFileSync(file, "utf8").split("\n", 1)[0] ?? "";
+    const m = VALUES_HEADER.exec(first);
+    if (!m) throw new Error(`${file}: first line is not the plan's "# chart … release … in …" header`);
+    return { file, chart: m[1]!, version: m[2]!, repository: m[3]!, release: m[4]!, namespace: m[5]! };
+}
+
+type RawCluster = { name: string; platform?: string; kind?: { nodeImage?: string }; eks?: { version?: string } };
+
+/** Each cluster's Kubernetes version, from the stack config: the kind node image's tag, eks.version, or the default. */
+export function clusterKubeVersions(stack: string): Record<string, string> {
+    const cfg = readStackFile(stack).config;
+    const mesh = Object.entries(cfg).find(([k]) => k.endsWith(":mesh"))?.[1] as { clusters?: RawCluster[] } | undefined;
+    const out: Record<string, string> = {};
+    for (const c of mesh?.clusters ?? []) {
+        const tag = c.kind?.nodeImage ? /:v?(\d+\.\d+(?:\.\d+)?)/.exec(c.kind.nodeImage)?.[1] : undefined;
+        out[c.name] = tag ?? (c.eks?.version ? String(c.eks.version) : DEFAULT_KUBE_VERSION);
+    }
+    return out;
+}
+
+/** Split a multi-document YAML stream into its non-empty documents, each kept as text and parsed. */
+export function splitManifest(text: string): { text: string; obj: K8sObject }[] {
+    const docs: { text: string; obj: K8sObject }[] = [];
+    for (const part of text.split(/^---\s*$/m)) {
+        const obj = YAML.parse(part) as K8sObject | null;
+        if (obj && typeof obj === "object") docs.push({ text: part.replace(/^\n+/, "").replace(/\s+$/, ""), obj });
+    }
+    return docs;
+}
+
+function sortKey(o: K8sObject): string {
+    return `${o.kind}\u0000${o.metadata?.namespace ?? ""}\u0000${o.metadata?.name ?? ""}\u0000${o.apiVersion}`;
+}
+
+export interface ReleaseRender {
+    release: string;
+    chart: string;
+    objects: number;
+    file: string;
+    milliseconds: number;
+}
+
+export interface ClusterRender {
+    name: string;
+    kubeVersion: string;
+    releases: ReleaseRender[];
+    /** Objects validated: rendered plus objects.yaml. */
+    checked: number;
+}
+
+export interface RenderResult {
+    exit: (typeof EXIT)[keyof typeof EXIT];
+    stack: string;
+    clusters: ClusterRender[];
+    findings: Finding[];
+    notes: string[];
+    errors: string[];
+    rendered: number;
+    checked: number;
+    seconds: number;
+}
+
+export interface RenderOptions {
+    outDir: string;
+    /** Defaults to ISTIO_CHARTS_DIR, then the charts:pull cache. */
+    chartsDir?: string;
+    /** Use the plan already in outDir instead of planning again. */
+    reusePlan?: boolean;
+    /** The program loader passed to the plan (tests load index.ts through their own module system). */
+    load?: Parameters<typeof runPlan>[2];
+    /** Passed to the plan (tests use canned TLS). */
+    planOptions?: Parameters<typeof runPlan>[3];
+}
+
+function modelsOf(planFile: PlanFile, gatewayAddresses: Record<string, string>): ClusterModel[] {
+    return planFile.clusters.map((c) => ({
+        name: c.name,
+        role: c.role === "remote" ? "remote" : "primary",
+        primary: c.primary,
+        network: c.network,
+        meshId: planFile.meshId,
+        topology: planFile.topology === "primary-remote" ? "primary-remote" : "multi-primary",
+        multiNetwork: planFile.networks.length > 1,
+        primaryAddress: c.primary ? gatewayAddresses[c.primary] : undefined,
+        ownAddress: gatewayAddresses[c.name],
+    }));
+}
+
+export async function render(stack: string, options: RenderOptions): Promise<RenderResult> {
+    const started = performance.now();
+    const result: RenderResult = { exit: EXIT.ok, stack, clusters: [], findings: [], notes: [], errors: [], rendered: 0, checked: 0, seconds: 0 };
+    const done = (exit: RenderResult["exit"]): RenderResult => {
+        result.exit = exit;
+        result.seconds = (performance.now() - started) / 1000;
+        return result;
+    };
+    const charts: ChartsLookup = locateCharts(ISTIO_VERSION, options.chartsDir ?? process.env.ISTIO_CHARTS_DIR);
+    if (!charts.ok) {
+        result.errors.push(charts.message);
+        return done(EXIT.noCharts);
+    }
+    result.notes.push(`charts from ${charts.origin}`, ...charts.notes);
+    let helm: string;
+    try {
+        helm = await helmBinary();
+    } catch (e) {
+        result.errors.push((e as Error).message);
+        return done(EXIT.error);
+    }
+    const dir = path.join(options.outDir, stack);
+    let planFile: PlanFile;
+    if (options.reusePlan && fs.existsSync(path.join(dir, "plan.json"))) {
+        planFile = JSON.parse(fs.readFileSync(path.join(dir, "plan.json"), "utf8")) as PlanFile;
+    } else {
+        const planned = await runPlan(stack, options.outDir, options.load, options.planOptions);
+        if (!planned.ok || !planned.planFile) {
+            result.errors.push(...planned.errors.map((e) => `plan: ${e}`));
+            return done(EXIT.error);
+        }
+        planFile = planned.planFile;
+    }
+    const outputs = JSON.parse(fs.readFileSync(path.join(dir, "outputs.json"), "utf8")) as { gatewayAddresses?: Record<string, string> };
+    const versions = clusterKubeVersions(stack);
+    const chartByName = new Map<string, IstioChart>(CHART_KEYS.map((k) => [CHARTS[k].chart, k]));
+
+    for (const model of modelsOf(planFile, outputs.gatewayAddresses ?? {})) {
+        const kubeVersion = versions[model.name] ?? DEFAULT_KUBE_VERSION;
+        const clusterDir = path.join(dir, model.name);
+        const manifestsDir = path.join(clusterDir, "manifests");
+        fs.rmSync(manifestsDir, { recursive: true, force: true });
+        fs.mkdirSync(manifestsDir, { recursive: true });
+        const sources: ObjectSource[] = [];
+        const cr: ClusterRender = { name: model.name, kubeVersion, releases: [], checked: 0 };
+        const helmDir = path.join(clusterDir, "helm");
+        const valueFiles = fs.existsSync(helmDir) ? fs.readdirSync(helmDir).filter((f) => f.endsWith(".values.yaml")).sort() : [];
+        for (const f of valueFiles) {
+            let v: ValuesFile;
+            try {
+                v = readValuesHeader(path.join(helmDir, f));
+            } catch (e) {
+                result.errors.push((e as Error).message);
+                continue;
+            }
+            const key = chartByName.get(v.chart);
+            if (!key) {
+                const why = ISTIO_CHART_NAMES.includes(v.chart) ? "an Istio chart this program does not install" : "not an Istio chart, and not in the chart cache";
+                result.notes.push(`cluster ${model.name}: release ${v.release} (chart ${v.chart} ${v.version} from ${v.repository}) not rendered: ${why}`);
+                continue;
+            }
+            if (v.version !== charts.version) {
+                result.errors.push(`cluster ${model.name}: release ${v.release} pins ${v.chart} ${v.version}, the charts at hand are ${charts.version}`);
+                continue;
+            }
+            const located = charts.charts[key];
+            const t0 = performance.now();
+            let stdout: string;
+            try {
+                stdout = await runHelm(helm, ["template", v.release, located.dir, "-n", v.namespace, "-f", v.file, "--kube-version", kubeVersion]);
+            } catch (e) {
+                result.errors.push(`cluster ${model.name}: ${(e as Error).message}`);
+                continue;
+            }
+            const docs = splitManifest(stdout).sort((a, b) => sortKey(a.obj).localeCompare(sortKey(b.obj)));
+            const header = [
+                `# helm template ${v.release} ${v.chart} ${charts.version} -n ${v.namespace} -f helm/${f} --kube-version ${kubeVersion}`,
+                `# rendered offline by Helm v${HELM_VERSION} (npm run render); chart ${v.chart} ${charts.version} from ${v.repository}` +
+                    (located.fromSource ? ` (rendered from a source checkout: Chart.yaml said ${located.declaredVersion})` : ""),
+            ].join("\n");
+            const file = path.join(manifestsDir, `${v.release}.yaml`);
+            fs.writeFileSync(file, `${header}\n---\n${docs.map((d) => d.text).join("\n---\n")}\n`);
+            cr.releases.push({ release: v.release, chart: v.chart, objects: docs.length, file, milliseconds: performance.now() - t0 });
+            result.rendered += docs.length;
+            sources.push({ release: v.release, chart: v.chart, namespace: v.namespace, objects: docs.map((d) => d.obj) });
+        }
+        const objectsFile = path.join(clusterDir, "objects.yaml");
+        const planned = fs.existsSync(objectsFile) ? splitManifest(fs.readFileSync(objectsFile, "utf8")).map((d) => d.obj) : [];
+        sources.push({ release: "objects.yaml", chart: null, namespace: "default", objects: planned });
+
+        result.findings.push(...checkCluster(model, sources));
+        for (const s of sources) {
+            for (const o of s.objects) {
+                const r = await objectSchemaProblems(o as unknown as Record<string, unknown>, kubeVersion);
+                cr.checked++;
+                for (const p of r.problems) {
+                    result.findings.push({ cluster: model.name, release: s.release, object: `${o.kind}/${o.metadata?.name}`, field: "schema", message: `${p} (Kubernetes ${kubeVersion})` });
+                }
+                if (r.unchecked) result.notes.push(`cluster ${model.name}: ${s.release} ${o.kind}/${o.metadata?.name}: ${r.unchecked}`);
+            }
+        }
+        result.checked += cr.checked;
+        result.clusters.push(cr);
+    }
+    if (result.errors.length > 0) return done(EXIT.error);
+    return done(result.findings.length > 0 ? EXIT.checksFailed : EXIT.ok);
+}
+
+/** The report the command prints: per cluster and release, the objects rendered; then every finding. */
+export function formatRender(r: RenderResult): string {
+    const lines: string[] = [];
+    for (const c of r.clusters) {
+        lines.push(`cluster ${c.name} (Kubernetes ${c.kubeVersion}): ${c.checked} objects checked`);
+        for (const rel of c.releases) lines.push(`  ${rel.release} (${rel.chart}): ${rel.objects} objects in ${path.relative(process.cwd(), rel.file)} (${rel.milliseconds.toFixed(0)} ms)`);
+    }
+    for (const n of r.notes) lines.push(`note: ${n}`);
+    for (const f of r.findings) lines.push(`FAIL ${formatFinding(f)}`);
+    for (const e of r.errors) lines.push(`error: ${e}`);
+    if (r.exit === EXIT.noCharts) return `${lines.join("\n")}\n`;
+    lines.push(
+        `stack ${r.stack}: ${r.rendered} objects rendered, ${r.checked} checked, ${r.findings.length} failing check${r.findings.length === 1 ? "" : "s"} in ${r.seconds.toFixed(1)} s`,
+    );
+    return `${lines.join("\n")}\n`;
+}

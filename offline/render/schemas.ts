@@ -1,0 +1,240 @@
+// Schema validation of rendered and planned objects: Kubernetes objects against the OpenAPI schemas
+// shipped by the `kubernetes-models` package, Istio objects against the CRD schemas of Istio 1.30.3
+// derived into test/fixtures/istio-crd-schemas.json by scripts/derive-fixtures.ts. The render command
+// needs both at run time, so this lives in offline/ (test/support/istioSchemas.ts re-exports the Istio part).
+import * as fs from "node:fs";
+import * as path from "node:path";
+import Ajv, { type ErrorObject, type ValidateFunction } from "ajv";
+
+const CRD_FIXTURE = path.join(__dirname, "..", "..", "test", "fixtures", "istio-crd-schemas.json");
+
+function isPlainObject(v: unknown): v is Record<string, unknown> {
+    return typeof v === "object" && v !== null && !Array.isArray(v);
+}
+
+export function formatErrors(errors: ErrorObject[] | null | undefined, prefix = ""): string[] {
+    return (errors ?? []).map((e) => {
+        const at = e.instancePath === "" ? "(root)" : e.instancePath;
+        const p = e.params as Record<string, unknown>;
+        const detail =
+            e.keyword === "additionalProperties"
+                ? `: "${String(p.additionalProperty)}"`
+                : e.keyword === "enum"
+                  ? `: ${JSON.stringify(p.allowedValues)}`
+                  : "";
+        return `${prefix}${at} ${e.message ?? e.keyword}${detail}`;
+    });
+}
+
+// ---- Istio CRD objects ----
+
+/**
+ * The API server's reading of a structural CRD schema, in JSON Schema terms: an object with
+ * `properties` knows no other fields (unknown fields are rejected by strict field validation, or
+ * silently pruned, which is as bad) unless it says x-kubernetes-preserve-unknown-fields.
+ */
+function asApiServer(schema: unknown): unknown {
+    if (!isPlainObject(schema)) return schema;
+    const out: Record<string, unknown> = { ...schema };
+    const sub = (v: unknown): unknown => (isPlainObject(v) ? asApiServer(v) : v);
+    // Only recurse where JSON Schema holds subschemas: `default`/`example` values are data.
+    for (const k of ["properties", "patternProperties"]) {
+        const m = out[k];
+        if (isPlainObject(m)) out[k] = Object.fromEntries(Object.entries(m).map(([f, s]) => [f, sub(s)]));
+    }
+    for (const k of ["items", "additionalProperties", "not"]) out[k] = sub(out[k]);
+    for (const k of ["anyOf", "oneOf", "allOf"]) if (Array.isArray(out[k])) out[k] = (out[k] as unknown[]).map(sub);
+    for (const k of Object.keys(out)) if (out[k] === undefined) delete out[k];
+    if (isPlainObject(out.properties) && out.additionalProperties === undefined && out["x-kubernetes-preserve-unknown-fields"] !== true) {
+        out.additionalProperties = false;
+    }
+    if (out["x-kubernetes-int-or-string"] === true && out.type === undefined && out.anyOf === undefined) {
+        out.anyOf = [{ type: "integer" }, { type: "string" }];
+    }
+    return out;
+}
+
+// The CRD schemas list only spec and status; the API server supplies these for every object.
+const IMPLICIT_ROOT_PROPERTIES = {
+    apiVersion: { type: "string" },
+    kind: { type: "string" },
+    metadata: {
+        type: "object",
+        properties: {
+            name: { type: "string" },
+            namespace: { type: "string" },
+            labels: { type: "object", additionalProperties: { type: "string" } },
+            annotations: { type: "object", additionalProperties: { type: "string" } },
+        },
+    },
+};
+
+let crdSchemas: Record<string, unknown> | undefined;
+const crdValidators = new Map<string, ValidateFunction>();
+let crdAjv: Ajv | undefined;
+
+function crdValidator(key: string): ValidateFunction | undefined {
+    crdSchemas ??= JSON.parse(fs.readFileSync(CRD_FIXTURE, "utf8")) as Record<string, unknown>;
+    const raw = crdSchemas[key];
+    if (raw === undefined) return undefined;
+    let validate = crdValidators.get(key);
+    if (validate === undefined) {
+        // Formats the CRDs use, checked as the API server would; Ajv knows none of them by default.
+        crdAjv ??= new Ajv({
+            strict: false,
+            allErrors: true,
+            formats: {
+                int32: { type: "number", validate: (n: number) => Number.isInteger(n) && n >= -(2 ** 31) && n < 2 ** 31 },
+                double: { type: "number", validate: () => true },
+                byte: /^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?$/,
+                "date-time": { type: "string", validate: (s: string) => !Number.isNaN(Date.parse(s)) },
+            },
+        });
+        const schema = asApiServer(raw) as Record<string, unknown>;
+        schema.properties = { ...IMPLICIT_ROOT_PROPERTIES, ...(schema.properties as object) };
+        validate = crdAjv.compile(schema);
+        crdValidators.set(key, validate);
+    }
+    return validate;
+}
+
+/** Problems the API server would report for this Istio object (CEL x-kubernetes-validations are not evaluated). */
+export function istioObjectProblems(obj: { apiVersion: string; kind: string; metadata?: unknown; spec?: unknown }): string[] {
+    const key = `${obj.apiVersion}/${obj.kind}`;
+    const validate = crdValidator(key);
+    if (validate === undefined) return [`${key}: no schema in test/fixtures/istio-crd-schemas.json`];
+    return validate(obj) ? [] : formatErrors(validate.errors, `${key} `);
+}
+
+// ---- Kubernetes objects ----
+
+/**
+ * API versions removed from Kubernetes, and the minor release that removed them
+ * (https://kubernetes.io/docs/reference/using-api/deprecation-guide/). `kubernetes-models` merges the
+ * OpenAPI documents of several releases (its scripts/generate.ts), so it still knows these shapes; a
+ * cluster of that version or later no longer serves them.
+ */
+export const REMOVED_APIS: readonly { apiVersion: string; kinds: readonly string[] | "*"; removedIn: number }[] = [
+    { apiVersion: "extensions/v1beta1", kinds: "*", removedIn: 22 },
+    { apiVersion: "apps/v1beta1", kinds: "*", removedIn: 16 },
+    { apiVersion: "apps/v1beta2", kinds: "*", removedIn: 16 },
+    { apiVersion: "admissionregistration.k8s.io/v1beta1", kinds: ["MutatingWebhookConfiguration", "ValidatingWebhookConfiguration"], removedIn: 22 },
+    { apiVersion: "apiextensions.k8s.io/v1beta1", kinds: "*", removedIn: 22 },
+    { apiVersion: "apiregistration.k8s.io/v1beta1", kinds: "*", removedIn: 22 },
+    { apiVersion: "authentication.k8s.io/v1beta1", kinds: "*", removedIn: 22 },
+    { apiVersion: "authorization.k8s.io/v1beta1", kinds: "*", removedIn: 22 },
+    { apiVersion: "certificates.k8s.io/v1beta1", kinds: ["CertificateSigningRequest"], removedIn: 22 },
+    { apiVersion: "coordination.k8s.io/v1beta1", kinds: "*", removedIn: 22 },
+    { apiVersion: "networking.k8s.io/v1beta1", kinds: ["Ingress", "IngressClass"], removedIn: 22 },
+    { apiVersion: "rbac.authorization.k8s.io/v1beta1", kinds: "*", removedIn: 22 },
+    { apiVersion: "scheduling.k8s.io/v1beta1", kinds: "*", removedIn: 22 },
+    { apiVersion: "storage.k8s.io/v1beta1", kinds: ["CSIDriver", "CSINode", "StorageClass", "VolumeAttachment"], removedIn: 22 },
+    { apiVersion: "batch/v1beta1", kinds: ["CronJob"], removedIn: 25 },
+    { apiVersion: "discovery.k8s.io/v1beta1", kinds: ["EndpointSlice"], removedIn: 25 },
+    { apiVersion: "events.k8s.io/v1beta1", kinds: ["Event"], removedIn: 25 },
+    { apiVersion: "autoscaling/v2beta1", kinds: ["HorizontalPodAutoscaler"], removedIn: 25 },
+    { apiVersion: "policy/v1beta1", kinds: ["PodDisruptionBudget", "PodSecurityPolicy"], removedIn: 25 },
+    { apiVersion: "node.k8s.io/v1beta1", kinds: ["RuntimeClass"], removedIn: 25 },
+    { apiVersion: "autoscaling/v2beta2", kinds: ["HorizontalPodAutoscaler"], removedIn: 26 },
+    { apiVersion: "flowcontrol.apiserver.k8s.io/v1beta1", kinds: "*", removedIn: 26 },
+    { apiVersion: "storage.k8s.io/v1beta1", kinds: ["CSIStorageCapacity"], removedIn: 27 },
+    { apiVersion: "flowcontrol.apiserver.k8s.io/v1beta2", kinds: "*", removedIn: 29 },
+    { apiVersion: "flowcontrol.apiserver.k8s.io/v1beta3", kinds: "*", removedIn: 32 },
+];
+
+/** API versions that became available in a minor release (the objects here need it). */
+export const ADDED_APIS: readonly { apiVersion: string; kinds: readonly string[]; addedIn: number }[] = [
+    { apiVersion: "policy/v1", kinds: ["PodDisruptionBudget"], addedIn: 21 },
+    { apiVersion: "discovery.k8s.io/v1", kinds: ["EndpointSlice"], addedIn: 21 },
+    { apiVersion: "batch/v1", kinds: ["CronJob"], addedIn: 21 },
+    { apiVersion: "autoscaling/v2", kinds: ["HorizontalPodAutoscaler"], addedIn: 23 },
+    { apiVersion: "admissionregistration.k8s.io/v1", kinds: ["ValidatingAdmissionPolicy", "ValidatingAdmissionPolicyBinding"], addedIn: 30 },
+];
+
+/** The minor version of "1.33", "v1.33.1", "1.33.1-eks": 33. */
+export function minorOf(version: string): number {
+    const m = /^v?1\.(\d+)/.exec(version);
+    if (!m) throw new Error(`not a Kubernetes 1.x version: ${version}`);
+    return Number(m[1]);
+}
+
+/** Why this cluster version does not serve the object's apiVersion and kind, if it does not. */
+export function servedProblem(apiVersion: string, kind: string, kubeVersion: string): string | undefined {
+    const minor = minorOf(kubeVersion);
+    for (const r of REMOVED_APIS) {
+        if (r.apiVersion === apiVersion && (r.kinds === "*" || r.kinds.includes(kind)) && minor >= r.removedIn) {
+            return `${apiVersion} ${kind} is not served by Kubernetes ${kubeVersion} (removed in 1.${r.removedIn})`;
+        }
+    }
+    for (const a of ADDED_APIS) {
+        if (a.apiVersion === apiVersion && a.kinds.includes(kind) && minor < a.addedIn) {
+            return `${apiVersion} ${kind} is not served by Kubernetes ${kubeVersion} (added in 1.${a.addedIn})`;
+        }
+    }
+    return undefined;
+}
+
+interface ModelClass {
+    new (data: unknown): { validate(): void };
+}
+const modelCache = new Map<string, ModelClass | null>();
+
+/** The kubernetes-models class for a built-in apiVersion/kind, or null when the package has none. */
+async function modelFor(apiVersion: string, kind: string): Promise<ModelClass | null> {
+    const key = `${apiVersion}/${kind}`;
+    if (modelCache.has(key)) return modelCache.get(key) ?? null;
+    let cls: ModelClass | null = null;
+    // Core objects live under kubernetes-models/v1, the others under kubernetes-models/<group>/<version>.
+    if (/^[A-Za-z0-9]+$/.test(kind) && /^([a-z0-9.-]+\/)?v[0-9a-z]+$/.test(apiVersion)) {
+        try {
+            const mod = (await import(/* @vite-ignore */ `kubernetes-models/${apiVersion}/${kind}`)) as Record<string, unknown>;
+            cls = (mod[kind] as ModelClass | undefined) ?? null;
+        } catch {
+            cls = null;
+        }
+    }
+    modelCache.set(key, cls);
+    return cls;
+}
+
+/** Is this an Istio API group (networking.istio.io, security.istio.io, …)? */
+export function isIstioGroup(apiVersion: string): boolean {
+    return /^[a-z.]+\.istio\.io\//.test(apiVersion);
+}
+
+export interface SchemaResult {
+    problems: string[];
+    /** Set when no schema is known for the object (a third-party kind such as metallb.io's). */
+    unchecked?: string;
+}
+
+/**
+ * Problems the API server of `kubeVersion` would report for the object: its apiVersion must be served,
+ * and its fields must match the schema (types, required fields, enums and formats). The Kubernetes
+ * OpenAPI documents leave objects open, so an unknown field of a built-in kind is not reported.
+ */
+export async function objectSchemaProblems(obj: Record<string, unknown>, kubeVersion: string): Promise<SchemaResult> {
+    const apiVersion = String(obj.apiVersion ?? "");
+    const kind = String(obj.kind ?? "");
+    if (!apiVersion || !kind) return { problems: ["(root) must have apiVersion and kind"] };
+    if (isIstioGroup(apiVersion)) return { problems: istioObjectProblems(obj as { apiVersion: string; kind: string }) };
+    const served = servedProblem(apiVersion, kind, kubeVersion);
+    if (served) return { problems: [served] };
+    const Model = await modelFor(apiVersion, kind);
+    if (Model === null) {
+        // A built-in group without a model is a mistake; a CRD-defined kind (a dotted group) is only unchecked.
+        const group = apiVersion.includes("/") ? apiVersion.split("/")[0]! : "";
+        if (group === "" || group.endsWith(".k8s.io") || !group.includes(".")) {
+            return { problems: [`${apiVersion} ${kind}: no such kind in the Kubernetes API (kubernetes-models has no schema for it)`] };
+        }
+        return { problems: [], unchecked: `${apiVersion} ${kind}: no schema (a custom resource of another project)` };
+    }
+    try {
+        new Model(obj).validate();
+        return { problems: [] };
+    } catch (e) {
+        const errors = (e as { errors?: ErrorObject[] }).errors;
+        if (Array.isArray(errors)) return { problems: formatErrors(errors, `${apiVersion} ${kind} `) };
+        return { problems: [`${apiVersion} ${kind}: ${(e as Error).message}`] };
+    }
+}

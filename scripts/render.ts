@@ -1,0 +1,35 @@
+// The real manifests' command line (the work is in offline/render/render.ts).
+//
+//   npm run render -- --stack dev [--out out] [--reuse-plan]
+//
+// Plans the stack offline, renders every Istio release of every cluster with Helm 3 and the official
+// charts into out/<stack>/<cluster>/manifests/<release>.yaml, and checks the objects.
+// Exit code: 0 rendered and every check passed; 1 a check failed; 2 an error (plan, Helm, checksum);
+// 3 the charts are not available (the message says how to get them).
+import * as path from "node:path";
+import { Command } from "commander";
+import { EXIT, formatRender, render } from "../offline/render/render";
+
+const ROOT = path.resolve(__dirname, "..");
+
+if (require.main === module) {
+    const program = new Command()
+        .name("render")
+        .description("Render every Istio release of a stack with Helm 3 and the official charts, and check the objects")
+        .option("-s, --stack <name>", "stack to render (reads Pulumi.<stack>.yaml)", "dev")
+        .option("-o, --out <dir>", "output directory", path.join(ROOT, "out"))
+        .option("--reuse-plan", "render the plan already in <out>/<stack>/ instead of planning again")
+        .parse();
+    const o = program.opts<{ stack: string; out: string; reusePlan?: boolean }>();
+    render(o.stack, { outDir: o.out, reusePlan: o.reusePlan === true }).then(
+        (r) => {
+            const text = formatRender(r);
+            (r.exit === EXIT.ok ? process.stdout : process.stderr).write(text);
+            process.exit(r.exit);
+        },
+        (e) => {
+            console.error(`error: ${e instanceof Error ? e.message : String(e)}`);
+            process.exit(EXIT.error);
+        },
+    );
+}
