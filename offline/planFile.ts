@@ -16,8 +16,10 @@
 import * as crypto from "node:crypto";
 import * as YAML from "yaml";
 import type { Registration } from "../simulator/simulator";
+import { PlanResource, planResources } from "./planResources";
 
-export const PLAN_FORMAT_VERSION = 1;
+// 2: `resources` (every registered resource, for the change plan: offline/changes.ts).
+export const PLAN_FORMAT_VERSION = 2;
 export const ASSIGNED_AT_DEPLOY = "assigned at deploy";
 export const GENERATED_AT_DEPLOY = "generated at deploy";
 
@@ -120,6 +122,8 @@ export interface PlanFile {
     trust: PlanTrust;
     clusters: PlanCluster[];
     remoteSecrets: PlanRemoteSecret[];
+    /** Every registered resource, sorted by key (offline/planResources.ts). */
+    resources: PlanResource[];
 }
 
 export interface PlanInputs {
@@ -164,9 +168,9 @@ export function pemSha256(pem: string): string | null {
     }
 }
 
+/** The mesh cluster a resource went to: the simulator reads it from its provider's clusterIdentifier. */
 function clusterOfProvider(r: Registration, clusters: string[]): string | undefined {
-    const name = r.providerName.replace(/-k8s$/, "");
-    return clusters.includes(name) ? name : undefined;
+    return clusters.includes(r.cluster) ? r.cluster : undefined;
 }
 
 function certDefinition(key: Registration | undefined, cert: Registration | undefined, subject: Record<string, any> | undefined): PlanCertDefinition {
@@ -343,6 +347,7 @@ export function buildPlanFile(inputs: PlanInputs): PlanFile {
         trust,
         clusters,
         remoteSecrets,
+        resources: planResources(regs),
     };
 }
 

@@ -1,0 +1,597 @@
+// The change plan: how a real `pulumi up` would carry out the difference between two plans of a
+// stack, resource by resource: same / update / replace (delete-first or create-first) / delete /
+// create. Pure: planChanges(before, after) over the `resources` sections (planResources.ts).
+//
+// The engine's rules (pulumi/pulumi `pkg/resource/deploy/step_generator.go`):
+//   - old and new resources are matched by URN, or by one of the new resource's `aliases`;
+//   - a resource whose provider is replaced (or which moves to another provider) is replaced
+//     (`providerChanged`, pulumi/pulumi#2753); a replaced parent replaces nothing (the parent is
+//     not an input of its children; component resources have no provider diff at all);
+//   - a replacement creates the new resource before deleting the old one unless the resource
+//     sets `deleteBeforeReplace` or its provider's Diff asks for delete-first;
+//   - a resource protected in the old state cannot be replaced or deleted: the deploy stops.
+// The providers' rules, one per resource type this program uses, are in RULES below, each with
+// the source it follows; docs/change-rules.md has the same table.
+//
+// What only a real engine and provider can tell: a value computed in the program from a
+// re-created resource's outputs (a digest of an endpoint, say) is followed only when it embeds
+// the output as text; types without a rule here are reported as updates and flagged `unverified`.
+import type { PlanFile } from "./planFile";
+import type { PlanResource } from "./planResources";
+
+export type ChangeKind = "same" | "update" | "replace" | "delete" | "create" | "read";
+
+export interface ResourceChange {
+    key: string;
+    type: string;
+    name: string;
+    kind: ChangeKind;
+    /** For replacements: the order the engine uses. */
+    order?: "delete-first" | "create-first";
+    /** The old key when the resource is matched through an alias. */
+    from?: string;
+    /** Why, in plain words (changed inputs and the rule that decides). */
+    reasons: string[];
+    /** The rule applied (RULES label), or "engine". */
+    rule: string;
+    /** No rule of this type was checked against its provider's source: a real preview decides. */
+    unverified?: boolean;
+    /** Set when the engine refuses to carry the change out (protect). */
+    blocked?: string;
+}
+
+export interface ChangePlan {
+    changed: boolean;
+    counts: Record<ChangeKind, number>;
+    /** Every resource of both plans, sorted by key. */
+    changes: ResourceChange[];
+    /** Cluster replaced, root replaced, a Secret deleted before its replacement, a protected resource in the way. */
+    warnings: string[];
+}
+
+interface Verdict {
+    /** Changed inputs that force a replacement. */
+    replace: string[];
+    /** Changed inputs updated in place. */
+    update: string[];
+    /** The provider asks for delete-before-replace. */
+    deleteFirst?: boolean;
+    note?: string;
+}
+
+interface Context {
+    before: PlanResource;
+    after: PlanResource;
+    /** Decisive inputs that changed (by value, or because the resource they came from is re-created). */
+    changed: string[];
+    /** Any other input changed. */
+    restChanged: boolean;
+    /** The new plan's provider resource of `after`, if any. */
+    provider?: PlanResource;
+}
+
+interface Rule {
+    label: string;
+    /** Where the rule comes from (repository, path, commit or tag). */
+    source: string;
+    applies: (type: string) => boolean;
+    /** Input paths recorded as decisive for a resource of this type. */
+    paths: (inputs: Record<string, unknown>) => string[];
+    decide: (c: Context) => Verdict;
+    unverified?: boolean;
+}
+
+const K8S = "pulumi/pulumi-kubernetes provider/pkg/provider (master 94977969, v4.34 line)";
+const TF_GOOGLE = "hashicorp/terraform-provider-google google/services (commit e03b7622)";
+const TF_AWS = "hashicorp/terraform-provider-aws internal/service/eks";
+
+const rest = (c: Context): string[] => (c.restChanged ? ["(other inputs)"] : []);
+/** A force-new rule: every changed decisive input replaces, the rest updates. */
+const forceNew = (c: Context): Verdict => ({ replace: c.changed, update: rest(c) });
+const listed = (paths: string[]) => () => paths;
+const enabled = (v: unknown): boolean => v === true || v === "true";
+
+export const RULES: Rule[] = [
+    {
+        label: "kubernetes provider",
+        source:
+            `${K8S}/provider.go DiffConfig: with clusterIdentifier set before and after, replace exactly when it changes ` +
+            "(kubeconfig, context and cluster changes are updates); otherwise replace when the active cluster of the kubeconfig changes; " +
+            "renderYamlToDirectory changes replace",
+        applies: (t) => t === "pulumi:providers:kubernetes",
+        paths: listed([
+            "clusterIdentifier",
+            "kubeconfig",
+            "context",
+            "cluster",
+            "renderYamlToDirectory",
+            "enableSecretMutable",
+            "enableConfigMapMutable",
+        ]),
+        decide: (c) => {
+            const both = c.before.decisive.clusterIdentifier !== undefined && c.after.decisive.clusterIdentifier !== undefined;
+            const replace = c.changed.filter((p) =>
+                both
+                    ? p === "clusterIdentifier" || p === "renderYamlToDirectory"
+                    : ["kubeconfig", "context", "cluster", "renderYamlToDirectory"].includes(p),
+            );
+            return { replace, update: [...c.changed.filter((p) => !replace.includes(p)), ...rest(c)] };
+        },
+    },
+    {
+        label: "helm.sh/v3 Release",
+        source: `${K8S}/helm_release.go Diff: forceNewFields .name and .namespace; DeleteBeforeReplace false (create first)`,
+        applies: (t) => t === "kubernetes:helm.sh/v3:Release",
+        paths: listed(["name", "namespace"]),
+        decide: (c) => ({ ...forceNew(c), deleteFirst: false }),
+    },
+    {
+        label: "kubernetes object",
+        source:
+            `${K8S}/provider.go Diff and diff.go forceNewProperties: .metadata.name and .metadata.namespace replace; ` +
+            "Secret .type always, .data/.stringData unless the provider has enableSecretMutable (and the Secret is not " +
+            "immutable); ConfigMap .data/.binaryData unless enableConfigMapMutable; Service .spec.clusterIP; a replaced " +
+            "named object whose name and namespace stay is deleted first",
+        applies: (t) => t.startsWith("kubernetes:") && t !== "kubernetes:helm.sh/v3:Release",
+        paths: (inputs) => {
+            const kind = inputs.kind;
+            const out = ["metadata.name", "metadata.namespace"];
+            if (kind === "Secret") out.push("type", "data", "stringData", "immutable");
+            if (kind === "ConfigMap") out.push("data", "binaryData", "immutable");
+            if (kind === "Service") out.push("spec.clusterIP");
+            return out;
+        },
+        decide: (c) => {
+            const kindOf = c.after.type.split(":").pop();
+            const immutable = enabled(c.after.decisive.immutable);
+            const secretMutable = enabled(c.provider?.decisive.enableSecretMutable);
+            const configMapMutable = enabled(c.provider?.decisive.enableConfigMapMutable);
+            const force = new Set(["metadata.name", "metadata.namespace"]);
+            if (kindOf === "Secret") {
+                force.add("type");
+                if (!secretMutable || immutable) force.add("data").add("stringData");
+            }
+            if (kindOf === "ConfigMap" && (!configMapMutable || immutable)) force.add("data").add("binaryData");
+            if (kindOf === "Service") force.add("spec.clusterIP");
+            const replace = c.changed.filter((p) => force.has(p));
+            const sameIdentity = !c.changed.includes("metadata.name") && !c.changed.includes("metadata.namespace");
+            const named = c.after.decisive["metadata.name"] !== undefined;
+            const note =
+                kindOf === "Secret" && !force.has("data") ? "provider has enableSecretMutable: Secret data is updated in place" : undefined;
+            return {
+                replace,
+                update: [...c.changed.filter((p) => !force.has(p)), ...rest(c)],
+                deleteFirst: replace.length > 0 && named && sameIdentity,
+                note,
+            };
+        },
+    },
+    {
+        label: "command:local:Command",
+        source:
+            "pulumi/pulumi-command v1.2.1 provider/pkg/provider/common/inputs.go: `triggers` is replaceOnChanges; other inputs update " +
+            "(the update, else the create command runs again); replacement is the engine default, create first, unless deleteBeforeReplace",
+        applies: (t) => t === "command:local:Command",
+        paths: listed(["triggers"]),
+        decide: forceNew,
+    },
+    {
+        label: "tls",
+        source:
+            "hashicorp/terraform-provider-tls internal/provider/resource_*.go (pulumi/pulumi-tls bridges it): " +
+            "every input has RequiresReplace " +
+            "and Update is a no-op, except early_renewal_hours",
+        applies: (t) => t.startsWith("tls:"),
+        paths: (inputs) => Object.keys(inputs).filter((k) => k !== "earlyRenewalHours"),
+        decide: (c) => ({ replace: c.changed, update: rest(c) }),
+    },
+    {
+        label: "gcp container Cluster",
+        source: `${TF_GOOGLE}/container/resource_container_cluster.go: ForceNew`,
+        applies: (t) => t === "gcp:container/cluster:Cluster",
+        paths: listed([
+            "name",
+            "location",
+            "project",
+            "network",
+            "subnetwork",
+            "ipAllocationPolicy",
+            "networkingMode",
+            "initialNodeCount",
+            "clusterIpv4Cidr",
+            "description",
+            "enableKubernetesAlpha",
+            "enableTpu",
+            "enableAutopilot",
+            "confidentialNodes",
+            "masterAuth.clientCertificateConfig",
+            "nodePools",
+            "privateClusterConfig.masterIpv4CidrBlock",
+            "privateClusterConfig.privateEndpointSubnetwork",
+            "defaultMaxPodsPerNode",
+            "datapathProvider",
+            "userManagedKeysConfig",
+        ]),
+        decide: forceNew,
+    },
+    {
+        label: "gcp container NodePool",
+        source:
+            `${TF_GOOGLE}/container/resource_container_node_pool.go and node_config.go: ForceNew ` +
+            "(machineType, tags, node count are updates)",
+        applies: (t) => t === "gcp:container/nodePool:NodePool",
+        paths: listed([
+            "project",
+            "cluster",
+            "location",
+            "name",
+            "namePrefix",
+            "initialNodeCount",
+            "maxPodsPerNode",
+            "placementPolicy",
+            "queuedProvisioning",
+            "networkConfig.createPodRange",
+            "networkConfig.podRange",
+            "networkConfig.podIpv4CidrBlock",
+            "networkConfig.additionalNodeNetworkConfigs",
+            "networkConfig.additionalPodNetworkConfigs",
+            "networkConfig.podCidrOverprovisionConfig",
+            "networkConfig.subnetwork",
+            "nodeConfig.oauthScopes",
+            "nodeConfig.metadata",
+            "nodeConfig.minCpuPlatform",
+            "nodeConfig.preemptible",
+            "nodeConfig.spot",
+            "nodeConfig.serviceAccount",
+            "nodeConfig.guestAccelerators",
+            "nodeConfig.localSsdCount",
+            "nodeConfig.shieldedInstanceConfig",
+            "nodeConfig.sandboxConfig",
+            "nodeConfig.bootDiskKmsKey",
+            "nodeConfig.reservationAffinity",
+            "nodeConfig.nodeGroup",
+            "nodeConfig.advancedMachineFeatures",
+            "nodeConfig.soleTenantConfig",
+        ]),
+        decide: forceNew,
+    },
+    {
+        label: "gcp compute Network",
+        source: `${TF_GOOGLE}/compute/resource_compute_network.go: ForceNew (routingMode is an update)`,
+        applies: (t) => t === "gcp:compute/network:Network",
+        paths: listed(["name", "project", "autoCreateSubnetworks", "description", "internalIpv6Range", "networkProfile", "params"]),
+        decide: forceNew,
+    },
+    {
+        label: "gcp compute Subnetwork",
+        source: `${TF_GOOGLE}/compute/resource_compute_subnetwork.go: ForceNew (ipCidrRange and secondaryIpRanges are updates)`,
+        applies: (t) => t === "gcp:compute/subnetwork:Subnetwork",
+        paths: listed([
+            "name",
+            "network",
+            "region",
+            "project",
+            "description",
+            "reservedInternalRange",
+            "params",
+            "externalIpv6Prefix",
+            "internalIpv6Prefix",
+        ]),
+        decide: forceNew,
+    },
+    {
+        label: "gcp compute Firewall",
+        source: `${TF_GOOGLE}/compute/resource_compute_firewall.go: ForceNew name, direction, project, params (network is not force-new)`,
+        applies: (t) => t === "gcp:compute/firewall:Firewall",
+        paths: listed(["name", "direction", "project", "params"]),
+        decide: forceNew,
+    },
+    {
+        label: "aws eks Cluster",
+        source:
+            `${TF_AWS}/cluster.go (commit 00555dc5): ForceNew name, roleArn, accessConfig.bootstrapClusterCreatorAdminPermissions, ` +
+            "bootstrapSelfManagedAddons, kubernetesNetworkConfig.ipFamily/serviceIpv4Cidr, outpostConfig, remoteNetworkConfig; " +
+            "vpcConfig (subnetIds, endpoint access) and version are updates (UpdateClusterConfig/UpdateClusterVersion)",
+        applies: (t) => t === "aws:eks/cluster:Cluster",
+        paths: listed([
+            "name",
+            "roleArn",
+            "accessConfig.bootstrapClusterCreatorAdminPermissions",
+            "bootstrapSelfManagedAddons",
+            "kubernetesNetworkConfig.ipFamily",
+            "kubernetesNetworkConfig.serviceIpv4Cidr",
+            "outpostConfig",
+            "remoteNetworkConfig",
+        ]),
+        decide: forceNew,
+    },
+    {
+        label: "aws eks NodeGroup",
+        source:
+            `${TF_AWS}/node_group.go: ForceNew amiType, capacityType, clusterName, diskSize, instanceTypes, launchTemplate id/name, ` +
+            "nodeGroupName(Prefix), nodeRoleArn, remoteAccess, subnetIds; scalingConfig, labels, taints, version are updates",
+        applies: (t) => t === "aws:eks/nodeGroup:NodeGroup",
+        paths: listed([
+            "amiType",
+            "capacityType",
+            "clusterName",
+            "diskSize",
+            "instanceTypes",
+            "launchTemplate.id",
+            "launchTemplate.name",
+            "nodeGroupName",
+            "nodeGroupNamePrefix",
+            "nodeRoleArn",
+            "remoteAccess",
+            "subnetIds",
+        ]),
+        decide: forceNew,
+    },
+    {
+        label: "unverified",
+        source: "no rule checked against this provider's source: any change is reported as an update; a real `pulumi preview` decides",
+        applies: () => true,
+        paths: () => [],
+        decide: (c) => ({ replace: [], update: [...c.changed, ...rest(c)] }),
+        unverified: true,
+    },
+];
+
+export function ruleFor(type: string): Rule {
+    return RULES.find((r) => r.applies(type))!;
+}
+
+/** The inputs plan.json records as decisive for a resource of `type` (planResources.ts). */
+export function decisivePaths(type: string, inputs: Record<string, unknown>): string[] {
+    if (!type.includes(":") || type.startsWith("multicluster-mesh:")) return [];
+    return ruleFor(type).paths(inputs);
+}
+
+const CLUSTER_TYPES = new Set(["gcp:container/cluster:Cluster", "aws:eks/cluster:Cluster"]);
+const ROOT_TYPES = new Set(["tls:index/selfSignedCert:SelfSignedCert"]);
+
+/** A resource that is a Kubernetes cluster: a GKE or EKS cluster, or the `kind create cluster` Command of a KindCluster. */
+function isCluster(r: PlanResource): boolean {
+    if (CLUSTER_TYPES.has(r.type)) return true;
+    return (
+        r.type === "command:local:Command" &&
+        (r.parent ?? "").endsWith(`:KindCluster::${r.name.replace(/-cluster$/, "")}`) &&
+        r.name.endsWith("-cluster")
+    );
+}
+
+const same = (a: unknown, b: unknown): boolean => JSON.stringify(a) === JSON.stringify(b);
+
+/** Classify every resource of `before` and `after`. */
+export function planChanges(before: PlanFile, after: PlanFile): ChangePlan {
+    const olds = new Map((before.resources ?? []).map((r) => [r.key, r]));
+    const news = new Map((after.resources ?? []).map((r) => [r.key, r]));
+    // Match new resources to old ones: by key, then by alias (a renamed resource with an alias is the same resource).
+    const oldOf = new Map<string, PlanResource>();
+    const claimed = new Set<string>();
+    for (const r of news.values()) {
+        const o = olds.get(r.key);
+        if (o) {
+            oldOf.set(r.key, o);
+            claimed.add(o.key);
+        }
+    }
+    for (const r of news.values()) {
+        if (oldOf.has(r.key)) continue;
+        const alias = r.options.aliases.find((a) => olds.has(a) && !claimed.has(a) && !news.has(a));
+        if (alias) {
+            oldOf.set(r.key, olds.get(alias)!);
+            claimed.add(alias);
+        }
+    }
+    /** The old key a new key stands for (itself, or the alias it was matched through). */
+    const asOld = (k: string): string => oldOf.get(k)?.key ?? k;
+
+    const result = new Map<string, ResourceChange>();
+    const visiting = new Set<string>();
+    const classify = (key: string): ResourceChange => {
+        const done = result.get(key);
+        if (done) return done;
+        const a = news.get(key)!;
+        if (visiting.has(key)) return { key, type: a.type, name: a.name, kind: "same", reasons: [], rule: "engine" };
+        visiting.add(key);
+        const c = decide(a);
+        visiting.delete(key);
+        result.set(key, c);
+        return c;
+    };
+    const renewed = (key: string): boolean => news.has(key) && ["replace", "create"].includes(classify(key).kind);
+
+    const decide = (a: PlanResource): ResourceChange => {
+        const o = oldOf.get(a.key);
+        const base = { key: a.key, type: a.type, name: a.name, ...(o && o.key !== a.key ? { from: o.key } : {}) };
+        if (!o) return { ...base, kind: "create", reasons: ["new resource"], rule: "engine" };
+        const provider = a.provider ? news.get(a.provider) : undefined;
+        const providerMoved = (o.provider ?? null) !== (a.provider ? asOld(a.provider) : null);
+        const providerReplaced = !!a.provider && renewed(a.provider);
+        if (a.read) {
+            const stale = providerReplaced || providerMoved || a.options.dependsOn.some(renewed);
+            return { ...base, kind: "read", reasons: stale ? ["read again from a re-created object"] : [], rule: "engine" };
+        }
+        if (!a.custom) return { ...base, kind: "same", reasons: [], rule: "engine" };
+        if (providerReplaced || providerMoved) {
+            return {
+                ...base,
+                kind: "replace",
+                order: a.options.deleteBeforeReplace ? "delete-first" : "create-first",
+                reasons: [
+                    providerReplaced
+                        ? `its provider ${a.provider} is replaced`
+                        : `its provider changes (${o.provider ?? "default"} → ${a.provider ?? "default"})`,
+                ],
+                rule: "engine",
+            };
+        }
+        // Which inputs changed: by value, by where deploy-time values came from, or because that resource is re-created.
+        const changedVia = (p: string): boolean => {
+            const from = a.deployTime[p] ?? [];
+            const was = o.deployTime[p] ?? [];
+            return from.some(renewed) || !same(from.map(asOld), was);
+        };
+        const paths = [...new Set([...Object.keys(o.decisive), ...Object.keys(a.decisive)])].sort();
+        const changed = paths.filter((p) => !same(o.decisive[p], a.decisive[p]) || changedVia(p));
+        const restChanged = o.inputsDigest !== a.inputsDigest || changedVia("*");
+        const rule = ruleFor(a.type);
+        const v = rule.decide({ before: o, after: a, changed, restChanged, provider });
+        const reasons: string[] = [];
+        if (v.replace.length) reasons.push(`replaced: ${v.replace.join(", ")} changed (${rule.label})`);
+        if (v.update.length) reasons.push(`${v.replace.length ? "also " : ""}updated: ${v.update.join(", ")}`);
+        if (v.note && (v.replace.length || v.update.length)) reasons.push(v.note);
+        const flag = rule.unverified && v.update.length ? { unverified: true } : {};
+        if (v.replace.length) {
+            const order = a.options.deleteBeforeReplace || v.deleteFirst ? "delete-first" : "create-first";
+            if (
+                order === "create-first" &&
+                !a.type.startsWith("kubernetes:") &&
+                a.decisive.name !== undefined &&
+                same(o.decisive.name, a.decisive.name)
+            ) {
+                reasons.push(
+                    "it keeps its name, so the cloud refuses to create the new one while the old one exists " +
+                        "(deleteBeforeReplace avoids that)",
+                );
+            }
+            return { ...base, kind: "replace", order, reasons, rule: rule.label, ...flag };
+        }
+        if (v.update.length) return { ...base, kind: "update", reasons, rule: rule.label, ...flag };
+        return { ...base, kind: "same", reasons: [], rule: rule.label };
+    };
+
+    for (const k of [...news.keys()].sort()) classify(k);
+    for (const o of olds.values()) {
+        if (claimed.has(o.key)) continue;
+        result.set(`${o.key}`, {
+            key: o.key,
+            type: o.type,
+            name: o.name,
+            kind: o.read ? "read" : "delete",
+            reasons: o.read ? [] : ["no longer registered"],
+            rule: "engine",
+        });
+    }
+    // Protect: the old state decides (the engine refuses to replace or delete a protected resource).
+    for (const ch of result.values()) {
+        const o = olds.get(ch.from ?? ch.key);
+        if (o?.options.protect && (ch.kind === "replace" || ch.kind === "delete")) {
+            const what = ch.kind === "delete" ? "deleting" : "replacing";
+            ch.blocked = `protected: the deploy stops before ${what} it (unprotect it first, or avoid the change)`;
+        }
+    }
+    const changes = [...result.values()].sort((x, y) => (x.key < y.key ? -1 : x.key > y.key ? 1 : 0));
+    const counts: Record<ChangeKind, number> = { same: 0, update: 0, replace: 0, delete: 0, create: 0, read: 0 };
+    for (const ch of changes) counts[ch.kind]++;
+    const warnings = warningsOf(changes, before, after, news, olds);
+    const changed = changes.some((ch) => ch.kind !== "same" && !(ch.kind === "read" && ch.reasons.length === 0));
+    return { changed, counts, changes, warnings };
+}
+
+function warningsOf(
+    changes: ResourceChange[],
+    _before: PlanFile,
+    _after: PlanFile,
+    news: Map<string, PlanResource>,
+    olds: Map<string, PlanResource>,
+): string[] {
+    const out: string[] = [];
+    const byKey = new Map(changes.map((c) => [c.key, c]));
+    for (const ch of changes) {
+        const r = news.get(ch.key) ?? olds.get(ch.key)!;
+        if (ch.kind === "replace" && isCluster(r)) {
+            const providers = [...news.values()].filter(
+                (p) => p.type === "pulumi:providers:kubernetes" && p.options.dependsOn.includes(r.key),
+            );
+            const kept = providers.filter((p) => byKey.get(p.key)?.kind !== "replace");
+            const objects = [...news.values()].filter((x) => x.provider && providers.some((p) => p.key === x.provider)).length;
+            out.push(
+                `CLUSTER REPLACED: ${r.name} (${ch.reasons.join("; ")}), ${ch.order}. A new, empty cluster takes its place` +
+                    (kept.length
+                        ? `, but its Kubernetes provider ${kept.map((p) => p.name).join(", ")} is NOT replaced ` +
+                          "(clusterIdentifier unchanged): state will say " +
+                          `the ${objects} objects it manages exist in the new cluster, and no deploy re-creates them.`
+                        : `; its Kubernetes provider is replaced, so every object on it (${objects}) is created again in the new cluster.`),
+            );
+        }
+        if ((ch.kind === "replace" || ch.kind === "delete") && ROOT_TYPES.has(r.type)) {
+            out.push(
+                `ROOT OF TRUST ${ch.kind === "delete" ? "DELETED" : "REPLACED"}: ${r.name} (${ch.reasons.join("; ")}). ` +
+                    "Every workload must get a certificate from the new root.",
+            );
+        }
+        if (ch.kind === "create" && ROOT_TYPES.has(r.type) && [...olds.values()].some((o) => ROOT_TYPES.has(o.type) && !news.has(o.key))) {
+            out.push(
+                `ROOT OF TRUST REPLACED: ${r.name} is a new root (the old one is deleted). ` +
+                    "Every workload must get a certificate from the new root.",
+            );
+        }
+        if (ch.kind === "replace" && ch.order === "delete-first" && r.type === "kubernetes:core/v1:Secret") {
+            out.push(
+                `SECRET DELETED BEFORE ITS REPLACEMENT: ${r.name} (${ch.reasons.join("; ")}). ` +
+                    "Between the delete and the create the Secret does not exist " +
+                    "(for cacerts, an istiod that restarts then falls back to a self-signed CA; for a remote secret, the peer drops). " +
+                    "Set enableSecretMutable on the Kubernetes provider to update it in place.",
+            );
+        }
+        if (ch.blocked)
+            out.push(
+                `PROTECTED RESOURCE IN THE WAY: ${r.name} (${r.type}) would be ` +
+                    `${ch.kind === "delete" ? "deleted" : "replaced"}: ${ch.blocked}.`,
+            );
+    }
+    return out;
+}
+
+const ORDER: ChangeKind[] = ["replace", "delete", "create", "update", "read", "same"];
+
+/** The summary printed after the mesh diff and written to changes.txt-like output: counts, then each change, then warnings. */
+export function formatChanges(plan: ChangePlan, against: string): string {
+    const c = plan.counts;
+    const delFirst = plan.changes.filter((x) => x.kind === "replace" && x.order === "delete-first").length;
+    const lines = [
+        `change plan against ${against}: ${c.same} same, ${c.update} update, ${c.replace} replace (${delFirst} delete-first), ` +
+            `${c.create} create, ${c.delete} delete`,
+    ];
+    for (const kind of ORDER) {
+        for (const ch of plan.changes.filter((x) => x.kind === kind && kind !== "same" && !(kind === "read" && x.reasons.length === 0))) {
+            const mark = { replace: "+-", delete: "-", create: "+", update: "~", read: ">", same: " " }[kind];
+            const order = ch.order ? ` ${ch.order}` : "";
+            const from = ch.from ? ` (was ${ch.from})` : "";
+            const flags = `${ch.unverified ? " [unverified]" : ""}${ch.blocked ? " [BLOCKED]" : ""}`;
+            lines.push(
+                `  ${mark} ${kind}${order} ${ch.type} ${ch.name}${from}${ch.reasons.length ? `: ${ch.reasons.join("; ")}` : ""}${flags}`,
+            );
+        }
+    }
+    for (const w of plan.warnings) lines.push(`!! WARNING: ${w}`);
+    return `${lines.join("\n")}\n`;
+}
+
+/** For the offline plan (plan.ts): classify, write changes.json, and return the summary to print after the mesh diff. */
+export function writeChangePlan(
+    before: PlanFile,
+    after: PlanFile,
+    against: string,
+    write: (relPath: string, text: string) => void,
+): string {
+    const plan = planChanges(before, after);
+    write("changes.json", stableJson({ against, ...plan }));
+    return formatChanges(plan, against);
+}
+
+function stableJson(v: unknown): string {
+    const sort = (x: unknown): unknown =>
+        Array.isArray(x)
+            ? x.map(sort)
+            : x && typeof x === "object"
+              ? Object.fromEntries(
+                    Object.keys(x)
+                        .sort()
+                        .map((k) => [k, sort((x as Record<string, unknown>)[k])]),
+                )
+              : x;
+    return `${JSON.stringify(sort(v), null, 2)}\n`;
+}
