@@ -1,36 +1,61 @@
+// The program: stack config → clusters → Mesh → stack outputs. Everything it builds comes from
+// the library in components/ (the same components another Pulumi program can import).
 import * as pulumi from "@pulumi/pulumi";
-// Wiring and stack outputs only: config → plan → clusters → root of trust → mesh.
-import { loadConfig } from "./config";
 import { certSha256 } from "./components/caBundle";
 import { createClusters } from "./components/clusters";
 import { Mesh } from "./components/mesh";
-import { planMesh } from "./components/plan";
-import { RootOfTrust } from "./components/rootOfTrust";
+import { platformOf } from "./components/platforms/registry";
+import { loadConfig } from "./config";
 
 // Throws a ConfigError listing every problem before any resource is registered.
 const config = loadConfig();
-const plan = planMesh(config.mesh);
+const m = config.mesh;
 
-const meshClusters = createClusters(plan.meshId, config);
+const built = createClusters(m.meshId, config);
 
-const trust = new RootOfTrust(`${plan.meshId}-trust`, {
-    trust: config.mesh.trust,
-    clusters: plan.clusters.filter((c) => c.runsIstiod).map((c) => c.name),
-    provided: config.provided,
+const mesh = new Mesh(m.meshId, {
+    meshId: m.meshId,
+    topology: m.topology,
+    istio: m.istio,
+    trust: { ...m.trust, rootCertPem: config.provided?.rootCertPem, caBundles: config.provided?.bundles },
+    remoteSecrets: m.remoteSecrets,
+    networks: m.networks,
+    clusters: m.clusters.map((c) => ({
+        name: c.name,
+        network: c.network,
+        role: c.role,
+        primary: c.primary,
+        platform: c.platform,
+        provider: built[c.name].provider,
+        apiServer: built[c.name].apiServer,
+        region: built[c.name].region,
+        zone: built[c.name].zone,
+        eastWestGateway: c.eastWestGateway,
+        loadBalancerReady: built[c.name].loadBalancerReady,
+    })),
 });
 
-const mesh = new Mesh(plan.meshId, { plan, clusters: meshClusters, caBundles: trust.bundles, tokenPerReader: config.mesh.remoteSecrets.tokenPerReader });
-
-export const meshId = plan.meshId;
-export const topology = plan.topology;
+export const meshId = m.meshId;
+export const topology = m.topology;
 export const clusters = Object.fromEntries(
-    plan.clusters.map((c) => {
-        const mc = meshClusters[c.name];
-        return [c.name, { network: c.network, role: c.role, primary: c.primary ?? null, platform: c.platform, cloud: mc.cloud, region: mc.region ?? null, zone: mc.zone ?? null, endpoint: mc.apiServer }];
+    m.clusters.map((c) => {
+        const mc = built[c.name];
+        const facts = {
+            network: c.network,
+            role: c.role,
+            // A remote without `primary` is led by the mesh's only primary.
+            primary: c.role === "remote" ? (c.primary ?? m.clusters.find((x) => x.role === "primary")!.name) : null,
+            platform: c.platform,
+            cloud: platformOf(c.platform)?.cloud ?? mc.cloud,
+            region: mc.region ?? null,
+            zone: mc.zone ?? null,
+            endpoint: mc.apiServer,
+        };
+        return [c.name, facts];
     }),
 );
 export const gatewayAddresses = mesh.gatewayAddresses;
-export const rootCertPem = trust.rootCertPem;
-export const rootCertSha256 = trust.rootCertPem.apply(certSha256);
+export const rootCertPem = mesh.rootCertPem;
+export const rootCertSha256 = mesh.rootCertPem.apply(certSha256);
 /** Every cluster's kubeconfig, for kubectl and istioctl. Secret: they hold credentials or point at them. */
-export const kubeconfigs = pulumi.secret(Object.fromEntries(Object.entries(meshClusters).map(([name, mc]) => [name, mc.kubeconfig])));
+export const kubeconfigs = pulumi.secret(Object.fromEntries(Object.entries(built).map(([name, mc]) => [name, mc.kubeconfig])));

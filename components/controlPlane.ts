@@ -3,11 +3,11 @@
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import type { CaBundle } from "./caBundle";
-import type { MeshCluster } from "./meshCluster";
+import type { ClusterHandle } from "./meshCluster";
 import { ClusterPlan, ISTIO_NAMESPACE, MeshPlan, remoteValues, Values } from "./plan";
 
 export interface ControlPlaneArgs {
-    cluster: MeshCluster;
+    cluster: ClusterHandle;
     mesh: MeshPlan;
     plan: ClusterPlan;
     /** Primaries: the verified bundle for `cacerts`. */

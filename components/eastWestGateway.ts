@@ -2,11 +2,12 @@
 // address read back from the Service, and the Istio Gateway objects that route through it.
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
-import type { MeshCluster } from "./meshCluster";
-import { ClusterPlan, crossNetworkGatewaySpec, EASTWEST_RELEASE, istiodGatewaySpec, istiodVirtualServiceSpec, MeshPlan } from "./plan";
+import type { ClusterHandle } from "./meshCluster";
+import { CHARTS, EASTWEST_NAME, ISTIO_OBJECTS, NETWORKING_API } from "./istio";
+import { ClusterPlan, crossNetworkGatewaySpec, istiodGatewaySpec, istiodVirtualServiceSpec, MeshPlan } from "./plan";
 
 export interface EastWestGatewayArgs {
-    cluster: MeshCluster;
+    cluster: ClusterHandle;
     mesh: MeshPlan;
     plan: ClusterPlan;
     namespace: k8s.core.v1.Namespace;
@@ -40,8 +41,8 @@ export class EastWestGateway extends pulumi.ComponentResource {
         this.release = new k8s.helm.v3.Release(
             `${name}-release`,
             {
-                name: EASTWEST_RELEASE,
-                chart: "gateway",
+                name: EASTWEST_NAME,
+                chart: CHARTS.gateway.chart,
                 version: mesh.chart.version,
                 repositoryOpts: { repo: mesh.chart.repository },
                 namespace: args.namespace.metadata.name,
@@ -68,14 +69,15 @@ export class EastWestGateway extends pulumi.ComponentResource {
         const istioObject = (suffix: string, kind: string, objectName: string, spec: Record<string, unknown>) =>
             new k8s.apiextensions.CustomResource(
                 `${name}-${suffix}`,
-                { apiVersion: "networking.istio.io/v1", kind, metadata: { name: objectName, namespace: args.namespace.metadata.name }, spec },
+                { apiVersion: NETWORKING_API, kind, metadata: { name: objectName, namespace: args.namespace.metadata.name }, spec },
                 // The CRDs come with the base chart.
                 { ...child, dependsOn: [args.crds] },
             );
-        if (plan.crossNetworkGateway) istioObject("cross-network-gateway", "Gateway", "cross-network-gateway", crossNetworkGatewaySpec());
+        const o = ISTIO_OBJECTS;
+        if (plan.crossNetworkGateway) istioObject(o.crossNetworkGateway, "Gateway", o.crossNetworkGateway, crossNetworkGatewaySpec());
         if (plan.exposeIstiod) {
-            this.exposed.push(istioObject("istiod-gateway", "Gateway", "istiod-gateway", istiodGatewaySpec()));
-            this.exposed.push(istioObject("istiod-vs", "VirtualService", "istiod-vs", istiodVirtualServiceSpec()));
+            this.exposed.push(istioObject(o.istiodGateway, "Gateway", o.istiodGateway, istiodGatewaySpec()));
+            this.exposed.push(istioObject(o.istiodVirtualService, "VirtualService", o.istiodVirtualService, istiodVirtualServiceSpec()));
         }
         this.registerOutputs({ address: this.address });
     }

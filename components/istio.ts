@@ -137,6 +137,9 @@ export const INSTALL_ORDER = {
     gateway: ["namespace", "istiod"],
     "istio-object": ["namespace", "base"],
     "reader-token": ["namespace", "istiod"],
-    "remote-secret": ["reader-token"],
+    // In the reading cluster; across clusters it also waits for the source's namespace and reader token.
+    "remote-secret": ["namespace"],
+    // "expose-istiod" objects are Istio objects too.
+    "expose-istiod": ["namespace", "base"],
 } as const satisfies Record<string, readonly string[]>;
 export type InstallStep = keyof typeof INSTALL_ORDER;

@@ -16,8 +16,9 @@ export interface KubeconfigSource {
 }
 
 interface KubeconfigDoc {
-    clusters?: { name: string; cluster?: { server?: string } }[];
-    contexts?: { name: string; context?: { cluster?: string } }[];
+    clusters?: { name: string; cluster?: { server?: string; "certificate-authority-data"?: string } & Record<string, unknown> }[];
+    contexts?: { name: string; context?: { cluster?: string; user?: string } & Record<string, unknown> }[];
+    users?: { name: string; user?: Record<string, unknown> }[];
     "current-context"?: string;
 }
 
@@ -73,6 +74,46 @@ export function contextServer(content: string, context?: string): ContextLookup 
     const server = cluster?.cluster?.server;
     if (!server) return { ok: false, problem: `context "${name}" names cluster "${ctx.context?.cluster}", which has no server` };
     return { ok: true, context: name, server };
+}
+
+/** The server and CA of a context: what identifies the cluster behind it (public facts). */
+export function contextIdentity(content: string, context?: string): { server: string; caData: string } | undefined {
+    try {
+        const doc = YAML.parse(content) as KubeconfigDoc;
+        const name = context ?? doc?.["current-context"];
+        const ctx = (doc?.contexts ?? []).find((c) => c?.name === name);
+        const cluster = (doc?.clusters ?? []).find((c) => c?.name === ctx?.context?.cluster)?.cluster;
+        if (!cluster?.server) return undefined;
+        return { server: cluster.server, caData: String(cluster["certificate-authority-data"] ?? cluster["certificate-authority"] ?? "") };
+    } catch {
+        return undefined;
+    }
+}
+
+/**
+ * Only the named (or current) context, its cluster and its user, with that context current: what a
+ * provider for this one cluster needs, and nothing of the file's other clusters and credentials.
+ * Returns the input unchanged when it cannot be parsed (validation has reported why).
+ */
+export function minimizeKubeconfig(content: string, context?: string): string {
+    let doc: KubeconfigDoc;
+    try {
+        doc = YAML.parse(content) as KubeconfigDoc;
+    } catch {
+        return content;
+    }
+    const name = context ?? doc?.["current-context"];
+    const ctx = (doc?.contexts ?? []).find((c) => c?.name === name);
+    if (!doc || !ctx) return content;
+    const out = {
+        apiVersion: "v1",
+        kind: "Config",
+        clusters: (doc.clusters ?? []).filter((c) => c?.name === ctx.context?.cluster),
+        contexts: [ctx],
+        "current-context": ctx.name,
+        users: (doc.users ?? []).filter((u) => u?.name === ctx.context?.user),
+    };
+    return YAML.stringify(out, { lineWidth: 0 });
 }
 
 /** Loopback hosts: an API server there is unreachable from another cluster's istiod. */

@@ -3,7 +3,21 @@
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 
-export interface MeshCluster {
+/** What the mesh components need of a cluster, however it was built. */
+export interface ClusterHandle {
+    name: string;
+    network: string;
+    role: "primary" | "remote";
+    primary?: string;
+    platform: string;
+    provider: k8s.Provider;
+    apiServer: pulumi.Output<string>;
+    region?: string;
+    zone?: string;
+    loadBalancerReady: pulumi.Resource[];
+}
+
+export interface MeshCluster extends ClusterHandle {
     /** The cluster's mesh name: Istio's cluster ID and the data key of its remote secret. */
     name: string;
     network: string;

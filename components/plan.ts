@@ -2,17 +2,21 @@
 // Istio objects, remote-secret matrix). Components only map this plan to resources. Every value
 // follows istio-multicluster.md §3 (install models) and §5 (east-west gateway) for Istio 1.30.
 import * as net from "node:net";
-import type { MeshConfig } from "../config";
-import { remoteSecretPairs } from "../config";
+import {
+    CONTROL_PLANE_ANNOTATION,
+    EASTWEST_NAME,
+    EASTWEST_SELECTOR,
+    ISTIO_NAMESPACE,
+    ISTIO_OBJECTS,
+    ISTIOD_FQDN,
+    NETWORK_LABEL,
+    PORTS,
+    remoteSecretPairs,
+} from "./istio";
+import type { MeshConfig } from "./meshConfig";
+import { platformOf } from "./platforms/registry";
 
-export const ISTIO_NAMESPACE = "istio-system";
-export const EASTWEST_RELEASE = "istio-eastwestgateway";
-/** The reader identity `istioctl create-remote-secret --type remote` uses (§6.2). */
-export const READER_SERVICE_ACCOUNT = "istio-reader-service-account";
-export const NETWORK_LABEL = "topology.istio.io/network";
-export const CONTROL_PLANE_ANNOTATION = "topology.istio.io/controlPlaneClusters";
-export const MULTICLUSTER_SECRET_LABEL = "istio/multiCluster";
-export const CLUSTER_ANNOTATION = "networking.istio.io/cluster";
+export { ISTIO_NAMESPACE };
 
 export type Values = Record<string, unknown>;
 
@@ -119,7 +123,7 @@ export function planMesh(mesh: MeshConfig): MeshPlan {
                 : {};
         // Gateways: every cluster of a multi-network mesh; the primary of primary-remote (to expose istiod).
         const needsGateway = multiNetwork || (primaryRemote && role === "primary");
-        const eastWestGateway = needsGateway ? { values: gatewayValues(c.network, c.eastWestGateway, c.platform) } : undefined;
+        const eastWestGateway = needsGateway ? { values: gatewayValues(c.network, c.eastWestGateway, platformOf(c.platform)?.gatewayServiceAnnotations) } : undefined;
         return {
             name: c.name,
             network: c.network,
@@ -152,25 +156,21 @@ export function planMesh(mesh: MeshConfig): MeshPlan {
     };
 }
 
-/**
- * Load-balancer defaults per platform, under the user's own annotations. On EKS the in-tree cloud
- * controller would make a Classic ELB; an NLB passes TLS (15443, 15012, 15017) straight through
- * (pulumi-craft.md B3).
- */
-export const PLATFORM_GATEWAY_ANNOTATIONS: Record<string, Record<string, string>> = {
-    eks: { "service.beta.kubernetes.io/aws-load-balancer-type": "nlb" },
-};
-
 /** §5.1: the east-west gateway is the `gateway` chart with `networkGateway` set. */
-export function gatewayValues(network: string, gw: { serviceAnnotations: Record<string, string>; loadBalancerIP: string }, platform = "existing"): Values {
+export function gatewayValues(
+    network: string,
+    gw: { serviceAnnotations: Record<string, string>; loadBalancerIP: string },
+    /** The platform's load-balancer defaults (components/platforms/<name>/), under the user's own annotations. */
+    platformAnnotations: Record<string, string> = {},
+): Values {
     const service: Values = { type: "LoadBalancer" };
-    const annotations = { ...(PLATFORM_GATEWAY_ANNOTATIONS[platform] ?? {}), ...gw.serviceAnnotations };
+    const annotations = { ...platformAnnotations, ...gw.serviceAnnotations };
     if (Object.keys(annotations).length > 0) service.annotations = annotations;
     if (gw.loadBalancerIP !== "") service.loadBalancerIP = gw.loadBalancerIP;
     // `name` fixes the Service and selector labels (app: istio-eastwestgateway, istio: eastwestgateway)
     // that the Istio Gateway objects select on. networkGateway adds the network label to the Service
     // (how istiod finds network gateways, §4) and ISTIO_META_REQUESTED_NETWORK_VIEW to the pods.
-    return { name: EASTWEST_RELEASE, networkGateway: network, service };
+    return { name: EASTWEST_NAME, networkGateway: network, service };
 }
 
 /**
@@ -206,30 +206,30 @@ export function remoteValues(plan: MeshPlan, cluster: ClusterPlan, primaryAddres
 /** §5.3 `expose-services.yaml`: route any `*.local` SNI through the gateway's 15443 port. */
 export function crossNetworkGatewaySpec(): Values {
     return {
-        selector: { istio: "eastwestgateway" },
-        servers: [{ port: { number: 15443, name: "tls", protocol: "TLS" }, tls: { mode: "AUTO_PASSTHROUGH" }, hosts: ["*.local"] }],
+        selector: { ...EASTWEST_SELECTOR },
+        servers: [{ port: { number: PORTS.crossNetwork, name: "tls", protocol: "TLS" }, tls: { mode: "AUTO_PASSTHROUGH" }, hosts: ["*.local"] }],
     };
 }
 
 /** §5.3 `expose-istiod.yaml`: pass xDS (15012) and the webhooks (15017) through to istiod. */
 export function istiodGatewaySpec(): Values {
     return {
-        selector: { istio: "eastwestgateway" },
+        selector: { ...EASTWEST_SELECTOR },
         servers: [
-            { port: { name: "tls-istiod", number: 15012, protocol: "tls" }, tls: { mode: "PASSTHROUGH" }, hosts: ["*"] },
-            { port: { name: "tls-istiodwebhook", number: 15017, protocol: "tls" }, tls: { mode: "PASSTHROUGH" }, hosts: ["*"] },
+            { port: { name: "tls-istiod", number: PORTS.xds, protocol: "tls" }, tls: { mode: "PASSTHROUGH" }, hosts: ["*"] },
+            { port: { name: "tls-istiodwebhook", number: PORTS.webhook, protocol: "tls" }, tls: { mode: "PASSTHROUGH" }, hosts: ["*"] },
         ],
     };
 }
 
 export function istiodVirtualServiceSpec(): Values {
-    const istiod = `istiod.${ISTIO_NAMESPACE}.svc.cluster.local`;
+    const istiod = ISTIOD_FQDN;
     return {
         hosts: ["*"],
-        gateways: ["istiod-gateway"],
+        gateways: [ISTIO_OBJECTS.istiodGateway],
         tls: [
-            { match: [{ port: 15012, sniHosts: ["*"] }], route: [{ destination: { host: istiod, port: { number: 15012 } } }] },
-            { match: [{ port: 15017, sniHosts: ["*"] }], route: [{ destination: { host: istiod, port: { number: 443 } } }] },
+            { match: [{ port: PORTS.xds, sniHosts: ["*"] }], route: [{ destination: { host: istiod, port: { number: PORTS.xds } } }] },
+            { match: [{ port: PORTS.webhook, sniHosts: ["*"] }], route: [{ destination: { host: istiod, port: { number: PORTS.webhookService } } }] },
         ],
     };
 }

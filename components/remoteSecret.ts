@@ -3,25 +3,27 @@
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import { tokenKubeconfig } from "./kubeconfig";
-import type { MeshCluster } from "./meshCluster";
-import { CLUSTER_ANNOTATION, MULTICLUSTER_SECRET_LABEL, READER_SERVICE_ACCOUNT } from "./plan";
+import type { ClusterHandle } from "./meshCluster";
+import { CLUSTER_ANNOTATION, MULTICLUSTER_SECRET_LABEL, READER_SERVICE_ACCOUNT, readerTokenName, remoteSecretName, SHARED_TOKEN_NAME } from "./istio";
 
-/** The token Secret `istioctl create-remote-secret` creates for the reader SA on Kubernetes ≥ 1.24 (§6.2). */
-export const SHARED_TOKEN_NAME = `${READER_SERVICE_ACCOUNT}-istio-remote-secret-token`;
+export { readerTokenName, SHARED_TOKEN_NAME };
 
-/** Name of the token Secret that one reading cluster uses, with `tokenPerReader`. */
-export function readerTokenName(target: string): string {
-    return `${READER_SERVICE_ACCOUNT}-token-${target}`;
-}
+/** Kubernetes ≥ 1.29 marks a token Secret with this label when the token is used. */
+export const LEGACY_TOKEN_LABEL = "kubernetes.io/legacy-token-last-used";
 
 export interface RemoteSecretsArgs {
-    source: MeshCluster;
+    source: ClusterHandle;
     /** The clusters whose istiod reads the source, each with its istio-system Namespace. */
-    targets: { cluster: MeshCluster; namespace: k8s.core.v1.Namespace }[];
+    targets: { cluster: ClusterHandle; namespace: k8s.core.v1.Namespace }[];
     /** The source's istio-system Namespace (on a remote it carries controlPlaneClusters, which must exist before its primary reads it). */
     sourceNamespace: k8s.core.v1.Namespace;
-    /** The source's `base` release, which creates the reader ServiceAccount. */
-    sourceBase: pulumi.Resource;
+    /**
+     * The source's `istiod` release: it renders the reader's ClusterRole and binding
+     * (manifests/charts/istio-control/istio-discovery/templates/reader-clusterrole.yaml at 1.30.3),
+     * without which the token authenticates but every list istiod makes gets 403; `base` only
+     * makes the ServiceAccount.
+     */
+    sourceIstiod: pulumi.Resource;
     /**
      * One token per reading cluster, so deleting one revokes exactly that pair (security-bar §6.3
      * #32), at the cost of N−1 more Secrets per cluster. Otherwise one token per source, as
@@ -39,9 +41,9 @@ export class RemoteSecrets extends pulumi.ComponentResource {
         super("multicluster-mesh:istio:RemoteSecrets", name, {}, opts);
         const { source } = args;
 
-        // The SA comes from the base chart and the annotation is only a string, so the dependency
-        // is explicit: a token for a missing SA panicked the provider before 4.32
-        // (pulumi-kubernetes#4396). The provider waits for the token controller to fill `data`
+        // The SA (base chart) and its RBAC (istiod chart) are named only in a string annotation, so
+        // the dependency on the istiod release is explicit: a token for a missing SA panicked the
+        // provider before 4.32 (pulumi-kubernetes#4396). The provider waits for the token controller to fill `data`
         // (pulumi-kubernetes#2048).
         const token = (resourceName: string, secretName: string) => {
             const t = new k8s.core.v1.Secret(
@@ -50,7 +52,15 @@ export class RemoteSecrets extends pulumi.ComponentResource {
                     metadata: { name: secretName, namespace: args.sourceNamespace.metadata.name, annotations: { "kubernetes.io/service-account.name": READER_SERVICE_ACCOUNT } },
                     type: "kubernetes.io/service-account-token",
                 },
-                { parent: this, provider: source.provider, dependsOn: [args.sourceBase] },
+                {
+                    parent: this,
+                    provider: source.provider,
+                    dependsOn: [args.sourceIstiod],
+                    // The API server labels a token Secret on first use (KEP-2799, legacy token tracking,
+                    // https://kubernetes.io/docs/reference/labels-annotations-taints/#kubernetes-io-legacy-token-last-used);
+                    // that label is the cluster's, not a change to undo.
+                    ignoreChanges: [`metadata.labels["${LEGACY_TOKEN_LABEL}"]`],
+                },
             );
             this.tokens.push(t);
             return pulumi.secret(
@@ -73,7 +83,7 @@ export class RemoteSecrets extends pulumi.ComponentResource {
                 `${name}-to-${t}`,
                 {
                     metadata: {
-                        name: `istio-remote-secret-${source.name}`,
+                        name: remoteSecretName(source.name),
                         namespace: target.namespace.metadata.name,
                         labels: { [MULTICLUSTER_SECRET_LABEL]: "true" },
                         annotations: { [CLUSTER_ANNOTATION]: source.name },

@@ -2,7 +2,7 @@
 // istiod (security-bar M2), each bundle checked as istiod checks it before it can be written.
 import * as pulumi from "@pulumi/pulumi";
 import * as tls from "@pulumi/tls";
-import type { TrustConfig } from "../config";
+import type { TrustConfig } from "./meshConfig";
 import { CaBundle, verifyCaBundle } from "./caBundle";
 
 export interface RootOfTrustArgs {

@@ -25,17 +25,21 @@ import type {
     StackValidationArgs,
     StackValidationPolicy,
 } from "@pulumi/policy";
+import { CACERTS_SECRET, CHARTS, EASTWEST_NAME, EASTWEST_SELECTOR, ISTIO_CHART_NAMES } from "../components/istio";
+import { parseClusterIdentifier } from "../components/platforms/provider";
+import { PLATFORMS } from "../components/platforms/registry";
 
 export const RELEASE = "kubernetes:helm.sh/v3:Release";
 export const SECRET = "kubernetes:core/v1:Secret";
 export const SERVICE = "kubernetes:core/v1:Service";
 export const STACK = "pulumi:pulumi:Stack";
-export const GKE_CLUSTER = "gcp:container/cluster:Cluster";
-export const EKS_CLUSTER = "aws:eks/cluster:Cluster";
+/** Cloud clusters that production stacks must protect, from each platform (components/platforms/<name>/). */
+export const PROTECTED_CLUSTER_TYPES = PLATFORMS.flatMap((p) => p.policy?.clusterTypes ?? []);
+export const GKE_CLUSTER = PROTECTED_CLUSTER_TYPES.find((t) => t.label === "GKE")!.type;
+export const EKS_CLUSTER = PROTECTED_CLUSTER_TYPES.find((t) => t.label === "EKS")!.type;
 /** Istio's own charts (others, such as MetalLB on kind, version independently). */
-export const ISTIO_CHARTS = ["base", "istiod", "gateway", "cni", "ztunnel"];
-/** The release (and Service) name of the east-west gateway (components/plan.ts EASTWEST_RELEASE). */
-export const EASTWEST_NAME = "istio-eastwestgateway";
+export const ISTIO_CHARTS = [...ISTIO_CHART_NAMES];
+export { EASTWEST_NAME };
 
 /** Pulumi's wire marker for secret values, in case an engine or SDK hands one over still wrapped. */
 const SIG_KEY = "4dabf18193072939515e22adb298388d";
@@ -99,11 +103,11 @@ export const cacertsBeforeIstiod: StackValidationPolicy = {
         const secrets = args.resources.filter((r) => r.type === SECRET);
         for (const rel of args.resources.filter((r) => r.type === RELEASE)) {
             const facts = known(() => ({ chart: rel.props.chart as string | undefined, name: rel.props.name as string | undefined, namespace: (rel.props.namespace as string | undefined) ?? "default", profile: rel.props.values?.profile as string | undefined }), undefined);
-            if (!facts || (facts.chart !== "istiod" && facts.name !== "istiod")) continue;
+            if (!facts || (facts.chart !== CHARTS.istiod.chart && facts.name !== CHARTS.istiod.release)) continue;
             // A remote's istiod chart (profile: remote) runs no istiod and needs no cacerts.
             if (facts.profile === "remote") continue;
             const cacerts = secrets.filter(
-                (s) => known(() => s.props.metadata?.name === "cacerts" && (s.props.metadata?.namespace ?? "default") === facts.namespace, false) && s.provider?.urn === rel.provider?.urn,
+                (s) => known(() => s.props.metadata?.name === CACERTS_SECRET && (s.props.metadata?.namespace ?? "default") === facts.namespace, false) && s.provider?.urn === rel.provider?.urn,
             );
             if (cacerts.length === 0) {
                 report(`istiod release ${rel.name} (${providerLabel(rel)}) has no cacerts Secret in namespace ${facts.namespace} of the same cluster; istiod would issue certificates from a self-signed root of its own`, rel.urn);
@@ -129,7 +133,7 @@ export const loadBalancerOnlyEastWest: ResourceValidationPolicy = {
         if (args.type === SERVICE) {
             const svc = known(() => ({ type: args.props.spec?.type as string | undefined, name: args.props.metadata?.name as string | undefined, labels: (args.props.metadata?.labels ?? {}) as Record<string, string> }), undefined);
             if (!svc || svc.type !== "LoadBalancer") return;
-            if ((svc.name && allowed.has(svc.name)) || svc.labels.istio === "eastwestgateway") return;
+            if ((svc.name && allowed.has(svc.name)) || svc.labels.istio === EASTWEST_SELECTOR.istio) return;
             report(`Service ${svc.name ?? args.name} is a LoadBalancer; only the east-west gateways (${[...allowed].join(", ")}) may be. Use ClusterIP, or route through the gateways.`);
             return;
         }
@@ -157,24 +161,30 @@ export function makeProductionDeletionProtection(env: PolicyEnv = processEnv): R
         enforcementLevel: "mandatory",
         configSchema: { properties: { productionStackPattern: { type: "string", default: "prod" } } },
         validateResource: (args: ResourceValidationArgs, report: ReportViolation) => {
-            if (args.type !== GKE_CLUSTER && args.type !== EKS_CLUSTER) return;
+            const kind = PROTECTED_CLUSTER_TYPES.find((t) => t.type === args.type);
+            if (!kind) return;
             const pattern = args.getConfig<ProductionConfig>().productionStackPattern ?? "prod";
             const stack = env.stackName();
             if (!new RegExp(pattern).test(stack)) args.notApplicable(`stack ${JSON.stringify(stack)} is not production (/${pattern}/)`);
             if (args.opts.protect) return;
             const dp = known(() => args.props.deletionProtection as boolean | undefined, undefined);
-            // GKE: the provider's default is true (gcp >= 5), so only an explicit false is unprotected.
-            // EKS: the default is false, so it must be set.
-            if (args.type === GKE_CLUSTER ? dp !== false : dp === true) return;
-            const fix = args.type === GKE_CLUSTER ? "gke.deletionProtection: true" : "protect: true (or deletionProtection on the EKS cluster)";
-            report(`${args.type === GKE_CLUSTER ? "GKE" : "EKS"} cluster ${args.name} in production stack ${stack} can be deleted by a deploy or destroy: set ${fix} on the cluster in the stack config.`);
+            // Where the provider's default is true (GKE, gcp >= 5) only an explicit false is unprotected;
+            // where it is false (EKS) it must be set.
+            if (kind.deletionProtectionDefault ? dp !== false : dp === true) return;
+            const fix = kind.fix;
+            report(`${kind.label} cluster ${args.name} in production stack ${stack} can be deleted by a deploy or destroy: set ${fix} on the cluster in the stack config.`);
         },
     };
 }
 
-/** Cluster a resource belongs to, for messages: its provider's name without the -k8s suffix. */
+/**
+ * The mesh cluster a resource goes to, for messages: from its provider's clusterIdentifier
+ * (components/platforms/provider.ts); during a first preview that value is unknown, and the
+ * provider's resource name stands in.
+ */
 function clusterOf(r: PolicyResource): string {
-    return (r.provider?.name ?? "?").replace(/-k8s$/, "");
+    const id = known(() => parseClusterIdentifier(r.provider?.props?.clusterIdentifier), undefined);
+    return id?.cluster ?? r.provider?.name ?? "?";
 }
 
 export const istioVersionUniform: StackValidationPolicy = {

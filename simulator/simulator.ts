@@ -8,6 +8,10 @@
 // dependencies (from dependsOn and from inputs), protect, and which inputs were sent as secrets.
 import * as crypto from "node:crypto";
 import * as pulumi from "@pulumi/pulumi";
+import { ISTIO_NAMESPACE, NETWORK_LABEL } from "../components/istio";
+import { parseClusterIdentifier } from "../components/platforms/provider";
+import { PLATFORMS, platformOf } from "../components/platforms/registry";
+import type { SimulatorContext } from "../components/platforms/types";
 import { simulateTls } from "./tlsSim";
 
 /** Pulumi's wire marker for secret values (sdk/nodejs/runtime/rpc.ts). */
@@ -23,6 +27,8 @@ export interface Registration {
     provider: string;
     /** Name of the provider resource (e.g. "east-k8s"), or "" when none is set. */
     providerName: string;
+    /** The mesh cluster a Kubernetes resource goes to, from its provider's clusterIdentifier; "" for others. */
+    cluster: string;
     parent: string;
     custom: boolean;
     /** True for `Resource.get` reads. */
@@ -127,7 +133,7 @@ const b64 = (s: string) => Buffer.from(s, "utf8").toString("base64");
 
 export class Simulator {
     public readonly registrations: Registration[] = [];
-    private readonly pending = new Map<string, Omit<Registration, "state" | "urn" | "inputs" | "id" | "startedAt" | "finishedAt">[]>();
+    private readonly pending = new Map<string, Omit<Registration, "state" | "urn" | "inputs" | "id" | "startedAt" | "finishedAt" | "cluster">[]>();
     private readonly addresses = new Map<string, string>();
     private inFlight = 0;
 
@@ -162,18 +168,31 @@ export class Simulator {
         }
     }
 
-    /** Data sources the program may call, answered as the cloud would; anything else is an error. */
+    /** Data sources the program may call, answered as each platform's cloud would (its `simulator.invoke`); anything else is an error. */
     invoke(args: pulumi.runtime.MockCallArgs): Record<string, any> {
-        switch (args.token) {
-            case "aws:index/getAvailabilityZones:getAvailabilityZones": {
-                const region = this.providerInputs(args.provider)?.region ?? "us-east-1";
-                return { id: region, names: ["a", "b", "c"].map((z) => `${region}${z}`), zoneIds: [1, 2, 3].map((n) => `use1-az${n}`), state: args.inputs.state };
-            }
-            case "aws:index/getPartition:getPartition":
-                return { id: "aws", partition: "aws", dnsSuffix: "amazonaws.com", reverseDnsPrefix: "com.amazonaws" };
-            default:
-                throw new Error(`unmocked invoke ${args.token}: the program must not call data sources the simulator does not know`);
+        const ctx = this.context(args.provider);
+        for (const p of PLATFORMS) {
+            const answer = p.simulator.invoke?.(args.token, args.inputs ?? {}, ctx);
+            if (answer) return answer;
         }
+        throw new Error(`unmocked invoke ${args.token}: the program must not call data sources the simulator does not know`);
+    }
+
+    /** What a platform's answers may ask of the simulator, for a resource registered with `providerRef`. */
+    private context(providerRef: string | undefined): SimulatorContext {
+        return {
+            simulatedIp: (key, prefix) => this.simulatedIp(key, prefix),
+            providerInputs: () => this.providerInputs(providerRef),
+        };
+    }
+
+    /**
+     * The mesh cluster (and its platform) a Kubernetes provider serves, from the provider's
+     * `clusterIdentifier` (components/platforms/provider.ts), never from resource names.
+     */
+    clusterOfProvider(providerRef: string | undefined): { cluster: string; platform: string } | undefined {
+        const id = parseClusterIdentifier(this.providerInputs(providerRef)?.clusterIdentifier);
+        return id && { cluster: id.cluster, platform: id.platform };
     }
 
     private providerInputs(ref: string | undefined): Record<string, any> | undefined {
@@ -221,7 +240,7 @@ export class Simulator {
     private async newResource(args: pulumi.runtime.MockResourceArgs): Promise<pulumi.runtime.MockResourceResult> {
         const key = `${args.type}::${args.name}`;
         const queue = this.pending.get(key) ?? [];
-        const meta: Omit<Registration, "state" | "urn" | "inputs" | "id" | "startedAt" | "finishedAt"> = queue.shift() ?? {
+        const meta: Omit<Registration, "state" | "urn" | "inputs" | "id" | "startedAt" | "finishedAt" | "cluster"> = queue.shift() ?? {
             type: args.type,
             name: args.name,
             provider: args.provider ?? "",
@@ -240,7 +259,7 @@ export class Simulator {
         const delay = this.options.latencyMs?.({ type: args.type, name: args.name, inputs: plain.inputs, read: meta.read }) ?? 0;
         if (delay > 0) await new Promise((r) => setTimeout(r, delay));
         const { id, state } = await this.respond(plain, meta.providerName);
-        const reg: Registration = { ...meta, urn: "", inputs: plain.inputs, id, state, startedAt, finishedAt: performance.now() };
+        const reg: Registration = { ...meta, cluster: this.clusterOfProvider(meta.provider)?.cluster ?? "", urn: "", inputs: plain.inputs, id, state, startedAt, finishedAt: performance.now() };
         this.registrations.push(reg);
         this.awaitingUrn.set(key, [...(this.awaitingUrn.get(key) ?? []), reg]);
         return { id, state };
@@ -262,12 +281,14 @@ export class Simulator {
         if (this.options.cannedTls && args.type.startsWith("tls:")) return cannedTls(args.type, args.name, inputs);
         const tlsResult = await simulateTls(args.type, args.name, inputs);
         if (tlsResult) return tlsResult;
-        const cluster = providerName.replace(/-k8s$/, "");
+        void providerName;
+        const owner = this.clusterOfProvider(args.provider);
+        const cluster = owner?.cluster ?? "";
         switch (args.type) {
             case "kubernetes:core/v1:Secret": {
                 if (inputs.type === "kubernetes.io/service-account-token") {
                     // The token controller fills these in; the token is JWT-shaped but simulated.
-                    const jwt = ["eyJhbGciOiJSUzI1NiJ9", b64(JSON.stringify({ sub: `system:serviceaccount:istio-system:${inputs.metadata?.annotations?.["kubernetes.io/service-account.name"]}`, cluster })), crypto.randomBytes(16).toString("hex")].join(".");
+                    const jwt = ["eyJhbGciOiJSUzI1NiJ9", b64(JSON.stringify({ sub: `system:serviceaccount:${ISTIO_NAMESPACE}:${inputs.metadata?.annotations?.["kubernetes.io/service-account.name"]}`, cluster })), crypto.randomBytes(16).toString("hex")].join(".");
                     const data = { token: b64(jwt), "ca.crt": b64(`-----BEGIN CERTIFICATE-----\nSIMULATED-CLUSTER-CA-${cluster}\n-----END CERTIFICATE-----\n`), namespace: b64(inputs.metadata?.namespace ?? "") };
                     return { id: `${inputs.metadata?.namespace}/${inputs.metadata?.name}`, state: { ...inputs, data } };
                 }
@@ -281,28 +302,15 @@ export class Simulator {
             case "kubernetes:core/v1:Service":
                 if (args.id) return { id: args.id, state: this.readService(cluster, args.id) };
                 return { id: `${inputs.metadata?.namespace}/${inputs.metadata?.name}`, state: inputs };
-            case "gcp:container/cluster:Cluster":
-                return {
-                    id: `projects/${inputs.project}/locations/${inputs.location}/clusters/${inputs.name}`,
-                    state: { ...inputs, endpoint: this.simulatedIp(`gke:${inputs.name}`, "34.118.0"), masterAuth: { clusterCaCertificate: b64(`-----BEGIN CERTIFICATE-----\nSIMULATED-GKE-CA-${inputs.name}\n-----END CERTIFICATE-----\n`) }, selfLink: `https://container.googleapis.com/v1/projects/${inputs.project}/locations/${inputs.location}/clusters/${inputs.name}` },
-                };
-            case "aws:eks/cluster:Cluster": {
-                const region = this.providerInputs(args.provider)?.region ?? "us-east-1";
-                const hex = crypto.createHash("sha256").update(String(inputs.name)).digest("hex").slice(0, 32).toUpperCase();
-                return {
-                    id: inputs.name,
-                    state: { ...inputs, arn: `arn:aws:eks:${region}:123456789012:cluster/${inputs.name}`, endpoint: `https://${hex}.gr7.${region}.eks.amazonaws.com`, certificateAuthority: { data: b64(`-----BEGIN CERTIFICATE-----\nSIMULATED-EKS-CA-${inputs.name}\n-----END CERTIFICATE-----\n`) }, status: "ACTIVE" },
-                };
-            }
             case "command:local:Command":
-                return { id: `${args.name}-id`, state: { ...inputs, stdout: this.runCommand(String(inputs.create ?? "")), stderr: "" } };
+                // pulumi-command's Create returns a fresh unique ID (resource.NewUniqueHex): a re-created command gets a new one.
+                return { id: `${args.name}-${crypto.createHash("sha256").update(JSON.stringify(inputs)).digest("hex").slice(0, 8)}`, state: { ...inputs, stdout: this.runCommand(String(inputs.create ?? "")), stderr: "" } };
             default: {
-                if (args.type.startsWith("aws:")) {
-                    const svc = args.type.split(":")[1].split("/")[0];
-                    const id = `${args.name}-id`;
-                    return { id, state: { ...inputs, id, arn: `arn:aws:${svc}::123456789012:${args.name}`, name: inputs.name ?? args.name } };
+                const ctx = this.context(args.provider);
+                for (const p of PLATFORMS) {
+                    const answer = p.simulator.answers?.(args.type, args.name, inputs, ctx);
+                    if (answer) return answer;
                 }
-                if (args.type.startsWith("gcp:")) return { id: `${args.name}-id`, state: { ...inputs, name: inputs.name ?? args.name, selfLink: `https://www.googleapis.com/compute/v1/${args.name}` } };
                 const ns = inputs.metadata?.namespace;
                 const id = inputs.metadata?.name ? (ns ? `${ns}/${inputs.metadata.name}` : inputs.metadata.name) : `${args.name}-id`;
                 return { id: args.id || id, state: inputs };
@@ -313,14 +321,14 @@ export class Simulator {
     /** A LoadBalancer Service as the cluster would report it after Helm's wait. */
     private readService(cluster: string, id: string): Record<string, any> {
         const [namespace, name] = id.split("/");
-        const release = this.registrations.find((r) => r.type === "kubernetes:helm.sh/v3:Release" && r.providerName === `${cluster}-k8s` && r.inputs.name === name);
+        const release = this.registrations.find((r) => r.type === "kubernetes:helm.sh/v3:Release" && r.cluster === cluster && r.inputs.name === name);
         const requested: string | undefined = release?.inputs?.values?.service?.loadBalancerIP || undefined;
         let ingress: { ip?: string; hostname?: string }[] = [];
         if (!this.options.pendingClusters?.includes(cluster)) {
             const fixed = this.options.gatewayAddresses?.[cluster] ?? requested;
             if (fixed) ingress = [fixed.match(/^[\d.]+$|:/) ? { ip: fixed } : { hostname: fixed }];
             // AWS load balancers answer with a DNS name, never an IP.
-            else if (this.options.hostnameClusters?.includes(cluster) || String(this.providerInputs(`x::${cluster}-k8s::id`)?.clusterIdentifier ?? "").startsWith("arn:aws"))
+            else if (this.options.hostnameClusters?.includes(cluster) || platformOf(this.platformOfCluster(cluster))?.simulator.loadBalancerAddress === "hostname")
                 ingress = [{ hostname: `${name}-${cluster}-0123456789.elb.simulated.example` }];
             else {
                 if (!this.addresses.has(cluster)) this.addresses.set(cluster, this.allocate(cluster));
@@ -328,23 +336,29 @@ export class Simulator {
             }
         }
         return {
-            metadata: { name, namespace, labels: release?.inputs?.values?.networkGateway ? { "topology.istio.io/network": release.inputs.values.networkGateway } : {} },
+            metadata: { name, namespace, labels: release?.inputs?.values?.networkGateway ? { [NETWORK_LABEL]: release.inputs.values.networkGateway } : {} },
             spec: { type: "LoadBalancer", ...(requested ? { loadBalancerIP: requested } : {}) },
             status: { loadBalancer: { ingress } },
         };
     }
 
-    /** A simulated `kind` and `docker` on this machine: what those commands print. */
+    /** Local commands (kind, docker) as each platform's simulator answers them. */
     private runCommand(cmd: string): string {
-        let m: RegExpExecArray | null;
-        if ((m = /^kind create cluster --name (\S+)/.exec(cmd))) return `Creating cluster "${m[1]}" ...\n`;
-        if ((m = /^kind get kubeconfig --name (\S+)/.exec(cmd))) {
-            const port = 40000 + (crypto.createHash("sha256").update(m[1]).digest().readUInt16BE(0) % 20000);
-            return `apiVersion: v1\nkind: Config\nclusters:\n- cluster:\n    certificate-authority-data: ${b64("SIMULATED-KIND-CA")}\n    server: https://127.0.0.1:${port}\n  name: kind-${m[1]}\ncontexts:\n- context:\n    cluster: kind-${m[1]}\n    user: kind-${m[1]}\n  name: kind-${m[1]}\ncurrent-context: kind-${m[1]}\nusers:\n- name: kind-${m[1]}\n  user:\n    client-certificate-data: ${b64("SIMULATED-CERT")}\n    client-key-data: ${b64("SIMULATED-KEY")}\n`;
+        const ctx = this.context(undefined);
+        for (const p of PLATFORMS) {
+            const out = p.simulator.command?.(cmd, ctx);
+            if (out !== undefined) return out;
         }
-        if ((m = /^docker inspect .* (\S+)-control-plane$/.exec(cmd))) return `${this.simulatedIp(`kind:${m[1]}`, "172.18.0")}\n`;
-        if (/^docker network inspect kind/.test(cmd)) return "172.18.0.0/16 fc00:f853:ccd:e793::/64 \n";
         throw new Error(`the simulator does not know the command: ${cmd}`);
+    }
+
+    private platformOfCluster(cluster: string): string | undefined {
+        for (const r of this.registrations) {
+            if (r.type !== "pulumi:providers:kubernetes") continue;
+            const id = parseClusterIdentifier(r.inputs.clusterIdentifier);
+            if (id?.cluster === cluster) return id.platform;
+        }
+        return undefined;
     }
 
     private readonly ips = new Map<string, string>();

@@ -80,7 +80,7 @@ function mesh(facts: ClusterFact[], extra: (add: Add, urnOf: (name: string) => s
     const ns = (c: string) => urnOf(`m-${c}-namespace`);
     for (const f of facts) {
         const comp = add({ type: "multicluster-mesh:cluster:ExistingCluster", name: f.name, custom: false });
-        const prov = add({ type: "pulumi:providers:kubernetes", name: `${f.name}-k8s`, parent: comp });
+        const prov = add({ type: "pulumi:providers:kubernetes", name: `${f.name}-k8s`, parent: comp, inputs: { clusterIdentifier: `multicluster-mesh/existing/${f.name}/0` } });
         const k = { provider: `${prov}::id`, providerName: `${f.name}-k8s`, parent: meshUrn };
         add({ ...k, type: "kubernetes:core/v1:Namespace", name: `m-${f.name}-namespace`, inputs: { metadata: { name: "istio-system" } } });
         if (f.role === "primary") {
@@ -116,7 +116,8 @@ function mesh(facts: ClusterFact[], extra: (add: Add, urnOf: (name: string) => s
                 type: "kubernetes:core/v1:Secret",
                 name: `m-${s.name}-to-${t.name}-token`,
                 inputs: { metadata: { name: `istio-reader-service-account-token-${t.name}`, namespace: "istio-system", annotations: { "kubernetes.io/service-account.name": "istio-reader-service-account" } } },
-                dependencies: [ns(s.name), urnOf(`m-${s.name}-base`)],
+                // As the program does it: the token waits for the istiod release (the reader RBAC).
+                dependencies: [ns(s.name), urnOf(`m-${s.name}-istiod`)],
             });
             add({
                 provider: `${urnOf(`${t.name}-k8s`)}::id`,
@@ -147,13 +148,21 @@ describe("lower bound from the required orderings", () => {
         }
     });
 
-    it("primary-remote: the remote's base and istiod wait for the primary's gateway address (281 s)", () => {
+    it("primary-remote: the remote's base and istiod wait for the primary's gateway address, its reader token for its istiod (283 s)", () => {
         const facts = clusterFacts({ model: "primary-remote", n: 3 });
         const nodes = mesh(facts);
         const req = requiredGraph(nodes, facts);
         const lp = longestPath(req, weightOf(nodes));
-        expect(lp.length).toBe(281);
-        expect(lp.path.map((i) => stageLabel(req, i)).slice(-4)).toEqual(["c01 gateway", "c01 gateway-address", "c02 base", "c02 istiod"]);
+        // 281 s to the remote's istiod, then its reader token (the RBAC comes with istiod) and the remote secret in the primary.
+        expect(lp.length).toBe(283);
+        expect(lp.path.map((i) => stageLabel(req, i)).slice(-6)).toEqual([
+            "c01 gateway",
+            "c01 gateway-address",
+            "c02 base",
+            "c02 istiod",
+            "c02 reader token for c01",
+            "c01 remote secret of c02",
+        ]);
     });
 
     it("a read waits for the resource that produces its ID, as the SDK does", () => {

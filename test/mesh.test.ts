@@ -140,9 +140,10 @@ function checkRemoteSecrets(run: MeshRun, meshId: string, pairs: [string, string
             preferences: {},
             users: [{ name: src, user: { token: Buffer.from(token.state.data.token, "base64").toString() } }],
         });
-        // The reader SA exists (base chart) before its token; the source namespace (with its
+        // The reader's RBAC (istiod chart; the SA comes with base) exists before its token: right
+        // after base alone the token gets 403 on every list. The source namespace (with its
         // controlPlaneClusters annotation on a remote) exists before the target reads it.
-        expect(dependsOn(run, token.name, `${meshId}-${src}-base`)).toBe(true);
+        expect(dependsOn(run, token.name, `${meshId}-${src}-istiod`)).toBe(true);
         expect(dependsOn(run, s.name, `${meshId}-${src}-namespace`)).toBe(true);
         expect(dependsOn(run, s.name, token.name)).toBe(true);
     }

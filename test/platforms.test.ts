@@ -6,6 +6,7 @@ import * as YAML from "yaml";
 import { describe, expect, it } from "vitest";
 import { Simulator } from "../simulator/simulator";
 import { cluster, dependsOn, MeshRun, one, runMesh } from "./support/harness";
+import { instanceDigest } from "../components/platforms/provider";
 
 const FAST = { keyAlgorithm: "ECDSA", ecdsaCurve: "P256" };
 
@@ -75,7 +76,11 @@ describe("GKE", () => {
         expect(kc.clusters[0].cluster).toEqual({ server: `https://${endpoint}`, "certificate-authority-data": c1.state.masterAuth.clusterCaCertificate });
         expect(kc.users[0].user.exec).toMatchObject({ apiVersion: "client.authentication.k8s.io/v1beta1", command: "gke-gcloud-auth-plugin", provideClusterInfo: true });
         const provider = one(run, "g1-k8s");
-        expect(provider.inputs.clusterIdentifier).toBe(c1.id);
+        // The identity changes with the cluster (endpoint and CA), not with its rebuilt-identical `id`;
+        // Secrets are updated in place (components/platforms/provider.ts).
+        expect(provider.inputs.clusterIdentifier).toBe(`multicluster-mesh/gke/g1/${instanceDigest(endpoint, c1.state.masterAuth.clusterCaCertificate)}`);
+        expect(provider.inputs.clusterIdentifier).not.toContain(c1.id);
+        expect(provider.inputs.enableSecretMutable).toBe("true"); // provider config travels as strings
         expect(provider.secretPaths).toContain("kubeconfig");
         expect(dependsOn(run, "g1-k8s", "g1-nodes")).toBe(true);
         // Peers read the GKE API server at its endpoint.
@@ -145,7 +150,8 @@ describe("EKS", () => {
         const kc = providerKubeconfig(run, "e1");
         expect(kc.clusters[0].cluster).toEqual({ server: cl.state.endpoint, "certificate-authority-data": cl.state.certificateAuthority.data });
         expect(kc.users[0].user.exec).toMatchObject({ command: "aws", args: ["eks", "get-token", "--cluster-name", "e1", "--region", "us-east-1", "--output", "json"] });
-        expect(one(run, "e1-k8s").inputs.clusterIdentifier).toBe(cl.state.arn);
+        expect(one(run, "e1-k8s").inputs.clusterIdentifier).toBe(`multicluster-mesh/eks/e1/${instanceDigest(cl.state.endpoint, cl.state.certificateAuthority.data)}`);
+        expect(one(run, "e1-k8s").inputs.enableSecretMutable).toBe("true"); // provider config travels as strings
         expect(dependsOn(run, "e1-k8s", "e1-nodes")).toBe(true);
         expect(dependsOn(run, "e1-k8s", "e1-access-0")).toBe(true);
 
@@ -187,7 +193,11 @@ describe("kind", () => {
         expect(kcCmd.inputs).toMatchObject({ create: "kind get kubeconfig --name k1", logging: "none" });
         expect(kcCmd.additionalSecretOutputs).toContain("stdout");
         expect(dependsOn(run, "k1-kubeconfig", "k1-cluster")).toBe(true);
-        expect(one(run, "k1-k8s").inputs.clusterIdentifier).toBe("kind/k1");
+        // A changed kind config deletes the old cluster first (`kind create` refuses an existing name),
+        // and the re-created cluster's new Command ID is the provider's new identity.
+        expect(create.deleteBeforeReplace).toBe(true);
+        expect(one(run, "k1-k8s").inputs.clusterIdentifier).toBe(`multicluster-mesh/kind/k1/${create.id}`);
+        expect(one(run, "k1-k8s").inputs.enableSecretMutable).toBe("true"); // provider config travels as strings
         expect(one(run, "k1-k8s").secretPaths).toContain("kubeconfig");
         // Peers use the control-plane container's address, not the host's 127.0.0.1 port.
         const ip = one(run, "k1-address").state.stdout.trim();

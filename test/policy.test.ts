@@ -35,8 +35,8 @@ export type PolicyPackModule = typeof import("../policy/index");
 const EAST = testUrn("pulumi:providers:kubernetes", "east-k8s");
 const WEST = testUrn("pulumi:providers:kubernetes", "west-k8s");
 const providers: TestResource[] = [
-    { type: "pulumi:providers:kubernetes", name: "east-k8s", urn: EAST, props: {} },
-    { type: "pulumi:providers:kubernetes", name: "west-k8s", urn: WEST, props: {} },
+    { type: "pulumi:providers:kubernetes", name: "east-k8s", urn: EAST, props: { clusterIdentifier: "multicluster-mesh/existing/east/0" } },
+    { type: "pulumi:providers:kubernetes", name: "west-k8s", urn: WEST, props: { clusterIdentifier: "multicluster-mesh/existing/west/0" } },
 ];
 const k8s = (type: string, name: string, props: Record<string, any>, provider = EAST, extra: Partial<TestResource> = {}): TestResource => ({ type, name, props, provider, urn: testUrn(type, name), ...extra });
 const release = (name: string, chart: string, version: string, provider = EAST, extra: Partial<TestResource> = {}, values: Record<string, unknown> = {}) =>

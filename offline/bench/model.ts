@@ -2,6 +2,9 @@
 // and the dependency analysis (the lower bound the Istio facts force, the program's own critical
 // path, and which of the program's edges no fact requires). No Pulumi, no I/O: unit-tested in
 // test/bench.test.ts, used by scripts/bench.ts and its child runner scripts/lib/benchRun.ts.
+import { CACERTS_SECRET, CHARTS, INSTALL_ORDER, InstallStep, CLUSTER_ANNOTATION, ISTIO_NAMESPACE, ISTIO_OBJECTS, MULTICLUSTER_SECRET_LABEL, READER_SERVICE_ACCOUNT, readerTokenName } from "../../components/istio";
+import { parseClusterIdentifier } from "../../components/platforms/provider";
+import { PLATFORMS, platformOf } from "../../components/platforms/registry";
 
 // ---------------------------------------------------------------------------------------------
 // Scenarios
@@ -43,14 +46,14 @@ export function meshConfig(s: Scenario): Record<string, unknown> {
                     name,
                     network: `net-${name}`,
                     platform: "gke",
-                    gke: { project: "bench-mesh-gcp", location: "us-central1", subnetCidr: "10.0.0.0/20", podCidr: "10.4.0.0/14", serviceCidr: "10.8.0.0/20" },
+                    gke: platformOf("gke")!.bench.example!(i),
                 };
             }
             return {
                 name,
                 network: `net-${name}`,
                 platform: "eks",
-                eks: { region: i % 4 === 1 ? "us-east-1" : "us-west-2", vpcCidr: "10.16.0.0/16", azCount: 2, privateSubnets: true },
+                eks: platformOf("eks")!.bench.example!(i),
             };
         }
         if (s.model === "kind") return { name, network: `net-${name}`, platform: "kind" };
@@ -98,32 +101,12 @@ export interface LatencyRow {
  * is reported, so a new resource type shows up in the results instead of silently costing nothing.
  */
 export const LATENCY_TABLE: LatencyRow[] = [
-    // Clouds (the issue's numbers).
-    { key: "gcp:container/cluster:Cluster", seconds: 420, why: "GKE control plane" },
-    { key: "gcp:container/nodePool:NodePool", seconds: 240, why: "GKE node pool" },
-    { key: "aws:eks/cluster:Cluster", seconds: 600, why: "EKS control plane" },
-    { key: "aws:eks/nodeGroup:NodeGroup", seconds: 240, why: "EKS managed node group" },
-    { key: "gcp:compute/network:Network", seconds: 30, why: "VPC" },
-    { key: "gcp:compute/subnetwork:Subnetwork", seconds: 20, why: "subnet with secondary ranges" },
-    { key: "gcp:compute/firewall:Firewall", seconds: 10, why: "firewall rule" },
-    { key: "aws:ec2/vpc:Vpc", seconds: 3, why: "VPC" },
-    { key: "aws:ec2/subnet:Subnet", seconds: 5, why: "subnet" },
-    { key: "aws:ec2/internetGateway:InternetGateway", seconds: 2, why: "internet gateway" },
-    { key: "aws:ec2/routeTable:RouteTable", seconds: 2, why: "route table" },
-    { key: "aws:ec2/routeTableAssociation:RouteTableAssociation", seconds: 1, why: "route table association" },
-    { key: "aws:ec2/eip:Eip", seconds: 2, why: "elastic IP" },
-    { key: "aws:ec2/natGateway:NatGateway", seconds: 120, why: "NAT gateway" },
-    { key: "aws:iam/role:Role", seconds: 2, why: "IAM role" },
-    { key: "aws:iam/rolePolicyAttachment:RolePolicyAttachment", seconds: 1, why: "IAM policy attachment" },
-    { key: "aws:eks/accessEntry:AccessEntry", seconds: 2, why: "EKS access entry" },
-    { key: "aws:eks/accessPolicyAssociation:AccessPolicyAssociation", seconds: 2, why: "EKS access policy" },
-    { key: "command:local:Command [kind create cluster]", seconds: 60, why: "kind cluster (one node, --wait)" },
-    { key: "command:local:Command", seconds: 1, why: "kind/docker query" },
+    // Each platform's own resources (components/platforms/<name>/, `bench.latencies`).
+    ...PLATFORMS.flatMap((p) => p.bench.latencies),
     // Istio (the issue's numbers).
     { key: "kubernetes:helm.sh/v3:Release [base]", seconds: 20, why: "Helm base (CRDs, reader SA)" },
     { key: "kubernetes:helm.sh/v3:Release [istiod]", seconds: 60, why: "Helm istiod, until ready" },
     { key: "kubernetes:helm.sh/v3:Release [gateway]", seconds: 120, why: "east-west gateway, until the load balancer has an address" },
-    { key: "kubernetes:helm.sh/v3:Release [metallb]", seconds: 45, why: "MetalLB (kind)" },
     { key: "kubernetes:helm.sh/v3:Release", seconds: 30, why: "other Helm chart" },
     { key: "kubernetes:core/v1:Service [read]", seconds: 0, why: "gateway address read back: part of the gateway's 120 s" },
     { key: "kubernetes:core/v1:Secret", seconds: 1, why: "Secret (a token: the token controller fills it)" },
@@ -276,9 +259,8 @@ export interface Classified {
     peers?: string[];
 }
 
-export const NODE_POOL_TYPES = new Set(["gcp:container/nodePool:NodePool", "aws:eks/nodeGroup:NodeGroup"]);
-const READER_SA = "istio-reader-service-account";
-const TOKEN_PREFIX = `${READER_SA}-token-`;
+export const NODE_POOL_TYPES = new Set(PLATFORMS.flatMap((p) => p.bench.nodePoolTypes));
+const TOKEN_PREFIX = readerTokenName("");
 
 /**
  * What a registration is, from its type, inputs and provider: robust to renames of the program's
@@ -300,29 +282,29 @@ export function classify(r: Node, clusterOfProvider: Map<string, string>, cluste
     if (t.startsWith("kubernetes:")) {
         const cluster = clusterOfProvider.get(r.providerName);
         const md = r.inputs?.metadata ?? {};
-        const inIstio = (md.namespace ?? r.inputs?.namespace) === "istio-system";
-        if (t === "kubernetes:core/v1:Namespace") return { role: md.name === "istio-system" ? "namespace" : "platform-k8s", cluster };
+        const inIstio = (md.namespace ?? r.inputs?.namespace) === ISTIO_NAMESPACE;
+        if (t === "kubernetes:core/v1:Namespace") return { role: md.name === ISTIO_NAMESPACE ? "namespace" : "platform-k8s", cluster };
         if (t === "kubernetes:core/v1:Secret") {
-            if (md.name === "cacerts") return { role: "cacerts", cluster };
-            if (md.annotations?.["kubernetes.io/service-account.name"] === READER_SA) {
+            if (md.name === CACERTS_SECRET) return { role: "cacerts", cluster };
+            if (md.annotations?.["kubernetes.io/service-account.name"] === READER_SERVICE_ACCOUNT) {
                 const name = String(md.name ?? "");
                 // A per-reader token names its reader; the shared one (istioctl's name) serves every reader.
                 return { role: "reader-token", cluster, peers: name.startsWith(TOKEN_PREFIX) ? [name.slice(TOKEN_PREFIX.length)] : undefined };
             }
-            if (md.labels?.["istio/multiCluster"] === "true") {
-                const annotated = md.annotations?.["networking.istio.io/cluster"];
+            if (md.labels?.[MULTICLUSTER_SECRET_LABEL] === "true") {
+                const annotated = md.annotations?.[CLUSTER_ANNOTATION];
                 const keys = Object.keys(r.inputs?.stringData ?? r.inputs?.data ?? {});
                 return { role: "remote-secret", cluster, peers: annotated ? [annotated] : keys };
             }
         }
         if (t === "kubernetes:helm.sh/v3:Release" && inIstio) {
             const chart = String(r.inputs?.chart ?? "");
-            if (chart === "base" || chart === "istiod" || chart === "gateway") return { role: chart, cluster };
+            if (chart === CHARTS.base.chart || chart === CHARTS.istiod.chart || chart === CHARTS.gateway.chart) return { role: chart, cluster };
         }
         // The east-west gateway's Service, read back for its address (a read has no inputs to look at).
         if (t === "kubernetes:core/v1:Service" && r.read) return { role: "gateway-address", cluster };
         if (t.startsWith("kubernetes:networking.istio.io/")) {
-            return { role: md.name === "istiod-gateway" || md.name === "istiod-vs" ? "expose-istiod" : "istio-object", cluster };
+            return { role: md.name === ISTIO_OBJECTS.istiodGateway || md.name === ISTIO_OBJECTS.istiodVirtualService ? "expose-istiod" : "istio-object", cluster };
         }
         return { role: "platform-k8s", cluster };
     }
@@ -347,8 +329,9 @@ function index(nodes: Node[], facts: ClusterFact[]) {
     const clusterOfComponent = new Map<string, string>();
     for (const r of nodes) {
         if (r.type !== "pulumi:providers:kubernetes") continue;
-        const c = clusters.filter((x) => r.name === `${x}-k8s` || r.name.endsWith(`-${x}-k8s`)).sort((a, b) => b.length - a.length)[0];
-        if (!c) continue;
+        // The provider says which cluster it serves (components/platforms/provider.ts).
+        const c = parseClusterIdentifier(r.inputs?.clusterIdentifier)?.cluster;
+        if (!c || !clusters.includes(c)) continue;
         clusterOfProvider.set(r.name, c);
         // The provider's parent is the cluster's own component (ExistingCluster, GkeCluster, ...):
         // the platform resources under it belong to that cluster.
@@ -425,32 +408,27 @@ export function requiredGraph(nodes: Node[], facts: ClusterFact[]): Graph {
         // server address in a remote secret, the kind network in MetalLB's pool); node pools are
         // not data and count only where pods run (below).
         if (r.type.startsWith("kubernetes:")) add(...recorded().filter((j) => classes[j].role === "platform"));
+        // Within a cluster: Istio's install order, from its one owner (components/istio.ts).
+        if (k.role in INSTALL_ORDER) for (const dep of INSTALL_ORDER[k.role as InstallStep]) add(...get(c, dep));
         switch (k.role) {
             case "cacerts":
-                add(...get(c, "namespace"), ...get(c, "intermediate-cert"), ...get(undefined, "root-cert"));
+                add(...get(c, "intermediate-cert"), ...get(undefined, "root-cert"));
                 break;
             case "base":
-                add(...get(c, "namespace"));
                 if (p) add(...get(p, "gateway-address"));
                 break;
             case "istiod":
-                add(...get(c, "namespace"), ...get(c, "base"), ...get(c, "cacerts"), ...get(c, "node-pool"));
+                add(...get(c, "node-pool"));
                 if (p) add(...get(p, "gateway-address"), ...get(p, "expose-istiod"));
                 break;
             case "gateway":
-                add(...get(c, "namespace"), ...get(c, "istiod"), ...get(c, "node-pool"), ...get(c, "platform-k8s"));
+                add(...get(c, "node-pool"), ...get(c, "platform-k8s"));
                 if (p) add(...get(p, "remote-secret").filter((j) => classes[j].peers?.includes(c!)));
                 break;
             case "gateway-address":
                 add(...get(c, "gateway"));
                 break;
-            case "istio-object":
-            case "expose-istiod":
-            case "reader-token":
-                add(...get(c, "namespace"), ...get(c, "base"));
-                break;
             case "remote-secret":
-                add(...get(c, "namespace"));
                 for (const s of k.peers ?? []) {
                     add(...get(s, "namespace"), ...get(s, "reader-token").filter((j) => classes[j].peers === undefined || classes[j].peers!.includes(c!)));
                 }

@@ -3,11 +3,26 @@
 import * as aws from "@pulumi/aws";
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
-import type { ClusterConfig } from "../../../config";
 import { subnet } from "../../cidr";
 import { MeshCluster, MeshClusterResource } from "../../meshCluster";
+import { clusterProvider, instanceDigest } from "../provider";
+import type { PlatformCluster } from "../types";
+import type { EksConfig } from "./index";
+import { eksClusterTag } from "./names";
 
-type EksConfig = NonNullable<ClusterConfig["eks"]>;
+type Eks = PlatformCluster & { eks: EksConfig };
+
+/** Every EKS cluster of the mesh, with one explicit AWS provider per region (no ambient AWS config decides it). */
+export function createEksClusters(clusters: Eks[], opts?: pulumi.ComponentResourceOptions): Record<string, EksCluster> {
+    const providers = new Map<string, aws.Provider>();
+    const awsProvider = (region: string) => {
+        if (!providers.has(region)) providers.set(region, new aws.Provider(`aws-${region}`, { region: region as aws.Region }, opts));
+        return providers.get(region)!;
+    };
+    const out: Record<string, EksCluster> = {};
+    for (const c of clusters) out[c.name] = new EksCluster(c.name, { cluster: c, provider: awsProvider(c.eks.region) }, opts);
+    return out;
+}
 
 /**
  * A kubeconfig that authenticates with `aws eks get-token` (AWS CLI v2), built from the cluster's
@@ -51,7 +66,7 @@ const EKS_ASSUME = (service: string) =>
     JSON.stringify({ Version: "2012-10-17", Statement: [{ Effect: "Allow", Principal: { Service: service }, Action: "sts:AssumeRole" }] });
 
 export interface EksClusterArgs {
-    cluster: ClusterConfig & { eks: EksConfig };
+    cluster: Eks;
     provider: aws.Provider;
 }
 
@@ -87,7 +102,8 @@ export class EksCluster extends MeshClusterResource implements MeshCluster {
         const vpc = new aws.ec2.Vpc(`${name}-vpc`, { cidrBlock: e.vpcCidr, enableDnsSupport: true, enableDnsHostnames: true, tags: { ...tags, Name: `${c.name}-vpc` } }, child);
         const igw = new aws.ec2.InternetGateway(`${name}-igw`, { vpcId: vpc.id, tags }, child);
         const publicRoutes = new aws.ec2.RouteTable(`${name}-public-rt`, { vpcId: vpc.id, routes: [{ cidrBlock: "0.0.0.0/0", gatewayId: igw.id }], tags }, child);
-        const clusterTag = `kubernetes.io/cluster/${c.name}`;
+        const clusterTag = eksClusterTag(c.name);
+        const publicRoutesReady: pulumi.Resource[] = [];
         const publicSubnets = plan.public.map((cidr, i) => {
             const s = new aws.ec2.Subnet(
                 `${name}-public-${i}`,
@@ -95,13 +111,14 @@ export class EksCluster extends MeshClusterResource implements MeshCluster {
                 { vpcId: vpc.id, cidrBlock: cidr, availabilityZone: zones[i], mapPublicIpOnLaunch: true, tags: { ...tags, [clusterTag]: "shared", "kubernetes.io/role/elb": "1" } },
                 child,
             );
-            new aws.ec2.RouteTableAssociation(`${name}-public-${i}`, { subnetId: s.id, routeTableId: publicRoutes.id }, child);
+            publicRoutesReady.push(new aws.ec2.RouteTableAssociation(`${name}-public-${i}`, { subnetId: s.id, routeTableId: publicRoutes.id }, child));
             return s;
         });
         let nodeSubnets = publicSubnets;
-        // Nodes in private subnets join the cluster and pull images through the NAT route: the node
-        // group must not start before that route exists.
-        const nodeNetworkReady: pulumi.Resource[] = [];
+        // Nodes join the cluster and pull images through their subnet's route (the internet gateway,
+        // or the NAT in private subnets): the node group must not start before that route is
+        // associated, or nodes boot without a default route and never join.
+        const nodeNetworkReady: pulumi.Resource[] = e.privateSubnets ? [] : publicRoutesReady;
         if (e.privateSubnets) {
             const eip = new aws.ec2.Eip(`${name}-nat-ip`, { domain: "vpc", tags }, child);
             const nat = new aws.ec2.NatGateway(`${name}-nat`, { subnetId: publicSubnets[0].id, allocationId: eip.id, tags }, { ...child, dependsOn: [igw] });
@@ -170,9 +187,15 @@ export class EksCluster extends MeshClusterResource implements MeshCluster {
         this.kubeconfig = pulumi.secret(eksKubeconfig(this.cluster.name, this.cluster.endpoint, this.cluster.certificateAuthority.data, e.region));
         // Right after creation the endpoint can be unreachable for minutes; waiting for the node
         // group gives that slack and orders deletion (pulumi-craft.md B2, B4).
-        this.provider = new k8s.Provider(
+        this.provider = clusterProvider(
             `${name}-k8s`,
-            { kubeconfig: this.kubeconfig, clusterIdentifier: this.cluster.arn },
+            {
+                platform: "eks",
+                cluster: c.name,
+                kubeconfig: this.kubeconfig,
+                // A replaced cluster keeps its `arn` but gets a new endpoint and CA.
+                instance: pulumi.all([this.cluster.endpoint, this.cluster.certificateAuthority.data]).apply(([e, ca]) => instanceDigest(e, ca ?? "")),
+            },
             { parent: this, dependsOn: [this.nodeGroup, ...accessEntries] },
         );
         this.registerOutputs({ apiServer: this.apiServer, endpoint: this.cluster.endpoint });

@@ -2,19 +2,57 @@
 import * as gcp from "@pulumi/gcp";
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
-import type { ClusterConfig } from "../../../config";
 import { MeshCluster, MeshClusterResource } from "../../meshCluster";
+import { clusterProvider, instanceDigest } from "../provider";
+import type { PlatformCluster } from "../types";
+import type { GkeConfig } from "./index";
+import { gcpRegion, gkeNodeTag, gkeSecondaryRanges, gkeVpcName } from "./names";
 
-type GkeConfig = NonNullable<ClusterConfig["gke"]>;
+export { gcpRegion, gkeNodeTag };
 
-/** The region of a GKE location (a zone `us-central1-a` lies in region `us-central1`). */
-export function gcpRegion(location: string): string {
-    return /-[a-z]$/.test(location) ? location.replace(/-[a-z]$/, "") : location;
+type Gke = PlatformCluster & { gke: GkeConfig };
+
+/** The VPCs the GKE clusters need: one per (project, VPC name); clusters of one mesh network in it are pod peers. */
+export function gcpNetworkPlan(meshId: string, clusters: Gke[]): { key: string; project: string; network: string; existing: boolean; members: Gke[] }[] {
+    const groups = new Map<string, { key: string; project: string; network: string; existing: boolean; members: Gke[] }>();
+    for (const c of clusters) {
+        const network = c.gke.network ?? gkeVpcName(meshId, c.network);
+        const key = `${c.gke.project}/${network}`;
+        const g = groups.get(key) ?? { key, project: c.gke.project, network, existing: c.gke.network !== undefined, members: [] };
+        g.members.push(c);
+        groups.set(key, g);
+    }
+    return [...groups.values()];
 }
 
-/** The network tag on a mesh cluster's nodes: what firewall rules between clusters target. */
-export function gkeNodeTag(meshId: string, cluster: string): string {
-    return `${meshId}-${cluster}-node`.slice(0, 63);
+/**
+ * Every GKE cluster of the mesh, with one explicit GCP provider per project (nothing depends on
+ * ambient gcloud defaults) and one VPC per project and mesh network.
+ */
+export function createGkeClusters(meshId: string, clusters: Gke[], opts?: pulumi.ComponentResourceOptions): Record<string, GkeCluster> {
+    const out: Record<string, GkeCluster> = {};
+    const providers = new Map<string, gcp.Provider>();
+    const gcpProvider = (project: string) => {
+        if (!providers.has(project)) providers.set(project, new gcp.Provider(`gcp-${project}`, { project }, opts));
+        return providers.get(project)!;
+    };
+    for (const group of gcpNetworkPlan(meshId, clusters)) {
+        const provider = gcpProvider(group.project);
+        // Pod peers: clusters of one mesh network inside this VPC.
+        const byMeshNetwork = new Map<string, Gke[]>();
+        for (const m of group.members) byMeshNetwork.set(m.network, [...(byMeshNetwork.get(m.network) ?? []), m]);
+        const podPeers = [...byMeshNetwork.values()]
+            .filter((ms) => ms.length > 1)
+            .flat()
+            .map((m) => ({ cluster: m.name, podCidr: m.gke.podCidr, nodeTag: gkeNodeTag(meshId, m.name) }));
+        // One component per VPC: its name carries the project when two projects use one VPC name,
+        // so two GcpNetworks never share a URN.
+        const sameName = gcpNetworkPlan(meshId, clusters).filter((g) => g.network === group.network).length > 1;
+        const vpcName = sameName ? `${meshId}-${group.project}-${group.network}` : `${meshId}-${group.network}`;
+        const vpc = new GcpNetwork(vpcName, { project: group.project, network: group.network, existing: group.existing, podPeers, provider }, opts);
+        for (const m of group.members) out[m.name] = new GkeCluster(m.name, { meshId, cluster: m, network: vpc.network, provider }, opts);
+    }
+    return out;
 }
 
 /**
@@ -83,7 +121,7 @@ export class GcpNetwork extends pulumi.ComponentResource {
 
 export interface GkeClusterArgs {
     meshId: string;
-    cluster: ClusterConfig & { gke: GkeConfig };
+    cluster: Gke;
     network: pulumi.Input<string>;
     provider: gcp.Provider;
 }
@@ -103,6 +141,7 @@ export class GkeCluster extends MeshClusterResource implements MeshCluster {
         const c = args.cluster;
         const g = c.gke;
         const child = { parent: this, provider: args.provider };
+        const ranges = gkeSecondaryRanges(c.name);
 
         const subnet = new gcp.compute.Subnetwork(
             `${name}-subnet`,
@@ -113,8 +152,8 @@ export class GkeCluster extends MeshClusterResource implements MeshCluster {
                 ipCidrRange: g.subnetCidr,
                 privateIpGoogleAccess: true,
                 secondaryIpRanges: [
-                    { rangeName: `${c.name}-pods`, ipCidrRange: g.podCidr },
-                    { rangeName: `${c.name}-services`, ipCidrRange: g.serviceCidr },
+                    { rangeName: ranges.pods, ipCidrRange: g.podCidr },
+                    { rangeName: ranges.services, ipCidrRange: g.serviceCidr },
                 ],
             },
             child,
@@ -128,7 +167,7 @@ export class GkeCluster extends MeshClusterResource implements MeshCluster {
                 network: args.network,
                 subnetwork: subnet.name,
                 networkingMode: "VPC_NATIVE",
-                ipAllocationPolicy: { clusterSecondaryRangeName: `${c.name}-pods`, servicesSecondaryRangeName: `${c.name}-services` },
+                ipAllocationPolicy: { clusterSecondaryRangeName: ranges.pods, servicesSecondaryRangeName: ranges.services },
                 // A separate node pool is managed on its own; the default one only bootstraps.
                 removeDefaultNodePool: true,
                 initialNodeCount: 1,
@@ -164,9 +203,15 @@ export class GkeCluster extends MeshClusterResource implements MeshCluster {
         this.kubeconfig = pulumi.secret(gkeKubeconfig(pulumi.interpolate`gke_${g.project}_${g.location}_${c.name}`, this.cluster.endpoint, this.cluster.masterAuth.clusterCaCertificate));
         // The provider waits for the node pool, so in-cluster objects are deleted before the nodes
         // that run their controllers (pulumi-craft.md B4); clusterIdentifier keeps it stable.
-        this.provider = new k8s.Provider(
+        this.provider = clusterProvider(
             `${name}-k8s`,
-            { kubeconfig: this.kubeconfig, clusterIdentifier: this.cluster.id },
+            {
+                platform: "gke",
+                cluster: c.name,
+                kubeconfig: this.kubeconfig,
+                // A replaced cluster keeps its `id` but gets a new endpoint and CA.
+                instance: pulumi.all([this.cluster.endpoint, this.cluster.masterAuth.clusterCaCertificate]).apply(([e, ca]) => instanceDigest(e, ca ?? "")),
+            },
             { parent: this, dependsOn: [this.nodePool] },
         );
         this.registerOutputs({ apiServer: this.apiServer, endpoint: this.cluster.endpoint });

@@ -5,9 +5,11 @@ import * as command from "@pulumi/command";
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import * as YAML from "yaml";
-import type { ClusterConfig } from "../../../config";
 import { addressSlice } from "../../cidr";
 import { MeshCluster, MeshClusterResource } from "../../meshCluster";
+import { clusterProvider } from "../provider";
+import type { PlatformCluster } from "../types";
+import type { KindConfig } from "./index";
 
 export const METALLB_CHART = { chart: "metallb", version: "0.14.9", repo: "https://metallb.github.io/metallb" };
 
@@ -29,7 +31,7 @@ export function ipv4Subnet(inspectOutput: string): string {
 }
 
 export interface KindClusterArgs {
-    cluster: ClusterConfig & { kind: { podSubnet: string; serviceSubnet: string; nodeImage: string } };
+    cluster: PlatformCluster & { kind: KindConfig };
     /** This cluster's position among the mesh's kind clusters: picks its MetalLB address slice. */
     slot: number;
 }
@@ -55,7 +57,10 @@ export class KindCluster extends MeshClusterResource implements MeshCluster {
                 // A changed kind config means a new cluster.
                 triggers: [config],
             },
-            { parent: this, protect: c.protect },
+            // `kind create cluster --name X` fails while X exists, and the old resource's delete would then remove
+            // the new cluster: a changed config must delete the old cluster first. pulumi-command's own
+            // examples do the same (https://www.pulumi.com/registry/packages/command/api-docs/local/command/#triggers).
+            { parent: this, protect: c.protect, deleteBeforeReplace: true },
         );
         // The kubeconfig for this machine (127.0.0.1:<port>) holds a client key: secret, not logged.
         const kubeconfig = new command.local.Command(
@@ -77,7 +82,9 @@ export class KindCluster extends MeshClusterResource implements MeshCluster {
         );
         this.apiServer = pulumi.interpolate`https://${address.stdout.apply((s) => s.trim())}:6443`;
         this.kubeconfig = pulumi.secret(kubeconfig.stdout);
-        this.provider = new k8s.Provider(`${name}-k8s`, { kubeconfig: this.kubeconfig, clusterIdentifier: `kind/${c.name}` }, { parent: this, dependsOn: [cluster] });
+        // A re-created cluster is a new create Command with a new ID (pulumi-command's Create returns a fresh
+        // ID: provider/pkg/provider/local/commandController.go at v1.2.1, resource.NewUniqueHex), so the provider is replaced with it.
+        this.provider = clusterProvider(`${name}-k8s`, { platform: "kind", cluster: c.name, kubeconfig: this.kubeconfig, instance: cluster.id }, { parent: this, dependsOn: [cluster] });
 
         // MetalLB: LoadBalancer addresses from a slice of the kind network per cluster, so the
         // east-west gateways of several kind clusters never collide.
@@ -90,7 +97,18 @@ export class KindCluster extends MeshClusterResource implements MeshCluster {
         );
         const metallb = new k8s.helm.v3.Release(
             `${name}-metallb`,
-            { name: "metallb", chart: METALLB_CHART.chart, version: METALLB_CHART.version, repositoryOpts: { repo: METALLB_CHART.repo }, namespace: ns.metadata.name },
+            {
+                name: "metallb",
+                chart: METALLB_CHART.chart,
+                version: METALLB_CHART.version,
+                repositoryOpts: { repo: METALLB_CHART.repo },
+                namespace: ns.metadata.name,
+                // Helm's wait: the release is done only once the controller Deployment, which serves
+                // the webhook that admits IPAddressPool and L2Advertisement, is ready. Without it the
+                // pool's create races the webhook and fails "connection refused".
+                skipAwait: false,
+                timeout: 600,
+            },
             child,
         );
         const range = subnetCmd.stdout.apply((out) => {

@@ -1,0 +1,443 @@
+// The mesh config: its zod schema and the whole-config checks. Stack config (config.ts) and the
+// library's `Mesh` args (mesh.ts) both go through `validateMeshConfig`, so they get the same
+// messages. Every problem is reported at once, each with its path and the fix, before any
+// resource is registered. Platform-specific rules live with their platform (platforms/<name>/).
+import * as net from "node:net";
+import * as pulumi from "@pulumi/pulumi";
+import { z } from "zod";
+import { CaBundle, verifyCaBundle } from "./caBundle";
+import { Cidr, formatCidr, overlaps, parseCidr } from "./cidr";
+import { ISTIO_REPOSITORY, ISTIO_VERSION, remoteSecretPairs } from "./istio";
+import type { KubeconfigSource } from "./kubeconfig";
+import { PLATFORM_NAMES, PLATFORMS, platformIndexes, platformOf } from "./platforms/registry";
+import type { CheckContext, LooseCluster as PlatformLooseCluster } from "./platforms/types";
+
+export { ISTIO_REPOSITORY, ISTIO_VERSION, remoteSecretPairs };
+/** Network name used when every cluster shares one network and none is named (Istio's docs use `network1`). */
+export const DEFAULT_NETWORK = "network1";
+
+const DNS1123_LABEL = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
+const LABEL_VALUE = /^(([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9])?$/;
+const SEMVER = /^\d+\.\d+\.\d+(-[0-9A-Za-z.-]+)?$/;
+
+const eastWestGatewaySchema = z.strictObject({
+    /** Annotations for the gateway's LoadBalancer Service (e.g. an internal or NLB load balancer). */
+    serviceAnnotations: z.record(z.string(), z.string()).default({}),
+    /** A fixed load-balancer IP, when the platform supports requesting one. */
+    loadBalancerIP: z.string().default(""),
+});
+
+const clusterSchema = z.strictObject({
+    name: z.string(),
+    network: z.string().optional(),
+    role: z.enum(["primary", "remote"], { error: "must be primary or remote" }).default("primary"),
+    primary: z.string().optional(),
+    platform: z.enum(PLATFORM_NAMES, { error: `must be ${PLATFORM_NAMES.slice(0, -1).join(", ")} or ${PLATFORM_NAMES[PLATFORM_NAMES.length - 1]}` }).default("existing"),
+    kubeconfig: z.string().optional(),
+    context: z.string().optional(),
+    apiServer: z.string().optional(),
+    region: z.string().optional(),
+    zone: z.string().optional(),
+    /** `protect` the cloud cluster so no `up` or `destroy` removes it by accident (production). */
+    protect: z.boolean().default(false),
+    // Each platform's own block (`gke:`, `eks:`, `kind:`), from the registry.
+    ...Object.fromEntries(PLATFORMS.filter((p) => p.block).map((p) => [p.name, p.block!.optional()])),
+    eastWestGateway: eastWestGatewaySchema.default({ serviceAnnotations: {}, loadBalancerIP: "" }),
+});
+
+const trustSchema = z.strictObject({
+    mode: z.enum(["generated", "provided"], { error: "must be generated or provided" }).default("generated"),
+    keyAlgorithm: z.enum(["RSA", "ECDSA"], { error: "must be RSA or ECDSA" }).default("RSA"),
+    rsaBits: z.number().int().default(4096),
+    ecdsaCurve: z.string().default("P256"),
+    rootValidityDays: z.number().int().default(3650),
+    intermediateValidityDays: z.number().int().default(730),
+    /** Organization (O) of the generated certificates; Istio's tooling uses "Istio". */
+    organization: z.string().default("Istio"),
+    /** `protect` the root key and certificate so no `up` can replace them by accident (security-bar M5). */
+    protectRoot: z.boolean().default(true),
+    /** Bump to re-issue every intermediate (explicit renewal; istiod hot-reloads a new intermediate). */
+    intermediateGeneration: z.number().int().default(1),
+});
+
+const meshSchema = z.strictObject({
+    meshId: z.string(),
+    topology: z.enum(["multi-primary", "primary-remote"], { error: "must be multi-primary or primary-remote" }),
+    istio: z
+        .strictObject({
+            version: z.string().default(ISTIO_VERSION),
+            repository: z.string().default(ISTIO_REPOSITORY),
+            values: z.record(z.string(), z.unknown()).default({}),
+        })
+        .default({ version: ISTIO_VERSION, repository: ISTIO_REPOSITORY, values: {} }),
+    trust: trustSchema.default(trustSchema.parse({})),
+    remoteSecrets: z
+        .strictObject({
+            /** One reader token per reading cluster (revocable per pair) instead of one per source cluster. */
+            tokenPerReader: z.boolean().default(false),
+        })
+        .default({ tokenPerReader: false }),
+    /** Per network: `routable: true` declares that clusters on different clouds or VPCs can reach each other's pods directly (peering, VPN). */
+    networks: z.record(z.string(), z.strictObject({ routable: z.boolean().default(false) })).default({}),
+    clusters: z.array(clusterSchema).min(1, { error: "list at least one cluster" }),
+});
+
+import type { EksConfig } from "./platforms/eks";
+import type { GkeConfig } from "./platforms/gke";
+import type { KindConfig } from "./platforms/kind";
+/** A cluster entry after validation; the platform blocks are typed for the platforms' own code. */
+export type ClusterConfig = z.output<typeof clusterSchema> & { network: string; gke?: GkeConfig; eks?: EksConfig; kind?: KindConfig; [block: string]: unknown };
+export type TrustConfig = z.output<typeof trustSchema>;
+export type MeshConfig = Omit<z.output<typeof meshSchema>, "clusters"> & { clusters: ClusterConfig[] };
+
+/** Secret inputs of `provided` trust mode, read from their own config keys. */
+export interface ProvidedTrust {
+    /** `multicluster-mesh:rootCertPem`: the root certificate (public; its key stays offline). */
+    rootCertPem?: string;
+    /** `multicluster-mesh:caBundles` (secret): per cluster `{caCertPem, caKeyPem, certChainPem}`. */
+    caBundles?: Record<string, unknown>;
+}
+
+/** What the checks may look at besides the config itself (injected, so tests stay pure). */
+export interface ValidationEnv {
+    /** The clusters come built, each with its provider (the library's `Mesh` args): skip the platform checks. */
+    clustersBuilt?: boolean;
+    readFile?: (p: string) => string | undefined;
+    provided?: ProvidedTrust;
+    now?: Date;
+}
+
+/** A validated config plus what was resolved while checking it. */
+export interface LoadedConfig {
+    mesh: MeshConfig;
+    /** Per existing cluster: its kubeconfig and the API server peers will use. */
+    kubeconfigs: Record<string, KubeconfigSource & { context?: string; apiServer: string }>;
+    /** `provided` mode: the root certificate and, per istiod cluster, the checked bundle (caKeyPem is secret). */
+    provided?: { rootCertPem: string; bundles: Record<string, CaBundle> };
+}
+
+/** Every problem of a config, each with its path; as pulumi.RunError, the engine prints it without a stack trace. */
+export class ConfigError extends pulumi.RunError {
+    constructor(public readonly problems: string[]) {
+        super(
+            `the stack config has ${problems.length} problem${problems.length === 1 ? "" : "s"} (nothing was deployed):\n` +
+                problems.map((p) => `  - ${p}`).join("\n"),
+        );
+        this.name = "ConfigError";
+    }
+}
+
+function zodPath(p: PropertyKey[]): string {
+    return p.reduce<string>((acc, k) => (typeof k === "number" ? `${acc}[${k}]` : `${acc}.${String(k)}`), "mesh");
+}
+
+function zodMessage(issue: z.core.$ZodIssue): string {
+    if (issue.code === "unrecognized_keys") return `unknown key${issue.keys.length > 1 ? "s" : ""} ${issue.keys.map((k) => `"${k}"`).join(", ")}; remove or correct ${issue.keys.length > 1 ? "them" : "it"} (see README, "Config reference")`;
+    if (issue.code === "invalid_type" && issue.input === undefined) return `is required`;
+    return issue.message;
+}
+
+function isRepoUrl(u: string): boolean {
+    try {
+        const url = new URL(u);
+        return ["https:", "http:", "oci:"].includes(url.protocol) && url.hostname !== "";
+    } catch {
+        return false;
+    }
+}
+
+function getPath(obj: unknown, path: string[]): unknown {
+    let cur: unknown = obj;
+    for (const k of path) {
+        if (!cur || typeof cur !== "object") return undefined;
+        cur = (cur as Record<string, unknown>)[k];
+    }
+    return cur;
+}
+
+/**
+ * Parse and check `multicluster-mesh:mesh`. Pure apart from reading kubeconfig files through
+ * `env.readFile`. Returns every problem, each starting with its config path.
+ */
+export function validateMeshConfig(raw: unknown, env: ValidationEnv = {}): { ok: true; config: LoadedConfig } | { ok: false; problems: string[] } {
+    const problems: string[] = [];
+    const say = (path: string, msg: string) => problems.push(`${path}: ${msg}`);
+    const parsed = meshSchema.safeParse(raw);
+    if (!parsed.success) {
+        for (const issue of parsed.error.issues) say(zodPath(issue.path), zodMessage(issue));
+    }
+    // Keep checking what did parse, so one run shows every problem. `loose` may be partial.
+    const loose = (parsed.success ? parsed.data : (raw ?? {})) as Partial<z.output<typeof meshSchema>>;
+    const clusters = Array.isArray(loose.clusters) ? loose.clusters.filter((c) => c && typeof c === "object") : [];
+    const topology = loose.topology;
+
+    if (typeof loose.meshId === "string" && !DNS1123_LABEL.test(loose.meshId)) {
+        say("mesh.meshId", `"${loose.meshId}" is not a DNS-1123 label; use lower-case letters, digits and '-' (at most 63 characters)`);
+    }
+
+    // Cluster names: DNS-1123 labels, unique, never istiod's default cluster ID.
+    const seen = new Map<string, number>();
+    clusters.forEach((c, i) => {
+        const name = c.name;
+        if (typeof name !== "string") return;
+        if (!DNS1123_LABEL.test(name) || name.length > 63) {
+            say(`mesh.clusters[${i}].name`, `"${name}" is not a DNS-1123 label; use lower-case letters, digits and '-' (at most 63 characters), as istiod's cluster IDs must be`);
+        }
+        if (name.toLowerCase() === "kubernetes") {
+            say(`mesh.clusters[${i}].name`, `"${name}" is istiod's default cluster ID; remote secrets named after it are ignored, so pick another name`);
+        }
+        if (seen.has(name)) say(`mesh.clusters[${i}].name`, `"${name}" is used twice (also mesh.clusters[${seen.get(name)}]); cluster names must be unique`);
+        else seen.set(name, i);
+    });
+
+    // Roles and topology.
+    const primaries = clusters.filter((c) => (c.role ?? "primary") === "primary").map((c) => c.name);
+    clusters.forEach((c, i) => {
+        const role = c.role ?? "primary";
+        if (topology === "multi-primary" && role === "remote") {
+            say(`mesh.clusters[${i}].role`, `"remote" is not allowed with topology multi-primary; set role: primary, or use topology: primary-remote`);
+        }
+        if (role === "primary" && c.primary !== undefined) {
+            say(`mesh.clusters[${i}].primary`, `only a remote names its primary; remove it, or set role: remote`);
+        }
+        if (topology === "primary-remote" && role === "remote") {
+            if (c.primary !== undefined) {
+                const target = clusters.find((o) => o.name === c.primary);
+                if (!target) say(`mesh.clusters[${i}].primary`, `"${c.primary}" is not a cluster of this mesh; name one of: ${primaries.join(", ") || "(no primaries)"}`);
+                else if ((target.role ?? "primary") !== "primary") say(`mesh.clusters[${i}].primary`, `"${c.primary}" is a remote; a remote must be controlled by a primary (${primaries.join(", ") || "none declared"})`);
+            } else if (primaries.length > 1) {
+                say(`mesh.clusters[${i}].primary`, `is required when the mesh has several primaries (${primaries.join(", ")}); name the one that controls this remote`);
+            }
+        }
+    });
+    if (topology === "primary-remote" && clusters.length > 0) {
+        if (primaries.length === 0) say("mesh.clusters", "primary-remote needs at least one cluster with role: primary");
+        if (!clusters.some((c) => c.role === "remote")) say("mesh.clusters", "primary-remote needs at least one cluster with role: remote; without remotes use topology: multi-primary");
+    }
+
+    // Networks: one shared network may stay unnamed; several must be named everywhere.
+    const networks = new Set(clusters.map((c) => c.network).filter((n): n is string => typeof n === "string"));
+    clusters.forEach((c, i) => {
+        if (typeof c.network === "string" && (!LABEL_VALUE.test(c.network) || c.network.length > 63 || c.network === "")) {
+            say(`mesh.clusters[${i}].network`, `"${c.network}" is not a valid label value (it becomes topology.istio.io/network); use letters, digits, '-', '_' or '.' (at most 63 characters)`);
+        }
+        if (networks.size > 1 && c.network === undefined) {
+            say(`mesh.clusters[${i}].network`, `is required: the mesh spans several networks (${[...networks].sort().join(", ")}), so every cluster must name its own`);
+        } else if (networks.size === 1 && c.network === undefined) {
+            say(`mesh.clusters[${i}].network`, `is required: other clusters name network "${[...networks][0]}"; name the network on every cluster, or on none (then all share "${DEFAULT_NETWORK}")`);
+        }
+    });
+
+    // Who will read whose API server (decides which addresses must be reachable from elsewhere).
+    const named = clusters.filter((c) => typeof c.name === "string").map((c) => ({ name: c.name, role: c.role ?? "primary" }));
+    const readBy = new Map<string, string[]>();
+    for (const p of remoteSecretPairs(named)) readBy.set(p.source, [...(readBy.get(p.source) ?? []), p.target]);
+
+    // Platforms: each cluster's own platform checks it (components/platforms/<name>/).
+    const kubeconfigs: LoadedConfig["kubeconfigs"] = {};
+    const claimedContexts = new Map<string, number>();
+    const indexes = platformIndexes(clusters);
+    clusters.forEach((c, i) => {
+        const at = `mesh.clusters[${i}]`;
+        const platformName = c.platform ?? "existing";
+        const platform = platformOf(platformName);
+        const readers = typeof c.name === "string" ? (readBy.get(c.name) ?? []) : [];
+        for (const other of PLATFORMS) {
+            if (other.block && other.name !== platformName && (c as Record<string, unknown>)[other.name] !== undefined) {
+                say(`${at}.${other.name}`, `is set but platform is "${platformName}"; remove it, or set platform: ${other.name}`);
+            }
+        }
+        const lbip = c.eastWestGateway?.loadBalancerIP;
+        if (typeof lbip === "string" && lbip !== "" && net.isIP(lbip) === 0) {
+            say(`${at}.eastWestGateway.loadBalancerIP`, `"${lbip}" is not an IP address; leave it empty to let the platform assign one`);
+        }
+        if (!platform) return; // the schema reported the unknown platform
+        if (env.clustersBuilt) {
+            // The caller built the cluster and its provider (library use): nothing platform-specific to check.
+            if (c.region !== undefined && c.zone !== undefined && !c.zone.startsWith(c.region)) {
+                say(`${at}.zone`, `"${c.zone}" is not in region "${c.region}"; a zone name starts with its region's name`);
+            }
+            return;
+        }
+        if (!platform.takesKubeconfig) {
+            for (const k of ["kubeconfig", "context", "apiServer"] as const) {
+                if (c[k] !== undefined) {
+                    say(`${at}.${k}`, `is only for platform existing; a ${platformName} cluster's kubeconfig and API server come from the cluster this program creates`);
+                }
+            }
+        }
+        if (platform.localityFrom) {
+            for (const k of ["region", "zone"] as const) if (c[k] !== undefined) say(`${at}.${k}`, `is derived from ${platform.localityFrom} for platform ${platformName}; remove it`);
+        }
+        if (platform.blockRequired && (c as Record<string, unknown>)[platformName] === undefined) {
+            say(`${at}.${platformName}`, `is required for platform ${platformName} (${platform.blockRequired}; see README, "Config reference")`);
+        }
+        const ctx: CheckContext = { meshId: loose.meshId, index: indexes[i], readers, readFile: env.readFile, claimedContexts };
+        platform.check(c as PlatformLooseCluster, at, say, ctx);
+        if (ctx.resolved && typeof c.name === "string") kubeconfigs[c.name] = ctx.resolved;
+    });
+    checkSharedNetworks(clusters, loose.networks ?? {}, loose.meshId, say);
+
+    // Istio chart settings.
+    const istio = loose.istio;
+    if (istio) {
+        if (typeof istio.version === "string" && !SEMVER.test(istio.version)) {
+            say("mesh.istio.version", `"${istio.version}" is not a pinned chart version; give an exact version such as "${ISTIO_VERSION}" (ranges would let clusters drift apart)`);
+        }
+        if (typeof istio.repository === "string" && !isRepoUrl(istio.repository)) {
+            say("mesh.istio.repository", `"${istio.repository}" is not a chart repository URL; the default is ${ISTIO_REPOSITORY}`);
+        }
+        const owned: [string[], string][] = [
+            [["global", "meshID"], "set mesh.meshId instead"],
+            [["global", "multiCluster", "clusterName"], "it is each cluster's name"],
+            [["global", "network"], "set mesh.clusters[].network instead"],
+            [["global", "remotePilotAddress"], "it is read from the primary's east-west gateway"],
+            [["profile"], "the role decides the profile"],
+        ];
+        for (const [p, why] of owned) {
+            if (getPath(istio.values, p) !== undefined) say(`mesh.istio.values.${p.join(".")}`, `is managed by this program per cluster; remove it (${why})`);
+        }
+        if (getPath(istio.values, ["pilot", "env"]) !== undefined) {
+            say("mesh.istio.values.pilot.env", "the istiod chart never reads pilot.env (it is an IstioOperator path); move these variables to top-level env");
+        }
+    }
+
+    // Trust.
+    const trust = loose.trust;
+    let providedBundles: Record<string, CaBundle> | undefined;
+    if (trust) {
+        const algo = trust.keyAlgorithm ?? "RSA";
+        if (algo === "RSA" && typeof trust.rsaBits === "number" && trust.rsaBits < 3072) {
+            say("mesh.trust.rsaBits", `${trust.rsaBits} is too small: the root key needs at least 3072 bits (intermediates at least 2048); use 4096 as Istio's tooling does`);
+        }
+        if (algo === "ECDSA" && typeof trust.ecdsaCurve === "string" && !["P256", "P384"].includes(trust.ecdsaCurve)) {
+            say("mesh.trust.ecdsaCurve", `"${trust.ecdsaCurve}" is not allowed; use P256 or P384 (Istio supports only these; never the provider default P224)`);
+        }
+        for (const k of ["rootValidityDays", "intermediateValidityDays"] as const) {
+            if (typeof trust[k] === "number" && trust[k] <= 0) say(`mesh.trust.${k}`, `must be a positive number of days`);
+        }
+        if (typeof trust.rootValidityDays === "number" && typeof trust.intermediateValidityDays === "number" && trust.intermediateValidityDays >= trust.rootValidityDays) {
+            say("mesh.trust.intermediateValidityDays", `${trust.intermediateValidityDays} must be shorter than rootValidityDays (${trust.rootValidityDays}), so an intermediate can be re-issued without touching the root`);
+        }
+        if (typeof trust.intermediateGeneration === "number" && trust.intermediateGeneration < 1) say("mesh.trust.intermediateGeneration", "must be 1 or more");
+        if (typeof trust.organization === "string" && trust.organization.trim() === "") say("mesh.trust.organization", "must not be empty (a CA certificate needs a subject)");
+
+        if (trust.mode === "provided") {
+            providedBundles = checkProvided(named, env, say);
+        }
+    }
+
+    if (problems.length > 0 || !parsed.success) return { ok: false, problems };
+    const filledIndexes = platformIndexes(parsed.data.clusters);
+    const mesh: MeshConfig = {
+        ...parsed.data,
+        clusters: parsed.data.clusters.map((c, i) => {
+            const filled = { ...c, network: c.network ?? DEFAULT_NETWORK } as ClusterConfig;
+            const platform = platformOf(c.platform)!;
+            if (platform.fill) filled[platform.name] = platform.fill((c as Record<string, unknown>)[platform.name] as Record<string, unknown> | undefined, filledIndexes[i]);
+            return filled;
+        }),
+    };
+    const provided = providedBundles && { rootCertPem: env.provided!.rootCertPem!, bundles: providedBundles };
+    return { ok: true, config: { mesh, kubeconfigs, provided } };
+}
+
+type Say = (path: string, msg: string) => void;
+
+type LooseCluster = Partial<z.output<typeof clusterSchema>>;
+
+/**
+ * Clusters that share a mesh network must reach each other's pods directly (§3.1): that holds
+ * inside one GCP VPC, not across clouds or VPCs unless the user connected them; kind clusters
+ * would need node routes this program does not build. Their ranges must not overlap either.
+ */
+function checkSharedNetworks(clusters: LooseCluster[], networks: Record<string, { routable?: boolean }>, meshId: unknown, say: Say): void {
+    const byNetwork = new Map<string, number[]>();
+    clusters.forEach((c, i) => {
+        const n = typeof c.network === "string" ? c.network : DEFAULT_NETWORK;
+        byNetwork.set(n, [...(byNetwork.get(n) ?? []), i]);
+    });
+    const indexes = platformIndexes(clusters);
+    for (const [name, members] of byNetwork) {
+        if (members.length < 2) continue;
+        const routable = networks[name]?.routable === true;
+        for (const p of PLATFORMS.filter((x) => !x.sharesNetwork)) {
+            const same = members.filter((i) => (clusters[i].platform ?? "existing") === p.name);
+            if (same.length > 1 && !routable) {
+                say(
+                    `mesh.clusters[${same[1]}].network`,
+                    `${p.name} clusters ${same.map((i) => clusters[i].name).join(", ")} share network "${name}", which needs node routes between them that this program does not build; give each ${p.name} cluster its own network`,
+                );
+            }
+        }
+        const domains = new Map<string, number>();
+        for (const i of members) {
+            const d = platformOf(clusters[i].platform)?.routingDomain(clusters[i] as PlatformLooseCluster, meshId);
+            if (d !== undefined && !domains.has(d)) domains.set(d, i);
+        }
+        if (domains.size > 1 && !routable) {
+            const [first, ...rest] = [...domains.entries()];
+            for (const [d, i] of rest) {
+                say(
+                    `mesh.clusters[${i}].network`,
+                    `"${name}" joins ${d} with ${first[0]} (mesh.clusters[${first[1]}]), whose pods it cannot reach directly; give it its own network, or declare mesh.networks.${name}.routable: true once they are connected (VPC peering, VPN)`,
+                );
+            }
+        }
+        // Pod and Service ranges of clusters on one network must not overlap (§3.1, security-bar M8).
+        const ranges: [string, Cidr | undefined][] = [];
+        for (const i of members) {
+            for (const [k, v] of platformOf(clusters[i].platform)?.podRanges(clusters[i] as PlatformLooseCluster, indexes[i]) ?? []) {
+                const parsed = typeof v === "string" ? parseCidr(v) : undefined;
+                if (parsed) ranges.push([`mesh.clusters[${i}].${k}`, parsed]);
+            }
+        }
+        const clusterPath = (p: string) => p.slice(0, p.indexOf("]") + 1);
+        for (let a = 0; a < ranges.length; a++) {
+            for (let b = a + 1; b < ranges.length; b++) {
+                const [pa, ca] = ranges[a];
+                const [pb, cb] = ranges[b];
+                if (clusterPath(pa) !== clusterPath(pb) && ca && cb && overlaps(ca, cb)) {
+                    say(pb, `${formatCidr(cb)} overlaps ${pa} (${formatCidr(ca)}) on the shared network "${name}"; clusters on one network need distinct pod and service ranges`);
+                }
+            }
+        }
+    }
+}
+
+function checkProvided(clusters: { name: string; role: string }[], env: ValidationEnv, say: (p: string, m: string) => void): Record<string, CaBundle> | undefined {
+    const root = env.provided?.rootCertPem;
+    const bundles = env.provided?.caBundles;
+    const hint = "see README, \"Bring your own CA\"";
+    if (typeof root !== "string" || root.trim() === "") {
+        say("multicluster-mesh:rootCertPem", `is required with trust.mode provided; set it with \`pulumi config set rootCertPem -- "$(cat root-cert.pem)"\` (${hint})`);
+    }
+    if (!bundles || typeof bundles !== "object") {
+        say("multicluster-mesh:caBundles", `is required with trust.mode provided; set it with \`pulumi config set --secret --path 'caBundles.<cluster>.caKeyPem' ...\` (${hint})`);
+        return undefined;
+    }
+    const out: Record<string, CaBundle> = {};
+    const istiodClusters = clusters.filter((c) => c.role === "primary").map((c) => c.name);
+    for (const name of Object.keys(bundles)) {
+        if (!clusters.some((c) => c.name === name)) say(`multicluster-mesh:caBundles.${name}`, `is not a cluster of this mesh; remove it or fix the name`);
+        else if (!istiodClusters.includes(name)) say(`multicluster-mesh:caBundles.${name}`, `is a remote cluster, which runs no istiod and takes no cacerts; remove it`);
+    }
+    for (const name of istiodClusters) {
+        const b = bundles[name] as Partial<CaBundle> | undefined;
+        if (!b || typeof b !== "object") {
+            say(`multicluster-mesh:caBundles.${name}`, `is missing: every cluster that runs istiod needs caCertPem, caKeyPem and certChainPem (${hint})`);
+            continue;
+        }
+        const missing = (["caCertPem", "caKeyPem", "certChainPem"] as const).filter((k) => typeof b[k] !== "string" || b[k]!.trim() === "");
+        if (missing.length) {
+            say(`multicluster-mesh:caBundles.${name}`, `lacks ${missing.join(", ")} (${hint})`);
+            continue;
+        }
+        if (typeof root !== "string" || root.trim() === "") continue;
+        const bundle: CaBundle = { caCertPem: b.caCertPem!, caKeyPem: b.caKeyPem!, certChainPem: b.certChainPem!, rootCertPem: root };
+        // The bundle is checked exactly as istiod will check it, before anything is deployed.
+        for (const p of verifyCaBundle(bundle, env.now)) say(`multicluster-mesh:caBundles.${name}`, p);
+        out[name] = bundle;
+    }
+    return out;
+}

@@ -1,0 +1,62 @@
+// The one way a cluster's Kubernetes provider is built, for every platform.
+//
+// `clusterIdentifier`: pulumi-kubernetes replaces the provider (and so every object it manages)
+// only when this value changes, and treats every other provider config change (kubeconfig, token,
+// context) as an update (pulumi/pulumi-kubernetes provider/pkg/provider/provider.go, DiffConfig;
+// https://www.pulumi.com/registry/packages/kubernetes/api-docs/provider/#clusteridentifier_nodejs).
+// So it must change exactly when the cluster is a new one: it carries the platform, the mesh
+// cluster name and an `instance` that each platform derives from something a replacement changes
+// (the API endpoint and its CA, or the create command's ID). A cloud ID such as a GKE `id` or an
+// EKS `arn` is rebuilt identically for a replacement, and would let state claim that Istio is
+// installed in a new, empty cluster.
+//
+// The same string tells the offline simulator which mesh cluster a provider belongs to
+// (`parseClusterIdentifier`), so nothing is guessed from resource names.
+//
+// `enableSecretMutable`: without it a change to a named Secret's data replaces it, and for a named
+// object the provider deletes first (provider/pkg/provider/provider.go, `Diff`, and
+// https://www.pulumi.com/registry/packages/kubernetes/api-docs/provider/#enablesecretmutable_nodejs):
+// re-issued intermediates would delete `cacerts` before writing the new one, and every remote
+// secret change would drop that peer for a moment. With it, Secrets are updated in place.
+import * as crypto from "node:crypto";
+import * as k8s from "@pulumi/kubernetes";
+import * as pulumi from "@pulumi/pulumi";
+
+const PREFIX = "multicluster-mesh";
+
+/** A short, stable digest of what identifies one incarnation of a cluster (public facts only). */
+export function instanceDigest(...parts: string[]): string {
+    return crypto.createHash("sha256").update(parts.join("\n")).digest("hex").slice(0, 16);
+}
+
+export function clusterIdentifier(platform: string, cluster: string, instance: pulumi.Input<string>): pulumi.Output<string> {
+    return pulumi.interpolate`${PREFIX}/${platform}/${cluster}/${instance}`;
+}
+
+export function parseClusterIdentifier(id: unknown): { platform: string; cluster: string; instance: string } | undefined {
+    if (typeof id !== "string") return undefined;
+    const m = /^multicluster-mesh\/([a-z0-9-]+)\/([a-z0-9-]+)\/(.*)$/.exec(id);
+    return m ? { platform: m[1], cluster: m[2], instance: m[3] } : undefined;
+}
+
+export interface ClusterProviderArgs {
+    platform: string;
+    cluster: string;
+    kubeconfig: pulumi.Input<string>;
+    context?: string;
+    /** What changes when the cluster is replaced (see above). */
+    instance: pulumi.Input<string>;
+}
+
+export function clusterProvider(name: string, args: ClusterProviderArgs, opts: pulumi.CustomResourceOptions): k8s.Provider {
+    return new k8s.Provider(
+        name,
+        {
+            kubeconfig: args.kubeconfig,
+            ...(args.context !== undefined ? { context: args.context } : {}),
+            clusterIdentifier: clusterIdentifier(args.platform, args.cluster, args.instance),
+            enableSecretMutable: true,
+        },
+        opts,
+    );
+}

@@ -1,0 +1,144 @@
+// What a platform is to the rest of the program: the one interface behind the registry
+// (registry.ts). Each platform folder (existing, gke, eks, kind) exports one `Platform` value that
+// holds every fact of that platform once: its config block, its checks, its derived names, its
+// gateway Service defaults, its locality, its offline-simulator answers and its component.
+import type * as pulumi from "@pulumi/pulumi";
+import type { z } from "zod";
+import type { Cidr } from "../cidr";
+import type { KubeconfigSource } from "../kubeconfig";
+import type { MeshCluster } from "../meshCluster";
+
+/** Report one problem at a config path. */
+export type Say = (path: string, msg: string) => void;
+
+/** A cluster entry as far as it parsed (checks run on partial input too, so every problem shows at once). */
+export interface LooseCluster {
+    name?: string;
+    network?: string;
+    role?: "primary" | "remote";
+    platform?: string;
+    region?: string;
+    zone?: string;
+    kubeconfig?: string;
+    context?: string;
+    apiServer?: string;
+    protect?: boolean;
+    [block: string]: unknown;
+}
+
+/** A validated cluster entry, as the platforms' components receive it. */
+export interface PlatformCluster {
+    name: string;
+    network: string;
+    role: "primary" | "remote";
+    primary?: string;
+    platform: string;
+    region?: string;
+    zone?: string;
+    protect: boolean;
+    kubeconfig?: string;
+    context?: string;
+    apiServer?: string;
+    eastWestGateway: { serviceAnnotations: Record<string, string>; loadBalancerIP: string };
+    /** The platform's own block (`gke:`, `eks:`, `kind:`), defaults filled in. */
+    [block: string]: unknown;
+}
+
+/** What the whole-config checks give a platform. */
+export interface CheckContext {
+    meshId: unknown;
+    /** This cluster's position among the mesh's clusters of the same platform (config order). */
+    index: number;
+    /** The clusters whose istiod will read this cluster's API server. */
+    readers: string[];
+    readFile?: (p: string) => string | undefined;
+    /** Kubeconfig contexts already claimed by other clusters, `file#context` → cluster index. */
+    claimedContexts: Map<string, number>;
+    /** Set by a platform whose cluster comes with a kubeconfig: resolved here, used by its component. */
+    resolved?: KubeconfigSource & { context?: string; apiServer: string };
+}
+
+/** What the offline simulator asks a platform (simulator/simulator.ts). */
+export interface SimulatorContext {
+    /** A stable address in `prefix`.0/24 per key, unique within one run. */
+    simulatedIp(key: string, prefix: string): string;
+    /** The inputs of the cloud provider a resource was registered with. */
+    providerInputs(): Record<string, unknown> | undefined;
+}
+
+export interface SimulatedResource {
+    id: string;
+    state: Record<string, unknown>;
+}
+
+export interface PlatformSimulator {
+    /** Resource types (or `prefix:*`) this platform's cloud answers. */
+    answers?: (type: string, name: string, inputs: Record<string, any>, ctx: SimulatorContext) => SimulatedResource | undefined;
+    /** Local commands (e.g. `kind create cluster`) and what they print. */
+    command?: (cmd: string, ctx: SimulatorContext) => string | undefined;
+    /** What its load balancers hand out. */
+    loadBalancerAddress: "ip" | "hostname";
+    /** Invokes (data sources) the platform's component calls. */
+    invoke?: (token: string, inputs: Record<string, any>, ctx: SimulatorContext) => Record<string, unknown> | undefined;
+}
+
+/** What `npm run bench` needs to know about a platform (offline/bench/model.ts). */
+export interface PlatformBench {
+    /** Documented provisioning times by resource type (or `type [detail]`). */
+    latencies: { key: string; seconds: number; why: string }[];
+    /** Resource types that are node pools (the Kubernetes provider waits for them). */
+    nodePoolTypes: string[];
+    /** A config block for the i-th bench cluster of this platform. */
+    example?: (i: number) => Record<string, unknown>;
+}
+
+/** What the policy pack checks on a platform's resources (policy/policies.ts). */
+export interface PlatformPolicy {
+    /** Cloud cluster resource types that production stacks must protect, with the config fix. */
+    clusterTypes: { type: string; label: string; deletionProtectionDefault: boolean; fix: string }[];
+}
+
+export interface CreateArgs {
+    meshId: string;
+    /** Every cluster of this platform, in config order. */
+    clusters: PlatformCluster[];
+    /** Existing clusters: what validation resolved (kubeconfig content or path, context, API server). */
+    resolved: Record<string, KubeconfigSource & { context?: string; apiServer: string }>;
+    opts?: pulumi.ComponentResourceOptions;
+}
+
+export interface Platform {
+    /** The `platform:` value and, for created clusters, the key of the platform's config block. */
+    name: string;
+    /** Where the cluster runs: gcp, aws, local, or existing when the program does not know. */
+    cloud: string;
+    /** The config block's schema (absent: the platform has no block). */
+    block?: z.ZodType;
+    /** The block must be given (its required fields, for the message), or may be left out. */
+    blockRequired?: string;
+    /** Created clusters derive `region`/`zone` from their block (for the message), existing and kind take them from config. */
+    localityFrom?: string;
+    /** Only an `existing` cluster takes `kubeconfig`, `context` and `apiServer` from config. */
+    takesKubeconfig: boolean;
+    /** Platform checks of one cluster entry; `at` is its config path (`mesh.clusters[0]`). */
+    check(c: LooseCluster, at: string, say: Say, ctx: CheckContext): void;
+    /** Defaults that depend on the cluster's position (e.g. kind's subnets). */
+    fill?(block: Record<string, unknown> | undefined, index: number): Record<string, unknown> | undefined;
+    /** Where the cluster's pods live: two clusters in one domain reach each other's pods directly. */
+    routingDomain(c: LooseCluster, meshId: unknown): string | undefined;
+    /** Pod and Service ranges, `[config path under the cluster, CIDR]`, for the shared-network overlap rule. */
+    podRanges(c: LooseCluster, index: number): [string, string | undefined][];
+    /** Clusters on one network that this platform cannot connect (kind: no node routes). */
+    sharesNetwork: boolean;
+    /** Its region and zone, for the stack outputs and locality rules. */
+    locality(c: PlatformCluster): { region?: string; zone?: string };
+    /** Service annotations its load balancers need for the east-west gateway (under the user's own). */
+    gatewayServiceAnnotations: Record<string, string>;
+    /** Build the platform's clusters (one component each), keyed by cluster name. */
+    create(args: CreateArgs): Record<string, MeshCluster>;
+    simulator: PlatformSimulator;
+    bench: PlatformBench;
+    policy?: PlatformPolicy;
+}
+
+export type { Cidr };
