@@ -1,7 +1,8 @@
 // Plan every shipped stack offline and keep a screenshot of its topology picture, as a person sees it
-// in Chromium, under docs/<stack>.png (needs Debian's `chromium`; .ci/run installs it).
+// in Chromium, under docs/<stack>.png, and of synthetic 10-cluster meshes (offline/syntheticMesh.ts)
+// under docs/mesh-10-clusters*.png (needs Debian's `chromium`; .ci/run installs it).
 //
-//   npm run screenshots [-- --stack dev]
+//   npm run screenshots [-- --stack dev]      (--stack: only those stacks, no synthetic mesh)
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { Command } from "commander";
@@ -10,6 +11,7 @@ import { runProgram } from "../offline/runProgram";
 import { buildPlanFile } from "../offline/planFile";
 import { meshSvg } from "../offline/meshSvg";
 import { readStackFile } from "../offline/plan";
+import { syntheticPlan, SyntheticModel } from "../offline/syntheticMesh";
 
 const ROOT = path.resolve(__dirname, "..");
 
@@ -21,13 +23,23 @@ export function shippedStacks(dir = ROOT): string[] {
         .sort();
 }
 
+/** The synthetic meshes pictured in docs/: file name → model and size. */
+export const SYNTHETIC_SHOTS: Record<string, { model: SyntheticModel; n: number }> = {
+    "mesh-10-clusters": { model: "multi-primary", n: 10 },
+    "mesh-10-clusters-primary-remote": { model: "primary-remote-multinet", n: 10 },
+};
+
+/** A fresh copy of the program for every run: forget its modules (not the SDK's, whose mocks runProgram resets). */
+async function freshProgram(): Promise<Record<string, unknown>> {
+    const mine = (k: string) => k.startsWith(ROOT + path.sep) && !k.includes(`${path.sep}node_modules${path.sep}`) && !k.startsWith(path.join(ROOT, "scripts") + path.sep);
+    for (const k of Object.keys(require.cache)) if (mine(k)) delete require.cache[k];
+    return require(path.join(ROOT, "index.ts")) as Record<string, unknown>;
+}
+
 /** The topology picture of one stack's offline plan (canned certificates: the picture shows no key material). */
 async function svgOf(stack: string): Promise<string> {
     const sf = readStackFile(stack);
-    // A fresh copy of the program for every stack: forget its modules (not the SDK's, whose mocks runProgram resets).
-    const mine = (k: string) => k.startsWith(ROOT + path.sep) && !k.includes(`${path.sep}node_modules${path.sep}`) && !k.startsWith(path.join(ROOT, "scripts") + path.sep);
-    for (const k of Object.keys(require.cache)) if (mine(k)) delete require.cache[k];
-    const r = await runProgram({ config: sf.config, secretKeys: sf.secretKeys, stack, load: async () => require(path.join(ROOT, "index.ts")), sim: { cannedTls: true } });
+    const r = await runProgram({ config: sf.config, secretKeys: sf.secretKeys, stack, load: freshProgram, sim: { cannedTls: true } });
     if (r.error) throw new Error(`stack ${stack}: ${r.error.message.split("\n")[0]}`);
     return meshSvg(buildPlanFile({ stack, outputs: r.outputs, registrations: r.sim.registrations }));
 }
@@ -36,13 +48,16 @@ async function main(): Promise<void> {
     const o = new Command().name("screenshots").option("-s, --stack <name...>", "stacks (default: every shipped stack)").option("-o, --out <dir>", "where the PNGs go", path.join(ROOT, "docs")).parse().opts<{ stack?: string[]; out: string }>();
     const stacks = o.stack ?? shippedStacks();
     const browser = await launchChromium();
+    const shoot = async (name: string, svg: string) => {
+        const file = path.join(o.out, `${name}.png`);
+        await screenshotSvg(browser.page, svg, `mesh ${name}`, file);
+        const rel = path.relative(process.cwd(), file);
+        console.log(`wrote ${rel && !rel.startsWith("..") ? rel : file}`);
+    };
     try {
-        for (const stack of stacks) {
-            const svg = await svgOf(stack);
-            const file = path.join(o.out, `${stack}.png`);
-            await screenshotSvg(browser.page, svg, `mesh ${stack}`, file);
-            const rel = path.relative(process.cwd(), file);
-            console.log(`wrote ${rel && !rel.startsWith("..") ? rel : file}`);
+        for (const stack of stacks) await shoot(stack, await svgOf(stack));
+        if (!o.stack) {
+            for (const [name, { model, n }] of Object.entries(SYNTHETIC_SHOTS)) await shoot(name, await meshSvg(await syntheticPlan(model, n, freshProgram)));
         }
     } finally {
         await browser.close();
