@@ -1,10 +1,18 @@
-// Istio in one cluster: the istio-system Namespace, `cacerts`, and the `base` and `istiod` charts,
-// in the order istio-multicluster.md §3 requires.
+// Istio in one cluster: the istio-system Namespace, `cacerts`, the east-west gateway's
+// LoadBalancer Service where the cluster has a gateway, and the `base` and `istiod` charts, in the
+// order Istio requires (docs/istio-notes.md, "Install order").
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import type { CaBundle } from "./caBundle";
 import type { ClusterHandle } from "./meshCluster";
-import { ClusterPlan, ISTIO_NAMESPACE, MeshPlan, remoteValues, Values } from "./plan";
+import { CACERTS_KEYS, CACERTS_SECRET, CHARTS } from "./istio";
+import { ClusterPlan, ISTIO_NAMESPACE, MeshPlan, primaryIstiodValues, remoteValues, Values } from "./plan";
+
+/** The external address of a LoadBalancer Service: ingress IP, else ingress hostname, else externalIPs. */
+export function serviceAddress(svc: { status?: { loadBalancer?: { ingress?: { ip?: string; hostname?: string }[] } }; spec?: { externalIPs?: string[] } }): string | undefined {
+    const ingress = svc.status?.loadBalancer?.ingress ?? [];
+    return ingress.find((i) => i.ip)?.ip ?? ingress.find((i) => i.hostname)?.hostname ?? svc.spec?.externalIPs?.[0];
+}
 
 export interface ControlPlaneArgs {
     cluster: ClusterHandle;
@@ -16,6 +24,8 @@ export interface ControlPlaneArgs {
     primaryAddress?: pulumi.Output<string>;
     /** Remotes: the primary's expose-istiod objects, which must route before the remote's webhooks are used. */
     primaryExposed?: pulumi.Resource[];
+    /** Remotes: the mesh's root certificate(s), which their validating webhooks trust. */
+    rootCertPem?: pulumi.Output<string>;
 }
 
 export class ControlPlane extends pulumi.ComponentResource {
@@ -23,6 +33,10 @@ export class ControlPlane extends pulumi.ComponentResource {
     public readonly cacerts?: k8s.core.v1.Secret;
     public readonly base: k8s.helm.v3.Release;
     public readonly istiod: k8s.helm.v3.Release;
+    /** The east-west gateway's LoadBalancer Service, where the plan has a gateway. */
+    public readonly eastWestService?: k8s.core.v1.Service;
+    /** Its external IP or hostname, once the load balancer has one. */
+    public readonly eastWestAddress?: pulumi.Output<string>;
 
     constructor(name: string, args: ControlPlaneArgs, opts?: pulumi.ComponentResourceOptions) {
         super("multicluster-mesh:istio:ControlPlane", name, {}, opts);
@@ -45,14 +59,14 @@ export class ControlPlane extends pulumi.ComponentResource {
             this.cacerts = new k8s.core.v1.Secret(
                 `${name}-cacerts`,
                 {
-                    metadata: { name: "cacerts", namespace: this.namespace.metadata.name },
+                    metadata: { name: CACERTS_SECRET, namespace: this.namespace.metadata.name },
                     type: "Opaque",
                     stringData: pulumi.secret(
                         args.caBundle.apply((b) => ({
-                            "ca-cert.pem": b.caCertPem,
-                            "ca-key.pem": b.caKeyPem,
-                            "root-cert.pem": b.rootCertPem,
-                            "cert-chain.pem": b.certChainPem,
+                            [CACERTS_KEYS.caCert]: b.caCertPem,
+                            [CACERTS_KEYS.caKey]: b.caKeyPem,
+                            [CACERTS_KEYS.rootCert]: b.rootCertPem,
+                            [CACERTS_KEYS.certChain]: b.certChainPem,
                         })),
                     ),
                 },
@@ -60,32 +74,60 @@ export class ControlPlane extends pulumi.ComponentResource {
             );
         }
 
+        // The gateway's LoadBalancer Service comes before istiod, so its address is known when istiod
+        // is configured. pulumi-kubernetes waits for a LoadBalancer Service's ingress address
+        // (provider/pkg/await/service.go). Never `deletedWith`: the Service owns a cloud load balancer
+        // that must be released before the network can go (pulumi-kubernetes#491).
+        if (plan.eastWestGateway) {
+            const svc = plan.eastWestGateway.service;
+            this.eastWestService = new k8s.core.v1.Service(
+                `${name}-eastwest-lb`,
+                { metadata: { ...svc.metadata, namespace: this.namespace.metadata.name }, spec: svc.spec },
+                // Some platforms hand out addresses only once an in-cluster controller is ready (MetalLB on kind).
+                { ...child, dependsOn: cluster.loadBalancerReady, customTimeouts: { create: "15m" } },
+            );
+            this.eastWestAddress = pulumi.all([this.eastWestService.status, this.eastWestService.spec]).apply(([status, spec]) => {
+                const address = serviceAddress({ status, spec });
+                if (!address) {
+                    throw new Error(
+                        `the east-west gateway Service in cluster ${plan.name} has no external address; the platform must provide LoadBalancer addresses (MetalLB on bare metal or kind), or set eastWestGateway.loadBalancerIP`,
+                    );
+                }
+                return address;
+            });
+        }
+
         let baseValues: pulumi.Input<Values> = plan.baseValues;
         let istiodValues: pulumi.Input<Values> = plan.istiodValues;
         if (plan.role === "remote") {
-            if (!args.primaryAddress) throw new Error(`ControlPlane ${name}: a remote needs its primary's gateway address`);
-            const values = args.primaryAddress.apply((address) => remoteValues(mesh, plan, address));
+            if (!args.primaryAddress || !args.rootCertPem) throw new Error(`ControlPlane ${name}: a remote needs its primary's gateway address and the root certificate`);
+            const values = pulumi.all([args.primaryAddress, args.rootCertPem]).apply(([address, root]) => remoteValues(mesh, plan, address, root));
             baseValues = values.apply((v) => v.base);
             istiodValues = values.apply((v) => v.istiod);
+        } else if (plan.exposeIstiod && this.eastWestAddress) {
+            istiodValues = this.eastWestAddress.apply((address) => primaryIstiodValues(plan, address));
         }
 
-        const chart = (chartName: string) => ({
-            chart: chartName,
+        const chart = (c: { chart: string; release: string }) => ({
+            // Explicit release names: an unnamed Release gets a random suffix
+            // (https://www.pulumi.com/registry/packages/kubernetes/api-docs/helm/v3/release/#name_nodejs).
+            name: c.release,
+            chart: c.chart,
             version: mesh.chart.version,
             repositoryOpts: { repo: mesh.chart.repository },
             namespace: this.namespace.metadata.name,
+            // On an upgrade Helm reuses the previous release's values when the new ones are empty
+            // (`reuseValues` in helm pkg/action/upgrade.go, which helm.v3.Release calls with these
+            // flags: provider/pkg/provider/helm_release.go). A primary's base values are empty, so a
+            // cluster switched from remote to primary would keep `profile: remote`: always reset.
+            resetValues: true,
         });
-        // Explicit release names: an unnamed Release gets a random suffix (pulumi-craft.md B1).
-        this.base = new k8s.helm.v3.Release(
-            `${name}-base`,
-            { name: "istio-base", ...chart("base"), values: baseValues },
-            child,
-        );
+        this.base = new k8s.helm.v3.Release(`${name}-base`, { ...chart(CHARTS.base), values: baseValues }, child);
         this.istiod = new k8s.helm.v3.Release(
             `${name}-istiod`,
-            { name: "istiod", ...chart("istiod"), values: istiodValues },
+            { ...chart(CHARTS.istiod), values: istiodValues },
             // CRDs from base first; cacerts before istiod starts; a remote's webhooks point at the
-            // primary's expose-istiod route, so that route comes first (§3.3 steps 1 and 3).
+            // primary's expose-istiod route, so that route comes first.
             { ...child, dependsOn: [this.base, ...(this.cacerts ? [this.cacerts] : []), ...(args.primaryExposed ?? [])] },
         );
         this.registerOutputs({ istiodStatus: this.istiod.status });

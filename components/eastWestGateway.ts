@@ -1,10 +1,12 @@
-// The east-west gateway of one cluster (the `gateway` chart with `networkGateway`), its external
-// address read back from the Service, and the Istio Gateway objects that route through it.
+// The east-west gateway of one cluster (the `gateway` chart with `networkGateway`, its Service
+// made first by the ControlPlane) and the Istio Gateway objects that route through it.
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
-import type { ClusterHandle } from "./meshCluster";
 import { CHARTS, EASTWEST_NAME, ISTIO_OBJECTS, NETWORKING_API } from "./istio";
+import type { ClusterHandle } from "./meshCluster";
 import { ClusterPlan, crossNetworkGatewaySpec, istiodGatewaySpec, istiodVirtualServiceSpec, MeshPlan } from "./plan";
+
+export { serviceAddress } from "./controlPlane";
 
 export interface EastWestGatewayArgs {
     cluster: ClusterHandle;
@@ -13,14 +15,11 @@ export interface EastWestGatewayArgs {
     namespace: k8s.core.v1.Namespace;
     /** The `base` release: the Istio CRDs the Gateway objects need. */
     crds: pulumi.Resource;
+    /** The gateway's LoadBalancer Service (ControlPlane.eastWestService) and its address. */
+    service: k8s.core.v1.Service;
+    address: pulumi.Output<string>;
     /** What must be ready before the gateway pods are created: istiod (injection, `image: auto`), and on a remote also its remote secrets in the primary. */
     after: pulumi.Resource[];
-}
-
-/** The external address of a LoadBalancer Service: ingress IP, else ingress hostname, else externalIPs (§4). */
-export function serviceAddress(svc: { status?: { loadBalancer?: { ingress?: { ip?: string; hostname?: string }[] } }; spec?: { externalIPs?: string[] } }): string | undefined {
-    const ingress = svc.status?.loadBalancer?.ingress ?? [];
-    return ingress.find((i) => i.ip)?.ip ?? ingress.find((i) => i.hostname)?.hostname ?? svc.spec?.externalIPs?.[0];
 }
 
 export class EastWestGateway extends pulumi.ComponentResource {
@@ -36,8 +35,6 @@ export class EastWestGateway extends pulumi.ComponentResource {
         if (!plan.eastWestGateway) throw new Error(`EastWestGateway ${name}: the plan has no gateway for ${plan.name}`);
         const child = { parent: this, provider: cluster.provider };
 
-        // Never `deletedWith` here: the Service owns a cloud load balancer that must be released
-        // before the network can go (pulumi-craft.md B4, pulumi-kubernetes#491).
         this.release = new k8s.helm.v3.Release(
             `${name}-release`,
             {
@@ -47,24 +44,13 @@ export class EastWestGateway extends pulumi.ComponentResource {
                 repositoryOpts: { repo: mesh.chart.repository },
                 namespace: args.namespace.metadata.name,
                 values: plan.eastWestGateway.values,
-                // Helm's wait includes the LoadBalancer getting an address, which can take minutes.
-                timeout: 900,
+                // See ControlPlane: never reuse a previous release's values.
+                resetValues: true,
+                timeout: 600,
             },
-            { ...child, dependsOn: args.after },
+            { ...child, dependsOn: [...args.after, args.service] },
         );
-
-        // The ID comes from the Release's outputs, so the read happens only once the release exists
-        // (a constant ID plus dependsOn is read during preview and fails: pulumi/pulumi#16395).
-        const service = k8s.core.v1.Service.get(`${name}-service`, pulumi.interpolate`${this.release.status.namespace}/${this.release.status.name}`, child);
-        this.address = pulumi.all([service.status, service.spec]).apply(([status, spec]) => {
-            const address = serviceAddress({ status, spec });
-            if (!address) {
-                throw new Error(
-                    `the east-west gateway Service in cluster ${plan.name} has no external address; the platform must provide LoadBalancer addresses (MetalLB on bare metal or kind), or set eastWestGateway.loadBalancerIP`,
-                );
-            }
-            return address;
-        });
+        this.address = args.address;
 
         const istioObject = (suffix: string, kind: string, objectName: string, spec: Record<string, unknown>) =>
             new k8s.apiextensions.CustomResource(

@@ -160,7 +160,7 @@ export class Mesh extends pulumi.ComponentResource {
             if (c.eastWestGateway) {
                 this.gateways[c.name] = new EastWestGateway(
                     `${name}-${c.name}-eastwest`,
-                    { cluster: clusters[c.name], mesh: plan, plan: c, namespace: cp.namespace, crds: cp.base, after: [cp.istiod, ...clusters[c.name].loadBalancerReady] },
+                    { ...gatewayOf(cp), cluster: clusters[c.name], mesh: plan, plan: c, namespace: cp.namespace, crds: cp.base, after: [cp.istiod] },
                     child,
                 );
             }
@@ -169,7 +169,7 @@ export class Mesh extends pulumi.ComponentResource {
             const primaryGateway = this.gateways[c.primary!];
             this.controlPlanes[c.name] = new ControlPlane(
                 `${name}-${c.name}`,
-                { cluster: clusters[c.name], mesh: plan, plan: c, primaryAddress: primaryGateway.address, primaryExposed: primaryGateway.exposed },
+                { cluster: clusters[c.name], mesh: plan, plan: c, primaryAddress: primaryGateway.address, primaryExposed: primaryGateway.exposed, rootCertPem: this.rootCertPem },
                 child,
             );
         }
@@ -200,13 +200,17 @@ export class Mesh extends pulumi.ComponentResource {
             const inPrimary = this.remoteSecrets[c.name].secrets[c.primary!];
             this.gateways[c.name] = new EastWestGateway(
                 `${name}-${c.name}-eastwest`,
-                { cluster: clusters[c.name], mesh: plan, plan: c, namespace: cp.namespace, crds: cp.base, after: [cp.istiod, inPrimary, ...clusters[c.name].loadBalancerReady] },
+                { ...gatewayOf(cp), cluster: clusters[c.name], mesh: plan, plan: c, namespace: cp.namespace, crds: cp.base, after: [cp.istiod, inPrimary] },
                 child,
             );
         }
         for (const [c, gw] of Object.entries(this.gateways)) this.gatewayAddresses[c] = gw.address;
         this.registerOutputs({ gatewayAddresses: this.gatewayAddresses, rootCertPem: this.rootCertPem });
     }
+}
+
+function gatewayOf(cp: ControlPlane): { service: NonNullable<ControlPlane["eastWestService"]>; address: pulumi.Output<string> } {
+    return { service: cp.eastWestService!, address: cp.eastWestAddress! };
 }
 
 /** A stack config path as a path in the args (`mesh.clusters[0].name` → `clusters[0].name`). */

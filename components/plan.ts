@@ -10,6 +10,7 @@ import {
     ISTIO_OBJECTS,
     ISTIOD_FQDN,
     NETWORK_LABEL,
+    injectionPath,
     PORTS,
     remoteSecretPairs,
 } from "./istio";
@@ -23,6 +24,12 @@ export type Values = Record<string, unknown>;
 export interface GatewayPlan {
     /** Values for the `gateway` chart, release `istio-eastwestgateway`. Must pass its values.schema.json. */
     values: Values;
+    /**
+     * The gateway's LoadBalancer Service, created by this program before istiod (the chart's own is
+     * off, `service.type: None`): its address must be known when the primary's istiod is
+     * configured (ISTIOD_CUSTOM_HOST) and when a remote's charts are.
+     */
+    service: { metadata: { name: string; labels: Record<string, string>; annotations: Record<string, string> }; spec: Values };
 }
 
 export interface ClusterPlan {
@@ -123,7 +130,10 @@ export function planMesh(mesh: MeshConfig): MeshPlan {
                 : {};
         // Gateways: every cluster of a multi-network mesh; the primary of primary-remote (to expose istiod).
         const needsGateway = multiNetwork || (primaryRemote && role === "primary");
-        const eastWestGateway = needsGateway ? { values: gatewayValues(c.network, c.eastWestGateway, platformOf(c.platform)?.gatewayServiceAnnotations) } : undefined;
+        const platformAnnotations = platformOf(c.platform)?.gatewayServiceAnnotations;
+        const eastWestGateway = needsGateway
+            ? { values: gatewayValues(c.network), service: eastWestService(c.network, c.eastWestGateway, platformAnnotations) }
+            : undefined;
         return {
             name: c.name,
             network: c.network,
@@ -156,36 +166,88 @@ export function planMesh(mesh: MeshConfig): MeshPlan {
     };
 }
 
-/** §5.1: the east-west gateway is the `gateway` chart with `networkGateway` set. */
-export function gatewayValues(
+/**
+ * The east-west gateway is the `gateway` chart with `networkGateway` set
+ * (https://istio.io/latest/docs/setup/install/multicluster/multi-primary_multi-network/). `name`
+ * fixes the selector labels (app: istio-eastwestgateway, istio: eastwestgateway) that the Service
+ * and the Istio Gateway objects select on; networkGateway adds ISTIO_META_REQUESTED_NETWORK_VIEW
+ * to the pods. The chart's Service is off (`service.type: None`, manifests/charts/gateway/
+ * templates/service.yaml at 1.30.3): `eastWestService` is the same Service, made first.
+ */
+export function gatewayValues(network: string): Values {
+    return { name: EASTWEST_NAME, networkGateway: network, service: { type: "None" } };
+}
+
+/**
+ * The LoadBalancer Service the gateway chart would render for a network gateway, port for port
+ * (`gateway.networkGatewayPort` in manifests/charts/gateway/templates/_helpers.tpl at 1.30.3),
+ * with the network label istiod finds network gateways by.
+ */
+export function eastWestService(
     network: string,
     gw: { serviceAnnotations: Record<string, string>; loadBalancerIP: string },
     /** The platform's load-balancer defaults (components/platforms/<name>/), under the user's own annotations. */
     platformAnnotations: Record<string, string> = {},
-): Values {
-    const service: Values = { type: "LoadBalancer" };
-    const annotations = { ...platformAnnotations, ...gw.serviceAnnotations };
-    if (Object.keys(annotations).length > 0) service.annotations = annotations;
-    if (gw.loadBalancerIP !== "") service.loadBalancerIP = gw.loadBalancerIP;
-    // `name` fixes the Service and selector labels (app: istio-eastwestgateway, istio: eastwestgateway)
-    // that the Istio Gateway objects select on. networkGateway adds the network label to the Service
-    // (how istiod finds network gateways, §4) and ISTIO_META_REQUESTED_NETWORK_VIEW to the pods.
-    return { name: EASTWEST_NAME, networkGateway: network, service };
+): GatewayPlan["service"] {
+    const port = (name: string, number: number) => ({ name, port: number, targetPort: number, protocol: "TCP" });
+    return {
+        metadata: {
+            name: EASTWEST_NAME,
+            labels: { app: EASTWEST_NAME, ...EASTWEST_SELECTOR, [NETWORK_LABEL]: network },
+            annotations: { ...platformAnnotations, ...gw.serviceAnnotations },
+        },
+        spec: {
+            type: "LoadBalancer",
+            ...(gw.loadBalancerIP !== "" ? { loadBalancerIP: gw.loadBalancerIP } : {}),
+            selector: { app: EASTWEST_NAME, ...EASTWEST_SELECTOR },
+            ports: [
+                port("status-port", PORTS.statusPort),
+                port("tls", PORTS.crossNetwork),
+                port("tls-istiod", PORTS.xds),
+                port("tls-webhook", PORTS.webhook),
+            ],
+        },
+    };
+}
+
+/**
+ * A primary's istiod values once its gateway address is known: when remotes reach it by hostname,
+ * they call its webhooks on `https://<host>:15017`, so istiod's serving certificate must name that
+ * host; istiod adds ISTIOD_CUSTOM_HOST to its DNS names (`getDNSNames`, pilot/pkg/bootstrap/server.go
+ * at 1.30.3), as the external control plane guide sets it
+ * (https://istio.io/latest/docs/setup/install/external-controlplane/).
+ */
+export function primaryIstiodValues(cluster: ClusterPlan, gatewayAddress: string | undefined): Values {
+    if (!cluster.exposeIstiod || gatewayAddress === undefined || isIpAddress(gatewayAddress)) return cluster.istiodValues;
+    return deepMerge(cluster.istiodValues, { env: { ISTIOD_CUSTOM_HOST: gatewayAddress } });
 }
 
 /**
  * The values of a remote cluster's `base` and `istiod` charts, which depend on where its primary's
- * istiod is reachable (§3.3, §5.2). An IP gets `remotePilotAddress` (selectorless Service plus
- * EndpointSlice, with the 443→15017 webhook mapping). A hostname makes the chart render an
- * ExternalName Service, which maps no ports, so the webhooks must call the gateway directly on
- * 15017 through `istiodRemote.injectionURL` and `base.validationURL`.
+ * istiod is reachable (https://istio.io/latest/docs/setup/install/multicluster/primary-remote/).
+ * An IP gets `remotePilotAddress` (a selectorless `istiod` Service plus EndpointSlice, with the
+ * 443 → 15017 webhook mapping). A hostname makes the chart render an ExternalName Service, which
+ * maps no ports, so every webhook must call the gateway directly on 15017: injection through
+ * `istiodRemote.injectionURL`, and validation through `base.validationURL`, which both the base
+ * chart's and the istiod chart's ValidatingWebhookConfiguration read
+ * (manifests/charts/istio-control/istio-discovery/templates/validatingwebhookconfiguration.yaml and
+ * manifests/charts/base/templates/defaultrevision-validatingwebhookconfiguration.yaml at 1.30.3).
+ *
+ * No istiod runs in a remote, so nothing patches its validating webhooks (istiod's webhook
+ * controller manages only its own cluster's); the chart leaves `failurePolicy` unset on an
+ * upgrade, and the API server's default is Fail. `base.validationCABundle` (the mesh's root, which
+ * istiod's serving certificate chains to) pins both webhooks to a CA the API server can verify.
  */
-export function remoteValues(plan: MeshPlan, cluster: ClusterPlan, primaryAddress: string): { base: Values; istiod: Values } {
+export function remoteValues(plan: MeshPlan, cluster: ClusterPlan, primaryAddress: string, rootCertPem: string): { base: Values; istiod: Values } {
     if (cluster.role !== "remote") throw new Error(`remoteValues: ${cluster.name} is not a remote`);
-    const injectPath = `/inject/cluster/${cluster.name}/net/${cluster.network}`;
+    const injectPath = injectionPath(cluster.name, cluster.network);
     const byHostname = !isIpAddress(primaryAddress);
-    // §3.3/§3.4 tables, value by value. clusterName and network render nothing in a remote
-    // profile (§12.3): the injected pods' cluster and network come from the injection path.
+    const validation: Values = {
+        ...(byHostname ? { validationURL: `https://${primaryAddress}:${PORTS.webhook}/validate` } : {}),
+        validationCABundle: Buffer.from(rootCertPem, "utf8").toString("base64"),
+    };
+    // clusterName and network render nothing in a remote profile: the injected pods' cluster and
+    // network come from the injection path.
     const istiod: Values = deepMerge(
         {
             profile: "remote",
@@ -195,11 +257,12 @@ export function remoteValues(plan: MeshPlan, cluster: ClusterPlan, primaryAddres
                 configCluster: true,
                 remotePilotAddress: primaryAddress,
             },
-            istiodRemote: byHostname ? { injectionURL: `https://${primaryAddress}:15017${injectPath}` } : { injectionPath: injectPath },
+            istiodRemote: byHostname ? { injectionURL: `https://${primaryAddress}:${PORTS.webhook}${injectPath}` } : { injectionPath: injectPath },
+            base: validation,
         },
         plan.extraIstiodValues,
     );
-    const base: Values = byHostname ? { profile: "remote", base: { validationURL: `https://${primaryAddress}:15017/validate` } } : { profile: "remote" };
+    const base: Values = { profile: "remote", base: validation };
     return { base, istiod };
 }
 

@@ -15,6 +15,7 @@
 // The JSON Schema of this file is docs/plan.schema.json.
 import * as crypto from "node:crypto";
 import * as YAML from "yaml";
+import { CACERTS_SECRET, CLUSTER_ANNOTATION, ISTIO_CHART_NAMES, MULTICLUSTER_SECRET_LABEL, NETWORK_LABEL } from "../components/istio";
 import type { Registration } from "../simulator/simulator";
 import { PlanResource, planResources } from "./planResources";
 
@@ -26,14 +27,14 @@ export const GENERATED_AT_DEPLOY = "generated at deploy";
 const RELEASE = "kubernetes:helm.sh/v3:Release";
 const SECRET = "kubernetes:core/v1:Secret";
 const NAMESPACE = "kubernetes:core/v1:Namespace";
+const SERVICE = "kubernetes:core/v1:Service";
 const PRIVATE_KEY = "tls:index/privateKey:PrivateKey";
 const CERT_REQUEST = "tls:index/certRequest:CertRequest";
 const SELF_SIGNED = "tls:index/selfSignedCert:SelfSignedCert";
 const LOCALLY_SIGNED = "tls:index/locallySignedCert:LocallySignedCert";
 /** Istio's own Helm charts (other charts, e.g. MetalLB on kind, have versions of their own). */
-export const ISTIO_CHARTS = new Set(["base", "istiod", "gateway", "cni", "ztunnel"]);
-const MULTICLUSTER_LABEL = "istio/multiCluster";
-const CLUSTER_ANNOTATION = "networking.istio.io/cluster";
+export const ISTIO_CHARTS = new Set(ISTIO_CHART_NAMES);
+const MULTICLUSTER_LABEL = MULTICLUSTER_SECRET_LABEL;
 /** Addresses and hostnames only the simulator hands out (RFC 5737 TEST-NET-3 and its fake ELB domain). */
 const SIMULATED = /\b203\.0\.113\.\d{1,3}\b|\.simulated\.example\b/;
 
@@ -193,7 +194,7 @@ function trustOf(inputs: PlanInputs, clusters: string[]): PlanTrust {
     if (!root) {
         // Provided mode: the root and each intermediate come from config and are fixed; their hashes are facts.
         const intermediates: PlanTrust["intermediates"] = {};
-        for (const s of regs.filter((r) => r.type === SECRET && r.inputs.metadata?.name === "cacerts")) {
+        for (const s of regs.filter((r) => r.type === SECRET && r.inputs.metadata?.name === CACERTS_SECRET)) {
             const cluster = clusterOfProvider(s, clusters);
             const pem = s.inputs.stringData?.["ca-cert.pem"];
             if (!cluster || typeof pem !== "string") continue;
@@ -273,16 +274,18 @@ export function buildPlanFile(inputs: PlanInputs): PlanFile {
     const substitutions: [string, string][] = [];
     for (const name of names) {
         const release = regs.find((r) => r.type === RELEASE && clusterOfProvider(r, names) === name && r.inputs.values?.networkGateway !== undefined);
+        // The gateway's LoadBalancer Service (made by the program before istiod; the chart's is off).
+        const service = regs.find((r) => r.type === SERVICE && !r.read && clusterOfProvider(r, names) === name && r.inputs.spec?.type === "LoadBalancer" && r.inputs.metadata?.labels?.[NETWORK_LABEL] !== undefined);
         const address = addresses[name];
         if (!release && address === undefined) continue;
-        const requested: string = release?.inputs.values?.service?.loadBalancerIP ?? "";
+        const requested: string = service?.inputs.spec?.loadBalancerIP ?? "";
         const fixed = requested !== "" && (address === undefined || address === requested);
         if (!fixed && address) substitutions.push([address, `<${name} east-west gateway address, ${ASSIGNED_AT_DEPLOY}>`]);
         gateways[name] = {
             address: fixed ? requested : ASSIGNED_AT_DEPLOY,
             fixed,
             network: release?.inputs.values?.networkGateway ?? null,
-            serviceAnnotations: { ...(release?.inputs.values?.service?.annotations ?? {}) },
+            serviceAnnotations: { ...(service?.inputs.metadata?.annotations ?? {}) },
         };
     }
     // A cluster the program creates (gke, eks, kind: anything but `existing`) gets its API server
@@ -294,6 +297,13 @@ export function buildPlanFile(inputs: PlanInputs): PlanFile {
         for (const s of remoteSecrets) if (s.source === name && s.server) seen.add(s.server);
         if (typeof facts[name].endpoint === "string") seen.add(facts[name].endpoint as string);
         for (const v of seen) substitutions.push([v, ASSIGNED_AT_DEPLOY]);
+    }
+    // A generated root is new on every offline run; where its PEM flows into values (the remotes'
+    // validationCABundle), the plan records that it is generated at deploy.
+    const rootPem = outputs.rootCertPem;
+    if (typeof rootPem === "string" && regs.some((r) => r.type === SELF_SIGNED)) {
+        substitutions.push([Buffer.from(rootPem, "utf8").toString("base64"), `<root certificate (base64), ${GENERATED_AT_DEPLOY}>`]);
+        substitutions.push([rootPem, `<root certificate, ${GENERATED_AT_DEPLOY}>`]);
     }
     const scrub = <T>(v: T): T => substitutions.reduce<unknown>((acc, [from, to]) => replaceStrings(acc, from, to), v) as T;
     for (const s of remoteSecrets) s.server = scrub(s.server);
@@ -322,7 +332,7 @@ export function buildPlanFile(inputs: PlanInputs): PlanFile {
             network,
             facts: scrub(deployTimeFact(otherFacts) as Record<string, unknown>),
             apiServer: remoteSecrets.find((s) => s.source === name)?.server ?? null,
-            runsIstiod: name in trust.intermediates || mine.some((r) => r.type === SECRET && r.inputs.metadata?.name === "cacerts"),
+            runsIstiod: name in trust.intermediates || mine.some((r) => r.type === SECRET && r.inputs.metadata?.name === CACERTS_SECRET),
             namespace: { labels: { ...(ns?.inputs.metadata?.labels ?? {}) }, annotations: { ...(ns?.inputs.metadata?.annotations ?? {}) } },
             charts,
             gateway: gateways[name] ?? null,

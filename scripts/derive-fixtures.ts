@@ -75,7 +75,10 @@ function deriveChartKeys(referenceDir: string, version: string, upstream: Record
         const defaults = isPlainObject(values) ? values[DEFAULTS_KEY] : undefined;
         if (!isPlainObject(defaults)) throw new Error(`${file}: no ${DEFAULTS_KEY} map`);
         const { keys, open } = keyPaths(defaults);
-        out[chart] = [...new Set([...keys, ...EXTRA_KEYS[chart]])].sort();
+        // Keys only the templates read (e.g. istiod's webhook reads base.validationURL) are just as real:
+        // the `.Values.` references of each chart's templates, listed by the reference's template-value-refs.json.
+        const templateRefs = templateValueRefs(referenceDir)[chart] ?? [];
+        out[chart] = [...new Set([...keys, ...templateRefs.filter((k) => !k.startsWith("_")), ...EXTRA_KEYS[chart]])].sort();
         out[`${chart}Open`] = [...open].sort();
         source[chart] = upstreamOf(upstream, file);
     }
@@ -83,8 +86,16 @@ function deriveChartKeys(referenceDir: string, version: string, upstream: Record
     source.gatewaySchema = upstreamOf(upstream, "gateway/values.schema.json");
     source.crds = upstreamOf(upstream, "base/crd-all.gen.yaml");
     source.extraKeys = "profile (base, istiod): read by the charts' profile template, not listed in the defaults";
+    source.templateRefs = "template-value-refs.json: the .Values references of each chart's templates at the tag";
     out.source = source;
     return sortKeys(out);
+}
+
+function templateValueRefs(referenceDir: string): Record<string, string[]> {
+    const file = path.join(referenceDir, "template-value-refs.json");
+    const refs: unknown = JSON.parse(fs.readFileSync(file, "utf8"));
+    if (!isPlainObject(refs)) throw new Error(`${file}: not a map of chart → keys`);
+    return refs as Record<string, string[]>;
 }
 
 function deriveCrdSchemas(referenceDir: string): Json {

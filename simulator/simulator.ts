@@ -8,7 +8,7 @@
 // dependencies (from dependsOn and from inputs), protect, and which inputs were sent as secrets.
 import * as crypto from "node:crypto";
 import * as pulumi from "@pulumi/pulumi";
-import { ISTIO_NAMESPACE, NETWORK_LABEL } from "../components/istio";
+import { ISTIO_NAMESPACE } from "../components/istio";
 import { parseClusterIdentifier } from "../components/platforms/provider";
 import { PLATFORMS, platformOf } from "../components/platforms/registry";
 import type { SimulatorContext } from "../components/platforms/types";
@@ -299,9 +299,13 @@ export class Simulator {
                     id: `${inputs.namespace}/${inputs.name}`,
                     state: { ...inputs, status: { name: inputs.name, namespace: inputs.namespace, chart: inputs.chart, version: inputs.version, status: "deployed", revision: 1 } },
                 };
-            case "kubernetes:core/v1:Service":
-                if (args.id) return { id: args.id, state: this.readService(cluster, args.id) };
-                return { id: `${inputs.metadata?.namespace}/${inputs.metadata?.name}`, state: inputs };
+            case "kubernetes:core/v1:Service": {
+                const id = args.id || `${inputs.metadata?.namespace}/${inputs.metadata?.name}`;
+                // A LoadBalancer Service is answered once the cloud has given it an address, as the
+                // provider's await does (pulumi-kubernetes provider/pkg/await/service.go).
+                if (args.id || inputs.spec?.type === "LoadBalancer") return { id, state: this.loadBalancerService(cluster, id, inputs) };
+                return { id, state: inputs };
+            }
             case "command:local:Command":
                 // pulumi-command's Create returns a fresh unique ID (resource.NewUniqueHex): a re-created command gets a new one.
                 return { id: `${args.name}-${crypto.createHash("sha256").update(JSON.stringify(inputs)).digest("hex").slice(0, 8)}`, state: { ...inputs, stdout: this.runCommand(String(inputs.create ?? "")), stderr: "" } };
@@ -318,11 +322,10 @@ export class Simulator {
         }
     }
 
-    /** A LoadBalancer Service as the cluster would report it after Helm's wait. */
-    private readService(cluster: string, id: string): Record<string, any> {
+    /** A LoadBalancer Service as the cluster reports it once its load balancer has an address. */
+    private loadBalancerService(cluster: string, id: string, inputs: Record<string, any>): Record<string, any> {
         const [namespace, name] = id.split("/");
-        const release = this.registrations.find((r) => r.type === "kubernetes:helm.sh/v3:Release" && r.cluster === cluster && r.inputs.name === name);
-        const requested: string | undefined = release?.inputs?.values?.service?.loadBalancerIP || undefined;
+        const requested: string | undefined = inputs.spec?.loadBalancerIP || undefined;
         let ingress: { ip?: string; hostname?: string }[] = [];
         if (!this.options.pendingClusters?.includes(cluster)) {
             const fixed = this.options.gatewayAddresses?.[cluster] ?? requested;
@@ -336,8 +339,9 @@ export class Simulator {
             }
         }
         return {
-            metadata: { name, namespace, labels: release?.inputs?.values?.networkGateway ? { [NETWORK_LABEL]: release.inputs.values.networkGateway } : {} },
-            spec: { type: "LoadBalancer", ...(requested ? { loadBalancerIP: requested } : {}) },
+            ...inputs,
+            metadata: { ...inputs.metadata, name, namespace },
+            spec: { ...inputs.spec, type: "LoadBalancer" },
             status: { loadBalancer: { ingress } },
         };
     }

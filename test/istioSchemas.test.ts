@@ -105,8 +105,10 @@ describe("valueKeyProblems", () => {
 
     it("treats arrays as leaves and checks each chart's own keys", () => {
         expect(valueKeyProblems("istiod", { global: { imagePullSecrets: [{ name: "x", bogus: 1 }] } })).toEqual([]);
-        // base.validationURL is a base-chart key; istiod's `base` only has enableIstioConfigCRDs.
-        expect(valueKeyProblems("istiod", { base: { validationURL: "u" } })).toEqual(['istiod: key "base.validationURL" does not exist in the chart defaults']);
+        // istiod's defaults list only base.enableIstioConfigCRDs, but its validating webhook template reads
+        // base.validationURL too (validatingwebhookconfiguration.yaml): the fixture has the templates' keys.
+        expect(valueKeyProblems("istiod", { base: { validationURL: "u", validationCABundle: "c" } })).toEqual([]);
+        expect(valueKeyProblems("istiod", { base: { validationUrl: "u" } })).toEqual(['istiod: key "base.validationUrl" does not exist in the chart defaults']);
         expect(valueKeyProblems("base", { global: { meshID: "m" } })).toEqual(['base: key "global.meshID" does not exist in the chart defaults']);
     });
 

@@ -205,17 +205,23 @@ describe("multi-primary, two networks", () => {
             expect(gw.inputs).toMatchObject({ name: "istio-eastwestgateway", chart: "gateway", namespace: "istio-system" });
             expect(gw.inputs.values.networkGateway).toBe(net);
             expect(dependsOn(run, gw.name, `mesh1-${c}-istiod`)).toBe(true);
-            // The address is read back from the Service the release created, through the same cluster.
-            const svc = one(run, `mesh1-${c}-eastwest-service`);
-            expect(svc.read).toBe(true);
-            expect(svc.id).toBe("istio-system/istio-eastwestgateway");
+            // The gateway's LoadBalancer Service is the program's own, made in the same cluster
+            // before istiod (its address is known before anything is configured with it); the
+            // chart's Service is off.
+            const svc = one(run, `mesh1-${c}-eastwest-lb`);
+            expect(svc.read).toBe(false);
+            expect(svc.inputs.metadata).toMatchObject({ name: "istio-eastwestgateway", namespace: "istio-system", labels: { "topology.istio.io/network": net } });
+            expect(svc.inputs.spec.type).toBe("LoadBalancer");
             expect(svc.providerName).toBe(`${c}-k8s`);
+            expect(gw.inputs.values.service).toEqual({ type: "None" });
+            expect(dependsOn(run, gw.name, svc.name)).toBe(true);
             const xgw = one(run, `mesh1-${c}-eastwest-cross-network-gateway`);
             expect(xgw.type).toBe("kubernetes:networking.istio.io/v1:Gateway");
             expect(xgw.inputs.metadata).toEqual({ name: "cross-network-gateway", namespace: "istio-system" });
             expect(xgw.inputs.spec).toEqual({ selector: { istio: "eastwestgateway" }, servers: [{ port: { number: 15443, name: "tls", protocol: "TLS" }, tls: { mode: "AUTO_PASSTHROUGH" }, hosts: ["*.local"] }] });
         }
-        expect(one(run, "mesh1-west-eastwest-release").inputs.values.service).toEqual({ type: "LoadBalancer", annotations: { "example.com/lb": "internal" }, loadBalancerIP: "198.51.100.7" });
+        expect(one(run, "mesh1-west-eastwest-lb").inputs.metadata.annotations).toEqual({ "example.com/lb": "internal" });
+        expect(one(run, "mesh1-west-eastwest-lb").inputs.spec.loadBalancerIP).toBe("198.51.100.7");
         const addresses = run.outputs.gatewayAddresses as Record<string, string>;
         expect(addresses.west).toBe("198.51.100.7");
         expect(addresses.east).toMatch(/^203\.0\.113\.\d+$/);
@@ -233,11 +239,14 @@ describe("primary-remote, one network", () => {
         expect(one(run, "mesh1-cluster1-istiod").inputs.values).toEqual({ global: { meshID: "mesh1", multiCluster: { clusterName: "cluster1" }, network: "network1", externalIstiod: true } });
         const address = (run.outputs.gatewayAddresses as Record<string, string>).cluster1;
         expect(Object.keys(run.outputs.gatewayAddresses as object)).toEqual(["cluster1"]);
-        expect(one(run, "mesh1-cluster2-base").inputs.values).toEqual({ profile: "remote" });
+        // The remote's validating webhooks trust the mesh's root (nothing in the remote patches them).
+        const rootB64 = Buffer.from(run.outputs.rootCertPem as string).toString("base64");
+        expect(one(run, "mesh1-cluster2-base").inputs.values).toEqual({ profile: "remote", base: { validationCABundle: rootB64 } });
         expect(one(run, "mesh1-cluster2-istiod").inputs.values).toEqual({
             profile: "remote",
             global: { multiCluster: { clusterName: "cluster2" }, configCluster: true, remotePilotAddress: address },
             istiodRemote: { injectionPath: "/inject/cluster/cluster2/net/network1" },
+            base: { validationCABundle: rootB64 },
         });
         expect(one(run, "mesh1-cluster2-namespace").inputs.metadata.annotations).toEqual({ "topology.istio.io/controlPlaneClusters": "cluster1" });
         // No CA in the remote: its workloads get certificates from the primary.
@@ -249,8 +258,10 @@ describe("primary-remote, one network", () => {
         expect(vs.inputs.spec.tls.map((t: { route: { destination: { port: { number: number } } }[] }) => t.route[0].destination.port.number)).toEqual([15012, 443]);
         expect(dependsOn(run, "mesh1-cluster2-istiod", gw.name)).toBe(true);
         expect(dependsOn(run, "mesh1-cluster2-istiod", vs.name)).toBe(true);
-        // The remote's values come from the primary's gateway Service.
-        expect(dependsOn(run, "mesh1-cluster2-istiod", "mesh1-cluster1-eastwest-service")).toBe(true);
+        // The remote's values come from the primary's gateway Service, which the primary's istiod
+        // waits for too (ISTIOD_CUSTOM_HOST, when the address is a hostname).
+        expect(dependsOn(run, "mesh1-cluster2-istiod", "mesh1-cluster1-eastwest-lb")).toBe(true);
+        expect(dependsOn(run, "mesh1-cluster1-istiod", "mesh1-cluster1-eastwest-lb")).toBe(true);
         expect(run.sim.ofType("kubernetes:networking.istio.io/v1:Gateway").map((g) => g.inputs.metadata.name)).toEqual(["istiod-gateway"]);
         checkTrust(run, "mesh1", ["cluster1"]);
         checkRemoteSecrets(run, "mesh1", [["cluster2", "cluster1"]]);
@@ -262,7 +273,14 @@ describe("primary-remote, one network", () => {
         const host = (run.outputs.gatewayAddresses as Record<string, string>).cluster1;
         expect(host).toMatch(/[a-z]/);
         expect(one(run, "mesh1-cluster2-istiod").inputs.values.istiodRemote).toEqual({ injectionURL: `https://${host}:15017/inject/cluster/cluster2/net/network1` });
-        expect(one(run, "mesh1-cluster2-base").inputs.values).toEqual({ profile: "remote", base: { validationURL: `https://${host}:15017/validate` } });
+        const rootB64 = Buffer.from(run.outputs.rootCertPem as string).toString("base64");
+        const validation = { validationURL: `https://${host}:15017/validate`, validationCABundle: rootB64 };
+        expect(one(run, "mesh1-cluster2-base").inputs.values).toEqual({ profile: "remote", base: validation });
+        // The istiod chart's own validating webhook reads base.validationURL as well.
+        expect(one(run, "mesh1-cluster2-istiod").inputs.values.base).toEqual(validation);
+        // The primary's istiod certificate names the host the remote dials, and istiod waits for the address.
+        expect(one(run, "mesh1-cluster1-istiod").inputs.values.env).toEqual({ ISTIOD_CUSTOM_HOST: host });
+        expect(dependsOn(run, "mesh1-cluster1-istiod", "mesh1-cluster1-eastwest-lb")).toBe(true);
     });
 });
 

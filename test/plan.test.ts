@@ -2,7 +2,11 @@
 // each install model, checked against the chart defaults and the gateway schema (test/fixtures).
 import { describe, expect, it } from "vitest";
 import { MeshConfig, validateMeshConfig } from "../config";
-import { crossNetworkGatewaySpec, istiodGatewaySpec, istiodVirtualServiceSpec, planMesh, remoteValues } from "../components/plan";
+import { crossNetworkGatewaySpec, istiodGatewaySpec, istiodVirtualServiceSpec, planMesh, primaryIstiodValues, remoteValues } from "../components/plan";
+
+/** The mesh's root certificate(s), as the remotes' webhooks get them (any PEM text: this is pure). */
+const ROOT = "-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n";
+const ROOT_B64 = Buffer.from(ROOT).toString("base64");
 import { gatewaySchemaProblems, istioObjectProblems, valueKeyProblems } from "./support/istioSchemas";
 
 function mesh(topology: string, clusters: Record<string, unknown>[], extra: Record<string, unknown> = {}): MeshConfig {
@@ -46,7 +50,8 @@ describe("plan: multi-primary, three networks", () => {
         expect(plan.networks).toEqual(["n1", "n2", "n3"]);
         for (const c of plan.clusters) {
             expect(c.namespace.labels).toEqual({ "topology.istio.io/network": c.network });
-            expect(c.eastWestGateway?.values).toEqual({ name: "istio-eastwestgateway", networkGateway: c.network, service: { type: "LoadBalancer" } });
+            expect(c.eastWestGateway?.values).toEqual({ name: "istio-eastwestgateway", networkGateway: c.network, service: { type: "None" } });
+            expect(c.eastWestGateway?.service.spec.type).toBe("LoadBalancer");
             expect(c.crossNetworkGateway).toBe(true);
             expect(c.exposeIstiod).toBe(false);
         }
@@ -58,7 +63,8 @@ describe("plan: multi-primary, three networks", () => {
     });
     it("passes the user's gateway settings to the chart", () => {
         const p = planMesh(mesh("multi-primary", [{ name: "a", network: "n1", eastWestGateway: { loadBalancerIP: "10.1.1.1", serviceAnnotations: { "x/y": "z" } } }, { name: "b", network: "n2" }]));
-        expect(p.clusters[0].eastWestGateway?.values).toEqual({ name: "istio-eastwestgateway", networkGateway: "n1", service: { type: "LoadBalancer", annotations: { "x/y": "z" }, loadBalancerIP: "10.1.1.1" } });
+        expect(p.clusters[0].eastWestGateway?.service.metadata.annotations).toEqual({ "x/y": "z" });
+        expect(p.clusters[0].eastWestGateway?.service.spec.loadBalancerIP).toBe("10.1.1.1");
     });
 });
 
@@ -80,25 +86,41 @@ describe("plan: primary-remote, one network", () => {
     it("annotates the remote's namespace with its control plane", () => {
         expect(remote.namespace).toEqual({ labels: {}, annotations: { "topology.istio.io/controlPlaneClusters": "cluster1" } });
     });
-    it("gives the remote profile=remote values with the primary's address (IP → injectionPath)", () => {
+    it("gives the remote profile=remote values with the primary's address (IP → injectionPath), its webhooks pinned to the root", () => {
         expect(remote.baseValues).toEqual({ profile: "remote" });
-        expect(remoteValues(plan, remote, "192.0.2.10")).toEqual({
-            base: { profile: "remote" },
+        expect(remoteValues(plan, remote, "192.0.2.10", ROOT)).toEqual({
+            base: { profile: "remote", base: { validationCABundle: ROOT_B64 } },
             istiod: {
                 profile: "remote",
                 global: { multiCluster: { clusterName: "cluster2" }, configCluster: true, remotePilotAddress: "192.0.2.10" },
                 istiodRemote: { injectionPath: "/inject/cluster/cluster2/net/network1" },
+                base: { validationCABundle: ROOT_B64 },
             },
         });
     });
-    it("switches to injectionURL and validationURL on port 15017 for a hostname address (§5.2)", () => {
-        const v = remoteValues(plan, remote, "abc.elb.us-east-1.amazonaws.com");
+    it("for a hostname address, points every webhook at port 15017: injection, and validation in both base and istiod", () => {
+        const v = remoteValues(plan, remote, "abc.elb.us-east-1.amazonaws.com", ROOT);
         expect(v.istiod.istiodRemote).toEqual({ injectionURL: "https://abc.elb.us-east-1.amazonaws.com:15017/inject/cluster/cluster2/net/network1" });
-        expect(v.base).toEqual({ profile: "remote", base: { validationURL: "https://abc.elb.us-east-1.amazonaws.com:15017/validate" } });
+        const validation = { validationURL: "https://abc.elb.us-east-1.amazonaws.com:15017/validate", validationCABundle: ROOT_B64 };
+        expect(v.base).toEqual({ profile: "remote", base: validation });
+        // The istiod chart renders its own ValidatingWebhookConfiguration from base.validationURL.
+        expect(v.istiod.base).toEqual(validation);
         expect((v.istiod.global as Record<string, unknown>).remotePilotAddress).toBe("abc.elb.us-east-1.amazonaws.com");
     });
+    it("names the hostname in the primary's istiod certificate (ISTIOD_CUSTOM_HOST), and nothing for an IP", () => {
+        expect(primaryIstiodValues(primary, "abc.elb.us-east-1.amazonaws.com").env).toEqual({ ISTIOD_CUSTOM_HOST: "abc.elb.us-east-1.amazonaws.com" });
+        expect(primaryIstiodValues(primary, "192.0.2.10")).toEqual(primary.istiodValues);
+    });
+    it("makes the gateway's LoadBalancer Service itself, with the chart's network-gateway ports, and turns the chart's off", () => {
+        expect(primary.eastWestGateway!.values).toEqual({ name: "istio-eastwestgateway", networkGateway: "network1", service: { type: "None" } });
+        const svc = primary.eastWestGateway!.service;
+        expect(svc.spec.type).toBe("LoadBalancer");
+        expect((svc.spec.ports as { port: number }[]).map((p) => p.port)).toEqual([15021, 15443, 15012, 15017]);
+        expect(svc.spec.selector).toEqual({ app: "istio-eastwestgateway", istio: "eastwestgateway" });
+        expect(svc.metadata.labels["topology.istio.io/network"]).toBe("network1");
+    });
     it("treats an IPv6 literal as an IP", () => {
-        expect(remoteValues(plan, remote, "2001:db8::10").istiod.istiodRemote).toEqual({ injectionPath: "/inject/cluster/cluster2/net/network1" });
+        expect(remoteValues(plan, remote, "2001:db8::10", ROOT).istiod.istiodRemote).toEqual({ injectionPath: "/inject/cluster/cluster2/net/network1" });
     });
     it("lets only the primary read the remote", () => {
         expect(plan.remoteSecrets).toEqual([{ source: "cluster2", target: "cluster1" }]);
@@ -117,7 +139,7 @@ describe("plan: primary-remote, two networks", () => {
     });
     it("labels and annotates the remote's namespace, and sets its network in the injection path", () => {
         expect(remote.namespace).toEqual({ labels: { "topology.istio.io/network": "network2" }, annotations: { "topology.istio.io/controlPlaneClusters": "cluster1" } });
-        const v = remoteValues(plan, remote, "192.0.2.10");
+        const v = remoteValues(plan, remote, "192.0.2.10", ROOT);
         expect(v.istiod.global).toEqual({ multiCluster: { clusterName: "cluster2" }, network: "network2", configCluster: true, remotePilotAddress: "192.0.2.10" });
         expect(v.istiod.istiodRemote).toEqual({ injectionPath: "/inject/cluster/cluster2/net/network2" });
     });
@@ -143,7 +165,7 @@ describe("plan: the escape hatch", () => {
     it("deep-merges istio.values last into every istiod", () => {
         const plan = planMesh(mesh("primary-remote", [{ name: "p" }, { name: "r", role: "remote" }], { istio: { values: { env: { PILOT_REMOTE_CLUSTER_TIMEOUT: "15s" }, global: { logging: { level: "default:debug" } } } } }));
         expect(plan.clusters[0].istiodValues).toMatchObject({ env: { PILOT_REMOTE_CLUSTER_TIMEOUT: "15s" }, global: { meshID: "mesh1", logging: { level: "default:debug" } } });
-        expect(remoteValues(plan, plan.clusters[1], "192.0.2.1").istiod).toMatchObject({ env: { PILOT_REMOTE_CLUSTER_TIMEOUT: "15s" }, global: { remotePilotAddress: "192.0.2.1" } });
+        expect(remoteValues(plan, plan.clusters[1], "192.0.2.1", ROOT).istiod).toMatchObject({ env: { PILOT_REMOTE_CLUSTER_TIMEOUT: "15s" }, global: { remotePilotAddress: "192.0.2.1" } });
     });
 });
 
@@ -159,7 +181,7 @@ describe("plan values against the real Istio 1.30.3 charts", () => {
                 expect(valueKeyProblems("istiod", c.istiodValues)).toEqual([]);
                 if (c.role === "remote") {
                     for (const address of ["192.0.2.1", "lb.example.com"]) {
-                        const v = remoteValues(plan, c, address);
+                        const v = remoteValues(plan, c, address, ROOT);
                         expect(valueKeyProblems("base", v.base)).toEqual([]);
                         expect(valueKeyProblems("istiod", v.istiod)).toEqual([]);
                     }

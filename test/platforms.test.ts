@@ -156,7 +156,7 @@ describe("EKS", () => {
         expect(dependsOn(run, "e1-k8s", "e1-access-0")).toBe(true);
 
         // The east-west gateway asks for an NLB; AWS answers with a hostname, exported as such.
-        expect(one(run, "m-e1-eastwest-release").inputs.values.service.annotations).toEqual({ "service.beta.kubernetes.io/aws-load-balancer-type": "nlb" });
+        expect(one(run, "m-e1-eastwest-lb").inputs.metadata.annotations).toEqual({ "service.beta.kubernetes.io/aws-load-balancer-type": "nlb" });
         expect((run.outputs.gatewayAddresses as Record<string, string>).e1).toMatch(/\.elb\.simulated\.example$/);
         expect(run.outputs.clusters).toMatchObject({ e1: { platform: "eks", cloud: "aws", region: "us-east-1", endpoint: cl.state.endpoint } });
     });
@@ -164,7 +164,7 @@ describe("EKS", () => {
     it("keeps user annotations over the NLB default and uses explicit zones without an invoke", async () => {
         const run = await runMesh({ meshId: "m", topology: "multi-primary", trust: FAST, clusters: [eks("e1", 16, { network: "n1", eastWestGateway: { serviceAnnotations: { "service.beta.kubernetes.io/aws-load-balancer-scheme": "internal" } } }, { availabilityZones: ["us-east-1c", "us-east-1d", "us-east-1f"] }), cluster("x", 9, { network: "n2" })] });
         expect(run.error).toBeUndefined();
-        expect(one(run, "m-e1-eastwest-release").inputs.values.service.annotations).toEqual({ "service.beta.kubernetes.io/aws-load-balancer-type": "nlb", "service.beta.kubernetes.io/aws-load-balancer-scheme": "internal" });
+        expect(one(run, "m-e1-eastwest-lb").inputs.metadata.annotations).toEqual({ "service.beta.kubernetes.io/aws-load-balancer-type": "nlb", "service.beta.kubernetes.io/aws-load-balancer-scheme": "internal" });
         expect(["e1-public-0", "e1-public-1", "e1-public-2"].map((n) => one(run, n).inputs.availabilityZone)).toEqual(["us-east-1c", "us-east-1d", "us-east-1f"]);
     });
 
@@ -175,7 +175,14 @@ describe("EKS", () => {
         expect(host).toMatch(/[a-z]/);
         expect(one(run, "m-r-istiod").inputs.values).toMatchObject({ profile: "remote", global: { remotePilotAddress: host }, istiodRemote: { injectionURL: `https://${host}:15017/inject/cluster/r/net/n2` } });
         expect(one(run, "m-r-istiod").inputs.values.istiodRemote.injectionPath).toBeUndefined();
-        expect(one(run, "m-r-base").inputs.values).toEqual({ profile: "remote", base: { validationURL: `https://${host}:15017/validate` } });
+        const validation = { validationURL: `https://${host}:15017/validate`, validationCABundle: Buffer.from(run.outputs.rootCertPem as string).toString("base64") };
+        expect(one(run, "m-r-base").inputs.values).toEqual({ profile: "remote", base: validation });
+        // Both validating webhooks (base's and istiod's) on the primary's host, and its istiod's
+        // certificate names that host; the host is known before istiod (the Service comes first).
+        expect(one(run, "m-r-istiod").inputs.values.base).toEqual(validation);
+        expect(one(run, "m-p-istiod").inputs.values.env).toEqual({ ISTIOD_CUSTOM_HOST: host });
+        expect(dependsOn(run, "m-p-istiod", "m-p-eastwest-lb")).toBe(true);
+        expect(one(run, "m-p-eastwest-lb").finishedAt).toBeLessThanOrEqual(one(run, "m-p-istiod").startedAt);
     });
 });
 
@@ -210,7 +217,7 @@ describe("kind", () => {
         expect(pools).toEqual(["172.18.255.235-172.18.255.254", "172.18.255.215-172.18.255.234"]);
         expect(dependsOn(run, "k1-address-pool", "k1-metallb")).toBe(true);
         // The east-west gateway's Service needs an address: it waits for the pool.
-        expect(dependsOn(run, "m-k1-eastwest-release", "k1-address-pool")).toBe(true);
+        expect(dependsOn(run, "m-k1-eastwest-lb", "k1-address-pool")).toBe(true);
         expect(run.outputs.clusters).toMatchObject({ k1: { platform: "kind", cloud: "local", endpoint: `https://${ip}:6443` } });
     });
 });
