@@ -71,11 +71,28 @@ function h(s: string): string {
     return s.replace(/&/g, "&amp;").replace(/</g, "&lt;").replace(/>/g, "&gt;").replace(/"/g, "&quot;");
 }
 
-function attrs(a: Record<string, string | number | undefined>): string {
+type Attrs = Record<string, string | number | undefined>;
+
+function attrs(a: Attrs): string {
     return Object.entries(a)
         .filter(([, v]) => v !== undefined)
         .map(([k, v]) => (k === "label" && typeof v === "string" && v.startsWith("<") ? `${k}=${v}` : `${k}=${q(String(v))}`))
         .join(", ");
+}
+
+/** A node statement: `"id" [attrs];`. */
+function stmt(id: string, a: Attrs): string {
+    return `${q(id)} [${attrs(a)}];`;
+}
+
+/** An edge statement: `"from" -> "to" [attrs];`. */
+function edgeStmt(from: string, to: string, a: Attrs): string {
+    return `${q(from)} -> ${q(to)} [${attrs(a)}];`;
+}
+
+/** A subgraph's attribute statements: `id="…"; class="…"; label=<…>;`. */
+function boxAttrs(a: Attrs): string {
+    return `${attrs(a).split(", ").join("; ")};`;
 }
 
 /** A slug usable in ids: lower-case letters, digits and dashes. */
@@ -86,16 +103,30 @@ export function slug(s: string): string {
 /** Names, comma-separated, LAYOUT.namesPerLine to a line (HTML-label line breaks, left-aligned). */
 function nameLines(names: string[]): string {
     const lines: string[] = [];
-    for (let i = 0; i < names.length; i += LAYOUT.namesPerLine) lines.push(names.slice(i, i + LAYOUT.namesPerLine).map(h).join(", "));
+    for (let i = 0; i < names.length; i += LAYOUT.namesPerLine)
+        lines.push(
+            names
+                .slice(i, i + LAYOUT.namesPerLine)
+                .map(h)
+                .join(", "),
+        );
     return lines.join(`,<BR ALIGN="LEFT"/>`);
 }
 
 function clusterLabel(c: PlanCluster): string {
     const lines = [`<B>${h(c.name)}</B>`];
     lines.push(c.role === "remote" ? `remote of ${h(c.primary ?? "?")} · no istiod` : "primary · istiod");
-    const facts = [...new Set(["platform", "cloud", "region"].map((k) => c.facts[k]).filter((v): v is string => typeof v === "string" && v !== ""))];
+    const facts = [
+        ...new Set(["platform", "cloud", "region"].map((k) => c.facts[k]).filter((v): v is string => typeof v === "string" && v !== "")),
+    ];
     if (facts.length) lines.push(h(facts.join(" · ")));
-    const versions = [...new Set(Object.values(c.charts).filter((ch) => ISTIO_CHARTS.has(ch.chart)).map((ch) => ch.version))];
+    const versions = [
+        ...new Set(
+            Object.values(c.charts)
+                .filter((ch) => ISTIO_CHARTS.has(ch.chart))
+                .map((ch) => ch.version),
+        ),
+    ];
     if (versions.length) lines.push(`<FONT POINT-SIZE="10">istio ${h(versions.join(", "))}</FONT>`);
     return `<${lines.join("<BR/>")}>`;
 }
@@ -114,7 +145,12 @@ function gatewayLabel(c: PlanCluster, multiNetwork: boolean): string {
     return `<${lines.join("<BR/>")}>`;
 }
 
-function certLine(d: { keyAlgorithm: string | null; rsaBits: number | null; ecdsaCurve: string | null; validityDays: number | null }): string {
+function certLine(d: {
+    keyAlgorithm: string | null;
+    rsaBits: number | null;
+    ecdsaCurve: string | null;
+    validityDays: number | null;
+}): string {
     const key = d.keyAlgorithm === "RSA" ? `RSA ${d.rsaBits}` : d.keyAlgorithm === "ECDSA" ? `ECDSA ${d.ecdsaCurve}` : "";
     return [key, d.validityDays ? `${d.validityDays} d` : ""].filter(Boolean).join(" · ");
 }
@@ -161,7 +197,14 @@ function grouping(plan: PlanFile): Grouping {
     };
     const inNetwork: RemoteBox[] = bucket(remotes, (c) => `${cloudOf(c)}\0${c.network}\0${c.primary}`)
         .filter(([, rs]) => rs.length >= 2)
-        .map(([, rs]) => ({ primary: rs[0].primary!, network: rs[0].network, cloud: cloudOf(rs[0]), remotes: rs, box: `cluster_remotes_${cloudOf(rs[0])}_${rs[0].network}_${rs[0].primary}`, id: `remotes-${slug(rs[0].primary!)}-${slug(rs[0].network)}` }));
+        .map(([, rs]) => ({
+            primary: rs[0].primary!,
+            network: rs[0].network,
+            cloud: cloudOf(rs[0]),
+            remotes: rs,
+            box: `cluster_remotes_${cloudOf(rs[0])}_${rs[0].network}_${rs[0].primary}`,
+            id: `remotes-${slug(rs[0].primary!)}-${slug(rs[0].network)}`,
+        }));
     // Networks with no primary whose clusters are all remotes of one primary.
     const ofNetworks: RemoteBox[] = [];
     for (const cloud of clouds) {
@@ -176,16 +219,32 @@ function grouping(plan: PlanFile): Grouping {
         for (const [p, ns] of [...byPrimary].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))) {
             if (ns.length < 2) continue;
             const id = `remotes-${slug(p)}-networks${byCloud ? `-${slug(cloud || "none")}` : ""}`;
-            ofNetworks.push({ primary: p, networks: ns, cloud, remotes: inCloud.filter((c) => ns.includes(c.network)), box: `cluster_remote_networks_${cloud}_${p}`, id });
+            ofNetworks.push({
+                primary: p,
+                networks: ns,
+                cloud,
+                remotes: inCloud.filter((c) => ns.includes(c.network)),
+                box: `cluster_remote_networks_${cloud}_${p}`,
+                id,
+            });
         }
     }
     const paths = new Map<string, Grouping["paths"][number]>();
     for (const r of remotes) {
         const box = ofNetworks.find((g) => g.remotes.includes(r)) ?? inNetwork.find((g) => g.remotes.includes(r));
-        const path = box ? { primary: r.primary!, to: `cluster-${box.remotes[0].name}`, lhead: box.box, id: box.id } : { primary: r.primary!, to: `cluster-${r.name}`, id: slug(r.name) };
+        const path = box
+            ? { primary: r.primary!, to: `cluster-${box.remotes[0].name}`, lhead: box.box, id: box.id }
+            : { primary: r.primary!, to: `cluster-${r.name}`, id: slug(r.name) };
         paths.set(path.id, path);
     }
-    return { cloudOf, clouds, byCloud, inNetwork, ofNetworks, paths: [...paths.values()].sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0)) };
+    return {
+        cloudOf,
+        clouds,
+        byCloud,
+        inNetwork,
+        ofNetworks,
+        paths: [...paths.values()].sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0)),
+    };
 }
 
 /** The pure layout facts of the picture, decided before any DOT is written. */
@@ -214,7 +273,9 @@ export function meshLayout(plan: PlanFile): MeshLayout {
     }
     const gwNetworks = [...new Set(plan.clusters.filter((c) => c.gateway).map((c) => c.network))].sort();
     const pairs: [string, string][] = [];
-    if (plan.networks.length > 1) for (let i = 0; i < gwNetworks.length; i++) for (let j = i + 1; j < gwNetworks.length; j++) pairs.push([gwNetworks[i], gwNetworks[j]]);
+    if (plan.networks.length > 1)
+        for (let i = 0; i < gwNetworks.length; i++)
+            for (let j = i + 1; j < gwNetworks.length; j++) pairs.push([gwNetworks[i], gwNetworks[j]]);
     const paths = grouping(plan).paths.length;
     return {
         intermediatesDrawn: inters.length <= LAYOUT.maxIntermediates,
@@ -237,36 +298,74 @@ export function meshDot(plan: PlanFile): string {
     out.push(`digraph mesh {`);
     out.push(`  id="mesh"; class="mesh";`);
     out.push(
-        `  graph [${attrs({ fontname: FONT, fontsize: 18, label: `<<B>${h(title)}</B>>`, labelloc: "t", rankdir: "TB", newrank: "true", remincross: "false", compound: "true", nodesep: 0.4, ranksep: 0.5, pad: 0.3, bgcolor: "white" })}];`,
+        `  graph [${attrs({
+            ...{ fontname: FONT, fontsize: 18, label: `<<B>${h(title)}</B>>`, labelloc: "t", rankdir: "TB", newrank: "true" },
+            ...{ remincross: "false", compound: "true", nodesep: 0.4, ranksep: 0.5, pad: 0.3, bgcolor: "white" },
+        })}];`,
     );
-    out.push(`  node [${attrs({ fontname: FONT, fontsize: 12, shape: "box", style: "rounded,filled", penwidth: 1.4, margin: "0.3,0.08" })}];`);
+    out.push(
+        `  node [${attrs({ fontname: FONT, fontsize: 12, shape: "box", style: "rounded,filled", penwidth: 1.4, margin: "0.3,0.08" })}];`,
+    );
     out.push(`  edge [${attrs({ fontname: FONT, fontsize: 10, penwidth: 1.2 })}];`);
 
     // Root of trust: the root CA and one intermediate per cluster that runs istiod (or one node for all of them).
     const t = plan.trust;
     const rootFp = t.root.sha256 === GENERATED_AT_DEPLOY ? "sha256 generated at deploy" : `sha256 ${t.root.sha256.slice(0, 16)}…`;
-    const rootDef = t.mode === "provided" ? `provided${t.root.organization ? ` · ${t.root.organization}` : ""}` : `${certLine(t.root)}${t.root.protect ? " · protected" : ""}`;
+    const rootDef =
+        t.mode === "provided"
+            ? `provided${t.root.organization ? ` · ${t.root.organization}` : ""}`
+            : `${certLine(t.root)}${t.root.protect ? " · protected" : ""}`;
     const interDef = (c: string) => {
         const d = t.intermediates[c];
         return t.mode === "provided" ? "provided" : `${certLine(d)}${d.generation && d.generation > 1 ? ` · g${d.generation}` : ""}`;
     };
     out.push(`  subgraph cluster_trust {`);
-    out.push(`    id="trust"; class="trust"; label=<root of trust · ${h(t.mode)}>; style="rounded,dashed"; color=${q(COLORS.rootLine)}; fontname=${q(FONT)}; fontsize=12;`);
-    out.push(`    ${q("root-ca")} [${attrs({ id: "root-ca", class: "root-ca", label: `<<B>Root CA</B><BR/>${h(rootDef)}<BR/><FONT POINT-SIZE="10">${h(rootFp)}</FONT>>`, fillcolor: COLORS.root, color: COLORS.rootLine })}];`);
+    out.push(
+        `    ${boxAttrs({
+            ...{ id: "trust", class: "trust", label: `<root of trust · ${h(t.mode)}>` },
+            ...{ style: "rounded,dashed", color: COLORS.rootLine, fontname: FONT, fontsize: 12 },
+        })}`,
+    );
+    out.push(
+        "    " +
+            stmt("root-ca", {
+                id: "root-ca",
+                class: "root-ca",
+                label: `<<B>Root CA</B><BR/>${h(rootDef)}<BR/><FONT POINT-SIZE="10">${h(rootFp)}</FONT>>`,
+                fillcolor: COLORS.root,
+                color: COLORS.rootLine,
+            }),
+    );
     const inters = Object.keys(t.intermediates).sort();
     if (layout.intermediatesDrawn) {
         for (const c of inters) {
             const d = t.intermediates[c];
             const fp = d.sha256 === GENERATED_AT_DEPLOY ? "" : `<BR/><FONT POINT-SIZE="10">sha256 ${h(d.sha256.slice(0, 16))}…</FONT>`;
-            out.push(`    ${q(`intermediate-${c}`)} [${attrs({ id: `intermediate-${slug(c)}`, class: "intermediate", label: `<<B>intermediate CA ${h(c)}</B><BR/>${h(interDef(c))}${fp}>`, fillcolor: "#fffbeb", color: COLORS.rootLine })}];`);
+            out.push(
+                "    " +
+                    stmt(`intermediate-${c}`, {
+                        id: `intermediate-${slug(c)}`,
+                        class: "intermediate",
+                        label: `<<B>intermediate CA ${h(c)}</B><BR/>${h(interDef(c))}${fp}>`,
+                        fillcolor: "#fffbeb",
+                        color: COLORS.rootLine,
+                    }),
+            );
         }
     } else {
         // One node: the intermediates grouped by what defines them (a renewal shows as its own group).
         const byDef = new Map<string, string[]>();
         for (const c of inters) byDef.set(interDef(c), [...(byDef.get(interDef(c)) ?? []), c]);
-        const rows = [...byDef].map(([def, cs]) => `<TR><TD ALIGN="LEFT" BALIGN="LEFT">${h(def)} · ${cs.length}:<BR ALIGN="LEFT"/>${nameLines(cs)}</TD></TR>`);
-        const label = `<<TABLE BORDER="0" CELLBORDER="0" CELLSPACING="2" CELLPADDING="6"><TR><TD><B>${inters.length} intermediate CAs · one per istiod cluster</B></TD></TR>${rows.join("")}<TR><TD><FONT POINT-SIZE="10">each installed in its cluster as cacerts</FONT></TD></TR></TABLE>>`;
-        out.push(`    ${q("intermediates")} [${attrs({ id: "intermediates", class: "intermediates", label, fillcolor: "#fffbeb", color: COLORS.rootLine })}];`);
+        const rows = [...byDef].map(
+            ([def, cs]) => `<TR><TD ALIGN="LEFT" BALIGN="LEFT">${h(def)} · ${cs.length}:<BR ALIGN="LEFT"/>${nameLines(cs)}</TD></TR>`,
+        );
+        const head = `<TR><TD><B>${inters.length} intermediate CAs · one per istiod cluster</B></TD></TR>`;
+        const foot = `<TR><TD><FONT POINT-SIZE="10">each installed in its cluster as cacerts</FONT></TD></TR>`;
+        const label = `<<TABLE BORDER="0" CELLBORDER="0" CELLSPACING="2" CELLPADDING="6">${head}${rows.join("")}${foot}</TABLE>>`;
+        out.push(
+            "    " +
+                stmt("intermediates", { id: "intermediates", class: "intermediates", label, fillcolor: "#fffbeb", color: COLORS.rootLine }),
+        );
     }
     out.push(`  }`);
 
@@ -280,7 +379,9 @@ export function meshDot(plan: PlanFile): string {
     // of invisible edges would let Graphviz's crossing minimisation shuffle the rows.
     const below = (from: string[], to: string[], weight: number) => {
         for (let i = 0; i < Math.max(from.length, to.length); i++) {
-            invisible.push(`  ${q(from[Math.min(i, from.length - 1)])} -> ${q(to[Math.min(i, to.length - 1)])} [style="invis", weight=${weight}];`);
+            invisible.push(
+                `  ${q(from[Math.min(i, from.length - 1)])} -> ${q(to[Math.min(i, to.length - 1)])} [style="invis", weight=${weight}];`,
+            );
         }
     };
     /** Rows of LAYOUT.columns, in order: one rank and left-to-right edges per row, each row below the one before. */
@@ -294,7 +395,10 @@ export function meshDot(plan: PlanFile): string {
             // Each unit below the one above it (heavy: columns stay straight), and below all of its bottoms.
             if (r >= k) units.slice(r - k, r).forEach((a, i) => below(a.bottoms, [row[Math.min(i, row.length - 1)].tops[0]], 50));
         }
-        return { tops: units.slice(0, k).flatMap((u) => u.tops), bottoms: units.slice(Math.floor((units.length - 1) / k) * k).flatMap((u) => u.bottoms) };
+        return {
+            tops: units.slice(0, k).flatMap((u) => u.tops),
+            bottoms: units.slice(Math.floor((units.length - 1) / k) * k).flatMap((u) => u.bottoms),
+        };
     };
     /** Blocks one below the other. */
     const stack = (blocks: (Block | undefined)[]): Block | undefined => {
@@ -305,18 +409,40 @@ export function meshDot(plan: PlanFile): string {
     const clusterNode = (indent: string, c: PlanCluster): Block => {
         const primary = c.role !== "remote";
         out.push(
-            `${indent}${q(`cluster-${c.name}`)} [${attrs({ id: `cluster-${slug(c.name)}`, class: `mesh-cluster ${primary ? "primary" : "remote"}`, label: clusterLabel(c), fillcolor: primary ? COLORS.primary : COLORS.remote, color: primary ? COLORS.primaryLine : COLORS.remoteLine })}];`,
+            indent +
+                stmt(`cluster-${c.name}`, {
+                    id: `cluster-${slug(c.name)}`,
+                    class: `mesh-cluster ${primary ? "primary" : "remote"}`,
+                    label: clusterLabel(c),
+                    fillcolor: primary ? COLORS.primary : COLORS.remote,
+                    color: primary ? COLORS.primaryLine : COLORS.remoteLine,
+                }),
         );
         if (!c.gateway) return { tops: [`cluster-${c.name}`], bottoms: [`cluster-${c.name}`] };
         out.push(
-            `${indent}${q(`gateway-${c.name}`)} [${attrs({ id: `gateway-${slug(c.name)}`, class: `gateway${c.gateway.fixed ? " fixed" : " at-deploy"}`, shape: "box", style: "filled", margin: "0.4,0.08", label: gatewayLabel(c, multiNetwork), fillcolor: COLORS.gateway, color: COLORS.gatewayLine })}];`,
+            indent +
+                stmt(`gateway-${c.name}`, {
+                    id: `gateway-${slug(c.name)}`,
+                    class: `gateway${c.gateway.fixed ? " fixed" : " at-deploy"}`,
+                    shape: "box",
+                    style: "filled",
+                    margin: "0.4,0.08",
+                    label: gatewayLabel(c, multiNetwork),
+                    fillcolor: COLORS.gateway,
+                    color: COLORS.gatewayLine,
+                }),
         );
         return { tops: [`cluster-${c.name}`], bottoms: [`gateway-${c.name}`] };
     };
     const networkBox = (indent: string, cloud: string, network: string): Block => {
         out.push(`${indent}subgraph ${q(`cluster_network_${cloud}_${network}`)} {`);
         out.push(
-            `${indent}  id=${q(`network-${g.byCloud ? `${slug(cloud || "none")}-` : ""}${slug(network)}`)}; class="network"; label=<<B>network ${h(network)}</B>>; style="rounded,dashed"; color=${q(COLORS.network)}; fontname=${q(FONT)}; fontsize=12;`,
+            `${indent}  ${boxAttrs({
+                id: `network-${g.byCloud ? `${slug(cloud || "none")}-` : ""}${slug(network)}`,
+                class: "network",
+                label: `<<B>network ${h(network)}</B>>`,
+                ...{ style: "rounded,dashed", color: COLORS.network, fontname: FONT, fontsize: 12 },
+            })}`,
         );
         const here = plan.clusters.filter((c) => g.cloudOf(c) === cloud && c.network === network);
         const boxes = g.inNetwork.filter((b) => b.cloud === cloud && b.network === network);
@@ -325,7 +451,12 @@ export function meshDot(plan: PlanFile): string {
         blocks.push(grid(here.filter((c) => c.role === "remote" && !boxed.has(c.name)).map((c) => clusterNode(`${indent}  `, c))));
         for (const b of boxes) {
             out.push(`${indent}  subgraph ${q(b.box)} {`);
-            out.push(`${indent}    id=${q(b.id)}; class="remotes"; label=<${b.remotes.length} remotes of ${h(b.primary)}>; labeljust="l"; style="rounded"; color=${q(COLORS.remoteLine)}; fontname=${q(FONT)}; fontsize=11;`);
+            out.push(
+                `${indent}    ${boxAttrs({
+                    ...{ id: b.id, class: "remotes", label: `<${b.remotes.length} remotes of ${h(b.primary)}>`, labeljust: "l" },
+                    ...{ style: "rounded", color: COLORS.remoteLine, fontname: FONT, fontsize: 11 },
+                })}`,
+            );
             blocks.push(grid(b.remotes.map((r) => clusterNode(`${indent}    `, r))));
             out.push(`${indent}  }`);
         }
@@ -337,7 +468,16 @@ export function meshDot(plan: PlanFile): string {
         const indent = g.byCloud ? "    " : "  ";
         if (g.byCloud) {
             out.push(`  subgraph ${q(`cluster_cloud_${cloud || "none"}`)} {`);
-            out.push(`    id=${q(`cloud-${slug(cloud || "none")}`)}; class="cloud"; label=<<B>${h(cloud ? `cloud ${cloud}` : "no cloud")}</B>>; style="rounded"; color=${q(COLORS.cloud)}; fontname=${q(FONT)}; fontsize=13;`);
+            out.push(
+                `    ${boxAttrs({
+                    ...{
+                        id: `cloud-${slug(cloud || "none")}`,
+                        class: "cloud",
+                        label: `<<B>${h(cloud ? `cloud ${cloud}` : "no cloud")}</B>>`,
+                    },
+                    ...{ style: "rounded", color: COLORS.cloud, fontname: FONT, fontsize: 13 },
+                })}`,
+            );
         }
         const networks = [...new Set(inCloud.map((c) => c.network))].sort();
         const withPrimary = networks.filter((n) => inCloud.some((c) => c.network === n && c.role !== "remote"));
@@ -346,7 +486,16 @@ export function meshDot(plan: PlanFile): string {
         const blocks = [grid(withPrimary.map((n) => networkBox(indent, cloud, n)))];
         for (const b of boxes) {
             out.push(`${indent}subgraph ${q(b.box)} {`);
-            out.push(`${indent}  id=${q(b.id)}; class="remotes"; label=<${b.remotes.length} remotes of ${h(b.primary)} · ${b.networks!.length} networks>; style="rounded"; color=${q(COLORS.remoteLine)}; fontname=${q(FONT)}; fontsize=12;`);
+            out.push(
+                `${indent}  ${boxAttrs({
+                    ...{
+                        id: b.id,
+                        class: "remotes",
+                        label: `<${b.remotes.length} remotes of ${h(b.primary)} · ${b.networks!.length} networks>`,
+                    },
+                    ...{ style: "rounded", color: COLORS.remoteLine, fontname: FONT, fontsize: 12 },
+                })}`,
+            );
             blocks.push(grid(b.networks!.map((n) => networkBox(`${indent}  `, cloud, n))));
             out.push(`${indent}}`);
         }
@@ -364,17 +513,46 @@ export function meshDot(plan: PlanFile): string {
     // Edges: trust chain, gateways, control and xDS paths, remote secrets, cross-network.
     if (layout.intermediatesDrawn) {
         for (const c of inters) {
-            out.push(`  ${q("root-ca")} -> ${q(`intermediate-${c}`)} [${attrs({ id: `signs-${slug(c)}`, class: "signs", color: COLORS.rootLine, label: "signs" })}];`);
-            if (byName.has(c)) out.push(`  ${q(`intermediate-${c}`)} -> ${q(`cluster-${c}`)} [${attrs({ id: `cacerts-${slug(c)}`, class: "cacerts", color: COLORS.rootLine, label: "cacerts" })}];`);
+            out.push(
+                "  " +
+                    edgeStmt("root-ca", `intermediate-${c}`, {
+                        id: `signs-${slug(c)}`,
+                        class: "signs",
+                        color: COLORS.rootLine,
+                        label: "signs",
+                    }),
+            );
+            if (byName.has(c))
+                out.push(
+                    "  " +
+                        edgeStmt(`intermediate-${c}`, `cluster-${c}`, {
+                            id: `cacerts-${slug(c)}`,
+                            class: "cacerts",
+                            color: COLORS.rootLine,
+                            label: "cacerts",
+                        }),
+                );
         }
     } else if (inters.length) {
-        out.push(`  ${q("root-ca")} -> ${q("intermediates")} [${attrs({ id: "signs-intermediates", class: "signs", color: COLORS.rootLine, label: "signs" })}];`);
+        out.push(
+            "  " +
+                edgeStmt("root-ca", "intermediates", { id: "signs-intermediates", class: "signs", color: COLORS.rootLine, label: "signs" }),
+        );
         // Above the first row of clusters, without an edge into each.
         const first = plan.clusters.find((c) => c.runsIstiod) ?? plan.clusters[0];
         if (first) invisible.push(`  ${q("intermediates")} -> ${q(`cluster-${first.name}`)} [style="invis"];`);
     }
     for (const c of plan.clusters) {
-        if (c.gateway) out.push(`  ${q(`cluster-${c.name}`)} -> ${q(`gateway-${c.name}`)} [${attrs({ id: `exposes-${slug(c.name)}`, class: "exposes", color: COLORS.gatewayLine, arrowhead: "none" })}];`);
+        if (c.gateway)
+            out.push(
+                "  " +
+                    edgeStmt(`cluster-${c.name}`, `gateway-${c.name}`, {
+                        id: `exposes-${slug(c.name)}`,
+                        class: "exposes",
+                        color: COLORS.gatewayLine,
+                        arrowhead: "none",
+                    }),
+            );
     }
     // Remotes: the primary's istiod controls them (through their API servers), and their proxies and
     // webhooks reach that istiod through the primary's east-west gateway (remotePilotAddress).
@@ -384,26 +562,60 @@ export function meshDot(plan: PlanFile): string {
         if (!byName.has(p.primary)) continue;
         if (layout.controlsDrawn) {
             out.push(
-                `  ${q(`cluster-${p.primary}`)} -> ${q(p.to)} [${attrs({ id: `controls-${slug(p.primary)}-${p.id}`, class: "controls", style: "dashed", color: COLORS.primaryLine, fontcolor: COLORS.primaryLine, label: "controls", lhead: p.lhead })}];`,
+                "  " +
+                    edgeStmt(`cluster-${p.primary}`, p.to, {
+                        id: `controls-${slug(p.primary)}-${p.id}`,
+                        class: "controls",
+                        style: "dashed",
+                        color: COLORS.primaryLine,
+                        fontcolor: COLORS.primaryLine,
+                        label: "controls",
+                        lhead: p.lhead,
+                    }),
             );
         }
         const via = byName.get(p.primary)!.gateway ? `gateway-${p.primary}` : `cluster-${p.primary}`;
         out.push(
-            `  ${q(via)} -> ${q(p.to)} [${attrs({ id: `xds-${p.id}`, class: "xds", dir: "back", color: COLORS.xds, fontcolor: COLORS.xds, label: layout.xdsLabelled ? xdsLabel : undefined, lhead: p.lhead })}];`,
+            "  " +
+                edgeStmt(via, p.to, {
+                    id: `xds-${p.id}`,
+                    class: "xds",
+                    dir: "back",
+                    color: COLORS.xds,
+                    fontcolor: COLORS.xds,
+                    label: layout.xdsLabelled ? xdsLabel : undefined,
+                    lhead: p.lhead,
+                }),
         );
     }
     if (!layout.controlsDrawn && paths.length) {
         const byPrimary = new Map<string, string[]>();
-        for (const c of plan.clusters.filter((x) => x.role === "remote" && x.primary)) byPrimary.set(c.primary!, [...(byPrimary.get(c.primary!) ?? []), c.name]);
-        const text = [...byPrimary].map(([p, rs]) => `${h(p)}'s istiod controls ${rs.length} remotes:<BR ALIGN="LEFT"/>${nameLines(rs)}`).join(`<BR ALIGN="LEFT"/>`);
-        summary("controls", "controls, collapsed", `<FONT COLOR="${COLORS.primaryLine}">controls (not drawn above ${LAYOUT.maxControls} edges): ${text}</FONT>`);
+        for (const c of plan.clusters.filter((x) => x.role === "remote" && x.primary))
+            byPrimary.set(c.primary!, [...(byPrimary.get(c.primary!) ?? []), c.name]);
+        const text = [...byPrimary]
+            .map(([p, rs]) => `${h(p)}'s istiod controls ${rs.length} remotes:<BR ALIGN="LEFT"/>${nameLines(rs)}`)
+            .join(`<BR ALIGN="LEFT"/>`);
+        summary(
+            "controls",
+            "controls, collapsed",
+            `<FONT COLOR="${COLORS.primaryLine}">controls (not drawn above ${LAYOUT.maxControls} edges): ${text}</FONT>`,
+        );
     }
     if (layout.secretEdges) {
         for (const e of layout.secretEdges) {
             // The Secret lives in the reading cluster (target); the edge points at the API server it reads.
             const [from, to] = e.mutual ? [e.a, e.b] : [e.b, e.a];
             out.push(
-                `  ${q(`cluster-${from}`)} -> ${q(`cluster-${to}`)} [${attrs({ id: e.mutual ? `remote-secret-${slug(e.a)}-with-${slug(e.b)}` : `remote-secret-${slug(e.a)}-to-${slug(e.b)}`, class: e.mutual ? "remote-secret mutual" : "remote-secret", color: COLORS.secret, fontcolor: COLORS.secret, label: "reads", dir: e.mutual ? "both" : undefined, constraint: "false" })}];`,
+                "  " +
+                    edgeStmt(`cluster-${from}`, `cluster-${to}`, {
+                        id: e.mutual ? `remote-secret-${slug(e.a)}-with-${slug(e.b)}` : `remote-secret-${slug(e.a)}-to-${slug(e.b)}`,
+                        class: e.mutual ? "remote-secret mutual" : "remote-secret",
+                        color: COLORS.secret,
+                        fontcolor: COLORS.secret,
+                        label: "reads",
+                        dir: e.mutual ? "both" : undefined,
+                        constraint: "false",
+                    }),
             );
         }
     } else {
@@ -416,21 +628,36 @@ export function meshDot(plan: PlanFile): string {
         });
         const parts: string[] = [];
         if (everyOther.length === 1) parts.push(`${h(everyOther[0])} reads every other cluster (${all.length - 1})`);
-        else if (everyOther.length) parts.push(`each of ${everyOther.length} istiod clusters reads every other cluster:<BR ALIGN="LEFT"/>${nameLines(everyOther)}`);
+        else if (everyOther.length)
+            parts.push(`each of ${everyOther.length} istiod clusters reads every other cluster:<BR ALIGN="LEFT"/>${nameLines(everyOther)}`);
         for (const r of readers.filter((x) => !everyOther.includes(x))) {
             parts.push(`${h(r)} reads ${nameLines(plan.remoteSecrets.filter((s) => s.target === r).map((s) => s.source))}`);
         }
         summary(
             "remote-secrets",
             "remote secrets, collapsed",
-            `<FONT COLOR="${COLORS.secret}">reads: ${plan.remoteSecrets.length} remote secrets (edges drawn up to ${LAYOUT.maxSecretEdges}):<BR ALIGN="LEFT"/>${parts.join(`<BR ALIGN="LEFT"/>`)}</FONT>`,
+            `<FONT COLOR="${COLORS.secret}">reads: ${plan.remoteSecrets.length} remote secrets ` +
+                `(edges drawn up to ${LAYOUT.maxSecretEdges}):` +
+                `<BR ALIGN="LEFT"/>${parts.join(`<BR ALIGN="LEFT"/>`)}</FONT>`,
         );
     }
-    const gatewayOf = (network: string) => plan.clusters.find((c) => c.network === network && c.gateway && c.role !== "remote") ?? plan.clusters.find((c) => c.network === network && c.gateway)!;
+    const gatewayOf = (network: string) =>
+        plan.clusters.find((c) => c.network === network && c.gateway && c.role !== "remote") ??
+        plan.clusters.find((c) => c.network === network && c.gateway)!;
     if (layout.networkPairs) {
         for (const [a, b] of layout.networkPairs) {
             out.push(
-                `  ${q(`gateway-${gatewayOf(a).name}`)} -> ${q(`gateway-${gatewayOf(b).name}`)} [${attrs({ id: `cross-network-${slug(a)}-${slug(b)}`, class: "cross-network", dir: "both", style: "bold", color: COLORS.gatewayLine, fontcolor: COLORS.gatewayLine, label: `${PORTS.crossNetwork} mTLS`, constraint: "false" })}];`,
+                "  " +
+                    edgeStmt(`gateway-${gatewayOf(a).name}`, `gateway-${gatewayOf(b).name}`, {
+                        id: `cross-network-${slug(a)}-${slug(b)}`,
+                        class: "cross-network",
+                        dir: "both",
+                        style: "bold",
+                        color: COLORS.gatewayLine,
+                        fontcolor: COLORS.gatewayLine,
+                        label: `${PORTS.crossNetwork} mTLS`,
+                        constraint: "false",
+                    }),
             );
         }
     } else {
@@ -438,22 +665,46 @@ export function meshDot(plan: PlanFile): string {
         summary(
             "cross-network",
             "cross-network, collapsed",
-            `<FONT COLOR="${COLORS.gatewayLine}">${PORTS.crossNetwork} mTLS: the east-west gateways of all ${n} networks reach each other,<BR ALIGN="LEFT"/>${(n * (n - 1)) / 2} network pairs (edges drawn up to ${LAYOUT.maxNetworkPairs})</FONT>`,
+            `<FONT COLOR="${COLORS.gatewayLine}">${PORTS.crossNetwork} mTLS: ` +
+                `the east-west gateways of all ${n} networks reach each other,` +
+                `<BR ALIGN="LEFT"/>${(n * (n - 1)) / 2} network pairs (edges drawn up to ${LAYOUT.maxNetworkPairs})</FONT>`,
         );
     }
     const entries: [color: string, style: string, text: string, shown: boolean][] = [
-        [COLORS.secret, "solid", `reads: the target's istiod reads the source's API server (remote secret${layout.secretEdges?.some((e) => e.mutual) ? "; ◀▶ both ways" : ""})`, !!layout.secretEdges?.length],
+        [
+            COLORS.secret,
+            "solid",
+            `reads: the target's istiod reads the source's API server ` +
+                `(remote secret${layout.secretEdges?.some((e) => e.mutual) ? "; ◀▶ both ways" : ""})`,
+            !!layout.secretEdges?.length,
+        ],
         [COLORS.primaryLine, "dashed", "controls: the primary's istiod runs the remote", layout.controlsDrawn && paths.length > 0],
         [COLORS.xds, "solid", `${xdsLabel}: the remote reaches istiod through its primary's east-west gateway`, paths.length > 0],
         [COLORS.rootLine, "solid", "signs / cacerts: root CA → intermediate CA → istiod", inters.length > 0],
-        [COLORS.gatewayLine, "bold", `${PORTS.crossNetwork} mTLS: cross-network traffic between east-west gateways`, !!layout.networkPairs?.length],
+        [
+            COLORS.gatewayLine,
+            "bold",
+            `${PORTS.crossNetwork} mTLS: cross-network traffic between east-west gateways`,
+            !!layout.networkPairs?.length,
+        ],
     ];
     for (const [color, style, text, shown] of entries) {
         if (!shown) continue;
-        legendRows.push(`<TR><TD><FONT COLOR="${color}">${style === "dashed" ? "- - -▶" : style === "bold" ? "◀━━▶" : "───▶"}</FONT></TD><TD ALIGN="LEFT">${h(text)}</TD></TR>`);
+        legendRows.push(
+            `<TR><TD><FONT COLOR="${color}">${{ dashed: "- - -▶", bold: "◀━━▶" }[style] ?? "───▶"}</FONT></TD>` +
+                `<TD ALIGN="LEFT">${h(text)}</TD></TR>`,
+        );
     }
     out.push(
-        `  ${q("legend")} [${attrs({ id: "legend", class: "legend", shape: "plaintext", style: "", fontsize: 10, label: `<<TABLE BORDER="0" CELLBORDER="0" CELLSPACING="2">${legendRows.join("")}${summaryRows.join("")}</TABLE>>` })}];`,
+        "  " +
+            stmt("legend", {
+                id: "legend",
+                class: "legend",
+                shape: "plaintext",
+                style: "",
+                fontsize: 10,
+                label: `<<TABLE BORDER="0" CELLBORDER="0" CELLSPACING="2">${legendRows.join("")}${summaryRows.join("")}</TABLE>>`,
+            }),
     );
     sameRank.push(["root-ca", "legend"]);
     // A node may be in one rank=same set only: merge the sets that share one (in order of first appearance).

@@ -121,16 +121,26 @@ const LAYOUT_FACTS = `(() => {
         const box = rect(t);
         const hit = document.elementFromPoint(box.x + box.w / 2, box.y + box.h / 2);
         const ctm = t.getScreenCTM();
-        return { text: t.textContent, owner: owner ? owner.id : "", box, fontPx: parseFloat(t.getAttribute("font-size")) * (ctm ? Math.abs(ctm.a) : 1), visible: !!hit && (hit === t || (!!owner && owner.contains(hit))) };
+        const fontPx = parseFloat(t.getAttribute("font-size")) * (ctm ? Math.abs(ctm.a) : 1);
+        const visible = !!hit && (hit === t || (!!owner && owner.contains(hit)));
+        return { text: t.textContent, owner: owner ? owner.id : "", box, fontPx, visible };
     });
-    const groups = (sel) => [...document.querySelectorAll(sel)].map((g) => ({ id: g.id, cls: g.getAttribute("class") || "", shape: shapeOf(g) ? rect(shapeOf(g)) : null, text: textOf(g) }));
-    const edges = [...document.querySelectorAll("g.edge")].map((g) => ({ id: g.id, cls: g.getAttribute("class") || "", ends: g.querySelector("title").textContent, label: textOf(g), length: g.querySelector("path") ? g.querySelector("path").getTotalLength() : 0 }));
+    const groups = (sel) => [...document.querySelectorAll(sel)].map((g) => ({
+        id: g.id, cls: g.getAttribute("class") || "", shape: shapeOf(g) ? rect(shapeOf(g)) : null, text: textOf(g),
+    }));
+    const edges = [...document.querySelectorAll("g.edge")].map((g) => ({
+        id: g.id, cls: g.getAttribute("class") || "", ends: g.querySelector("title").textContent, label: textOf(g),
+        length: g.querySelector("path") ? g.querySelector("path").getTotalLength() : 0,
+    }));
     const summaries = [...document.querySelectorAll("[id^='a_summary-']")].map((g) => ({ id: g.id, text: textOf(g) }));
     return { svg: rect(document.querySelector("svg")), texts, nodes: groups("g.node"), boxes: groups("g.cluster"), edges, summaries };
 })()`;
 
 const within = (inner: Box, outer: Box, slack = 1) =>
-    inner.x >= outer.x - slack && inner.y >= outer.y - slack && inner.x + inner.w <= outer.x + outer.w + slack && inner.y + inner.h <= outer.y + outer.h + slack;
+    inner.x >= outer.x - slack &&
+    inner.y >= outer.y - slack &&
+    inner.x + inner.w <= outer.x + outer.w + slack &&
+    inner.y + inner.h <= outer.y + outer.h + slack;
 const overlap = (a: Box, b: Box) => a.x < b.x + b.w && b.x < a.x + a.w && a.y < b.y + b.h && b.y < a.y + a.h;
 
 /** Every name present and visible, every text readable and inside its node, no two texts overlapping. */
@@ -155,7 +165,8 @@ function checkText(plan: PlanFile, dom: LayoutFacts): void {
     }
     for (const n of dom.nodes) {
         if (!n.shape || n.id === "legend") continue;
-        for (const t of dom.texts.filter((x) => x.owner === n.id)) expect(within(t.box, n.shape, -1), `${where} "${t.text}" spills out of ${n.id}`).toBe(true);
+        for (const t of dom.texts.filter((x) => x.owner === n.id))
+            expect(within(t.box, n.shape, -1), `${where} "${t.text}" spills out of ${n.id}`).toBe(true);
     }
     // No two labels overlap (line boxes inset: consecutive lines of one label share their ascent/descent).
     const inset = (b: Box): Box => ({ x: b.x + 1, y: b.y + b.h / 4, w: b.w - 2, h: b.h / 2 });
@@ -172,7 +183,9 @@ function checkText(plan: PlanFile, dom: LayoutFacts): void {
 /** The picture of a page showing one SVG, measured with a viewport the size of the picture (so hit tests reach every label). */
 async function layoutFacts(page: Browser["page"], svg: string, title: string): Promise<LayoutFacts> {
     await page.setContent(svgPage(svg, title), { waitUntil: "load" });
-    const size = (await page.evaluate(`(() => { const r = document.querySelector("svg").getBoundingClientRect(); return { w: r.width, h: r.height }; })()`)) as { w: number; h: number };
+    const size = (await page.evaluate(
+        `(() => { const r = document.querySelector("svg").getBoundingClientRect(); return { w: r.width, h: r.height }; })()`,
+    )) as { w: number; h: number };
     await page.setViewportSize({ width: Math.ceil(size.w) + 40, height: Math.ceil(size.h) + 40 });
     try {
         return (await page.evaluate(LAYOUT_FACTS)) as LayoutFacts;
@@ -210,7 +223,12 @@ function checkLayout(plan: PlanFile, dom: LayoutFacts): void {
         for (const c of istiod) expect(all?.text, `${where} intermediates`).toContain(c);
         expect(edges("signs").map((e) => e.ends)).toEqual(["root-ca->intermediates"]);
     } else {
-        expect(dom.nodes.filter((g) => g.cls === "node intermediate").map((g) => g.id).sort()).toEqual(istiod.map((c) => `intermediate-${slug(c)}`).sort());
+        expect(
+            dom.nodes
+                .filter((g) => g.cls === "node intermediate")
+                .map((g) => g.id)
+                .sort(),
+        ).toEqual(istiod.map((c) => `intermediate-${slug(c)}`).sort());
         expect(edges("cacerts")).toHaveLength(istiod.length);
     }
     // Primary-remote: the remotes share one box; one controls edge into it and one xDS/webhook edge
@@ -224,12 +242,17 @@ function checkLayout(plan: PlanFile, dom: LayoutFacts): void {
     const boxId = plan.networks.length > 1 ? `remotes-${primary}-networks` : `remotes-${primary}-${plan.networks[0]}`;
     const box = dom.boxes.find((b) => b.id === boxId);
     expect(box?.text, `${where} ${boxId}`).toContain(`${remotes.length} remotes of ${primary}`);
-    for (const r of remotes) expect(within(clusters.find((g) => g.id === `cluster-${r.name}`)!.shape!, box!.shape!), `${r.name} in ${boxId}`).toBe(true);
+    for (const r of remotes)
+        expect(within(clusters.find((g) => g.id === `cluster-${r.name}`)!.shape!, box!.shape!), `${r.name} in ${boxId}`).toBe(true);
     expect(within(clusters.find((g) => g.id === `cluster-${primary}`)!.shape!, box!.shape!)).toBe(false);
     const xds = edges("xds");
-    expect(xds.map((e) => [e.id, e.ends, e.label])).toEqual([[`xds-${boxId}`, `gateway-${primary}->cluster-${remotes[0].name}`, XDS_LABEL]]);
+    expect(xds.map((e) => [e.id, e.ends, e.label])).toEqual([
+        [`xds-${boxId}`, `gateway-${primary}->cluster-${remotes[0].name}`, XDS_LABEL],
+    ]);
     expect(xds[0].length).toBeGreaterThan(10);
-    expect(edges("controls").map((e) => [e.id, e.ends])).toEqual([[`controls-${primary}-${boxId}`, `cluster-${primary}->cluster-${remotes[0].name}`]]);
+    expect(edges("controls").map((e) => [e.id, e.ends])).toEqual([
+        [`controls-${primary}-${boxId}`, `cluster-${primary}->cluster-${remotes[0].name}`],
+    ]);
     expect(dom.nodes.find((g) => g.id === `gateway-${primary}`)!.text).toContain(XDS_LABEL);
 }
 
@@ -353,8 +376,12 @@ describe("the picture in Chromium", () => {
     afterAll(async () => browser?.close());
 
     it("has Chromium at the expected path, and says how to install it when it is not", async () => {
-        expect(fs.existsSync(CHROMIUM_PATH), `Chromium not found at ${CHROMIUM_PATH}: apt-get install -y chromium (.ci/run does)`).toBe(true);
-        await expect(launchChromium("/nonexistent/chromium")).rejects.toThrow("Chromium not found at /nonexistent/chromium: install it with `apt-get install -y chromium` (.ci/run does), or set CHROMIUM_PATH");
+        expect(fs.existsSync(CHROMIUM_PATH), `Chromium not found at ${CHROMIUM_PATH}: apt-get install -y chromium (.ci/run does)`).toBe(
+            true,
+        );
+        await expect(launchChromium("/nonexistent/chromium")).rejects.toThrow(
+            "Chromium not found at /nonexistent/chromium: install it with `apt-get install -y chromium` (.ci/run does), or set CHROMIUM_PATH",
+        );
     });
 
     for (const stack of stacks) {
@@ -363,7 +390,13 @@ describe("the picture in Chromium", () => {
             const page = browser.page;
             await page.setContent(svgPage(svg, stack), { waitUntil: "load" });
             const dom = (await page.evaluate(DOM_FACTS)) as DomFacts;
-            const inside = (b: Box) => b.w > 10 && b.h > 10 && b.x >= dom.svg.x - 1 && b.y >= dom.svg.y - 1 && b.x + b.w <= dom.svg.x + dom.svg.w + 1 && b.y + b.h <= dom.svg.y + dom.svg.h + 1;
+            const inside = (b: Box) =>
+                b.w > 10 &&
+                b.h > 10 &&
+                b.x >= dom.svg.x - 1 &&
+                b.y >= dom.svg.y - 1 &&
+                b.x + b.w <= dom.svg.x + dom.svg.w + 1 &&
+                b.y + b.h <= dom.svg.y + dom.svg.h + 1;
             expect(dom.title).toContain(`stack ${stack}`);
 
             // Clusters: one each, with role and name, visible, not on top of each other.
@@ -379,7 +412,11 @@ describe("the picture in Chromium", () => {
             for (const a of dom.clusters) {
                 for (const b of dom.clusters) {
                     if (a.id >= b.id) continue;
-                    const overlap = a.box.x < b.box.x + b.box.w && b.box.x < a.box.x + a.box.w && a.box.y < b.box.y + b.box.h && b.box.y < a.box.y + a.box.h;
+                    const overlap =
+                        a.box.x < b.box.x + b.box.w &&
+                        b.box.x < a.box.x + a.box.w &&
+                        a.box.y < b.box.y + b.box.h &&
+                        b.box.y < a.box.y + a.box.h;
                     expect(overlap, `${a.id} overlaps ${b.id}`).toBe(false);
                 }
             }
@@ -394,13 +431,24 @@ describe("the picture in Chromium", () => {
             expect(dom.networks.map((n) => n.text.match(/^network (\S+)/)?.[1]).sort()).toEqual(plan.networks);
             // Root of trust: one root, an intermediate per istiod cluster, signed, and into cacerts.
             expect(dom.root).toHaveLength(1);
-            expect(dom.root[0].text).toContain(plan.trust.mode === "generated" ? "sha256 generated at deploy" : plan.trust.root.sha256.slice(0, 16));
-            expect(dom.intermediates.map((i) => i.id).sort()).toEqual(Object.keys(plan.trust.intermediates).map((c) => `intermediate-${slug(c)}`).sort());
+            expect(dom.root[0].text).toContain(
+                plan.trust.mode === "generated" ? "sha256 generated at deploy" : plan.trust.root.sha256.slice(0, 16),
+            );
+            expect(dom.intermediates.map((i) => i.id).sort()).toEqual(
+                Object.keys(plan.trust.intermediates)
+                    .map((c) => `intermediate-${slug(c)}`)
+                    .sort(),
+            );
             expect(dom.signs).toHaveLength(dom.intermediates.length);
             expect(dom.cacerts).toHaveLength(dom.intermediates.length);
             // Remote-secret edges: exactly the secret matrix, drawn, labelled "reads".
             expect(dom.remoteSecrets.map((e) => e.id).sort()).toEqual(secretEdgeIds(plan));
-            expect(dom.controls.map((e) => e.id).sort()).toEqual(plan.clusters.filter((c) => c.role === "remote").map((c) => `controls-${slug(c.primary!)}-${slug(c.name)}`).sort());
+            expect(dom.controls.map((e) => e.id).sort()).toEqual(
+                plan.clusters
+                    .filter((c) => c.role === "remote")
+                    .map((c) => `controls-${slug(c.primary!)}-${slug(c.name)}`)
+                    .sort(),
+            );
             // xDS and webhooks: each remote → its primary's east-west gateway, labelled with both ports.
             const remotes = plan.clusters.filter((c) => c.role === "remote");
             expect(dom.xds.map((e) => e.id).sort()).toEqual(remotes.map((c) => `xds-${slug(c.name)}`).sort());
@@ -409,7 +457,8 @@ describe("the picture in Chromium", () => {
                 expect(e.ends).toBe(`gateway-${c.primary}->cluster-${c.name}`);
                 expect(e.label).toBe(XDS_LABEL);
             }
-            for (const e of [...dom.remoteSecrets, ...dom.controls, ...dom.signs, ...dom.cacerts, ...dom.xds]) expect(e.length, e.id).toBeGreaterThan(10);
+            for (const e of [...dom.remoteSecrets, ...dom.controls, ...dom.signs, ...dom.cacerts, ...dom.xds])
+                expect(e.length, e.id).toBeGreaterThan(10);
             for (const e of dom.remoteSecrets) expect(e.label).toBe("reads");
             // Every label readable: visible, inside its node, none on top of another.
             checkText(plan, await layoutFacts(page, svg, stack));
