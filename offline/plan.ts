@@ -2,6 +2,8 @@
 // no Pulumi CLI), print what each cluster gets and write under out/<stack>/ the rendered Helm values
 // and Kubernetes objects (every secret value redacted), plan.json (the mesh, stable and sorted),
 // mesh.svg (the topology picture) and summary.md; with --against, the mesh-level diff (diff.txt).
+// The stack name is checked with Pulumi's rule before any file is read; out/<stack>/ is written
+// into a staging folder and swapped in whole, and a failed plan leaves only out/<stack>/FAILED.txt.
 //
 //   npm run plan -- --stack dev [--out out] [--against old/plan.json]
 //
@@ -11,40 +13,23 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 import * as pulumi from "@pulumi/pulumi";
 import * as YAML from "yaml";
+import { writeChangePlan } from "./changes";
 import { certSummary, diffPlans, formatDiff, MeshDiff } from "./meshDiff";
 import { meshSvg } from "./meshSvg";
 import { buildPlanFile, parsePlanFile, PlanFile, stableStringify } from "./planFile";
+import { stageOut, markFailed } from "./outDir";
 import { runProgram } from "./runProgram";
+import { readStackFile as readStack, ReadStackOptions, StackFile, stackNameProblem } from "./stackFile";
+import { UNDECRYPTED_SECRET_NOTE } from "../components/secretPlaceholder";
 import type { Registration, SimulatorOptions } from "../simulator/simulator";
 
 const ROOT = path.resolve(__dirname, "..");
 
-export interface StackFile {
-    config: Record<string, unknown>;
-    secretKeys: string[];
-    /** Keys whose `secure:` values cannot be decrypted offline. */
-    encrypted: string[];
-}
+export type { StackFile } from "./stackFile";
 
-/** Read Pulumi.<stack>.yaml into the flat config map the Pulumi CLI would hand the program. */
-export function readStackFile(stack: string, dir = ROOT): StackFile {
-    const file = path.join(dir, `Pulumi.${stack}.yaml`);
-    if (!fs.existsSync(file)) {
-        const known = fs.readdirSync(dir).filter((f) => /^Pulumi\..+\.yaml$/.test(f)).map((f) => f.slice(7, -5));
-        throw new Error(`no stack file ${path.relative(process.cwd(), file)}; shipped stacks: ${known.join(", ")}`);
-    }
-    const doc = (YAML.parse(fs.readFileSync(file, "utf8")) ?? {}) as { config?: Record<string, unknown> };
-    const project = (YAML.parse(fs.readFileSync(path.join(dir, "Pulumi.yaml"), "utf8")) as { name: string }).name;
-    const out: StackFile = { config: {}, secretKeys: [], encrypted: [] };
-    for (const [k, v] of Object.entries(doc.config ?? {})) {
-        const key = k.includes(":") ? k : `${project}:${k}`;
-        if (v && typeof v === "object" && "secure" in (v as object)) {
-            out.encrypted.push(key);
-            continue;
-        }
-        out.config[key] = v;
-    }
-    return out;
+/** Read Pulumi.<stack>.yaml (of this repository by default) as the Pulumi CLI hands it to the program; see offline/stackFile.ts. */
+export function readStackFile(stack: string, dir = ROOT, options: ReadStackOptions = {}): StackFile {
+    return readStack(stack, dir, options);
 }
 
 function redactLeaves(v: unknown): unknown {
@@ -90,6 +75,12 @@ export interface PlanOptions {
     against?: string;
     /** Simulator options (tests use `cannedTls` to skip key generation). */
     sim?: SimulatorOptions;
+    /** Called with one line per finished phase and its time (the CLI prints them on stderr). */
+    progress?: (line: string) => void;
+    /** Where PULUMI_CONFIG_PASSPHRASE(_FILE) are read (default process.env). */
+    env?: NodeJS.ProcessEnv;
+    /** The folder with Pulumi.yaml and Pulumi.<stack>.yaml (default: this repository; tests use their own). */
+    stackDir?: string;
 }
 
 export interface PlanResult {
@@ -101,6 +92,8 @@ export interface PlanResult {
     diff?: MeshDiff;
     /** Problems, one line each (empty when ok). */
     errors: string[];
+    /** `secure:` values not decrypted offline, as `pulumi config set --path` names them. */
+    undecrypted?: string[];
 }
 
 /** A path as the user would type it: relative to the working directory when inside it. */
@@ -138,13 +131,27 @@ export async function plan(
     options: PlanOptions = {},
 ): Promise<PlanResult> {
     const started = performance.now();
+    let phaseStart = started;
+    const phase = (name: string) => {
+        const now = performance.now();
+        options.progress?.(`plan ${stack}: ${name} ${((now - phaseStart) / 1000).toFixed(2)} s`);
+        phaseStart = now;
+    };
+    // Checked before anything is read or written: the name becomes a file name and a folder name.
+    const badName = stackNameProblem(stack);
+    if (badName) {
+        console.error(`error: --stack ${JSON.stringify(stack)}: ${badName}`);
+        return { ok: false, clusters: [], written: [], errors: [badName] };
+    }
+    let stackFile: StackFile | undefined;
     const fail = (errors: string[]): PlanResult => {
         for (const e of errors) console.error(`error: stack ${stack}: ${e}`);
-        return { ok: false, clusters: [], written: [], errors };
+        // Earlier results must not pass for this run's.
+        markFailed(outDir, stack, errors);
+        return { ok: false, clusters: [], written: [], errors, undecrypted: stackFile?.undecrypted };
     };
-    let stackFile: StackFile;
     try {
-        stackFile = readStackFile(stack);
+        stackFile = readStackFile(stack, options.stackDir ?? ROOT, { env: options.env });
     } catch (e) {
         return fail(problemLines(e as Error));
     }
@@ -158,80 +165,105 @@ export async function plan(
             return fail([err.code === "ENOENT" ? `--against ${rel(options.against)}: no such file` : err.message]);
         }
     }
-    if (process.stderr.isTTY) process.stderr.write(`planning stack ${stack} offline…\n`);
-    const result = await runProgram({ config: stackFile.config, secretKeys: stackFile.secretKeys, stack, load, sim: options.sim });
+    const sf = stackFile;
+    const undecryptedNote = sf.undecrypted.length
+        ? `${stackFile.undecrypted.join(", ")}: ${UNDECRYPTED_SECRET_NOTE} (not decrypted offline: ${sf.whyUndecrypted})`
+        : undefined;
+    phase("reading stack");
+    const result = await runProgram({ config: sf.config, secretKeys: sf.secretKeys, stack, load, sim: options.sim });
+    phase("running program");
     if (result.error) {
         const errors = problemLines(result.error);
-        if (stackFile.encrypted.length) errors.push(`${stackFile.encrypted.join(", ")} are encrypted (secure:) and cannot be read offline`);
+        if (undecryptedNote) errors.push(undecryptedNote);
         return fail(errors);
     }
     const sim = result.sim;
     const planFile = buildPlanFile({ stack, outputs: result.outputs, registrations: sim.registrations });
-    const dir = path.join(outDir, stack);
-    fs.rmSync(dir, { recursive: true, force: true });
-    const written: string[] = [];
-    const write = (relPath: string, text: string) => {
-        const f = path.join(dir, relPath);
-        fs.mkdirSync(path.dirname(f), { recursive: true });
-        fs.writeFileSync(f, text);
-        written.push(f);
-    };
+    const staged = stageOut(outDir, stack);
+    const dir = staged.final;
+    try {
+        return await writeResults();
+    } catch (e) {
+        staged.abort(problemLines(e as Error));
+        throw e;
+    }
 
-    const summaries: ClusterSummary[] = [];
-    for (const c of planFile.clusters) {
-        const mine = sim.registrations.filter((r) => r.providerName === `${c.name}-k8s`);
-        const releases = mine.filter((r) => r.type === "kubernetes:helm.sh/v3:Release");
-        for (const r of releases) {
-            write(`${c.name}/helm/${r.inputs.name}.values.yaml`, `# chart ${r.inputs.chart} ${r.inputs.version} from ${r.inputs.repositoryOpts?.repo}, release ${r.inputs.name} in ${r.inputs.namespace}\n${YAML.stringify(r.inputs.values ?? {})}`);
+    async function writeResults(): Promise<PlanResult> {
+        const written: string[] = [];
+        // Written into the staging folder; recorded under the name they have once committed.
+        const write = (relPath: string, text: string) => {
+            const f = path.join(staged.dir, relPath);
+            fs.mkdirSync(path.dirname(f), { recursive: true });
+            fs.writeFileSync(f, text);
+            written.push(path.join(dir, relPath));
+        };
+
+        const summaries: ClusterSummary[] = [];
+        for (const c of planFile.clusters) {
+            const mine = sim.registrations.filter((r) => r.cluster === c.name);
+            const releases = mine.filter((r) => r.type === "kubernetes:helm.sh/v3:Release");
+            for (const r of releases) {
+                write(`${c.name}/helm/${r.inputs.name}.values.yaml`, `# chart ${r.inputs.chart} ${r.inputs.version} from ${r.inputs.repositoryOpts?.repo}, release ${r.inputs.name} in ${r.inputs.namespace}\n${YAML.stringify(r.inputs.values ?? {})}`);
+            }
+            const objects = mine
+                .filter((r) => r.type.startsWith("kubernetes:") && r.type !== "kubernetes:helm.sh/v3:Release" && !r.read)
+                .sort((a, b) => `${a.inputs.kind}/${a.inputs.metadata?.name}`.localeCompare(`${b.inputs.kind}/${b.inputs.metadata?.name}`));
+            write(`${c.name}/objects.yaml`, objects.map((o) => YAML.stringify(redact(o))).join("---\n"));
+            summaries.push({
+                name: c.name,
+                role: c.role + (c.primary ? ` of ${c.primary}` : ""),
+                network: c.network,
+                charts: Object.values(c.charts).map((ch) => `${ch.chart}@${ch.version}`),
+                gateway: c.gateway ? c.gateway.address : "-",
+                receivesFrom: c.readsFrom,
+            });
         }
-        const objects = mine
-            .filter((r) => r.type.startsWith("kubernetes:") && r.type !== "kubernetes:helm.sh/v3:Release" && !r.read)
-            .sort((a, b) => `${a.inputs.kind}/${a.inputs.metadata?.name}`.localeCompare(`${b.inputs.kind}/${b.inputs.metadata?.name}`));
-        write(`${c.name}/objects.yaml`, objects.map((o) => YAML.stringify(redact(o))).join("---\n"));
-        summaries.push({
-            name: c.name,
-            role: c.role + (c.primary ? ` of ${c.primary}` : ""),
-            network: c.network,
-            charts: Object.values(c.charts).map((ch) => `${ch.chart}@${ch.version}`),
-            gateway: c.gateway ? c.gateway.address : "-",
-            receivesFrom: c.readsFrom,
+        // Outputs the program marks secret (e.g. kubeconfigs) keep their shape, not their values.
+        const outputs: Record<string, unknown> = {};
+        for (const [k, v] of Object.entries(result.outputs)) {
+            const raw = result.rawOutputs[k];
+            outputs[k] = pulumi.Output.isInstance(raw) && (await pulumi.isSecret(raw as pulumi.Output<unknown>)) ? redactLeaves(v) : v;
+        }
+        write("outputs.json", `${JSON.stringify(outputs, null, 2)}\n`);
+        write("plan.json", stableStringify(planFile));
+        const pictureStart = performance.now();
+        const svg = await meshSvg(planFile);
+        const pictureSeconds = (performance.now() - pictureStart) / 1000;
+        write("mesh.svg", svg);
+
+        const diff = before ? diffPlans(before, planFile) : undefined;
+        const diffText = diff && options.against ? formatDiff(diff, rel(options.against)) : "";
+        if (diff) write("diff.txt", diffText);
+        const changesText = before && options.against ? writeChangePlan(before, planFile, rel(options.against), write) : "";
+
+        // The compact table: one row per cluster.
+        const head = ["cluster", "role", "network", "charts", "east-west gateway", "reads"];
+        const rows = planFile.clusters.map((c) => {
+            // Charts grouped by version: "base istiod gateway 1.30.3", "metallb 0.14.9, base istiod 1.30.3".
+            const byVersion = new Map<string, string[]>();
+            for (const ch of Object.values(c.charts)) byVersion.set(ch.version, [...(byVersion.get(ch.version) ?? []), ch.chart]);
+            const chartText = [...byVersion].map(([v, names]) => `${names.join(" ")} ${v}`).join(", ");
+            return [c.name, c.role + (c.primary ? ` of ${c.primary}` : ""), c.network, chartText, c.gateway ? c.gateway.address : "-", c.readsFrom.join(", ") || "-"];
         });
+        const headline = `mesh ${planFile.meshId} (${planFile.topology}), stack ${stack}: ${planFile.clusters.length} clusters on ${planFile.networks.length} network${planFile.networks.length === 1 ? "" : "s"}, ${sim.registrations.length} resources`;
+        const trustLine = `trust: ${certSummary(planFile.trust)}`;
+        const md = [`## Stack \`${stack}\`: mesh ${planFile.meshId} (${planFile.topology})`, "", ...markdownTable(head, rows), "", trustLine, ""];
+        if (diff) md.push("### Mesh-level diff", "", "```", diffText.trimEnd(), "```", "");
+        write("summary.md", `${md.join("\n")}\n`);
+
+        staged.commit();
+        const total = (performance.now() - phaseStart) / 1000;
+        options.progress?.(`plan ${stack}: picture ${pictureSeconds.toFixed(2)} s`);
+        options.progress?.(`plan ${stack}: writing files ${(total - pictureSeconds).toFixed(2)} s`);
+
+        console.log(headline);
+        for (const l of table(head, rows)) console.log(`  ${l}`);
+        console.log(`  ${trustLine}`);
+        if (undecryptedNote) console.log(`  secrets: ${undecryptedNote}`);
+        const seconds = ((performance.now() - started) / 1000).toFixed(1);
+        console.log(`wrote ${written.length} files under ${rel(dir)}/ in ${seconds} s:`);
+        for (const f of written) console.log(`  ${rel(f)}`);
+        if (diff) process.stdout.write(diffText + changesText);
+        return { ok: true, clusters: summaries, written, planFile, diff, errors: [], undecrypted: sf.undecrypted };
     }
-    // Outputs the program marks secret (e.g. kubeconfigs) keep their shape, not their values.
-    const outputs: Record<string, unknown> = {};
-    for (const [k, v] of Object.entries(result.outputs)) {
-        const raw = result.rawOutputs[k];
-        outputs[k] = pulumi.Output.isInstance(raw) && (await pulumi.isSecret(raw as pulumi.Output<unknown>)) ? redactLeaves(v) : v;
-    }
-    write("outputs.json", `${JSON.stringify(outputs, null, 2)}\n`);
-    write("plan.json", stableStringify(planFile));
-    write("mesh.svg", await meshSvg(planFile));
-
-    const diff = before ? diffPlans(before, planFile) : undefined;
-    const diffText = diff && options.against ? formatDiff(diff, rel(options.against)) : "";
-    if (diff) write("diff.txt", diffText);
-
-    // The compact table: one row per cluster.
-    const head = ["cluster", "role", "network", "charts", "east-west gateway", "reads"];
-    const rows = planFile.clusters.map((c) => {
-        // Charts grouped by version: "base istiod gateway 1.30.3", "metallb 0.14.9, base istiod 1.30.3".
-        const byVersion = new Map<string, string[]>();
-        for (const ch of Object.values(c.charts)) byVersion.set(ch.version, [...(byVersion.get(ch.version) ?? []), ch.chart]);
-        const chartText = [...byVersion].map(([v, names]) => `${names.join(" ")} ${v}`).join(", ");
-        return [c.name, c.role + (c.primary ? ` of ${c.primary}` : ""), c.network, chartText, c.gateway ? c.gateway.address : "-", c.readsFrom.join(", ") || "-"];
-    });
-    const headline = `mesh ${planFile.meshId} (${planFile.topology}), stack ${stack}: ${planFile.clusters.length} clusters on ${planFile.networks.length} network${planFile.networks.length === 1 ? "" : "s"}, ${sim.registrations.length} resources`;
-    const trustLine = `trust: ${certSummary(planFile.trust)}`;
-    const md = [`## Stack \`${stack}\`: mesh ${planFile.meshId} (${planFile.topology})`, "", ...markdownTable(head, rows), "", trustLine, ""];
-    if (diff) md.push("### Mesh-level diff", "", "```", diffText.trimEnd(), "```", "");
-    write("summary.md", `${md.join("\n")}\n`);
-
-    console.log(headline);
-    for (const l of table(head, rows)) console.log(`  ${l}`);
-    console.log(`  ${trustLine}`);
-    const seconds = ((performance.now() - started) / 1000).toFixed(1);
-    console.log(`wrote ${written.length} files under ${rel(dir)}/ in ${seconds} s:`);
-    for (const f of written) console.log(`  ${rel(f)}`);
-    if (diff) process.stdout.write(diffText);
-    return { ok: true, clusters: summaries, written, planFile, diff, errors: [] };
 }

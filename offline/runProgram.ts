@@ -2,6 +2,8 @@
 // it registered and exported. Shared by the offline plan, the tests and the benchmark.
 import * as pulumi from "@pulumi/pulumi";
 import { Simulator, SimulatorOptions, valueOf } from "../simulator/simulator";
+import { prefetchKeys, startKeyRun } from "../simulator/tlsSim";
+import { expectedKeys } from "./stackFile";
 
 export const PROJECT = "multicluster-mesh";
 
@@ -27,6 +29,15 @@ export interface RunResult {
 }
 
 export async function runProgram(opts: RunOptions): Promise<RunResult> {
+    // One run, one PKI: no key is handed to two resources, but keys of earlier runs may be reused.
+    startKeyRun();
+    // Key generation (RSA-4096: about a second a key) runs on the thread pool while the program loads.
+    const wanted = opts.sim?.cannedTls ? undefined : expectedKeys(opts.config);
+    try {
+        if (wanted) prefetchKeys(wanted.spec, wanted.count);
+    } catch {
+        // A size the simulator refuses: the run reports it when the program asks for the key.
+    }
     const sim = new Simulator(opts.sim);
     await sim.install(PROJECT, opts.stack ?? "test");
     const flat: Record<string, string> = {};
@@ -76,3 +87,4 @@ function withTimeout<T>(p: Promise<T>, ms: number, what: string): Promise<T> {
         );
     });
 }
+

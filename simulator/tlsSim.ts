@@ -2,6 +2,10 @@
 // inputs the way terraform-provider-tls does it with Go's crypto/x509 (common_cert.go,
 // common_key.go, resource_*.go), and the returned state has the provider's shape, so tests can
 // check the PKI with openssl and node instead of trusting placeholder strings.
+//
+// Only the keys mesh.trust allows are modelled (components/meshConfig.ts: RSA of at least 3072 bits,
+// ECDSA P-256 or P-384): the provider's defaults (RSA 2048, ECDSA P-224), P-521, ED25519 and the
+// OpenSSH encodings are refused or left out, so a program that asks for anything else fails offline.
 import * as crypto from "node:crypto";
 import * as net from "node:net";
 import { promisify } from "node:util";
@@ -14,9 +18,6 @@ type CertCreateParams = Parameters<typeof x509.X509CertificateGenerator.create>[
 type CsrCreateParams = Parameters<typeof x509.Pkcs10CertificateRequestGenerator.create>[0];
 
 x509.cryptoProvider.set(crypto.webcrypto as unknown as CryptoArg);
-// P-224 (the provider's default curve) is no WebCrypto curve; signing goes through node:crypto
-// (see signerCrypto), but the DER formatter of r||s still has to know the coordinate size.
-x509.AsnEcSignatureFormatter.namedCurveSize.set("P-224", 28);
 
 export interface SimResult {
     id: string;
@@ -49,8 +50,8 @@ export async function simulateTls(type: string, name: string, inputs: Record<str
 // ---------------------------------------------------------------------------------------------
 // Keys
 
-type Algorithm = "RSA" | "ECDSA" | "ED25519";
-type Curve = "P-224" | "P-256" | "P-384" | "P-521";
+type Algorithm = "RSA" | "ECDSA";
+type Curve = "P-256" | "P-384";
 
 interface Key {
     algorithm: Algorithm;
@@ -60,26 +61,30 @@ interface Key {
     curve?: Curve;
 }
 
-const PROVIDER_CURVES: Record<string, string> = { P224: "secp224r1", P256: "prime256v1", P384: "secp384r1", P521: "secp521r1" };
-const NODE_CURVES: Record<string, Curve> = { secp224r1: "P-224", prime256v1: "P-256", secp384r1: "P-384", secp521r1: "P-521" };
-/** Go's signingParamsForKey: P-224 and P-256 sign with SHA-256, P-384 with SHA-384, P-521 with SHA-512. */
-const CURVE_HASH: Record<Curve, "sha256" | "sha384" | "sha512"> = { "P-224": "sha256", "P-256": "sha256", "P-384": "sha384", "P-521": "sha512" };
+/** The curves mesh.trust.ecdsaCurve allows, by the provider's name for them. */
+const PROVIDER_CURVES: Record<string, string> = { P256: "prime256v1", P384: "secp384r1" };
+const NODE_CURVES: Record<string, Curve> = { prime256v1: "P-256", secp384r1: "P-384" };
+/** Go's signingParamsForKey: P-256 signs with SHA-256, P-384 with SHA-384. */
+const CURVE_HASH: Record<Curve, "sha256" | "sha384"> = { "P-256": "sha256", "P-384": "sha384" };
+/** The smallest RSA key mesh.trust.rsaBits allows. */
+export const MIN_RSA_BITS = 3072;
+const MODELLED = `the simulator models only the keys mesh.trust allows: RSA of at least ${MIN_RSA_BITS} bits, ECDSA P256 or P384`;
 
 function toKey(k: crypto.KeyObject): Key {
     const spki = crypto.createPublicKey(k).export({ type: "spki", format: "der" });
     switch (k.asymmetricKeyType) {
-        case "rsa":
+        case "rsa": {
+            const bits = k.asymmetricKeyDetails?.modulusLength ?? 0;
+            if (bits < MIN_RSA_BITS) throw new Error(`an RSA key of ${bits} bits: ${MODELLED}`);
             return { algorithm: "RSA", privateKey: k, spki };
+        }
         case "ec": {
             const curve = NODE_CURVES[k.asymmetricKeyDetails?.namedCurve ?? ""];
-            // Go's x509 parsers know only the NIST curves.
-            if (!curve) throw new Error(`x509: unknown elliptic curve ${k.asymmetricKeyDetails?.namedCurve}`);
+            if (!curve) throw new Error(`an ECDSA key on curve ${k.asymmetricKeyDetails?.namedCurve}: ${MODELLED}`);
             return { algorithm: "ECDSA", privateKey: k, spki, curve };
         }
-        case "ed25519":
-            return { algorithm: "ED25519", privateKey: k, spki };
         default:
-            throw new Error(`unsupported private key type: ${k.asymmetricKeyType}`);
+            throw new Error(`a key of type ${k.asymmetricKeyType}: ${MODELLED}`);
     }
 }
 
@@ -96,36 +101,189 @@ function parsePrivateKeyPem(pem: unknown, attr: string): Key {
     } catch (e) {
         throw new Error(`${attr}: failed to parse private key given PEM preamble '${block.type}': ${(e as Error).message}`);
     }
-    return toKey(key);
+    try {
+        return toKey(key);
+    } catch (e) {
+        throw new Error(`${attr}: ${(e as Error).message}`);
+    }
 }
 
+// ---------------------------------------------------------------------------------------------
+// The key pool: RSA-4096 generation takes 0.4-1.5 s a key on one core, most of an offline plan.
+//
+// Within one run (one offline plan: see startKeyRun) every PrivateKey gets its own key, so a root
+// and its intermediates never share one and a key wired to the wrong certificate still fails the
+// checks. Across runs in one process (the tests, which plan many stacks) keys are handed out again,
+// and a run can ask for the keys it will need before the program asks (prefetchKeys), so they are
+// generated on libuv's thread pool while the main thread loads the program.
+//
+// RSA keys of one size share their primes: the k-th key is p_i * p_j for the k-th pair i < j, so m
+// primes make m(m-1)/2 distinct keys (3 primes: 3 keys for the price of 1.5). Every modulus, and so
+// every key, signature and key identifier, is still its own; only the factors repeat, which would
+// make the keys worthless outside a simulation (a gcd of two moduli factors both). They are
+// throwaway keys that no output of the plan contains.
+
 const generateKeyPair = promisify(crypto.generateKeyPair);
+const generatePrime = promisify(crypto.generatePrime) as unknown as (bits: number, options: { bigint: true }) => Promise<bigint>;
+const RSA_E = 65537n;
+
+/** What a key is generated from; the pool keeps keys apart by it. */
+export type KeySpec = { algorithm: "RSA"; rsaBits: number } | { algorithm: "ECDSA"; ecdsaCurve: "P256" | "P384" };
+
+interface PoolEntry {
+    /** Generated (or being generated), not yet handed out in this run. */
+    free: Promise<crypto.KeyObject>[];
+    /** Handed out in this run. */
+    taken: Promise<crypto.KeyObject>[];
+}
+
+const pool = new Map<string, PoolEntry>();
+const poolStats = { generated: 0, reused: 0 };
+/** Keys handed out in some run so far. */
+const handedOut = new WeakSet<Promise<crypto.KeyObject>>();
+
+function specId(spec: KeySpec): string {
+    return spec.algorithm === "RSA" ? `RSA-${spec.rsaBits}` : `ECDSA-${spec.ecdsaCurve}`;
+}
+
+function entryOf(spec: KeySpec): PoolEntry {
+    let e = pool.get(specId(spec));
+    if (!e) pool.set(specId(spec), (e = { free: [], taken: [] }));
+    return e;
+}
+
+function generate(spec: KeySpec): Promise<crypto.KeyObject> {
+    poolStats.generated++;
+    const key =
+        spec.algorithm === "ECDSA"
+            ? generateKeyPair("ec", { namedCurve: PROVIDER_CURVES[spec.ecdsaCurve] }).then((pair) => pair.privateKey)
+            : spec.rsaBits % 2 === 0
+              ? rsaFromSharedPrimes(spec.rsaBits)
+              : generateKeyPair("rsa", { modulusLength: spec.rsaBits, publicExponent: 65537 }).then((pair) => pair.privateKey);
+    // A prefetched key nobody takes must not become an unhandled rejection; whoever takes it sees the error.
+    key.catch(() => undefined);
+    return key;
+}
+
+/** Per RSA size: the primes so far, and how many keys were made from them. */
+const rsaPrimes = new Map<number, { primes: Promise<bigint>[]; keys: number }>();
+
+/** The k-th pair (i < j) in the order (0,1), (0,2), (1,2), (0,3), …: each new prime adds j new pairs. */
+function pairAt(k: number): [number, number] {
+    let j = 1;
+    while (k >= j) {
+        k -= j;
+        j++;
+    }
+    return [k, j];
+}
+
+/** A prime of `bits` bits (OpenSSL sets the top two bits, so two of them multiply to 2·bits) with p-1 prime to e. */
+async function rsaPrime(bits: number): Promise<bigint> {
+    for (;;) {
+        const p = await generatePrime(bits, { bigint: true });
+        if ((p - 1n) % RSA_E !== 0n) return p;
+    }
+}
+
+async function rsaFromSharedPrimes(bits: number): Promise<crypto.KeyObject> {
+    let source = rsaPrimes.get(bits);
+    if (!source) rsaPrimes.set(bits, (source = { primes: [], keys: 0 }));
+    const [i, j] = pairAt(source.keys++);
+    while (source.primes.length <= j) source.primes.push(rsaPrime(bits / 2));
+    const [p, q] = await Promise.all([source.primes[i], source.primes[j]]);
+    const key = rsaKeyFromPrimes(p, q);
+    if (key.asymmetricKeyDetails?.modulusLength !== bits) {
+        // Not expected with OpenSSL's primes; a key of the asked size regardless.
+        return (await generateKeyPair("rsa", { modulusLength: bits, publicExponent: 65537 })).privateKey;
+    }
+    return key;
+}
+
+/** The RSA private key with primes p and q and e = 65537 (d modulo lcm(p-1, q-1), as Go's rsa.GenerateKey). */
+export function rsaKeyFromPrimes(p: bigint, q: bigint): crypto.KeyObject {
+    if (p === q) throw new Error("rsa: p and q must differ");
+    const gcd = (a: bigint, b: bigint): bigint => (b === 0n ? a : gcd(b, a % b));
+    const inverse = (a: bigint, m: bigint): bigint => {
+        let [r0, r1, s0, s1] = [a % m, m, 1n, 0n];
+        while (r1 !== 0n) {
+            const t = r0 / r1;
+            [r0, r1] = [r1, r0 - t * r1];
+            [s0, s1] = [s1, s0 - t * s1];
+        }
+        if (r0 !== 1n) throw new Error("rsa: no inverse");
+        return ((s0 % m) + m) % m;
+    };
+    const lambda = ((p - 1n) * (q - 1n)) / gcd(p - 1n, q - 1n);
+    const d = inverse(RSA_E, lambda);
+    const b64 = (n: bigint) => Buffer.from(evenHex(n), "hex").toString("base64url");
+    const jwk = { kty: "RSA", n: b64(p * q), e: b64(RSA_E), d: b64(d), p: b64(p), q: b64(q), dp: b64(d % (p - 1n)), dq: b64(d % (q - 1n)), qi: b64(inverse(q, p)) };
+    return crypto.createPrivateKey({ key: jwk, format: "jwk" });
+}
+
+/** A key for one PrivateKey resource: never one already handed out in this run. */
+function takeKey(spec: KeySpec): Promise<crypto.KeyObject> {
+    const e = entryOf(spec);
+    const key = e.free.shift() ?? generate(spec);
+    if (handedOut.has(key)) poolStats.reused++;
+    handedOut.add(key);
+    e.taken.push(key);
+    return key;
+}
+
+/** Start generating keys so that `count` of this kind are ready for the current run. */
+export function prefetchKeys(spec: KeySpec, count: number): void {
+    checkSpec(spec);
+    const e = entryOf(spec);
+    while (e.free.length < count) e.free.push(generate(spec));
+}
+
+/**
+ * A new run (one plan): keys handed out before may be handed out again, each to one resource.
+ * Without it every key the process generates is used once.
+ */
+export function startKeyRun(): void {
+    for (const e of pool.values()) {
+        e.free = [...e.taken, ...e.free];
+        e.taken = [];
+    }
+}
+
+/** How many keys this process generated, and how many resources got a key from an earlier run. */
+export function keyPoolStats(): { generated: number; reused: number } {
+    return { ...poolStats };
+}
+
+function checkSpec(spec: KeySpec): void {
+    if (spec.algorithm === "RSA") {
+        if (!Number.isInteger(spec.rsaBits)) throw new Error(`rsaBits must be an integer, got ${spec.rsaBits}`);
+        if (spec.rsaBits < MIN_RSA_BITS) throw new Error(`rsaBits ${spec.rsaBits}: ${MODELLED}`);
+        // Node refuses absurd sizes slowly; Go's rsa.GenerateKey has no upper limit, but nothing needs more.
+        if (spec.rsaBits > 16384) throw new Error(`rsaBits ${spec.rsaBits}: ${MODELLED}, up to 16384 bits`);
+    } else if (!PROVIDER_CURVES[spec.ecdsaCurve]) {
+        throw new Error(`ecdsaCurve ${JSON.stringify(spec.ecdsaCurve)}: ${MODELLED}`);
+    }
+}
 
 async function privateKey(inputs: Record<string, any>): Promise<SimResult> {
     const algorithm = inputs.algorithm;
+    // The provider's defaults, named so that a missing size or curve is refused with what it would have been.
     const rsaBits: number = inputs.rsaBits ?? 2048;
     const ecdsaCurve: string = inputs.ecdsaCurve ?? "P224";
-    if (!["RSA", "ECDSA", "ED25519"].includes(algorithm)) throw new Error(`algorithm must be one of RSA, ECDSA, ED25519, got ${JSON.stringify(algorithm)}`);
-    if (!PROVIDER_CURVES[ecdsaCurve]) throw new Error(`ecdsaCurve must be one of P224, P256, P384, P521, got ${JSON.stringify(ecdsaCurve)}`);
-
-    let k: crypto.KeyObject;
-    if (algorithm === "RSA") {
-        if (!Number.isInteger(rsaBits)) throw new Error(`rsaBits must be an integer, got ${rsaBits}`);
-        // Go 1.24+ rsa.GenerateKey refuses keys below 1024 bits.
-        if (rsaBits < 1024) throw new Error(`Unable to generate Key from configuration: crypto/rsa: ${rsaBits}-bit keys are insecure`);
-        k = (await generateKeyPair("rsa", { modulusLength: rsaBits, publicExponent: 65537 })).privateKey;
-    } else if (algorithm === "ECDSA") {
-        const namedCurve = PROVIDER_CURVES[ecdsaCurve];
-        if (!crypto.getCurves().includes(namedCurve)) throw new Error(`this node/OpenSSL build cannot generate ECDSA ${ecdsaCurve} (${namedCurve}) keys`);
-        k = (await generateKeyPair("ec", { namedCurve })).privateKey;
-    } else {
-        k = (await generateKeyPair("ed25519")).privateKey;
+    if (algorithm !== "RSA" && algorithm !== "ECDSA") throw new Error(`algorithm ${JSON.stringify(algorithm)}: ${MODELLED}`);
+    const unset = (attr: string) => (inputs[attr] === undefined ? ` (the provider's default when ${attr} is unset)` : "");
+    const spec: KeySpec = algorithm === "RSA" ? { algorithm, rsaBits } : { algorithm, ecdsaCurve: ecdsaCurve as "P256" | "P384" };
+    try {
+        checkSpec(spec);
+    } catch (e) {
+        throw new Error(`${(e as Error).message.replace(/^(rsaBits \d+|ecdsaCurve "[^"]*")/, `$1${unset(algorithm === "RSA" ? "rsaBits" : "ecdsaCurve")}`)}`);
     }
+    const k = await takeKey(spec);
     const key = toKey(k);
 
-    // resource_private_key.go: RSA as PKCS#1, ECDSA as SEC 1, ED25519 as PKCS#8.
-    const privateKeyPem = algorithm === "RSA" ? exportPem(k, "pkcs1") : algorithm === "ECDSA" ? exportPem(k, "sec1") : exportPem(k, "pkcs8");
-    const ssh = openssh(key);
+    // resource_private_key.go: RSA as PKCS#1, ECDSA as SEC 1. The OpenSSH encodings and their
+    // fingerprints are not simulated (nothing here reads them): they are absent from the state.
+    const privateKeyPem = algorithm === "RSA" ? exportPem(k, "pkcs1") : exportPem(k, "sec1");
     return {
         // hashForState(string(pubKeyBytes))
         id: hashForState(key.spki),
@@ -135,73 +293,13 @@ async function privateKey(inputs: Record<string, any>): Promise<SimResult> {
             ecdsaCurve,
             privateKeyPem,
             privateKeyPemPkcs8: exportPem(k, "pkcs8"),
-            privateKeyOpenssh: ssh?.privateKey ?? "",
             publicKeyPem: pemEncode("PUBLIC KEY", key.spki),
-            // x/crypto/ssh has no P-224: the provider leaves these empty then.
-            publicKeyOpenssh: ssh?.publicKey ?? "",
-            publicKeyFingerprintMd5: ssh?.md5 ?? "",
-            publicKeyFingerprintSha256: ssh?.sha256 ?? "",
         },
     };
 }
 
 function exportPem(k: crypto.KeyObject, type: "pkcs1" | "sec1" | "pkcs8"): string {
     return k.export({ type, format: "pem" }) as string;
-}
-
-/** ssh.MarshalAuthorizedKey, the fingerprints and ssh.MarshalPrivateKey(key, "") as Go writes them. */
-function openssh(key: Key): { publicKey: string; privateKey: string; md5: string; sha256: string } | undefined {
-    let keyType: string;
-    let pubBlob: Buffer;
-    let privFields: Buffer;
-    const jwk = () => key.privateKey.export({ format: "jwk" }) as Record<string, string>;
-    const b = (s: string) => Buffer.from(s, "base64url");
-    if (key.algorithm === "RSA") {
-        const j = jwk();
-        keyType = "ssh-rsa";
-        pubBlob = Buffer.concat([sshString(keyType), sshMpint(b(j.e)), sshMpint(b(j.n))]);
-        // N, E, D, Iqmp (= JWK qi), P, Q
-        privFields = Buffer.concat([j.n, j.e, j.d, j.qi, j.p, j.q].map((v) => sshMpint(b(v))));
-    } else if (key.algorithm === "ECDSA") {
-        if (key.curve === "P-224") return undefined;
-        const j = jwk();
-        const curve = `nistp${key.curve!.slice(2)}`;
-        keyType = `ecdsa-sha2-${curve}`;
-        const point = Buffer.concat([Buffer.from([4]), b(j.x), b(j.y)]);
-        pubBlob = Buffer.concat([sshString(keyType), sshString(curve), sshString(point)]);
-        privFields = Buffer.concat([sshString(curve), sshString(point), sshMpint(b(j.d))]);
-    } else {
-        const j = jwk();
-        keyType = "ssh-ed25519";
-        const pub = b(j.x);
-        pubBlob = Buffer.concat([sshString(keyType), sshString(pub)]);
-        privFields = Buffer.concat([sshString(pub), sshString(Buffer.concat([b(j.d), pub]))]);
-    }
-    const check = crypto.randomBytes(4);
-    let priv = Buffer.concat([check, check, sshString(keyType), privFields, sshString("")]);
-    const pad: number[] = [];
-    for (let i = 1; (priv.length + pad.length) % 8 !== 0; i++) pad.push(i);
-    priv = Buffer.concat([priv, Buffer.from(pad)]);
-    const body = Buffer.concat([Buffer.from("openssh-key-v1\0", "latin1"), sshString("none"), sshString("none"), sshString(""), uint32(1), sshString(pubBlob), sshString(priv)]);
-    const md5 = crypto.createHash("md5").update(pubBlob).digest("hex").match(/../g)!.join(":");
-    const sha256 = `SHA256:${crypto.createHash("sha256").update(pubBlob).digest("base64").replace(/=+$/, "")}`;
-    return { publicKey: `${keyType} ${pubBlob.toString("base64")}\n`, privateKey: pemEncode("OPENSSH PRIVATE KEY", body), md5, sha256 };
-}
-
-function uint32(n: number): Buffer {
-    const out = Buffer.alloc(4);
-    out.writeUInt32BE(n);
-    return out;
-}
-function sshString(v: string | Uint8Array): Buffer {
-    const buf = typeof v === "string" ? Buffer.from(v, "utf8") : Buffer.from(v);
-    return Buffer.concat([uint32(buf.length), buf]);
-}
-function sshMpint(unsigned: Buffer): Buffer {
-    let i = 0;
-    while (i < unsigned.length && unsigned[i] === 0) i++;
-    const v = unsigned.subarray(i);
-    return sshString(v.length > 0 && v[0] & 0x80 ? Buffer.concat([Buffer.from([0]), v]) : v);
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -344,7 +442,6 @@ const EXTENDED_KEY_USAGES: Record<string, string> = {
 const OID_SAN = "2.5.29.17";
 const OID_SKI = "2.5.29.14";
 const OID_EXTENSION_REQUEST = "1.2.840.113549.1.9.14";
-const OID_ED25519 = "1.3.101.112";
 
 interface Sans {
     dnsNames: string[];
@@ -415,13 +512,10 @@ function sanDer(s: Sans): Buffer {
     return der(0x30, ...s.dnsNames.map((d) => der(0x82, ia5(d))), ...s.ips.map((ip) => der(0x87, ip)), ...s.uris.map((u) => der(0x86, ia5(u))));
 }
 
-/** generateSubjectKeyID: SHA-1 of the raw public key; for Ed25519 Go hashes asn1.Marshal([]byte) = an OCTET STRING. */
+/** generateSubjectKeyID: SHA-1 of the raw public key bits (RSAPublicKey DER, or the EC point). */
 function subjectKeyId(spki: Buffer): Buffer {
-    const [algId, bitString] = children(spki, 0x30);
-    const oid = decodeOid(contents(children(algId, 0x30)[0], 0x06));
-    const keyBits = contents(bitString, 0x03).subarray(1);
-    const hashed = oid === OID_ED25519 ? der(0x04, keyBits) : keyBits;
-    return crypto.createHash("sha1").update(hashed).digest();
+    const [, bitString] = children(spki, 0x30);
+    return crypto.createHash("sha1").update(contents(bitString, 0x03).subarray(1)).digest();
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -530,23 +624,19 @@ async function createCertificate(tpl: Template, parent: Parent | "self", signer:
 
 const EMPTY_NAME_DER = Buffer.from([0x30, 0x00]);
 
-/** Signing through node:crypto (any curve, Ed25519), shaped as the bits of WebCrypto @peculiar/x509 calls. */
+/** Signing through node:crypto, shaped as the bits of WebCrypto @peculiar/x509 calls. */
 function signerCrypto(signer: Key): { keyAlgorithm: Record<string, unknown>; signingAlgorithm: Record<string, unknown>; provider: unknown } {
-    let hash: "sha256" | "sha384" | "sha512" | null;
+    let hash: "sha256" | "sha384";
     let keyAlgorithm: Record<string, unknown>;
     let signingAlgorithm: Record<string, unknown>;
     if (signer.algorithm === "RSA") {
         hash = "sha256"; // Go: SHA256WithRSA (PKCS #1 v1.5) for every RSA key
         keyAlgorithm = { name: "RSASSA-PKCS1-v1_5", hash: { name: "SHA-256" } };
         signingAlgorithm = { name: "RSASSA-PKCS1-v1_5", hash: "SHA-256" };
-    } else if (signer.algorithm === "ECDSA") {
+    } else {
         hash = CURVE_HASH[signer.curve!];
         keyAlgorithm = { name: "ECDSA", namedCurve: signer.curve };
         signingAlgorithm = { name: "ECDSA", hash: hash.replace("sha", "SHA-") };
-    } else {
-        hash = null;
-        keyAlgorithm = { name: "Ed25519" };
-        signingAlgorithm = { name: "Ed25519" };
     }
     const provider = {
         getRandomValues: <T extends ArrayBufferView>(a: T): T => crypto.getRandomValues(a as never),
@@ -612,14 +702,11 @@ interface ParsedCsr {
     sans: Sans;
 }
 
-const CSR_SIGNATURES: Record<string, { key: string; hash: string | null }> = {
+/** What Go's CreateCertificateRequest signs with for the modelled keys (signingParamsForKey). */
+const CSR_SIGNATURES: Record<string, { key: string; hash: string }> = {
     "1.2.840.113549.1.1.11": { key: "rsa", hash: "sha256" },
-    "1.2.840.113549.1.1.12": { key: "rsa", hash: "sha384" },
-    "1.2.840.113549.1.1.13": { key: "rsa", hash: "sha512" },
     "1.2.840.10045.4.3.2": { key: "ec", hash: "sha256" },
     "1.2.840.10045.4.3.3": { key: "ec", hash: "sha384" },
-    "1.2.840.10045.4.3.4": { key: "ec", hash: "sha512" },
-    [OID_ED25519]: { key: "ed25519", hash: null },
 };
 
 /**

@@ -1,12 +1,24 @@
 // The tls simulation must produce PKI that real tools accept: every claim here is checked with
-// node's X509Certificate or the openssl/ssh-keygen binaries, never by comparing strings we wrote.
+// node's X509Certificate or the openssl binary, never by comparing strings we wrote. Only the keys
+// mesh.trust allows are modelled (RSA >= 3072, ECDSA P-256/P-384); the rest is refused.
 import * as crypto from "node:crypto";
 import { spawnSync } from "node:child_process";
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { simulateTls, SimResult, TLS_CERT_REQUEST, TLS_LOCALLY_SIGNED_CERT, TLS_PRIVATE_KEY, TLS_SELF_SIGNED_CERT } from "../simulator/tlsSim";
+import {
+    keyPoolStats,
+    prefetchKeys,
+    rsaKeyFromPrimes,
+    simulateTls,
+    SimResult,
+    startKeyRun,
+    TLS_CERT_REQUEST,
+    TLS_LOCALLY_SIGNED_CERT,
+    TLS_PRIVATE_KEY,
+    TLS_SELF_SIGNED_CERT,
+} from "../simulator/tlsSim";
 
 const tmp = fs.mkdtempSync(path.join(os.tmpdir(), "tlsSim-"));
 afterAll(() => fs.rmSync(tmp, { recursive: true, force: true }));
@@ -25,7 +37,6 @@ function run(cmd: string, args: string[]): { ok: boolean; out: string } {
 }
 const openssl = (...args: string[]) => run("openssl", args);
 const certText = (pem: string) => openssl("x509", "-in", write(pem), "-noout", "-text").out;
-const hasSshKeygen = spawnSync("ssh-keygen", ["-?"]).error === undefined;
 
 /** Hex key id as openssl prints it (OpenSSL 1.1 prefixes the AKI with "keyid:"). */
 function keyId(text: string, ext: "Subject" | "Authority"): string | undefined {
@@ -101,7 +112,6 @@ const CASES = [
     { label: "RSA 3072", key: { algorithm: "RSA", rsaBits: 3072 }, sigAlg: "sha256WithRSAEncryption", size: /Public-Key: \(3072 bit\)/ },
     { label: "ECDSA P256", key: { algorithm: "ECDSA", ecdsaCurve: "P256" }, sigAlg: "ecdsa-with-SHA256", size: /NIST CURVE: P-256/ },
     { label: "ECDSA P384", key: { algorithm: "ECDSA", ecdsaCurve: "P384" }, sigAlg: "ecdsa-with-SHA384", size: /NIST CURVE: P-384/ },
-    { label: "ED25519", key: { algorithm: "ED25519" }, sigAlg: "ED25519", size: /ED25519 Public-Key:/ },
 ];
 
 describe.each(CASES)("a root and an intermediate CA with $label keys", ({ key, sigAlg, size }) => {
@@ -189,13 +199,11 @@ describe.each(CASES)("a root and an intermediate CA with $label keys", ({ key, s
         // setAuthorityKeyId was not set, and Go only copies the parent's SKI when issuer != subject.
         expect(keyId(rootText, "Authority")).toBeUndefined();
         expect(interSki).not.toBe(rootSki);
-        if (key.algorithm !== "ED25519") {
-            // RFC 5280 method 1, computed independently: RSAPublicKey DER, or the uncompressed EC point.
-            const pub = root.publicKey;
-            const bits = key.algorithm === "RSA" ? pub.export({ type: "pkcs1", format: "der" }) : ecPoint(pub);
-            const expected = crypto.createHash("sha1").update(bits).digest("hex").toUpperCase().match(/../g)!.join(":");
-            expect(rootSki).toBe(expected);
-        }
+        // RFC 5280 method 1, computed independently: RSAPublicKey DER, or the uncompressed EC point.
+        const pub = root.publicKey;
+        const bits = key.algorithm === "RSA" ? pub.export({ type: "pkcs1", format: "der" }) : ecPoint(pub);
+        const expected = crypto.createHash("sha1").update(bits).digest("hex").toUpperCase().match(/../g)!.join(":");
+        expect(rootSki).toBe(expected);
     });
 
     it("names: subject attributes from the CSR, issuer from the root", () => {
@@ -234,62 +242,122 @@ function ecPoint(pub: crypto.KeyObject): Buffer {
 }
 
 describe("privateKey", () => {
-    it("writes RSA as PKCS#1, ECDSA as SEC 1 and ED25519 as PKCS#8, each with a PKCS#8 copy and the SPKI public key", async () => {
-        const expected = { RSA: "RSA PRIVATE KEY", ECDSA: "EC PRIVATE KEY", ED25519: "PRIVATE KEY" } as const;
-        for (const algorithm of ["RSA", "ECDSA", "ED25519"] as const) {
-            const k = await newKey({ algorithm, ...(algorithm === "ECDSA" ? { ecdsaCurve: "P256" } : {}) });
+    it("writes RSA as PKCS#1 and ECDSA as SEC 1, each with a PKCS#8 copy and the SPKI public key, and no OpenSSH encodings", async () => {
+        const expected = { RSA: "RSA PRIVATE KEY", ECDSA: "EC PRIVATE KEY" } as const;
+        for (const inputs of [{ algorithm: "RSA", rsaBits: 3072 }, { algorithm: "ECDSA", ecdsaCurve: "P256" }, { algorithm: "ECDSA", ecdsaCurve: "P384" }] as const) {
+            const k = await newKey(inputs);
             const pem = str(k, "privateKeyPem");
-            expect(pem.startsWith(`-----BEGIN ${expected[algorithm]}-----\n`)).toBe(true);
+            expect(pem.startsWith(`-----BEGIN ${expected[inputs.algorithm]}-----\n`)).toBe(true);
             expect(str(k, "privateKeyPemPkcs8").startsWith("-----BEGIN PRIVATE KEY-----\n")).toBe(true);
-            for (const attr of ["privateKeyPem", "privateKeyPemPkcs8", "publicKeyPem", "privateKeyOpenssh", "publicKeyOpenssh"]) expect(str(k, attr).endsWith("\n")).toBe(true);
+            for (const attr of ["privateKeyPem", "privateKeyPemPkcs8", "publicKeyPem"]) expect(str(k, attr).endsWith("\n")).toBe(true);
             const priv = crypto.createPrivateKey(pem);
             const spki = crypto.createPublicKey(priv).export({ type: "spki", format: "der" });
             expect(crypto.createPublicKey(str(k, "publicKeyPem")).export({ type: "spki", format: "der" }).equals(spki)).toBe(true);
             expect(crypto.createPrivateKey(str(k, "privateKeyPemPkcs8")).export({ type: "pkcs8", format: "der" }).equals(priv.export({ type: "pkcs8", format: "der" }))).toBe(true);
             expect(k.id).toMatch(/^[0-9a-f]{40}$/);
-            expect(k.state.algorithm).toBe(algorithm);
+            expect(k.state.algorithm).toBe(inputs.algorithm);
+            // Not simulated: nothing in the program reads them.
+            for (const attr of ["privateKeyOpenssh", "publicKeyOpenssh", "publicKeyFingerprintMd5", "publicKeyFingerprintSha256"]) expect(k.state).not.toHaveProperty(attr);
         }
     });
 
-    it("honours rsaBits and defaults to 2048 bits like the provider", async () => {
-        const k3072 = await newKey({ algorithm: "RSA", rsaBits: 3072 });
-        expect(openssl("pkey", "-in", write(str(k3072, "privateKeyPem")), "-noout", "-text").out).toMatch(/Private-Key: \(3072 bit/);
-        const dflt = await newKey({ algorithm: "RSA" });
-        expect(dflt.state.rsaBits).toBe(2048);
-        expect(openssl("pkey", "-in", write(str(dflt, "privateKeyPem")), "-noout", "-text").out).toMatch(/Private-Key: \(2048 bit/);
+    it("honours rsaBits (openssl reads the size back)", async () => {
+        const k = await newKey({ algorithm: "RSA", rsaBits: 3072 });
+        expect(k.state.rsaBits).toBe(3072);
+        expect(openssl("pkey", "-in", write(str(k, "privateKeyPem")), "-noout", "-text").out).toMatch(/Private-Key: \(3072 bit/);
     });
 
-    it("defaults ecdsaCurve to P224 like the provider, and a P-224 CA signs with SHA-256", async () => {
-        const k = await newKey({ algorithm: "ECDSA" });
-        expect(k.state.ecdsaCurve).toBe("P224");
-        const text = openssl("pkey", "-in", write(str(k, "privateKeyPem")), "-noout", "-text").out;
-        expect(text).toMatch(/ASN1 OID: secp224r1/);
-        expect(text).toMatch(/NIST CURVE: P-224/);
-        // x/crypto/ssh has no P-224, so the provider leaves the OpenSSH fields empty.
-        expect(k.state.publicKeyOpenssh).toBe("");
-        expect(k.state.privateKeyOpenssh).toBe("");
-        const cert = await simulateTls(TLS_SELF_SIGNED_CERT, "p224", {
-            privateKeyPem: str(k, "privateKeyPem"),
-            subject: { commonName: "p224" },
-            isCaCertificate: true,
-            allowedUses: ["cert_signing"],
-            validityPeriodHours: 1,
-        });
-        const file = write(str(cert!, "certPem"));
-        expect(openssl("verify", "-CAfile", file, file).out).toMatch(/: OK\s*$/);
-        expect(certText(str(cert!, "certPem"))).toContain("Signature Algorithm: ecdsa-with-SHA256");
-    });
-
-    it.skipIf(!hasSshKeygen)("writes OpenSSH keys and fingerprints that ssh-keygen agrees with", async () => {
-        for (const inputs of [{ algorithm: "ED25519" }, { algorithm: "ECDSA", ecdsaCurve: "P256" }, { algorithm: "RSA", rsaBits: 2048 }]) {
-            const k = await newKey(inputs);
-            const derived = run("ssh-keygen", ["-y", "-f", write(str(k, "privateKeyOpenssh"))]);
-            expect(derived.ok, derived.out).toBe(true);
-            expect(derived.out.trim().split(" ").slice(0, 2)).toEqual(str(k, "publicKeyOpenssh").trim().split(" "));
-            const pubFile = write(str(k, "publicKeyOpenssh"));
-            expect(run("ssh-keygen", ["-l", "-E", "sha256", "-f", pubFile]).out).toContain(str(k, "publicKeyFingerprintSha256"));
-            expect(run("ssh-keygen", ["-l", "-E", "md5", "-f", pubFile]).out).toContain(`MD5:${str(k, "publicKeyFingerprintMd5")}`);
+    it("refuses what mesh.trust forbids: the provider's defaults (RSA 2048, ECDSA P224), small RSA, P521, ED25519", async () => {
+        const refusals: [Record<string, unknown>, RegExp][] = [
+            [{ algorithm: "RSA" }, /rsaBits 2048 \(the provider's default when rsaBits is unset\): the simulator models only the keys mesh\.trust allows/],
+            [{ algorithm: "RSA", rsaBits: 2048 }, /rsaBits 2048: the simulator models only .*RSA of at least 3072 bits, ECDSA P256 or P384/],
+            [{ algorithm: "ECDSA" }, /ecdsaCurve "P224" \(the provider's default when ecdsaCurve is unset\): the simulator models only/],
+            [{ algorithm: "ECDSA", ecdsaCurve: "P521" }, /ecdsaCurve "P521": the simulator models only/],
+            [{ algorithm: "ED25519" }, /algorithm "ED25519": the simulator models only/],
+        ];
+        for (const [inputs, message] of refusals) {
+            await expect(simulateTls(TLS_PRIVATE_KEY, "k", inputs), JSON.stringify(inputs)).rejects.toThrow(message);
         }
+    });
+
+    it("refuses a CA key of a forbidden kind given as PEM (Ed25519, P-224, RSA 2048), naming the attribute", async () => {
+        const keys = [
+            crypto.generateKeyPairSync("ed25519").privateKey.export({ type: "pkcs8", format: "pem" }) as string,
+            crypto.generateKeyPairSync("ec", { namedCurve: "secp224r1" }).privateKey.export({ type: "sec1", format: "pem" }) as string,
+            crypto.generateKeyPairSync("rsa", { modulusLength: 2048 }).privateKey.export({ type: "pkcs1", format: "pem" }) as string,
+        ];
+        for (const pem of keys) {
+            await expect(
+                simulateTls(TLS_SELF_SIGNED_CERT, "ca", { privateKeyPem: pem, subject: { commonName: "x" }, isCaCertificate: true, allowedUses: ["cert_signing"], validityPeriodHours: 1 }),
+            ).rejects.toThrow(/privateKeyPem: (a key of type ed25519|an ECDSA key on curve secp224r1|an RSA key of 2048 bits): the simulator models only/);
+        }
+    });
+});
+
+describe("the key pool", () => {
+    const spki = (r: SimResult) => crypto.createPublicKey(str(r, "publicKeyPem")).export({ type: "spki", format: "der" }).toString("base64");
+
+    it("gives every key of one run its own key material", async () => {
+        startKeyRun();
+        const keys = await Promise.all([1, 2, 3, 4].map(() => newKey({ algorithm: "ECDSA", ecdsaCurve: "P384" })));
+        expect(new Set(keys.map(spki)).size).toBe(4);
+    });
+
+    it("hands keys of an earlier run to the next one, each once, and generates only what is missing", async () => {
+        startKeyRun();
+        const first = await Promise.all([1, 2].map(() => newKey({ algorithm: "ECDSA", ecdsaCurve: "P256" })));
+        startKeyRun();
+        const before = keyPoolStats();
+        const second = await Promise.all([1, 2, 3].map(() => newKey({ algorithm: "ECDSA", ecdsaCurve: "P256" })));
+        const after = keyPoolStats();
+        // Distinct within the run, the earlier run's keys first; each one either reused or generated.
+        expect(new Set(second.map(spki)).size).toBe(3);
+        expect(second.slice(0, 2).map(spki)).toEqual(first.map(spki));
+        expect(after.reused - before.reused).toBeGreaterThanOrEqual(2);
+        expect(after.reused - before.reused + (after.generated - before.generated)).toBe(3);
+    });
+
+    it("RSA keys of one size share primes, never a modulus: openssl checks each, and each signs only for itself", async () => {
+        startKeyRun();
+        const keys = await Promise.all([1, 2, 3].map(() => newKey({ algorithm: "RSA", rsaBits: 3072 })));
+        const jwks = keys.map((k) => crypto.createPrivateKey(str(k, "privateKeyPem")).export({ format: "jwk" }));
+        expect(new Set(jwks.map((j) => j.n)).size).toBe(3);
+        for (const k of keys) {
+            const check = openssl("rsa", "-in", write(str(k, "privateKeyPem")), "-check", "-noout");
+            expect(check.out).toMatch(/RSA key ok/);
+            expect(openssl("pkey", "-in", write(str(k, "privateKeyPem")), "-noout", "-text").out).toMatch(/Private-Key: \(3072 bit, 2 primes\)/);
+        }
+        const data = Buffer.from("tbs");
+        const sig = crypto.sign("sha256", data, crypto.createPrivateKey(str(keys[0], "privateKeyPem")));
+        expect(crypto.verify("sha256", data, crypto.createPublicKey(str(keys[0], "publicKeyPem")), sig)).toBe(true);
+        expect(crypto.verify("sha256", data, crypto.createPublicKey(str(keys[1], "publicKeyPem")), sig)).toBe(false);
+        expect(crypto.verify("sha256", data, crypto.createPublicKey(str(keys[2], "publicKeyPem")), sig)).toBe(false);
+    });
+
+    it("rsaKeyFromPrimes builds the RSA key of two given primes, which signs and verifies", () => {
+        const p = crypto.generatePrimeSync(512, { bigint: true });
+        let q = crypto.generatePrimeSync(512, { bigint: true });
+        while (q === p) q = crypto.generatePrimeSync(512, { bigint: true });
+        const k = rsaKeyFromPrimes(p, q);
+        const j = k.export({ format: "jwk" });
+        expect(BigInt(`0x${Buffer.from(j.n!, "base64url").toString("hex")}`)).toBe(p * q);
+        expect(k.asymmetricKeyDetails?.publicExponent).toBe(65537n);
+        const sig = crypto.sign("sha256", Buffer.from("m"), k);
+        expect(crypto.verify("sha256", Buffer.from("m"), crypto.createPublicKey(k), sig)).toBe(true);
+        expect(() => rsaKeyFromPrimes(p, p)).toThrow(/must differ/);
+    });
+
+    it("prefetched keys are generated at once and handed out without generating more", async () => {
+        startKeyRun();
+        const before = keyPoolStats().generated;
+        prefetchKeys({ algorithm: "RSA", rsaBits: 3072 }, 2);
+        expect(keyPoolStats().generated - before).toBeLessThanOrEqual(2);
+        const keys = await Promise.all([1, 2].map(() => newKey({ algorithm: "RSA", rsaBits: 3072 })));
+        expect(keyPoolStats().generated - before).toBeLessThanOrEqual(2);
+        expect(new Set(keys.map(spki)).size).toBe(2);
+        // Real, usable keys of the asked size.
+        expect(openssl("pkey", "-in", write(str(keys[1], "privateKeyPem")), "-noout", "-text").out).toMatch(/Private-Key: \(3072 bit/);
+        expect(() => prefetchKeys({ algorithm: "RSA", rsaBits: 2048 }, 1)).toThrow(/the simulator models only/);
     });
 });
 
