@@ -5,6 +5,7 @@ import { certSha256 } from "./components/caBundle";
 import { createClusters } from "./components/clusters";
 import { Mesh } from "./components/mesh";
 import { platformOf } from "./components/platforms/registry";
+import { isUndecryptedSecret } from "./components/secretPlaceholder";
 import { loadConfig } from "./config";
 
 // Throws a ConfigError listing every problem before any resource is registered.
@@ -56,6 +57,7 @@ export const clusters = Object.fromEntries(
 );
 export const gatewayAddresses = mesh.gatewayAddresses;
 export const rootCertPem = mesh.rootCertPem;
-export const rootCertSha256 = mesh.rootCertPem.apply(certSha256);
+// Offline, a root set as a secret that cannot be decrypted has no fingerprint yet.
+export const rootCertSha256 = mesh.rootCertPem.apply((pem) => (isUndecryptedSecret(pem) ? pem : certSha256(pem)));
 /** Every cluster's kubeconfig, for kubectl and istioctl. Secret: they hold credentials or point at them. */
 export const kubeconfigs = pulumi.secret(Object.fromEntries(Object.entries(built).map(([name, mc]) => [name, mc.kubeconfig])));

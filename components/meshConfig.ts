@@ -7,9 +7,12 @@ import * as pulumi from "@pulumi/pulumi";
 import { z } from "zod";
 import { CaBundle, verifyCaBundle } from "./caBundle";
 import { Cidr, formatCidr, overlaps, parseCidr } from "./cidr";
-import { ISTIO_REPOSITORY, ISTIO_VERSION, remoteSecretPairs } from "./istio";
+import { PARSE_OPTIONS, issueMessages } from "./configMessages";
+import { placeGateways } from "./gatewayPlacement";
+import { ISTIO_REPOSITORY, ISTIO_VERSION, remoteSecretPairs, unsupportedIstio } from "./istio";
 import type { KubeconfigSource } from "./kubeconfig";
 import { PLATFORM_NAMES, PLATFORMS, platformIndexes, platformOf } from "./platforms/registry";
+import { isUndecryptedSecret } from "./secretPlaceholder";
 import type { CheckContext, LooseCluster as PlatformLooseCluster } from "./platforms/types";
 
 export { ISTIO_REPOSITORY, ISTIO_VERSION, remoteSecretPairs };
@@ -25,7 +28,11 @@ const eastWestGatewaySchema = z.strictObject({
     serviceAnnotations: z.record(z.string(), z.string()).default({}),
     /** A fixed load-balancer IP, when the platform supports requesting one. */
     loadBalancerIP: z.string().default(""),
+    /** auto (default): only where a network or istiod needs it (components/gatewayPlacement.ts); true forces one; false refuses one. */
+    enabled: z.literal(["auto", true, false], { error: "must be auto, true or false" }).default("auto"),
 });
+/** Helm values for the istiod chart: mesh-wide (`istio.values`) or one cluster's (`clusters[].istio.values`, merged after). */
+const istioValuesSchema = z.record(z.string(), z.unknown());
 
 const clusterSchema = z.strictObject({
     name: z.string(),
@@ -42,7 +49,9 @@ const clusterSchema = z.strictObject({
     protect: z.boolean().default(false),
     // Each platform's own block (`gke:`, `eks:`, `kind:`), from the registry.
     ...Object.fromEntries(PLATFORMS.filter((p) => p.block).map((p) => [p.name, p.block!.optional()])),
-    eastWestGateway: eastWestGatewaySchema.default({ serviceAnnotations: {}, loadBalancerIP: "" }),
+    eastWestGateway: eastWestGatewaySchema.default({ serviceAnnotations: {}, loadBalancerIP: "", enabled: "auto" }),
+    /** This cluster's istiod values, merged after the mesh-level `istio.values` (same owned-key rules). */
+    istio: z.strictObject({ values: istioValuesSchema.default({}) }).optional(),
 });
 
 const trustSchema = z.strictObject({
@@ -67,7 +76,7 @@ const meshSchema = z.strictObject({
         .strictObject({
             version: z.string().default(ISTIO_VERSION),
             repository: z.string().default(ISTIO_REPOSITORY),
-            values: z.record(z.string(), z.unknown()).default({}),
+            values: istioValuesSchema.default({}),
         })
         .default({ version: ISTIO_VERSION, repository: ISTIO_REPOSITORY, values: {} }),
     trust: trustSchema.default(trustSchema.parse({})),
@@ -435,9 +444,17 @@ function checkProvided(clusters: { name: string; role: string }[], env: Validati
         }
         if (typeof root !== "string" || root.trim() === "") continue;
         const bundle: CaBundle = { caCertPem: b.caCertPem!, caKeyPem: b.caKeyPem!, certChainPem: b.certChainPem!, rootCertPem: root };
-        // The bundle is checked exactly as istiod will check it, before anything is deployed.
-        for (const p of verifyCaBundle(bundle, env.now)) say(`multicluster-mesh:caBundles.${name}`, p);
         out[name] = bundle;
+        // A secret the offline plan could not decrypt (components/secretPlaceholder.ts) is present, not
+        // missing: `pulumi up` hands the program its value, and these same checks run on it there.
+        // Offline, only the checks that need the hidden value are skipped.
+        const hidden = (Object.keys(bundle) as (keyof CaBundle)[]).filter((k) => isUndecryptedSecret(bundle[k]));
+        if (hidden.some((k) => k !== "caKeyPem")) continue;
+        // The bundle is checked exactly as istiod will check it, before anything is deployed.
+        for (const p of verifyCaBundle(bundle, env.now)) {
+            if (hidden.includes("caKeyPem") && p.includes("ca-key.pem")) continue;
+            say(`multicluster-mesh:caBundles.${name}`, p);
+        }
     }
     return out;
 }

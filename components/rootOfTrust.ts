@@ -4,6 +4,7 @@ import * as pulumi from "@pulumi/pulumi";
 import * as tls from "@pulumi/tls";
 import type { TrustConfig } from "./meshConfig";
 import { CaBundle, verifyCaBundle } from "./caBundle";
+import { ISTIOD_HOST } from "./istio";
 
 export interface RootOfTrustArgs {
     trust: TrustConfig;
@@ -78,7 +79,7 @@ export class RootOfTrust extends pulumi.ComponentResource {
                 {
                     privateKeyPem: key.privateKeyPem,
                     subject: { organization: t.organization, commonName: "Intermediate CA", locality: cluster },
-                    dnsNames: ["istiod.istio-system.svc"],
+                    dnsNames: [ISTIOD_HOST],
                 },
                 { parent: this },
             );

@@ -191,8 +191,13 @@ export class Simulator {
      * `clusterIdentifier` (components/platforms/provider.ts), never from resource names.
      */
     clusterOfProvider(providerRef: string | undefined): { cluster: string; platform: string } | undefined {
-        const id = parseClusterIdentifier(this.providerInputs(providerRef)?.clusterIdentifier);
-        return id && { cluster: id.cluster, platform: id.platform };
+        const inputs = this.providerInputs(providerRef);
+        const id = parseClusterIdentifier(inputs?.clusterIdentifier);
+        if (id) return { cluster: id.cluster, platform: id.platform };
+        // A provider the caller built with an identifier of its own (library use): the cluster is
+        // the provider itself, named by its resource name.
+        const registered = providerRef && this.registrations.some((r) => r.type === "pulumi:providers:kubernetes" && r.name === providerNameOf(providerRef));
+        return registered ? { cluster: providerNameOf(providerRef), platform: "existing" } : undefined;
     }
 
     private providerInputs(ref: string | undefined): Record<string, any> | undefined {

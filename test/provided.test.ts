@@ -134,3 +134,37 @@ describe("trust.mode provided", () => {
         expectRejected(r, "multicluster-mesh:caBundles.west:", "does not verify to root-cert.pem");
     });
 });
+
+describe("trust.mode provided, planned offline with the key set the documented way", () => {
+    it("plans a stack whose caKeyPem is a nested secure: value it cannot decrypt, and still refuses a bad certificate", async () => {
+        const fs = await import("node:fs");
+        const os = await import("node:os");
+        const path = await import("node:path");
+        const YAML = await import("yaml");
+        const { planStack } = await import("./support/planRun.js");
+        const dir = fs.mkdtempSync(path.join(os.tmpdir(), "provided-stack-"));
+        fs.copyFileSync(path.join(__dirname, "..", "Pulumi.yaml"), path.join(dir, "Pulumi.yaml"));
+        // What `pulumi config set --secret --path 'caBundles.east.caKeyPem'` writes: a nested secure value.
+        const secure = { secure: "v1:AAAAAAAAAAAAAAAA:AAAAAAAAAAAAAAAAAAAAAA==" };
+        const bundles = (w: Issued) => ({
+            east: { ...configBundle(east), caKeyPem: secure },
+            west: { ...configBundle(w), caKeyPem: secure },
+        });
+        const write = (name: string, w: Issued) =>
+            fs.writeFileSync(
+                path.join(dir, `Pulumi.${name}.yaml`),
+                YAML.stringify({ config: { "multicluster-mesh:mesh": MESH, "multicluster-mesh:rootCertPem": root.certPem, "multicluster-mesh:caBundles": bundles(w) } }),
+            );
+        write("provided", west);
+        const out = fs.mkdtempSync(path.join(os.tmpdir(), "provided-out-"));
+        const ok = await planStack("provided", out, { stackDir: dir, env: {} });
+        expect(ok.errors).toEqual([]);
+        expect(ok.ok).toBe(true);
+        // The certificates are still checked: an intermediate under another root is refused.
+        write("impostor", impostorWest);
+        const bad = await planStack("impostor", out, { stackDir: dir, env: {} });
+        expect(bad.ok).toBe(false);
+        expect(bad.errors.join("\n")).toMatch(/caBundles\.west/);
+        expect(bad.errors.join("\n")).not.toMatch(/lacks caKeyPem/);
+    });
+});
