@@ -255,17 +255,23 @@ export function checkCluster(model: ClusterModel, sources: ObjectSource[]): Find
     const istioGateways = (planned?.objects ?? []).filter((o) => o.kind === "Gateway" && groupOf(o.apiVersion) === groupOf(NETWORKING_API));
     if (gw) {
         const svcId = `Service/${EASTWEST_NAME}`;
-        const svc = find(gatewayRelease, "Service", EASTWEST_NAME);
+        // The program makes the gateway's LoadBalancer Service itself, before istiod (objects.yaml), and
+        // turns the chart's off (components/plan.ts `eastWestService`); either way exactly one must exist.
+        const fromChart = find(gatewayRelease, "Service", EASTWEST_NAME);
+        const fromProgram = planned?.objects.find((o) => o.kind === "Service" && o.metadata?.name === EASTWEST_NAME);
+        const svc = fromProgram ?? fromChart;
+        const svcSource = fromProgram ? plannedName : gatewayRelease;
         const dep = find(gatewayRelease, "Deployment", EASTWEST_NAME);
         const depId = `Deployment/${EASTWEST_NAME}`;
+        if (fromChart && fromProgram) add(gatewayRelease, svcId, "(object)", `collides with the program's own ${svcId} in objects.yaml; set the chart's service.type: None`);
         if (!svc) add(gatewayRelease, svcId, "(object)", "missing");
         else {
             const ports = (((svc.spec as { ports?: { port: number }[] }).ports ?? []) as { port: number }[]).map((p) => p.port);
             for (const p of [PORTS.statusPort, PORTS.crossNetwork, PORTS.xds, PORTS.webhook]) {
-                if (!ports.includes(p)) add(gatewayRelease, svcId, "spec.ports", `lack ${p}: ${JSON.stringify(ports)}`);
+                if (!ports.includes(p)) add(svcSource, svcId, "spec.ports", `lack ${p}: ${JSON.stringify(ports)}`);
             }
             const label = svc.metadata.labels?.[NETWORK_LABEL];
-            if (label !== model.network) add(gatewayRelease, svcId, `metadata.labels["${NETWORK_LABEL}"]`, `is ${JSON.stringify(label)}, expected "${model.network}"`);
+            if (label !== model.network) add(svcSource, svcId, `metadata.labels["${NETWORK_LABEL}"]`, `is ${JSON.stringify(label)}, expected "${model.network}"`);
         }
         if (!dep) add(gatewayRelease, depId, "(object)", "missing");
         else {
@@ -280,7 +286,7 @@ export function checkCluster(model: ClusterModel, sources: ObjectSource[]): Find
             if (missingSel.length) add(gatewayRelease, depId, "spec.template.metadata.labels", `lack ${missingSel.join(", ")}`);
             const svcSel = ((svc?.spec as { selector?: Record<string, string> } | undefined)?.selector ?? {}) as Record<string, string>;
             const svcMiss = subsetOf(svcSel, labels);
-            if (svc && svcMiss.length) add(gatewayRelease, svcId, "spec.selector", `selects ${svcMiss.join(", ")}, which the gateway pods lack`);
+            if (svc && svcMiss.length) add(svcSource, svcId, "spec.selector", `selects ${svcMiss.join(", ")}, which the gateway pods lack`);
             for (const g of istioGateways) {
                 const sel = ((g.spec as { selector?: Record<string, string> } | undefined)?.selector ?? {}) as Record<string, string>;
                 const miss = subsetOf(sel, labels);
