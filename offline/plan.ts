@@ -14,6 +14,7 @@ import * as path from "node:path";
 import * as pulumi from "@pulumi/pulumi";
 import * as YAML from "yaml";
 import { writeChangePlan } from "./changes";
+import { buildImportFile } from "./importFile";
 import { certSummary, diffPlans, formatDiff, MeshDiff } from "./meshDiff";
 import { meshSvg } from "./meshSvg";
 import { buildPlanFile, parsePlanFile, PlanFile, stableStringify } from "./planFile";
@@ -226,6 +227,9 @@ export async function plan(
         }
         write("outputs.json", `${JSON.stringify(outputs, null, 2)}\n`);
         write("plan.json", stableStringify(planFile));
+        // Clusters you already have may already run Istio: what `pulumi import --file` adopts (offline/importFile.ts).
+        const existing = planFile.clusters.filter((c) => (c.facts.platform ?? "existing") === "existing").map((c) => c.name);
+        if (existing.length > 0) write("import.json", `${JSON.stringify(buildImportFile(sim.registrations, existing), null, 2)}\n`);
         const pictureStart = performance.now();
         const svg = await meshSvg(planFile);
         const pictureSeconds = (performance.now() - pictureStart) / 1000;
