@@ -75,32 +75,39 @@ describe("what the pipeline does", () => {
         expect(wf.permissions).toEqual({ contents: "read" });
     });
 
-    it("tests on Debian with Chromium and openssl installed, then npm ci and npm test", () => {
+    it("installs, tests and plans through the one shared script .ci/run uses (scripts/ci.sh), on Debian", () => {
         const job = wf.jobs.offline;
-        expect(job.container).toMatch(/^node:20-bookworm$/);
-        const install = runStep("offline", /apt-get install/);
-        expect(install.run).toMatch(/chromium/);
-        expect(install.run).toMatch(/openssl/);
+        expect(job.container).toMatch(/^node:22-bookworm$/);
         const order = steps("offline").map((s) => s.run?.trim() ?? s.uses ?? "");
-        const ci = order.findIndex((s) => /^npm ci\b/.test(s));
-        const test = order.indexOf("npm test");
-        expect(ci).toBeGreaterThan(order.findIndex((s) => /apt-get install/.test(s)));
-        expect(test).toBeGreaterThan(ci);
+        const install = order.indexOf("bash scripts/ci.sh install");
+        const test = order.indexOf("bash scripts/ci.sh test");
+        expect(install).toBeGreaterThan(0);
+        expect(test).toBeGreaterThan(install);
         expect(steps("offline")[0]).toMatchObject({ uses: "actions/checkout@v4", with: { "fetch-depth": 0 } });
+        // The script installs what the tests need and runs the README's commands; .ci/run calls the same script.
+        const script = fs.readFileSync(path.join(ROOT, "scripts", "ci.sh"), "utf8");
+        for (const pkg of ["openssl", "chromium", "fonts-liberation", "golang-go"]) expect(script).toContain(pkg);
+        expect(script).toMatch(/npm ci --no-audit --no-fund/);
+        expect(script).toMatch(/npm test/);
+        expect(fs.readFileSync(path.join(ROOT, ".ci", "run"), "utf8")).toMatch(/^bash scripts\/ci\.sh all$/m);
     });
 
-    it("plans every shipped stack on the base branch and diffs against it, publishing summary and pictures", () => {
+    it("plans every shipped stack on the base branch and diffs against it, publishing summary, pictures and manifests", () => {
         const base = runStep("offline", /git worktree add/);
         expect(base.env).toEqual({ BASE_REF: "${{ github.base_ref }}" });
         expect(base.run).toMatch(/"origin\/\$BASE_REF"/);
         expect(base.run).toMatch(/--out "\$RUNNER_TEMP\/base-out"/);
-        const head = runStep("offline", /--against/);
-        expect(head.run).toContain("for f in Pulumi.*.yaml");
+        const head = runStep("offline", /--against-dir/);
+        expect(head.run).toContain("scripts/ci.sh plan-all");
         expect(head.run).toContain("GITHUB_STEP_SUMMARY");
+        expect(fs.readFileSync(path.join(ROOT, "scripts", "ci.sh"), "utf8")).toContain("for f in Pulumi.*.yaml");
+        const render = runStep("offline", /render-all/);
+        expect(steps("offline").indexOf(render)).toBeGreaterThan(steps("offline").indexOf(runStep("offline", /charts:pull/)));
         const upload = steps("offline").find((s) => s.uses?.startsWith("actions/upload-artifact@"))!;
         expect(upload.if).toBe("always()");
         const paths = String(upload.with!.path);
-        for (const f of ["plan.json", "mesh.svg", "summary.md", "diff.txt"]) expect(paths).toContain(`out/*/${f}`);
+        for (const f of ["plan.json", "mesh.svg", "summary.md", "diff.txt", "changes.json"]) expect(paths).toContain(`out/*/${f}`);
+        expect(paths).toContain("out/*/*/manifests/");
     });
 
     it("runs pulumi preview with the policy pack and a PR comment only where credentials are configured", () => {
@@ -137,6 +144,8 @@ describe("the plan-and-diff step, run with a stand-in npm", () => {
         const runnerTemp = path.join(work, "tmp");
         fs.mkdirSync(bin);
         for (const s of shippedStacks()) fs.copyFileSync(path.join(ROOT, `Pulumi.${s}.yaml`), path.join(work, `Pulumi.${s}.yaml`));
+        fs.mkdirSync(path.join(work, "scripts"));
+        fs.copyFileSync(path.join(ROOT, "scripts", "ci.sh"), path.join(work, "scripts", "ci.sh"));
         for (const s of basePlans) {
             fs.mkdirSync(path.join(runnerTemp, "base-out", s), { recursive: true });
             fs.writeFileSync(path.join(runnerTemp, "base-out", s, "plan.json"), "{}");
@@ -151,7 +160,7 @@ describe("the plan-and-diff step, run with a stand-in npm", () => {
         const summary = path.join(work, "summary.md");
         const log = path.join(work, "npm.log");
         fs.writeFileSync(log, "");
-        const r = spawnSync("bash", ["--noprofile", "--norc", "-eo", "pipefail", "-c", runStep("offline", /--against/).run!], {
+        const r = spawnSync("bash", ["--noprofile", "--norc", "-eo", "pipefail", "-c", runStep("offline", /--against-dir/).run!], {
             cwd: work,
             encoding: "utf8",
             env: { PATH: `${bin}:${process.env.PATH}`, RUNNER_TEMP: runnerTemp, GITHUB_STEP_SUMMARY: summary, NPM_LOG: log, RCS: rcsFile },
