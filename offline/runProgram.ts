@@ -66,7 +66,9 @@ export async function runProgram(opts: RunOptions): Promise<RunResult> {
             failures.push(e as Error);
         }
         await sim.settle();
-        return { sim, outputs, rawOutputs, error: failures[0] };
+        // A refused registration (duplicate URN) fails the run as the engine fails the update.
+        const duplicate = sim.duplicateUrns.length > 0 ? new Error(sim.duplicateUrns[0]) : undefined;
+        return { sim, outputs, rawOutputs, error: failures[0] ?? duplicate };
     } finally {
         process.off("unhandledRejection", onRejection);
     }

@@ -41,6 +41,8 @@ export interface Registration {
     secretPaths: string[];
     /** Outputs the program asked the engine to keep secret (`additionalSecretOutputs`). */
     additionalSecretOutputs: string[];
+    /** The `ignoreChanges` resource option: property paths the engine does not diff. */
+    ignoreChanges?: string[];
     /** The `deleteBeforeReplace` resource option (false when unset). */
     deleteBeforeReplace?: boolean;
     /** The `aliases` option: alias URNs, or alias specs as JSON ({name, type, parentUrn, noParent, …}). */
@@ -136,6 +138,9 @@ export class Simulator {
     private readonly pending = new Map<string, Omit<Registration, "state" | "urn" | "inputs" | "id" | "startedAt" | "finishedAt" | "cluster">[]>();
     private readonly addresses = new Map<string, string>();
     private inFlight = 0;
+    private readonly urnKeys = new Set<string>();
+    /** Registrations refused because their URN was taken (the engine's "Duplicate resource URN"). */
+    public readonly duplicateUrns: string[] = [];
 
     constructor(private readonly options: SimulatorOptions = {}) {}
 
@@ -154,6 +159,16 @@ export class Simulator {
         for (const method of ["registerResource", "readResource"] as const) {
             const original = monitor[method].bind(monitor);
             monitor[method] = async (req: any, callback: (err: any, res: any) => void) => {
+                // The engine refuses a second resource with the same URN (parent, type and name):
+                // "Duplicate resource URN" (pkg/resource/deploy/step_generator.go); so does the simulator.
+                const urnKey = `${req.getParent?.() ?? ""}$${req.getType()}::${req.getName()}`;
+                if (method === "registerResource" && this.urnKeys.has(urnKey)) {
+                    const err = new Error(`Duplicate resource URN: a second ${req.getType()} named "${req.getName()}" under the same parent; give it a unique name`);
+                    this.duplicateUrns.push(err.message);
+                    callback(err, undefined);
+                    return;
+                }
+                if (method === "registerResource") this.urnKeys.add(urnKey);
                 this.capture(req, method === "readResource");
                 this.inFlight++;
                 try {
@@ -224,6 +239,7 @@ export class Simulator {
             secretPaths: paths,
             additionalSecretOutputs: read ? [] : (req.getAdditionalsecretoutputsList?.() ?? []),
             deleteBeforeReplace: read ? false : !!req.getDeletebeforereplace?.(),
+            ignoreChanges: read ? [] : ((req.getIgnorechangesList?.() as string[] | undefined) ?? []),
             aliases: read
                 ? []
                 : [

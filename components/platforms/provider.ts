@@ -46,6 +46,8 @@ export interface ClusterProviderArgs {
     context?: string;
     /** What changes when the cluster is replaced (see above). */
     instance: pulumi.Input<string>;
+    /** Drop the cluster's objects from state when its API server is gone (the stack config's `deleteUnreachable`). */
+    deleteUnreachable?: boolean;
 }
 
 export function clusterProvider(name: string, args: ClusterProviderArgs, opts: pulumi.CustomResourceOptions): k8s.Provider {
@@ -56,6 +58,7 @@ export function clusterProvider(name: string, args: ClusterProviderArgs, opts: p
             ...(args.context !== undefined ? { context: args.context } : {}),
             clusterIdentifier: clusterIdentifier(args.platform, args.cluster, args.instance),
             enableSecretMutable: true,
+            ...(args.deleteUnreachable ? { deleteUnreachable: true } : {}),
         },
         opts,
     );

@@ -191,6 +191,7 @@ export class EksCluster extends MeshClusterResource implements MeshCluster {
             `${name}-k8s`,
             {
                 platform: "eks",
+                deleteUnreachable: c.deleteUnreachable === true,
                 cluster: c.name,
                 kubeconfig: this.kubeconfig,
                 // A replaced cluster keeps its `arn` but gets a new endpoint and CA.

@@ -38,6 +38,7 @@ export class ExistingCluster extends MeshClusterResource implements MeshCluster 
             `${name}-k8s`,
             {
                 platform: "existing",
+                deleteUnreachable: c.deleteUnreachable === true,
                 cluster: c.name,
                 kubeconfig: this.kubeconfig,
                 // The minimized document has only this context, and it is the current one.

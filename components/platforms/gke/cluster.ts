@@ -207,6 +207,7 @@ export class GkeCluster extends MeshClusterResource implements MeshCluster {
             `${name}-k8s`,
             {
                 platform: "gke",
+                deleteUnreachable: c.deleteUnreachable === true,
                 cluster: c.name,
                 kubeconfig: this.kubeconfig,
                 // A replaced cluster keeps its `id` but gets a new endpoint and CA.

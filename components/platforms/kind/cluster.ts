@@ -84,7 +84,7 @@ export class KindCluster extends MeshClusterResource implements MeshCluster {
         this.kubeconfig = pulumi.secret(kubeconfig.stdout);
         // A re-created cluster is a new create Command with a new ID (pulumi-command's Create returns a fresh
         // ID: provider/pkg/provider/local/commandController.go at v1.2.1, resource.NewUniqueHex), so the provider is replaced with it.
-        this.provider = clusterProvider(`${name}-k8s`, { platform: "kind", cluster: c.name, kubeconfig: this.kubeconfig, instance: cluster.id }, { parent: this, dependsOn: [cluster] });
+        this.provider = clusterProvider(`${name}-k8s`, { platform: "kind", deleteUnreachable: c.deleteUnreachable === true, cluster: c.name, kubeconfig: this.kubeconfig, instance: cluster.id }, { parent: this, dependsOn: [cluster] });
 
         // MetalLB: LoadBalancer addresses from a slice of the kind network per cluster, so the
         // east-west gateways of several kind clusters never collide.
