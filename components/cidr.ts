@@ -51,7 +51,7 @@ export function subnet(parent: string, newPrefix: number, index: number): string
 
 /**
  * A slice of `count` addresses for cluster number `slot`, taken from the tail of `subnet`, as
- * Istio's kind provisioner does for MetalLB (istio-multicluster.md §11): slices never overlap and
+ * Istio's kind provisioner does for MetalLB (common/scripts/kind_provisioner.sh in istio/istio at 1.30.3): slices never overlap and
  * stay clear of the low addresses Docker hands to containers.
  */
 export function addressSlice(subnetCidr: string, slot: number, count = 20): { first: string; last: string } {

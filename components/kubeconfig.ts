@@ -130,9 +130,9 @@ export function isLoopbackUrl(url: string): boolean {
 
 /**
  * The kubeconfig a remote secret carries, in the shape `istioctl create-remote-secret` writes
- * (istio-multicluster.md §6.1): one cluster, one context and one user, all named after the
+ * (docs/istio-notes.md, "Remote secrets"): one cluster, one context and one user, all named after the
  * source cluster, authenticated by a bearer token only. istiod rejects exec plugins and file
- * references in remote kubeconfigs (`sanitizeKubeConfig`, security-bar §2.4), so nothing else
+ * references in remote kubeconfigs (`sanitizeKubeConfig`, istio/istio pkg/kube/util.go at 1.30.3), so nothing else
  * may appear here. Keys are emitted in a fixed order so the secret does not flap between runs.
  */
 export function tokenKubeconfig(args: { clusterName: string; server: string; caDataB64: string; token: string }): string {

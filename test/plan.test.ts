@@ -18,7 +18,7 @@ function mesh(topology: string, clusters: Record<string, unknown>[], extra: Reco
 
 describe("plan: multi-primary, one network", () => {
     const plan = planMesh(mesh("multi-primary", [{ name: "c1" }, { name: "c2" }]));
-    it("installs base and a full istiod everywhere, with the §3.1 values", () => {
+    it("installs base and a full istiod everywhere, with the multi-primary values", () => {
         expect(plan.multiNetwork).toBe(false);
         expect(plan.clusters.map((c) => [c.name, c.role, c.runsIstiod])).toEqual([
             ["c1", "primary", true],
@@ -71,7 +71,7 @@ describe("plan: multi-primary, three networks", () => {
 describe("plan: primary-remote, one network", () => {
     const plan = planMesh(mesh("primary-remote", [{ name: "cluster1" }, { name: "cluster2", role: "remote" }]));
     const [primary, remote] = plan.clusters;
-    it("runs istiod with externalIstiod on the primary only (§3.3)", () => {
+    it("runs istiod with externalIstiod on the primary only (primary-remote)", () => {
         expect(primary.istiodValues).toEqual({ global: { meshID: "mesh1", multiCluster: { clusterName: "cluster1" }, network: "network1", externalIstiod: true } });
         expect(primary.runsIstiod).toBe(true);
         expect(remote.runsIstiod).toBe(false);
@@ -130,7 +130,7 @@ describe("plan: primary-remote, one network", () => {
 describe("plan: primary-remote, two networks", () => {
     const plan = planMesh(mesh("primary-remote", [{ name: "cluster1", network: "network1" }, { name: "cluster2", role: "remote", network: "network2" }]));
     const [primary, remote] = plan.clusters;
-    it("gives both clusters gateways but only the primary the cross-network Gateway (§3.4)", () => {
+    it("gives both clusters gateways but only the primary the cross-network Gateway (primary-remote, several networks)", () => {
         expect(primary.eastWestGateway?.values.networkGateway).toBe("network1");
         expect(remote.eastWestGateway?.values.networkGateway).toBe("network2");
         expect(primary.crossNetworkGateway).toBe(true);

@@ -1,6 +1,6 @@
 // `trust.mode: provided` end to end under the mock runtime: openssl-made root and intermediates go
 // into stack config, the program writes them unchanged to each cluster's cacerts, never creates a
-// key of its own (the root key never enters state, security-bar M1), and refuses a bad bundle
+// key of its own (the root key never enters state: docs/istio-notes.md, "Security rules"), and refuses a bad bundle
 // before registering anything.
 import * as crypto from "node:crypto";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";

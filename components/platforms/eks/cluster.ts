@@ -1,5 +1,5 @@
 // `platform: eks`: an EKS cluster with @pulumi/aws only: its VPC, IAM roles, access entries and a
-// managed node group (pulumi-craft.md B2, "Minimal EKS with @pulumi/aws only").
+// managed node group (docs/istio-notes.md, "Pulumi rules").
 import * as aws from "@pulumi/aws";
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
@@ -146,7 +146,7 @@ export class EksCluster extends MeshClusterResource implements MeshCluster {
 
         // The attachments come first on create and go last on destroy: without the explicit edge a
         // create races them and a destroy removes them while the nodes still need them
-        // (pulumi-craft.md B2; pulumi-eks does the same).
+        // (docs/istio-notes.md, "Pulumi rules": IAM before the cluster).
         this.cluster = new aws.eks.Cluster(
             `${name}-cluster`,
             {
@@ -186,7 +186,7 @@ export class EksCluster extends MeshClusterResource implements MeshCluster {
         this.apiServer = this.cluster.endpoint;
         this.kubeconfig = pulumi.secret(eksKubeconfig(this.cluster.name, this.cluster.endpoint, this.cluster.certificateAuthority.data, e.region));
         // Right after creation the endpoint can be unreachable for minutes; waiting for the node
-        // group gives that slack and orders deletion (pulumi-craft.md B2, B4).
+        // group gives that slack and orders deletion (docs/istio-notes.md, "Pulumi rules": wait for nodes).
         this.provider = clusterProvider(
             `${name}-k8s`,
             {

@@ -57,7 +57,7 @@ export function createGkeClusters(meshId: string, clusters: Gke[], opts?: pulumi
 
 /**
  * A kubeconfig that authenticates through `gke-gcloud-auth-plugin`, built only from the cluster's
- * own outputs (pulumi-craft.md B2): endpoint is a bare IP, the CA is already base64.
+ * own outputs (docs/istio-notes.md, "Pulumi rules": cluster outputs only): endpoint is a bare IP, the CA is already base64.
  */
 export function gkeKubeconfig(name: pulumi.Input<string>, endpoint: pulumi.Input<string>, caData: pulumi.Input<string>): pulumi.Output<string> {
     return pulumi.jsonStringify(
@@ -84,7 +84,7 @@ export interface GcpNetworkArgs {
 
 /**
  * One VPC per GCP project and mesh network, and a firewall rule that lets the pods of the mesh
- * clusters in it reach each other, which Istio's single-network model needs (§3.1). Only TCP from
+ * clusters in it reach each other, which Istio's single-network model needs (docs/istio-notes.md, "Networks"). Only TCP from
  * the peers' pod ranges to the peers' nodes: nothing wider.
  */
 export class GcpNetwork extends pulumi.ComponentResource {
@@ -173,7 +173,7 @@ export class GkeCluster extends MeshClusterResource implements MeshCluster {
                 initialNodeCount: 1,
                 workloadIdentityConfig: { workloadPool: `${g.project}.svc.id.goog` },
                 releaseChannel: { channel: g.releaseChannel },
-                // gcp >= 5 refuses to destroy a cluster unless this is false (pulumi-craft.md B2).
+                // gcp >= 5 refuses to destroy a cluster unless this is false (docs/istio-notes.md, "Pulumi rules").
                 deletionProtection: g.deletionProtection,
             },
             { ...child, protect: c.protect },
@@ -202,7 +202,7 @@ export class GkeCluster extends MeshClusterResource implements MeshCluster {
         this.apiServer = pulumi.interpolate`https://${this.cluster.endpoint}`;
         this.kubeconfig = pulumi.secret(gkeKubeconfig(pulumi.interpolate`gke_${g.project}_${g.location}_${c.name}`, this.cluster.endpoint, this.cluster.masterAuth.clusterCaCertificate));
         // The provider waits for the node pool, so in-cluster objects are deleted before the nodes
-        // that run their controllers (pulumi-craft.md B4); clusterIdentifier keeps it stable.
+        // that run their controllers (docs/istio-notes.md, "Pulumi rules": wait for nodes); clusterIdentifier keeps it stable.
         this.provider = clusterProvider(
             `${name}-k8s`,
             {

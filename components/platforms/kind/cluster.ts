@@ -1,6 +1,6 @@
 // `platform: kind`: a local cluster made by the kind CLI (Docker and kind on the machine that runs
 // Pulumi), with MetalLB handing out LoadBalancer addresses from the `kind` Docker network, as
-// Istio's own multicluster CI sets it up (istio-multicluster.md §11).
+// Istio's own multicluster CI sets it up (common/scripts/kind_provisioner.sh in istio/istio at 1.30.3).
 import * as command from "@pulumi/command";
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
@@ -69,7 +69,7 @@ export class KindCluster extends MeshClusterResource implements MeshCluster {
             { parent: this, dependsOn: [cluster], additionalSecretOutputs: ["stdout"] },
         );
         // Peers reach the API server on the control-plane container's address in the `kind`
-        // network, not on the host's loopback port (istio-multicluster.md §6.1, §11).
+        // network, not on the host's loopback port (docs/istio-notes.md, "kind clusters").
         const address = new command.local.Command(
             `${name}-address`,
             { create: `docker inspect --format '{{ (index .NetworkSettings.Networks "kind").IPAddress }}' ${c.name}-control-plane`, triggers: [config] },

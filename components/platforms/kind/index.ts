@@ -19,7 +19,7 @@ export type KindConfig = { podSubnet: string; serviceSubnet: string; nodeImage: 
 
 /**
  * Default kind subnets per kind cluster (the index among the mesh's kind clusters), numbered as
- * Istio's own multicluster CI does (prow/config/mixedlb-service.yaml and prow/lib.sh at 1.30.3).
+ * Istio's own multicluster CI does (common/scripts/kind_provisioner.sh at 1.30.3).
  */
 export function kindSubnets(index: number): { podSubnet: string; serviceSubnet: string } {
     return { podSubnet: `10.${10 + index * 10}.0.0/16`, serviceSubnet: `10.255.${10 + index * 10}.0/24` };
