@@ -32,6 +32,7 @@ const mesh = new Mesh(m.meshId, {
         region: built[c.name].region,
         zone: built[c.name].zone,
         eastWestGateway: c.eastWestGateway,
+        istio: c.istio,
         loadBalancerReady: built[c.name].loadBalancerReady,
     })),
 });

@@ -7,6 +7,46 @@
 
 /** The release this program is written and tested against. */
 export const ISTIO_VERSION = "1.30.3";
+/**
+ * The Istio versions this program may install: the values and objects it writes were checked against
+ * 1.30.3's charts only (test/fixtures/chart-keys.json and gateway-values.schema.json, and the real
+ * Helm renders of offline/render/). Older charts lack some: the gateway chart's
+ * `networkGatewayPorts` (the ports of a `networkGateway` Service) appear in 1.30.0, the istiod
+ * chart's `profile: remote` (files/profile-remote.yaml) and its merge of `pilot.*` over the top
+ * level (templates/zzy_descope_legacy.yaml) in 1.24.0 (manifests/charts/ in istio/istio at those
+ * tags). Widen the range only after checking the new charts the same way; moving to another minor
+ * is an in-place upgrade of every control plane at once (docs/upgrades.md).
+ */
+export const SUPPORTED_ISTIO = { min: "1.30.0", maxExclusive: "1.31.0" } as const;
+
+/** Compare two `x.y.z[-pre]` versions by their numbers (a pre-release sorts before its release). */
+export function compareVersions(a: string, b: string): number {
+    const parse = (v: string) => {
+        const [nums, pre] = v.split("-", 2);
+        return { n: nums.split(".").map((x) => Number(x)), pre };
+    };
+    const x = parse(a);
+    const y = parse(b);
+    for (let i = 0; i < 3; i++) if ((x.n[i] ?? 0) !== (y.n[i] ?? 0)) return (x.n[i] ?? 0) - (y.n[i] ?? 0);
+    if (x.pre === y.pre) return 0;
+    return x.pre === undefined ? 1 : y.pre === undefined ? -1 : x.pre < y.pre ? -1 : 1;
+}
+
+/** Why a pinned version is outside SUPPORTED_ISTIO, or undefined when inside (a pre-release counts as its release). */
+export function unsupportedIstio(version: string): string | undefined {
+    const { min, maxExclusive } = SUPPORTED_ISTIO;
+    const release = version.split("-")[0];
+    if (compareVersions(release, min) >= 0 && compareVersions(release, maxExclusive) < 0) return undefined;
+    return (
+        `Istio ${version} is outside the supported range >= ${min}, < ${maxExclusive} (the values and objects this program writes were ` +
+        `checked against ${ISTIO_VERSION}'s charts); use a ${minorOf(min)}.x release such as "${ISTIO_VERSION}" (docs/upgrades.md)`
+    );
+}
+
+/** "1.30" of "1.30.3". */
+export function minorOf(version: string): string {
+    return version.split("-")[0].split(".").slice(0, 2).join(".");
+}
 /** Istio's own chart repository (https://istio.io/latest/docs/setup/install/helm/). */
 export const ISTIO_REPOSITORY = "https://istio-release.storage.googleapis.com/charts";
 

@@ -37,7 +37,11 @@ export interface MeshClusterArgs {
         serviceAnnotations?: Record<string, string>;
         /** A fixed load-balancer IP, where the platform supports requesting one. */
         loadBalancerIP?: string;
+        /** auto (default): where a network or istiod needs one (components/gatewayPlacement.ts); true forces one; false refuses one. */
+        enabled?: "auto" | boolean;
     };
+    /** This cluster's istiod chart values, merged after the mesh-level `istio.values`. */
+    istio?: { values?: Record<string, unknown> };
     /** What the east-west gateway's LoadBalancer Service must wait for (e.g. MetalLB's address pool). */
     loadBalancerReady?: pulumi.Resource[];
 }
@@ -97,7 +101,17 @@ function configOf(args: MeshArgs): Record<string, unknown> {
         remoteSecrets: args.remoteSecrets,
         networks: args.networks,
         clusters: (args.clusters ?? []).map((c) =>
-            drop({ name: c.name, network: c.network, role: c.role, primary: c.primary, region: c.region, zone: c.zone, platform: c.platform, eastWestGateway: c.eastWestGateway }),
+            drop({
+                name: c.name,
+                network: c.network,
+                role: c.role,
+                primary: c.primary,
+                region: c.region,
+                zone: c.zone,
+                platform: c.platform,
+                eastWestGateway: c.eastWestGateway,
+                istio: c.istio,
+            }),
         ),
     });
 }

@@ -140,10 +140,13 @@ function zodPath(p: PropertyKey[]): string {
     return p.reduce<string>((acc, k) => (typeof k === "number" ? `${acc}[${k}]` : `${acc}.${String(k)}`), "mesh");
 }
 
-function zodMessage(issue: z.core.$ZodIssue): string {
-    if (issue.code === "unrecognized_keys") return `unknown key${issue.keys.length > 1 ? "s" : ""} ${issue.keys.map((k) => `"${k}"`).join(", ")}; remove or correct ${issue.keys.length > 1 ? "them" : "it"} (see README, "Config reference")`;
-    if (issue.code === "invalid_type" && issue.input === undefined) return `is required`;
-    return issue.message;
+/** The platform blocks (`gke:`, …) of a cluster with an unknown `platform` are not checked: one line names it and the allowed values. */
+function platformKnockOn(issues: readonly z.core.$ZodIssue[]): (issue: z.core.$ZodIssue) => boolean {
+    const blocks = new Set(PLATFORMS.filter((p) => p.block).map((p) => p.name));
+    const isPlatform = (i: z.core.$ZodIssue) =>
+        i.code === "invalid_value" && i.path.length === 3 && i.path[0] === "clusters" && i.path[2] === "platform";
+    const bad = new Set(issues.filter(isPlatform).map((i) => i.path[1]));
+    return (i) => i.path.length >= 3 && i.path[0] === "clusters" && bad.has(i.path[1]) && blocks.has(String(i.path[2]));
 }
 
 function isRepoUrl(u: string): boolean {
@@ -171,9 +174,11 @@ function getPath(obj: unknown, path: string[]): unknown {
 export function validateMeshConfig(raw: unknown, env: ValidationEnv = {}): { ok: true; config: LoadedConfig } | { ok: false; problems: string[] } {
     const problems: string[] = [];
     const say = (path: string, msg: string) => problems.push(`${path}: ${msg}`);
-    const parsed = meshSchema.safeParse(raw);
+    // With the input in each issue, so a wrong type reads "expected a number, got \"ten\"", not "is required".
+    const parsed = meshSchema.safeParse(raw, PARSE_OPTIONS);
     if (!parsed.success) {
-        for (const issue of parsed.error.issues) say(zodPath(issue.path), zodMessage(issue));
+        const issues = parsed.error.issues;
+        for (const [path, message] of issueMessages(meshSchema, issues, platformKnockOn(issues))) say(zodPath(path), message);
     }
     // Keep checking what did parse, so one run shows every problem. `loose` may be partial.
     const loose = (parsed.success ? parsed.data : (raw ?? {})) as Partial<z.output<typeof meshSchema>>;
@@ -252,7 +257,8 @@ export function validateMeshConfig(raw: unknown, env: ValidationEnv = {}): { ok:
         const platform = platformOf(platformName);
         const readers = typeof c.name === "string" ? (readBy.get(c.name) ?? []) : [];
         for (const other of PLATFORMS) {
-            if (other.block && other.name !== platformName && (c as Record<string, unknown>)[other.name] !== undefined) {
+            // Under an unknown platform the schema's one line says it all.
+            if (platform && other.block && other.name !== platformName && (c as Record<string, unknown>)[other.name] !== undefined) {
                 say(`${at}.${other.name}`, `is set but platform is "${platformName}"; remove it, or set platform: ${other.name}`);
             }
         }
@@ -292,23 +298,18 @@ export function validateMeshConfig(raw: unknown, env: ValidationEnv = {}): { ok:
     if (istio) {
         if (typeof istio.version === "string" && !SEMVER.test(istio.version)) {
             say("mesh.istio.version", `"${istio.version}" is not a pinned chart version; give an exact version such as "${ISTIO_VERSION}" (ranges would let clusters drift apart)`);
+        } else if (typeof istio.version === "string") {
+            const outside = unsupportedIstio(istio.version);
+            if (outside) say("mesh.istio.version", outside);
         }
         if (typeof istio.repository === "string" && !isRepoUrl(istio.repository)) {
             say("mesh.istio.repository", `"${istio.repository}" is not a chart repository URL; the default is ${ISTIO_REPOSITORY}`);
         }
-        const owned: [string[], string][] = [
-            [["global", "meshID"], "set mesh.meshId instead"],
-            [["global", "multiCluster", "clusterName"], "it is each cluster's name"],
-            [["global", "network"], "set mesh.clusters[].network instead"],
-            [["global", "remotePilotAddress"], "it is read from the primary's east-west gateway"],
-            [["profile"], "the role decides the profile"],
-        ];
-        for (const [p, why] of owned) {
-            if (getPath(istio.values, p) !== undefined) say(`mesh.istio.values.${p.join(".")}`, `is managed by this program per cluster; remove it (${why})`);
-        }
-        if (getPath(istio.values, ["pilot", "env"]) !== undefined) {
-            say("mesh.istio.values.pilot.env", "the istiod chart never reads pilot.env (it is an IstioOperator path); move these variables to top-level env");
-        }
+        checkIstioValues(istio.values, "mesh.istio.values", say);
+    }
+    clusters.forEach((c, i) => checkIstioValues(c.istio?.values, `mesh.clusters[${i}].istio.values`, say));
+    for (const p of placeGateways(clusters, topology, DEFAULT_NETWORK).problems) {
+        say(`mesh.clusters[${p.index}].eastWestGateway.enabled`, p.message);
     }
 
     // Trust.
@@ -352,6 +353,30 @@ export function validateMeshConfig(raw: unknown, env: ValidationEnv = {}): { ok:
 }
 
 type Say = (path: string, msg: string) => void;
+
+/**
+ * Values this program sets per cluster, refused in `istio.values` and `clusters[].istio.values`;
+ * also under `pilot.`, which the istiod chart merges over the top level since 1.24
+ * (manifests/charts/istio-control/istio-discovery/templates/zzy_descope_legacy.yaml at 1.30.3).
+ * `pilot.env` is therefore read: an earlier version of this check refused it as an IstioOperator-only
+ * path, which it is not for this chart. Prefer top-level `env` (README, "Config reference"); where
+ * both name a variable, `pilot.env` wins.
+ */
+function checkIstioValues(values: unknown, at: string, say: Say): void {
+    const owned: [string[], string][] = [
+        [["global", "meshID"], "set mesh.meshId instead"],
+        [["global", "multiCluster", "clusterName"], "it is each cluster's name"],
+        [["global", "network"], "set mesh.clusters[].network instead"],
+        [["global", "remotePilotAddress"], "it is read from the primary's east-west gateway"],
+        [["profile"], "the role decides the profile"],
+    ];
+    for (const [p, why] of owned) {
+        for (const path of [p, ["pilot", ...p]]) {
+            if (getPath(values, path) === undefined) continue;
+            say(`${at}.${path.join(".")}`, `is managed by this program per cluster; remove it (${why})`);
+        }
+    }
+}
 
 type LooseCluster = Partial<z.output<typeof clusterSchema>>;
 

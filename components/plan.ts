@@ -14,6 +14,7 @@ import {
     PORTS,
     remoteSecretPairs,
 } from "./istio";
+import { placeGateways } from "./gatewayPlacement";
 import type { MeshConfig } from "./meshConfig";
 import { platformOf } from "./platforms/registry";
 
@@ -50,6 +51,10 @@ export interface ClusterPlan {
     /** `istiod` chart values for a primary; a remote's come from `remoteValues` once its primary's address is known. */
     istiodValues: Values;
     eastWestGateway?: GatewayPlan;
+    /** Why this cluster has an east-west gateway or not (components/gatewayPlacement.ts), for the plan output. */
+    eastWestGatewayWhy: string;
+    /** This cluster's own `istio.values`, merged after the mesh's into its istiod release (primary or remote). */
+    istioValues: Values;
     /** Create `cross-network-gateway` (15443 AUTO_PASSTHROUGH) here. */
     crossNetworkGateway: boolean;
     /** Create `istiod-gateway` + `istiod-vs` here so remotes reach this istiod. */
@@ -101,8 +106,10 @@ export function planMesh(mesh: MeshConfig): MeshPlan {
         return c.primary ?? mesh.clusters.find((x) => x.role === "primary")!.name;
     };
     const primaryRemote = mesh.topology === "primary-remote";
+    // Validation has filled in every network and refused the `enabled: false` that leave one unserved.
+    const { placements } = placeGateways(mesh.clusters, mesh.topology, "");
 
-    const clusters = mesh.clusters.map((c): ClusterPlan => {
+    const clusters = mesh.clusters.map((c, index): ClusterPlan => {
         const role = c.role;
         const primary = primaryOf(c.name);
         const labels: Record<string, string> = {};
@@ -125,11 +132,11 @@ export function planMesh(mesh: MeshConfig): MeshPlan {
                               ...(primaryRemote ? { externalIstiod: true } : {}),
                           },
                       },
-                      mesh.istio.values,
+                      deepMerge(mesh.istio.values, c.istio?.values ?? {}),
                   )
                 : {};
-        // Gateways: every cluster of a multi-network mesh; the primary of primary-remote (to expose istiod).
-        const needsGateway = multiNetwork || (primaryRemote && role === "primary");
+        // Gateways: where a network or istiod needs one, or the user asks (components/gatewayPlacement.ts).
+        const needsGateway = placements[index].gateway;
         const platformAnnotations = platformOf(c.platform)?.gatewayServiceAnnotations;
         const eastWestGateway = needsGateway
             ? { values: gatewayValues(c.network), service: eastWestService(c.network, c.eastWestGateway, platformAnnotations) }
@@ -147,6 +154,8 @@ export function planMesh(mesh: MeshConfig): MeshPlan {
             baseValues: role === "remote" ? { profile: "remote" } : {},
             istiodValues,
             eastWestGateway,
+            eastWestGatewayWhy: placements[index].why,
+            istioValues: c.istio?.values ?? {},
             // §3.4: a remote has no config of its own; the primary's Gateway CR configures both gateways.
             crossNetworkGateway: multiNetwork && role === "primary",
             exposeIstiod: primaryRemote && role === "primary",
@@ -260,7 +269,7 @@ export function remoteValues(plan: MeshPlan, cluster: ClusterPlan, primaryAddres
             istiodRemote: byHostname ? { injectionURL: `https://${primaryAddress}:${PORTS.webhook}${injectPath}` } : { injectionPath: injectPath },
             base: validation,
         },
-        plan.extraIstiodValues,
+        deepMerge(plan.extraIstiodValues, cluster.istioValues),
     );
     const base: Values = { profile: "remote", base: validation };
     return { base, istiod };

@@ -3,8 +3,9 @@
 //   - clusters added or removed, role, primary, network and platform facts;
 //   - trust edges (remote secrets: which cluster's istiod starts or stops reading which API server);
 //   - east-west gateways: added, removed, a fixed address or the network it serves changing;
-//   - chart versions and values per cluster;
+//   - chart versions and values per cluster; a loud warning when Istio's minor version changes;
 //   - the root of trust and the intermediates: a loud warning, with what restarts and what can break.
+import { ISTIO_CHART_NAMES, minorOf } from "../components/istio";
 import type { PlanCertDefinition, PlanChart, PlanCluster, PlanFile, PlanGateway, PlanTrust } from "./planFile";
 import { ASSIGNED_AT_DEPLOY, GENERATED_AT_DEPLOY } from "./planFile";
 
@@ -214,10 +215,40 @@ export function diffPlans(before: PlanFile, after: PlanFile): MeshDiff {
         for (const o of a.istioObjects.filter((x) => !b.istioObjects.includes(x))) lines.push(`${b.name}: removes Istio ${o}`);
     }
     for (const [a, b] of common) chartDiff(b.name, a.charts, b.charts, lines);
+    const upgrade = minorUpgradeWarning(before, after);
+    if (upgrade) warnings.push(upgrade);
 
     const commonPrimaries = new Set(common.filter(([a, b]) => a.runsIstiod && b.runsIstiod).map(([, b]) => b.name));
     trustDiff(before.trust, after.trust, lines, warnings, commonPrimaries);
     return { changed: lines.length + warnings.length > 0, lines, warnings };
+}
+
+/**
+ * A change of Istio's minor version (1.30 → 1.31) is an in-place upgrade of every control plane in
+ * one deploy: this program installs one unrevisioned istiod per primary, so the same Helm releases
+ * move to the new charts in every cluster at once, with no canary revision to compare against or
+ * roll back to (docs/upgrades.md). Patch changes within a minor stay ordinary chart version lines.
+ */
+export function minorUpgradeWarning(before: PlanFile, after: PlanFile): string | undefined {
+    const versions = (p: PlanFile) => {
+        const charts = p.clusters.flatMap((c) => Object.values(c.charts)).filter((ch) => ISTIO_CHART_NAMES.includes(ch.chart));
+        return [...new Set(charts.map((ch) => ch.version))].sort();
+    };
+    const [was, now] = [versions(before), versions(after)];
+    const from = [...new Set(was.map(minorOf))];
+    const to = [...new Set(now.map(minorOf))];
+    if (from.length === 0 || to.length === 0 || same(from, to)) return undefined;
+    const kept = new Set(before.clusters.map((c) => c.name));
+    const clusters = after.clusters.filter((c) => kept.has(c.name)).map((c) => c.name);
+    const n = clusters.length;
+    const which = `${n === 1 ? "the cluster" : `all ${n} clusters`} (${clusters.join(", ")})`;
+    return (
+        `ISTIO MINOR VERSION CHANGES (${was.join(", ")} → ${now.join(", ")}): this deploy upgrades every control plane ` +
+        `in place at once: the base, istiod and east-west gateway releases of ${which} move to the new charts together, ` +
+        "with no canary revision to compare against or roll back to; istiod restarts in every primary, and each sidecar " +
+        "keeps its old proxy until its pod restarts. Follow docs/upgrades.md (read the release's upgrade notes, upgrade " +
+        "one minor at a time, deploy a staging stack first, then restart workloads)."
+    );
 }
 
 /** The diff as terminal text. */

@@ -6,7 +6,7 @@
 import * as crypto from "node:crypto";
 import * as fs from "node:fs";
 import * as path from "node:path";
-import * as YAML from "yaml";
+import { readYamlFile } from "./yamlFile";
 import { UNDECRYPTED_SECRET } from "../components/secretPlaceholder";
 import type { KeySpec } from "../simulator/tlsSim";
 
@@ -75,8 +75,9 @@ export function readStackFile(stack: string, dir: string, options: ReadStackOpti
             .map((f) => f.slice(7, -5));
         throw new Error(`no stack file ${path.relative(process.cwd(), file)}; shipped stacks: ${known.join(", ")}`);
     }
-    const doc = (YAML.parse(fs.readFileSync(file, "utf8")) ?? {}) as StackDoc;
-    const project = (YAML.parse(fs.readFileSync(path.join(dir, "Pulumi.yaml"), "utf8")) as { name: string }).name;
+    // A syntax error is one line, file:line:column (offline/yamlFile.ts).
+    const doc = (readYamlFile(file) ?? {}) as StackDoc;
+    const project = (readYamlFile(path.join(dir, "Pulumi.yaml")) as { name: string }).name;
     const out: StackFile = { config: {}, secretKeys: [], undecrypted: [] };
 
     // First find every secure value, then decrypt them all with one key (PBKDF2 is slow on purpose).

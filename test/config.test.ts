@@ -86,7 +86,18 @@ describe("config validation", () => {
         ["malformed repository", (r) => (r.istio = { repository: "not a url" }), 'mesh.istio.repository: "not a url" is not a chart repository URL'],
         ["unpinned chart version", (r) => (r.istio = { version: "^1.30" }), 'mesh.istio.version: "^1.30" is not a pinned chart version'],
         ["values override meshID", (r) => (r.istio = { values: { global: { meshID: "x" } } }), "mesh.istio.values.global.meshID: is managed by this program"],
-        ["values use pilot.env", (r) => (r.istio = { values: { pilot: { env: { A: "1" } } } }), "mesh.istio.values.pilot.env: the istiod chart never reads pilot.env"],
+        // pilot.* is merged over the top level since Istio 1.24 (zzy_descope_legacy.yaml), so an owned key under it is refused too;
+        // pilot.env itself is accepted (test/configMessages.test.ts): the earlier refusal of it was wrong.
+        [
+            "values set an owned key under pilot",
+            (r) => (r.istio = { values: { pilot: { global: { meshID: "x" } } } }),
+            "mesh.istio.values.pilot.global.meshID: is managed by this program",
+        ],
+        [
+            "cluster values override the network",
+            (r) => (r.clusters[1].istio = { values: { global: { network: "x" } } }),
+            "mesh.clusters[1].istio.values.global.network: is managed by this program",
+        ],
         ["RSA root too small", (r) => (r.trust = { rsaBits: 2048 }), "mesh.trust.rsaBits: 2048 is too small: the root key needs at least 3072 bits"],
         ["ECDSA P224", (r) => (r.trust = { keyAlgorithm: "ECDSA", ecdsaCurve: "P224" }), 'mesh.trust.ecdsaCurve: "P224" is not allowed; use P256 or P384'],
         ["intermediate outlives root", (r) => (r.trust = { rootValidityDays: 365, intermediateValidityDays: 365 }), "mesh.trust.intermediateValidityDays: 365 must be shorter than rootValidityDays (365)"],

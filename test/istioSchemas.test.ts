@@ -88,8 +88,13 @@ describe("valueKeyProblems", () => {
         ]);
     });
 
-    it("rejects pilot.env: the istiod chart has no pilot key at all (it is an IstioOperator path)", () => {
-        expect(valueKeyProblems("istiod", { pilot: { env: { X: "1" } } })).toEqual(['istiod: key "pilot.env.X" does not exist in the chart defaults']);
+    it("reads pilot.* as the top level, as the istiod chart does since 1.24 (zzy_descope_legacy.yaml), and checks it the same way", () => {
+        expect(valueKeyProblems("istiod", { pilot: { env: { X: "1" }, autoscaleMin: 2 } })).toEqual([]);
+        const typo = valueKeyProblems("istiod", { pilot: { autoscaleMn: 2 } });
+        expect(typo).toEqual(['istiod: key "pilot.autoscaleMn" does not exist in the chart defaults']);
+        // Only the istiod chart has that merge.
+        const base = valueKeyProblems("base", { pilot: { env: { X: "1" } } });
+        expect(base).toEqual(['base: key "pilot.env.X" does not exist in the chart defaults']);
     });
 
     it("accepts any key under a map that is {} in the defaults", () => {

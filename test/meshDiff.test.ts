@@ -153,7 +153,17 @@ describe("diffPlans", () => {
             "west: istiod chart version 1.30.3 → 1.31.0",
             "west: istiod values: global.network net-west → net-y",
             "west: istiod values: sets pilot.autoscaleMin = 2",
-        ]);
+        ], [/^ISTIO MINOR VERSION CHANGES \(1\.30\.3 → 1\.30\.3, 1\.31\.0\): this deploy upgrades every control plane in place/]);
+        // A patch within the supported minor is an ordinary version line, without the upgrade warning.
+        const patch = edit(multinet, (p) => {
+            for (const c of p.clusters) for (const ch of Object.values(c.charts)) if (ch.version === "1.30.3") ch.version = "1.30.4";
+        });
+        expect(diffPlans(multinet, patch).warnings).toEqual([]);
+        const minor = edit(multinet, (p) => {
+            for (const c of p.clusters) for (const ch of Object.values(c.charts)) if (ch.version === "1.30.3") ch.version = "1.31.0";
+        });
+        expect(diffPlans(multinet, minor).warnings).toEqual([expect.stringContaining("ISTIO MINOR VERSION CHANGES (1.30.3 → 1.31.0)")]);
+        expect(diffPlans(multinet, minor).warnings[0]).toContain("all 2 clusters (east, west)");
         const dropped = edit(multinet, (p) => {
             delete cluster(p, "east").charts["istio-eastwestgateway"];
         });

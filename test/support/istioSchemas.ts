@@ -45,13 +45,16 @@ function leafPaths(obj: Record<string, unknown>, prefix = "", out: string[] = []
 
 /**
  * One message per value path the chart does not define. Helm silently ignores unknown keys, so a
- * typo (`meshId` for `meshID`) or an IstioOperator-only path (`pilot.env`) would otherwise go unseen.
- * Paths under a map that is `{}` in the defaults (`env`, `podAnnotations`, ...) are always accepted.
+ * typo (`meshId` for `meshID`) would otherwise go unseen. Paths under a map that is `{}` in the
+ * defaults (`env`, `podAnnotations`, ...) are always accepted. The istiod chart merges `pilot.*`
+ * over the top level (templates/zzy_descope_legacy.yaml, since 1.24), so `pilot.env.X` is checked as
+ * `env.X`; an earlier version of this helper refused `pilot.env` as an IstioOperator-only path.
  */
 export function valueKeyProblems(chart: Chart, values: Record<string, unknown>): string[] {
     const { known, open } = keysFor(chart);
+    const defined = (p: string) => known.has(p) || open.some((o) => p === o || p.startsWith(`${o}.`));
     return leafPaths(values)
-        .filter((p) => !known.has(p) && !open.some((o) => p === o || p.startsWith(`${o}.`)))
+        .filter((p) => !defined(p) && !(chart === "istiod" && p.startsWith("pilot.") && defined(p.slice("pilot.".length))))
         .map((p) => `${chart}: key "${p}" does not exist in the chart defaults`);
 }
 
