@@ -48,7 +48,9 @@ export class EastWestGateway extends pulumi.ComponentResource {
                 resetValues: true,
                 timeout: 600,
             },
-            { ...child, dependsOn: [...args.after, args.service] },
+            // The Service is not a dependency: the chart's pods do not need it, and waiting for the
+            // load balancer would only delay them.
+            { ...child, dependsOn: args.after },
         );
         this.address = args.address;
 

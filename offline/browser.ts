@@ -44,7 +44,7 @@ export async function launchChromium(executablePath = CHROMIUM_PATH): Promise<Br
         });
     } catch (e) {
         fs.rmSync(profile, { recursive: true, force: true });
-        throw new Error(`Chromium at ${executablePath} did not start: ${(e as Error).message.split("\n")[0]}`);
+        throw new Error(`Chromium at ${executablePath} did not start: ${(e as Error).message.split("\n")[0]}`, { cause: e });
     }
     const page = context.pages()[0] ?? (await context.newPage());
     return {

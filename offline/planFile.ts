@@ -15,9 +15,11 @@
 // The JSON Schema of this file is docs/plan.schema.json.
 import * as crypto from "node:crypto";
 import * as YAML from "yaml";
-import { CACERTS_SECRET, CLUSTER_ANNOTATION, ISTIO_CHART_NAMES, MULTICLUSTER_SECRET_LABEL, NETWORK_LABEL } from "../components/istio";
+import { CACERTS_KEYS, CACERTS_SECRET, CLUSTER_ANNOTATION, ISTIO_CHART_NAMES, ISTIO_NAMESPACE, MULTICLUSTER_SECRET_LABEL, NETWORK_LABEL } from "../components/istio";
+import { certPems, type PhaseRecord, TRUST_PHASE_ANNOTATION, type TrustPhase } from "../components/rotation";
 import type { Registration } from "../simulator/simulator";
 import { PlanResource, planResources } from "./planResources";
+import { PlanTraffic, trafficOfCluster } from "./trafficPlan";
 
 // 2: `resources` (every registered resource, for the change plan: offline/changes.ts).
 export const PLAN_FORMAT_VERSION = 2;
@@ -77,6 +79,8 @@ export interface PlanCluster {
     gateway: PlanGateway | null;
     /** Istio objects applied here, as Kind/name. */
     istioObjects: string[];
+    /** Traffic policy here: namespaces created, locality policies (DestinationRules), Sidecars (offline/trafficPlan.ts). */
+    traffic: PlanTraffic;
     readsFrom: string[];
     readBy: string[];
 }
@@ -99,6 +103,11 @@ export interface PlanTrust {
     };
     /** One per cluster that runs istiod. */
     intermediates: Record<string, PlanCertDefinition & { generation: number | null; sha256: string }>;
+    /**
+     * The root-rotation phase and the roots every root-cert.pem holds (docs/root-rotation.md), so the
+     * next plan can refuse a skipped phase or a direct root swap. Absent in plans written before it.
+     */
+    rotation?: PhaseRecord;
 }
 
 export interface PlanRemoteSecret {
@@ -186,7 +195,48 @@ function certDefinition(key: Registration | undefined, cert: Registration | unde
     };
 }
 
+/**
+ * The phase (from the cacerts annotation) and the identity of each root in root-cert.pem: a provided
+ * root's SHA-256; for a generated root (new on every offline run) its generation and definition.
+ */
+function rotationOf(inputs: PlanInputs): PhaseRecord | undefined {
+    const regs = inputs.registrations;
+    const cacerts = regs.filter((r) => r.type === SECRET && r.inputs.metadata?.name === CACERTS_SECRET);
+    const first = cacerts[0];
+    const rootsPem = first?.inputs.stringData?.[CACERTS_KEYS.rootCert];
+    const caPem = first?.inputs.stringData?.[CACERTS_KEYS.caCert];
+    if (!first || typeof rootsPem !== "string" || typeof caPem !== "string") return undefined;
+    const generated = regs.filter((r) => r.type === SELF_SIGNED);
+    const identity = (pem: string): string => {
+        const der = pemSha256(pem) ?? "unknown";
+        const reg = generated.find((g) => typeof g.state.certPem === "string" && pemSha256(g.state.certPem) === der);
+        if (!reg) return der;
+        const gen = /-root-r(\d+)-cert$/.exec(reg.name);
+        const key = regs.find((r) => r.type === PRIVATE_KEY && r.name === reg.name.replace(/-cert$/, "-key"));
+        const d = certDefinition(key, reg, reg.inputs.subject);
+        const alg = d.keyAlgorithm === "RSA" ? `RSA-${d.rsaBits}` : `${d.keyAlgorithm}-${d.ecdsaCurve}`;
+        return `generated root g${gen ? gen[1] : 1} (${alg}, O=${d.organization}, ${d.validityDays} d)`;
+    };
+    const roots = certPems(rootsPem);
+    let signer = "unknown";
+    try {
+        const ca = new crypto.X509Certificate(caPem);
+        const r = roots.find((p) => ca.checkIssued(new crypto.X509Certificate(p)) && ca.verify(new crypto.X509Certificate(p).publicKey));
+        if (r) signer = identity(r);
+    } catch {
+        // An unparsable bundle was refused by the program before any plan was written.
+    }
+    const phase = String(first.inputs.metadata?.annotations?.[TRUST_PHASE_ANNOTATION] ?? "none") as TrustPhase;
+    return { phase, roots: roots.map(identity), signer };
+}
+
 function trustOf(inputs: PlanInputs, clusters: string[]): PlanTrust {
+    const rotation = rotationOf(inputs);
+    const t = trustDefinitionOf(inputs, clusters);
+    return rotation ? { ...t, rotation } : t;
+}
+
+function trustDefinitionOf(inputs: PlanInputs, clusters: string[]): PlanTrust {
     const regs = inputs.registrations;
     const byUrn = new Map(regs.filter((r) => r.urn).map((r) => [r.urn, r]));
     const depsOf = (r: Registration, type: string) => r.dependencies.map((u) => byUrn.get(u)).filter((d): d is Registration => d?.type === type);
@@ -322,7 +372,8 @@ export function buildPlanFile(inputs: PlanInputs): PlanFile {
                 values: scrub(r.inputs.values ?? {}),
             };
         }
-        const ns = mine.find((r) => r.type === NAMESPACE);
+        // istio-system's (the traffic block may add application namespaces).
+        const ns = mine.find((r) => r.type === NAMESPACE && r.inputs.metadata?.name === ISTIO_NAMESPACE) ?? mine.find((r) => r.type === NAMESPACE);
         const { network, role, primary, ...rest } = f;
         const otherFacts = Object.fromEntries(Object.entries(rest).filter(([, v]) => v !== null && v !== undefined));
         return {
@@ -340,6 +391,7 @@ export function buildPlanFile(inputs: PlanInputs): PlanFile {
                 .filter((r) => r.type.startsWith("kubernetes:networking.istio.io/") || r.type.startsWith("kubernetes:security.istio.io/"))
                 .map((r) => `${r.inputs.kind}/${r.inputs.metadata?.name}`)
                 .sort(),
+            traffic: trafficOfCluster(mine),
             readsFrom: remoteSecrets.filter((s) => s.target === name).map((s) => s.source).sort(),
             readBy: remoteSecrets.filter((s) => s.source === name).map((s) => s.target).sort(),
         };
@@ -383,7 +435,7 @@ export function parsePlanFile(text: string, where: string): PlanFile {
     try {
         doc = JSON.parse(text);
     } catch (e) {
-        throw new Error(`${where} is not JSON (${(e as Error).message})`);
+        throw new Error(`${where} is not JSON (${(e as Error).message})`, { cause: e });
     }
     const p = doc as Partial<PlanFile>;
     if (!p || typeof p !== "object" || !Array.isArray(p.clusters) || !p.trust || !Array.isArray(p.remoteSecrets)) {

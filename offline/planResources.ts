@@ -141,6 +141,7 @@ function forms(value: string): string[] {
     const out = new Set([value, value.trim()]);
     if (/^[A-Za-z0-9+/]+={0,2}$/.test(value) && value.length % 4 === 0) {
         const decoded = Buffer.from(value, "base64").toString("utf8");
+        // eslint-disable-next-line no-control-regex -- binary data decodes to control characters; text does not
         if (!/[\uFFFD\u0000-\u0008]/.test(decoded) && Buffer.from(decoded, "utf8").toString("base64") === value)
             out.add(decoded).add(decoded.trim());
     }

@@ -158,7 +158,7 @@ function passphraseCrypter(doc: StackDoc, env: NodeJS.ProcessEnv): Crypter {
             try {
                 return decryptValue(key, ciphertext);
             } catch (e) {
-                throw new Error(`${at}: cannot decrypt its secure value: ${(e as Error).message}`);
+                throw new Error(`${at}: cannot decrypt its secure value: ${(e as Error).message}`, { cause: e });
             }
         },
     };
@@ -172,7 +172,7 @@ function readPassphrase(env: NodeJS.ProcessEnv): string | undefined {
     try {
         return fs.readFileSync(path.resolve(file), "utf8").trim();
     } catch (e) {
-        throw new Error(`unable to read PULUMI_CONFIG_PASSPHRASE_FILE: ${(e as Error).message}`);
+        throw new Error(`unable to read PULUMI_CONFIG_PASSPHRASE_FILE: ${(e as Error).message}`, { cause: e });
     }
 }
 

@@ -31,8 +31,12 @@ export const SYNTHETIC_SHOTS: Record<string, { model: SyntheticModel; n: number 
 
 /** A fresh copy of the program for every run: forget its modules (not the SDK's, whose mocks runProgram resets). */
 async function freshProgram(): Promise<Record<string, unknown>> {
-    const mine = (k: string) => k.startsWith(ROOT + path.sep) && !k.includes(`${path.sep}node_modules${path.sep}`) && !k.startsWith(path.join(ROOT, "scripts") + path.sep);
+    const mine = (k: string) =>
+        k.startsWith(ROOT + path.sep) &&
+        !k.includes(`${path.sep}node_modules${path.sep}`) &&
+        !k.startsWith(path.join(ROOT, "scripts") + path.sep);
     for (const k of Object.keys(require.cache)) if (mine(k)) delete require.cache[k];
+    // eslint-disable-next-line @typescript-eslint/no-require-imports -- a fresh copy of the program per stack (require.cache was cleared above)
     return require(path.join(ROOT, "index.ts")) as Record<string, unknown>;
 }
 
@@ -45,7 +49,12 @@ async function svgOf(stack: string): Promise<string> {
 }
 
 async function main(): Promise<void> {
-    const o = new Command().name("screenshots").option("-s, --stack <name...>", "stacks (default: every shipped stack)").option("-o, --out <dir>", "where the PNGs go", path.join(ROOT, "docs")).parse().opts<{ stack?: string[]; out: string }>();
+    const o = new Command()
+        .name("screenshots")
+        .option("-s, --stack <name...>", "stacks (default: every shipped stack)")
+        .option("-o, --out <dir>", "where the PNGs go", path.join(ROOT, "docs"))
+        .parse()
+        .opts<{ stack?: string[]; out: string }>();
     const stacks = o.stack ?? shippedStacks();
     const browser = await launchChromium();
     const shoot = async (name: string, svg: string) => {
@@ -57,7 +66,8 @@ async function main(): Promise<void> {
     try {
         for (const stack of stacks) await shoot(stack, await svgOf(stack));
         if (!o.stack) {
-            for (const [name, { model, n }] of Object.entries(SYNTHETIC_SHOTS)) await shoot(name, await meshSvg(await syntheticPlan(model, n, freshProgram)));
+            for (const [name, { model, n }] of Object.entries(SYNTHETIC_SHOTS))
+                await shoot(name, await meshSvg(await syntheticPlan(model, n, freshProgram)));
         }
     } finally {
         await browser.close();

@@ -34,8 +34,10 @@ describe("latency table", () => {
     it("keys Helm releases by chart, reads and commands by what they do", () => {
         expect(l("kubernetes:helm.sh/v3:Release", { chart: "base" }).seconds).toBe(20);
         expect(l("kubernetes:helm.sh/v3:Release", { chart: "istiod" }).seconds).toBe(60);
-        expect(l("kubernetes:helm.sh/v3:Release", { chart: "gateway" }).seconds).toBe(120);
-        expect(l("kubernetes:core/v1:Service", {}, true).seconds).toBe(0);
+        // The gateway's pods; its LoadBalancer Service (the program's own) is what waits for the cloud.
+        expect(l("kubernetes:helm.sh/v3:Release", { chart: "gateway" }).seconds).toBe(60);
+        expect(l("kubernetes:core/v1:Service", { spec: { type: "LoadBalancer" } }).seconds).toBe(120);
+        expect(l("kubernetes:core/v1:Service", { spec: { type: "ClusterIP" } }).seconds).toBe(1);
         expect(l("command:local:Command", { create: "kind create cluster --name a" }).seconds).toBe(60);
         expect(l("command:local:Command", { create: "kind get kubeconfig --name a" }).seconds).toBe(1);
     });
@@ -92,19 +94,26 @@ function mesh(facts: ClusterFact[], extra: (add: Add, urnOf: (name: string) => s
     }
     const release = (c: string, chart: string, deps: string[]) =>
         add({ provider: `${urnOf(`${c}-k8s`)}::id`, providerName: `${c}-k8s`, type: "kubernetes:helm.sh/v3:Release", name: `m-${c}-${chart}`, inputs: { chart, name: chart, namespace: "istio-system" }, dependencies: [ns(c), ...deps] });
-    const gateway = (c: string, deps: string[]) => {
-        const rel = release(c, "gateway", deps);
-        add({ provider: `${urnOf(`${c}-k8s`)}::id`, providerName: `${c}-k8s`, type: "kubernetes:core/v1:Service", name: `m-${c}-eastwest-service`, read: true, id: "istio-system/gateway" });
-        return rel;
-    };
+    // As the program does it: the gateway's LoadBalancer Service is its own resource, made after the
+    // namespace (its address is known before istiod is configured); the release waits for istiod.
+    const loadBalancer = (c: string) =>
+        add({
+            provider: `${urnOf(`${c}-k8s`)}::id`,
+            providerName: `${c}-k8s`,
+            type: "kubernetes:core/v1:Service",
+            name: `m-${c}-eastwest-lb`,
+            inputs: { metadata: { name: "istio-eastwestgateway", namespace: "istio-system" }, spec: { type: "LoadBalancer" } },
+            dependencies: [ns(c)],
+        });
     const primaries = facts.filter((f) => f.role === "primary");
     for (const f of primaries) {
+        loadBalancer(f.name);
         const base = release(f.name, "base", []);
         const istiod = release(f.name, "istiod", [base, urnOf(`m-${f.name}-cacerts`)]);
-        gateway(f.name, [istiod]);
+        release(f.name, "gateway", [istiod]);
     }
     for (const f of facts.filter((x) => x.role === "remote")) {
-        const address = urnOf(`m-${f.primary}-eastwest-service`);
+        const address = urnOf(`m-${f.primary}-eastwest-lb`);
         const base = release(f.name, "base", [address]);
         release(f.name, "istiod", [base, address]);
     }
@@ -136,27 +145,28 @@ function mesh(facts: ClusterFact[], extra: (add: Add, urnOf: (name: string) => s
 const weightOf = (nodes: Node[]) => (i: number) => latencyOf(nodes[i]).seconds;
 
 describe("lower bound from the required orderings", () => {
-    it("multi-primary: namespace, base, istiod, gateway (201 s), whatever the number of clusters", () => {
+    it("multi-primary: namespace, base, istiod, gateway (141 s; the load balancer's 120 s runs beside them), whatever the number of clusters", () => {
         for (const n of [2, 5]) {
             const facts = clusterFacts({ model: "multi-primary", n });
             const nodes = mesh(facts);
             const req = requiredGraph(nodes, facts);
             const lp = longestPath(req, weightOf(nodes));
-            expect(lp.length).toBe(201);
+            expect(lp.length).toBe(141);
             expect(lp.path.map((i) => stageLabel(req, i).split(" ")[1])).toEqual(["k8s-provider", "namespace", "base", "istiod", "gateway"]);
-            expect(longestPath(programGraph(nodes, facts), weightOf(nodes)).length).toBe(201);
+            expect(longestPath(programGraph(nodes, facts), weightOf(nodes)).length).toBe(141);
         }
     });
 
-    it("primary-remote: the remote's base and istiod wait for the primary's gateway address, its reader token for its istiod (283 s)", () => {
+    it("primary-remote: the remote's base and istiod wait for the primary's load balancer address, its reader token for its istiod (203 s)", () => {
         const facts = clusterFacts({ model: "primary-remote", n: 3 });
         const nodes = mesh(facts);
         const req = requiredGraph(nodes, facts);
         const lp = longestPath(req, weightOf(nodes));
-        // 281 s to the remote's istiod, then its reader token (the RBAC comes with istiod) and the remote secret in the primary.
-        expect(lp.length).toBe(283);
+        // 1 + 120 s to the primary's load-balancer address, 20 + 60 s to the remote's istiod, then its reader
+        // token (the RBAC comes with istiod) and the remote secret in the primary.
+        expect(lp.length).toBe(1 + 120 + 20 + 60 + 1 + 1);
         expect(lp.path.map((i) => stageLabel(req, i)).slice(-6)).toEqual([
-            "c01 gateway",
+            "c01 namespace",
             "c01 gateway-address",
             "c02 base",
             "c02 istiod",
@@ -167,7 +177,10 @@ describe("lower bound from the required orderings", () => {
 
     it("a read waits for the resource that produces its ID, as the SDK does", () => {
         const facts = clusterFacts({ model: "primary-remote", n: 2 });
-        const nodes = mesh(facts);
+        // A read whose ID is a release's object (as `Service.get` of a chart's Service would be).
+        const nodes = mesh(facts, (add, urnOf) =>
+            void add({ provider: `${urnOf("c01-k8s")}::id`, providerName: "c01-k8s", type: "kubernetes:core/v1:Service", name: "probe", read: true, id: "istio-system/gateway" }),
+        );
         const g = programGraph(nodes, facts);
         const read = nodes.findIndex((x) => x.read);
         expect(g.preds[read].map((i) => nodes[i].name)).toContain("m-c01-gateway");
@@ -183,11 +196,11 @@ describe("edge audit", () => {
         });
         const program = programGraph(nodes, facts);
         const required = requiredGraph(nodes, facts);
-        expect(longestPath(program, weightOf(nodes)).length).toBe(204);
-        expect(longestPath(required, weightOf(nodes)).length).toBe(201);
+        expect(longestPath(program, weightOf(nodes)).length).toBe(144);
+        expect(longestPath(required, weightOf(nodes)).length).toBe(141);
         const audit = auditEdges(program, required, weightOf(nodes));
         expect(audit.unrequired[0]).toMatchObject({ kind: "cacerts → base", count: 2, costSeconds: 3 });
-        expect(audit.prunedSeconds).toBe(201);
+        expect(audit.prunedSeconds).toBe(141);
         expect(audit.missing).toEqual([]);
     });
 
@@ -212,9 +225,9 @@ describe("edge audit", () => {
         const program = programGraph(nodes, facts);
         const required = requiredGraph(nodes, facts);
         const w = weightOf(nodes);
-        expect(longestPath(program, w).length).toBe(420 + 240 + 1 + 20 + 60 + 120);
+        expect(longestPath(program, w).length).toBe(420 + 240 + 1 + 20 + 60 + 60);
         // Required: cluster → base (20 s) runs beside the node pool; istiod needs both.
-        expect(longestPath(required, w).length).toBe(420 + 240 + 60 + 120);
+        expect(longestPath(required, w).length).toBe(420 + 240 + 60 + 60);
         expect(auditEdges(program, required, w).unrequired[0]).toMatchObject({ kind: "node-pool → k8s-provider", costSeconds: 21 });
     });
 

@@ -110,9 +110,9 @@ function checkTrust(run: MeshRun, meshId: string, istiodClusters: string[]) {
 
 /**
  * Every remote secret: shape, kubeconfig content, and where its pieces come from. By default one
- * reader token per source cluster (istioctl's); with tokenPerReader one per pair.
+ * reader token per (source, reader) pair; with remoteSecrets.tokens: perSource one per source (istioctl's).
  */
-function checkRemoteSecrets(run: MeshRun, meshId: string, pairs: [string, string][], tokenPerReader = false) {
+function checkRemoteSecrets(run: MeshRun, meshId: string, pairs: [string, string][], tokenPerReader = true) {
     const secrets = run.sim.ofType("kubernetes:core/v1:Secret").filter((s) => s.inputs.metadata?.labels?.["istio/multiCluster"] === "true");
     expect(secrets.map((s) => s.name).sort()).toEqual(pairs.map(([src, dst]) => `${meshId}-${src}-remote-to-${dst}`).sort());
     const tokens = run.sim.ofType("kubernetes:core/v1:Secret").filter((s) => s.inputs.type === "kubernetes.io/service-account-token");
@@ -171,9 +171,9 @@ describe("multi-primary, one network", () => {
                 "kubernetes:helm.sh/v3:Release::mesh1-c1-istiod",
                 "kubernetes:helm.sh/v3:Release::mesh1-c2-base",
                 "kubernetes:helm.sh/v3:Release::mesh1-c2-istiod",
-                "kubernetes:core/v1:Secret::mesh1-c1-remote-token",
+                "kubernetes:core/v1:Secret::mesh1-c1-remote-token-c2",
                 "kubernetes:core/v1:Secret::mesh1-c1-remote-to-c2",
-                "kubernetes:core/v1:Secret::mesh1-c2-remote-token",
+                "kubernetes:core/v1:Secret::mesh1-c2-remote-token-c1",
                 "kubernetes:core/v1:Secret::mesh1-c2-remote-to-c1",
             ].sort(),
         );
@@ -214,7 +214,6 @@ describe("multi-primary, two networks", () => {
             expect(svc.inputs.spec.type).toBe("LoadBalancer");
             expect(svc.providerName).toBe(`${c}-k8s`);
             expect(gw.inputs.values.service).toEqual({ type: "None" });
-            expect(dependsOn(run, gw.name, svc.name)).toBe(true);
             const xgw = one(run, `mesh1-${c}-eastwest-cross-network-gateway`);
             expect(xgw.type).toBe("kubernetes:networking.istio.io/v1:Gateway");
             expect(xgw.inputs.metadata).toEqual({ name: "cross-network-gateway", namespace: "istio-system" });
@@ -314,7 +313,13 @@ describe("three or more clusters", () => {
         expect(run.sim.ofType("kubernetes:helm.sh/v3:Release")).toHaveLength(12);
     });
 
-    it("mints one reader token per pair with remoteSecrets.tokenPerReader", async () => {
+    it("mints one reader token per source with remoteSecrets.tokens: perSource, and per pair with the older tokenPerReader: true", async () => {
+        const shared = await runMesh({ ...meshOf("multi-primary", ["a", "b", "c"].map((c, i) => cluster(c, i + 1))), remoteSecrets: { tokens: "perSource" } });
+        checkRemoteSecrets(shared, "mesh1", [["a", "b"], ["a", "c"], ["b", "a"], ["b", "c"], ["c", "a"], ["c", "b"]], false);
+        const legacy = await runMesh({ ...meshOf("multi-primary", ["a", "b"].map((c, i) => cluster(c, i + 1))), remoteSecrets: { tokenPerReader: false } });
+        checkRemoteSecrets(legacy, "mesh1", [["a", "b"], ["b", "a"]], false);
+        const clash = await runMesh({ ...meshOf("multi-primary", ["a", "b"].map((c, i) => cluster(c, i + 1))), remoteSecrets: { tokens: "perReader", tokenPerReader: false } });
+        expect(clash.error?.message).toContain("mesh.remoteSecrets.tokenPerReader: contradicts remoteSecrets.tokens: perReader");
         const cs = ["a", "b", "c"];
         const run = await runMesh({ ...meshOf("multi-primary", cs.map((c, i) => cluster(c, i + 1))), remoteSecrets: { tokenPerReader: true } });
         await commonChecks(run, "mesh1", cs);
@@ -352,7 +357,8 @@ describe("root of trust", () => {
         expect(rootCert.inputs.allowedUses).toEqual(["cert_signing", "crl_signing", "digital_signature", "key_encipherment"]);
         const inter = one(run, "mesh1-trust-c1-intermediate-cert");
         expect(inter.protect).toBe(false);
-        expect(inter.inputs).toMatchObject({ isCaCertificate: true, earlyRenewalHours: 0, validityPeriodHours: 730 * 24 });
+        // Intermediates renew themselves a third of their validity (243 days) before expiry; the root never does.
+        expect(inter.inputs).toMatchObject({ isCaCertificate: true, earlyRenewalHours: 243 * 24, validityPeriodHours: 730 * 24 });
         expect(inter.inputs.maxPathLength ?? 0).toBe(0);
         const text = openssl(["x509", "-noout", "-text", "-in", "r.pem"], { "r.pem": run.outputs.rootCertPem as string });
         expect(text).toContain("Public-Key: (4096 bit)");

@@ -9,11 +9,13 @@ import { beforeAll, describe, expect, it, vi } from "vitest";
 import {
     cacertsBeforeIstiod,
     DEFAULT_ALLOWED_OUTPUTS,
+    destinationRulesIdentical,
     EKS_CLUSTER,
     explicitProvider,
     GKE_CLUSTER,
     istioVersionUniform,
     loadBalancerOnlyEastWest,
+    localityNeedsOutlierDetection,
     makeProductionDeletionProtection,
     meshPolicies,
     noSecretInPlainOutput,
@@ -77,7 +79,9 @@ describe("cacerts-before-istiod", () => {
     });
     it("skips values unknown during preview instead of failing the policy", async () => {
         // What the analyzer hands over in a preview: props behind the SDK's unknown-checking proxy.
+        // eslint-disable-next-line @typescript-eslint/no-require-imports -- internal modules of @pulumi/policy, loaded as the analyzer does
         const { unknownCheckingProxy } = require("@pulumi/policy") as { unknownCheckingProxy: (o: unknown) => Record<string, any> };
+        // eslint-disable-next-line @typescript-eslint/no-require-imports -- as above
         const { unknownObjectValue } = require("@pulumi/policy/proxy") as { unknownObjectValue: unknown };
         const istiod = release("east-istiod", "istiod", "1.30.3", EAST, { dependencies: [ca.urn!] });
         istiod.props = unknownCheckingProxy({ ...istiod.props, values: unknownObjectValue });
@@ -182,6 +186,66 @@ describe("no-secret-in-plain-output", () => {
     });
 });
 
+const DR = "kubernetes:networking.istio.io/v1:DestinationRule";
+const HOST = "payments.payments.svc.cluster.local";
+const failoverSpec = (extra: Record<string, unknown> = {}) => ({
+    host: HOST,
+    trafficPolicy: { loadBalancer: { localityLbSetting: { enabled: true, failover: [{ from: "us-east1", to: "us-west1" }] } }, ...extra },
+});
+const dr = (name: string, spec: Record<string, unknown>, provider = EAST, namespace = "istio-system") =>
+    k8s(DR, name, { apiVersion: "networking.istio.io/v1", kind: "DestinationRule", metadata: { name: "payments", namespace }, spec }, provider);
+
+describe("locality-needs-outlier-detection", () => {
+    it("passes failover or distribute with outlierDetection, and plain locality or other rules without it", async () => {
+        const od = { outlierDetection: { consecutive5xxErrors: 5, interval: "10s" } };
+        expect(messages(await checkResource(localityNeedsOutlierDetection, dr("a", failoverSpec(od))))).toEqual([]);
+        expect(messages(await checkResource(localityNeedsOutlierDetection, dr("b", { host: HOST, trafficPolicy: { loadBalancer: { localityLbSetting: { enabled: true } } } })))).toEqual([]);
+        expect(messages(await checkResource(localityNeedsOutlierDetection, dr("c", { host: HOST, trafficPolicy: { tls: { mode: "ISTIO_MUTUAL" } } })))).toEqual([]);
+        expect(messages(await checkResource(localityNeedsOutlierDetection, k8s(SERVICE, "svc", { spec: failoverSpec() })))).toEqual([]);
+    });
+    it("fails failover or distribute without it, at the top level or in a subset, in any served version", async () => {
+        expect(messages(await checkResource(localityNeedsOutlierDetection, dr("a", failoverSpec())))).toEqual([
+            `DestinationRule a (host ${HOST}) sets localityLbSetting.failover without outlierDetection; no endpoint is ever ejected, so traffic never leaves a failed region. Add trafficPolicy.outlierDetection (the traffic block adds it by default).`,
+        ]);
+        const distribute = { host: HOST, subsets: [{ name: "v1", trafficPolicy: { loadBalancer: { localityLbSetting: { distribute: [{ from: "us-east1/*", to: { "us-west1/*": 100 } }] } } } }] };
+        const beta = { ...dr("b", distribute), type: "kubernetes:networking.istio.io/v1beta1:DestinationRule" };
+        expect(messages(await checkResource(localityNeedsOutlierDetection, beta))).toEqual([expect.stringMatching(/^DestinationRule b \(host .*, subset v1\) sets localityLbSetting\.distribute without outlierDetection/)]);
+    });
+});
+
+describe("destination-rules-identical", () => {
+    const istiod = (name: string, provider: string, values: Record<string, unknown> = {}) => release(name, "istiod", "1.30.3", provider, {}, values);
+    it("passes the same rule in every cluster that runs istiod (a remote needs none)", async () => {
+        const REMOTE = testUrn("pulumi:providers:kubernetes", "remote-k8s");
+        const remote = { type: "pulumi:providers:kubernetes", name: "remote-k8s", urn: REMOTE, props: { clusterIdentifier: "multicluster-mesh/existing/remote/0" } };
+        const rs = [...providers, remote, istiod("i1", EAST), istiod("i2", WEST), istiod("i3", REMOTE, { profile: "remote" }), dr("d1", failoverSpec()), dr("d2", failoverSpec(), WEST)];
+        expect(messages(await checkStack(destinationRulesIdentical, rs))).toEqual([]);
+    });
+    it("fails a rule that differs in one cluster, or is missing from one", async () => {
+        const other = { host: HOST, trafficPolicy: { loadBalancer: { localityLbSetting: { enabled: true, failover: [{ from: "us-west1", to: "us-east1" }] } } } };
+        const differs = [...providers, istiod("i1", EAST), istiod("i2", WEST), dr("d1", failoverSpec()), dr("d2", other, WEST)];
+        const fix = "each istiod reads its own cluster's config, so write the same rule everywhere (the traffic block does).";
+        expect(messages(await checkStack(destinationRulesIdentical, differs))).toEqual([`DestinationRule istio-system/${HOST} differs between clusters (east vs west); ${fix}`]);
+        // With a majority, the cluster that differs is named; keyed by namespace and host (payments/ agrees with itself).
+        const CENTRAL = testUrn("pulumi:providers:kubernetes", "central-k8s");
+        const central = { type: "pulumi:providers:kubernetes", name: "central-k8s", urn: CENTRAL, props: { clusterIdentifier: "multicluster-mesh/existing/central/0" } };
+        const three = [
+            ...differs,
+            central,
+            istiod("i3", CENTRAL),
+            dr("d3", failoverSpec(), CENTRAL),
+            dr("d4", other, WEST, "payments"),
+            dr("d5", other, EAST, "payments"),
+            dr("d6", other, CENTRAL, "payments"),
+            dr("d7", failoverSpec(), EAST, "ledger"),
+        ];
+        expect(messages(await checkStack(destinationRulesIdentical, three))).toEqual([
+            `DestinationRule istio-system/${HOST} in cluster west differs from the one in central, east; ${fix}`,
+            `DestinationRule ledger/${HOST} is in east but not in central, west, whose istiod reads only its own cluster's config; write it to every cluster that runs istiod.`,
+        ]);
+    });
+});
+
 describe("every policy over a real simulated run", () => {
     const stacks = shippedStacks();
     const runs = new Map<string, RunResult>();
@@ -232,9 +296,11 @@ describe("every policy over a real simulated run", () => {
     it.runIf(stacks.includes("gcp-aws"))("gcp-aws treated as production: its GKE and EKS clusters are protected", async () => {
         const resources = resourcesOf("gcp-aws");
         expect(resources.some((r) => r.type === GKE_CLUSTER) && resources.some((r) => r.type === EKS_CLUSTER)).toBe(true);
-        expect(await violations("gcp-aws", resources, "prod")).toEqual([]);
+        // Its generated root key in state is the one finding: production keeps the root offline (trust.mode provided).
+        const rootKey = expect.stringMatching(/^production-root-key-offline: production stack prod keeps the mesh's root CA key in its state/);
+        expect(await violations("gcp-aws", resources, "prod")).toEqual([rootKey]);
         const unprotected = resources.map((r) => (r.type === EKS_CLUSTER ? { ...r, protect: false, props: { ...r.props, deletionProtection: false } } : r));
-        expect(await violations("gcp-aws", unprotected, "prod")).toEqual([expect.stringMatching(/^production-deletion-protection: EKS cluster .* can be deleted/)]);
+        expect(await violations("gcp-aws", unprotected, "prod")).toEqual([expect.stringMatching(/^production-deletion-protection: EKS cluster .* can be deleted/), rootKey]);
     });
 
     it("reports what a broken run would get wrong", async () => {
@@ -253,6 +319,31 @@ describe("every policy over a real simulated run", () => {
     });
 });
 
+describe("the traffic policies over a real simulated run of the traffic stack", () => {
+    it("pass it, and report a rule without outlier detection and one that differs between clusters", async () => {
+        const sf = readStackFile("traffic");
+        vi.resetModules();
+        const r = await runProgram({ config: sf.config, secretKeys: sf.secretKeys, stack: "traffic", load: () => import("../index.js"), sim: { cannedTls: true } });
+        expect(r.error).toBeUndefined();
+        const resources = fromRegistrations(r.sim.registrations, r.outputs, "traffic");
+        const rules = resources.filter((x) => x.type === DR);
+        expect(rules).toHaveLength(2);
+        const run = async (rs: TestResource[]) => [
+            ...messages(await checkResources(localityNeedsOutlierDetection, rs)),
+            ...messages(await checkStack(destinationRulesIdentical, rs)),
+        ];
+        expect(await run(resources)).toEqual([]);
+        const broken = resources.map((x) => ({ ...x, props: structuredClone(x.props) }));
+        const east = broken.find((x) => x.type === DR && x.name.startsWith("mesh1-east-"))!;
+        delete east.props.spec.trafficPolicy.outlierDetection;
+        const got = await run(broken);
+        expect(got).toEqual([
+            expect.stringMatching(/^DestinationRule mesh1-east-traffic-destinationrule-.* sets localityLbSetting\.failover without outlierDetection/),
+            expect.stringMatching(/^DestinationRule istio-system\/payments\.payments\.svc\.cluster\.local differs between clusters \(east vs west\)/),
+        ]);
+    });
+});
+
 describe("the pack's files", () => {
     it("pins @pulumi/policy and @pulumi/pulumi at the project's versions, runs on nodejs, and lists every policy", () => {
         const pkg = JSON.parse(fs.readFileSync(path.join(ROOT, "policy", "package.json"), "utf8"));
@@ -262,8 +353,22 @@ describe("the pack's files", () => {
         expect(pkg.version).toMatch(/^\d+\.\d+\.\d+$/);
         expect(fs.readFileSync(path.join(ROOT, "policy", "PulumiPolicy.yaml"), "utf8")).toMatch(/^runtime: nodejs$/m);
         const names = meshPolicies().map((p) => p.name);
-        expect(names).toEqual(["kubernetes-explicit-provider", "cacerts-before-istiod", "loadbalancer-only-east-west", "production-deletion-protection", "istio-version-uniform", "no-secret-in-plain-output"]);
+        expect(names).toEqual([
+            "kubernetes-explicit-provider",
+            "cacerts-before-istiod",
+            "loadbalancer-only-east-west",
+            "production-deletion-protection",
+            "istio-version-uniform",
+            "no-secret-in-plain-output",
+            "locality-needs-outlier-detection",
+            "destination-rules-identical",
+            "root-of-trust-expiry",
+            "root-of-trust-expiry-warning",
+            "root-rotation-phase",
+            "production-root-key-offline",
+        ]);
         expect(new Set(names).size).toBe(names.length);
-        for (const p of meshPolicies()) expect(p.enforcementLevel).toBe("mandatory");
+        // The 180-day root expiry notice warns; every other policy blocks.
+        for (const p of meshPolicies()) expect(p.enforcementLevel, p.name).toBe(p.name === "root-of-trust-expiry-warning" ? "advisory" : "mandatory");
     });
 });

@@ -62,6 +62,7 @@ export class VirtualClock {
         if (this.installed) return;
         this.installed = true;
         const real = this.realSetTimeout;
+        // eslint-disable-next-line @typescript-eslint/no-this-alias -- the patched setTimeout is a plain function whose `this` is the caller's
         const clock = this;
         const patched = function (this: unknown, fn: (...a: unknown[]) => void, ms?: number, ...args: unknown[]) {
             if (clock.armed >= 0 && ms === clock.armed && typeof fn === "function") {

@@ -106,9 +106,9 @@ export const LATENCY_TABLE: LatencyRow[] = [
     // Istio (the issue's numbers).
     { key: "kubernetes:helm.sh/v3:Release [base]", seconds: 20, why: "Helm base (CRDs, reader SA)" },
     { key: "kubernetes:helm.sh/v3:Release [istiod]", seconds: 60, why: "Helm istiod, until ready" },
-    { key: "kubernetes:helm.sh/v3:Release [gateway]", seconds: 120, why: "east-west gateway, until the load balancer has an address" },
+    { key: "kubernetes:helm.sh/v3:Release [gateway]", seconds: 60, why: "east-west gateway pods, until ready" },
+    { key: "kubernetes:core/v1:Service [LoadBalancer]", seconds: 120, why: "east-west LoadBalancer Service, until the cloud gives it an address" },
     { key: "kubernetes:helm.sh/v3:Release", seconds: 30, why: "other Helm chart" },
-    { key: "kubernetes:core/v1:Service [read]", seconds: 0, why: "gateway address read back: part of the gateway's 120 s" },
     { key: "kubernetes:core/v1:Secret", seconds: 1, why: "Secret (a token: the token controller fills it)" },
     { key: "kubernetes:core/v1:Namespace", seconds: 1, why: "Namespace" },
     { key: "kubernetes:*", seconds: 1, why: "any other Kubernetes object (Istio Gateway, VirtualService, MetalLB pool)" },
@@ -142,7 +142,7 @@ export function latencyOf(r: LatencyInput): { key: string; seconds: number; know
         const chart = String(r.inputs?.chart ?? "");
         return TABLE.has(`${t} [${chart}]`) ? hit(`${t} [${chart}]`) : hit(t);
     }
-    if (t === "kubernetes:core/v1:Service" && r.read) return hit("kubernetes:core/v1:Service [read]");
+    if (t === "kubernetes:core/v1:Service" && r.inputs?.spec?.type === "LoadBalancer") return hit("kubernetes:core/v1:Service [LoadBalancer]");
     if (t === "command:local:Command") return String(r.inputs?.create ?? "").startsWith("kind create cluster") ? hit(`${t} [kind create cluster]`) : hit(t);
     if (TABLE.has(t)) return hit(t);
     if (t.startsWith("kubernetes:")) return hit("kubernetes:*");
@@ -164,7 +164,7 @@ export interface CountPlan {
 export const COUNT_TERMS = [
     ["per cluster", 6, "ExistingCluster, kubernetes provider, ControlPlane, Namespace istio-system, Helm base, Helm istiod"],
     ["per istiod cluster", 4, "cacerts Secret, intermediate key, CSR and certificate"],
-    ["per east-west gateway", 3, "EastWestGateway, Helm gateway, Service read (address)"],
+    ["per east-west gateway", 3, "EastWestGateway, Helm gateway, LoadBalancer Service (address)"],
     ["per cross-network Gateway", 1, "Istio Gateway cross-network-gateway"],
     ["per expose-istiod primary", 2, "Istio Gateway istiod-gateway, VirtualService istiod-vs"],
     ["per source cluster (read by another)", 2, "RemoteSecrets component, reader token Secret"],
@@ -301,8 +301,8 @@ export function classify(r: Node, clusterOfProvider: Map<string, string>, cluste
             const chart = String(r.inputs?.chart ?? "");
             if (chart === CHARTS.base.chart || chart === CHARTS.istiod.chart || chart === CHARTS.gateway.chart) return { role: chart, cluster };
         }
-        // The east-west gateway's Service, read back for its address (a read has no inputs to look at).
-        if (t === "kubernetes:core/v1:Service" && r.read) return { role: "gateway-address", cluster };
+        // The east-west gateway's LoadBalancer Service: the program makes it before istiod for its address.
+        if (t === "kubernetes:core/v1:Service" && inIstio && r.inputs?.spec?.type === "LoadBalancer") return { role: "gateway-address", cluster };
         if (t.startsWith("kubernetes:networking.istio.io/")) {
             return { role: md.name === ISTIO_OBJECTS.istiodGateway || md.name === ISTIO_OBJECTS.istiodVirtualService ? "expose-istiod" : "istio-object", cluster };
         }
@@ -420,13 +420,16 @@ export function requiredGraph(nodes: Node[], facts: ClusterFact[]): Graph {
             case "istiod":
                 add(...get(c, "node-pool"));
                 if (p) add(...get(p, "gateway-address"), ...get(p, "expose-istiod"));
+                // A primary that exposes istiod names its gateway's host in istiod's certificate (ISTIOD_CUSTOM_HOST).
+                if (get(c, "expose-istiod").length > 0) add(...get(c, "gateway-address"));
                 break;
             case "gateway":
                 add(...get(c, "node-pool"), ...get(c, "platform-k8s"));
                 if (p) add(...get(p, "remote-secret").filter((j) => classes[j].peers?.includes(c!)));
                 break;
             case "gateway-address":
-                add(...get(c, "gateway"));
+                // Some platforms hand out addresses only once an in-cluster controller is ready (MetalLB's pool on kind).
+                add(...get(c, "platform-k8s"));
                 break;
             case "remote-secret":
                 for (const s of k.peers ?? []) {

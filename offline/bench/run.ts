@@ -102,6 +102,7 @@ async function main(): Promise<void> {
 function loadProgram(before?: () => void): () => Promise<Record<string, unknown>> {
     return async () => {
         before?.();
+        // eslint-disable-next-line @typescript-eslint/no-require-imports -- a fresh copy of the program per run (require.cache was cleared)
         return require(path.join(ROOT, "index.ts")) as Record<string, unknown>;
     };
 }
