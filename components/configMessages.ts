@@ -155,7 +155,8 @@ export function issueMessage(root: Schema, issue: Issue): string {
             const allowed = issue.values.map((x) => String(x));
             const rule = issue.message.startsWith("must ") ? issue.message : `must be ${orList(allowed)}`;
             if (issue.input === undefined) return `is required; it ${rule}`;
-            const near = typeof issue.input === "string" ? didYouMean(issue.input, allowed) : "";
+            const quoted = typeof issue.input === "string" && issue.values.some((x) => typeof x !== "string" && String(x) === issue.input);
+            const near = quoted ? "; remove the quotes" : typeof issue.input === "string" ? didYouMean(issue.input, allowed) : "";
             return `${rule}, got ${describeValue(issue.input)}${near}`;
         }
         case "unrecognized_keys": {

@@ -79,6 +79,11 @@ describe("wrong types name what was expected and what was found", () => {
             'mesh.topology: must be multi-primary or primary-remote, got "Multi-Primary" (did you mean "multi-primary"?)',
         ],
         [
+            'gateway enabled: "false"',
+            (r) => (r.clusters[0].eastWestGateway = { enabled: "false" }),
+            'mesh.clusters[0].eastWestGateway.enabled: must be auto, true or false, got "false"; remove the quotes',
+        ],
+        [
             "gateway enabled: yes",
             (r) => (r.clusters[0].eastWestGateway = { enabled: "yes" }),
             'mesh.clusters[0].eastWestGateway.enabled: must be auto, true or false, got "yes"',
