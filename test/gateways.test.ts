@@ -59,13 +59,23 @@ describe("auto", () => {
     it("gives every network at least one gateway, in every install model", () => {
         const models: [string, Raw[]][] = [
             ["primary-remote", PR],
-            ["multi-primary", [{ name: "a", network: "n1" }, { name: "b", network: "n1" }, { name: "c", network: "n2" }]],
+            [
+                "multi-primary",
+                [
+                    { name: "a", network: "n1" },
+                    { name: "b", network: "n1" },
+                    { name: "c", network: "n2" },
+                ],
+            ],
             ["primary-remote", CROSSED],
         ];
         for (const [topology, cs] of models) {
             const p = plan(topology, cs);
             for (const n of p.networks) {
-                expect(p.clusters.some((c) => c.network === n && c.eastWestGateway), `${topology}: network ${n}`).toBe(true);
+                expect(
+                    p.clusters.some((c) => c.network === n && c.eastWestGateway),
+                    `${topology}: network ${n}`,
+                ).toBe(true);
             }
         }
     });
@@ -120,13 +130,17 @@ describe("true and false", () => {
             `mesh.clusters[2].eastWestGateway.enabled: ${LEAVES}; keep auto here or set enabled: true on one of r3`,
             `mesh.clusters[3].eastWestGateway.enabled: ${LEAVES}; keep auto here or set enabled: true on one of r2`,
         ]);
-        const alone = check("multi-primary", [{ name: "a", network: "n1" }, { name: "b", network: "n2", ...FALSE }]);
-        expect(alone.ok ? [] : alone.problems).toEqual([
-            `mesh.clusters[1].eastWestGateway.enabled: ${LEAVES}; remove it, or use auto`,
+        const alone = check("multi-primary", [
+            { name: "a", network: "n1" },
+            { name: "b", network: "n2", ...FALSE },
         ]);
+        expect(alone.ok ? [] : alone.problems).toEqual([`mesh.clusters[1].eastWestGateway.enabled: ${LEAVES}; remove it, or use auto`]);
     });
     it("false is refused on a primary of primary-remote, even on one network", () => {
-        const r = check("primary-remote", [{ name: "p", eastWestGateway: { enabled: false } }, { name: "r", role: "remote" }]);
+        const r = check("primary-remote", [
+            { name: "p", eastWestGateway: { enabled: false } },
+            { name: "r", role: "remote" },
+        ]);
         expect(r.ok ? [] : r.problems).toEqual([
             "mesh.clusters[0].eastWestGateway.enabled: false is not allowed on a primary of primary-remote: " +
                 "its remotes reach istiod through its east-west gateway (15012/15017); remove it, or use auto",
@@ -136,7 +150,14 @@ describe("true and false", () => {
         expect(check("multi-primary", [{ name: "a", eastWestGateway: { enabled: false } }, { name: "b" }]).ok).toBe(true);
     });
     it("placeGateways reads loose input (validation runs it before the schema's defaults)", () => {
-        const { placements, problems } = placeGateways([{ name: "a", network: "x" }, { name: "b", ...FALSE }], "multi-primary", "network1");
+        const { placements, problems } = placeGateways(
+            [
+                { name: "a", network: "x" },
+                { name: "b", ...FALSE },
+            ],
+            "multi-primary",
+            "network1",
+        );
         expect(placements.map((p) => p.gateway)).toEqual([true, false]);
         const leaves = expect.stringContaining("false leaves network network1 without an east-west gateway");
         expect(problems).toEqual([{ index: 1, message: leaves }]);
@@ -161,7 +182,10 @@ describe("the program under the simulator", () => {
         );
         expect(run.error).toBeUndefined();
         const releases = run.sim.ofType("kubernetes:helm.sh/v3:Release");
-        const gatewayReleases = releases.filter((r) => r.inputs.chart === "gateway").map((r) => r.name).sort();
+        const gatewayReleases = releases
+            .filter((r) => r.inputs.chart === "gateway")
+            .map((r) => r.name)
+            .sort();
         expect(gatewayReleases).toEqual(["mesh1-p-eastwest", "mesh1-r2-eastwest"].map((n) => expect.stringContaining(n)));
         const services = run.sim.ofType("kubernetes:core/v1:Service").filter((s) => s.inputs.spec?.type === "LoadBalancer");
         expect(services.map((s) => s.providerName).sort()).toEqual(["p-k8s", "r2-k8s"]);
