@@ -12,6 +12,7 @@ import { editDistance, nearest } from "../components/configMessages";
 import { compareVersions, SUPPORTED_ISTIO, unsupportedIstio } from "../components/istio";
 import { planMesh, remoteValues } from "../components/plan";
 import { plan } from "../offline/plan";
+import { runMesh } from "./support/harness";
 import { parseYaml, readYamlFile, YamlSyntaxError } from "../offline/yamlFile";
 
 type Raw = Record<string, any>;
@@ -260,6 +261,18 @@ describe("Istio values per cluster", () => {
         });
         // The remote's values stay the remote's.
         expect(meshPlan.clusters[0].istiodValues.env).toEqual({ A: "mesh" });
+    });
+    it("reach the Helm releases when the real program runs (stack config → Mesh → istiod chart)", async () => {
+        const raw = base("primary-remote");
+        raw.trust = { keyAlgorithm: "ECDSA", ecdsaCurve: "P256", protectRoot: false };
+        raw.istio = { values: { env: { A: "mesh" } } };
+        raw.clusters[0].istio = { values: { pilot: { env: { B: "east" } } } };
+        raw.clusters[1].istio = { values: { env: { A: "west" } } };
+        const run = await runMesh(raw, { sim: { cannedTls: true } });
+        expect(run.error).toBeUndefined();
+        const values = (name: string) => run.sim.byName(`mesh1-${name}-istiod`).inputs.values;
+        expect(values("east")).toMatchObject({ env: { A: "mesh" }, pilot: { env: { B: "east" } } });
+        expect(values("west")).toMatchObject({ profile: "remote", env: { A: "west" } });
     });
     it("follow the mesh-level rules: owned keys refused at their path, also under pilot", () => {
         const raw = base();
