@@ -276,7 +276,8 @@ describe("npm run plan -- --against (CLI)", () => {
             const old = path.join(cliOut, "old.json");
             fs.copyFileSync(base(), old);
             const same = await cli(["--stack", "primary-remote", "--out", cliOut, "--against", old]);
-            expect(same.stderr).toBe("");
+            // stderr carries only the progress lines (one per phase, with its time), no warning or error.
+            expect(same.stderr.trim().split("\n").filter((l) => !/^plan primary-remote: [a-z ]+ \d+\.\d+ s$/.test(l))).toEqual([]);
             expect(same.code).toBe(0);
             expect(same.stdout).toContain("no change");
             expect(same.stdout).toMatch(/plan\.json/);
@@ -292,7 +293,9 @@ describe("npm run plan -- --against (CLI)", () => {
             expect(changed.stdout).toContain("west: east-west gateway address moves: fixed address 10.0.0.7 → address assigned at deploy");
             expect(changed.stdout).toContain("east: istiod chart version 1.29.0 → 1.30.3");
             const diffTxt = fs.readFileSync(path.join(cliOut, "primary-remote", "diff.txt"), "utf8");
-            expect(diffTxt).toContain("2 changes");
+            // Two lines and the minor-version warning (1.29 → 1.30 upgrades every control plane in place).
+            expect(diffTxt).toContain("3 changes");
+            expect(diffTxt).toMatch(/!! WARNING: ISTIO MINOR VERSION CHANGES/);
             expect(fs.readFileSync(path.join(cliOut, "primary-remote", "summary.md"), "utf8")).toContain("### Mesh-level diff");
         } finally {
             fs.rmSync(cliOut, { recursive: true, force: true });
@@ -302,10 +305,11 @@ describe("npm run plan -- --against (CLI)", () => {
     it("exits 1 with one line per problem: a missing --against file, an unknown stack", async () => {
         const missing = await cli(["--stack", "primary-remote-multinet", "--out", out, "--against", "/nonexistent/plan.json"]);
         expect(missing.code).toBe(1);
-        expect(missing.stderr.trim().split("\n")).toEqual(["error: stack primary-remote-multinet: --against /nonexistent/plan.json: no such file"]);
+        const problems = (stderr: string) => stderr.trim().split("\n").filter((l) => l.startsWith("error:"));
+        expect(problems(missing.stderr)).toEqual(["error: stack primary-remote-multinet: --against /nonexistent/plan.json: no such file"]);
         const unknown = await cli(["--stack", "nope", "--out", out]);
         expect(unknown.code).toBe(1);
-        expect(unknown.stderr.trim().split("\n")).toHaveLength(1);
-        expect(unknown.stderr).toMatch(/^error: stack nope: no stack file Pulumi\.nope\.yaml; shipped stacks: /);
+        expect(problems(unknown.stderr)).toHaveLength(1);
+        expect(problems(unknown.stderr)[0]).toMatch(/^error: stack nope: no stack file Pulumi\.nope\.yaml; shipped stacks: /);
     });
 });
