@@ -15,6 +15,8 @@ import * as pulumi from "@pulumi/pulumi";
 import * as YAML from "yaml";
 import { writeChangePlan } from "./changes";
 import { buildImportFile } from "./importFile";
+import { PlacementCluster, placeGateways } from "../components/gatewayPlacement";
+import { DEFAULT_NETWORK } from "../components/meshConfig";
 import { certSummary, diffPlans, formatDiff, MeshDiff } from "./meshDiff";
 import { meshSvg } from "./meshSvg";
 import { buildPlanFile, parsePlanFile, PlanFile, stableStringify } from "./planFile";
@@ -128,6 +130,7 @@ export async function plan(
     stack: string,
     outDir: string,
     // The program is loaded after the mocks are installed; tests pass their own module loader.
+    // eslint-disable-next-line @typescript-eslint/no-require-imports -- the program must load after the mocks are installed
     load: () => Promise<Record<string, unknown>> = async () => require(path.join(ROOT, "index.ts")),
     options: PlanOptions = {},
 ): Promise<PlanResult> {
@@ -263,11 +266,21 @@ export async function plan(
         console.log(headline);
         for (const l of table(head, rows)) console.log(`  ${l}`);
         console.log(`  ${trustLine}`);
+        // Which clusters got an east-west gateway, and why (components/gatewayPlacement.ts, the plan's own rule).
+        const meshConfig = stackFile!.config["multicluster-mesh:mesh"] as { clusters?: PlacementCluster[]; topology?: unknown } | undefined;
+        if (Array.isArray(meshConfig?.clusters)) {
+            const placed = placeGateways(meshConfig.clusters, meshConfig.topology, DEFAULT_NETWORK).placements;
+            const why = meshConfig.clusters.map((c, i) => `${String(c.name)}: ${placed[i].gateway ? "" : "none, "}${placed[i].why}`);
+            console.log(`  east-west gateways: ${why.join("; ")}`);
+        }
         if (undecryptedNote) console.log(`  secrets: ${undecryptedNote}`);
         const seconds = ((performance.now() - started) / 1000).toFixed(1);
         console.log(`wrote ${written.length} files under ${rel(dir)}/ in ${seconds} s:`);
         for (const f of written) console.log(`  ${rel(f)}`);
         if (diff) process.stdout.write(diffText + changesText);
-        return { ok: true, clusters: summaries, written, planFile, diff, errors: [], undecrypted: sf.undecrypted };
+        // A skipped root-rotation phase or a one-step root swap: planned and written, but refused (exit 1).
+        const refusals = diff?.refusals ?? [];
+        for (const r of refusals) console.error(`error: ${r}`);
+        return { ok: refusals.length === 0, clusters: summaries, written, planFile, diff, errors: refusals, undecrypted: sf.undecrypted };
     }
 }
