@@ -21,6 +21,7 @@ const mesh = new Mesh(m.meshId, {
     trust: { ...m.trust, rootCertPem: config.provided?.rootCertPem, caBundles: config.provided?.bundles },
     remoteSecrets: m.remoteSecrets,
     networks: m.networks,
+    traffic: m.traffic,
     clusters: m.clusters.map((c) => ({
         name: c.name,
         network: c.network,

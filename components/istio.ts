@@ -183,3 +183,36 @@ export const INSTALL_ORDER = {
     "expose-istiod": ["namespace", "base"],
 } as const satisfies Record<string, readonly string[]>;
 export type InstallStep = keyof typeof INSTALL_ORDER;
+
+// ---- Traffic policy (components/traffic/) ----
+
+/** API groups of the objects `traffic.objects` may hold (the CRDs of the base chart). */
+export const SECURITY_API = "security.istio.io/v1";
+export const TRAFFIC_OBJECT_GROUPS: readonly string[] = ["networking.istio.io", "security.istio.io"];
+/**
+ * istiod's root namespace (meshConfig.rootNamespace, default: the system namespace): a
+ * DestinationRule or Sidecar there applies to every namespace (https://istio.io/latest/docs/reference/config/istio.mesh.v1alpha1/).
+ */
+export const ROOT_NAMESPACE = ISTIO_NAMESPACE;
+/** The namespace label the sidecar injector selects on (manifests/charts/istio-control/istio-discovery/templates/mutatingwebhook.yaml). */
+export const INJECTION_LABEL = { "istio-injection": "enabled" } as const;
+/** A namespace's Sidecar without a workload selector is conventionally named `default` (one per namespace). */
+export const DEFAULT_SIDECAR = "default";
+/**
+ * Node labels istiod reads a pod's locality from, unless the pod has an `istio-locality` label
+ * (`getPodLocality` in pilot/pkg/serviceregistry/kube/controller/controller.go and
+ * pilot/pkg/serviceregistry/util/label/label.go at 1.30.3); the subzone label is Istio's own.
+ */
+export const LOCALITY_LABELS = { region: "topology.kubernetes.io/region", zone: "topology.kubernetes.io/zone", subzone: "topology.istio.io/subzone" } as const;
+/** Istio's cluster label, usable in `failoverPriority` (prefer endpoints of the caller's own cluster). */
+export const CLUSTER_LABEL = "topology.istio.io/cluster";
+/** The agent's DNS proxy switch (pilot/cmd/pilot-agent/options/options.go, `ISTIO_META_DNS_CAPTURE`, default false). */
+export const DNS_CAPTURE_ENV = "ISTIO_META_DNS_CAPTURE";
+/**
+ * Deprecated in 1.30: no agent code reads it; istiod allocates ServiceEntry addresses itself
+ * (`PILOT_ENABLE_IP_AUTOALLOCATE`, default true, pilot/pkg/features/pilot.go) and the mesh-config
+ * validation warns when it is set (pkg/config/validation/agent/validation.go at 1.30.3).
+ */
+export const DNS_AUTO_ALLOCATE_ENV = "ISTIO_META_DNS_AUTO_ALLOCATE";
+/** Namespaces Kubernetes makes itself (a Namespace object for one of them fails AlreadyExists on create). */
+export const KUBERNETES_NAMESPACES: readonly string[] = ["default", "kube-system", "kube-public", "kube-node-lease"];

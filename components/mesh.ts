@@ -13,6 +13,8 @@ import type { ClusterHandle } from "./meshCluster";
 import { planMesh } from "./plan";
 import { RemoteSecrets } from "./remoteSecret";
 import { RootOfTrust } from "./rootOfTrust";
+import { TrafficPolicy } from "./traffic/component";
+import type { TrafficArgs } from "./traffic/types";
 
 /** One cluster of the mesh, built by the caller. */
 export interface MeshClusterArgs {
@@ -85,6 +87,8 @@ export interface MeshArgs {
     };
     /** Per network: `routable: true` when clusters on different clouds or VPCs reach each other's pods directly. */
     networks?: Record<string, { routable?: boolean }>;
+    /** Traffic policy compiled to plain Istio objects in every cluster whose istiod reads them (docs/traffic.md). */
+    traffic?: TrafficArgs;
 }
 
 /** The args without the resources, in the stack config's shape, for the shared validation. */
@@ -100,6 +104,7 @@ function configOf(args: MeshArgs): Record<string, unknown> {
         trust,
         remoteSecrets: args.remoteSecrets,
         networks: args.networks,
+        traffic: args.traffic,
         clusters: (args.clusters ?? []).map((c) =>
             drop({
                 name: c.name,
@@ -124,6 +129,8 @@ export class Mesh extends pulumi.ComponentResource {
     /** Cluster name → external address of its east-west gateway. */
     public readonly gatewayAddresses: Record<string, pulumi.Output<string>> = {};
     public readonly trust: RootOfTrust;
+    /** Cluster name → its namespaces and, where istiod reads them, the traffic objects (components/traffic/). */
+    public readonly traffic: Record<string, TrafficPolicy> = {};
     /** The root certificate (public). */
     public readonly rootCertPem: pulumi.Output<string>;
 
@@ -215,6 +222,19 @@ export class Mesh extends pulumi.ComponentResource {
             this.gateways[c.name] = new EastWestGateway(
                 `${name}-${c.name}-eastwest`,
                 { ...gatewayOf(cp), cluster: clusters[c.name], mesh: plan, plan: c, namespace: cp.namespace, crds: cp.base, after: [cp.istiod, inPrimary] },
+                child,
+            );
+        }
+        // Traffic: the same objects in every cluster whose istiod reads Istio config (components/traffic/compile.ts),
+        // namespaces where listed; each after its cluster's CRDs.
+        const configClusters = new Set(plan.traffic.configClusters);
+        for (const c of plan.clusters) {
+            const namespaces = plan.traffic.namespaces[c.name] ?? [];
+            const objects = configClusters.has(c.name) ? plan.traffic.objects : [];
+            if (namespaces.length === 0 && objects.length === 0) continue;
+            this.traffic[c.name] = new TrafficPolicy(
+                `${name}-${c.name}-traffic`,
+                { cluster: clusters[c.name], namespaces, objects, crds: this.controlPlanes[c.name].base },
                 child,
             );
         }

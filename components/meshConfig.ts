@@ -14,6 +14,8 @@ import type { KubeconfigSource } from "./kubeconfig";
 import { PLATFORM_NAMES, PLATFORMS, platformIndexes, platformOf } from "./platforms/registry";
 import { isUndecryptedSecret } from "./secretPlaceholder";
 import type { CheckContext, LooseCluster as PlatformLooseCluster } from "./platforms/types";
+import { trafficSchema, TRAFFIC_DEFAULT } from "./traffic/schema";
+import { validateTraffic } from "./traffic/validate";
 
 export { ISTIO_REPOSITORY, ISTIO_VERSION, remoteSecretPairs };
 /** Network name used when every cluster shares one network and none is named (Istio's docs use `network1`). */
@@ -89,6 +91,8 @@ const meshSchema = z.strictObject({
     /** Per network: `routable: true` declares that clusters on different clouds or VPCs can reach each other's pods directly (peering, VPN). */
     networks: z.record(z.string(), z.strictObject({ routable: z.boolean().default(false) })).default({}),
     clusters: z.array(clusterSchema).min(1, { error: "list at least one cluster" }),
+    /** Traffic policy compiled to plain Istio objects in every config cluster (components/traffic/, docs/traffic.md). */
+    traffic: trafficSchema.default(TRAFFIC_DEFAULT),
 });
 
 import type { EksConfig } from "./platforms/eks";
@@ -292,6 +296,8 @@ export function validateMeshConfig(raw: unknown, env: ValidationEnv = {}): { ok:
         if (ctx.resolved && typeof c.name === "string") kubeconfigs[c.name] = ctx.resolved;
     });
     checkSharedNetworks(clusters, loose.networks ?? {}, loose.meshId, say);
+    const istioValues = loose.istio?.values as Record<string, unknown> | undefined;
+    validateTraffic(loose.traffic, clusters, { say, clustersBuilt: env.clustersBuilt, istioValues });
 
     // Istio chart settings.
     const istio = loose.istio;

@@ -17,6 +17,8 @@ import {
 import { placeGateways } from "./gatewayPlacement";
 import type { MeshConfig } from "./meshConfig";
 import { platformOf } from "./platforms/registry";
+import { compileTraffic, TrafficPlan } from "./traffic/compile";
+import { clusterRegion } from "./traffic/validate";
 
 export { ISTIO_NAMESPACE };
 
@@ -76,6 +78,8 @@ export interface MeshPlan {
     clusters: ClusterPlan[];
     /** Every remote secret: `source`'s reader token, written into `target`'s istio-system. */
     remoteSecrets: { source: string; target: string }[];
+    /** The traffic block compiled (components/traffic/compile.ts): objects for every config cluster, namespaces, istiod values. */
+    traffic: TrafficPlan;
 }
 
 export function isIpAddress(address: string): boolean {
@@ -108,6 +112,10 @@ export function planMesh(mesh: MeshConfig): MeshPlan {
     const primaryRemote = mesh.topology === "primary-remote";
     // Validation has filled in every network and refused the `enabled: false` that leave one unserved.
     const { placements } = placeGateways(mesh.clusters, mesh.topology, "");
+    const traffic = compileTraffic(
+        mesh.traffic,
+        mesh.clusters.map((c) => ({ name: c.name, role: c.role, region: clusterRegion(c) })),
+    );
 
     const clusters = mesh.clusters.map((c, index): ClusterPlan => {
         const role = c.role;
@@ -132,7 +140,8 @@ export function planMesh(mesh: MeshConfig): MeshPlan {
                               ...(primaryRemote ? { externalIstiod: true } : {}),
                           },
                       },
-                      deepMerge(mesh.istio.values, c.istio?.values ?? {}),
+                      // The traffic block's mesh config (DNS proxying, cluster-local hosts), under the user's values.
+                      deepMerge(traffic.istiodValues, deepMerge(mesh.istio.values, c.istio?.values ?? {})),
                   )
                 : {};
         // Gateways: where a network or istiod needs one, or the user asks (components/gatewayPlacement.ts).
@@ -172,6 +181,7 @@ export function planMesh(mesh: MeshConfig): MeshPlan {
         extraIstiodValues: mesh.istio.values,
         clusters,
         remoteSecrets: pairs,
+        traffic,
     };
 }
 

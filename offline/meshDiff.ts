@@ -8,6 +8,7 @@
 import { ISTIO_CHART_NAMES, minorOf } from "../components/istio";
 import type { PlanCertDefinition, PlanChart, PlanCluster, PlanFile, PlanGateway, PlanTrust } from "./planFile";
 import { ASSIGNED_AT_DEPLOY, GENERATED_AT_DEPLOY } from "./planFile";
+import { trafficDiff } from "./trafficPlan";
 
 export interface MeshDiff {
     /** True when anything in the mesh changes (lines or warnings). */
@@ -214,6 +215,8 @@ export function diffPlans(before: PlanFile, after: PlanFile): MeshDiff {
         for (const o of b.istioObjects.filter((x) => !a.istioObjects.includes(x))) lines.push(`${b.name}: adds Istio ${o}`);
         for (const o of a.istioObjects.filter((x) => !b.istioObjects.includes(x))) lines.push(`${b.name}: removes Istio ${o}`);
     }
+    // Traffic policy in words, grouped over the clusters it changes in (offline/trafficPlan.ts).
+    lines.push(...trafficDiff(before.clusters, after.clusters));
     for (const [a, b] of common) chartDiff(b.name, a.charts, b.charts, lines);
     const upgrade = minorUpgradeWarning(before, after);
     if (upgrade) warnings.push(upgrade);

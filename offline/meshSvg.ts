@@ -18,6 +18,7 @@
 //   #cross-network-<na>-<nb>             .edge.cross-network              one 15443 edge per network pair
 //   #legend                              .legend                          what each kind of edge means, and
 //   #a_summary-remote-secrets, #a_summary-controls, #a_summary-cross-network  the facts whose edges were collapsed
+//   #a_summary-traffic                   the traffic policies (failover, weighted, locality) and the clusters they are in
 //
 // Readable at 5, 10 and 25 clusters (test/meshSvg.test.ts measures it in Chromium): networks and the
 // clusters in them are laid out in rows of LAYOUT.columns; the remotes of one primary on one network
@@ -26,6 +27,7 @@
 import type { PlanCluster, PlanFile } from "./planFile";
 import { GENERATED_AT_DEPLOY, ISTIO_CHARTS } from "./planFile";
 import { ISTIO_OBJECTS, PORTS } from "../components/istio";
+import { trafficLegend } from "./trafficPlan";
 
 /** The thresholds of the picture: each kind of edge is drawn one by one up to its limit, summarised above it. */
 export const LAYOUT = {
@@ -694,6 +696,13 @@ export function meshDot(plan: PlanFile): string {
             `<TR><TD><FONT COLOR="${color}">${{ dashed: "- - -▶", bold: "◀━━▶" }[style] ?? "───▶"}</FONT></TD>` +
                 `<TD ALIGN="LEFT">${h(text)}</TD></TR>`,
         );
+    }
+    // Traffic policy between regions (failover pairs, weights), one line per policy (offline/trafficPlan.ts).
+    const traffic = trafficLegend(plan.clusters);
+    if (traffic.length > 0) {
+        // Two short lines per policy (the host, then what it does and where), so the legend stays narrow.
+        const rows = traffic.map((t) => `${h(t.host)} (in ${h(t.clusters.join(", "))}):<BR ALIGN="LEFT"/>  ${h(t.policy)}`).join(`<BR ALIGN="LEFT"/>`);
+        summary("traffic", "traffic policy", `<FONT COLOR="#be185d">traffic policy between regions:<BR ALIGN="LEFT"/>${rows}</FONT>`);
     }
     out.push(
         "  " +

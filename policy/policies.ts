@@ -7,6 +7,8 @@
 //   production-deletion-protection   GKE/EKS clusters of production stacks cannot be deleted by accident
 //   istio-version-uniform            one Istio chart version in every cluster
 //   no-secret-in-plain-output        no private key, token or credential kubeconfig in a stack output
+//   locality-needs-outlier-detection a DestinationRule with locality failover or distribute has outlierDetection
+//   destination-rules-identical      DestinationRules for one host are identical in every cluster whose istiod reads them
 //
 // What a policy can see (@pulumi/policy 1.21): resource policies get the inputs, `opts.protect` and
 // the provider; stack policies get outputs, `dependencies` and the provider. Secret values reach
@@ -291,7 +293,114 @@ export const noSecretInPlainOutput: StackValidationPolicy = {
     },
 };
 
+/** A DestinationRule of any served version (networking.istio.io/v1, v1beta1, v1alpha3). */
+export function isDestinationRule(type: string): boolean {
+    return /^kubernetes:networking\.istio\.io\/v[0-9a-z]+:DestinationRule$/.test(type);
+}
+
+type TrafficPolicySpec = { outlierDetection?: unknown; loadBalancer?: { localityLbSetting?: { failover?: unknown[]; distribute?: unknown[] } } };
+
+export const localityNeedsOutlierDetection: ResourceValidationPolicy = {
+    name: "locality-needs-outlier-detection",
+    description:
+        "A DestinationRule whose locality load balancing fails over or distributes between regions also sets outlierDetection: without it no endpoint is " +
+        "ever ejected, so traffic keeps going to a failed region (pilot/pkg/networking/core/cluster_traffic_policy.go at Istio 1.30.3; istiod only warns).",
+    enforcementLevel: "mandatory",
+    validateResource: (args: ResourceValidationArgs, report: ReportViolation) => {
+        if (!isDestinationRule(args.type)) return;
+        const spec = known(() => args.props.spec as { host?: string; trafficPolicy?: TrafficPolicySpec; subsets?: { name?: string; trafficPolicy?: TrafficPolicySpec }[] } | undefined, undefined);
+        if (!spec) return;
+        const check = (tp: TrafficPolicySpec | undefined, where: string) => {
+            const lb = tp?.loadBalancer?.localityLbSetting;
+            const moves = [lb?.failover?.length ? "failover" : "", lb?.distribute?.length ? "distribute" : ""].filter(Boolean);
+            if (moves.length > 0 && !tp?.outlierDetection) {
+                report(
+                    `DestinationRule ${args.name} (host ${spec.host ?? "?"}${where}) sets localityLbSetting.${moves.join(" and ")} without outlierDetection; ` +
+                        "no endpoint is ever ejected, so traffic never leaves a failed region. Add trafficPolicy.outlierDetection (the traffic block adds it by default).",
+                );
+            }
+        };
+        check(spec.trafficPolicy, "");
+        // A subset's traffic policy replaces the top-level one for that subset.
+        for (const sub of spec.subsets ?? []) if (sub?.trafficPolicy) check(sub.trafficPolicy, `, subset ${sub.name ?? "?"}`);
+    },
+};
+
+/** Stable JSON (sorted keys) of a value, to compare specs across clusters. */
+function canonical(v: unknown): string {
+    if (Array.isArray(v)) return `[${v.map(canonical).join(",")}]`;
+    if (v && typeof v === "object") {
+        return `{${Object.keys(v)
+            .sort()
+            .map((k) => `${JSON.stringify(k)}:${canonical((v as Record<string, unknown>)[k])}`)
+            .join(",")}}`;
+    }
+    return JSON.stringify(v);
+}
+
+export const destinationRulesIdentical: StackValidationPolicy = {
+    name: "destination-rules-identical",
+    description:
+        "Every DestinationRule (namespace and host) is the same, spec for spec, in every cluster that runs istiod: Istio does not replicate " +
+        "configuration, each istiod reads its own cluster's, so clusters that disagree route the same service differently.",
+    enforcementLevel: "mandatory",
+    validateStack: (args: StackValidationArgs, report: ReportViolation) => {
+        // Clusters whose istiod reads Istio config: those with an istiod release that is not a remote profile.
+        const configProviders = new Set<string>();
+        for (const rel of args.resources.filter((r) => r.type === RELEASE)) {
+            const facts = known(() => ({ chart: rel.props.chart as string | undefined, profile: rel.props.values?.profile as string | undefined }), undefined);
+            if (facts && facts.chart === CHARTS.istiod.chart && facts.profile !== "remote" && rel.provider?.urn) configProviders.add(rel.provider.urn);
+        }
+        const byHost = new Map<string, { r: PolicyResource; spec: string }[]>();
+        for (const r of args.resources.filter((x) => isDestinationRule(x.type))) {
+            const facts = known(() => ({ ns: (r.props.metadata?.namespace as string | undefined) ?? "default", host: r.props.spec?.host as string | undefined, spec: canonical(r.props.spec) }), undefined);
+            if (!facts?.host) continue;
+            const key = `${facts.ns}/${facts.host}`;
+            byHost.set(key, [...(byHost.get(key) ?? []), { r, spec: facts.spec }]);
+        }
+        const clusterName = (urn: string) => {
+            const r = args.resources.find((x) => x.provider?.urn === urn);
+            return r ? clusterOf(r) : urn.split("::").pop() ?? urn;
+        };
+        for (const [key, rules] of [...byHost].sort(([a], [b]) => (a < b ? -1 : 1))) {
+            const specs = new Set(rules.map((x) => x.spec));
+            const where = (xs: { r: PolicyResource }[]) => [...new Set(xs.map((x) => clusterOf(x.r)))].sort().join(", ");
+            if (specs.size > 1) {
+                const groups = [...specs].map((s) => ({ s, of: rules.filter((x) => x.spec === s) })).sort((a, b) => b.of.length - a.of.length);
+                const fix = "each istiod reads its own cluster's config, so write the same rule everywhere (the traffic block does).";
+                if (groups[0].of.length > groups[1].of.length) {
+                    // A clear majority: the clusters that differ from it.
+                    for (const x of rules.filter((y) => y.spec !== groups[0].s)) {
+                        report(`DestinationRule ${key} in cluster ${clusterOf(x.r)} differs from the one in ${where(groups[0].of)}; ${fix}`, x.r.urn);
+                    }
+                } else {
+                    const sides = groups.map((g) => where(g.of)).sort();
+                    report(`DestinationRule ${key} differs between clusters (${sides.join(" vs ")}); ${fix}`, rules[0].r.urn);
+                }
+            }
+            const present = new Set(rules.map((x) => x.r.provider?.urn).filter((u): u is string => !!u));
+            const missing = [...configProviders].filter((u) => !present.has(u));
+            if (missing.length > 0 && rules.some((x) => x.r.provider?.urn && configProviders.has(x.r.provider.urn))) {
+                report(
+                    `DestinationRule ${key} is in ${where(rules)} but not in ${missing.map(clusterName).sort().join(", ")}, whose istiod reads only its own cluster's config; ` +
+                        "write it to every cluster that runs istiod.",
+                    rules[0].r.urn,
+                );
+            }
+        }
+    },
+};
+
 /** The pack's policies, in the order they are reported. */
 export function meshPolicies(env: PolicyEnv = processEnv): (ResourceValidationPolicy | StackValidationPolicy)[] {
-    return [explicitProvider, cacertsBeforeIstiod, loadBalancerOnlyEastWest, makeProductionDeletionProtection(env), istioVersionUniform, noSecretInPlainOutput];
+    return [
+        explicitProvider,
+        cacertsBeforeIstiod,
+        loadBalancerOnlyEastWest,
+        makeProductionDeletionProtection(env),
+        istioVersionUniform,
+        noSecretInPlainOutput,
+        localityNeedsOutlierDetection,
+        destinationRulesIdentical,
+    ];
 }

@@ -13,7 +13,22 @@ const FIXTURES = path.join(REPO_ROOT, "test", "fixtures");
 const CHARTS = ["base", "istiod", "gateway"] as const;
 // README: `profile` is read by the charts' profile template but is not in the defaults.
 const EXTRA_KEYS: Record<(typeof CHARTS)[number], string[]> = { base: ["profile"], istiod: ["profile"], gateway: [] };
-const CRDS = ["gateways.networking.istio.io", "virtualservices.networking.istio.io"];
+// Every networking.istio.io and security.istio.io kind: the program writes Gateways, VirtualServices,
+// DestinationRules and Sidecars, and `traffic.objects` may hold any kind of these two groups.
+const CRDS = [
+    "destinationrules.networking.istio.io",
+    "envoyfilters.networking.istio.io",
+    "gateways.networking.istio.io",
+    "proxyconfigs.networking.istio.io",
+    "serviceentries.networking.istio.io",
+    "sidecars.networking.istio.io",
+    "virtualservices.networking.istio.io",
+    "workloadentries.networking.istio.io",
+    "workloadgroups.networking.istio.io",
+    "authorizationpolicies.security.istio.io",
+    "peerauthentications.security.istio.io",
+    "requestauthentications.security.istio.io",
+];
 const DEFAULTS_KEY = "_internal_defaults_do_not_set";
 
 type Json = null | boolean | number | string | Json[] | { [k: string]: Json };
@@ -117,7 +132,8 @@ function deriveCrdSchemas(referenceDir: string): Json {
         }
     }
     for (const name of CRDS) if (!found.has(name)) throw new Error(`${file}: no CRD ${name}`);
-    for (const key of ["networking.istio.io/v1/Gateway", "networking.istio.io/v1/VirtualService"]) {
+    const mustServe = ["Gateway", "VirtualService", "DestinationRule", "Sidecar", "ServiceEntry"].map((k) => `networking.istio.io/v1/${k}`);
+    for (const key of [...mustServe, "security.istio.io/v1/PeerAuthentication", "security.istio.io/v1/AuthorizationPolicy"]) {
         if (!(key in out)) throw new Error(`${file}: ${key} is not served`);
     }
     return sortKeys(out);
