@@ -17,7 +17,13 @@ export function loadConfig(): LoadedConfig {
         throw new ConfigError([`multicluster-mesh:mesh: is not set; copy Pulumi.dev.yaml as a starting point (see README, "Config reference")`]);
     }
     // Read as plain values only to check them; the key material is re-wrapped as secret where it is used.
-    const provided: ProvidedTrust = { rootCertPem: cfg.get("rootCertPem"), caBundles: cfg.getObject<Record<string, unknown>>("caBundles") };
+    const provided: ProvidedTrust = {
+        rootCertPem: cfg.get("rootCertPem"),
+        caBundles: cfg.getObject<Record<string, unknown>>("caBundles"),
+        // A root rotation (docs/root-rotation.md): the new root and the bundles it signs.
+        newRootCertPem: cfg.get("newRootCertPem"),
+        newCaBundles: cfg.getObject<Record<string, unknown>>("newCaBundles"),
+    };
     const result = validateMeshConfig(raw, { provided });
     if (!result.ok) throw new ConfigError(result.problems);
     return result.config;

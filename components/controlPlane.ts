@@ -6,6 +6,7 @@ import * as pulumi from "@pulumi/pulumi";
 import type { CaBundle } from "./caBundle";
 import type { ClusterHandle } from "./meshCluster";
 import { CACERTS_KEYS, CACERTS_SECRET, CHARTS } from "./istio";
+import { TRUST_PHASE_ANNOTATION } from "./rotation";
 import { ClusterPlan, ISTIO_NAMESPACE, MeshPlan, primaryIstiodValues, remoteValues, Values } from "./plan";
 
 /** The external address of a LoadBalancer Service: ingress IP, else ingress hostname, else externalIPs. */
@@ -20,6 +21,8 @@ export interface ControlPlaneArgs {
     plan: ClusterPlan;
     /** Primaries: the verified bundle for `cacerts`. */
     caBundle?: pulumi.Output<CaBundle>;
+    /** Primaries: the root-rotation phase the bundle belongs to ("none" outside a rotation), recorded on `cacerts`. */
+    trustPhase?: string;
     /** Remotes: the address of the primary's east-west gateway (`remotePilotAddress`). */
     primaryAddress?: pulumi.Output<string>;
     /** Remotes: the primary's expose-istiod objects, which must route before the remote's webhooks are used. */
@@ -55,11 +58,19 @@ export class ControlPlane extends pulumi.ComponentResource {
         if (plan.runsIstiod) {
             if (!args.caBundle) throw new Error(`ControlPlane ${name}: a cluster that runs istiod needs a CA bundle`);
             // cacerts before istiod: the volume is optional, so an istiod that starts without it
-            // silently becomes a self-signed CA of its own (security-bar M3).
+            // silently becomes a self-signed CA of its own (docs/istio-notes.md, "Root of trust").
             this.cacerts = new k8s.core.v1.Secret(
                 `${name}-cacerts`,
                 {
-                    metadata: { name: CACERTS_SECRET, namespace: this.namespace.metadata.name },
+                    // All four keys change in one update of this same Secret (never delete and re-create it:
+                    // an istiod restart in between would fall back to a self-signed CA); the providers set
+                    // enableSecretMutable, so the data is patched in place and istiod's file watch reloads it.
+                    metadata: {
+                        name: CACERTS_SECRET,
+                        namespace: this.namespace.metadata.name,
+                        // Only during a rotation, so a mesh outside one keeps its Secret exactly as before.
+                        ...(args.trustPhase && args.trustPhase !== "none" ? { annotations: { [TRUST_PHASE_ANNOTATION]: args.trustPhase } } : {}),
+                    },
                     type: "Opaque",
                     stringData: pulumi.secret(
                         args.caBundle.apply((b) => ({

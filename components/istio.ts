@@ -186,6 +186,21 @@ export type InstallStep = keyof typeof INSTALL_ORDER;
 
 // ---- Traffic policy (components/traffic/) ----
 
+/**
+ * Root rotation (prepare phase). istiod builds one trust bundle from every root in root-cert.pem only
+ * with this env (`MultiRootMesh`, pilot/pkg/features/pilot.go at 1.30.3); it goes in the istiod chart's
+ * top-level `env`.
+ */
+export const MULTIROOT_ENV = "ISTIO_MULTIROOT_MESH";
+/**
+ * Proxies take trust-bundle updates over xDS only with this proxy metadata
+ * (`enableProxyConfigXdsEnv`, pilot/cmd/pilot-agent/options/options.go at 1.30.3); it goes in
+ * `meshConfig.defaultConfig.proxyMetadata`, as tests/integration/security/cacert_rotation/main_test.go sets it.
+ */
+export const PROXY_XDS_AGENT_METADATA = "PROXY_CONFIG_XDS_AGENT";
+/** The ConfigMap istiod writes into every namespace from root-cert.pem (what the add-root check reads). */
+export const ROOT_CERT_CONFIGMAP = "istio-ca-root-cert";
+
 /** API groups of the objects `traffic.objects` may hold (the CRDs of the base chart). */
 export const SECURITY_API = "security.istio.io/v1";
 export const TRAFFIC_OBJECT_GROUPS: readonly string[] = ["networking.istio.io", "security.istio.io"];

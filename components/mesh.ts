@@ -62,10 +62,20 @@ export interface MeshTrustArgs {
     protectRoot?: boolean;
     /** Bump to re-issue every intermediate. */
     intermediateGeneration?: number;
+    /** Re-issue each intermediate this many days before it expires (default: a third of intermediateValidityDays). */
+    intermediateRenewBeforeDays?: number;
+    /** Generated mode: the generation of the root in use (default 1); changed only by finishing a rotation. */
+    rootGeneration?: number;
+    /** A staged root rotation in progress, one phase per `up` (docs/root-rotation.md). */
+    rotation?: { phase: "prepare" | "add-root" | "switch-intermediates" | "drop-old-root"; newRootGeneration?: number };
     /** `provided` mode: the root certificate (public). */
     rootCertPem?: string;
     /** `provided` mode: per istiod cluster, its intermediate (`caCertPem`, `caKeyPem`, `certChainPem`). Pass as secret. */
     caBundles?: Record<string, { caCertPem: string; caKeyPem: string; certChainPem: string }>;
+    /** `provided` mode, rotation phase add-root and later: the new root certificate. */
+    newRootCertPem?: string;
+    /** `provided` mode, rotation phase switch-intermediates and later: per istiod cluster, the bundle signed by the new root. Pass as secret. */
+    newCaBundles?: Record<string, { caCertPem: string; caKeyPem: string; certChainPem: string }>;
 }
 
 export interface MeshArgs {
@@ -84,6 +94,8 @@ export interface MeshArgs {
     remoteSecrets?: {
         /** One reader token per reading cluster (revocable per pair) instead of one per source cluster. */
         tokenPerReader?: boolean;
+        /** `perReader` (default): one token per (source, reader) pair; `perSource`: one per source, shared (very large meshes). */
+        tokens?: "perReader" | "perSource";
     };
     /** Per network: `routable: true` when clusters on different clouds or VPCs reach each other's pods directly. */
     networks?: Record<string, { routable?: boolean }>;
@@ -93,7 +105,9 @@ export interface MeshArgs {
 
 /** The args without the resources, in the stack config's shape, for the shared validation. */
 function configOf(args: MeshArgs): Record<string, unknown> {
-    const { rootCertPem: _root, caBundles: _bundles, ...trust } = args.trust ?? {};
+    const { rootCertPem: _root, caBundles: _bundles, newRootCertPem: _newRoot, newCaBundles: _newBundles, ...trust } = args.trust ?? {};
+    void _newRoot;
+    void _newBundles;
     void _root;
     void _bundles;
     const drop = <T extends object>(o: T) => Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined));
@@ -138,7 +152,7 @@ export class Mesh extends pulumi.ComponentResource {
         super("multicluster-mesh:index:Mesh", name, {}, opts);
         const checked = validateMeshConfig(configOf(args), {
             clustersBuilt: true,
-            provided: { rootCertPem: args.trust?.rootCertPem, caBundles: args.trust?.caBundles },
+            provided: { rootCertPem: args.trust?.rootCertPem, caBundles: args.trust?.caBundles, newRootCertPem: args.trust?.newRootCertPem, newCaBundles: args.trust?.newCaBundles },
         });
         if (!checked.ok) throw new ConfigError(checked.problems.map(relativeToArgs));
         const config = checked.config;
@@ -176,7 +190,7 @@ export class Mesh extends pulumi.ComponentResource {
 
         // Primaries first: each remote takes its primary's gateway address and expose-istiod route.
         for (const c of plan.clusters.filter((x) => x.role === "primary")) {
-            const cp = new ControlPlane(`${name}-${c.name}`, { cluster: clusters[c.name], mesh: plan, plan: c, caBundle: caBundles[c.name] }, child);
+            const cp = new ControlPlane(`${name}-${c.name}`, { cluster: clusters[c.name], mesh: plan, plan: c, caBundle: caBundles[c.name], trustPhase: this.trust.phase }, child);
             this.controlPlanes[c.name] = cp;
             if (c.eastWestGateway) {
                 this.gateways[c.name] = new EastWestGateway(
@@ -207,7 +221,7 @@ export class Mesh extends pulumi.ComponentResource {
                     targets,
                     sourceNamespace: this.controlPlanes[source].namespace,
                     sourceIstiod: this.controlPlanes[source].istiod,
-                    tokenPerReader: config.mesh.remoteSecrets.tokenPerReader,
+                    tokens: config.mesh.remoteSecrets.tokens,
                 },
                 child,
             );

@@ -5,7 +5,9 @@
 import * as net from "node:net";
 import * as pulumi from "@pulumi/pulumi";
 import { z } from "zod";
-import { CaBundle, verifyCaBundle } from "./caBundle";
+import * as crypto from "node:crypto";
+import { CaBundle, pemBlocks, verifyCaBundle } from "./caBundle";
+import { ROTATION_PHASES, ROTATION_PROCEDURE, TrustPhase } from "./rotation";
 import { Cidr, formatCidr, overlaps, parseCidr } from "./cidr";
 import { PARSE_OPTIONS, issueMessages } from "./configMessages";
 import { placeGateways } from "./gatewayPlacement";
@@ -76,6 +78,22 @@ const meshSchema = z.strictObject({
     topology: z.enum(["multi-primary", "primary-remote"], { error: "must be multi-primary or primary-remote" }),
     istio: z
         .strictObject({
+    /**
+     * Re-issue each intermediate this many days before it expires (the tls provider's
+     * earlyRenewalHours): the first `up` inside the window replaces it under the same root. Default: a
+     * third of intermediateValidityDays (243 of 730), so a monthly `up` has months of margin.
+     */
+    intermediateRenewBeforeDays: z.number().int().optional(),
+    /** Generated mode: which generation of root is in use; it names the root's tls resources. Changed only by finishing a rotation. */
+    rootGeneration: z.number().int().default(1),
+    /** A staged root rotation in progress (docs/root-rotation.md): one phase per `up`. */
+    rotation: z
+        .strictObject({
+            phase: z.enum(ROTATION_PHASES, { error: `must be one of ${ROTATION_PHASES.join(", ")}` }),
+            /** Generated mode: the new root's generation (default rootGeneration + 1). */
+            newRootGeneration: z.number().int().optional(),
+        })
+        .optional(),
             version: z.string().default(ISTIO_VERSION),
             repository: z.string().default(ISTIO_REPOSITORY),
             values: istioValuesSchema.default({}),
@@ -84,10 +102,17 @@ const meshSchema = z.strictObject({
     trust: trustSchema.default(trustSchema.parse({})),
     remoteSecrets: z
         .strictObject({
-            /** One reader token per reading cluster (revocable per pair) instead of one per source cluster. */
-            tokenPerReader: z.boolean().default(false),
+            /**
+             * `perReader` (default): one reader token per (source, reading cluster) pair, so deleting one
+             * revokes exactly that pair. `perSource`: one token per source cluster shared by every reader,
+             * as istioctl does (fewer Secrets, for very large meshes). docs/reader-rbac.md.
+             */
+            tokens: z.enum(["perReader", "perSource"], { error: "must be perReader or perSource" }).optional(),
+            /** Older spelling: true = perReader, false = perSource. */
+            tokenPerReader: z.boolean().optional(),
         })
-        .default({ tokenPerReader: false }),
+        .default({})
+        .transform((r) => ({ tokens: r.tokens ?? (r.tokenPerReader === false ? ("perSource" as const) : ("perReader" as const)) })),
     /** Per network: `routable: true` declares that clusters on different clouds or VPCs can reach each other's pods directly (peering, VPN). */
     networks: z.record(z.string(), z.strictObject({ routable: z.boolean().default(false) })).default({}),
     clusters: z.array(clusterSchema).min(1, { error: "list at least one cluster" }),
@@ -116,6 +141,10 @@ export interface ValidationEnv {
     /** The clusters come built, each with its provider (the library's `Mesh` args): skip the platform checks. */
     clustersBuilt?: boolean;
     readFile?: (p: string) => string | undefined;
+    /** `multicluster-mesh:newRootCertPem`: during a rotation (add-root and later), the new root. */
+    newRootCertPem?: string;
+    /** `multicluster-mesh:newCaBundles` (secret): during a rotation (switch-intermediates and later), bundles signed by the new root. */
+    newCaBundles?: Record<string, unknown>;
     provided?: ProvidedTrust;
     now?: Date;
 }
@@ -126,7 +155,17 @@ export interface LoadedConfig {
     /** Per existing cluster: its kubeconfig and the API server peers will use. */
     kubeconfigs: Record<string, KubeconfigSource & { context?: string; apiServer: string }>;
     /** `provided` mode: the root certificate and, per istiod cluster, the checked bundle (caKeyPem is secret). */
-    provided?: { rootCertPem: string; bundles: Record<string, CaBundle> };
+    provided?: { rootCertPem: string; bundles: Record<string, CaBundle>; newRootCertPem?: string; newBundles?: Record<string, CaBundle> };
+}
+
+/** The phase of the root of trust: a rotation's phase, or "none". */
+export function trustPhase(trust: TrustConfig): TrustPhase {
+    return trust.rotation?.phase ?? "none";
+}
+
+/** The days before expiry at which an intermediate is re-issued: the configured value, or a third of its validity. */
+export function renewBeforeDays(trust: Pick<TrustConfig, "intermediateRenewBeforeDays" | "intermediateValidityDays">): number {
+    return trust.intermediateRenewBeforeDays ?? Math.floor(trust.intermediateValidityDays / 3);
 }
 
 /** Every problem of a config, each with its path; as pulumi.RunError, the engine prints it without a stack trace. */
@@ -320,7 +359,7 @@ export function validateMeshConfig(raw: unknown, env: ValidationEnv = {}): { ok:
 
     // Trust.
     const trust = loose.trust;
-    let providedBundles: Record<string, CaBundle> | undefined;
+    let providedBundles: ProvidedResult | undefined;
     if (trust) {
         const algo = trust.keyAlgorithm ?? "RSA";
         if (algo === "RSA" && typeof trust.rsaBits === "number" && trust.rsaBits < 3072) {
@@ -339,12 +378,34 @@ export function validateMeshConfig(raw: unknown, env: ValidationEnv = {}): { ok:
         if (typeof trust.organization === "string" && trust.organization.trim() === "") say("mesh.trust.organization", "must not be empty (a CA certificate needs a subject)");
 
         if (trust.mode === "provided") {
-            providedBundles = checkProvided(named, env, say);
+            providedBundles = checkProvided(named, env, say, (rotation?.phase ?? "none") as TrustPhase);
+        } else if (env.provided?.newRootCertPem !== undefined || env.provided?.newCaBundles !== undefined) {
+            say("multicluster-mesh:newRootCertPem", "is for provided trust; a generated rotation makes its own new root (trust.rotation.newRootGeneration)");
+        }
+    }
+    const rawSecrets = getPath(raw, ["remoteSecrets"]) as { tokens?: unknown; tokenPerReader?: unknown } | undefined;
+    if (rawSecrets && rawSecrets.tokens !== undefined && typeof rawSecrets.tokenPerReader === "boolean") {
+        if ((rawSecrets.tokens === "perReader") !== rawSecrets.tokenPerReader) {
+            say("mesh.remoteSecrets.tokenPerReader", `contradicts remoteSecrets.tokens: ${String(rawSecrets.tokens)}; remove tokenPerReader (tokens replaces it)`);
         }
     }
 
     if (problems.length > 0 || !parsed.success) return { ok: false, problems };
     const filledIndexes = platformIndexes(parsed.data.clusters);
+        const renew = trust.intermediateRenewBeforeDays;
+        if (typeof renew === "number" && (renew <= 0 || (typeof trust.intermediateValidityDays === "number" && renew >= trust.intermediateValidityDays))) {
+            say("mesh.trust.intermediateRenewBeforeDays", `${renew} must be more than 0 and less than intermediateValidityDays (${trust.intermediateValidityDays}); leave it unset for a third of the validity`);
+        }
+        if (typeof trust.rootGeneration === "number" && trust.rootGeneration < 1) say("mesh.trust.rootGeneration", "must be 1 or more");
+        const rotation = trust.rotation;
+        if (rotation && trust.mode !== "provided" && typeof rotation.newRootGeneration === "number" && typeof trust.rootGeneration === "number") {
+            if (rotation.newRootGeneration <= trust.rootGeneration) {
+                say("mesh.trust.rotation.newRootGeneration", `${rotation.newRootGeneration} must be above rootGeneration (${trust.rootGeneration}); it names the new root's resources (default rootGeneration + 1)`);
+            }
+        }
+        if (rotation && trust.mode === "provided" && rotation.newRootGeneration !== undefined) {
+            say("mesh.trust.rotation.newRootGeneration", "is for generated trust; with provided trust the new root is multicluster-mesh:newRootCertPem");
+        }
     const mesh: MeshConfig = {
         ...parsed.data,
         clusters: parsed.data.clusters.map((c, i) => {
@@ -354,7 +415,12 @@ export function validateMeshConfig(raw: unknown, env: ValidationEnv = {}): { ok:
             return filled;
         }),
     };
-    const provided = providedBundles && { rootCertPem: env.provided!.rootCertPem!, bundles: providedBundles };
+    const provided = providedBundles && {
+        rootCertPem: env.provided!.rootCertPem!,
+        bundles: providedBundles.bundles,
+        newRootCertPem: providedBundles.newRootCertPem,
+        newBundles: providedBundles.newBundles,
+    };
     return { ok: true, config: { mesh, kubeconfigs, provided } };
 }
 
@@ -445,47 +511,85 @@ function checkSharedNetworks(clusters: LooseCluster[], networks: Record<string, 
     }
 }
 
-function checkProvided(clusters: { name: string; role: string }[], env: ValidationEnv, say: (p: string, m: string) => void): Record<string, CaBundle> | undefined {
+type ProvidedResult = { bundles: Record<string, CaBundle>; newRootCertPem?: string; newBundles?: Record<string, CaBundle> };
+
+function checkProvided(clusters: { name: string; role: string }[], env: ValidationEnv, say: (p: string, m: string) => void, phase: TrustPhase): ProvidedResult | undefined {
     const root = env.provided?.rootCertPem;
-    const bundles = env.provided?.caBundles;
     const hint = "see README, \"Bring your own CA\"";
-    if (typeof root !== "string" || root.trim() === "") {
+    const hasText = (v: unknown): v is string => typeof v === "string" && v.trim() !== "";
+    if (!hasText(root)) {
         say("multicluster-mesh:rootCertPem", `is required with trust.mode provided; set it with \`pulumi config set rootCertPem -- "$(cat root-cert.pem)"\` (${hint})`);
     }
-    if (!bundles || typeof bundles !== "object") {
+    const istiodClusters = clusters.filter((c) => c.role === "primary").map((c) => c.name);
+    // Bundles signed by the old root are deployed until switch-intermediates; from then on, those signed by the new one.
+    const signer = ["switch-intermediates", "drop-old-root"].includes(phase) ? "new" : "old";
+    const newRoot = env.provided?.newRootCertPem;
+    const newBundles = env.provided?.newCaBundles;
+    const rotationHint = `(${ROTATION_PROCEDURE})`;
+    if (phase === "none" || phase === "prepare") {
+        if (phase === "none" && newRoot !== undefined) say("multicluster-mesh:newRootCertPem", `is set but no rotation is in progress; set mesh.trust.rotation.phase, or remove it ${rotationHint}`);
+        if (phase === "none" && newBundles !== undefined) say("multicluster-mesh:newCaBundles", `is set but no rotation is in progress; set mesh.trust.rotation.phase, or remove it ${rotationHint}`);
+    } else if (!hasText(newRoot)) {
+        say("multicluster-mesh:newRootCertPem", `is required in rotation phase ${phase}: every root-cert.pem holds the old and the new root from add-root on ${rotationHint}`);
+    } else if (hasText(root) && certificateSet(root) === certificateSet(newRoot)) {
+        say("multicluster-mesh:newRootCertPem", `is the same certificate as rootCertPem; a rotation needs a different root ${rotationHint}`);
+    }
+    if (signer === "new" && (!newBundles || typeof newBundles !== "object")) {
+        say("multicluster-mesh:newCaBundles", `is required in rotation phase ${phase}: switching intermediates needs one bundle per istiod cluster signed by the new root (npm run trust:init prints the commands) ${rotationHint}`);
+    }
+    const bundles = env.provided?.caBundles;
+    if (signer === "old" && (!bundles || typeof bundles !== "object")) {
         say("multicluster-mesh:caBundles", `is required with trust.mode provided; set it with \`pulumi config set --secret --path 'caBundles.<cluster>.caKeyPem' ...\` (${hint})`);
         return undefined;
     }
-    const out: Record<string, CaBundle> = {};
-    const istiodClusters = clusters.filter((c) => c.role === "primary").map((c) => c.name);
-    for (const name of Object.keys(bundles)) {
-        if (!clusters.some((c) => c.name === name)) say(`multicluster-mesh:caBundles.${name}`, `is not a cluster of this mesh; remove it or fix the name`);
-        else if (!istiodClusters.includes(name)) say(`multicluster-mesh:caBundles.${name}`, `is a remote cluster, which runs no istiod and takes no cacerts; remove it`);
-    }
-    for (const name of istiodClusters) {
-        const b = bundles[name] as Partial<CaBundle> | undefined;
-        if (!b || typeof b !== "object") {
-            say(`multicluster-mesh:caBundles.${name}`, `is missing: every cluster that runs istiod needs caCertPem, caKeyPem and certChainPem (${hint})`);
-            continue;
+    const checkSet = (key: string, set: Record<string, unknown> | undefined, signingRoot: string | undefined, required: boolean): Record<string, CaBundle> => {
+        const out: Record<string, CaBundle> = {};
+        if (!set || typeof set !== "object") return out;
+        for (const name of Object.keys(set)) {
+            if (!clusters.some((c) => c.name === name)) say(`${key}.${name}`, `is not a cluster of this mesh; remove it or fix the name`);
+            else if (!istiodClusters.includes(name)) say(`${key}.${name}`, `is a remote cluster, which runs no istiod and takes no cacerts; remove it`);
         }
-        const missing = (["caCertPem", "caKeyPem", "certChainPem"] as const).filter((k) => typeof b[k] !== "string" || b[k]!.trim() === "");
-        if (missing.length) {
-            say(`multicluster-mesh:caBundles.${name}`, `lacks ${missing.join(", ")} (${hint})`);
-            continue;
+        for (const name of istiodClusters) {
+            const b = set[name] as Partial<CaBundle> | undefined;
+            if (!b || typeof b !== "object") {
+                if (required) say(`${key}.${name}`, `is missing: every cluster that runs istiod needs caCertPem, caKeyPem and certChainPem (${hint})`);
+                continue;
+            }
+            const missing = (["caCertPem", "caKeyPem", "certChainPem"] as const).filter((k) => !hasText(b[k]));
+            if (missing.length) {
+                say(`${key}.${name}`, `lacks ${missing.join(", ")} (${hint})`);
+                continue;
+            }
+            if (!hasText(signingRoot)) continue;
+            const bundle: CaBundle = { caCertPem: b.caCertPem!, caKeyPem: b.caKeyPem!, certChainPem: b.certChainPem!, rootCertPem: signingRoot };
+            // Checked exactly as istiod will check it, against the one root that must have signed it; a
+            // secret the offline plan could not decrypt is checked at deploy (components/secretPlaceholder.ts).
+            // An undecrypted key still lets the certificates be checked; only the key checks wait.
+            const certsUndecrypted = [bundle.caCertPem, bundle.certChainPem, bundle.rootCertPem].some(isUndecryptedSecret);
+            const keyUndecrypted = isUndecryptedSecret(bundle.caKeyPem);
+            if (!certsUndecrypted) {
+                for (const p of verifyCaBundle(bundle, env.now)) if (!(keyUndecrypted && p.startsWith("ca-key.pem"))) say(`${key}.${name}`, p);
+            }
+            out[name] = bundle;
         }
-        if (typeof root !== "string" || root.trim() === "") continue;
-        const bundle: CaBundle = { caCertPem: b.caCertPem!, caKeyPem: b.caKeyPem!, certChainPem: b.certChainPem!, rootCertPem: root };
-        out[name] = bundle;
-        // A secret the offline plan could not decrypt (components/secretPlaceholder.ts) is present, not
-        // missing: `pulumi up` hands the program its value, and these same checks run on it there.
-        // Offline, only the checks that need the hidden value are skipped.
-        const hidden = (Object.keys(bundle) as (keyof CaBundle)[]).filter((k) => isUndecryptedSecret(bundle[k]));
-        if (hidden.some((k) => k !== "caKeyPem")) continue;
-        // The bundle is checked exactly as istiod will check it, before anything is deployed.
-        for (const p of verifyCaBundle(bundle, env.now)) {
-            if (hidden.includes("caKeyPem") && p.includes("ca-key.pem")) continue;
-            say(`multicluster-mesh:caBundles.${name}`, p);
-        }
-    }
-    return out;
+        return out;
+    };
+    const oldSet = checkSet("multicluster-mesh:caBundles", bundles, root, signer === "old");
+    const newSet = newBundles !== undefined ? checkSet("multicluster-mesh:newCaBundles", newBundles, newRoot, signer === "new") : undefined;
+    return { bundles: oldSet, newRootCertPem: hasText(newRoot) ? newRoot : undefined, newBundles: newSet };
+}
+
+/** The certificates of a PEM bundle as a canonical set (sorted DER digests), to compare roots regardless of formatting. */
+function certificateSet(pem: string): string {
+    return pemBlocks(pem)
+        .filter((b) => b.type === "CERTIFICATE")
+        .map((b) => {
+            try {
+                return new crypto.X509Certificate(b.text).fingerprint256;
+            } catch {
+                return b.text.trim();
+            }
+        })
+        .sort()
+        .join(",");
 }

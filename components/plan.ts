@@ -11,11 +11,14 @@ import {
     ISTIOD_FQDN,
     NETWORK_LABEL,
     injectionPath,
+    MULTIROOT_ENV,
     PORTS,
+    PROXY_XDS_AGENT_METADATA,
     remoteSecretPairs,
 } from "./istio";
 import { placeGateways } from "./gatewayPlacement";
-import type { MeshConfig } from "./meshConfig";
+import { trustPhase, type MeshConfig } from "./meshConfig";
+import { PHASES } from "./rotation";
 import { platformOf } from "./platforms/registry";
 import { compileTraffic, TrafficPlan } from "./traffic/compile";
 import { clusterRegion } from "./traffic/validate";
@@ -82,6 +85,17 @@ export interface MeshPlan {
     traffic: TrafficPlan;
 }
 
+/**
+ * Root rotation, from its prepare phase on (components/rotation.ts): istiod trusts every root in
+ * root-cert.pem and pushes the bundle to proxies, which take it over xDS only with the proxy metadata
+ * (set at injection, so injected pods restart to carry it). A remote's pods are injected by its
+ * primary, so the primary's meshConfig covers them.
+ */
+export function rotationIstiodValues(mesh: Pick<MeshConfig, "trust">): Values {
+    if (!mesh.trust || !PHASES[trustPhase(mesh.trust)].multiRoot) return {};
+    return { env: { [MULTIROOT_ENV]: "true" }, meshConfig: { defaultConfig: { proxyMetadata: { [PROXY_XDS_AGENT_METADATA]: "true" } } } };
+}
+
 export function isIpAddress(address: string): boolean {
     return net.isIP(address) !== 0;
 }
@@ -139,6 +153,7 @@ export function planMesh(mesh: MeshConfig): MeshPlan {
                               // §3.3: a primary that controls remotes leads them (EXTERNAL_ISTIOD).
                               ...(primaryRemote ? { externalIstiod: true } : {}),
                           },
+                          ...rotationIstiodValues(mesh),
                       },
                       // The traffic block's mesh config (DNS proxying, cluster-local hosts), under the user's values.
                       deepMerge(traffic.istiodValues, deepMerge(mesh.istio.values, c.istio?.values ?? {})),

@@ -25,11 +25,12 @@ export interface RemoteSecretsArgs {
      */
     sourceIstiod: pulumi.Resource;
     /**
-     * One token per reading cluster, so deleting one revokes exactly that pair (security-bar §6.3
-     * #32), at the cost of N−1 more Secrets per cluster. Otherwise one token per source, as
-     * istioctl does; revoking a reader then means rotating the source's token for all.
+     * `perReader` (the default): one token per reading cluster, so deleting one revokes exactly that
+     * pair, at the cost of N−1 more Secrets per cluster. `perSource`: one token per source, as
+     * istioctl does; revoking a reader then means rotating the source's token for all
+     * (docs/reader-rbac.md).
      */
-    tokenPerReader: boolean;
+    tokens: "perReader" | "perSource";
 }
 
 export class RemoteSecrets extends pulumi.ComponentResource {
@@ -72,7 +73,7 @@ export class RemoteSecrets extends pulumi.ComponentResource {
                 }),
             );
         };
-        const shared = args.tokenPerReader ? undefined : token(`${name}-token`, SHARED_TOKEN_NAME);
+        const shared = args.tokens === "perReader" ? undefined : token(`${name}-token`, SHARED_TOKEN_NAME);
 
         for (const target of args.targets) {
             const t = target.cluster.name;

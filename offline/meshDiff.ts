@@ -6,6 +6,7 @@
 //   - chart versions and values per cluster; a loud warning when Istio's minor version changes;
 //   - the root of trust and the intermediates: a loud warning, with what restarts and what can break.
 import { ISTIO_CHART_NAMES, minorOf } from "../components/istio";
+import { phaseChecks, phaseStepProblems, ROTATION_DOC } from "../components/rotation";
 import type { PlanCertDefinition, PlanChart, PlanCluster, PlanFile, PlanGateway, PlanTrust } from "./planFile";
 import { ASSIGNED_AT_DEPLOY, GENERATED_AT_DEPLOY } from "./planFile";
 import { trafficDiff } from "./trafficPlan";
@@ -17,6 +18,11 @@ export interface MeshDiff {
     lines: string[];
     /** Changes of the root of trust or of an intermediate CA: what restarts and what can break. */
     warnings: string[];
+    /**
+     * Changes the plan refuses (the offline plan exits 1): a root-rotation phase skipped, or a root
+     * set swapped in one step (components/rotation.ts). Absent when none.
+     */
+    refusals?: string[];
 }
 
 const show = (v: unknown): string => (v === null || v === undefined ? "(none)" : typeof v === "string" ? v : JSON.stringify(v));
@@ -223,7 +229,11 @@ export function diffPlans(before: PlanFile, after: PlanFile): MeshDiff {
 
     const commonPrimaries = new Set(common.filter(([a, b]) => a.runsIstiod && b.runsIstiod).map(([, b]) => b.name));
     trustDiff(before.trust, after.trust, lines, warnings, commonPrimaries);
-    return { changed: lines.length + warnings.length > 0, lines, warnings };
+    const refusals = before.trust.rotation && after.trust.rotation ? phaseStepProblems(before.trust.rotation, after.trust.rotation) : [];
+    if (before.trust.rotation && after.trust.rotation && before.trust.rotation.phase !== after.trust.rotation.phase) {
+        lines.push(`trust: root rotation phase ${before.trust.rotation.phase} → ${after.trust.rotation.phase}`);
+    }
+    return { changed: lines.length + warnings.length + refusals.length > 0, lines, warnings, ...(refusals.length ? { refusals } : {}) };
 }
 
 /**
@@ -261,6 +271,7 @@ export function formatDiff(d: MeshDiff, against: string): string {
     const out = [`mesh-level diff against ${against}: ${n} change${n === 1 ? "" : "s"}`];
     for (const l of d.lines) out.push(`  ${l}`);
     for (const w of d.warnings) out.push(`!! WARNING: ${w}`);
+    for (const r of d.refusals ?? []) out.push(`!! REFUSED: ${r}`);
     return `${out.join("\n")}\n`;
 }
 
@@ -270,5 +281,11 @@ export function certSummary(t: PlanTrust): string {
         .sort(([a], [b]) => (a < b ? -1 : 1))
         .map(([c, d]) => (t.mode === "provided" ? `${c} ${d.sha256.slice(0, 12)}…` : `${c} g${d.generation}`));
     const interText = t.mode === "generated" && Object.values(t.intermediates)[0] ? `intermediates ${certText(Object.values(t.intermediates)[0])}: ${inter.join(", ")}` : `intermediates: ${inter.join(", ") || "-"}`;
-    return `${root}; ${interText}`;
+    const r = t.rotation;
+    if (!r || r.phase === "none") return `${root}; ${interText}`;
+    // The checks that prove this phase done in every cluster, to run before planning the next one.
+    const checks = phaseChecks(r.phase, Object.keys(t.intermediates).sort());
+    return [`${root}; ${interText}`, `root rotation phase ${r.phase} (${ROTATION_DOC}); roots: ${r.roots.join(" + ")}; intermediates signed by ${r.signer}`]
+        .concat(checks.length ? ["before the next phase, check in every cluster:", ...checks.map((c) => `  ${c}`)] : [])
+        .join("\n    ");
 }

@@ -9,6 +9,9 @@
 //   no-secret-in-plain-output        no private key, token or credential kubeconfig in a stack output
 //   locality-needs-outlier-detection a DestinationRule with locality failover or distribute has outlierDetection
 //   destination-rules-identical      DestinationRules for one host are identical in every cluster whose istiod reads them
+//   root-of-trust-expiry(-warning)   the root has 30 (fail) / 180 (warn) days left, else rotate it (docs/root-rotation.md)
+//   root-rotation-phase              each cacerts holds what its rotation phase requires, the same roots everywhere
+//   production-root-key-offline      production stacks keep no root CA key in state (trust.mode provided, trust:init)
 //
 // What a policy can see (@pulumi/policy 1.21): resource policies get the inputs, `opts.protect` and
 // the provider; stack policies get outputs, `dependencies` and the provider. Secret values reach
@@ -27,7 +30,19 @@ import type {
     StackValidationArgs,
     StackValidationPolicy,
 } from "@pulumi/policy";
-import { CACERTS_SECRET, CHARTS, EASTWEST_NAME, EASTWEST_SELECTOR, ISTIO_CHART_NAMES } from "../components/istio";
+import * as crypto from "node:crypto";
+import { CACERTS_KEYS, CACERTS_SECRET, CHARTS, EASTWEST_NAME, EASTWEST_SELECTOR, ISTIO_CHART_NAMES, MULTIROOT_ENV } from "../components/istio";
+import {
+    certPems,
+    normalizePem,
+    PHASES,
+    ROOT_FAIL_DAYS,
+    ROOT_WARN_DAYS,
+    rootExpiryFinding,
+    ROTATION_DOC,
+    TRUST_PHASE_ANNOTATION,
+    type TrustPhase,
+} from "../components/rotation";
 import { parseClusterIdentifier } from "../components/platforms/provider";
 import { PLATFORMS } from "../components/platforms/registry";
 
@@ -35,6 +50,7 @@ export const RELEASE = "kubernetes:helm.sh/v3:Release";
 export const SECRET = "kubernetes:core/v1:Secret";
 export const SERVICE = "kubernetes:core/v1:Service";
 export const STACK = "pulumi:pulumi:Stack";
+export const TLS_PRIVATE_KEY = "tls:index/privateKey:PrivateKey";
 /** Cloud clusters that production stacks must protect, from each platform (components/platforms/<name>/). */
 export const PROTECTED_CLUSTER_TYPES = PLATFORMS.flatMap((p) => p.policy?.clusterTypes ?? []);
 export const GKE_CLUSTER = PROTECTED_CLUSTER_TYPES.find((t) => t.label === "GKE")!.type;
@@ -402,5 +418,131 @@ export function meshPolicies(env: PolicyEnv = processEnv): (ResourceValidationPo
         noSecretInPlainOutput,
         localityNeedsOutlierDetection,
         destinationRulesIdentical,
+        rootExpiry,
+        rootExpiryWarning,
+        rootRotationPhase,
+        makeProductionRootKeyOffline(env),
     ];
+}
+
+/** A cacerts Secret as the policies read it (stringData as the program writes it; values unknown in a first preview are skipped). */
+function cacertsFacts(r: { type: string; props: Record<string, any> }): { phase: TrustPhase; roots: string; ca: string } | undefined {
+    if (r.type !== SECRET) return undefined;
+    return known(() => {
+        const p = r.props;
+        if (p.metadata?.name !== CACERTS_SECRET) return undefined;
+        const d = (p.stringData ?? {}) as Record<string, unknown>;
+        const dec = (k: string) => (typeof d[k] === "string" ? (d[k] as string) : typeof p.data?.[k] === "string" ? Buffer.from(p.data[k], "base64").toString("utf8") : undefined);
+        const roots = dec(CACERTS_KEYS.rootCert);
+        const ca = dec(CACERTS_KEYS.caCert);
+        if (!roots || !ca) return undefined;
+        return { phase: (p.metadata?.annotations?.[TRUST_PHASE_ANNOTATION] ?? "none") as TrustPhase, roots, ca };
+    }, undefined);
+}
+
+function rootExpiryPolicy(level: "fail" | "warn"): ResourceValidationPolicy {
+    return {
+        name: level === "fail" ? "root-of-trust-expiry" : "root-of-trust-expiry-warning",
+        description:
+            level === "fail"
+                ? `The mesh root has at least ${ROOT_FAIL_DAYS} days left (outside a rotation); it never renews by itself: rotate it in phases (${ROTATION_DOC}).`
+                : `Warns when the mesh root has less than ${ROOT_WARN_DAYS} days left; plan the staged rotation (${ROTATION_DOC}).`,
+        enforcementLevel: level === "fail" ? "mandatory" : "advisory",
+        validateResource: (args: ResourceValidationArgs, report: ReportViolation) => {
+            const f = cacertsFacts(args);
+            if (!f) return;
+            let finding: { level: string; message: string };
+            try {
+                finding = rootExpiryFinding(certPems(f.roots), f.phase);
+            } catch {
+                return; // not a certificate: the program's own checks refuse it
+            }
+            if (finding.level === level) report(`cacerts ${args.name}: ${finding.message}`);
+        },
+    };
+}
+
+export const rootExpiry = rootExpiryPolicy("fail");
+export const rootExpiryWarning = rootExpiryPolicy("warn");
+
+/**
+ * Each cacerts Secret holds what its rotation phase requires (components/rotation.ts): the same
+ * root-cert.pem bytes in every cluster, one root outside add-root/switch-intermediates and two
+ * inside, the intermediate signed by the phase's signer (the old root up to add-root, the new one
+ * from switch-intermediates), and ISTIO_MULTIROOT_MESH on every istiod from prepare on.
+ *
+ * What a policy cannot see: the previous deploy. @pulumi/policy hands policies only the new inputs,
+ * so a phase skipped between two `up`s is refused by the offline plan's mesh diff against the
+ * previous plan.json (offline/meshDiff.ts), not here.
+ */
+export const rootRotationPhase: StackValidationPolicy = {
+    name: "root-rotation-phase",
+    description:
+        `Every cacerts Secret holds what its root-rotation phase requires: identical root-cert.pem everywhere, the phase's roots and signer, ` +
+        `and ISTIO_MULTIROOT_MESH on every istiod during a rotation (${ROTATION_DOC}).`,
+    enforcementLevel: "mandatory",
+    validateStack: (args: StackValidationArgs, report: ReportViolation) => {
+        const secrets = args.resources.map((r) => ({ r, f: cacertsFacts(r) })).filter((x): x is { r: PolicyResource; f: NonNullable<ReturnType<typeof cacertsFacts>> } => !!x.f);
+        if (secrets.length === 0) return;
+        const phases = [...new Set(secrets.map((s) => s.f.phase))];
+        if (phases.length > 1) report(`cacerts Secrets are in different rotation phases (${phases.join(", ")}); every cluster moves together, one phase per deploy (${ROTATION_DOC})`);
+        const bundles = new Set(secrets.map((s) => normalizePem(s.f.roots)));
+        if (bundles.size > 1) {
+            report(`root-cert.pem differs between clusters (${secrets.map((s) => clusterOf(s.r)).join(", ")}); cross-cluster mTLS needs the same roots everywhere`);
+        }
+        for (const { r, f } of secrets) {
+            const shape = PHASES[f.phase];
+            if (!shape) {
+                report(`cacerts ${r.name} names an unknown rotation phase "${f.phase}"`, r.urn);
+                continue;
+            }
+            const roots = certPems(f.roots).map((p) => new crypto.X509Certificate(p));
+            if (roots.length !== shape.roots.length) {
+                report(`cacerts ${r.name} (phase ${f.phase}) holds ${roots.length} root(s) in root-cert.pem; the phase needs ${shape.roots.length} (${shape.roots.join(" + ")})`, r.urn);
+                continue;
+            }
+            const ca = new crypto.X509Certificate(f.ca);
+            const signerAt = shape.roots.indexOf(shape.signer);
+            const issuer = roots.findIndex((x) => ca.checkIssued(x) && ca.verify(x.publicKey));
+            if (issuer !== signerAt) {
+                const want = `the ${shape.signer} root`;
+                report(`cacerts ${r.name} (phase ${f.phase}): ca-cert.pem is ${issuer < 0 ? "signed by none of the roots" : `signed by root ${issuer + 1}`}; the phase needs ${want} (${ROTATION_DOC})`, r.urn);
+            }
+        }
+        const phase = phases[0];
+        if (phases.length === 1 && PHASES[phase]?.multiRoot) {
+            for (const rel of args.resources.filter((r) => r.type === RELEASE)) {
+                const facts = known(() => ({ chart: rel.props.chart as string | undefined, env: rel.props.values?.env?.[MULTIROOT_ENV], profile: rel.props.values?.profile }), undefined);
+                if (!facts || facts.chart !== CHARTS.istiod.chart || facts.profile === "remote") continue;
+                if (String(facts.env) !== "true") report(`istiod release ${rel.name} (${providerLabel(rel)}) lacks env ${MULTIROOT_ENV}=true during rotation phase ${phase}; istiod would ignore the new root`, rel.urn);
+            }
+        }
+    },
+};
+
+/** A generated root's key: the tls PrivateKey the program names `<mesh>-trust-root-key` (or `-root-r<N>-key` for later generations). */
+export const ROOT_KEY_NAME = /-root(-r\d+)?-key$/;
+
+export function makeProductionRootKeyOffline(env: PolicyEnv = processEnv): StackValidationPolicy {
+    return {
+        name: "production-root-key-offline",
+        description:
+            "Production stacks (stack name matching productionStackPattern, default /prod/) keep no root CA key in state: use trust.mode provided with an offline root " +
+            "(npm run trust:init prints the commands).",
+        enforcementLevel: "mandatory",
+        configSchema: { properties: { productionStackPattern: { type: "string", default: "prod" } } },
+        validateStack: (args: StackValidationArgs, report: ReportViolation) => {
+            const pattern = args.getConfig<ProductionConfig>().productionStackPattern ?? "prod";
+            const stack = env.stackName();
+            if (!new RegExp(pattern).test(stack)) return;
+            for (const r of args.resources.filter((x) => x.type === TLS_PRIVATE_KEY && ROOT_KEY_NAME.test(x.name))) {
+                report(
+                    `production stack ${stack} keeps the mesh's root CA key in its state (${r.name}): anyone with the stack's secrets provider can recover it and mint ` +
+                        `certificates every cluster trusts. Create the root offline (npm run trust:init -- --stack ${stack} --out <dir outside the repo>) and set ` +
+                        `trust.mode: provided; to move an existing mesh to it without downtime, walk the staged rotation (${ROTATION_DOC}).`,
+                    r.urn,
+                );
+            }
+        },
+    };
 }

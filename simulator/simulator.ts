@@ -12,7 +12,7 @@ import { ISTIO_NAMESPACE } from "../components/istio";
 import { parseClusterIdentifier } from "../components/platforms/provider";
 import { PLATFORMS, platformOf } from "../components/platforms/registry";
 import type { SimulatorContext } from "../components/platforms/types";
-import { simulateTls } from "./tlsSim";
+import { readyForRenewal, simulateTls } from "./tlsSim";
 
 /** Pulumi's wire marker for secret values (sdk/nodejs/runtime/rpc.ts). */
 const SIG_KEY = "4dabf18193072939515e22adb298388d";
@@ -71,6 +71,14 @@ export interface SimulatorOptions {
     latencyMs?: (r: { type: string; name: string; inputs: Record<string, any>; read: boolean }) => number;
     /** Answer tls resources with canned PEM text instead of real keys (benchmarks measure the program, not crypto). */
     cannedTls?: boolean;
+    /**
+     * The tls resources of an earlier run, by resource name (from `tlsStateOf`), as a stack's state
+     * holds them: a resource with the same inputs keeps its state, as refresh and plan would, unless it
+     * is a certificate ready for renewal at `now` (then it is issued again, as the provider replaces it).
+     */
+    priorTls?: Record<string, { inputs: Record<string, any>; id: string; state: Record<string, any> }>;
+    /** The clock of the simulated deploy (tls validity and renewal); default the real time. */
+    now?: Date;
 }
 
 function secretPaths(v: any, prefix: string, out: string[]): void {
@@ -300,7 +308,12 @@ export class Simulator {
             inputs = { ...inputs, caPrivateKeyPem: key!.state.privateKeyPem, caCertPem: root!.state.certPem };
         }
         if (this.options.cannedTls && args.type.startsWith("tls:")) return cannedTls(args.type, args.name, inputs);
-        const tlsResult = await simulateTls(args.type, args.name, inputs);
+        const prior = args.type.startsWith("tls:") ? this.options.priorTls?.[args.name] : undefined;
+        const now = this.options.now ?? new Date();
+        if (prior && JSON.stringify(sortKeys(prior.inputs)) === JSON.stringify(sortKeys(inputs)) && !readyForRenewal(prior.state, now)) {
+            return { id: prior.id, state: prior.state };
+        }
+        const tlsResult = await simulateTls(args.type, args.name, inputs, now);
         if (tlsResult) return tlsResult;
         void providerName;
         const owner = this.clusterOfProvider(args.provider);
@@ -438,4 +451,17 @@ export function valueOf<T>(o: pulumi.Input<T>): Promise<T> {
         // Surface failures of the underlying promise instead of hanging.
         (out as any).promise?.().catch?.(reject);
     });
+}
+
+function sortKeys(v: any): any {
+    if (Array.isArray(v)) return v.map(sortKeys);
+    if (v && typeof v === "object") return Object.fromEntries(Object.keys(v).sort().map((k) => [k, sortKeys(v[k])]));
+    return v;
+}
+
+/** The tls resources of a run, for `priorTls` of the next one (what the stack's state would hold). */
+export function tlsStateOf(registrations: Registration[]): NonNullable<SimulatorOptions["priorTls"]> {
+    const out: NonNullable<SimulatorOptions["priorTls"]> = {};
+    for (const r of registrations) if (r.type.startsWith("tls:") && r.id) out[r.name] = { inputs: r.inputs, id: r.id, state: r.state };
+    return out;
 }

@@ -967,3 +967,18 @@ function encodeOid(oid: string): Buffer {
     }
     return Buffer.from(out);
 }
+
+/**
+ * The provider's renewal rule for a certificate in state (SelfSignedCert, LocallySignedCert):
+ * `validityEndTime − earlyRenewalHours <= now` marks it ready for renewal, on refresh (Read sets
+ * `ready_for_renewal = true`) and on plan (ModifyPlan makes `ready_for_renewal` unknown and
+ * requires replacement): hashicorp/terraform-provider-tls internal/provider/common_cert.go
+ * `modifyStateIfCertificateReadyForRenewal`, `modifyPlanIfCertificateReadyForRenewal`.
+ */
+export function readyForRenewal(state: { validityEndTime?: unknown; earlyRenewalHours?: unknown }, now: Date): boolean {
+    if (typeof state.validityEndTime !== "string") return false;
+    const end = Date.parse(state.validityEndTime);
+    if (Number.isNaN(end)) throw new Error(`Failed to parse data from string: ${state.validityEndTime}`);
+    const early = typeof state.earlyRenewalHours === "number" ? state.earlyRenewalHours : 0;
+    return end - early * 3_600_000 - now.getTime() <= 0;
+}

@@ -345,7 +345,7 @@ describe("three or more clusters", () => {
 });
 
 describe("root of trust", () => {
-    it("makes an RSA 4096 root and intermediates, protected, with no early renewal", async () => {
+    it("makes an RSA 4096 root and intermediates, protected, the root with no early renewal", async () => {
         const run = await runMesh(meshOf("multi-primary", [cluster("c1", 1), cluster("c2", 2)], { keyAlgorithm: "RSA", rsaBits: 4096 }));
         expect(run.error).toBeUndefined();
         const rootKey = one(run, "mesh1-trust-root-key");

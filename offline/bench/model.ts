@@ -15,6 +15,12 @@ export type Model = "multi-primary" | "primary-remote" | "primary-remote-multine
 export interface Scenario {
     model: Model;
     n: number;
+    /**
+     * The reader-token layout (remoteSecrets.tokens). The sweep measures `perSource`, the opt-in for
+     * very large meshes that the 50-cluster targets apply to; one extra row measures the default
+     * `perReader`, which must stay within 2× of it.
+     */
+    tokens?: "perReader" | "perSource";
 }
 
 export const MODEL_TITLE: Record<Model, string> = {
@@ -66,6 +72,7 @@ export function meshConfig(s: Scenario): Record<string, unknown> {
         meshId: BENCH_MESH_ID,
         topology: s.model.startsWith("primary-remote") ? "primary-remote" : "multi-primary",
         trust: { keyAlgorithm: "ECDSA", ecdsaCurve: "P256", protectRoot: false },
+        remoteSecrets: { tokens: s.tokens ?? "perSource" },
         clusters,
     };
 }
@@ -167,15 +174,16 @@ export const COUNT_TERMS = [
     ["per east-west gateway", 3, "EastWestGateway, Helm gateway, LoadBalancer Service (address)"],
     ["per cross-network Gateway", 1, "Istio Gateway cross-network-gateway"],
     ["per expose-istiod primary", 2, "Istio Gateway istiod-gateway, VirtualService istiod-vs"],
-    ["per source cluster (read by another)", 2, "RemoteSecrets component, reader token Secret"],
-    ["per remote secret (pair)", 1, "remote Secret istio-remote-secret-<source> in the target"],
+    ["per source cluster (read by another)", 2, "RemoteSecrets component, reader token Secret (tokens: perSource; perReader: the component only)"],
+    ["per remote secret (pair)", 1, "remote Secret istio-remote-secret-<source> in the target (perReader: plus its own reader token)"],
     ["once", 4, "Mesh, RootOfTrust, root key, root certificate"],
 ] as const;
 
 /** Registrations the program should make for a plan of existing clusters with generated trust. */
-export function expectedCount(plan: CountPlan): number {
+export function expectedCount(plan: CountPlan, tokens: "perReader" | "perSource" = "perSource"): number {
     const sources = new Set(plan.remoteSecrets.map((p) => p.source)).size;
-    let n = 4 + 2 * sources + plan.remoteSecrets.length;
+    const pairs = plan.remoteSecrets.length;
+    let n = 4 + (tokens === "perSource" ? 2 * sources + pairs : sources + 2 * pairs);
     for (const c of plan.clusters) {
         n += 6;
         if (c.runsIstiod) n += 4;

@@ -32,6 +32,8 @@ export interface RunSpec {
     mode: "cost" | "deploy";
     model: Model;
     n: number;
+    /** The reader-token layout (default perSource, see Scenario). */
+    tokens?: "perReader" | "perSource";
     /** deploy: "virtual" (default) or "real" timers with `scaleMs` real ms per simulated second. */
     clock?: "virtual" | "real";
     scaleMs?: number;

@@ -1,0 +1,219 @@
+// `npm run trust:init`: an offline root and one intermediate per istiod cluster, made on this machine
+// with real crypto (node's WebCrypto + @peculiar/x509), written 0600 to a directory outside the
+// repository, and the `pulumi config set` commands that wire them into `trust.mode: provided`. The
+// root key never enters Pulumi state; keep it offline (or in an HSM) once the intermediates exist.
+//
+// What it makes mirrors Istio's tools/certs (common.mk, root-ca.conf, intermediate.conf at 1.30.3):
+// root CA:true, intermediates CA:true with pathlen:0, keyCertSign+cRLSign, SKI/AKI, SAN
+// istiod.istio-system.svc, L=<cluster>; SHA-256 signatures; NotBefore an hour back, so a cluster
+// whose clock is a little behind does not see a "not yet valid" bundle.
+// @peculiar/x509 resolves its services through tsyringe, which needs the metadata polyfill first.
+import "reflect-metadata";
+import * as crypto from "node:crypto";
+import * as fs from "node:fs";
+import * as path from "node:path";
+import * as x509 from "@peculiar/x509";
+import { CaBundle, verifyCaBundle } from "../components/caBundle";
+import { ISTIOD_HOST } from "../components/istio";
+
+type CryptoArg = Parameters<typeof x509.cryptoProvider.set>[0];
+x509.cryptoProvider.set(crypto.webcrypto as unknown as CryptoArg);
+type CryptoKeyPair = crypto.webcrypto.CryptoKeyPair;
+type CryptoKey = crypto.webcrypto.CryptoKey;
+type Algorithm = crypto.webcrypto.Algorithm;
+
+export const BACKDATE_MS = 3_600_000;
+
+export interface TrustInitOptions {
+    stack: string;
+    /** Directory the files go into (`<out>/<stack>/…`); must be outside `repoRoot`. */
+    out: string;
+    repoRoot: string;
+    /** The stack's `multicluster-mesh:mesh` (clusters and trust settings are read from it). */
+    mesh: unknown;
+    /** Make the new root of a rotation: files under `<out>/<stack>/next-root/`, commands for newRootCertPem/newCaBundles. */
+    rotation?: boolean;
+    now?: Date;
+}
+
+export interface TrustInitResult {
+    dir: string;
+    files: string[];
+    /** The commands to run, in order. */
+    commands: string[];
+    bundles: Record<string, CaBundle>;
+    rootCertPem: string;
+}
+
+interface KeySpec {
+    algorithm: "RSA" | "ECDSA";
+    rsaBits: number;
+    curve: "P-256" | "P-384";
+}
+
+/** True when `p` is `root` or below it. */
+export function insideDir(root: string, p: string): boolean {
+    const rel = path.relative(fs.realpathSync(root), realpathOrParent(p));
+    return rel === "" || (!rel.startsWith("..") && !path.isAbsolute(rel));
+}
+
+/** realpath of the deepest existing ancestor, plus the rest (so a symlink into the repo is caught). */
+function realpathOrParent(p: string): string {
+    const abs = path.resolve(p);
+    let cur = abs;
+    const rest: string[] = [];
+    while (!fs.existsSync(cur)) {
+        rest.unshift(path.basename(cur));
+        const up = path.dirname(cur);
+        if (up === cur) break;
+        cur = up;
+    }
+    return path.join(fs.realpathSync(cur), ...rest);
+}
+
+function meshFacts(mesh: unknown): { clusters: string[]; org: string; rootDays: number; interDays: number; key: KeySpec } {
+    const m = (mesh ?? {}) as { clusters?: { name?: unknown; role?: unknown }[]; trust?: Record<string, unknown> };
+    const clusters = (Array.isArray(m.clusters) ? m.clusters : [])
+        .filter((c) => c && typeof c.name === "string" && (c.role ?? "primary") === "primary")
+        .map((c) => c.name as string);
+    if (clusters.length === 0) throw new Error("the stack's mesh config lists no cluster that runs istiod (role: primary)");
+    const t = m.trust ?? {};
+    const num = (k: string, d: number) => (typeof t[k] === "number" ? (t[k] as number) : d);
+    const algorithm = t.keyAlgorithm === "ECDSA" ? "ECDSA" : "RSA";
+    const curve = t.ecdsaCurve === "P384" ? "P-384" : "P-256";
+    return {
+        clusters,
+        org: typeof t.organization === "string" && t.organization.trim() ? t.organization : "Istio",
+        rootDays: num("rootValidityDays", 3650),
+        interDays: num("intermediateValidityDays", 730),
+        key: { algorithm, rsaBits: Math.max(num("rsaBits", 4096), 3072), curve },
+    };
+}
+
+async function generateKey(spec: KeySpec): Promise<CryptoKeyPair> {
+    const alg =
+        spec.algorithm === "RSA"
+            ? { name: "RSASSA-PKCS1-v1_5", modulusLength: spec.rsaBits, publicExponent: new Uint8Array([1, 0, 1]), hash: "SHA-256" }
+            : { name: "ECDSA", namedCurve: spec.curve };
+    return (await crypto.webcrypto.subtle.generateKey(alg, true, ["sign", "verify"])) as unknown as CryptoKeyPair;
+}
+
+function signingAlgorithm(spec: KeySpec): Algorithm {
+    return (
+        spec.algorithm === "RSA"
+            ? { name: "RSASSA-PKCS1-v1_5", hash: "SHA-256" }
+            : { name: "ECDSA", hash: spec.curve === "P-384" ? "SHA-384" : "SHA-256" }
+    ) as Algorithm;
+}
+
+async function keyPem(k: CryptoKey): Promise<string> {
+    const der = Buffer.from(await crypto.webcrypto.subtle.exportKey("pkcs8", k));
+    return `-----BEGIN PRIVATE KEY-----\n${der
+        .toString("base64")
+        .replace(/(.{64})/g, "$1\n")
+        .replace(/\n?$/, "\n")}-----END PRIVATE KEY-----\n`;
+}
+
+const serial = () =>
+    crypto
+        .randomBytes(16)
+        .toString("hex")
+        .replace(/^[89a-f]/, "1");
+const CA_USAGE = x509.KeyUsageFlags.keyCertSign | x509.KeyUsageFlags.cRLSign | x509.KeyUsageFlags.digitalSignature;
+
+/** Make the root and the intermediates, check each bundle as istiod would, write them, and return the commands. */
+export async function trustInit(o: TrustInitOptions): Promise<TrustInitResult> {
+    const out = path.resolve(o.out);
+    if (insideDir(o.repoRoot, out)) {
+        throw new Error(
+            `--out ${out} is inside the repository; key material must live outside it ` +
+                "(a stray `git add` would publish the root key). Pick a directory such as ~/.multicluster-mesh/trust",
+        );
+    }
+    const facts = meshFacts(o.mesh);
+    const dir = path.join(out, o.stack, ...(o.rotation ? ["next-root"] : []));
+    if (fs.existsSync(path.join(dir, "root-key.pem")))
+        throw new Error(`${dir} already holds a root key; refusing to overwrite it (move it away first)`);
+    const now = o.now ?? new Date();
+    const notBefore = new Date(now.getTime() - BACKDATE_MS);
+    const days = (d: number) => new Date(now.getTime() + d * 86_400_000);
+
+    const rootKeys = await generateKey(facts.key);
+    const rootName = `O=${facts.org}, CN=Root CA${o.rotation ? ` ${now.toISOString().slice(0, 10)}` : ""}`;
+    const root = await x509.X509CertificateGenerator.createSelfSigned({
+        serialNumber: serial(),
+        name: rootName,
+        notBefore,
+        notAfter: days(facts.rootDays),
+        signingAlgorithm: signingAlgorithm(facts.key),
+        keys: rootKeys,
+        extensions: [
+            new x509.BasicConstraintsExtension(true, undefined, true),
+            new x509.KeyUsagesExtension(CA_USAGE, true),
+            await x509.SubjectKeyIdentifierExtension.create(rootKeys.publicKey),
+        ],
+    });
+    const rootCertPem = root.toString("pem") + "\n";
+    const files: Record<string, string> = { "root-cert.pem": rootCertPem, "root-key.pem": await keyPem(rootKeys.privateKey) };
+    const bundles: Record<string, CaBundle> = {};
+    for (const cluster of facts.clusters) {
+        const keys = await generateKey(facts.key);
+        const cert = await x509.X509CertificateGenerator.create({
+            serialNumber: serial(),
+            subject: `O=${facts.org}, CN=Intermediate CA, L=${cluster}`,
+            issuer: root.subject,
+            notBefore,
+            notAfter: days(Math.min(facts.interDays, facts.rootDays - 1)),
+            signingAlgorithm: signingAlgorithm(facts.key),
+            publicKey: keys.publicKey,
+            signingKey: rootKeys.privateKey,
+            extensions: [
+                new x509.BasicConstraintsExtension(true, 0, true),
+                new x509.KeyUsagesExtension(CA_USAGE, true),
+                await x509.SubjectKeyIdentifierExtension.create(keys.publicKey),
+                await x509.AuthorityKeyIdentifierExtension.create(rootKeys.publicKey),
+                new x509.SubjectAlternativeNameExtension([{ type: "dns", value: ISTIOD_HOST }]),
+            ],
+        });
+        const caCertPem = cert.toString("pem") + "\n";
+        const bundle: CaBundle = { caCertPem, caKeyPem: await keyPem(keys.privateKey), rootCertPem, certChainPem: caCertPem + rootCertPem };
+        const problems = verifyCaBundle(bundle, now);
+        if (problems.length) throw new Error(`the bundle made for ${cluster} fails istiod's checks (a bug): ${problems.join("; ")}`);
+        bundles[cluster] = bundle;
+        files[`${cluster}/ca-cert.pem`] = bundle.caCertPem;
+        files[`${cluster}/ca-key.pem`] = bundle.caKeyPem;
+        files[`${cluster}/cert-chain.pem`] = bundle.certChainPem;
+        files[`${cluster}/root-cert.pem`] = rootCertPem;
+    }
+
+    fs.mkdirSync(dir, { recursive: true, mode: 0o700 });
+    fs.chmodSync(dir, 0o700);
+    const written: string[] = [];
+    for (const [rel, text] of Object.entries(files)) {
+        const f = path.join(dir, rel);
+        fs.mkdirSync(path.dirname(f), { recursive: true, mode: 0o700 });
+        // `wx`: never overwrite; 0600: only this user reads key material.
+        fs.writeFileSync(f, text, { mode: 0o600, flag: "wx" });
+        fs.chmodSync(f, 0o600);
+        written.push(f);
+    }
+
+    const s = `--stack ${o.stack}`;
+    const rootKey = o.rotation ? "newRootCertPem" : "rootCertPem";
+    const bundleKey = o.rotation ? "newCaBundles" : "caBundles";
+    const q = (p: string) => `"$(cat '${p}')"`;
+    const commands = [
+        ...(o.rotation ? [] : [`pulumi config set ${s} --path 'mesh.trust.mode' provided`]),
+        `pulumi config set ${s} ${rootKey} -- ${q(path.join(dir, "root-cert.pem"))}`,
+        ...facts.clusters.flatMap((c) => [
+            `pulumi config set ${s} --secret --path '${bundleKey}.${c}.caCertPem' -- ${q(path.join(dir, c, "ca-cert.pem"))}`,
+            `pulumi config set ${s} --secret --path '${bundleKey}.${c}.caKeyPem' -- ${q(path.join(dir, c, "ca-key.pem"))}`,
+            `pulumi config set ${s} --secret --path '${bundleKey}.${c}.certChainPem' -- ${q(path.join(dir, c, "cert-chain.pem"))}`,
+        ]),
+        `# then move ${path.join(dir, "root-key.pem")} offline (it signs new intermediates; Pulumi never needs it)`,
+        ...(o.rotation
+            ? [`# and walk the rotation: docs/root-rotation.md (add-root uses ${rootKey}; switch-intermediates uses ${bundleKey})`]
+            : []),
+    ];
+    return { dir, files: written, commands, bundles, rootCertPem };
+}
