@@ -139,8 +139,9 @@ function deriveCrdSchemas(referenceDir: string): Json {
     return sortKeys(out);
 }
 
-function writeJson(name: string, data: Json): void {
-    const target = path.join(FIXTURES, name);
+function writeJson(name: string, data: Json, dir: string = FIXTURES): void {
+    fs.mkdirSync(dir, { recursive: true });
+    const target = path.join(dir, name);
     fs.writeFileSync(target, JSON.stringify(data, null, 2) + "\n");
     report(target, Object.keys(data as object).length + " top-level keys");
 }
@@ -162,7 +163,7 @@ function main(): void {
     fs.chmodSync(schemaTarget, 0o644); // the reference copy is read-only; keep the fixture writable for re-runs
     report(schemaTarget, "exact copy of gateway/values.schema.json");
     const crds = deriveCrdSchemas(referenceDir);
-    writeJson("istio-crd-schemas.json", crds);
+    writeJson("istio-crd-schemas.json", crds, path.join(REPO_ROOT, "components", "data"));
     console.log(`  CRD schemas: ${Object.keys(crds as object).join(", ")}`);
 }
 

@@ -4,7 +4,10 @@ import { describe, it, expect } from "vitest";
 import { gatewaySchemaProblems, istioObjectProblems, valueKeyProblems } from "./support/istioSchemas";
 
 const FIXTURES = path.join(__dirname, "fixtures");
-const readJson = (name: string): Record<string, unknown> => JSON.parse(fs.readFileSync(path.join(FIXTURES, name), "utf8"));
+/** The CRD schemas live with the library (the traffic checks need them at run time); the rest are test fixtures. */
+const CRD_SCHEMAS = path.join(__dirname, "..", "components", "data", "istio-crd-schemas.json");
+const fixturePath = (name: string) => (name === "istio-crd-schemas.json" ? CRD_SCHEMAS : path.join(FIXTURES, name));
+const readJson = (name: string): Record<string, unknown> => JSON.parse(fs.readFileSync(fixturePath(name), "utf8"));
 
 // Istio 1.30.3 samples/multicluster/expose-services.yaml, inlined: the reference data is not in users' clones.
 const exposeServices = {
@@ -40,7 +43,7 @@ function withServer(server: Record<string, unknown>): typeof exposeServices {
 describe("fixtures", () => {
     it("exist and record Istio 1.30.3", () => {
         for (const f of ["chart-keys.json", "gateway-values.schema.json", "istio-crd-schemas.json"]) {
-            expect(fs.existsSync(path.join(FIXTURES, f)), f).toBe(true);
+            expect(fs.existsSync(fixturePath(f)), f).toBe(true);
         }
         const keys = readJson("chart-keys.json");
         expect(keys.istioVersion).toBe("1.30.3");
@@ -66,7 +69,7 @@ describe("fixtures", () => {
     });
 
     it("CRD schemas never close objects themselves (the helper applies the API server's pruning rule)", () => {
-        expect(fs.readFileSync(path.join(FIXTURES, "istio-crd-schemas.json"), "utf8")).not.toMatch(/"additionalProperties": false/);
+        expect(fs.readFileSync(CRD_SCHEMAS, "utf8")).not.toMatch(/"additionalProperties": false/);
     });
 });
 
@@ -193,11 +196,11 @@ describe("istioObjectProblems", () => {
 
     it("reports a missing schema for an unknown apiVersion or kind", () => {
         expect(istioObjectProblems({ ...exposeServices, apiVersion: "networking.istio.io/v2" })).toEqual([
-            "networking.istio.io/v2/Gateway: no schema in test/fixtures/istio-crd-schemas.json",
+            "networking.istio.io/v2/Gateway: no schema in components/data/istio-crd-schemas.json",
         ]);
         // (DestinationRule, Sidecar and the other networking and security kinds have schemas: the traffic block writes them.)
         expect(istioObjectProblems({ ...exposeServices, kind: "WasmPlugin" })).toEqual([
-            "networking.istio.io/v1/WasmPlugin: no schema in test/fixtures/istio-crd-schemas.json",
+            "networking.istio.io/v1/WasmPlugin: no schema in components/data/istio-crd-schemas.json",
         ]);
     });
 });

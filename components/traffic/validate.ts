@@ -18,9 +18,9 @@ import type { PlatformCluster } from "../platforms/types";
 import { compileTraffic, destinationRuleName, IstioObject } from "./compile";
 import { hostProblem, isDns1123Label, localityLbProblems, outlierDetectionProblems, sidecarHostProblem } from "./istioRules";
 import type { TrafficConfig } from "./schema";
-// The Istio 1.30.3 CRD schemas (test/fixtures/istio-crd-schemas.json, derived by scripts/derive-fixtures.ts),
+// The Istio 1.30.3 CRD schemas (components/data/istio-crd-schemas.json, derived by scripts/derive-fixtures.ts),
 // through the one validator the render command uses too.
-import { istioObjectProblems as crdSchemaProblems } from "../../offline/render/schemas";
+import { istioObjectProblems as crdSchemaProblems } from "../istioCrdSchemas";
 
 type Say = (path: string, msg: string) => void;
 
