@@ -174,6 +174,8 @@ export const INSTALL_ORDER = {
     cacerts: ["namespace"],
     base: ["namespace"],
     istiod: ["namespace", "base", "cacerts"],
+    // The east-west gateway's LoadBalancer Service (its address), made before istiod.
+    "gateway-address": ["namespace"],
     gateway: ["namespace", "istiod"],
     "istio-object": ["namespace", "base"],
     "reader-token": ["namespace", "istiod"],
@@ -183,8 +185,6 @@ export const INSTALL_ORDER = {
     "expose-istiod": ["namespace", "base"],
 } as const satisfies Record<string, readonly string[]>;
 export type InstallStep = keyof typeof INSTALL_ORDER;
-
-// ---- Traffic policy (components/traffic/) ----
 
 /**
  * Root rotation (prepare phase). istiod builds one trust bundle from every root in root-cert.pem only
@@ -200,6 +200,8 @@ export const MULTIROOT_ENV = "ISTIO_MULTIROOT_MESH";
 export const PROXY_XDS_AGENT_METADATA = "PROXY_CONFIG_XDS_AGENT";
 /** The ConfigMap istiod writes into every namespace from root-cert.pem (what the add-root check reads). */
 export const ROOT_CERT_CONFIGMAP = "istio-ca-root-cert";
+
+// ---- Traffic policy (components/traffic/) ----
 
 /** API groups of the objects `traffic.objects` may hold (the CRDs of the base chart). */
 export const SECURITY_API = "security.istio.io/v1";

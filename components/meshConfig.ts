@@ -51,6 +51,13 @@ const clusterSchema = z.strictObject({
     zone: z.string().optional(),
     /** `protect` the cloud cluster so no `up` or `destroy` removes it by accident (production). */
     protect: z.boolean().default(false),
+    /**
+     * For destroying a mesh whose cluster is already gone: the Kubernetes provider then drops that
+     * cluster's objects from state instead of failing on an unreachable API server
+     * (https://www.pulumi.com/registry/packages/kubernetes/api-docs/provider/#deleteunreachable_nodejs).
+     * Leave it off otherwise: a cluster that is only briefly unreachable would lose its state too.
+     */
+    deleteUnreachable: z.boolean().default(false),
     // Each platform's own block (`gke:`, `eks:`, `kind:`), from the registry.
     ...Object.fromEntries(PLATFORMS.filter((p) => p.block).map((p) => [p.name, p.block!.optional()])),
     eastWestGateway: eastWestGatewaySchema.default({ serviceAnnotations: {}, loadBalancerIP: "", enabled: "auto" }),
@@ -67,17 +74,10 @@ const trustSchema = z.strictObject({
     intermediateValidityDays: z.number().int().default(730),
     /** Organization (O) of the generated certificates; Istio's tooling uses "Istio". */
     organization: z.string().default("Istio"),
-    /** `protect` the root key and certificate so no `up` can replace them by accident (security-bar M5). */
+    /** `protect` the root key and certificate so no `up` can replace them by accident (docs/istio-notes.md, "Security rules"). */
     protectRoot: z.boolean().default(true),
     /** Bump to re-issue every intermediate (explicit renewal; istiod hot-reloads a new intermediate). */
     intermediateGeneration: z.number().int().default(1),
-});
-
-const meshSchema = z.strictObject({
-    meshId: z.string(),
-    topology: z.enum(["multi-primary", "primary-remote"], { error: "must be multi-primary or primary-remote" }),
-    istio: z
-        .strictObject({
     /**
      * Re-issue each intermediate this many days before it expires (the tls provider's
      * earlyRenewalHours): the first `up` inside the window replaces it under the same root. Default: a
@@ -94,6 +94,13 @@ const meshSchema = z.strictObject({
             newRootGeneration: z.number().int().optional(),
         })
         .optional(),
+});
+
+const meshSchema = z.strictObject({
+    meshId: z.string(),
+    topology: z.enum(["multi-primary", "primary-remote"], { error: "must be multi-primary or primary-remote" }),
+    istio: z
+        .strictObject({
             version: z.string().default(ISTIO_VERSION),
             repository: z.string().default(ISTIO_REPOSITORY),
             values: istioValuesSchema.default({}),
@@ -134,6 +141,10 @@ export interface ProvidedTrust {
     rootCertPem?: string;
     /** `multicluster-mesh:caBundles` (secret): per cluster `{caCertPem, caKeyPem, certChainPem}`. */
     caBundles?: Record<string, unknown>;
+    /** `multicluster-mesh:newRootCertPem`: during a rotation (add-root and later), the new root. */
+    newRootCertPem?: string;
+    /** `multicluster-mesh:newCaBundles` (secret): during a rotation (switch-intermediates and later), bundles signed by the new root. */
+    newCaBundles?: Record<string, unknown>;
 }
 
 /** What the checks may look at besides the config itself (injected, so tests stay pure). */
@@ -141,10 +152,6 @@ export interface ValidationEnv {
     /** The clusters come built, each with its provider (the library's `Mesh` args): skip the platform checks. */
     clustersBuilt?: boolean;
     readFile?: (p: string) => string | undefined;
-    /** `multicluster-mesh:newRootCertPem`: during a rotation (add-root and later), the new root. */
-    newRootCertPem?: string;
-    /** `multicluster-mesh:newCaBundles` (secret): during a rotation (switch-intermediates and later), bundles signed by the new root. */
-    newCaBundles?: Record<string, unknown>;
     provided?: ProvidedTrust;
     now?: Date;
 }
@@ -228,7 +235,9 @@ export function validateMeshConfig(raw: unknown, env: ValidationEnv = {}): { ok:
     const clusters = Array.isArray(loose.clusters) ? loose.clusters.filter((c) => c && typeof c === "object") : [];
     const topology = loose.topology;
 
-    if (typeof loose.meshId === "string" && !DNS1123_LABEL.test(loose.meshId)) {
+    if (typeof loose.meshId === "string" && loose.meshId.length > 63) {
+        say("mesh.meshId", `has ${loose.meshId.length} characters; a mesh ID is a DNS-1123 label of at most 63 (it becomes part of resource, VPC and tag names)`);
+    } else if (typeof loose.meshId === "string" && !DNS1123_LABEL.test(loose.meshId)) {
         say("mesh.meshId", `"${loose.meshId}" is not a DNS-1123 label; use lower-case letters, digits and '-' (at most 63 characters)`);
     }
 
@@ -375,6 +384,20 @@ export function validateMeshConfig(raw: unknown, env: ValidationEnv = {}): { ok:
             say("mesh.trust.intermediateValidityDays", `${trust.intermediateValidityDays} must be shorter than rootValidityDays (${trust.rootValidityDays}), so an intermediate can be re-issued without touching the root`);
         }
         if (typeof trust.intermediateGeneration === "number" && trust.intermediateGeneration < 1) say("mesh.trust.intermediateGeneration", "must be 1 or more");
+        const renew = trust.intermediateRenewBeforeDays;
+        if (typeof renew === "number" && (renew <= 0 || (typeof trust.intermediateValidityDays === "number" && renew >= trust.intermediateValidityDays))) {
+            say("mesh.trust.intermediateRenewBeforeDays", `${renew} must be more than 0 and less than intermediateValidityDays (${trust.intermediateValidityDays}); leave it unset for a third of the validity`);
+        }
+        if (typeof trust.rootGeneration === "number" && trust.rootGeneration < 1) say("mesh.trust.rootGeneration", "must be 1 or more");
+        const rotation = trust.rotation;
+        if (rotation && trust.mode !== "provided" && typeof rotation.newRootGeneration === "number" && typeof trust.rootGeneration === "number") {
+            if (rotation.newRootGeneration <= trust.rootGeneration) {
+                say("mesh.trust.rotation.newRootGeneration", `${rotation.newRootGeneration} must be above rootGeneration (${trust.rootGeneration}); it names the new root's resources (default rootGeneration + 1)`);
+            }
+        }
+        if (rotation && trust.mode === "provided" && rotation.newRootGeneration !== undefined) {
+            say("mesh.trust.rotation.newRootGeneration", "is for generated trust; with provided trust the new root is multicluster-mesh:newRootCertPem");
+        }
         if (typeof trust.organization === "string" && trust.organization.trim() === "") say("mesh.trust.organization", "must not be empty (a CA certificate needs a subject)");
 
         if (trust.mode === "provided") {
@@ -392,20 +415,6 @@ export function validateMeshConfig(raw: unknown, env: ValidationEnv = {}): { ok:
 
     if (problems.length > 0 || !parsed.success) return { ok: false, problems };
     const filledIndexes = platformIndexes(parsed.data.clusters);
-        const renew = trust.intermediateRenewBeforeDays;
-        if (typeof renew === "number" && (renew <= 0 || (typeof trust.intermediateValidityDays === "number" && renew >= trust.intermediateValidityDays))) {
-            say("mesh.trust.intermediateRenewBeforeDays", `${renew} must be more than 0 and less than intermediateValidityDays (${trust.intermediateValidityDays}); leave it unset for a third of the validity`);
-        }
-        if (typeof trust.rootGeneration === "number" && trust.rootGeneration < 1) say("mesh.trust.rootGeneration", "must be 1 or more");
-        const rotation = trust.rotation;
-        if (rotation && trust.mode !== "provided" && typeof rotation.newRootGeneration === "number" && typeof trust.rootGeneration === "number") {
-            if (rotation.newRootGeneration <= trust.rootGeneration) {
-                say("mesh.trust.rotation.newRootGeneration", `${rotation.newRootGeneration} must be above rootGeneration (${trust.rootGeneration}); it names the new root's resources (default rootGeneration + 1)`);
-            }
-        }
-        if (rotation && trust.mode === "provided" && rotation.newRootGeneration !== undefined) {
-            say("mesh.trust.rotation.newRootGeneration", "is for generated trust; with provided trust the new root is multicluster-mesh:newRootCertPem");
-        }
     const mesh: MeshConfig = {
         ...parsed.data,
         clusters: parsed.data.clusters.map((c, i) => {
@@ -453,7 +462,7 @@ function checkIstioValues(values: unknown, at: string, say: Say): void {
 type LooseCluster = Partial<z.output<typeof clusterSchema>>;
 
 /**
- * Clusters that share a mesh network must reach each other's pods directly (§3.1): that holds
+ * Clusters that share a mesh network must reach each other's pods directly (docs/istio-notes.md, "Networks"): that holds
  * inside one GCP VPC, not across clouds or VPCs unless the user connected them; kind clusters
  * would need node routes this program does not build. Their ranges must not overlap either.
  */
@@ -490,7 +499,7 @@ function checkSharedNetworks(clusters: LooseCluster[], networks: Record<string, 
                 );
             }
         }
-        // Pod and Service ranges of clusters on one network must not overlap (§3.1, security-bar M8).
+        // Pod and Service ranges of clusters on one network must not overlap (docs/istio-notes.md, "Networks").
         const ranges: [string, Cidr | undefined][] = [];
         for (const i of members) {
             for (const [k, v] of platformOf(clusters[i].platform)?.podRanges(clusters[i] as PlatformLooseCluster, indexes[i]) ?? []) {

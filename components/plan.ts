@@ -1,6 +1,6 @@
 // The pure decisions: validated config in, per-cluster plan out (roles, Helm values, gateways,
 // Istio objects, remote-secret matrix). Components only map this plan to resources. Every value
-// follows istio-multicluster.md §3 (install models) and §5 (east-west gateway) for Istio 1.30.
+// follows docs/istio-notes.md ("Install models", "East-west gateway") for Istio 1.30.
 import * as net from "node:net";
 import {
     CONTROL_PLANE_ANNOTATION,
@@ -136,9 +136,9 @@ export function planMesh(mesh: MeshConfig): MeshPlan {
         const primary = primaryOf(c.name);
         const labels: Record<string, string> = {};
         const annotations: Record<string, string> = {};
-        // §2 R1 / §4: the system namespace label is the network fallback for un-injected endpoints.
+        // The system namespace label is the network fallback for un-injected endpoints.
         if (multiNetwork) labels[NETWORK_LABEL] = c.network;
-        // §3.3 step 2: checkShouldLead reads this annotation once, when the remote is added, so it
+        // checkShouldLead (pilot/pkg/serviceregistry/kube/controller/multicluster.go at 1.30.3) reads this annotation once, when the remote is added, so it
         // must be on the namespace before the primary receives the remote secret.
         if (role === "remote") annotations[CONTROL_PLANE_ANNOTATION] = primary!;
 
@@ -150,7 +150,7 @@ export function planMesh(mesh: MeshConfig): MeshPlan {
                               meshID: mesh.meshId,
                               multiCluster: { clusterName: c.name },
                               network: c.network,
-                              // §3.3: a primary that controls remotes leads them (EXTERNAL_ISTIOD).
+                              // A primary that controls remotes leads them (EXTERNAL_ISTIOD).
                               ...(primaryRemote ? { externalIstiod: true } : {}),
                           },
                           ...rotationIstiodValues(mesh),
@@ -180,7 +180,7 @@ export function planMesh(mesh: MeshConfig): MeshPlan {
             eastWestGateway,
             eastWestGatewayWhy: placements[index].why,
             istioValues: c.istio?.values ?? {},
-            // §3.4: a remote has no config of its own; the primary's Gateway CR configures both gateways.
+            // A remote has no config of its own; the primary's Gateway CR configures both gateways.
             crossNetworkGateway: multiNetwork && role === "primary",
             exposeIstiod: primaryRemote && role === "primary",
             readsFrom: pairs.filter((p) => p.target === c.name).map((p) => p.source),
@@ -300,7 +300,7 @@ export function remoteValues(plan: MeshPlan, cluster: ClusterPlan, primaryAddres
     return { base, istiod };
 }
 
-/** §5.3 `expose-services.yaml`: route any `*.local` SNI through the gateway's 15443 port. */
+/** samples/multicluster/expose-services.yaml: route any `*.local` SNI through the gateway's 15443 port. */
 export function crossNetworkGatewaySpec(): Values {
     return {
         selector: { ...EASTWEST_SELECTOR },
@@ -308,7 +308,7 @@ export function crossNetworkGatewaySpec(): Values {
     };
 }
 
-/** §5.3 `expose-istiod.yaml`: pass xDS (15012) and the webhooks (15017) through to istiod. */
+/** samples/multicluster/expose-istiod.yaml: pass xDS (15012) and the webhooks (15017) through to istiod. */
 export function istiodGatewaySpec(): Values {
     return {
         selector: { ...EASTWEST_SELECTOR },

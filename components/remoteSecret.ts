@@ -1,5 +1,5 @@
 // The remote secrets of one source cluster: a reader token minted in the source, wrapped in a
-// token-only kubeconfig, and written into every cluster that reads the source (§6.5).
+// token-only kubeconfig, and written into every cluster that reads the source (docs/istio-notes.md, "Remote secrets").
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import { tokenKubeconfig } from "./kubeconfig";
@@ -78,7 +78,7 @@ export class RemoteSecrets extends pulumi.ComponentResource {
         for (const target of args.targets) {
             const t = target.cluster.name;
             const kubeconfig = shared ?? token(`${name}-token-${t}`, readerTokenName(t));
-            // The shape `istioctl create-remote-secret` writes (§6.1): istiod watches its own
+            // The shape `istioctl create-remote-secret` writes (istioctl/pkg/multicluster/remote_secret.go at 1.30.3): istiod watches its own
             // namespace for this label, and the data key is the source's cluster ID.
             this.secrets[t] = new k8s.core.v1.Secret(
                 `${name}-to-${t}`,

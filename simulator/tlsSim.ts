@@ -43,7 +43,7 @@ export async function simulateTls(type: string, name: string, inputs: Record<str
         return await handler();
     } catch (e) {
         // Same failure the provider would report on `up`, named after the resource.
-        throw new Error(`${type} "${name}": ${e instanceof Error ? e.message : String(e)}`);
+        throw new Error(`${type} "${name}": ${e instanceof Error ? e.message : String(e)}`, { cause: e });
     }
 }
 
@@ -99,12 +99,12 @@ function parsePrivateKeyPem(pem: unknown, attr: string): Key {
     try {
         key = crypto.createPrivateKey({ key: block.der, format: "der", type });
     } catch (e) {
-        throw new Error(`${attr}: failed to parse private key given PEM preamble '${block.type}': ${(e as Error).message}`);
+        throw new Error(`${attr}: failed to parse private key given PEM preamble '${block.type}': ${(e as Error).message}`, { cause: e });
     }
     try {
         return toKey(key);
     } catch (e) {
-        throw new Error(`${attr}: ${(e as Error).message}`);
+        throw new Error(`${attr}: ${(e as Error).message}`, { cause: e });
     }
 }
 
@@ -276,7 +276,7 @@ async function privateKey(inputs: Record<string, any>): Promise<SimResult> {
     try {
         checkSpec(spec);
     } catch (e) {
-        throw new Error(`${(e as Error).message.replace(/^(rsaBits \d+|ecdsaCurve "[^"]*")/, `$1${unset(algorithm === "RSA" ? "rsaBits" : "ecdsaCurve")}`)}`);
+        throw new Error(`${(e as Error).message.replace(/^(rsaBits \d+|ecdsaCurve "[^"]*")/, `$1${unset(algorithm === "RSA" ? "rsaBits" : "ecdsaCurve")}`)}`, { cause: e });
     }
     const k = await takeKey(spec);
     const key = toKey(k);
@@ -506,6 +506,7 @@ function hasSans(s: Sans): boolean {
 /** marshalSANs: DNS names, then IPs, then URIs, all IA5String. */
 function sanDer(s: Sans): Buffer {
     const ia5 = (v: string) => {
+        // eslint-disable-next-line no-control-regex -- IA5String is exactly the 7-bit range, control characters included
         if (!/^[\x00-\x7f]*$/.test(v)) throw new Error(`x509: "${v}" cannot be encoded as an IA5String`);
         return Buffer.from(v, "latin1");
     };
@@ -720,7 +721,7 @@ function parseCsr(pem: unknown): ParsedCsr {
     try {
         new x509.Pkcs10CertificateRequest(block.der);
     } catch (e) {
-        throw new Error(`failed to parse certificate request: ${(e as Error).message}`);
+        throw new Error(`failed to parse certificate request: ${(e as Error).message}`, { cause: e });
     }
     const [info, sigAlg, sigBits] = children(block.der, 0x30);
     const [, subject, spkiRaw, attributes] = children(info, 0x30);
@@ -774,7 +775,7 @@ async function locallySignedCert(inputs: Record<string, any>, now: Date): Promis
     try {
         new x509.X509Certificate(caBlock.der);
     } catch (e) {
-        throw new Error(`failed to parse CA certificate: ${(e as Error).message}`);
+        throw new Error(`failed to parse CA certificate: ${(e as Error).message}`, { cause: e });
     }
     // A CA certificate that is not a CA only earns a provider warning; the result will not verify.
     const parent: Parent = { subjectDer: tbsField(caBlock.der, "subject"), subjectKeyId: certSubjectKeyId(caBlock.der), spki: tbsField(caBlock.der, "spki") };
