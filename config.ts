@@ -14,7 +14,9 @@ export function loadConfig(): LoadedConfig {
     const cfg = new pulumi.Config(PROJECT);
     const raw = cfg.getObject<unknown>("mesh");
     if (raw === undefined) {
-        throw new ConfigError([`multicluster-mesh:mesh: is not set; copy Pulumi.dev.yaml as a starting point (see README, "Config reference")`]);
+        throw new ConfigError([
+            `multicluster-mesh:mesh: is not set; copy Pulumi.dev.yaml as a starting point (see README, "Config reference")`,
+        ]);
     }
     // Read as plain values only to check them; the key material is re-wrapped as secret where it is used.
     const provided: ProvidedTrust = {

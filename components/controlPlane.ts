@@ -10,7 +10,10 @@ import { TRUST_PHASE_ANNOTATION } from "./rotation";
 import { ClusterPlan, ISTIO_NAMESPACE, MeshPlan, primaryIstiodValues, remoteValues, Values } from "./plan";
 
 /** The external address of a LoadBalancer Service: ingress IP, else ingress hostname, else externalIPs. */
-export function serviceAddress(svc: { status?: { loadBalancer?: { ingress?: { ip?: string; hostname?: string }[] } }; spec?: { externalIPs?: string[] } }): string | undefined {
+export function serviceAddress(svc: {
+    status?: { loadBalancer?: { ingress?: { ip?: string; hostname?: string }[] } };
+    spec?: { externalIPs?: string[] };
+}): string | undefined {
     const ingress = svc.status?.loadBalancer?.ingress ?? [];
     return ingress.find((i) => i.ip)?.ip ?? ingress.find((i) => i.hostname)?.hostname ?? svc.spec?.externalIPs?.[0];
 }
@@ -69,7 +72,9 @@ export class ControlPlane extends pulumi.ComponentResource {
                         name: CACERTS_SECRET,
                         namespace: this.namespace.metadata.name,
                         // Only during a rotation, so a mesh outside one keeps its Secret exactly as before.
-                        ...(args.trustPhase && args.trustPhase !== "none" ? { annotations: { [TRUST_PHASE_ANNOTATION]: args.trustPhase } } : {}),
+                        ...(args.trustPhase && args.trustPhase !== "none"
+                            ? { annotations: { [TRUST_PHASE_ANNOTATION]: args.trustPhase } }
+                            : {}),
                     },
                     type: "Opaque",
                     stringData: pulumi.secret(
@@ -101,7 +106,9 @@ export class ControlPlane extends pulumi.ComponentResource {
                 const address = serviceAddress({ status, spec });
                 if (!address) {
                     throw new Error(
-                        `the east-west gateway Service in cluster ${plan.name} has no external address; the platform must provide LoadBalancer addresses (MetalLB on bare metal or kind), or set eastWestGateway.loadBalancerIP`,
+                        `the east-west gateway Service in cluster ${plan.name} has no external address; the ` +
+                            `platform must provide LoadBalancer addresses (MetalLB on bare metal or kind), or ` +
+                            `set eastWestGateway.loadBalancerIP`,
                     );
                 }
                 return address;
@@ -111,8 +118,11 @@ export class ControlPlane extends pulumi.ComponentResource {
         let baseValues: pulumi.Input<Values> = plan.baseValues;
         let istiodValues: pulumi.Input<Values> = plan.istiodValues;
         if (plan.role === "remote") {
-            if (!args.primaryAddress || !args.rootCertPem) throw new Error(`ControlPlane ${name}: a remote needs its primary's gateway address and the root certificate`);
-            const values = pulumi.all([args.primaryAddress, args.rootCertPem]).apply(([address, root]) => remoteValues(mesh, plan, address, root));
+            if (!args.primaryAddress || !args.rootCertPem)
+                throw new Error(`ControlPlane ${name}: a remote needs its primary's gateway address and the root certificate`);
+            const values = pulumi
+                .all([args.primaryAddress, args.rootCertPem])
+                .apply(([address, root]) => remoteValues(mesh, plan, address, root));
             baseValues = values.apply((v) => v.base);
             istiodValues = values.apply((v) => v.istiod);
         } else if (plan.exposeIstiod && this.eastWestAddress) {

@@ -220,7 +220,11 @@ export const DEFAULT_SIDECAR = "default";
  * (`getPodLocality` in pilot/pkg/serviceregistry/kube/controller/controller.go and
  * pilot/pkg/serviceregistry/util/label/label.go at 1.30.3); the subzone label is Istio's own.
  */
-export const LOCALITY_LABELS = { region: "topology.kubernetes.io/region", zone: "topology.kubernetes.io/zone", subzone: "topology.istio.io/subzone" } as const;
+export const LOCALITY_LABELS = {
+    region: "topology.kubernetes.io/region",
+    zone: "topology.kubernetes.io/zone",
+    subzone: "topology.istio.io/subzone",
+} as const;
 /** Istio's cluster label, usable in `failoverPriority` (prefer endpoints of the caller's own cluster). */
 export const CLUSTER_LABEL = "topology.istio.io/cluster";
 /** The agent's DNS proxy switch (pilot/cmd/pilot-agent/options/options.go, `ISTIO_META_DNS_CAPTURE`, default false). */

@@ -106,4 +106,3 @@ export function istioObjectProblems(obj: { apiVersion: string; kind: string; met
     if (validate === undefined) return [`${key}: no schema in components/data/istio-crd-schemas.json`];
     return validate(obj) ? [] : formatErrors(validate.errors, `${key} `);
 }
-

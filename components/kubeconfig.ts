@@ -50,9 +50,7 @@ function readIfExists(p: string): string | undefined {
     }
 }
 
-export type ContextLookup =
-    | { ok: true; context: string; server: string }
-    | { ok: false; problem: string };
+export type ContextLookup = { ok: true; context: string; server: string } | { ok: false; problem: string };
 
 /** Find the API server of `context` (or of the current context) in a kubeconfig document. */
 export function contextServer(content: string, context?: string): ContextLookup {

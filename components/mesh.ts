@@ -152,7 +152,12 @@ export class Mesh extends pulumi.ComponentResource {
         super("multicluster-mesh:index:Mesh", name, {}, opts);
         const checked = validateMeshConfig(configOf(args), {
             clustersBuilt: true,
-            provided: { rootCertPem: args.trust?.rootCertPem, caBundles: args.trust?.caBundles, newRootCertPem: args.trust?.newRootCertPem, newCaBundles: args.trust?.newCaBundles },
+            provided: {
+                rootCertPem: args.trust?.rootCertPem,
+                caBundles: args.trust?.caBundles,
+                newRootCertPem: args.trust?.newRootCertPem,
+                newCaBundles: args.trust?.newCaBundles,
+            },
         });
         if (!checked.ok) throw new ConfigError(checked.problems.map(relativeToArgs));
         const config = checked.config;
@@ -190,12 +195,24 @@ export class Mesh extends pulumi.ComponentResource {
 
         // Primaries first: each remote takes its primary's gateway address and expose-istiod route.
         for (const c of plan.clusters.filter((x) => x.role === "primary")) {
-            const cp = new ControlPlane(`${name}-${c.name}`, { cluster: clusters[c.name], mesh: plan, plan: c, caBundle: caBundles[c.name], trustPhase: this.trust.phase }, child);
+            const cp = new ControlPlane(
+                `${name}-${c.name}`,
+                { cluster: clusters[c.name], mesh: plan, plan: c, caBundle: caBundles[c.name], trustPhase: this.trust.phase },
+                child,
+            );
             this.controlPlanes[c.name] = cp;
             if (c.eastWestGateway) {
                 this.gateways[c.name] = new EastWestGateway(
                     `${name}-${c.name}-eastwest`,
-                    { ...gatewayOf(cp), cluster: clusters[c.name], mesh: plan, plan: c, namespace: cp.namespace, crds: cp.base, after: [cp.istiod] },
+                    {
+                        ...gatewayOf(cp),
+                        cluster: clusters[c.name],
+                        mesh: plan,
+                        plan: c,
+                        namespace: cp.namespace,
+                        crds: cp.base,
+                        after: [cp.istiod],
+                    },
                     child,
                 );
             }
@@ -204,7 +221,14 @@ export class Mesh extends pulumi.ComponentResource {
             const primaryGateway = this.gateways[c.primary!];
             this.controlPlanes[c.name] = new ControlPlane(
                 `${name}-${c.name}`,
-                { cluster: clusters[c.name], mesh: plan, plan: c, primaryAddress: primaryGateway.address, primaryExposed: primaryGateway.exposed, rootCertPem: this.rootCertPem },
+                {
+                    cluster: clusters[c.name],
+                    mesh: plan,
+                    plan: c,
+                    primaryAddress: primaryGateway.address,
+                    primaryExposed: primaryGateway.exposed,
+                    rootCertPem: this.rootCertPem,
+                },
                 child,
             );
         }
@@ -213,7 +237,9 @@ export class Mesh extends pulumi.ComponentResource {
         // clusters there are 2,450 pairs, and each registration costs (bench/results.md).
         const sources = [...new Set(plan.remoteSecrets.map((p) => p.source))];
         for (const source of sources) {
-            const targets = plan.remoteSecrets.filter((p) => p.source === source).map((p) => ({ cluster: clusters[p.target], namespace: this.controlPlanes[p.target].namespace }));
+            const targets = plan.remoteSecrets
+                .filter((p) => p.source === source)
+                .map((p) => ({ cluster: clusters[p.target], namespace: this.controlPlanes[p.target].namespace }));
             this.remoteSecrets[source] = new RemoteSecrets(
                 `${name}-${source}-remote`,
                 {
@@ -235,7 +261,15 @@ export class Mesh extends pulumi.ComponentResource {
             const inPrimary = this.remoteSecrets[c.name].secrets[c.primary!];
             this.gateways[c.name] = new EastWestGateway(
                 `${name}-${c.name}-eastwest`,
-                { ...gatewayOf(cp), cluster: clusters[c.name], mesh: plan, plan: c, namespace: cp.namespace, crds: cp.base, after: [cp.istiod, inPrimary] },
+                {
+                    ...gatewayOf(cp),
+                    cluster: clusters[c.name],
+                    mesh: plan,
+                    plan: c,
+                    namespace: cp.namespace,
+                    crds: cp.base,
+                    after: [cp.istiod, inPrimary],
+                },
                 child,
             );
         }

@@ -43,7 +43,11 @@ const clusterSchema = z.strictObject({
     network: z.string().optional(),
     role: z.enum(["primary", "remote"], { error: "must be primary or remote" }).default("primary"),
     primary: z.string().optional(),
-    platform: z.enum(PLATFORM_NAMES, { error: `must be ${PLATFORM_NAMES.slice(0, -1).join(", ")} or ${PLATFORM_NAMES[PLATFORM_NAMES.length - 1]}` }).default("existing"),
+    platform: z
+        .enum(PLATFORM_NAMES, {
+            error: `must be ${PLATFORM_NAMES.slice(0, -1).join(", ")} or ${PLATFORM_NAMES[PLATFORM_NAMES.length - 1]}`,
+        })
+        .default("existing"),
     kubeconfig: z.string().optional(),
     context: z.string().optional(),
     apiServer: z.string().optional(),
@@ -131,7 +135,13 @@ import type { EksConfig } from "./platforms/eks";
 import type { GkeConfig } from "./platforms/gke";
 import type { KindConfig } from "./platforms/kind";
 /** A cluster entry after validation; the platform blocks are typed for the platforms' own code. */
-export type ClusterConfig = z.output<typeof clusterSchema> & { network: string; gke?: GkeConfig; eks?: EksConfig; kind?: KindConfig; [block: string]: unknown };
+export type ClusterConfig = z.output<typeof clusterSchema> & {
+    network: string;
+    gke?: GkeConfig;
+    eks?: EksConfig;
+    kind?: KindConfig;
+    [block: string]: unknown;
+};
 export type TrustConfig = z.output<typeof trustSchema>;
 export type MeshConfig = Omit<z.output<typeof meshSchema>, "clusters"> & { clusters: ClusterConfig[] };
 
@@ -221,7 +231,10 @@ function getPath(obj: unknown, path: string[]): unknown {
  * Parse and check `multicluster-mesh:mesh`. Pure apart from reading kubeconfig files through
  * `env.readFile`. Returns every problem, each starting with its config path.
  */
-export function validateMeshConfig(raw: unknown, env: ValidationEnv = {}): { ok: true; config: LoadedConfig } | { ok: false; problems: string[] } {
+export function validateMeshConfig(
+    raw: unknown,
+    env: ValidationEnv = {},
+): { ok: true; config: LoadedConfig } | { ok: false; problems: string[] } {
     const problems: string[] = [];
     const say = (path: string, msg: string) => problems.push(`${path}: ${msg}`);
     // With the input in each issue, so a wrong type reads "expected a number, got \"ten\"", not "is required".
@@ -236,7 +249,11 @@ export function validateMeshConfig(raw: unknown, env: ValidationEnv = {}): { ok:
     const topology = loose.topology;
 
     if (typeof loose.meshId === "string" && loose.meshId.length > 63) {
-        say("mesh.meshId", `has ${loose.meshId.length} characters; a mesh ID is a DNS-1123 label of at most 63 (it becomes part of resource, VPC and tag names)`);
+        say(
+            "mesh.meshId",
+            `has ${loose.meshId.length} characters; a mesh ID is a DNS-1123 label of at most ` +
+                `63 (it becomes part of resource, VPC and tag names)`,
+        );
     } else if (typeof loose.meshId === "string" && !DNS1123_LABEL.test(loose.meshId)) {
         say("mesh.meshId", `"${loose.meshId}" is not a DNS-1123 label; use lower-case letters, digits and '-' (at most 63 characters)`);
     }
@@ -247,12 +264,23 @@ export function validateMeshConfig(raw: unknown, env: ValidationEnv = {}): { ok:
         const name = c.name;
         if (typeof name !== "string") return;
         if (!DNS1123_LABEL.test(name) || name.length > 63) {
-            say(`mesh.clusters[${i}].name`, `"${name}" is not a DNS-1123 label; use lower-case letters, digits and '-' (at most 63 characters), as istiod's cluster IDs must be`);
+            say(
+                `mesh.clusters[${i}].name`,
+                `"${name}" is not a DNS-1123 label; use lower-case letters, digits and '-' (at most ` +
+                    `63 characters), as istiod's cluster IDs must be`,
+            );
         }
         if (name.toLowerCase() === "kubernetes") {
-            say(`mesh.clusters[${i}].name`, `"${name}" is istiod's default cluster ID; remote secrets named after it are ignored, so pick another name`);
+            say(
+                `mesh.clusters[${i}].name`,
+                `"${name}" is istiod's default cluster ID; remote secrets named after it are ignored, so pick another name`,
+            );
         }
-        if (seen.has(name)) say(`mesh.clusters[${i}].name`, `"${name}" is used twice (also mesh.clusters[${seen.get(name)}]); cluster names must be unique`);
+        if (seen.has(name))
+            say(
+                `mesh.clusters[${i}].name`,
+                `"${name}" is used twice (also mesh.clusters[${seen.get(name)}]); cluster names must be unique`,
+            );
         else seen.set(name, i);
     });
 
@@ -261,7 +289,10 @@ export function validateMeshConfig(raw: unknown, env: ValidationEnv = {}): { ok:
     clusters.forEach((c, i) => {
         const role = c.role ?? "primary";
         if (topology === "multi-primary" && role === "remote") {
-            say(`mesh.clusters[${i}].role`, `"remote" is not allowed with topology multi-primary; set role: primary, or use topology: primary-remote`);
+            say(
+                `mesh.clusters[${i}].role`,
+                `"remote" is not allowed with topology multi-primary; set role: primary, or use topology: primary-remote`,
+            );
         }
         if (role === "primary" && c.primary !== undefined) {
             say(`mesh.clusters[${i}].primary`, `only a remote names its primary; remove it, or set role: remote`);
@@ -269,28 +300,54 @@ export function validateMeshConfig(raw: unknown, env: ValidationEnv = {}): { ok:
         if (topology === "primary-remote" && role === "remote") {
             if (c.primary !== undefined) {
                 const target = clusters.find((o) => o.name === c.primary);
-                if (!target) say(`mesh.clusters[${i}].primary`, `"${c.primary}" is not a cluster of this mesh; name one of: ${primaries.join(", ") || "(no primaries)"}`);
-                else if ((target.role ?? "primary") !== "primary") say(`mesh.clusters[${i}].primary`, `"${c.primary}" is a remote; a remote must be controlled by a primary (${primaries.join(", ") || "none declared"})`);
+                if (!target)
+                    say(
+                        `mesh.clusters[${i}].primary`,
+                        `"${c.primary}" is not a cluster of this mesh; name one of: ${primaries.join(", ") || "(no primaries)"}`,
+                    );
+                else if ((target.role ?? "primary") !== "primary")
+                    say(
+                        `mesh.clusters[${i}].primary`,
+                        `"${c.primary}" is a remote; a remote must be controlled by a primary (${primaries.join(", ") || "none declared"})`,
+                    );
             } else if (primaries.length > 1) {
-                say(`mesh.clusters[${i}].primary`, `is required when the mesh has several primaries (${primaries.join(", ")}); name the one that controls this remote`);
+                say(
+                    `mesh.clusters[${i}].primary`,
+                    `is required when the mesh has several primaries (${primaries.join(", ")}); name the one that controls this remote`,
+                );
             }
         }
     });
     if (topology === "primary-remote" && clusters.length > 0) {
         if (primaries.length === 0) say("mesh.clusters", "primary-remote needs at least one cluster with role: primary");
-        if (!clusters.some((c) => c.role === "remote")) say("mesh.clusters", "primary-remote needs at least one cluster with role: remote; without remotes use topology: multi-primary");
+        if (!clusters.some((c) => c.role === "remote"))
+            say(
+                "mesh.clusters",
+                "primary-remote needs at least one cluster with role: remote; without remotes use topology: multi-primary",
+            );
     }
 
     // Networks: one shared network may stay unnamed; several must be named everywhere.
     const networks = new Set(clusters.map((c) => c.network).filter((n): n is string => typeof n === "string"));
     clusters.forEach((c, i) => {
         if (typeof c.network === "string" && (!LABEL_VALUE.test(c.network) || c.network.length > 63 || c.network === "")) {
-            say(`mesh.clusters[${i}].network`, `"${c.network}" is not a valid label value (it becomes topology.istio.io/network); use letters, digits, '-', '_' or '.' (at most 63 characters)`);
+            say(
+                `mesh.clusters[${i}].network`,
+                `"${c.network}" is not a valid label value (it becomes topology.istio.io/network); ` +
+                    `use letters, digits, '-', '_' or '.' (at most 63 characters)`,
+            );
         }
         if (networks.size > 1 && c.network === undefined) {
-            say(`mesh.clusters[${i}].network`, `is required: the mesh spans several networks (${[...networks].sort().join(", ")}), so every cluster must name its own`);
+            say(
+                `mesh.clusters[${i}].network`,
+                `is required: the mesh spans several networks (${[...networks].sort().join(", ")}), so every cluster must name its own`,
+            );
         } else if (networks.size === 1 && c.network === undefined) {
-            say(`mesh.clusters[${i}].network`, `is required: other clusters name network "${[...networks][0]}"; name the network on every cluster, or on none (then all share "${DEFAULT_NETWORK}")`);
+            say(
+                `mesh.clusters[${i}].network`,
+                `is required: other clusters name network "${[...networks][0]}"; name the network ` +
+                    `on every cluster, or on none (then all share "${DEFAULT_NETWORK}")`,
+            );
         }
     });
 
@@ -329,15 +386,24 @@ export function validateMeshConfig(raw: unknown, env: ValidationEnv = {}): { ok:
         if (!platform.takesKubeconfig) {
             for (const k of ["kubeconfig", "context", "apiServer"] as const) {
                 if (c[k] !== undefined) {
-                    say(`${at}.${k}`, `is only for platform existing; a ${platformName} cluster's kubeconfig and API server come from the cluster this program creates`);
+                    say(
+                        `${at}.${k}`,
+                        `is only for platform existing; a ${platformName} cluster's kubeconfig and API server ` +
+                            `come from the cluster this program creates`,
+                    );
                 }
             }
         }
         if (platform.localityFrom) {
-            for (const k of ["region", "zone"] as const) if (c[k] !== undefined) say(`${at}.${k}`, `is derived from ${platform.localityFrom} for platform ${platformName}; remove it`);
+            for (const k of ["region", "zone"] as const)
+                if (c[k] !== undefined)
+                    say(`${at}.${k}`, `is derived from ${platform.localityFrom} for platform ${platformName}; remove it`);
         }
         if (platform.blockRequired && (c as Record<string, unknown>)[platformName] === undefined) {
-            say(`${at}.${platformName}`, `is required for platform ${platformName} (${platform.blockRequired}; see README, "Config reference")`);
+            say(
+                `${at}.${platformName}`,
+                `is required for platform ${platformName} (${platform.blockRequired}; see README, "Config reference")`,
+            );
         }
         const ctx: CheckContext = { meshId: loose.meshId, index: indexes[i], readers, readFile: env.readFile, claimedContexts };
         platform.check(c as PlatformLooseCluster, at, say, ctx);
@@ -351,7 +417,11 @@ export function validateMeshConfig(raw: unknown, env: ValidationEnv = {}): { ok:
     const istio = loose.istio;
     if (istio) {
         if (typeof istio.version === "string" && !SEMVER.test(istio.version)) {
-            say("mesh.istio.version", `"${istio.version}" is not a pinned chart version; give an exact version such as "${ISTIO_VERSION}" (ranges would let clusters drift apart)`);
+            say(
+                "mesh.istio.version",
+                `"${istio.version}" is not a pinned chart version; give an exact version such as ` +
+                    `"${ISTIO_VERSION}" (ranges would let clusters drift apart)`,
+            );
         } else if (typeof istio.version === "string") {
             const outside = unsupportedIstio(istio.version);
             if (outside) say("mesh.istio.version", outside);
@@ -372,44 +442,86 @@ export function validateMeshConfig(raw: unknown, env: ValidationEnv = {}): { ok:
     if (trust) {
         const algo = trust.keyAlgorithm ?? "RSA";
         if (algo === "RSA" && typeof trust.rsaBits === "number" && trust.rsaBits < 3072) {
-            say("mesh.trust.rsaBits", `${trust.rsaBits} is too small: the root key needs at least 3072 bits (intermediates at least 2048); use 4096 as Istio's tooling does`);
+            say(
+                "mesh.trust.rsaBits",
+                `${trust.rsaBits} is too small: the root key needs at least 3072 bits (intermediates ` +
+                    `at least 2048); use 4096 as Istio's tooling does`,
+            );
         }
         if (algo === "ECDSA" && typeof trust.ecdsaCurve === "string" && !["P256", "P384"].includes(trust.ecdsaCurve)) {
-            say("mesh.trust.ecdsaCurve", `"${trust.ecdsaCurve}" is not allowed; use P256 or P384 (Istio supports only these; never the provider default P224)`);
+            say(
+                "mesh.trust.ecdsaCurve",
+                `"${trust.ecdsaCurve}" is not allowed; use P256 or P384 (Istio supports only these; never the provider default P224)`,
+            );
         }
         for (const k of ["rootValidityDays", "intermediateValidityDays"] as const) {
             if (typeof trust[k] === "number" && trust[k] <= 0) say(`mesh.trust.${k}`, `must be a positive number of days`);
         }
-        if (typeof trust.rootValidityDays === "number" && typeof trust.intermediateValidityDays === "number" && trust.intermediateValidityDays >= trust.rootValidityDays) {
-            say("mesh.trust.intermediateValidityDays", `${trust.intermediateValidityDays} must be shorter than rootValidityDays (${trust.rootValidityDays}), so an intermediate can be re-issued without touching the root`);
+        if (
+            typeof trust.rootValidityDays === "number" &&
+            typeof trust.intermediateValidityDays === "number" &&
+            trust.intermediateValidityDays >= trust.rootValidityDays
+        ) {
+            say(
+                "mesh.trust.intermediateValidityDays",
+                `${trust.intermediateValidityDays} must be shorter than rootValidityDays (${trust.rootValidityDays}), ` +
+                    `so an intermediate can be re-issued without touching the root`,
+            );
         }
-        if (typeof trust.intermediateGeneration === "number" && trust.intermediateGeneration < 1) say("mesh.trust.intermediateGeneration", "must be 1 or more");
+        if (typeof trust.intermediateGeneration === "number" && trust.intermediateGeneration < 1)
+            say("mesh.trust.intermediateGeneration", "must be 1 or more");
         const renew = trust.intermediateRenewBeforeDays;
-        if (typeof renew === "number" && (renew <= 0 || (typeof trust.intermediateValidityDays === "number" && renew >= trust.intermediateValidityDays))) {
-            say("mesh.trust.intermediateRenewBeforeDays", `${renew} must be more than 0 and less than intermediateValidityDays (${trust.intermediateValidityDays}); leave it unset for a third of the validity`);
+        if (
+            typeof renew === "number" &&
+            (renew <= 0 || (typeof trust.intermediateValidityDays === "number" && renew >= trust.intermediateValidityDays))
+        ) {
+            say(
+                "mesh.trust.intermediateRenewBeforeDays",
+                `${renew} must be more than 0 and less than intermediateValidityDays (${trust.intermediateValidityDays}); ` +
+                    `leave it unset for a third of the validity`,
+            );
         }
         if (typeof trust.rootGeneration === "number" && trust.rootGeneration < 1) say("mesh.trust.rootGeneration", "must be 1 or more");
         const rotation = trust.rotation;
-        if (rotation && trust.mode !== "provided" && typeof rotation.newRootGeneration === "number" && typeof trust.rootGeneration === "number") {
+        if (
+            rotation &&
+            trust.mode !== "provided" &&
+            typeof rotation.newRootGeneration === "number" &&
+            typeof trust.rootGeneration === "number"
+        ) {
             if (rotation.newRootGeneration <= trust.rootGeneration) {
-                say("mesh.trust.rotation.newRootGeneration", `${rotation.newRootGeneration} must be above rootGeneration (${trust.rootGeneration}); it names the new root's resources (default rootGeneration + 1)`);
+                say(
+                    "mesh.trust.rotation.newRootGeneration",
+                    `${rotation.newRootGeneration} must be above rootGeneration (${trust.rootGeneration}); ` +
+                        `it names the new root's resources (default rootGeneration + 1)`,
+                );
             }
         }
         if (rotation && trust.mode === "provided" && rotation.newRootGeneration !== undefined) {
-            say("mesh.trust.rotation.newRootGeneration", "is for generated trust; with provided trust the new root is multicluster-mesh:newRootCertPem");
+            say(
+                "mesh.trust.rotation.newRootGeneration",
+                "is for generated trust; with provided trust the new root is multicluster-mesh:newRootCertPem",
+            );
         }
-        if (typeof trust.organization === "string" && trust.organization.trim() === "") say("mesh.trust.organization", "must not be empty (a CA certificate needs a subject)");
+        if (typeof trust.organization === "string" && trust.organization.trim() === "")
+            say("mesh.trust.organization", "must not be empty (a CA certificate needs a subject)");
 
         if (trust.mode === "provided") {
             providedBundles = checkProvided(named, env, say, (rotation?.phase ?? "none") as TrustPhase);
         } else if (env.provided?.newRootCertPem !== undefined || env.provided?.newCaBundles !== undefined) {
-            say("multicluster-mesh:newRootCertPem", "is for provided trust; a generated rotation makes its own new root (trust.rotation.newRootGeneration)");
+            say(
+                "multicluster-mesh:newRootCertPem",
+                "is for provided trust; a generated rotation makes its own new root (trust.rotation.newRootGeneration)",
+            );
         }
     }
     const rawSecrets = getPath(raw, ["remoteSecrets"]) as { tokens?: unknown; tokenPerReader?: unknown } | undefined;
     if (rawSecrets && rawSecrets.tokens !== undefined && typeof rawSecrets.tokenPerReader === "boolean") {
         if ((rawSecrets.tokens === "perReader") !== rawSecrets.tokenPerReader) {
-            say("mesh.remoteSecrets.tokenPerReader", `contradicts remoteSecrets.tokens: ${String(rawSecrets.tokens)}; remove tokenPerReader (tokens replaces it)`);
+            say(
+                "mesh.remoteSecrets.tokenPerReader",
+                `contradicts remoteSecrets.tokens: ${String(rawSecrets.tokens)}; remove tokenPerReader (tokens replaces it)`,
+            );
         }
     }
 
@@ -420,7 +532,11 @@ export function validateMeshConfig(raw: unknown, env: ValidationEnv = {}): { ok:
         clusters: parsed.data.clusters.map((c, i) => {
             const filled = { ...c, network: c.network ?? DEFAULT_NETWORK } as ClusterConfig;
             const platform = platformOf(c.platform)!;
-            if (platform.fill) filled[platform.name] = platform.fill((c as Record<string, unknown>)[platform.name] as Record<string, unknown> | undefined, filledIndexes[i]);
+            if (platform.fill)
+                filled[platform.name] = platform.fill(
+                    (c as Record<string, unknown>)[platform.name] as Record<string, unknown> | undefined,
+                    filledIndexes[i],
+                );
             return filled;
         }),
     };
@@ -481,7 +597,9 @@ function checkSharedNetworks(clusters: LooseCluster[], networks: Record<string, 
             if (same.length > 1 && !routable) {
                 say(
                     `mesh.clusters[${same[1]}].network`,
-                    `${p.name} clusters ${same.map((i) => clusters[i].name).join(", ")} share network "${name}", which needs node routes between them that this program does not build; give each ${p.name} cluster its own network`,
+                    `${p.name} clusters ${same.map((i) => clusters[i].name).join(", ")} share network ` +
+                        `"${name}", which needs node routes between them that this program does not build; ` +
+                        `give each ${p.name} cluster its own network`,
                 );
             }
         }
@@ -495,7 +613,9 @@ function checkSharedNetworks(clusters: LooseCluster[], networks: Record<string, 
             for (const [d, i] of rest) {
                 say(
                     `mesh.clusters[${i}].network`,
-                    `"${name}" joins ${d} with ${first[0]} (mesh.clusters[${first[1]}]), whose pods it cannot reach directly; give it its own network, or declare mesh.networks.${name}.routable: true once they are connected (VPC peering, VPN)`,
+                    `"${name}" joins ${d} with ${first[0]} (mesh.clusters[${first[1]}]), whose pods it ` +
+                        `cannot reach directly; give it its own network, or declare mesh.networks.${name}.routable: ` +
+                        `true once they are connected (VPC peering, VPN)`,
                 );
             }
         }
@@ -513,7 +633,11 @@ function checkSharedNetworks(clusters: LooseCluster[], networks: Record<string, 
                 const [pa, ca] = ranges[a];
                 const [pb, cb] = ranges[b];
                 if (clusterPath(pa) !== clusterPath(pb) && ca && cb && overlaps(ca, cb)) {
-                    say(pb, `${formatCidr(cb)} overlaps ${pa} (${formatCidr(ca)}) on the shared network "${name}"; clusters on one network need distinct pod and service ranges`);
+                    say(
+                        pb,
+                        `${formatCidr(cb)} overlaps ${pa} (${formatCidr(ca)}) on the shared network "${name}"; ` +
+                            `clusters on one network need distinct pod and service ranges`,
+                    );
                 }
             }
         }
@@ -522,12 +646,20 @@ function checkSharedNetworks(clusters: LooseCluster[], networks: Record<string, 
 
 type ProvidedResult = { bundles: Record<string, CaBundle>; newRootCertPem?: string; newBundles?: Record<string, CaBundle> };
 
-function checkProvided(clusters: { name: string; role: string }[], env: ValidationEnv, say: (p: string, m: string) => void, phase: TrustPhase): ProvidedResult | undefined {
+function checkProvided(
+    clusters: { name: string; role: string }[],
+    env: ValidationEnv,
+    say: (p: string, m: string) => void,
+    phase: TrustPhase,
+): ProvidedResult | undefined {
     const root = env.provided?.rootCertPem;
-    const hint = "see README, \"Bring your own CA\"";
+    const hint = 'see README, "Bring your own CA"';
     const hasText = (v: unknown): v is string => typeof v === "string" && v.trim() !== "";
     if (!hasText(root)) {
-        say("multicluster-mesh:rootCertPem", `is required with trust.mode provided; set it with \`pulumi config set rootCertPem -- "$(cat root-cert.pem)"\` (${hint})`);
+        say(
+            "multicluster-mesh:rootCertPem",
+            `is required with trust.mode provided; set it with \`pulumi config set rootCertPem -- "$(cat root-cert.pem)"\` (${hint})`,
+        );
     }
     const istiodClusters = clusters.filter((c) => c.role === "primary").map((c) => c.name);
     // Bundles signed by the old root are deployed until switch-intermediates; from then on, those signed by the new one.
@@ -536,32 +668,65 @@ function checkProvided(clusters: { name: string; role: string }[], env: Validati
     const newBundles = env.provided?.newCaBundles;
     const rotationHint = `(${ROTATION_PROCEDURE})`;
     if (phase === "none" || phase === "prepare") {
-        if (phase === "none" && newRoot !== undefined) say("multicluster-mesh:newRootCertPem", `is set but no rotation is in progress; set mesh.trust.rotation.phase, or remove it ${rotationHint}`);
-        if (phase === "none" && newBundles !== undefined) say("multicluster-mesh:newCaBundles", `is set but no rotation is in progress; set mesh.trust.rotation.phase, or remove it ${rotationHint}`);
+        if (phase === "none" && newRoot !== undefined)
+            say(
+                "multicluster-mesh:newRootCertPem",
+                `is set but no rotation is in progress; set mesh.trust.rotation.phase, or remove it ${rotationHint}`,
+            );
+        if (phase === "none" && newBundles !== undefined)
+            say(
+                "multicluster-mesh:newCaBundles",
+                `is set but no rotation is in progress; set mesh.trust.rotation.phase, or remove it ${rotationHint}`,
+            );
     } else if (!hasText(newRoot)) {
-        say("multicluster-mesh:newRootCertPem", `is required in rotation phase ${phase}: every root-cert.pem holds the old and the new root from add-root on ${rotationHint}`);
+        say(
+            "multicluster-mesh:newRootCertPem",
+            `is required in rotation phase ${phase}: every root-cert.pem holds the old and the new root from add-root on ${rotationHint}`,
+        );
     } else if (hasText(root) && certificateSet(root) === certificateSet(newRoot)) {
-        say("multicluster-mesh:newRootCertPem", `is the same certificate as rootCertPem; a rotation needs a different root ${rotationHint}`);
+        say(
+            "multicluster-mesh:newRootCertPem",
+            `is the same certificate as rootCertPem; a rotation needs a different root ${rotationHint}`,
+        );
     }
     if (signer === "new" && (!newBundles || typeof newBundles !== "object")) {
-        say("multicluster-mesh:newCaBundles", `is required in rotation phase ${phase}: switching intermediates needs one bundle per istiod cluster signed by the new root (npm run trust:init prints the commands) ${rotationHint}`);
+        say(
+            "multicluster-mesh:newCaBundles",
+            `is required in rotation phase ${phase}: switching intermediates needs one bundle ` +
+                `per istiod cluster signed by the new root (npm run trust:init prints the commands) ` +
+                `${rotationHint}`,
+        );
     }
     const bundles = env.provided?.caBundles;
     if (signer === "old" && (!bundles || typeof bundles !== "object")) {
-        say("multicluster-mesh:caBundles", `is required with trust.mode provided; set it with \`pulumi config set --secret --path 'caBundles.<cluster>.caKeyPem' ...\` (${hint})`);
+        say(
+            "multicluster-mesh:caBundles",
+            `is required with trust.mode provided; set it with \`pulumi config set --secret --path ` +
+                `'caBundles.<cluster>.caKeyPem' ...\` (${hint})`,
+        );
         return undefined;
     }
-    const checkSet = (key: string, set: Record<string, unknown> | undefined, signingRoot: string | undefined, required: boolean): Record<string, CaBundle> => {
+    const checkSet = (
+        key: string,
+        set: Record<string, unknown> | undefined,
+        signingRoot: string | undefined,
+        required: boolean,
+    ): Record<string, CaBundle> => {
         const out: Record<string, CaBundle> = {};
         if (!set || typeof set !== "object") return out;
         for (const name of Object.keys(set)) {
             if (!clusters.some((c) => c.name === name)) say(`${key}.${name}`, `is not a cluster of this mesh; remove it or fix the name`);
-            else if (!istiodClusters.includes(name)) say(`${key}.${name}`, `is a remote cluster, which runs no istiod and takes no cacerts; remove it`);
+            else if (!istiodClusters.includes(name))
+                say(`${key}.${name}`, `is a remote cluster, which runs no istiod and takes no cacerts; remove it`);
         }
         for (const name of istiodClusters) {
             const b = set[name] as Partial<CaBundle> | undefined;
             if (!b || typeof b !== "object") {
-                if (required) say(`${key}.${name}`, `is missing: every cluster that runs istiod needs caCertPem, caKeyPem and certChainPem (${hint})`);
+                if (required)
+                    say(
+                        `${key}.${name}`,
+                        `is missing: every cluster that runs istiod needs caCertPem, caKeyPem and certChainPem (${hint})`,
+                    );
                 continue;
             }
             const missing = (["caCertPem", "caKeyPem", "certChainPem"] as const).filter((k) => !hasText(b[k]));
@@ -570,14 +735,20 @@ function checkProvided(clusters: { name: string; role: string }[], env: Validati
                 continue;
             }
             if (!hasText(signingRoot)) continue;
-            const bundle: CaBundle = { caCertPem: b.caCertPem!, caKeyPem: b.caKeyPem!, certChainPem: b.certChainPem!, rootCertPem: signingRoot };
+            const bundle: CaBundle = {
+                caCertPem: b.caCertPem!,
+                caKeyPem: b.caKeyPem!,
+                certChainPem: b.certChainPem!,
+                rootCertPem: signingRoot,
+            };
             // Checked exactly as istiod will check it, against the one root that must have signed it; a
             // secret the offline plan could not decrypt is checked at deploy (components/secretPlaceholder.ts).
             // An undecrypted key still lets the certificates be checked; only the key checks wait.
             const certsUndecrypted = [bundle.caCertPem, bundle.certChainPem, bundle.rootCertPem].some(isUndecryptedSecret);
             const keyUndecrypted = isUndecryptedSecret(bundle.caKeyPem);
             if (!certsUndecrypted) {
-                for (const p of verifyCaBundle(bundle, env.now)) if (!(keyUndecrypted && p.startsWith("ca-key.pem"))) say(`${key}.${name}`, p);
+                for (const p of verifyCaBundle(bundle, env.now))
+                    if (!(keyUndecrypted && p.startsWith("ca-key.pem"))) say(`${key}.${name}`, p);
             }
             out[name] = bundle;
         }

@@ -272,7 +272,12 @@ export function primaryIstiodValues(cluster: ClusterPlan, gatewayAddress: string
  * upgrade, and the API server's default is Fail. `base.validationCABundle` (the mesh's root, which
  * istiod's serving certificate chains to) pins both webhooks to a CA the API server can verify.
  */
-export function remoteValues(plan: MeshPlan, cluster: ClusterPlan, primaryAddress: string, rootCertPem: string): { base: Values; istiod: Values } {
+export function remoteValues(
+    plan: MeshPlan,
+    cluster: ClusterPlan,
+    primaryAddress: string,
+    rootCertPem: string,
+): { base: Values; istiod: Values } {
     if (cluster.role !== "remote") throw new Error(`remoteValues: ${cluster.name} is not a remote`);
     const injectPath = injectionPath(cluster.name, cluster.network);
     const byHostname = !isIpAddress(primaryAddress);
@@ -291,7 +296,9 @@ export function remoteValues(plan: MeshPlan, cluster: ClusterPlan, primaryAddres
                 configCluster: true,
                 remotePilotAddress: primaryAddress,
             },
-            istiodRemote: byHostname ? { injectionURL: `https://${primaryAddress}:${PORTS.webhook}${injectPath}` } : { injectionPath: injectPath },
+            istiodRemote: byHostname
+                ? { injectionURL: `https://${primaryAddress}:${PORTS.webhook}${injectPath}` }
+                : { injectionPath: injectPath },
             base: validation,
         },
         deepMerge(plan.extraIstiodValues, cluster.istioValues),
@@ -304,7 +311,9 @@ export function remoteValues(plan: MeshPlan, cluster: ClusterPlan, primaryAddres
 export function crossNetworkGatewaySpec(): Values {
     return {
         selector: { ...EASTWEST_SELECTOR },
-        servers: [{ port: { number: PORTS.crossNetwork, name: "tls", protocol: "TLS" }, tls: { mode: "AUTO_PASSTHROUGH" }, hosts: ["*.local"] }],
+        servers: [
+            { port: { number: PORTS.crossNetwork, name: "tls", protocol: "TLS" }, tls: { mode: "AUTO_PASSTHROUGH" }, hosts: ["*.local"] },
+        ],
     };
 }
 
@@ -326,7 +335,10 @@ export function istiodVirtualServiceSpec(): Values {
         gateways: [ISTIO_OBJECTS.istiodGateway],
         tls: [
             { match: [{ port: PORTS.xds, sniHosts: ["*"] }], route: [{ destination: { host: istiod, port: { number: PORTS.xds } } }] },
-            { match: [{ port: PORTS.webhook, sniHosts: ["*"] }], route: [{ destination: { host: istiod, port: { number: PORTS.webhookService } } }] },
+            {
+                match: [{ port: PORTS.webhook, sniHosts: ["*"] }],
+                route: [{ destination: { host: istiod, port: { number: PORTS.webhookService } } }],
+            },
         ],
     };
 }

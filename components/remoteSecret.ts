@@ -4,7 +4,14 @@ import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import { tokenKubeconfig } from "./kubeconfig";
 import type { ClusterHandle } from "./meshCluster";
-import { CLUSTER_ANNOTATION, MULTICLUSTER_SECRET_LABEL, READER_SERVICE_ACCOUNT, readerTokenName, remoteSecretName, SHARED_TOKEN_NAME } from "./istio";
+import {
+    CLUSTER_ANNOTATION,
+    MULTICLUSTER_SECRET_LABEL,
+    READER_SERVICE_ACCOUNT,
+    readerTokenName,
+    remoteSecretName,
+    SHARED_TOKEN_NAME,
+} from "./istio";
 
 export { readerTokenName, SHARED_TOKEN_NAME };
 
@@ -50,7 +57,11 @@ export class RemoteSecrets extends pulumi.ComponentResource {
             const t = new k8s.core.v1.Secret(
                 resourceName,
                 {
-                    metadata: { name: secretName, namespace: args.sourceNamespace.metadata.name, annotations: { "kubernetes.io/service-account.name": READER_SERVICE_ACCOUNT } },
+                    metadata: {
+                        name: secretName,
+                        namespace: args.sourceNamespace.metadata.name,
+                        annotations: { "kubernetes.io/service-account.name": READER_SERVICE_ACCOUNT },
+                    },
                     type: "kubernetes.io/service-account-token",
                 },
                 {
@@ -68,8 +79,16 @@ export class RemoteSecrets extends pulumi.ComponentResource {
                 pulumi.all([t.data, source.apiServer]).apply(([data, server]) => {
                     const tok = data?.["token"];
                     const ca = data?.["ca.crt"];
-                    if (!tok || !ca) throw new Error(`the reader token in cluster ${source.name} has no token or ca.crt yet; is the token controller running?`);
-                    return tokenKubeconfig({ clusterName: source.name, server, caDataB64: ca, token: Buffer.from(tok, "base64").toString("utf8") });
+                    if (!tok || !ca)
+                        throw new Error(
+                            `the reader token in cluster ${source.name} has no token or ca.crt yet; is the token controller running?`,
+                        );
+                    return tokenKubeconfig({
+                        clusterName: source.name,
+                        server,
+                        caDataB64: ca,
+                        token: Buffer.from(tok, "base64").toString("utf8"),
+                    });
                 }),
             );
         };

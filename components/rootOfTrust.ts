@@ -7,6 +7,7 @@ import * as tls from "@pulumi/tls";
 import { renewBeforeDays, trustPhase, type TrustConfig } from "./meshConfig";
 import { CaBundle, verifyCaBundle } from "./caBundle";
 import { PHASES, rootBundle, rootExpiryFinding, certPems, type TrustPhase } from "./rotation";
+import { ISTIOD_HOST } from "./istio";
 
 export interface RootOfTrustArgs {
     trust: TrustConfig;
@@ -139,7 +140,7 @@ export class RootOfTrust extends pulumi.ComponentResource {
                 {
                     privateKeyPem: key.privateKeyPem,
                     subject: { organization: t.organization, commonName: "Intermediate CA", locality: cluster },
-                    dnsNames: ["istiod.istio-system.svc"],
+                    dnsNames: [ISTIOD_HOST],
                 },
                 { parent: this },
             );

@@ -27,7 +27,9 @@ export interface Browser {
 /** Start Chromium with a fresh profile; fails with one clear line when it is not installed. */
 export async function launchChromium(executablePath = CHROMIUM_PATH): Promise<Browser> {
     if (!fs.existsSync(executablePath)) {
-        throw new Error(`Chromium not found at ${executablePath}: install it with \`apt-get install -y chromium\` (.ci/run does), or set CHROMIUM_PATH`);
+        throw new Error(
+            `Chromium not found at ${executablePath}: install it with \`apt-get install -y chromium\` (.ci/run does), or set CHROMIUM_PATH`,
+        );
     }
     const profile = fs.mkdtempSync(path.join(os.tmpdir(), "mesh-chromium-"));
     let context: BrowserContext;

@@ -71,7 +71,12 @@ export function buildImportFile(registrations: Registration[], clusters: string[
             if (listed.has(p.urn)) continue;
             listed.add(p.urn);
             const parent = byUrn.get(p.parent);
-            resources.push({ type: p.type, name: nameOf(p), component: true, ...(parent && parent.type !== "pulumi:pulumi:Stack" ? { parent: nameOf(parent) } : {}) });
+            resources.push({
+                type: p.type,
+                name: nameOf(p),
+                component: true,
+                ...(parent && parent.type !== "pulumi:pulumi:Stack" ? { parent: nameOf(parent) } : {}),
+            });
         }
     };
 

@@ -38,7 +38,11 @@ export function leaves(v: unknown, prefix = "", out: Record<string, unknown> = {
     return out;
 }
 
-function mapDiff(before: Record<string, unknown>, after: Record<string, unknown>, describe: (key: string, a: unknown, b: unknown) => string): string[] {
+function mapDiff(
+    before: Record<string, unknown>,
+    after: Record<string, unknown>,
+    describe: (key: string, a: unknown, b: unknown) => string,
+): string[] {
     const keys = [...new Set([...Object.keys(before), ...Object.keys(after)])].sort();
     const out: string[] = [];
     for (const k of keys) {
@@ -58,14 +62,20 @@ function gatewayText(g: PlanGateway): string {
 }
 
 function certText(d: PlanCertDefinition): string {
-    const key = d.keyAlgorithm === "RSA" ? `RSA ${d.rsaBits ?? "?"}` : d.keyAlgorithm === "ECDSA" ? `ECDSA ${d.ecdsaCurve ?? "?"}` : (d.keyAlgorithm ?? "key ?");
+    const key =
+        d.keyAlgorithm === "RSA"
+            ? `RSA ${d.rsaBits ?? "?"}`
+            : d.keyAlgorithm === "ECDSA"
+              ? `ECDSA ${d.ecdsaCurve ?? "?"}`
+              : (d.keyAlgorithm ?? "key ?");
     return `${key}, ${d.validityDays ?? "?"} days, O=${d.organization ?? "?"}`;
 }
 
 function definitionChanges(a: PlanCertDefinition, b: PlanCertDefinition): string[] {
     const out: string[] = [];
     if (a.keyAlgorithm !== b.keyAlgorithm || a.rsaBits !== b.rsaBits || a.ecdsaCurve !== b.ecdsaCurve) {
-        const k = (d: PlanCertDefinition) => (d.keyAlgorithm === "RSA" ? `RSA ${d.rsaBits}` : d.keyAlgorithm === "ECDSA" ? `ECDSA ${d.ecdsaCurve}` : show(d.keyAlgorithm));
+        const k = (d: PlanCertDefinition) =>
+            d.keyAlgorithm === "RSA" ? `RSA ${d.rsaBits}` : d.keyAlgorithm === "ECDSA" ? `ECDSA ${d.ecdsaCurve}` : show(d.keyAlgorithm);
         out.push(`key ${k(a)} → ${k(b)}`);
     }
     if (a.validityDays !== b.validityDays) out.push(`validity ${show(a.validityDays)} → ${show(b.validityDays)} days`);
@@ -74,16 +84,21 @@ function definitionChanges(a: PlanCertDefinition, b: PlanCertDefinition): string
 }
 
 const ROOT_CONSEQUENCES =
-    "A new root CA replaces the old one. Every istiod restarts with a new cacerts Secret, and every workload (each pod with a sidecar, each ztunnel) " +
-    "must restart to get a certificate from the new root; until all have, mTLS between workloads on the old root and workloads on the new one FAILS, " +
-    "inside each cluster and across clusters. A protected root (trust.protectRoot) makes the deploy stop before replacing it; rotate with the " +
-    "multi-root procedure instead (README, \"Renewal and rotation\").";
+    "A new root CA replaces the old one. Every istiod restarts with a new cacerts Secret, " +
+    "and every workload (each pod with a sidecar, each ztunnel) " +
+    "must restart to get a certificate from the new root; until all have, mTLS between " +
+    "workloads on the old root and workloads on the new one FAILS, " +
+    "inside each cluster and across clusters. A protected root (trust.protectRoot) makes " +
+    "the deploy stop before replacing it; rotate with the " +
+    'multi-root procedure instead (README, "Renewal and rotation").';
 
 function intermediateConsequences(cluster: string): string {
     return (
         `${cluster}'s cacerts Secret is rewritten and istiod in ${cluster} loads the new intermediate (restart it with ` +
-        `\`kubectl -n istio-system rollout restart deployment/istiod\` if it does not hot-reload); workloads in ${cluster} get certificates from the new ` +
-        `intermediate as theirs rotate (within 24 h) or when they restart. Under the same root traffic keeps flowing; it breaks if the new intermediate ` +
+        `\`kubectl -n istio-system rollout restart deployment/istiod\` if it does not hot-reload); ` +
+        `workloads in ${cluster} get certificates from the new ` +
+        `intermediate as theirs rotate (within 24 h) or when they restart. Under the same ` +
+        `root traffic keeps flowing; it breaks if the new intermediate ` +
         `does not chain to the root every other cluster trusts, or if anything pins the old intermediate.`
     );
 }
@@ -112,8 +127,10 @@ function trustDiff(a: PlanTrust, b: PlanTrust, lines: string[], warnings: string
         if (!x || !y) continue;
         const why = definitionChanges(x, y);
         if (x.generation !== y.generation) why.unshift(`generation ${show(x.generation)} → ${show(y.generation)}`);
-        if (x.sha256 !== y.sha256 && x.sha256 !== GENERATED_AT_DEPLOY && y.sha256 !== GENERATED_AT_DEPLOY) why.push(`certificate sha256 ${x.sha256.slice(0, 16)}… → ${y.sha256.slice(0, 16)}…`);
-        if (why.length > 0) warnings.push(`INTERMEDIATE CA OF ${cluster} CHANGES (${why.join("; ")}). ${intermediateConsequences(cluster)}`);
+        if (x.sha256 !== y.sha256 && x.sha256 !== GENERATED_AT_DEPLOY && y.sha256 !== GENERATED_AT_DEPLOY)
+            why.push(`certificate sha256 ${x.sha256.slice(0, 16)}… → ${y.sha256.slice(0, 16)}…`);
+        if (why.length > 0)
+            warnings.push(`INTERMEDIATE CA OF ${cluster} CHANGES (${why.join("; ")}). ${intermediateConsequences(cluster)}`);
     }
 }
 
@@ -154,10 +171,15 @@ function gatewayDiff(cluster: string, a: PlanGateway | null, b: PlanGateway | nu
     }
     if (!a || !b) return;
     if (a.address !== b.address || a.fixed !== b.fixed) {
-        lines.push(`${cluster}: east-west gateway address moves: ${gatewayText(a)} → ${gatewayText(b)}; whatever reaches it by address (remotes' istiod address, peers' endpoints) follows`);
+        lines.push(
+            `${cluster}: east-west gateway address moves: ${gatewayText(a)} → ${gatewayText(b)}; ` +
+                `whatever reaches it by address (remotes' istiod address, peers' endpoints) follows`,
+        );
     }
     if (a.network !== b.network) lines.push(`${cluster}: east-west gateway serves network ${show(a.network)} → ${show(b.network)}`);
-    for (const c of mapDiff(a.serviceAnnotations, b.serviceAnnotations, (k, x, y) => (x === undefined ? `adds ${k}=${show(y)}` : y === undefined ? `removes ${k}` : `${k} ${show(x)} → ${show(y)}`))) {
+    for (const c of mapDiff(a.serviceAnnotations, b.serviceAnnotations, (k, x, y) =>
+        x === undefined ? `adds ${k}=${show(y)}` : y === undefined ? `removes ${k}` : `${k} ${show(x)} → ${show(y)}`,
+    )) {
         lines.push(`${cluster}: east-west gateway Service annotation ${c} (the load balancer may be re-created, with a new address)`);
     }
 }
@@ -168,7 +190,8 @@ export function diffPlans(before: PlanFile, after: PlanFile): MeshDiff {
     const warnings: string[] = [];
     if (before.meshId !== after.meshId) {
         warnings.push(
-            `MESH ID CHANGES (${before.meshId} → ${after.meshId}): every istiod gets a new global.meshID and every workload must restart to carry it; ` +
+            `MESH ID CHANGES (${before.meshId} → ${after.meshId}): every istiod gets a new global.meshID ` +
+                `and every workload must restart to carry it; ` +
                 "until then clusters disagree on which mesh they belong to.",
         );
     }
@@ -178,11 +201,17 @@ export function diffPlans(before: PlanFile, after: PlanFile): MeshDiff {
     const newC = new Map(after.clusters.map((c) => [c.name, c]));
     for (const c of after.clusters) {
         if (!oldC.has(c.name)) {
-            lines.push(`+ cluster ${c.name} joins the mesh: ${roleText(c)} on network ${c.network}${c.runsIstiod ? ", runs istiod with a new intermediate CA" : ""}${c.gateway ? `, east-west gateway ${gatewayText(c.gateway)}` : ""}`);
+            lines.push(
+                `+ cluster ${c.name} joins the mesh: ${roleText(c)} on network ${c.network}${c.runsIstiod ? ", runs istiod with a new intermediate CA" : ""}${c.gateway ? `, east-west gateway ${gatewayText(c.gateway)}` : ""}`,
+            );
         }
     }
     for (const c of before.clusters) {
-        if (!newC.has(c.name)) lines.push(`- cluster ${c.name} leaves the mesh (was ${roleText(c)} on network ${c.network}); every Istio object the program put there is deleted`);
+        if (!newC.has(c.name))
+            lines.push(
+                `- cluster ${c.name} leaves the mesh (was ${roleText(c)} on network ${c.network}); ` +
+                    `every Istio object the program put there is deleted`,
+            );
     }
 
     const common = before.clusters.filter((c) => newC.has(c.name)).map((c) => [c, newC.get(c.name)!] as const);
@@ -194,13 +223,16 @@ export function diffPlans(before: PlanFile, after: PlanFile): MeshDiff {
                     : `${b.name}: role ${roleText(a)} → ${roleText(b)}${b.runsIstiod && !a.runsIstiod ? " (starts running istiod)" : !b.runsIstiod && a.runsIstiod ? " (stops running istiod)" : ""}`,
             );
         }
-        if (a.network !== b.network) lines.push(`${b.name}: network ${a.network} → ${b.network} (pods pick up the new network when they restart)`);
+        if (a.network !== b.network)
+            lines.push(`${b.name}: network ${a.network} → ${b.network} (pods pick up the new network when they restart)`);
         for (const c of mapDiff(a.facts, b.facts, (k, x, y) => `${k} ${show(x)} → ${show(y)}`)) lines.push(`${b.name}: ${c}`);
         if (a.apiServer !== b.apiServer && a.apiServer !== null && b.apiServer !== null) {
             lines.push(`${b.name}: API server that peers read ${a.apiServer} → ${b.apiServer}`);
         }
-        for (const c of mapDiff(a.namespace.labels, b.namespace.labels, (k, x, y) => `${k} ${show(x)} → ${show(y)}`)) lines.push(`${b.name}: istio-system label ${c}`);
-        for (const c of mapDiff(a.namespace.annotations, b.namespace.annotations, (k, x, y) => `${k} ${show(x)} → ${show(y)}`)) lines.push(`${b.name}: istio-system annotation ${c}`);
+        for (const c of mapDiff(a.namespace.labels, b.namespace.labels, (k, x, y) => `${k} ${show(x)} → ${show(y)}`))
+            lines.push(`${b.name}: istio-system label ${c}`);
+        for (const c of mapDiff(a.namespace.annotations, b.namespace.annotations, (k, x, y) => `${k} ${show(x)} → ${show(y)}`))
+            lines.push(`${b.name}: istio-system annotation ${c}`);
     }
 
     // Trust edges: the remote-secret matrix.
@@ -213,7 +245,11 @@ export function diffPlans(before: PlanFile, after: PlanFile): MeshDiff {
         else if (o.server !== s.server) lines.push(`~ trust edge: ${s.target} reads ${s.source} at ${show(o.server)} → ${show(s.server)}`);
     }
     for (const s of before.remoteSecrets) {
-        if (!newS.has(key(s))) lines.push(`- trust edge: ${s.target} stops reading ${s.source} (${s.secretName} deleted from ${s.target}; ${s.source}'s endpoints disappear from ${s.target}'s istiod)`);
+        if (!newS.has(key(s)))
+            lines.push(
+                `- trust edge: ${s.target} stops reading ${s.source} (${s.secretName} deleted from ` +
+                    `${s.target}; ${s.source}'s endpoints disappear from ${s.target}'s istiod)`,
+            );
     }
 
     for (const [a, b] of common) gatewayDiff(b.name, a.gateway, b.gateway, lines);
@@ -276,16 +312,25 @@ export function formatDiff(d: MeshDiff, against: string): string {
 }
 
 export function certSummary(t: PlanTrust): string {
-    const root = t.mode === "provided" ? `provided root ${t.root.sha256.slice(0, 16)}…` : `generated root ${certText(t.root)}${t.root.protect ? ", protected" : ", unprotected"}`;
+    const root =
+        t.mode === "provided"
+            ? `provided root ${t.root.sha256.slice(0, 16)}…`
+            : `generated root ${certText(t.root)}${t.root.protect ? ", protected" : ", unprotected"}`;
     const inter = Object.entries(t.intermediates)
         .sort(([a], [b]) => (a < b ? -1 : 1))
         .map(([c, d]) => (t.mode === "provided" ? `${c} ${d.sha256.slice(0, 12)}…` : `${c} g${d.generation}`));
-    const interText = t.mode === "generated" && Object.values(t.intermediates)[0] ? `intermediates ${certText(Object.values(t.intermediates)[0])}: ${inter.join(", ")}` : `intermediates: ${inter.join(", ") || "-"}`;
+    const interText =
+        t.mode === "generated" && Object.values(t.intermediates)[0]
+            ? `intermediates ${certText(Object.values(t.intermediates)[0])}: ${inter.join(", ")}`
+            : `intermediates: ${inter.join(", ") || "-"}`;
     const r = t.rotation;
     if (!r || r.phase === "none") return `${root}; ${interText}`;
     // The checks that prove this phase done in every cluster, to run before planning the next one.
     const checks = phaseChecks(r.phase, Object.keys(t.intermediates).sort());
-    return [`${root}; ${interText}`, `root rotation phase ${r.phase} (${ROTATION_DOC}); roots: ${r.roots.join(" + ")}; intermediates signed by ${r.signer}`]
+    return [
+        `${root}; ${interText}`,
+        `root rotation phase ${r.phase} (${ROTATION_DOC}); roots: ${r.roots.join(" + ")}; intermediates signed by ${r.signer}`,
+    ]
         .concat(checks.length ? ["before the next phase, check in every cluster:", ...checks.map((c) => `  ${c}`)] : [])
         .join("\n    ");
 }

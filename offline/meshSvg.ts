@@ -701,7 +701,9 @@ export function meshDot(plan: PlanFile): string {
     const traffic = trafficLegend(plan.clusters);
     if (traffic.length > 0) {
         // Two short lines per policy (the host, then what it does and where), so the legend stays narrow.
-        const rows = traffic.map((t) => `${h(t.host)} (in ${h(t.clusters.join(", "))}):<BR ALIGN="LEFT"/>  ${h(t.policy)}`).join(`<BR ALIGN="LEFT"/>`);
+        const rows = traffic
+            .map((t) => `${h(t.host)} (in ${h(t.clusters.join(", "))}):<BR ALIGN="LEFT"/>  ${h(t.policy)}`)
+            .join(`<BR ALIGN="LEFT"/>`);
         summary("traffic", "traffic policy", `<FONT COLOR="#be185d">traffic policy between regions:<BR ALIGN="LEFT"/>${rows}</FONT>`);
     }
     out.push(

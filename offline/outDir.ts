@@ -12,7 +12,8 @@ export function stackOutDir(outDir: string, stack: string): string {
     checkStackName(stack);
     const root = path.resolve(outDir);
     const dir = path.join(root, stack);
-    if (path.dirname(dir) !== root || path.basename(dir) !== stack) throw new Error(`--stack ${JSON.stringify(stack)}: out/${stack} would be outside ${root}`);
+    if (path.dirname(dir) !== root || path.basename(dir) !== stack)
+        throw new Error(`--stack ${JSON.stringify(stack)}: out/${stack} would be outside ${root}`);
     return dir;
 }
 

@@ -117,7 +117,11 @@ function problemLines(e: Error): string[] {
 
 function table(head: string[], rows: string[][]): string[] {
     const widths = head.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i].length)));
-    const line = (cells: string[]) => cells.map((c, i) => c.padEnd(widths[i])).join("  ").trimEnd();
+    const line = (cells: string[]) =>
+        cells
+            .map((c, i) => c.padEnd(widths[i]))
+            .join("  ")
+            .trimEnd();
     return [line(head), ...rows.map(line)];
 }
 
@@ -207,7 +211,11 @@ export async function plan(
             const mine = sim.registrations.filter((r) => r.cluster === c.name);
             const releases = mine.filter((r) => r.type === "kubernetes:helm.sh/v3:Release");
             for (const r of releases) {
-                write(`${c.name}/helm/${r.inputs.name}.values.yaml`, `# chart ${r.inputs.chart} ${r.inputs.version} from ${r.inputs.repositoryOpts?.repo}, release ${r.inputs.name} in ${r.inputs.namespace}\n${YAML.stringify(r.inputs.values ?? {})}`);
+                write(
+                    `${c.name}/helm/${r.inputs.name}.values.yaml`,
+                    `# chart ${r.inputs.chart} ${r.inputs.version} from ${r.inputs.repositoryOpts?.repo}, ` +
+                        `release ${r.inputs.name} in ${r.inputs.namespace}\n${YAML.stringify(r.inputs.values ?? {})}`,
+                );
             }
             const objects = mine
                 .filter((r) => r.type.startsWith("kubernetes:") && r.type !== "kubernetes:helm.sh/v3:Release" && !r.read)
@@ -250,11 +258,28 @@ export async function plan(
             const byVersion = new Map<string, string[]>();
             for (const ch of Object.values(c.charts)) byVersion.set(ch.version, [...(byVersion.get(ch.version) ?? []), ch.chart]);
             const chartText = [...byVersion].map(([v, names]) => `${names.join(" ")} ${v}`).join(", ");
-            return [c.name, c.role + (c.primary ? ` of ${c.primary}` : ""), c.network, chartText, c.gateway ? c.gateway.address : "-", c.readsFrom.join(", ") || "-"];
+            return [
+                c.name,
+                c.role + (c.primary ? ` of ${c.primary}` : ""),
+                c.network,
+                chartText,
+                c.gateway ? c.gateway.address : "-",
+                c.readsFrom.join(", ") || "-",
+            ];
         });
-        const headline = `mesh ${planFile.meshId} (${planFile.topology}), stack ${stack}: ${planFile.clusters.length} clusters on ${planFile.networks.length} network${planFile.networks.length === 1 ? "" : "s"}, ${sim.registrations.length} resources`;
+        const headline =
+            `mesh ${planFile.meshId} (${planFile.topology}), stack ${stack}: ${planFile.clusters.length} ` +
+            `clusters on ${planFile.networks.length} network${planFile.networks.length === 1 ? "" : "s"}, ` +
+            `${sim.registrations.length} resources`;
         const trustLine = `trust: ${certSummary(planFile.trust)}`;
-        const md = [`## Stack \`${stack}\`: mesh ${planFile.meshId} (${planFile.topology})`, "", ...markdownTable(head, rows), "", trustLine, ""];
+        const md = [
+            `## Stack \`${stack}\`: mesh ${planFile.meshId} (${planFile.topology})`,
+            "",
+            ...markdownTable(head, rows),
+            "",
+            trustLine,
+            "",
+        ];
         if (diff) md.push("### Mesh-level diff", "", "```", diffText.trimEnd(), "```", "");
         write("summary.md", `${md.join("\n")}\n`);
 

@@ -15,7 +15,15 @@
 // The JSON Schema of this file is docs/plan.schema.json.
 import * as crypto from "node:crypto";
 import * as YAML from "yaml";
-import { CACERTS_KEYS, CACERTS_SECRET, CLUSTER_ANNOTATION, ISTIO_CHART_NAMES, ISTIO_NAMESPACE, MULTICLUSTER_SECRET_LABEL, NETWORK_LABEL } from "../components/istio";
+import {
+    CACERTS_KEYS,
+    CACERTS_SECRET,
+    CLUSTER_ANNOTATION,
+    ISTIO_CHART_NAMES,
+    ISTIO_NAMESPACE,
+    MULTICLUSTER_SECRET_LABEL,
+    NETWORK_LABEL,
+} from "../components/istio";
 import { certPems, type PhaseRecord, TRUST_PHASE_ANNOTATION, type TrustPhase } from "../components/rotation";
 import type { Registration } from "../simulator/simulator";
 import { PlanResource, planResources } from "./planResources";
@@ -183,7 +191,11 @@ function clusterOfProvider(r: Registration, clusters: string[]): string | undefi
     return clusters.includes(r.cluster) ? r.cluster : undefined;
 }
 
-function certDefinition(key: Registration | undefined, cert: Registration | undefined, subject: Record<string, any> | undefined): PlanCertDefinition {
+function certDefinition(
+    key: Registration | undefined,
+    cert: Registration | undefined,
+    subject: Record<string, any> | undefined,
+): PlanCertDefinition {
     const algorithm: string | null = key?.inputs.algorithm ?? null;
     const hours: number | undefined = cert?.inputs.validityPeriodHours;
     return {
@@ -239,7 +251,8 @@ function trustOf(inputs: PlanInputs, clusters: string[]): PlanTrust {
 function trustDefinitionOf(inputs: PlanInputs, clusters: string[]): PlanTrust {
     const regs = inputs.registrations;
     const byUrn = new Map(regs.filter((r) => r.urn).map((r) => [r.urn, r]));
-    const depsOf = (r: Registration, type: string) => r.dependencies.map((u) => byUrn.get(u)).filter((d): d is Registration => d?.type === type);
+    const depsOf = (r: Registration, type: string) =>
+        r.dependencies.map((u) => byUrn.get(u)).filter((d): d is Registration => d?.type === type);
     const root = regs.find((r) => r.type === SELF_SIGNED);
     if (!root) {
         // Provided mode: the root and each intermediate come from config and are fixed; their hashes are facts.
@@ -249,7 +262,15 @@ function trustDefinitionOf(inputs: PlanInputs, clusters: string[]): PlanTrust {
             const pem = s.inputs.stringData?.["ca-cert.pem"];
             if (!cluster || typeof pem !== "string") continue;
             const subject = subjectOf(pem);
-            intermediates[cluster] = { keyAlgorithm: null, rsaBits: null, ecdsaCurve: null, validityDays: null, organization: subject, generation: null, sha256: pemSha256(pem) ?? "unknown" };
+            intermediates[cluster] = {
+                keyAlgorithm: null,
+                rsaBits: null,
+                ecdsaCurve: null,
+                validityDays: null,
+                organization: subject,
+                generation: null,
+                sha256: pemSha256(pem) ?? "unknown",
+            };
         }
         const rootPem = inputs.outputs.rootCertPem;
         return {
@@ -269,13 +290,20 @@ function trustDefinitionOf(inputs: PlanInputs, clusters: string[]): PlanTrust {
     const rootKey = depsOf(root, PRIVATE_KEY)[0] ?? regs.find((r) => r.type === PRIVATE_KEY && r.name.endsWith("-root-key"));
     const intermediates: PlanTrust["intermediates"] = {};
     for (const cert of regs.filter((r) => r.type === LOCALLY_SIGNED)) {
-        const csr = depsOf(cert, CERT_REQUEST)[0] ?? regs.find((r) => r.type === CERT_REQUEST && r.name === cert.name.replace(/-cert$/, "-csr"));
-        const key = (csr && depsOf(csr, PRIVATE_KEY)[0]) ?? regs.find((r) => r.type === PRIVATE_KEY && r.name === cert.name.replace(/-cert$/, "-key"));
+        const csr =
+            depsOf(cert, CERT_REQUEST)[0] ?? regs.find((r) => r.type === CERT_REQUEST && r.name === cert.name.replace(/-cert$/, "-csr"));
+        const key =
+            (csr && depsOf(csr, PRIVATE_KEY)[0]) ??
+            regs.find((r) => r.type === PRIVATE_KEY && r.name === cert.name.replace(/-cert$/, "-key"));
         const cluster: string | undefined = csr?.inputs.subject?.locality;
         if (!cluster) continue;
         // Renewal is explicit: trust.intermediateGeneration > 1 names the resources `<cluster>-g<N>-…`.
         const gen = /-g(\d+)-intermediate-cert$/.exec(cert.name);
-        intermediates[cluster] = { ...certDefinition(key, cert, csr?.inputs.subject), generation: gen ? Number(gen[1]) : 1, sha256: GENERATED_AT_DEPLOY };
+        intermediates[cluster] = {
+            ...certDefinition(key, cert, csr?.inputs.subject),
+            generation: gen ? Number(gen[1]) : 1,
+            sha256: GENERATED_AT_DEPLOY,
+        };
     }
     return {
         mode: "generated",
@@ -323,9 +351,18 @@ export function buildPlanFile(inputs: PlanInputs): PlanFile {
     const gateways: Record<string, PlanGateway> = {};
     const substitutions: [string, string][] = [];
     for (const name of names) {
-        const release = regs.find((r) => r.type === RELEASE && clusterOfProvider(r, names) === name && r.inputs.values?.networkGateway !== undefined);
+        const release = regs.find(
+            (r) => r.type === RELEASE && clusterOfProvider(r, names) === name && r.inputs.values?.networkGateway !== undefined,
+        );
         // The gateway's LoadBalancer Service (made by the program before istiod; the chart's is off).
-        const service = regs.find((r) => r.type === SERVICE && !r.read && clusterOfProvider(r, names) === name && r.inputs.spec?.type === "LoadBalancer" && r.inputs.metadata?.labels?.[NETWORK_LABEL] !== undefined);
+        const service = regs.find(
+            (r) =>
+                r.type === SERVICE &&
+                !r.read &&
+                clusterOfProvider(r, names) === name &&
+                r.inputs.spec?.type === "LoadBalancer" &&
+                r.inputs.metadata?.labels?.[NETWORK_LABEL] !== undefined,
+        );
         const address = addresses[name];
         if (!release && address === undefined) continue;
         const requested: string = service?.inputs.spec?.loadBalancerIP ?? "";
@@ -373,7 +410,8 @@ export function buildPlanFile(inputs: PlanInputs): PlanFile {
             };
         }
         // istio-system's (the traffic block may add application namespaces).
-        const ns = mine.find((r) => r.type === NAMESPACE && r.inputs.metadata?.name === ISTIO_NAMESPACE) ?? mine.find((r) => r.type === NAMESPACE);
+        const ns =
+            mine.find((r) => r.type === NAMESPACE && r.inputs.metadata?.name === ISTIO_NAMESPACE) ?? mine.find((r) => r.type === NAMESPACE);
         const { network, role, primary, ...rest } = f;
         const otherFacts = Object.fromEntries(Object.entries(rest).filter(([, v]) => v !== null && v !== undefined));
         return {
@@ -392,8 +430,14 @@ export function buildPlanFile(inputs: PlanInputs): PlanFile {
                 .map((r) => `${r.inputs.kind}/${r.inputs.metadata?.name}`)
                 .sort(),
             traffic: trafficOfCluster(mine),
-            readsFrom: remoteSecrets.filter((s) => s.target === name).map((s) => s.source).sort(),
-            readBy: remoteSecrets.filter((s) => s.source === name).map((s) => s.target).sort(),
+            readsFrom: remoteSecrets
+                .filter((s) => s.target === name)
+                .map((s) => s.source)
+                .sort(),
+            readBy: remoteSecrets
+                .filter((s) => s.source === name)
+                .map((s) => s.target)
+                .sort(),
         };
     });
     clusters.sort(byName);
@@ -405,7 +449,15 @@ export function buildPlanFile(inputs: PlanInputs): PlanFile {
         meshId: String(outputs.meshId),
         topology: String(outputs.topology),
         networks: [...new Set(clusters.map((c) => c.network))].sort(),
-        istioVersions: [...new Set(clusters.flatMap((c) => Object.values(c.charts).filter((ch) => ISTIO_CHARTS.has(ch.chart)).map((ch) => ch.version)))].sort(),
+        istioVersions: [
+            ...new Set(
+                clusters.flatMap((c) =>
+                    Object.values(c.charts)
+                        .filter((ch) => ISTIO_CHARTS.has(ch.chart))
+                        .map((ch) => ch.version),
+                ),
+            ),
+        ].sort(),
         trust,
         clusters,
         remoteSecrets,
@@ -442,7 +494,10 @@ export function parsePlanFile(text: string, where: string): PlanFile {
         throw new Error(`${where} is not a plan file (no clusters, trust or remoteSecrets); pass the plan.json that npm run plan wrote`);
     }
     if (p.formatVersion !== PLAN_FORMAT_VERSION) {
-        throw new Error(`${where} has plan format ${String(p.formatVersion)}, this plan writes format ${PLAN_FORMAT_VERSION}; re-plan the old config with this version`);
+        throw new Error(
+            `${where} has plan format ${String(p.formatVersion)}, this plan writes format ${PLAN_FORMAT_VERSION}; ` +
+                `re-plan the old config with this version`,
+        );
     }
     return p as PlanFile;
 }

@@ -61,7 +61,8 @@ export async function runProgram(opts: RunOptions): Promise<RunResult> {
             rawOutputs[k] = v;
         }
         try {
-            for (const [k, v] of Object.entries(rawOutputs)) outputs[k] = await withTimeout(valueOf(v as pulumi.Input<unknown>), 30_000, `stack output ${k}`);
+            for (const [k, v] of Object.entries(rawOutputs))
+                outputs[k] = await withTimeout(valueOf(v as pulumi.Input<unknown>), 30_000, `stack output ${k}`);
         } catch (e) {
             failures.push(e as Error);
         }
@@ -89,4 +90,3 @@ function withTimeout<T>(p: Promise<T>, ms: number, what: string): Promise<T> {
         );
     });
 }
-

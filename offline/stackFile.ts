@@ -22,7 +22,8 @@ export function stackNameProblem(s: string): string | undefined {
     const bad = /[^A-Za-z0-9_.-]/.exec(s);
     if (bad) {
         const why =
-            "a stack name may only contain alphanumeric, hyphens, underscores, or periods: " + `invalid character '${bad[0]}' at position ${bad.index}`;
+            "a stack name may only contain alphanumeric, hyphens, underscores, or periods: " +
+            `invalid character '${bad[0]}' at position ${bad.index}`;
         return bad[0] === "/" ? `${why} (give the stack's own name, the <stack> of Pulumi.<stack>.yaml, not org/project/stack)` : why;
     }
     if (/^\.+$/.test(s)) return `"${s}" cannot name a stack here: out/${s}/ would not be a folder of its own`;
@@ -57,7 +58,13 @@ export interface StackFile {
 
 /** Pulumi's isSecureValue (sdk/go/common/resource/config/object.go): an object with one key, `secure`, a string. */
 export function isSecureValue(v: unknown): v is { secure: string } {
-    return !!v && typeof v === "object" && !Array.isArray(v) && Object.keys(v).length === 1 && typeof (v as { secure?: unknown }).secure === "string";
+    return (
+        !!v &&
+        typeof v === "object" &&
+        !Array.isArray(v) &&
+        Object.keys(v).length === 1 &&
+        typeof (v as { secure?: unknown }).secure === "string"
+    );
 }
 
 export interface ReadStackOptions {
@@ -136,8 +143,10 @@ const KEY_BYTES = 32;
 function passphraseCrypter(doc: StackDoc, env: NodeJS.ProcessEnv): Crypter {
     const provider = doc.secretsprovider;
     const offline = "cannot be used offline";
-    if (provider !== undefined && provider !== "passphrase") return { why: `the stack's secrets provider (${provider.split("://")[0]}) ${offline}` };
-    if (!doc.encryptionsalt || doc.encryptedkey) return { why: `the stack's secrets provider ${offline} (no passphrase encryptionsalt in the stack file)` };
+    if (provider !== undefined && provider !== "passphrase")
+        return { why: `the stack's secrets provider (${provider.split("://")[0]}) ${offline}` };
+    if (!doc.encryptionsalt || doc.encryptedkey)
+        return { why: `the stack's secrets provider ${offline} (no passphrase encryptionsalt in the stack file)` };
     const phrase = readPassphrase(env);
     if (phrase === undefined) return { why: "set PULUMI_CONFIG_PASSPHRASE (or PULUMI_CONFIG_PASSPHRASE_FILE) to decrypt them offline" };
     const parts = doc.encryptionsalt.split(":");
@@ -205,10 +214,13 @@ export function expectedKeys(config: Record<string, unknown>): { spec: KeySpec; 
     if (!mesh || typeof mesh !== "object") return undefined;
     const trust = mesh.trust && typeof mesh.trust === "object" ? mesh.trust : {};
     if ((trust.mode ?? "generated") !== "generated" || !Array.isArray(mesh.clusters)) return undefined;
-    const istiod = mesh.clusters.filter((c) => c && typeof c === "object" && ((c as { role?: unknown }).role ?? "primary") === "primary").length;
+    const istiod = mesh.clusters.filter(
+        (c) => c && typeof c === "object" && ((c as { role?: unknown }).role ?? "primary") === "primary",
+    ).length;
     const algorithm = trust.keyAlgorithm ?? "RSA";
     let spec: KeySpec;
-    if (algorithm === "RSA" && typeof (trust.rsaBits ?? 4096) === "number") spec = { algorithm, rsaBits: (trust.rsaBits ?? 4096) as number };
+    if (algorithm === "RSA" && typeof (trust.rsaBits ?? 4096) === "number")
+        spec = { algorithm, rsaBits: (trust.rsaBits ?? 4096) as number };
     else if (algorithm === "ECDSA" && (trust.ecdsaCurve ?? "P256") === "P256") spec = { algorithm, ecdsaCurve: "P256" };
     else if (algorithm === "ECDSA" && trust.ecdsaCurve === "P384") spec = { algorithm, ecdsaCurve: "P384" };
     else return undefined;

@@ -31,7 +31,15 @@ import type {
     StackValidationPolicy,
 } from "@pulumi/policy";
 import * as crypto from "node:crypto";
-import { CACERTS_KEYS, CACERTS_SECRET, CHARTS, EASTWEST_NAME, EASTWEST_SELECTOR, ISTIO_CHART_NAMES, MULTIROOT_ENV } from "../components/istio";
+import {
+    CACERTS_KEYS,
+    CACERTS_SECRET,
+    CHARTS,
+    EASTWEST_NAME,
+    EASTWEST_SELECTOR,
+    ISTIO_CHART_NAMES,
+    MULTIROOT_ENV,
+} from "../components/istio";
 import {
     certPems,
     normalizePem,
@@ -100,7 +108,8 @@ function isDefaultProvider(p: { urn: string; name: string } | undefined): boolea
 
 export const explicitProvider: ResourceValidationPolicy = {
     name: "kubernetes-explicit-provider",
-    description: "Every Kubernetes object names its cluster's provider; none may fall back to the default provider (the current kube context).",
+    description:
+        "Every Kubernetes object names its cluster's provider; none may fall back to the default provider (the current kube context).",
     enforcementLevel: "mandatory",
     validateResource: (args: ResourceValidationArgs, report: ReportViolation) => {
         if (!args.type.startsWith("kubernetes:")) return;
@@ -115,22 +124,45 @@ export const explicitProvider: ResourceValidationPolicy = {
 
 export const cacertsBeforeIstiod: StackValidationPolicy = {
     name: "cacerts-before-istiod",
-    description: "In each cluster that runs istiod, the istiod release depends on that cluster's cacerts Secret (otherwise istiod starts as a self-signed CA of its own).",
+    description:
+        "In each cluster that runs istiod, the istiod release depends on that cluster's cacerts " +
+        "Secret (otherwise istiod starts as a self-signed CA of its own).",
     enforcementLevel: "mandatory",
     validateStack: (args: StackValidationArgs, report: ReportViolation) => {
         const secrets = args.resources.filter((r) => r.type === SECRET);
         for (const rel of args.resources.filter((r) => r.type === RELEASE)) {
-            const facts = known(() => ({ chart: rel.props.chart as string | undefined, name: rel.props.name as string | undefined, namespace: (rel.props.namespace as string | undefined) ?? "default", profile: rel.props.values?.profile as string | undefined }), undefined);
+            const facts = known(
+                () => ({
+                    chart: rel.props.chart as string | undefined,
+                    name: rel.props.name as string | undefined,
+                    namespace: (rel.props.namespace as string | undefined) ?? "default",
+                    profile: rel.props.values?.profile as string | undefined,
+                }),
+                undefined,
+            );
             if (!facts || (facts.chart !== CHARTS.istiod.chart && facts.name !== CHARTS.istiod.release)) continue;
             // A remote's istiod chart (profile: remote) runs no istiod and needs no cacerts.
             if (facts.profile === "remote") continue;
             const cacerts = secrets.filter(
-                (s) => known(() => s.props.metadata?.name === CACERTS_SECRET && (s.props.metadata?.namespace ?? "default") === facts.namespace, false) && s.provider?.urn === rel.provider?.urn,
+                (s) =>
+                    known(
+                        () => s.props.metadata?.name === CACERTS_SECRET && (s.props.metadata?.namespace ?? "default") === facts.namespace,
+                        false,
+                    ) && s.provider?.urn === rel.provider?.urn,
             );
             if (cacerts.length === 0) {
-                report(`istiod release ${rel.name} (${providerLabel(rel)}) has no cacerts Secret in namespace ${facts.namespace} of the same cluster; istiod would issue certificates from a self-signed root of its own`, rel.urn);
+                report(
+                    `istiod release ${rel.name} (${providerLabel(rel)}) has no cacerts Secret in namespace ` +
+                        `${facts.namespace} of the same cluster; istiod would issue certificates from a self-signed ` +
+                        `root of its own`,
+                    rel.urn,
+                );
             } else if (!cacerts.some((c) => rel.dependencies.some((d) => d.urn === c.urn))) {
-                report(`istiod release ${rel.name} (${providerLabel(rel)}) does not depend on ${cacerts.map((c) => c.name).join(", ")}; istiod could start before its CA exists. Add the Secret to dependsOn.`, rel.urn);
+                report(
+                    `istiod release ${rel.name} (${providerLabel(rel)}) does not depend on ${cacerts.map((c) => c.name).join(", ")}; ` +
+                        `istiod could start before its CA exists. Add the Secret to dependsOn.`,
+                    rel.urn,
+                );
             }
         }
     },
@@ -143,25 +175,48 @@ export interface LoadBalancerConfig {
 
 export const loadBalancerOnlyEastWest: ResourceValidationPolicy = {
     name: "loadbalancer-only-east-west",
-    description: "No Service of type LoadBalancer other than the east-west gateways (each one is a cloud load balancer that costs money and opens an address).",
+    description:
+        "No Service of type LoadBalancer other than the east-west gateways (each one is a " +
+        "cloud load balancer that costs money and opens an address).",
     enforcementLevel: "mandatory",
     configSchema: { properties: { allowedNames: { type: "array", items: { type: "string" }, default: [EASTWEST_NAME] } } },
     validateResource: (args: ResourceValidationArgs, report: ReportViolation) => {
         const allowed = new Set(args.getConfig<LoadBalancerConfig>().allowedNames ?? [EASTWEST_NAME]);
         if (args.type === SERVICE) {
-            const svc = known(() => ({ type: args.props.spec?.type as string | undefined, name: args.props.metadata?.name as string | undefined, labels: (args.props.metadata?.labels ?? {}) as Record<string, string> }), undefined);
+            const svc = known(
+                () => ({
+                    type: args.props.spec?.type as string | undefined,
+                    name: args.props.metadata?.name as string | undefined,
+                    labels: (args.props.metadata?.labels ?? {}) as Record<string, string>,
+                }),
+                undefined,
+            );
             if (!svc || svc.type !== "LoadBalancer") return;
             if ((svc.name && allowed.has(svc.name)) || svc.labels.istio === EASTWEST_SELECTOR.istio) return;
-            report(`Service ${svc.name ?? args.name} is a LoadBalancer; only the east-west gateways (${[...allowed].join(", ")}) may be. Use ClusterIP, or route through the gateways.`);
+            report(
+                `Service ${svc.name ?? args.name} is a LoadBalancer; only the east-west gateways ` +
+                    `(${[...allowed].join(", ")}) may be. Use ClusterIP, or route through the gateways.`,
+            );
             return;
         }
         if (args.type === RELEASE) {
-            const rel = known(() => ({ chart: args.props.chart as string | undefined, name: args.props.name as string | undefined, networkGateway: args.props.values?.networkGateway, serviceType: args.props.values?.service?.type as string | undefined }), undefined);
+            const rel = known(
+                () => ({
+                    chart: args.props.chart as string | undefined,
+                    name: args.props.name as string | undefined,
+                    networkGateway: args.props.values?.networkGateway,
+                    serviceType: args.props.values?.service?.type as string | undefined,
+                }),
+                undefined,
+            );
             // Istio's gateway chart renders a LoadBalancer Service unless told otherwise.
             if (!rel || rel.chart !== "gateway") return;
             if ((rel.serviceType ?? "LoadBalancer") !== "LoadBalancer") return;
             if (rel.networkGateway || (rel.name && allowed.has(rel.name))) return;
-            report(`gateway release ${rel.name ?? args.name} would create a LoadBalancer Service; only the east-west gateways (${[...allowed].join(", ")}) may. Set service.type: ClusterIP.`);
+            report(
+                `gateway release ${rel.name ?? args.name} would create a LoadBalancer Service; only ` +
+                    `the east-west gateways (${[...allowed].join(", ")}) may. Set service.type: ClusterIP.`,
+            );
         }
     },
 };
@@ -175,7 +230,8 @@ export function makeProductionDeletionProtection(env: PolicyEnv = processEnv): R
     return {
         name: "production-deletion-protection",
         description:
-            "In production stacks (stack name matching productionStackPattern, default /prod/) every GKE and EKS cluster has deletion protection: `protect`, or the cloud's deletionProtection.",
+            "In production stacks (stack name matching productionStackPattern, default /prod/) " +
+            "every GKE and EKS cluster has deletion protection: `protect`, or the cloud's deletionProtection.",
         enforcementLevel: "mandatory",
         configSchema: { properties: { productionStackPattern: { type: "string", default: "prod" } } },
         validateResource: (args: ResourceValidationArgs, report: ReportViolation) => {
@@ -190,7 +246,10 @@ export function makeProductionDeletionProtection(env: PolicyEnv = processEnv): R
             // where it is false (EKS) it must be set.
             if (kind.deletionProtectionDefault ? dp !== false : dp === true) return;
             const fix = kind.fix;
-            report(`${kind.label} cluster ${args.name} in production stack ${stack} can be deleted by a deploy or destroy: set ${fix} on the cluster in the stack config.`);
+            report(
+                `${kind.label} cluster ${args.name} in production stack ${stack} can be deleted by ` +
+                    `a deploy or destroy: set ${fix} on the cluster in the stack config.`,
+            );
         },
     };
 }
@@ -212,15 +271,26 @@ export const istioVersionUniform: StackValidationPolicy = {
     validateStack: (args: StackValidationArgs, report: ReportViolation) => {
         const releases = args.resources
             .filter((r) => r.type === RELEASE)
-            .map((r) => ({ r, chart: known(() => r.props.chart as string | undefined, undefined), version: known(() => r.props.version as string | undefined, undefined) }))
-            .filter((x): x is { r: PolicyResource; chart: string; version: string } => !!x.chart && ISTIO_CHARTS.includes(x.chart) && typeof x.version === "string");
+            .map((r) => ({
+                r,
+                chart: known(() => r.props.chart as string | undefined, undefined),
+                version: known(() => r.props.version as string | undefined, undefined),
+            }))
+            .filter(
+                (x): x is { r: PolicyResource; chart: string; version: string } =>
+                    !!x.chart && ISTIO_CHARTS.includes(x.chart) && typeof x.version === "string",
+            );
         const count = new Map<string, number>();
         for (const x of releases) count.set(x.version, (count.get(x.version) ?? 0) + 1);
         if (count.size <= 1) return;
         const majority = [...count.entries()].sort((a, b) => b[1] - a[1] || (a[0] < b[0] ? -1 : 1))[0][0];
         const byCluster = [...new Set(releases.map((x) => `${clusterOf(x.r)} ${x.chart} ${x.version}`))].sort().join(", ");
         for (const x of releases.filter((y) => y.version !== majority)) {
-            report(`${x.chart} ${x.version} in cluster ${clusterOf(x.r)} differs from ${majority} elsewhere (${byCluster}); one mesh runs one Istio version (set istio.version once).`, x.r.urn);
+            report(
+                `${x.chart} ${x.version} in cluster ${clusterOf(x.r)} differs from ${majority} elsewhere ` +
+                    `(${byCluster}); one mesh runs one Istio version (set istio.version once).`,
+                x.r.urn,
+            );
         }
     },
 };
@@ -291,7 +361,9 @@ function scan(v: unknown, path: string, hits: { path: string; kind: string }[]):
 export const noSecretInPlainOutput: StackValidationPolicy = {
     name: "no-secret-in-plain-output",
     description:
-        "No stack output holds a secret-looking value (PEM private key, JWT, kubeconfig with credentials), plain or base64-encoded, unless listed in allowedOutputs (outputs the program marks secret; default: kubeconfigs).",
+        "No stack output holds a secret-looking value (PEM private key, JWT, kubeconfig with " +
+        "credentials), plain or base64-encoded, unless listed in allowedOutputs (outputs " +
+        "the program marks secret; default: kubeconfigs).",
     enforcementLevel: "mandatory",
     configSchema: { properties: { allowedOutputs: { type: "array", items: { type: "string" }, default: DEFAULT_ALLOWED_OUTPUTS } } },
     validateStack: (args: StackValidationArgs, report: ReportViolation) => {
@@ -302,7 +374,12 @@ export const noSecretInPlainOutput: StackValidationPolicy = {
                 const hits: { path: string; kind: string }[] = [];
                 known(() => scan(stack.props[key], key, hits), undefined);
                 for (const h of hits) {
-                    report(`stack output ${h.path} holds ${h.kind} in plain text; stack outputs are readable by anyone with stack access. Do not export it, or wrap it in pulumi.secret() and list "${key}" in allowedOutputs.`, stack.urn);
+                    report(
+                        `stack output ${h.path} holds ${h.kind} in plain text; stack outputs are readable ` +
+                            `by anyone with stack access. Do not export it, or wrap it in pulumi.secret() and ` +
+                            `list "${key}" in allowedOutputs.`,
+                        stack.urn,
+                    );
                 }
             }
         }
@@ -314,25 +391,38 @@ export function isDestinationRule(type: string): boolean {
     return /^kubernetes:networking\.istio\.io\/v[0-9a-z]+:DestinationRule$/.test(type);
 }
 
-type TrafficPolicySpec = { outlierDetection?: unknown; loadBalancer?: { localityLbSetting?: { failover?: unknown[]; distribute?: unknown[] } } };
+type TrafficPolicySpec = {
+    outlierDetection?: unknown;
+    loadBalancer?: { localityLbSetting?: { failover?: unknown[]; distribute?: unknown[] } };
+};
 
 export const localityNeedsOutlierDetection: ResourceValidationPolicy = {
     name: "locality-needs-outlier-detection",
     description:
-        "A DestinationRule whose locality load balancing fails over or distributes between regions also sets outlierDetection: without it no endpoint is " +
-        "ever ejected, so traffic keeps going to a failed region (pilot/pkg/networking/core/cluster_traffic_policy.go at Istio 1.30.3; istiod only warns).",
+        "A DestinationRule whose locality load balancing fails over or distributes between " +
+        "regions also sets outlierDetection: without it no endpoint is " +
+        "ever ejected, so traffic keeps going to a failed region (pilot/pkg/networking/core/cluster_traffic_policy.go " +
+        "at Istio 1.30.3; istiod only warns).",
     enforcementLevel: "mandatory",
     validateResource: (args: ResourceValidationArgs, report: ReportViolation) => {
         if (!isDestinationRule(args.type)) return;
-        const spec = known(() => args.props.spec as { host?: string; trafficPolicy?: TrafficPolicySpec; subsets?: { name?: string; trafficPolicy?: TrafficPolicySpec }[] } | undefined, undefined);
+        const spec = known(
+            () =>
+                args.props.spec as
+                    | { host?: string; trafficPolicy?: TrafficPolicySpec; subsets?: { name?: string; trafficPolicy?: TrafficPolicySpec }[] }
+                    | undefined,
+            undefined,
+        );
         if (!spec) return;
         const check = (tp: TrafficPolicySpec | undefined, where: string) => {
             const lb = tp?.loadBalancer?.localityLbSetting;
             const moves = [lb?.failover?.length ? "failover" : "", lb?.distribute?.length ? "distribute" : ""].filter(Boolean);
             if (moves.length > 0 && !tp?.outlierDetection) {
                 report(
-                    `DestinationRule ${args.name} (host ${spec.host ?? "?"}${where}) sets localityLbSetting.${moves.join(" and ")} without outlierDetection; ` +
-                        "no endpoint is ever ejected, so traffic never leaves a failed region. Add trafficPolicy.outlierDetection (the traffic block adds it by default).",
+                    `DestinationRule ${args.name} (host ${spec.host ?? "?"}${where}) sets localityLbSetting.${moves.join(" and ")} ` +
+                        `without outlierDetection; ` +
+                        "no endpoint is ever ejected, so traffic never leaves a failed region. Add trafficPolicy.outlierDetection " +
+                        "(the traffic block adds it by default).",
                 );
             }
         };
@@ -357,37 +447,54 @@ function canonical(v: unknown): string {
 export const destinationRulesIdentical: StackValidationPolicy = {
     name: "destination-rules-identical",
     description:
-        "Every DestinationRule (namespace and host) is the same, spec for spec, in every cluster that runs istiod: Istio does not replicate " +
+        "Every DestinationRule (namespace and host) is the same, spec for spec, in every " +
+        "cluster that runs istiod: Istio does not replicate " +
         "configuration, each istiod reads its own cluster's, so clusters that disagree route the same service differently.",
     enforcementLevel: "mandatory",
     validateStack: (args: StackValidationArgs, report: ReportViolation) => {
         // Clusters whose istiod reads Istio config: those with an istiod release that is not a remote profile.
         const configProviders = new Set<string>();
         for (const rel of args.resources.filter((r) => r.type === RELEASE)) {
-            const facts = known(() => ({ chart: rel.props.chart as string | undefined, profile: rel.props.values?.profile as string | undefined }), undefined);
-            if (facts && facts.chart === CHARTS.istiod.chart && facts.profile !== "remote" && rel.provider?.urn) configProviders.add(rel.provider.urn);
+            const facts = known(
+                () => ({ chart: rel.props.chart as string | undefined, profile: rel.props.values?.profile as string | undefined }),
+                undefined,
+            );
+            if (facts && facts.chart === CHARTS.istiod.chart && facts.profile !== "remote" && rel.provider?.urn)
+                configProviders.add(rel.provider.urn);
         }
         const byHost = new Map<string, { r: PolicyResource; spec: string }[]>();
         for (const r of args.resources.filter((x) => isDestinationRule(x.type))) {
-            const facts = known(() => ({ ns: (r.props.metadata?.namespace as string | undefined) ?? "default", host: r.props.spec?.host as string | undefined, spec: canonical(r.props.spec) }), undefined);
+            const facts = known(
+                () => ({
+                    ns: (r.props.metadata?.namespace as string | undefined) ?? "default",
+                    host: r.props.spec?.host as string | undefined,
+                    spec: canonical(r.props.spec),
+                }),
+                undefined,
+            );
             if (!facts?.host) continue;
             const key = `${facts.ns}/${facts.host}`;
             byHost.set(key, [...(byHost.get(key) ?? []), { r, spec: facts.spec }]);
         }
         const clusterName = (urn: string) => {
             const r = args.resources.find((x) => x.provider?.urn === urn);
-            return r ? clusterOf(r) : urn.split("::").pop() ?? urn;
+            return r ? clusterOf(r) : (urn.split("::").pop() ?? urn);
         };
         for (const [key, rules] of [...byHost].sort(([a], [b]) => (a < b ? -1 : 1))) {
             const specs = new Set(rules.map((x) => x.spec));
             const where = (xs: { r: PolicyResource }[]) => [...new Set(xs.map((x) => clusterOf(x.r)))].sort().join(", ");
             if (specs.size > 1) {
-                const groups = [...specs].map((s) => ({ s, of: rules.filter((x) => x.spec === s) })).sort((a, b) => b.of.length - a.of.length);
+                const groups = [...specs]
+                    .map((s) => ({ s, of: rules.filter((x) => x.spec === s) }))
+                    .sort((a, b) => b.of.length - a.of.length);
                 const fix = "each istiod reads its own cluster's config, so write the same rule everywhere (the traffic block does).";
                 if (groups[0].of.length > groups[1].of.length) {
                     // A clear majority: the clusters that differ from it.
                     for (const x of rules.filter((y) => y.spec !== groups[0].s)) {
-                        report(`DestinationRule ${key} in cluster ${clusterOf(x.r)} differs from the one in ${where(groups[0].of)}; ${fix}`, x.r.urn);
+                        report(
+                            `DestinationRule ${key} in cluster ${clusterOf(x.r)} differs from the one in ${where(groups[0].of)}; ${fix}`,
+                            x.r.urn,
+                        );
                     }
                 } else {
                     const sides = groups.map((g) => where(g.of)).sort();
@@ -398,7 +505,8 @@ export const destinationRulesIdentical: StackValidationPolicy = {
             const missing = [...configProviders].filter((u) => !present.has(u));
             if (missing.length > 0 && rules.some((x) => x.r.provider?.urn && configProviders.has(x.r.provider.urn))) {
                 report(
-                    `DestinationRule ${key} is in ${where(rules)} but not in ${missing.map(clusterName).sort().join(", ")}, whose istiod reads only its own cluster's config; ` +
+                    `DestinationRule ${key} is in ${where(rules)} but not in ${missing.map(clusterName).sort().join(", ")}, ` +
+                        `whose istiod reads only its own cluster's config; ` +
                         "write it to every cluster that runs istiod.",
                     rules[0].r.urn,
                 );
@@ -432,7 +540,12 @@ function cacertsFacts(r: { type: string; props: Record<string, any> }): { phase:
         const p = r.props;
         if (p.metadata?.name !== CACERTS_SECRET) return undefined;
         const d = (p.stringData ?? {}) as Record<string, unknown>;
-        const dec = (k: string) => (typeof d[k] === "string" ? (d[k] as string) : typeof p.data?.[k] === "string" ? Buffer.from(p.data[k], "base64").toString("utf8") : undefined);
+        const dec = (k: string) =>
+            typeof d[k] === "string"
+                ? (d[k] as string)
+                : typeof p.data?.[k] === "string"
+                  ? Buffer.from(p.data[k], "base64").toString("utf8")
+                  : undefined;
         const roots = dec(CACERTS_KEYS.rootCert);
         const ca = dec(CACERTS_KEYS.caCert);
         if (!roots || !ca) return undefined;
@@ -445,7 +558,8 @@ function rootExpiryPolicy(level: "fail" | "warn"): ResourceValidationPolicy {
         name: level === "fail" ? "root-of-trust-expiry" : "root-of-trust-expiry-warning",
         description:
             level === "fail"
-                ? `The mesh root has at least ${ROOT_FAIL_DAYS} days left (outside a rotation); it never renews by itself: rotate it in phases (${ROTATION_DOC}).`
+                ? `The mesh root has at least ${ROOT_FAIL_DAYS} days left (outside a rotation); it ` +
+                  `never renews by itself: rotate it in phases (${ROTATION_DOC}).`
                 : `Warns when the mesh root has less than ${ROOT_WARN_DAYS} days left; plan the staged rotation (${ROTATION_DOC}).`,
         enforcementLevel: level === "fail" ? "mandatory" : "advisory",
         validateResource: (args: ResourceValidationArgs, report: ReportViolation) => {
@@ -478,17 +592,27 @@ export const rootExpiryWarning = rootExpiryPolicy("warn");
 export const rootRotationPhase: StackValidationPolicy = {
     name: "root-rotation-phase",
     description:
-        `Every cacerts Secret holds what its root-rotation phase requires: identical root-cert.pem everywhere, the phase's roots and signer, ` +
+        `Every cacerts Secret holds what its root-rotation phase requires: identical root-cert.pem ` +
+        `everywhere, the phase's roots and signer, ` +
         `and ISTIO_MULTIROOT_MESH on every istiod during a rotation (${ROTATION_DOC}).`,
     enforcementLevel: "mandatory",
     validateStack: (args: StackValidationArgs, report: ReportViolation) => {
-        const secrets = args.resources.map((r) => ({ r, f: cacertsFacts(r) })).filter((x): x is { r: PolicyResource; f: NonNullable<ReturnType<typeof cacertsFacts>> } => !!x.f);
+        const secrets = args.resources
+            .map((r) => ({ r, f: cacertsFacts(r) }))
+            .filter((x): x is { r: PolicyResource; f: NonNullable<ReturnType<typeof cacertsFacts>> } => !!x.f);
         if (secrets.length === 0) return;
         const phases = [...new Set(secrets.map((s) => s.f.phase))];
-        if (phases.length > 1) report(`cacerts Secrets are in different rotation phases (${phases.join(", ")}); every cluster moves together, one phase per deploy (${ROTATION_DOC})`);
+        if (phases.length > 1)
+            report(
+                `cacerts Secrets are in different rotation phases (${phases.join(", ")}); every cluster ` +
+                    `moves together, one phase per deploy (${ROTATION_DOC})`,
+            );
         const bundles = new Set(secrets.map((s) => normalizePem(s.f.roots)));
         if (bundles.size > 1) {
-            report(`root-cert.pem differs between clusters (${secrets.map((s) => clusterOf(s.r)).join(", ")}); cross-cluster mTLS needs the same roots everywhere`);
+            report(
+                `root-cert.pem differs between clusters (${secrets.map((s) => clusterOf(s.r)).join(", ")}); ` +
+                    `cross-cluster mTLS needs the same roots everywhere`,
+            );
         }
         for (const { r, f } of secrets) {
             const shape = PHASES[f.phase];
@@ -498,7 +622,11 @@ export const rootRotationPhase: StackValidationPolicy = {
             }
             const roots = certPems(f.roots).map((p) => new crypto.X509Certificate(p));
             if (roots.length !== shape.roots.length) {
-                report(`cacerts ${r.name} (phase ${f.phase}) holds ${roots.length} root(s) in root-cert.pem; the phase needs ${shape.roots.length} (${shape.roots.join(" + ")})`, r.urn);
+                report(
+                    `cacerts ${r.name} (phase ${f.phase}) holds ${roots.length} root(s) in root-cert.pem; ` +
+                        `the phase needs ${shape.roots.length} (${shape.roots.join(" + ")})`,
+                    r.urn,
+                );
                 continue;
             }
             const ca = new crypto.X509Certificate(f.ca);
@@ -506,15 +634,31 @@ export const rootRotationPhase: StackValidationPolicy = {
             const issuer = roots.findIndex((x) => ca.checkIssued(x) && ca.verify(x.publicKey));
             if (issuer !== signerAt) {
                 const want = `the ${shape.signer} root`;
-                report(`cacerts ${r.name} (phase ${f.phase}): ca-cert.pem is ${issuer < 0 ? "signed by none of the roots" : `signed by root ${issuer + 1}`}; the phase needs ${want} (${ROTATION_DOC})`, r.urn);
+                report(
+                    `cacerts ${r.name} (phase ${f.phase}): ca-cert.pem is ${issuer < 0 ? "signed by none of the roots" : `signed by root ${issuer + 1}`}; ` +
+                        `the phase needs ${want} (${ROTATION_DOC})`,
+                    r.urn,
+                );
             }
         }
         const phase = phases[0];
         if (phases.length === 1 && PHASES[phase]?.multiRoot) {
             for (const rel of args.resources.filter((r) => r.type === RELEASE)) {
-                const facts = known(() => ({ chart: rel.props.chart as string | undefined, env: rel.props.values?.env?.[MULTIROOT_ENV], profile: rel.props.values?.profile }), undefined);
+                const facts = known(
+                    () => ({
+                        chart: rel.props.chart as string | undefined,
+                        env: rel.props.values?.env?.[MULTIROOT_ENV],
+                        profile: rel.props.values?.profile,
+                    }),
+                    undefined,
+                );
                 if (!facts || facts.chart !== CHARTS.istiod.chart || facts.profile === "remote") continue;
-                if (String(facts.env) !== "true") report(`istiod release ${rel.name} (${providerLabel(rel)}) lacks env ${MULTIROOT_ENV}=true during rotation phase ${phase}; istiod would ignore the new root`, rel.urn);
+                if (String(facts.env) !== "true")
+                    report(
+                        `istiod release ${rel.name} (${providerLabel(rel)}) lacks env ${MULTIROOT_ENV}=true ` +
+                            `during rotation phase ${phase}; istiod would ignore the new root`,
+                        rel.urn,
+                    );
             }
         }
     },
@@ -527,7 +671,8 @@ export function makeProductionRootKeyOffline(env: PolicyEnv = processEnv): Stack
     return {
         name: "production-root-key-offline",
         description:
-            "Production stacks (stack name matching productionStackPattern, default /prod/) keep no root CA key in state: use trust.mode provided with an offline root " +
+            "Production stacks (stack name matching productionStackPattern, default /prod/) keep " +
+            "no root CA key in state: use trust.mode provided with an offline root " +
             "(npm run trust:init prints the commands).",
         enforcementLevel: "mandatory",
         configSchema: { properties: { productionStackPattern: { type: "string", default: "prod" } } },
@@ -537,9 +682,12 @@ export function makeProductionRootKeyOffline(env: PolicyEnv = processEnv): Stack
             if (!new RegExp(pattern).test(stack)) return;
             for (const r of args.resources.filter((x) => x.type === TLS_PRIVATE_KEY && ROOT_KEY_NAME.test(x.name))) {
                 report(
-                    `production stack ${stack} keeps the mesh's root CA key in its state (${r.name}): anyone with the stack's secrets provider can recover it and mint ` +
-                        `certificates every cluster trusts. Create the root offline (npm run trust:init -- --stack ${stack} --out <dir outside the repo>) and set ` +
-                        `trust.mode: provided; to move an existing mesh to it without downtime, walk the staged rotation (${ROTATION_DOC}).`,
+                    `production stack ${stack} keeps the mesh's root CA key in its state (${r.name}): ` +
+                        `anyone with the stack's secrets provider can recover it and mint ` +
+                        `certificates every cluster trusts. Create the root offline (npm run trust:init -- ` +
+                        `--stack ${stack} --out <dir outside the repo>) and set ` +
+                        `trust.mode: provided; to move an existing mesh to it without downtime, walk the ` +
+                        `staged rotation (${ROTATION_DOC}).`,
                     r.urn,
                 );
             }

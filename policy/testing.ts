@@ -43,7 +43,14 @@ export function testUrn(type: string, name: string, stack = "test", project = "m
 }
 
 function optionsOf(r: TestResource): PolicyResourceOptions {
-    return { protect: !!r.protect, ignoreChanges: [], aliases: [], customTimeouts: { createSeconds: 0, updateSeconds: 0, deleteSeconds: 0 }, additionalSecretOutputs: [], parent: r.parent };
+    return {
+        protect: !!r.protect,
+        ignoreChanges: [],
+        aliases: [],
+        customTimeouts: { createSeconds: 0, updateSeconds: 0, deleteSeconds: 0 },
+        additionalSecretOutputs: [],
+        parent: r.parent,
+    };
 }
 
 const typeHelpers = {
@@ -60,7 +67,9 @@ function providerOf(r: TestResource, all: TestResource[]): PolicyProviderResourc
     if (typeof r.provider !== "string") return r.provider;
     const p = all.find((x) => (x.urn ?? testUrn(x.type, x.name)) === r.provider);
     const urn = r.provider;
-    return p ? { type: p.type, props: p.props, urn, name: p.name } : { type: urn.split("::")[2] ?? "", props: {}, urn, name: urn.split("::").pop() ?? "" };
+    return p
+        ? { type: p.type, props: p.props, urn, name: p.name }
+        : { type: urn.split("::")[2] ?? "", props: {}, urn, name: urn.split("::").pop() ?? "" };
 }
 
 function notApplicable(reason?: string): never {
@@ -68,7 +77,12 @@ function notApplicable(reason?: string): never {
 }
 
 /** Run a resource policy on one resource (`others` resolve its provider reference). */
-export async function checkResource(policy: ResourceValidationPolicy, r: TestResource, config: Record<string, unknown> = {}, others: TestResource[] = []): Promise<PolicyResult> {
+export async function checkResource(
+    policy: ResourceValidationPolicy,
+    r: TestResource,
+    config: Record<string, unknown> = {},
+    others: TestResource[] = [],
+): Promise<PolicyResult> {
     const violations: PolicyResult["violations"] = [];
     const args: ResourceValidationArgs = {
         type: r.type,
@@ -82,7 +96,12 @@ export async function checkResource(policy: ResourceValidationPolicy, r: TestRes
         notApplicable,
         ...(typeHelpers as Pick<ResourceValidationArgs, "isType" | "asType">),
     };
-    const validations = policy.validateResource === undefined ? [] : Array.isArray(policy.validateResource) ? policy.validateResource : [policy.validateResource];
+    const validations =
+        policy.validateResource === undefined
+            ? []
+            : Array.isArray(policy.validateResource)
+              ? policy.validateResource
+              : [policy.validateResource];
     try {
         for (const v of validations) await v(args, (message) => violations.push({ message, urn: args.urn }));
     } catch (e) {
@@ -93,7 +112,11 @@ export async function checkResource(policy: ResourceValidationPolicy, r: TestRes
 }
 
 /** Run a resource policy on every resource of a list; violations of all of them. */
-export async function checkResources(policy: ResourceValidationPolicy, resources: TestResource[], config: Record<string, unknown> = {}): Promise<PolicyResult> {
+export async function checkResources(
+    policy: ResourceValidationPolicy,
+    resources: TestResource[],
+    config: Record<string, unknown> = {},
+): Promise<PolicyResult> {
     const violations: PolicyResult["violations"] = [];
     for (const r of resources) violations.push(...(await checkResource(policy, r, config, resources)).violations);
     return { violations };
@@ -101,32 +124,40 @@ export async function checkResources(policy: ResourceValidationPolicy, resources
 
 /** Build the resolved PolicyResource graph a stack policy receives. */
 export function policyResources(resources: TestResource[]): PolicyResource[] {
-    const built = resources.map(
-        (r): PolicyResource => ({
-            type: r.type,
-            props: r.props,
-            urn: r.urn ?? testUrn(r.type, r.name),
-            name: r.name,
-            opts: optionsOf(r),
-            provider: providerOf(r, resources),
-            dependencies: [],
-            propertyDependencies: {},
-            ...(typeHelpers as Pick<PolicyResource, "isType" | "asType">),
-        }),
-    );
+    const built = resources.map((r): PolicyResource => ({
+        type: r.type,
+        props: r.props,
+        urn: r.urn ?? testUrn(r.type, r.name),
+        name: r.name,
+        opts: optionsOf(r),
+        provider: providerOf(r, resources),
+        dependencies: [],
+        propertyDependencies: {},
+        ...(typeHelpers as Pick<PolicyResource, "isType" | "asType">),
+    }));
     const byUrn = new Map(built.map((b) => [b.urn, b]));
     resources.forEach((r, i) => {
         built[i].dependencies = (r.dependencies ?? []).map((u) => byUrn.get(u)).filter((d): d is PolicyResource => !!d);
-        for (const [k, urns] of Object.entries(r.propertyDependencies ?? {})) built[i].propertyDependencies[k] = urns.map((u) => byUrn.get(u)).filter((d): d is PolicyResource => !!d);
+        for (const [k, urns] of Object.entries(r.propertyDependencies ?? {}))
+            built[i].propertyDependencies[k] = urns.map((u) => byUrn.get(u)).filter((d): d is PolicyResource => !!d);
         if (r.parent) built[i].parent = byUrn.get(r.parent);
     });
     return built;
 }
 
 /** Run a stack policy over a list of resources. */
-export async function checkStack(policy: StackValidationPolicy, resources: TestResource[], config: Record<string, unknown> = {}): Promise<PolicyResult> {
+export async function checkStack(
+    policy: StackValidationPolicy,
+    resources: TestResource[],
+    config: Record<string, unknown> = {},
+): Promise<PolicyResult> {
     const violations: PolicyResult["violations"] = [];
-    const args: StackValidationArgs = { resources: policyResources(resources), stackTags: new Map(), getConfig: <T extends object>() => config as T, notApplicable };
+    const args: StackValidationArgs = {
+        resources: policyResources(resources),
+        stackTags: new Map(),
+        getConfig: <T extends object>() => config as T,
+        notApplicable,
+    };
     try {
         await policy.validateStack(args, (message, urn) => violations.push({ message, urn }));
     } catch (e) {
@@ -155,7 +186,12 @@ export interface RegistrationLike {
  * outputs (the simulator's state) as props, its provider, dependencies and protect flag, plus the
  * root Stack resource whose props are the stack outputs.
  */
-export function fromRegistrations(registrations: RegistrationLike[], outputs: Record<string, unknown>, stack: string, project = "multicluster-mesh"): TestResource[] {
+export function fromRegistrations(
+    registrations: RegistrationLike[],
+    outputs: Record<string, unknown>,
+    stack: string,
+    project = "multicluster-mesh",
+): TestResource[] {
     const out: TestResource[] = registrations.map((r) => ({
         type: r.type,
         name: r.name,
@@ -166,6 +202,11 @@ export function fromRegistrations(registrations: RegistrationLike[], outputs: Re
         dependencies: r.dependencies,
         parent: r.parent || undefined,
     }));
-    out.push({ type: "pulumi:pulumi:Stack", name: `${project}-${stack}`, urn: testUrn("pulumi:pulumi:Stack", `${project}-${stack}`, stack, project), props: outputs });
+    out.push({
+        type: "pulumi:pulumi:Stack",
+        name: `${project}-${stack}`,
+        urn: testUrn("pulumi:pulumi:Stack", `${project}-${stack}`, stack, project),
+        props: outputs,
+    });
     return out;
 }

@@ -22,7 +22,17 @@ if (require.main === module) {
         .option("--strict", "exit 1 when a target fails")
         .option("--out <dir>", "where results.md and results.json go", path.join(ROOT, "bench"))
         .parse();
-    const a = program.opts<{ ns: string; multinet: string; mixed: string; kind: string; runs: string; quick?: boolean; sourceMaps?: boolean; strict?: boolean; out: string }>();
+    const a = program.opts<{
+        ns: string;
+        multinet: string;
+        mixed: string;
+        kind: string;
+        runs: string;
+        quick?: boolean;
+        sourceMaps?: boolean;
+        strict?: boolean;
+        out: string;
+    }>();
     const list = (s: string) => s.split(",").filter(Boolean).map(Number);
     const o: Options = {
         ns: a.quick ? [2, 5, 10] : list(a.ns),
@@ -34,7 +44,11 @@ if (require.main === module) {
         out: a.quick && a.out === path.join(ROOT, "bench") ? path.join(os.tmpdir(), "mesh-bench-quick") : a.out,
         sourceMaps: !!a.sourceMaps,
         strict: !!a.strict,
-        full: !a.quick && program.getOptionValueSource("ns") === "default" && program.getOptionValueSource("runs") === "default" && !a.sourceMaps,
+        full:
+            !a.quick &&
+            program.getOptionValueSource("ns") === "default" &&
+            program.getOptionValueSource("runs") === "default" &&
+            !a.sourceMaps,
     };
     main(o).then(
         (ok) => process.exit(ok || !o.strict ? 0 : 1),

@@ -19,7 +19,8 @@ if (require.main === module) {
     const o = program.opts<{ stack: string }>();
     (async () => {
         const cfg = readStackFile(o.stack).config;
-        const mesh = Object.entries(cfg).find(([k]) => k.endsWith(":mesh"))?.[1] as { istio?: { version?: string; repository?: string } } | undefined;
+        const mesh = Object.entries(cfg).find(([k]) => k.endsWith(":mesh"))?.[1] as
+            { istio?: { version?: string; repository?: string } } | undefined;
         const version = String(mesh?.istio?.version ?? ISTIO_VERSION);
         const repository = mesh?.istio?.repository ?? ISTIO_REPOSITORY;
         const dest = await pullCharts(await helmBinary(), version, repository);

@@ -124,7 +124,11 @@ function deriveCrdSchemas(referenceDir: string): Json {
         const name = (crd.metadata as { name?: string } | undefined)?.name;
         if (name === undefined || !CRDS.includes(name)) continue;
         found.add(name);
-        const spec = crd.spec as { group: string; names: { kind: string }; versions: { name: string; served: boolean; schema?: { openAPIV3Schema?: unknown } }[] };
+        const spec = crd.spec as {
+            group: string;
+            names: { kind: string };
+            versions: { name: string; served: boolean; schema?: { openAPIV3Schema?: unknown } }[];
+        };
         for (const v of spec.versions) {
             if (!v.served) continue;
             if (v.schema?.openAPIV3Schema === undefined) throw new Error(`${name} ${v.name}: no openAPIV3Schema`);
@@ -153,7 +157,8 @@ function report(target: string, what: string): void {
 function main(): void {
     const { values } = parseArgs({ options: { reference: { type: "string" } } });
     const referenceDir = values.reference !== undefined ? path.resolve(values.reference) : DEFAULT_REFERENCE;
-    if (!fs.existsSync(path.join(referenceDir, "README.md"))) throw new Error(`${referenceDir}: not an Istio reference directory (no README.md)`);
+    if (!fs.existsSync(path.join(referenceDir, "README.md")))
+        throw new Error(`${referenceDir}: not an Istio reference directory (no README.md)`);
     const { version, upstream } = readSources(referenceDir);
     fs.mkdirSync(FIXTURES, { recursive: true });
 

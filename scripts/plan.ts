@@ -15,7 +15,9 @@ const ROOT = path.resolve(__dirname, "..");
 if (require.main === module) {
     const program = new Command()
         .name("plan")
-        .description("Render what `pulumi up` would create for a stack, offline; with --against, the mesh-level diff (exit 2 when the mesh changes)")
+        .description(
+            "Render what `pulumi up` would create for a stack, offline; with --against, the mesh-level diff (exit 2 when the mesh changes)",
+        )
         .option("-s, --stack <name>", "stack to plan (reads Pulumi.<stack>.yaml)", "dev")
         .option("-o, --out <dir>", "output directory", path.join(ROOT, "out"))
         .option("-a, --against <plan.json>", "an earlier plan.json to diff against")

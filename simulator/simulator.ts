@@ -115,11 +115,31 @@ function providerNameOf(ref: string): string {
 let canned: Promise<{ rootKey: string; rootCert: string; key: string; cert: string; csr: string }> | undefined;
 function cannedChain() {
     canned ??= (async () => {
-        const rootKey = (await simulateTls("tls:index/privateKey:PrivateKey", "canned-root-key", { algorithm: "ECDSA", ecdsaCurve: "P256" }))!.state.privateKeyPem as string;
-        const rootCert = (await simulateTls("tls:index/selfSignedCert:SelfSignedCert", "canned-root", { privateKeyPem: rootKey, subject: { organization: "Istio", commonName: "Root CA" }, isCaCertificate: true, allowedUses: ["cert_signing", "crl_signing"], validityPeriodHours: 87600 }))!.state.certPem as string;
-        const key = (await simulateTls("tls:index/privateKey:PrivateKey", "canned-key", { algorithm: "ECDSA", ecdsaCurve: "P256" }))!.state.privateKeyPem as string;
-        const csr = (await simulateTls("tls:index/certRequest:CertRequest", "canned-csr", { privateKeyPem: key, subject: { organization: "Istio", commonName: "Intermediate CA" } }))!.state.certRequestPem as string;
-        const cert = (await simulateTls("tls:index/locallySignedCert:LocallySignedCert", "canned-cert", { certRequestPem: csr, caPrivateKeyPem: rootKey, caCertPem: rootCert, isCaCertificate: true, allowedUses: ["cert_signing", "crl_signing"], validityPeriodHours: 17520 }))!.state.certPem as string;
+        const rootKey = (await simulateTls("tls:index/privateKey:PrivateKey", "canned-root-key", {
+            algorithm: "ECDSA",
+            ecdsaCurve: "P256",
+        }))!.state.privateKeyPem as string;
+        const rootCert = (await simulateTls("tls:index/selfSignedCert:SelfSignedCert", "canned-root", {
+            privateKeyPem: rootKey,
+            subject: { organization: "Istio", commonName: "Root CA" },
+            isCaCertificate: true,
+            allowedUses: ["cert_signing", "crl_signing"],
+            validityPeriodHours: 87600,
+        }))!.state.certPem as string;
+        const key = (await simulateTls("tls:index/privateKey:PrivateKey", "canned-key", { algorithm: "ECDSA", ecdsaCurve: "P256" }))!.state
+            .privateKeyPem as string;
+        const csr = (await simulateTls("tls:index/certRequest:CertRequest", "canned-csr", {
+            privateKeyPem: key,
+            subject: { organization: "Istio", commonName: "Intermediate CA" },
+        }))!.state.certRequestPem as string;
+        const cert = (await simulateTls("tls:index/locallySignedCert:LocallySignedCert", "canned-cert", {
+            certRequestPem: csr,
+            caPrivateKeyPem: rootKey,
+            caCertPem: rootCert,
+            isCaCertificate: true,
+            allowedUses: ["cert_signing", "crl_signing"],
+            validityPeriodHours: 17520,
+        }))!.state.certPem as string;
         return { rootKey, rootCert, key, cert, csr };
     })();
     return canned;
@@ -143,7 +163,10 @@ const b64 = (s: string) => Buffer.from(s, "utf8").toString("base64");
 
 export class Simulator {
     public readonly registrations: Registration[] = [];
-    private readonly pending = new Map<string, Omit<Registration, "state" | "urn" | "inputs" | "id" | "startedAt" | "finishedAt" | "cluster">[]>();
+    private readonly pending = new Map<
+        string,
+        Omit<Registration, "state" | "urn" | "inputs" | "id" | "startedAt" | "finishedAt" | "cluster">[]
+    >();
     private readonly addresses = new Map<string, string>();
     private inFlight = 0;
     private readonly urnKeys = new Set<string>();
@@ -171,7 +194,10 @@ export class Simulator {
                 // "Duplicate resource URN" (pkg/resource/deploy/step_generator.go); so does the simulator.
                 const urnKey = `${req.getParent?.() ?? ""}$${req.getType()}::${req.getName()}`;
                 if (method === "registerResource" && this.urnKeys.has(urnKey)) {
-                    const err = new Error(`Duplicate resource URN: a second ${req.getType()} named "${req.getName()}" under the same parent; give it a unique name`);
+                    const err = new Error(
+                        `Duplicate resource URN: a second ${req.getType()} named "${req.getName()}" under ` +
+                            `the same parent; give it a unique name`,
+                    );
                     this.duplicateUrns.push(err.message);
                     callback(err, undefined);
                     return;
@@ -219,7 +245,9 @@ export class Simulator {
         if (id) return { cluster: id.cluster, platform: id.platform };
         // A provider the caller built with an identifier of its own (library use): the cluster is
         // the provider itself, named by its resource name.
-        const registered = providerRef && this.registrations.some((r) => r.type === "pulumi:providers:kubernetes" && r.name === providerNameOf(providerRef));
+        const registered =
+            providerRef &&
+            this.registrations.some((r) => r.type === "pulumi:providers:kubernetes" && r.name === providerNameOf(providerRef));
         return registered ? { cluster: providerNameOf(providerRef), platform: "existing" } : undefined;
     }
 
@@ -288,13 +316,25 @@ export class Simulator {
         const delay = this.options.latencyMs?.({ type: args.type, name: args.name, inputs: plain.inputs, read: meta.read }) ?? 0;
         if (delay > 0) await new Promise((r) => setTimeout(r, delay));
         const { id, state } = await this.respond(plain, meta.providerName);
-        const reg: Registration = { ...meta, cluster: this.clusterOfProvider(meta.provider)?.cluster ?? "", urn: "", inputs: plain.inputs, id, state, startedAt, finishedAt: performance.now() };
+        const reg: Registration = {
+            ...meta,
+            cluster: this.clusterOfProvider(meta.provider)?.cluster ?? "",
+            urn: "",
+            inputs: plain.inputs,
+            id,
+            state,
+            startedAt,
+            finishedAt: performance.now(),
+        };
         this.registrations.push(reg);
         this.awaitingUrn.set(key, [...(this.awaitingUrn.get(key) ?? []), reg]);
         return { id, state };
     }
 
-    private async respond(args: pulumi.runtime.MockResourceArgs, providerName: string): Promise<{ id: string; state: Record<string, any> }> {
+    private async respond(
+        args: pulumi.runtime.MockResourceArgs,
+        providerName: string,
+    ): Promise<{ id: string; state: Record<string, any> }> {
         let inputs = args.inputs ?? {};
         if (this.options.tamperIntermediates && args.type === "tls:index/locallySignedCert:LocallySignedCert") {
             const key = await simulateTls("tls:index/privateKey:PrivateKey", "impostor-key", { algorithm: "ECDSA", ecdsaCurve: "P256" });
@@ -322,8 +362,21 @@ export class Simulator {
             case "kubernetes:core/v1:Secret": {
                 if (inputs.type === "kubernetes.io/service-account-token") {
                     // The token controller fills these in; the token is JWT-shaped but simulated.
-                    const jwt = ["eyJhbGciOiJSUzI1NiJ9", b64(JSON.stringify({ sub: `system:serviceaccount:${ISTIO_NAMESPACE}:${inputs.metadata?.annotations?.["kubernetes.io/service-account.name"]}`, cluster })), crypto.randomBytes(16).toString("hex")].join(".");
-                    const data = { token: b64(jwt), "ca.crt": b64(`-----BEGIN CERTIFICATE-----\nSIMULATED-CLUSTER-CA-${cluster}\n-----END CERTIFICATE-----\n`), namespace: b64(inputs.metadata?.namespace ?? "") };
+                    const jwt = [
+                        "eyJhbGciOiJSUzI1NiJ9",
+                        b64(
+                            JSON.stringify({
+                                sub: `system:serviceaccount:${ISTIO_NAMESPACE}:${inputs.metadata?.annotations?.["kubernetes.io/service-account.name"]}`,
+                                cluster,
+                            }),
+                        ),
+                        crypto.randomBytes(16).toString("hex"),
+                    ].join(".");
+                    const data = {
+                        token: b64(jwt),
+                        "ca.crt": b64(`-----BEGIN CERTIFICATE-----\nSIMULATED-CLUSTER-CA-${cluster}\n-----END CERTIFICATE-----\n`),
+                        namespace: b64(inputs.metadata?.namespace ?? ""),
+                    };
                     return { id: `${inputs.metadata?.namespace}/${inputs.metadata?.name}`, state: { ...inputs, data } };
                 }
                 return { id: `${inputs.metadata?.namespace}/${inputs.metadata?.name}`, state: inputs };
@@ -331,7 +384,17 @@ export class Simulator {
             case "kubernetes:helm.sh/v3:Release":
                 return {
                     id: `${inputs.namespace}/${inputs.name}`,
-                    state: { ...inputs, status: { name: inputs.name, namespace: inputs.namespace, chart: inputs.chart, version: inputs.version, status: "deployed", revision: 1 } },
+                    state: {
+                        ...inputs,
+                        status: {
+                            name: inputs.name,
+                            namespace: inputs.namespace,
+                            chart: inputs.chart,
+                            version: inputs.version,
+                            status: "deployed",
+                            revision: 1,
+                        },
+                    },
                 };
             case "kubernetes:core/v1:Service": {
                 const id = args.id || `${inputs.metadata?.namespace}/${inputs.metadata?.name}`;
@@ -342,7 +405,10 @@ export class Simulator {
             }
             case "command:local:Command":
                 // pulumi-command's Create returns a fresh unique ID (resource.NewUniqueHex): a re-created command gets a new one.
-                return { id: `${args.name}-${crypto.createHash("sha256").update(JSON.stringify(inputs)).digest("hex").slice(0, 8)}`, state: { ...inputs, stdout: this.runCommand(String(inputs.create ?? "")), stderr: "" } };
+                return {
+                    id: `${args.name}-${crypto.createHash("sha256").update(JSON.stringify(inputs)).digest("hex").slice(0, 8)}`,
+                    state: { ...inputs, stdout: this.runCommand(String(inputs.create ?? "")), stderr: "" },
+                };
             default: {
                 const ctx = this.context(args.provider);
                 for (const p of PLATFORMS) {
@@ -365,7 +431,10 @@ export class Simulator {
             const fixed = this.options.gatewayAddresses?.[cluster] ?? requested;
             if (fixed) ingress = [fixed.match(/^[\d.]+$|:/) ? { ip: fixed } : { hostname: fixed }];
             // AWS load balancers answer with a DNS name, never an IP.
-            else if (this.options.hostnameClusters?.includes(cluster) || platformOf(this.platformOfCluster(cluster))?.simulator.loadBalancerAddress === "hostname")
+            else if (
+                this.options.hostnameClusters?.includes(cluster) ||
+                platformOf(this.platformOfCluster(cluster))?.simulator.loadBalancerAddress === "hostname"
+            )
                 ingress = [{ hostname: `${name}-${cluster}-0123456789.elb.simulated.example` }];
             else {
                 if (!this.addresses.has(cluster)) this.addresses.set(cluster, this.allocate(cluster));
@@ -455,7 +524,12 @@ export function valueOf<T>(o: pulumi.Input<T>): Promise<T> {
 
 function sortKeys(v: any): any {
     if (Array.isArray(v)) return v.map(sortKeys);
-    if (v && typeof v === "object") return Object.fromEntries(Object.keys(v).sort().map((k) => [k, sortKeys(v[k])]));
+    if (v && typeof v === "object")
+        return Object.fromEntries(
+            Object.keys(v)
+                .sort()
+                .map((k) => [k, sortKeys(v[k])]),
+        );
     return v;
 }
 

@@ -30,7 +30,12 @@ export const TLS_CERT_REQUEST = "tls:index/certRequest:CertRequest";
 export const TLS_LOCALLY_SIGNED_CERT = "tls:index/locallySignedCert:LocallySignedCert";
 
 /** Returns undefined for non-tls types. `type` is the Pulumi type token, `inputs` the deserialized inputs (plain JS values; secrets already unwrapped). */
-export async function simulateTls(type: string, name: string, inputs: Record<string, any>, now: Date = new Date()): Promise<SimResult | undefined> {
+export async function simulateTls(
+    type: string,
+    name: string,
+    inputs: Record<string, any>,
+    now: Date = new Date(),
+): Promise<SimResult | undefined> {
     const handlers: Record<string, () => Promise<SimResult>> = {
         [TLS_PRIVATE_KEY]: () => privateKey(inputs),
         [TLS_SELF_SIGNED_CERT]: () => selfSignedCert(inputs, now),
@@ -89,7 +94,11 @@ function toKey(k: crypto.KeyObject): Key {
 }
 
 /** The PEM types parsePrivateKeyPEM accepts, and the DER each one holds. */
-const PRIVATE_KEY_PEM: Record<string, "pkcs1" | "sec1" | "pkcs8"> = { "RSA PRIVATE KEY": "pkcs1", "EC PRIVATE KEY": "sec1", "PRIVATE KEY": "pkcs8" };
+const PRIVATE_KEY_PEM: Record<string, "pkcs1" | "sec1" | "pkcs8"> = {
+    "RSA PRIVATE KEY": "pkcs1",
+    "EC PRIVATE KEY": "sec1",
+    "PRIVATE KEY": "pkcs8",
+};
 
 function parsePrivateKeyPem(pem: unknown, attr: string): Key {
     const block = decodePem(requireString(pem, attr), attr);
@@ -217,7 +226,17 @@ export function rsaKeyFromPrimes(p: bigint, q: bigint): crypto.KeyObject {
     const lambda = ((p - 1n) * (q - 1n)) / gcd(p - 1n, q - 1n);
     const d = inverse(RSA_E, lambda);
     const b64 = (n: bigint) => Buffer.from(evenHex(n), "hex").toString("base64url");
-    const jwk = { kty: "RSA", n: b64(p * q), e: b64(RSA_E), d: b64(d), p: b64(p), q: b64(q), dp: b64(d % (p - 1n)), dq: b64(d % (q - 1n)), qi: b64(inverse(q, p)) };
+    const jwk = {
+        kty: "RSA",
+        n: b64(p * q),
+        e: b64(RSA_E),
+        d: b64(d),
+        p: b64(p),
+        q: b64(q),
+        dp: b64(d % (p - 1n)),
+        dq: b64(d % (q - 1n)),
+        qi: b64(inverse(q, p)),
+    };
     return crypto.createPrivateKey({ key: jwk, format: "jwk" });
 }
 
@@ -276,7 +295,10 @@ async function privateKey(inputs: Record<string, any>): Promise<SimResult> {
     try {
         checkSpec(spec);
     } catch (e) {
-        throw new Error(`${(e as Error).message.replace(/^(rsaBits \d+|ecdsaCurve "[^"]*")/, `$1${unset(algorithm === "RSA" ? "rsaBits" : "ecdsaCurve")}`)}`, { cause: e });
+        throw new Error(
+            `${(e as Error).message.replace(/^(rsaBits \d+|ecdsaCurve "[^"]*")/, `$1${unset(algorithm === "RSA" ? "rsaBits" : "ecdsaCurve")}`)}`,
+            { cause: e },
+        );
     }
     const k = await takeKey(spec);
     const key = toKey(k);
@@ -320,7 +342,17 @@ interface GoName {
     email?: string;
 }
 
-const OID_NAME = { C: "2.5.4.6", ST: "2.5.4.8", L: "2.5.4.7", STREET: "2.5.4.9", POSTALCODE: "2.5.4.17", O: "2.5.4.10", OU: "2.5.4.11", CN: "2.5.4.3", SERIALNUMBER: "2.5.4.5" } as const;
+const OID_NAME = {
+    C: "2.5.4.6",
+    ST: "2.5.4.8",
+    L: "2.5.4.7",
+    STREET: "2.5.4.9",
+    POSTALCODE: "2.5.4.17",
+    O: "2.5.4.10",
+    OU: "2.5.4.11",
+    CN: "2.5.4.3",
+    SERIALNUMBER: "2.5.4.5",
+} as const;
 const OID_EMAIL = "1.2.840.113549.1.9.1";
 /** pkix.Name.ToRDNSequence order (crypto/x509/pkix/pkix.go). */
 const LIST_ATTRS = ["C", "ST", "L", "STREET", "POSTALCODE", "O", "OU"] as const;
@@ -364,7 +396,8 @@ function nameDer(n: GoName): Buffer {
         if (values.length === 0) return;
         const tagged = values.map((v) => ({ v, printable: isPrintable(v) }));
         // encoding/asn1 sorts SET OF members by their encodings (X.690 11.6).
-        const atv = (t: { v: string; printable: boolean }) => der(0x30, der(0x06, encodeOid(oid)), der(t.printable ? 0x13 : 0x0c, Buffer.from(t.v, "utf8")));
+        const atv = (t: { v: string; printable: boolean }) =>
+            der(0x30, der(0x06, encodeOid(oid)), der(t.printable ? 0x13 : 0x0c, Buffer.from(t.v, "utf8")));
         tagged.sort((a, b) => Buffer.compare(atv(a), atv(b)));
         rdns.push({ [oid]: tagged.map((t) => (t.printable ? { printableString: t.v } : { utf8String: t.v })) });
     };
@@ -510,7 +543,12 @@ function sanDer(s: Sans): Buffer {
         if (!/^[\x00-\x7f]*$/.test(v)) throw new Error(`x509: "${v}" cannot be encoded as an IA5String`);
         return Buffer.from(v, "latin1");
     };
-    return der(0x30, ...s.dnsNames.map((d) => der(0x82, ia5(d))), ...s.ips.map((ip) => der(0x87, ip)), ...s.uris.map((u) => der(0x86, ia5(u))));
+    return der(
+        0x30,
+        ...s.dnsNames.map((d) => der(0x82, ia5(d))),
+        ...s.ips.map((ip) => der(0x87, ip)),
+        ...s.uris.map((u) => der(0x86, ia5(u))),
+    );
 }
 
 /** generateSubjectKeyID: SHA-1 of the raw public key bits (RSAPublicKey DER, or the EC point). */
@@ -544,13 +582,21 @@ interface IssuedCert {
 }
 
 /** createCertificate (common_cert.go) followed by Go's x509.CreateCertificate. */
-async function createCertificate(tpl: Template, parent: Parent | "self", signer: Key, inputs: Record<string, any>, now: Date, withAuthorityKeyIdAttr: boolean): Promise<IssuedCert> {
+async function createCertificate(
+    tpl: Template,
+    parent: Parent | "self",
+    signer: Key,
+    inputs: Record<string, any>,
+    now: Date,
+    withAuthorityKeyIdAttr: boolean,
+): Promise<IssuedCert> {
     const hours = inputs.validityPeriodHours;
     if (!Number.isInteger(hours) || hours < 0) throw new Error(`validityPeriodHours must be an integer >= 0, got ${JSON.stringify(hours)}`);
     for (const attr of ["earlyRenewalHours", "maxPathLength"] as const) {
         const v = inputs[attr];
         const min = attr === "maxPathLength" ? -1 : 0;
-        if (v !== undefined && v !== null && (!Number.isInteger(v) || v < min)) throw new Error(`${attr} must be an integer >= ${min}, got ${JSON.stringify(v)}`);
+        if (v !== undefined && v !== null && (!Number.isInteger(v) || v < min))
+            throw new Error(`${attr} must be an integer >= ${min}, got ${JSON.stringify(v)}`);
     }
     const notBefore = new Date(now.getTime());
     const notAfter = new Date(now.getTime() + hours * 3_600_000);
@@ -564,13 +610,19 @@ async function createCertificate(tpl: Template, parent: Parent | "self", signer:
     for (const use of allowedUses) {
         if (KEY_USAGES[use] !== undefined) keyUsage |= KEY_USAGES[use];
         else if (EXTENDED_KEY_USAGES[use] !== undefined) extKeyUsage.push(EXTENDED_KEY_USAGES[use]);
-        else throw new Error(`allowedUses: ${JSON.stringify(use)} is not one of ${[...Object.keys(KEY_USAGES), ...Object.keys(EXTENDED_KEY_USAGES)].sort().join(", ")}`);
+        else
+            throw new Error(
+                `allowedUses: ${JSON.stringify(use)} is not one of ${[...Object.keys(KEY_USAGES), ...Object.keys(EXTENDED_KEY_USAGES)].sort().join(", ")}`,
+            );
     }
 
     const isCA = inputs.isCaCertificate === true;
     let ski: Buffer | undefined;
     if (isCA) {
-        if (isEmptyName(tpl.subject)) throw new Error("Invalid Certificate Subject: Must contain at least one Distinguished Name when creating Certificate Authority (CA)");
+        if (isEmptyName(tpl.subject))
+            throw new Error(
+                "Invalid Certificate Subject: Must contain at least one Distinguished Name when creating Certificate Authority (CA)",
+            );
         ski = subjectKeyId(tpl.spki);
     }
     // Only a value >= 0 reaches the template; 0 then means "unset" to Go, so no pathlen is written.
@@ -580,7 +632,8 @@ async function createCertificate(tpl: Template, parent: Parent | "self", signer:
     if (withAuthorityKeyIdAttr && inputs.setAuthorityKeyId === true) {
         // Self-signed: the parent is the template itself.
         const parentSki = parent === "self" ? ski : parent.subjectKeyId;
-        if (!parentSki || parentSki.length === 0) throw new Error("Invalid Certificate Authority: Could not determine Authority Key Identifier");
+        if (!parentSki || parentSki.length === 0)
+            throw new Error("Invalid Certificate Authority: Could not determine Authority Key Identifier");
         aki = parentSki;
     }
 
@@ -588,7 +641,8 @@ async function createCertificate(tpl: Template, parent: Parent | "self", signer:
     if (!isCA && maxPathLen !== 0) throw new Error("Failed to create certificate: x509: only CAs are allowed to specify MaxPathLen");
     const subjectDer = nameDer(tpl.subject);
     const issuerDer = parent === "self" ? subjectDer : parent.subjectDer;
-    if (parent !== "self" && !issuerDer.equals(subjectDer) && parent.subjectKeyId && parent.subjectKeyId.length > 0) aki = parent.subjectKeyId;
+    if (parent !== "self" && !issuerDer.equals(subjectDer) && parent.subjectKeyId && parent.subjectKeyId.length > 0)
+        aki = parent.subjectKeyId;
     if (parent !== "self" && parent.spki && !canonicalSpki(parent.spki).equals(signer.spki)) {
         throw new Error("Failed to create certificate: x509: provided PrivateKey doesn't match parent's PublicKey");
     }
@@ -619,14 +673,24 @@ async function createCertificate(tpl: Template, parent: Parent | "self", signer:
     const cert = await x509.X509CertificateGenerator.create(params, provider as Parameters<typeof x509.X509CertificateGenerator.create>[1]);
     const raw = Buffer.from(cert.rawData);
     // Go copies the parent's RawSubject: the names must come out byte for byte as built.
-    if (!tbsField(raw, "issuer").equals(issuerDer) || !tbsField(raw, "subject").equals(subjectDer)) throw new Error("internal: a name was re-encoded");
-    return { id: serial.toString(10), certPem: pemEncode("CERTIFICATE", raw), validityStartTime: rfc3339(notBefore), validityEndTime: rfc3339(notAfter) };
+    if (!tbsField(raw, "issuer").equals(issuerDer) || !tbsField(raw, "subject").equals(subjectDer))
+        throw new Error("internal: a name was re-encoded");
+    return {
+        id: serial.toString(10),
+        certPem: pemEncode("CERTIFICATE", raw),
+        validityStartTime: rfc3339(notBefore),
+        validityEndTime: rfc3339(notAfter),
+    };
 }
 
 const EMPTY_NAME_DER = Buffer.from([0x30, 0x00]);
 
 /** Signing through node:crypto, shaped as the bits of WebCrypto @peculiar/x509 calls. */
-function signerCrypto(signer: Key): { keyAlgorithm: Record<string, unknown>; signingAlgorithm: Record<string, unknown>; provider: unknown } {
+function signerCrypto(signer: Key): {
+    keyAlgorithm: Record<string, unknown>;
+    signingAlgorithm: Record<string, unknown>;
+    provider: unknown;
+} {
     let hash: "sha256" | "sha384";
     let keyAlgorithm: Record<string, unknown>;
     let signingAlgorithm: Record<string, unknown>;
@@ -670,7 +734,14 @@ async function selfSignedCert(inputs: Record<string, any>, now: Date): Promise<S
     const cert = await createCertificate(tpl, "self", key, inputs, now, true);
     return {
         id: cert.id,
-        state: { ...selfSignedCertState(inputs), keyAlgorithm: key.algorithm, certPem: cert.certPem, validityStartTime: cert.validityStartTime, validityEndTime: cert.validityEndTime, readyForRenewal: false },
+        state: {
+            ...selfSignedCertState(inputs),
+            keyAlgorithm: key.algorithm,
+            certPem: cert.certPem,
+            validityStartTime: cert.validityStartTime,
+            validityEndTime: cert.validityEndTime,
+            readyForRenewal: false,
+        },
     };
 }
 
@@ -689,7 +760,10 @@ async function certRequest(inputs: Record<string, any>): Promise<SimResult> {
         // CreateCertificateRequest: the SANs go in an extensionRequest, not critical.
         extensions: hasSans(sans) ? [new x509.Extension(OID_SAN, false, sanDer(sans))] : [],
     } as unknown as CsrCreateParams;
-    const csr = await x509.Pkcs10CertificateRequestGenerator.create(params, provider as Parameters<typeof x509.Pkcs10CertificateRequestGenerator.create>[1]);
+    const csr = await x509.Pkcs10CertificateRequestGenerator.create(
+        params,
+        provider as Parameters<typeof x509.Pkcs10CertificateRequestGenerator.create>[1],
+    );
     const raw = Buffer.from(csr.rawData);
     return {
         id: hashForState(raw),
@@ -717,7 +791,8 @@ const CSR_SIGNATURES: Record<string, { key: string; hash: string }> = {
  */
 function parseCsr(pem: unknown): ParsedCsr {
     const block = decodePem(requireString(pem, "certRequestPem"), "certRequestPem");
-    if (block.type !== "CERTIFICATE REQUEST") throw new Error(`certRequestPem: invalid PEM type - expected "CERTIFICATE REQUEST", got "${block.type}"`);
+    if (block.type !== "CERTIFICATE REQUEST")
+        throw new Error(`certRequestPem: invalid PEM type - expected "CERTIFICATE REQUEST", got "${block.type}"`);
     try {
         new x509.Pkcs10CertificateRequest(block.der);
     } catch (e) {
@@ -729,7 +804,8 @@ function parseCsr(pem: unknown): ParsedCsr {
     const scheme = CSR_SIGNATURES[sigOid];
     if (!scheme) throw new Error(`certificate request: unsupported signature algorithm ${sigOid}`);
     const publicKey = crypto.createPublicKey({ key: spkiRaw, format: "der", type: "spki" });
-    if (publicKey.asymmetricKeyType !== scheme.key) throw new Error(`certificate request: signature algorithm ${sigOid} does not match its ${publicKey.asymmetricKeyType} public key`);
+    if (publicKey.asymmetricKeyType !== scheme.key)
+        throw new Error(`certificate request: signature algorithm ${sigOid} does not match its ${publicKey.asymmetricKeyType} public key`);
     const ok = crypto.verify(scheme.hash, info, { key: publicKey, dsaEncoding: "der" }, contents(sigBits, 0x03).subarray(1));
     if (!ok) throw new Error("certificate request: the signature does not verify with the request's own public key");
 
@@ -749,7 +825,8 @@ function parseCsr(pem: unknown): ParsedCsr {
                     if (tag === 0x82) sans.dnsNames.push(body.toString("latin1"));
                     else if (tag === 0x86) sans.uris.push(body.toString("latin1"));
                     else if (tag === 0x87) {
-                        if (body.length !== 4 && body.length !== 16) throw new Error(`x509: cannot parse IP address of length ${body.length}`);
+                        if (body.length !== 4 && body.length !== 16)
+                            throw new Error(`x509: cannot parse IP address of length ${body.length}`);
                         sans.ips.push(to4(Buffer.from(body)));
                     }
                 }
@@ -778,7 +855,11 @@ async function locallySignedCert(inputs: Record<string, any>, now: Date): Promis
         throw new Error(`failed to parse CA certificate: ${(e as Error).message}`, { cause: e });
     }
     // A CA certificate that is not a CA only earns a provider warning; the result will not verify.
-    const parent: Parent = { subjectDer: tbsField(caBlock.der, "subject"), subjectKeyId: certSubjectKeyId(caBlock.der), spki: tbsField(caBlock.der, "spki") };
+    const parent: Parent = {
+        subjectDer: tbsField(caBlock.der, "subject"),
+        subjectKeyId: certSubjectKeyId(caBlock.der),
+        spki: tbsField(caBlock.der, "spki"),
+    };
     const tpl: Template = { subject: csr.subject, sans: csr.sans, spki: csr.spki };
     const cert = await createCertificate(tpl, parent, caKey, inputs, now, false);
     return {
@@ -853,7 +934,16 @@ function rfc3339(d: Date): string {
 function hashForState(value: Buffer): string {
     let end = value.length;
     const asciiSpace = (c: number) => c === 0x20 || (c >= 0x09 && c <= 0x0d);
-    const unicodeSpace = (cp: number) => cp === 0x85 || cp === 0xa0 || cp === 0x1680 || (cp >= 0x2000 && cp <= 0x200a) || cp === 0x2028 || cp === 0x2029 || cp === 0x202f || cp === 0x205f || cp === 0x3000;
+    const unicodeSpace = (cp: number) =>
+        cp === 0x85 ||
+        cp === 0xa0 ||
+        cp === 0x1680 ||
+        (cp >= 0x2000 && cp <= 0x200a) ||
+        cp === 0x2028 ||
+        cp === 0x2029 ||
+        cp === 0x202f ||
+        cp === 0x205f ||
+        cp === 0x3000;
     while (end > 0) {
         const c = value[end - 1];
         if (c < 0x80) {
@@ -923,7 +1013,7 @@ function contents(tlv: Buffer, tag: number): Buffer {
 function children(tlv: Buffer, tag: number): Buffer[] {
     const body = contents(tlv, tag);
     const out: Buffer[] = [];
-    for (let off = 0; off < body.length; ) {
+    for (let off = 0; off < body.length;) {
         const t = readTlv(body, off);
         out.push(body.subarray(off, off + t.header + t.length));
         off += t.header + t.length;

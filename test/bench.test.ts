@@ -73,7 +73,19 @@ function mesh(facts: ClusterFact[], extra: (add: Add, urnOf: (name: string) => s
     const urnOf = (name: string) => nodes.find((x) => x.name === name)!.urn;
     const add = (n: Partial<Node> & { name: string; type: string }) => {
         const urn = `urn:pulumi:test::p::${n.type}::${n.name}`;
-        nodes.push({ urn, parent: "", provider: "", providerName: "", custom: true, read: false, inputs: {}, dependencies: [], start: 0, end: 0, ...n });
+        nodes.push({
+            urn,
+            parent: "",
+            provider: "",
+            providerName: "",
+            custom: true,
+            read: false,
+            inputs: {},
+            dependencies: [],
+            start: 0,
+            end: 0,
+            ...n,
+        });
         return urn;
     };
     const meshUrn = add({ type: "multicluster-mesh:index:Mesh", name: "m", custom: false });
@@ -82,18 +94,40 @@ function mesh(facts: ClusterFact[], extra: (add: Add, urnOf: (name: string) => s
     const ns = (c: string) => urnOf(`m-${c}-namespace`);
     for (const f of facts) {
         const comp = add({ type: "multicluster-mesh:cluster:ExistingCluster", name: f.name, custom: false });
-        const prov = add({ type: "pulumi:providers:kubernetes", name: `${f.name}-k8s`, parent: comp, inputs: { clusterIdentifier: `multicluster-mesh/existing/${f.name}/0` } });
+        const prov = add({
+            type: "pulumi:providers:kubernetes",
+            name: `${f.name}-k8s`,
+            parent: comp,
+            inputs: { clusterIdentifier: `multicluster-mesh/existing/${f.name}/0` },
+        });
         const k = { provider: `${prov}::id`, providerName: `${f.name}-k8s`, parent: meshUrn };
         add({ ...k, type: "kubernetes:core/v1:Namespace", name: `m-${f.name}-namespace`, inputs: { metadata: { name: "istio-system" } } });
         if (f.role === "primary") {
             const key = add({ type: "tls:index/privateKey:PrivateKey", name: `m-trust-${f.name}-intermediate-key` });
             const csr = add({ type: "tls:index/certRequest:CertRequest", name: `m-trust-${f.name}-intermediate-csr`, dependencies: [key] });
-            const cert = add({ type: "tls:index/locallySignedCert:LocallySignedCert", name: `m-trust-${f.name}-intermediate-cert`, dependencies: [csr, rootKey, rootCert] });
-            add({ ...k, type: "kubernetes:core/v1:Secret", name: `m-${f.name}-cacerts`, inputs: { metadata: { name: "cacerts", namespace: "istio-system" } }, dependencies: [ns(f.name), cert, rootCert] });
+            const cert = add({
+                type: "tls:index/locallySignedCert:LocallySignedCert",
+                name: `m-trust-${f.name}-intermediate-cert`,
+                dependencies: [csr, rootKey, rootCert],
+            });
+            add({
+                ...k,
+                type: "kubernetes:core/v1:Secret",
+                name: `m-${f.name}-cacerts`,
+                inputs: { metadata: { name: "cacerts", namespace: "istio-system" } },
+                dependencies: [ns(f.name), cert, rootCert],
+            });
         }
     }
     const release = (c: string, chart: string, deps: string[]) =>
-        add({ provider: `${urnOf(`${c}-k8s`)}::id`, providerName: `${c}-k8s`, type: "kubernetes:helm.sh/v3:Release", name: `m-${c}-${chart}`, inputs: { chart, name: chart, namespace: "istio-system" }, dependencies: [ns(c), ...deps] });
+        add({
+            provider: `${urnOf(`${c}-k8s`)}::id`,
+            providerName: `${c}-k8s`,
+            type: "kubernetes:helm.sh/v3:Release",
+            name: `m-${c}-${chart}`,
+            inputs: { chart, name: chart, namespace: "istio-system" },
+            dependencies: [ns(c), ...deps],
+        });
     // As the program does it: the gateway's LoadBalancer Service is its own resource, made after the
     // namespace (its address is known before istiod is configured); the release waits for istiod.
     const loadBalancer = (c: string) =>
@@ -124,7 +158,13 @@ function mesh(facts: ClusterFact[], extra: (add: Add, urnOf: (name: string) => s
                 providerName: `${s.name}-k8s`,
                 type: "kubernetes:core/v1:Secret",
                 name: `m-${s.name}-to-${t.name}-token`,
-                inputs: { metadata: { name: `istio-reader-service-account-token-${t.name}`, namespace: "istio-system", annotations: { "kubernetes.io/service-account.name": "istio-reader-service-account" } } },
+                inputs: {
+                    metadata: {
+                        name: `istio-reader-service-account-token-${t.name}`,
+                        namespace: "istio-system",
+                        annotations: { "kubernetes.io/service-account.name": "istio-reader-service-account" },
+                    },
+                },
                 // As the program does it: the token waits for the istiod release (the reader RBAC).
                 dependencies: [ns(s.name), urnOf(`m-${s.name}-istiod`)],
             });
@@ -133,7 +173,14 @@ function mesh(facts: ClusterFact[], extra: (add: Add, urnOf: (name: string) => s
                 providerName: `${t.name}-k8s`,
                 type: "kubernetes:core/v1:Secret",
                 name: `m-${s.name}-to-${t.name}-secret`,
-                inputs: { metadata: { name: `istio-remote-secret-${s.name}`, namespace: "istio-system", labels: { "istio/multiCluster": "true" }, annotations: { "networking.istio.io/cluster": s.name } } },
+                inputs: {
+                    metadata: {
+                        name: `istio-remote-secret-${s.name}`,
+                        namespace: "istio-system",
+                        labels: { "istio/multiCluster": "true" },
+                        annotations: { "networking.istio.io/cluster": s.name },
+                    },
+                },
                 dependencies: [ns(t.name), ns(s.name), token],
             });
         }
@@ -145,41 +192,64 @@ function mesh(facts: ClusterFact[], extra: (add: Add, urnOf: (name: string) => s
 const weightOf = (nodes: Node[]) => (i: number) => latencyOf(nodes[i]).seconds;
 
 describe("lower bound from the required orderings", () => {
-    it("multi-primary: namespace, base, istiod, gateway (141 s; the load balancer's 120 s runs beside them), whatever the number of clusters", () => {
-        for (const n of [2, 5]) {
-            const facts = clusterFacts({ model: "multi-primary", n });
+    it(
+        "multi-primary: namespace, base, istiod, gateway (141 s; the load balancer's 120 " +
+            "s runs beside them), whatever the number of clusters",
+        () => {
+            for (const n of [2, 5]) {
+                const facts = clusterFacts({ model: "multi-primary", n });
+                const nodes = mesh(facts);
+                const req = requiredGraph(nodes, facts);
+                const lp = longestPath(req, weightOf(nodes));
+                expect(lp.length).toBe(141);
+                expect(lp.path.map((i) => stageLabel(req, i).split(" ")[1])).toEqual([
+                    "k8s-provider",
+                    "namespace",
+                    "base",
+                    "istiod",
+                    "gateway",
+                ]);
+                expect(longestPath(programGraph(nodes, facts), weightOf(nodes)).length).toBe(141);
+            }
+        },
+    );
+
+    it(
+        "primary-remote: the remote's base and istiod wait for the primary's load balancer " +
+            "address, its reader token for its istiod (203 s)",
+        () => {
+            const facts = clusterFacts({ model: "primary-remote", n: 3 });
             const nodes = mesh(facts);
             const req = requiredGraph(nodes, facts);
             const lp = longestPath(req, weightOf(nodes));
-            expect(lp.length).toBe(141);
-            expect(lp.path.map((i) => stageLabel(req, i).split(" ")[1])).toEqual(["k8s-provider", "namespace", "base", "istiod", "gateway"]);
-            expect(longestPath(programGraph(nodes, facts), weightOf(nodes)).length).toBe(141);
-        }
-    });
-
-    it("primary-remote: the remote's base and istiod wait for the primary's load balancer address, its reader token for its istiod (203 s)", () => {
-        const facts = clusterFacts({ model: "primary-remote", n: 3 });
-        const nodes = mesh(facts);
-        const req = requiredGraph(nodes, facts);
-        const lp = longestPath(req, weightOf(nodes));
-        // 1 + 120 s to the primary's load-balancer address, 20 + 60 s to the remote's istiod, then its reader
-        // token (the RBAC comes with istiod) and the remote secret in the primary.
-        expect(lp.length).toBe(1 + 120 + 20 + 60 + 1 + 1);
-        expect(lp.path.map((i) => stageLabel(req, i)).slice(-6)).toEqual([
-            "c01 namespace",
-            "c01 gateway-address",
-            "c02 base",
-            "c02 istiod",
-            "c02 reader token for c01",
-            "c01 remote secret of c02",
-        ]);
-    });
+            // 1 + 120 s to the primary's load-balancer address, 20 + 60 s to the remote's istiod, then its reader
+            // token (the RBAC comes with istiod) and the remote secret in the primary.
+            expect(lp.length).toBe(1 + 120 + 20 + 60 + 1 + 1);
+            expect(lp.path.map((i) => stageLabel(req, i)).slice(-6)).toEqual([
+                "c01 namespace",
+                "c01 gateway-address",
+                "c02 base",
+                "c02 istiod",
+                "c02 reader token for c01",
+                "c01 remote secret of c02",
+            ]);
+        },
+    );
 
     it("a read waits for the resource that produces its ID, as the SDK does", () => {
         const facts = clusterFacts({ model: "primary-remote", n: 2 });
         // A read whose ID is a release's object (as `Service.get` of a chart's Service would be).
-        const nodes = mesh(facts, (add, urnOf) =>
-            void add({ provider: `${urnOf("c01-k8s")}::id`, providerName: "c01-k8s", type: "kubernetes:core/v1:Service", name: "probe", read: true, id: "istio-system/gateway" }),
+        const nodes = mesh(
+            facts,
+            (add, urnOf) =>
+                void add({
+                    provider: `${urnOf("c01-k8s")}::id`,
+                    providerName: "c01-k8s",
+                    type: "kubernetes:core/v1:Service",
+                    name: "probe",
+                    read: true,
+                    id: "istio-system/gateway",
+                }),
         );
         const g = programGraph(nodes, facts);
         const read = nodes.findIndex((x) => x.read);
@@ -254,13 +324,10 @@ describe("virtual clock", () => {
             const log: string[] = [];
             const wait = (ms: number, what: string) =>
                 new Promise<void>((r) =>
-                    setTimeout(
-                        () => {
-                            log.push(`${what}@${clock.now}`);
-                            r();
-                        },
-                        clock.take(ms),
-                    ),
+                    setTimeout(() => {
+                        log.push(`${what}@${clock.now}`);
+                        r();
+                    }, clock.take(ms)),
                 );
             const t0 = performance.now();
             await Promise.all([

@@ -7,7 +7,10 @@ import * as path from "node:path";
 import { describe, expect, it } from "vitest";
 
 const ROOT = path.resolve(__dirname, "..");
-const pkg = JSON.parse(fs.readFileSync(path.join(ROOT, "package.json"), "utf8")) as { dependencies: Record<string, string>; devDependencies: Record<string, string> };
+const pkg = JSON.parse(fs.readFileSync(path.join(ROOT, "package.json"), "utf8")) as {
+    dependencies: Record<string, string>;
+    devDependencies: Record<string, string>;
+};
 
 /** Imports that run (not `import type`), by following relative imports from the entry points. */
 function runtimeImports(entries: string[]): Map<string, string> {
@@ -42,7 +45,9 @@ describe("runtime dependencies", () => {
     const imports = runtimeImports(["index.ts", "components/index.ts"]);
 
     it("finds the program's imports (the walk is not vacuous)", () => {
-        expect([...imports.keys()]).toEqual(expect.arrayContaining(["@pulumi/pulumi", "@pulumi/kubernetes", "@pulumi/tls", "zod", "@peculiar/x509"]));
+        expect([...imports.keys()]).toEqual(
+            expect.arrayContaining(["@pulumi/pulumi", "@pulumi/kubernetes", "@pulumi/tls", "zod", "@peculiar/x509"]),
+        );
     });
 
     it("lists every package the program imports at run time under dependencies, not devDependencies", () => {

@@ -29,8 +29,14 @@ const istiodVirtualService = {
         hosts: ["*"],
         gateways: ["istiod-gateway"],
         tls: [
-            { match: [{ port: 15012, sniHosts: ["*"] }], route: [{ destination: { host: "istiod.istio-system.svc.cluster.local", port: { number: 15012 } } }] },
-            { match: [{ port: 15017, sniHosts: ["*"] }], route: [{ destination: { host: "istiod.istio-system.svc.cluster.local", port: { number: 443 } } }] },
+            {
+                match: [{ port: 15012, sniHosts: ["*"] }],
+                route: [{ destination: { host: "istiod.istio-system.svc.cluster.local", port: { number: 15012 } } }],
+            },
+            {
+                match: [{ port: 15017, sniHosts: ["*"] }],
+                route: [{ destination: { host: "istiod.istio-system.svc.cluster.local", port: { number: 443 } } }],
+            },
         ],
     },
 };
@@ -75,7 +81,9 @@ describe("fixtures", () => {
 
 describe("valueKeyProblems", () => {
     it("accepts the multicluster keys the program sets on a primary", () => {
-        expect(valueKeyProblems("istiod", { global: { meshID: "m", multiCluster: { clusterName: "c" }, network: "n", externalIstiod: true } })).toEqual([]);
+        expect(
+            valueKeyProblems("istiod", { global: { meshID: "m", multiCluster: { clusterName: "c" }, network: "n", externalIstiod: true } }),
+        ).toEqual([]);
     });
 
     it("accepts the keys the program sets on a remote", () => {
@@ -85,11 +93,15 @@ describe("valueKeyProblems", () => {
             istiodRemote: { injectionPath: "/inject/cluster/c/net/n", injectionURL: "https://gw.example.com:15017/inject" },
         };
         expect(valueKeyProblems("istiod", istiod)).toEqual([]);
-        expect(valueKeyProblems("base", { profile: "remote", base: { validationURL: "https://gw.example.com:15017/validate" } })).toEqual([]);
+        expect(valueKeyProblems("base", { profile: "remote", base: { validationURL: "https://gw.example.com:15017/validate" } })).toEqual(
+            [],
+        );
     });
 
     it("rejects a misspelt key, naming it", () => {
-        expect(valueKeyProblems("istiod", { global: { meshId: "m" } })).toEqual(['istiod: key "global.meshId" does not exist in the chart defaults']);
+        expect(valueKeyProblems("istiod", { global: { meshId: "m" } })).toEqual([
+            'istiod: key "global.meshId" does not exist in the chart defaults',
+        ]);
         expect(valueKeyProblems("istiod", { global: { multiCluster: { clustername: "c" } } })).toEqual([
             'istiod: key "global.multiCluster.clustername" does not exist in the chart defaults',
         ]);
@@ -105,14 +117,22 @@ describe("valueKeyProblems", () => {
     });
 
     it("accepts any key under a map that is {} in the defaults", () => {
-        expect(valueKeyProblems("istiod", { env: { ANYTHING: "1" }, podAnnotations: { "a.b/c": "d" }, global: { meshNetworks: { n1: { endpoints: [] } } } })).toEqual([]);
+        expect(
+            valueKeyProblems("istiod", {
+                env: { ANYTHING: "1" },
+                podAnnotations: { "a.b/c": "d" },
+                global: { meshNetworks: { n1: { endpoints: [] } } },
+            }),
+        ).toEqual([]);
     });
 
     it("does not open maps whose defaults are non-empty, nor extend leaves", () => {
         // meshConfig defaults to {enablePrometheusMerge: true}, so only that key is known.
         expect(valueKeyProblems("istiod", { meshConfig: { enablePrometheusMerge: false } })).toEqual([]);
         expect(valueKeyProblems("istiod", { meshConfig: { defaultConfig: { proxyMetadata: {} } } })).toHaveLength(1);
-        expect(valueKeyProblems("istiod", { global: { hub: { x: 1 } } })).toEqual(['istiod: key "global.hub.x" does not exist in the chart defaults']);
+        expect(valueKeyProblems("istiod", { global: { hub: { x: 1 } } })).toEqual([
+            'istiod: key "global.hub.x" does not exist in the chart defaults',
+        ]);
     });
 
     it("treats arrays as leaves and checks each chart's own keys", () => {
@@ -120,12 +140,23 @@ describe("valueKeyProblems", () => {
         // istiod's defaults list only base.enableIstioConfigCRDs, but its validating webhook template reads
         // base.validationURL too (validatingwebhookconfiguration.yaml): the fixture has the templates' keys.
         expect(valueKeyProblems("istiod", { base: { validationURL: "u", validationCABundle: "c" } })).toEqual([]);
-        expect(valueKeyProblems("istiod", { base: { validationUrl: "u" } })).toEqual(['istiod: key "base.validationUrl" does not exist in the chart defaults']);
-        expect(valueKeyProblems("base", { global: { meshID: "m" } })).toEqual(['base: key "global.meshID" does not exist in the chart defaults']);
+        expect(valueKeyProblems("istiod", { base: { validationUrl: "u" } })).toEqual([
+            'istiod: key "base.validationUrl" does not exist in the chart defaults',
+        ]);
+        expect(valueKeyProblems("base", { global: { meshID: "m" } })).toEqual([
+            'base: key "global.meshID" does not exist in the chart defaults',
+        ]);
     });
 
     it("reports one message per unknown path", () => {
-        expect(valueKeyProblems("gateway", { name: "x", networkGateway: "n", nme: "y", service: { typ: "LoadBalancer", annotations: { a: "b" } } })).toEqual([
+        expect(
+            valueKeyProblems("gateway", {
+                name: "x",
+                networkGateway: "n",
+                nme: "y",
+                service: { typ: "LoadBalancer", annotations: { a: "b" } },
+            }),
+        ).toEqual([
             'gateway: key "nme" does not exist in the chart defaults',
             'gateway: key "service.typ" does not exist in the chart defaults',
         ]);
@@ -149,7 +180,9 @@ describe("gatewaySchemaProblems", () => {
 
     it("rejects wrong types and enum values", () => {
         expect(gatewaySchemaProblems({ service: { ports: "x" } })).toEqual(["/service/ports must be array"]);
-        expect(gatewaySchemaProblems({ kind: "StatefulSet" })).toEqual(['/kind must be equal to one of the allowed values: ["Deployment","DaemonSet"]']);
+        expect(gatewaySchemaProblems({ kind: "StatefulSet" })).toEqual([
+            '/kind must be equal to one of the allowed values: ["Deployment","DaemonSet"]',
+        ]);
         expect(gatewaySchemaProblems({ service: { ports: [{ port: "15443" }] } })).toEqual(["/service/ports/0/port must be integer"]);
     });
 });
@@ -186,7 +219,9 @@ describe("istioObjectProblems", () => {
     });
 
     it("rejects enum violations, missing required fields and oneOf conflicts", () => {
-        expect(istioObjectProblems(withServer({ tls: { mode: "AUTO" } }))[0]).toMatch(/\/spec\/servers\/0\/tls\/mode must be equal to one of the allowed values/);
+        expect(istioObjectProblems(withServer({ tls: { mode: "AUTO" } }))[0]).toMatch(
+            /\/spec\/servers\/0\/tls\/mode must be equal to one of the allowed values/,
+        );
         expect(istioObjectProblems(withServer({ hosts: undefined }))).toEqual([
             "networking.istio.io/v1/Gateway /spec/servers/0 must have required property 'hosts'",
         ]);

@@ -24,7 +24,8 @@ function istioShape(regs: Registration[]): Record<string, string[]> {
         const what =
             r.type === "kubernetes:helm.sh/v3:Release"
                 ? `${r.type} ${r.inputs.name} ${r.inputs.chart}@${r.inputs.version} ${JSON.stringify(r.inputs.values)}`
-                : `${r.type} ${r.inputs.metadata?.namespace ?? ""}/${r.inputs.metadata?.name} ${JSON.stringify(r.inputs.metadata?.labels ?? {})} ${JSON.stringify(r.inputs.spec ?? {})}`;
+                : `${r.type} ${r.inputs.metadata?.namespace ?? ""}/${r.inputs.metadata?.name} ${JSON.stringify(r.inputs.metadata?.labels ?? {})} ` +
+                  `${JSON.stringify(r.inputs.spec ?? {})}`;
         (out[r.cluster] ??= []).push(what);
     }
     for (const k of Object.keys(out)) out[k].sort();
@@ -54,7 +55,8 @@ describe("the library, used from another Pulumi program", () => {
         // The consumer's providers are its own; every object went through one of them.
         const providers = consumer.sim.registrations.filter((r) => r.type === "pulumi:providers:kubernetes").map((r) => r.name);
         expect(providers.sort()).toEqual(["east", "west"]);
-        for (const r of consumer.sim.registrations.filter((x) => x.type.startsWith("kubernetes:"))) expect(["east", "west"]).toContain(r.cluster);
+        for (const r of consumer.sim.registrations.filter((x) => x.type.startsWith("kubernetes:")))
+            expect(["east", "west"]).toContain(r.cluster);
 
         const a = istioShape(consumer.sim.registrations);
         const b = istioShape(program.sim.registrations);
@@ -65,7 +67,11 @@ describe("the library, used from another Pulumi program", () => {
         expect(matrix(consumer.sim.registrations)).toEqual(["east → west", "west → east"]);
         expect(matrix(consumer.sim.registrations)).toEqual(matrix(program.sim.registrations));
         // And the same resource names, so a stack can move between the two forms with aliases only where it renames.
-        const names = (r: RunResult) => r.sim.registrations.filter((x) => x.type.startsWith("kubernetes:") && x.type !== "pulumi:providers:kubernetes").map((x) => x.name).sort();
+        const names = (r: RunResult) =>
+            r.sim.registrations
+                .filter((x) => x.type.startsWith("kubernetes:") && x.type !== "pulumi:providers:kubernetes")
+                .map((x) => x.name)
+                .sort();
         expect(names(consumer)).toEqual(names(program));
         expect(Object.keys(consumer.outputs.gatewayAddresses as object).sort()).toEqual(["east", "west"]);
     });
@@ -78,7 +84,11 @@ describe("the library, used from another Pulumi program", () => {
             config: {},
             load: async () => {
                 const p = new k8s.Provider("x", { kubeconfig: "{}" });
-                new Mesh("m", { meshId: "Mesh_1", topology: "multi-primary", clusters: [{ name: "x", role: "remote", provider: p, apiServer: "https://10.0.0.1:6443" }] });
+                new Mesh("m", {
+                    meshId: "Mesh_1",
+                    topology: "multi-primary",
+                    clusters: [{ name: "x", role: "remote", provider: p, apiServer: "https://10.0.0.1:6443" }],
+                });
                 return {};
             },
         });
@@ -86,13 +96,19 @@ describe("the library, used from another Pulumi program", () => {
         expect(r.error?.message).toContain('meshId: "Mesh_1" is not a DNS-1123 label');
         expect(r.error?.message).toContain('clusters[0].role: "remote" is not allowed with topology multi-primary');
         expect(r.error?.message).not.toContain("mesh.clusters");
-        expect(r.sim.registrations.filter((x) => x.type !== "pulumi:providers:kubernetes" && x.type !== "multicluster-mesh:index:Mesh")).toEqual([]);
+        expect(
+            r.sim.registrations.filter((x) => x.type !== "pulumi:providers:kubernetes" && x.type !== "multicluster-mesh:index:Mesh"),
+        ).toEqual([]);
     });
 });
 
 describe("the package", () => {
     it("packs the compiled entry point and its types (npm pack --dry-run)", () => {
-        const out = execFileSync("npm", ["pack", "--dry-run", "--json", "--ignore-scripts=false"], { cwd: ROOT, encoding: "utf8", stdio: ["ignore", "pipe", "pipe"] });
+        const out = execFileSync("npm", ["pack", "--dry-run", "--json", "--ignore-scripts=false"], {
+            cwd: ROOT,
+            encoding: "utf8",
+            stdio: ["ignore", "pipe", "pipe"],
+        });
         const files: string[] = (JSON.parse(out.slice(out.indexOf("["))) as { files: { path: string }[] }[])[0].files.map((f) => f.path);
         expect(files).toContain("dist/components/index.js");
         expect(files).toContain("dist/components/index.d.ts");

@@ -43,7 +43,8 @@ async function commonChecks(run: MeshRun, meshId: string, clusters: string[]) {
     const providers = run.sim.ofType("pulumi:providers:kubernetes");
     expect(providers.map((p) => p.name).sort()).toEqual(clusters.map((c) => `${c}-k8s`).sort());
     for (const p of providers) {
-        if (p.inputs.clusterIdentifier.startsWith("existing/")) expect(p.inputs.clusterIdentifier).toBe(`existing/${p.name.replace(/-k8s$/, "")}`);
+        if (p.inputs.clusterIdentifier.startsWith("existing/"))
+            expect(p.inputs.clusterIdentifier).toBe(`existing/${p.name.replace(/-k8s$/, "")}`);
         else expect(p.inputs.clusterIdentifier).toBeTruthy();
         expect(p.secretPaths).toContain("kubeconfig");
     }
@@ -56,12 +57,15 @@ async function commonChecks(run: MeshRun, meshId: string, clusters: string[]) {
         if (chart === "gateway") expect(gatewaySchemaProblems(r.inputs.values)).toEqual([]);
     }
     for (const r of run.k8s.filter((x) => x.type.startsWith("kubernetes:networking.istio.io/"))) {
-        expect(istioObjectProblems({ apiVersion: r.inputs.apiVersion, kind: r.inputs.kind, metadata: r.inputs.metadata, spec: r.inputs.spec })).toEqual([]);
+        expect(
+            istioObjectProblems({ apiVersion: r.inputs.apiVersion, kind: r.inputs.kind, metadata: r.inputs.metadata, spec: r.inputs.spec }),
+        ).toEqual([]);
         // CRDs first: every Istio object waits for its cluster's base chart.
         expect(dependsOn(run, r.name, `${meshId}-${clusterOf(meshId, clusters, r)}-base`)).toBe(true);
     }
     // Secret material is sent as secret; stack outputs hold none.
-    for (const s of run.sim.ofType("kubernetes:core/v1:Secret").filter((x) => x.inputs.stringData)) expect(s.secretPaths).toContain("stringData");
+    for (const s of run.sim.ofType("kubernetes:core/v1:Secret").filter((x) => x.inputs.stringData))
+        expect(s.secretPaths).toContain("stringData");
     // Only the kubeconfigs output holds credentials, and it is secret; nothing else is.
     for (const [k, v] of Object.entries(run.rawOutputs)) expect(await isSecretOutput(v), `output ${k}`).toBe(k === "kubeconfigs");
     const { kubeconfigs: _kc, ...publicOutputs } = run.outputs;
@@ -96,7 +100,11 @@ function checkTrust(run: MeshRun, meshId: string, istiodClusters: string[]) {
         // cert-chain.pem = intermediate, then root.
         const chain = d["cert-chain.pem"].match(/-----BEGIN CERTIFICATE-----[\s\S]+?-----END CERTIFICATE-----/g)!;
         expect(chain.map((p) => new crypto.X509Certificate(p).fingerprint256)).toEqual([ca.fingerprint256, root.fingerprint256]);
-        const verified = openssl(["verify", "-CAfile", "root.pem", "-untrusted", "chain.pem", "ca.pem"], { "root.pem": d["root-cert.pem"], "chain.pem": d["cert-chain.pem"], "ca.pem": d["ca-cert.pem"] });
+        const verified = openssl(["verify", "-CAfile", "root.pem", "-untrusted", "chain.pem", "ca.pem"], {
+            "root.pem": d["root-cert.pem"],
+            "chain.pem": d["cert-chain.pem"],
+            "ca.pem": d["ca-cert.pem"],
+        });
         expect(verified.trim()).toBe("ca.pem: OK");
         const text = openssl(["x509", "-noout", "-text", "-in", "ca.pem"], { "ca.pem": d["ca-cert.pem"] });
         expect(text).toMatch(/Basic Constraints: critical\s+CA:TRUE/);
@@ -117,17 +125,36 @@ function checkRemoteSecrets(run: MeshRun, meshId: string, pairs: [string, string
     expect(secrets.map((s) => s.name).sort()).toEqual(pairs.map(([src, dst]) => `${meshId}-${src}-remote-to-${dst}`).sort());
     const tokens = run.sim.ofType("kubernetes:core/v1:Secret").filter((s) => s.inputs.type === "kubernetes.io/service-account-token");
     const sources = [...new Set(pairs.map(([src]) => src))];
-    expect(tokens.map((t) => t.name).sort()).toEqual((tokenPerReader ? pairs.map(([src, dst]) => `${meshId}-${src}-remote-token-${dst}`) : sources.map((src) => `${meshId}-${src}-remote-token`)).sort());
+    expect(tokens.map((t) => t.name).sort()).toEqual(
+        (tokenPerReader
+            ? pairs.map(([src, dst]) => `${meshId}-${src}-remote-token-${dst}`)
+            : sources.map((src) => `${meshId}-${src}-remote-token`)
+        ).sort(),
+    );
     for (const [src, dst] of pairs) {
         const s = one(run, `${meshId}-${src}-remote-to-${dst}`);
         expect(s.providerName).toBe(`${dst}-k8s`);
-        expect(s.inputs.metadata).toEqual({ name: `istio-remote-secret-${src}`, namespace: "istio-system", labels: { "istio/multiCluster": "true" }, annotations: { "networking.istio.io/cluster": src } });
+        expect(s.inputs.metadata).toEqual({
+            name: `istio-remote-secret-${src}`,
+            namespace: "istio-system",
+            labels: { "istio/multiCluster": "true" },
+            annotations: { "networking.istio.io/cluster": src },
+        });
         expect(Object.keys(s.inputs.stringData)).toEqual([src]);
         const kc = YAML.parse(s.inputs.stringData[src]);
         const token = one(run, tokenPerReader ? `${meshId}-${src}-remote-token-${dst}` : `${meshId}-${src}-remote-token`);
         expect(token.providerName).toBe(`${src}-k8s`);
-        const tokenName = tokenPerReader ? `istio-reader-service-account-token-${dst}` : "istio-reader-service-account-istio-remote-secret-token";
-        expect(token.inputs).toMatchObject({ type: "kubernetes.io/service-account-token", metadata: { name: tokenName, namespace: "istio-system", annotations: { "kubernetes.io/service-account.name": "istio-reader-service-account" } } });
+        const tokenName = tokenPerReader
+            ? `istio-reader-service-account-token-${dst}`
+            : "istio-reader-service-account-istio-remote-secret-token";
+        expect(token.inputs).toMatchObject({
+            type: "kubernetes.io/service-account-token",
+            metadata: {
+                name: tokenName,
+                namespace: "istio-system",
+                annotations: { "kubernetes.io/service-account.name": "istio-reader-service-account" },
+            },
+        });
         // The server peers use is the source's apiServer from config.
         const apiServer = apiServers.get(src);
         expect(apiServer).toBeDefined();
@@ -178,15 +205,38 @@ describe("multi-primary, one network", () => {
             ].sort(),
         );
         expect(one(run, "mesh1-c1-namespace").inputs.metadata).toEqual({ name: "istio-system", labels: {}, annotations: {} });
-        expect(one(run, "mesh1-c1-istiod").inputs.values).toEqual({ global: { meshID: "mesh1", multiCluster: { clusterName: "c1" }, network: "network1" } });
+        expect(one(run, "mesh1-c1-istiod").inputs.values).toEqual({
+            global: { meshID: "mesh1", multiCluster: { clusterName: "c1" }, network: "network1" },
+        });
         expect(one(run, "mesh1-c2-base").inputs.values).toEqual({});
         expect(dependsOn(run, "mesh1-c1-istiod", "mesh1-c1-base")).toBe(true);
         expect(run.outputs.gatewayAddresses).toEqual({});
         checkTrust(run, "mesh1", ["c1", "c2"]);
-        checkRemoteSecrets(run, "mesh1", [["c1", "c2"], ["c2", "c1"]]);
+        checkRemoteSecrets(run, "mesh1", [
+            ["c1", "c2"],
+            ["c2", "c1"],
+        ]);
         expect(run.outputs.clusters).toEqual({
-            c1: { network: "network1", role: "primary", primary: null, platform: "existing", cloud: "existing", region: null, zone: null, endpoint: "https://10.1.0.1:6443" },
-            c2: { network: "network1", role: "primary", primary: null, platform: "existing", cloud: "existing", region: null, zone: null, endpoint: "https://10.2.0.1:6443" },
+            c1: {
+                network: "network1",
+                role: "primary",
+                primary: null,
+                platform: "existing",
+                cloud: "existing",
+                region: null,
+                zone: null,
+                endpoint: "https://10.1.0.1:6443",
+            },
+            c2: {
+                network: "network1",
+                role: "primary",
+                primary: null,
+                platform: "existing",
+                cloud: "existing",
+                region: null,
+                zone: null,
+                endpoint: "https://10.2.0.1:6443",
+            },
         });
         // The kubeconfig of an existing cluster whose file is not here is its path, read at deploy.
         expect(run.outputs.kubeconfigs).toEqual({ c1: "/nonexistent/c1.kubeconfig", c2: "/nonexistent/c2.kubeconfig" });
@@ -196,11 +246,24 @@ describe("multi-primary, one network", () => {
 
 describe("multi-primary, two networks", () => {
     it("adds network labels, east-west gateways after istiod, cross-network Gateways, and exports addresses", async () => {
-        const run = await runMesh(meshOf("multi-primary", [cluster("east", 1, { network: "net-east", region: "us-east1", zone: "us-east1-b" }), cluster("west", 2, { network: "net-west", eastWestGateway: { loadBalancerIP: "198.51.100.7", serviceAnnotations: { "example.com/lb": "internal" } } })]));
+        const run = await runMesh(
+            meshOf("multi-primary", [
+                cluster("east", 1, { network: "net-east", region: "us-east1", zone: "us-east1-b" }),
+                cluster("west", 2, {
+                    network: "net-west",
+                    eastWestGateway: { loadBalancerIP: "198.51.100.7", serviceAnnotations: { "example.com/lb": "internal" } },
+                }),
+            ]),
+        );
         await commonChecks(run, "mesh1", ["east", "west"]);
-        for (const [c, net] of [["east", "net-east"], ["west", "net-west"]]) {
+        for (const [c, net] of [
+            ["east", "net-east"],
+            ["west", "net-west"],
+        ]) {
             expect(one(run, `mesh1-${c}-namespace`).inputs.metadata.labels).toEqual({ "topology.istio.io/network": net });
-            expect(one(run, `mesh1-${c}-istiod`).inputs.values).toEqual({ global: { meshID: "mesh1", multiCluster: { clusterName: c }, network: net } });
+            expect(one(run, `mesh1-${c}-istiod`).inputs.values).toEqual({
+                global: { meshID: "mesh1", multiCluster: { clusterName: c }, network: net },
+            });
             const gw = one(run, `mesh1-${c}-eastwest-release`);
             expect(gw.inputs).toMatchObject({ name: "istio-eastwestgateway", chart: "gateway", namespace: "istio-system" });
             expect(gw.inputs.values.networkGateway).toBe(net);
@@ -210,14 +273,21 @@ describe("multi-primary, two networks", () => {
             // chart's Service is off.
             const svc = one(run, `mesh1-${c}-eastwest-lb`);
             expect(svc.read).toBe(false);
-            expect(svc.inputs.metadata).toMatchObject({ name: "istio-eastwestgateway", namespace: "istio-system", labels: { "topology.istio.io/network": net } });
+            expect(svc.inputs.metadata).toMatchObject({
+                name: "istio-eastwestgateway",
+                namespace: "istio-system",
+                labels: { "topology.istio.io/network": net },
+            });
             expect(svc.inputs.spec.type).toBe("LoadBalancer");
             expect(svc.providerName).toBe(`${c}-k8s`);
             expect(gw.inputs.values.service).toEqual({ type: "None" });
             const xgw = one(run, `mesh1-${c}-eastwest-cross-network-gateway`);
             expect(xgw.type).toBe("kubernetes:networking.istio.io/v1:Gateway");
             expect(xgw.inputs.metadata).toEqual({ name: "cross-network-gateway", namespace: "istio-system" });
-            expect(xgw.inputs.spec).toEqual({ selector: { istio: "eastwestgateway" }, servers: [{ port: { number: 15443, name: "tls", protocol: "TLS" }, tls: { mode: "AUTO_PASSTHROUGH" }, hosts: ["*.local"] }] });
+            expect(xgw.inputs.spec).toEqual({
+                selector: { istio: "eastwestgateway" },
+                servers: [{ port: { number: 15443, name: "tls", protocol: "TLS" }, tls: { mode: "AUTO_PASSTHROUGH" }, hosts: ["*.local"] }],
+            });
         }
         expect(one(run, "mesh1-west-eastwest-lb").inputs.metadata.annotations).toEqual({ "example.com/lb": "internal" });
         expect(one(run, "mesh1-west-eastwest-lb").inputs.spec.loadBalancerIP).toBe("198.51.100.7");
@@ -227,7 +297,10 @@ describe("multi-primary, two networks", () => {
         expect(run.outputs.clusters).toMatchObject({ east: { region: "us-east1", zone: "us-east1-b", network: "net-east" } });
         expect(run.sim.ofType("kubernetes:networking.istio.io/v1:VirtualService")).toEqual([]);
         checkTrust(run, "mesh1", ["east", "west"]);
-        checkRemoteSecrets(run, "mesh1", [["east", "west"], ["west", "east"]]);
+        checkRemoteSecrets(run, "mesh1", [
+            ["east", "west"],
+            ["west", "east"],
+        ]);
     });
 });
 
@@ -235,7 +308,9 @@ describe("primary-remote, one network", () => {
     it("exposes istiod on the primary and points the remote at the gateway address", async () => {
         const run = await runMesh(meshOf("primary-remote", [cluster("cluster1", 1), cluster("cluster2", 2, { role: "remote" })]));
         await commonChecks(run, "mesh1", ["cluster1", "cluster2"]);
-        expect(one(run, "mesh1-cluster1-istiod").inputs.values).toEqual({ global: { meshID: "mesh1", multiCluster: { clusterName: "cluster1" }, network: "network1", externalIstiod: true } });
+        expect(one(run, "mesh1-cluster1-istiod").inputs.values).toEqual({
+            global: { meshID: "mesh1", multiCluster: { clusterName: "cluster1" }, network: "network1", externalIstiod: true },
+        });
         const address = (run.outputs.gatewayAddresses as Record<string, string>).cluster1;
         expect(Object.keys(run.outputs.gatewayAddresses as object)).toEqual(["cluster1"]);
         // The remote's validating webhooks trust the mesh's root (nothing in the remote patches them).
@@ -247,14 +322,18 @@ describe("primary-remote, one network", () => {
             istiodRemote: { injectionPath: "/inject/cluster/cluster2/net/network1" },
             base: { validationCABundle: rootB64 },
         });
-        expect(one(run, "mesh1-cluster2-namespace").inputs.metadata.annotations).toEqual({ "topology.istio.io/controlPlaneClusters": "cluster1" });
+        expect(one(run, "mesh1-cluster2-namespace").inputs.metadata.annotations).toEqual({
+            "topology.istio.io/controlPlaneClusters": "cluster1",
+        });
         // No CA in the remote: its workloads get certificates from the primary.
         expect(run.k8s.some((r) => r.name === "mesh1-cluster2-cacerts")).toBe(false);
         // expose-istiod on the primary, ordered before the remote's istiod.
         const gw = one(run, "mesh1-cluster1-eastwest-istiod-gateway");
         const vs = one(run, "mesh1-cluster1-eastwest-istiod-vs");
         expect(gw.inputs.spec.servers.map((s: { port: { number: number } }) => s.port.number)).toEqual([15012, 15017]);
-        expect(vs.inputs.spec.tls.map((t: { route: { destination: { port: { number: number } } }[] }) => t.route[0].destination.port.number)).toEqual([15012, 443]);
+        expect(
+            vs.inputs.spec.tls.map((t: { route: { destination: { port: { number: number } } }[] }) => t.route[0].destination.port.number),
+        ).toEqual([15012, 443]);
         expect(dependsOn(run, "mesh1-cluster2-istiod", gw.name)).toBe(true);
         expect(dependsOn(run, "mesh1-cluster2-istiod", vs.name)).toBe(true);
         // The remote's values come from the primary's gateway Service, which the primary's istiod
@@ -267,11 +346,15 @@ describe("primary-remote, one network", () => {
     });
 
     it("uses injectionURL/validationURL on 15017 when the primary's load balancer has a hostname", async () => {
-        const run = await runMesh(meshOf("primary-remote", [cluster("cluster1", 1), cluster("cluster2", 2, { role: "remote" })]), { sim: { hostnameClusters: ["cluster1"] } });
+        const run = await runMesh(meshOf("primary-remote", [cluster("cluster1", 1), cluster("cluster2", 2, { role: "remote" })]), {
+            sim: { hostnameClusters: ["cluster1"] },
+        });
         await commonChecks(run, "mesh1", ["cluster1", "cluster2"]);
         const host = (run.outputs.gatewayAddresses as Record<string, string>).cluster1;
         expect(host).toMatch(/[a-z]/);
-        expect(one(run, "mesh1-cluster2-istiod").inputs.values.istiodRemote).toEqual({ injectionURL: `https://${host}:15017/inject/cluster/cluster2/net/network1` });
+        expect(one(run, "mesh1-cluster2-istiod").inputs.values.istiodRemote).toEqual({
+            injectionURL: `https://${host}:15017/inject/cluster/cluster2/net/network1`,
+        });
         const rootB64 = Buffer.from(run.outputs.rootCertPem as string).toString("base64");
         const validation = { validationURL: `https://${host}:15017/validate`, validationCABundle: rootB64 };
         expect(one(run, "mesh1-cluster2-base").inputs.values).toEqual({ profile: "remote", base: validation });
@@ -285,15 +368,31 @@ describe("primary-remote, one network", () => {
 
 describe("primary-remote, two networks", () => {
     it("installs the remote's gateway after its remote secret, and the cross-network Gateway on the primary only", async () => {
-        const run = await runMesh(meshOf("primary-remote", [cluster("cluster1", 1, { network: "network1" }), cluster("cluster2", 2, { role: "remote", network: "network2" })]));
+        const run = await runMesh(
+            meshOf("primary-remote", [
+                cluster("cluster1", 1, { network: "network1" }),
+                cluster("cluster2", 2, { role: "remote", network: "network2" }),
+            ]),
+        );
         await commonChecks(run, "mesh1", ["cluster1", "cluster2"]);
-        expect(one(run, "mesh1-cluster2-namespace").inputs.metadata).toEqual({ name: "istio-system", labels: { "topology.istio.io/network": "network2" }, annotations: { "topology.istio.io/controlPlaneClusters": "cluster1" } });
+        expect(one(run, "mesh1-cluster2-namespace").inputs.metadata).toEqual({
+            name: "istio-system",
+            labels: { "topology.istio.io/network": "network2" },
+            annotations: { "topology.istio.io/controlPlaneClusters": "cluster1" },
+        });
         const remoteGw = one(run, "mesh1-cluster2-eastwest-release");
         expect(remoteGw.inputs.values.networkGateway).toBe("network2");
         expect(dependsOn(run, remoteGw.name, "mesh1-cluster2-remote-to-cluster1")).toBe(true);
         expect(dependsOn(run, remoteGw.name, "mesh1-cluster2-istiod")).toBe(true);
-        expect(run.sim.ofType("kubernetes:networking.istio.io/v1:Gateway").map((g) => `${g.providerName}/${g.inputs.metadata.name}`).sort()).toEqual(["cluster1-k8s/cross-network-gateway", "cluster1-k8s/istiod-gateway"]);
-        expect(one(run, "mesh1-cluster2-istiod").inputs.values.istiodRemote).toEqual({ injectionPath: "/inject/cluster/cluster2/net/network2" });
+        expect(
+            run.sim
+                .ofType("kubernetes:networking.istio.io/v1:Gateway")
+                .map((g) => `${g.providerName}/${g.inputs.metadata.name}`)
+                .sort(),
+        ).toEqual(["cluster1-k8s/cross-network-gateway", "cluster1-k8s/istiod-gateway"]);
+        expect(one(run, "mesh1-cluster2-istiod").inputs.values.istiodRemote).toEqual({
+            injectionPath: "/inject/cluster/cluster2/net/network2",
+        });
         expect(Object.keys(run.outputs.gatewayAddresses as object).sort()).toEqual(["cluster1", "cluster2"]);
         checkRemoteSecrets(run, "mesh1", [["cluster2", "cluster1"]]);
     });
@@ -302,7 +401,12 @@ describe("primary-remote, two networks", () => {
 describe("three or more clusters", () => {
     it("builds the full N(N-1) matrix for four multi-primary clusters on two networks", async () => {
         const cs = ["a", "b", "c", "d"];
-        const run = await runMesh(meshOf("multi-primary", cs.map((c, i) => cluster(c, i + 1, { network: i < 2 ? "n1" : "n2" }))));
+        const run = await runMesh(
+            meshOf(
+                "multi-primary",
+                cs.map((c, i) => cluster(c, i + 1, { network: i < 2 ? "n1" : "n2" })),
+            ),
+        );
         await commonChecks(run, "mesh1", cs);
         const pairs: [string, string][] = [];
         for (const s of cs) for (const t of cs) if (s !== t) pairs.push([s, t]);
@@ -313,30 +417,90 @@ describe("three or more clusters", () => {
         expect(run.sim.ofType("kubernetes:helm.sh/v3:Release")).toHaveLength(12);
     });
 
-    it("mints one reader token per source with remoteSecrets.tokens: perSource, and per pair with the older tokenPerReader: true", async () => {
-        const shared = await runMesh({ ...meshOf("multi-primary", ["a", "b", "c"].map((c, i) => cluster(c, i + 1))), remoteSecrets: { tokens: "perSource" } });
-        checkRemoteSecrets(shared, "mesh1", [["a", "b"], ["a", "c"], ["b", "a"], ["b", "c"], ["c", "a"], ["c", "b"]], false);
-        const legacy = await runMesh({ ...meshOf("multi-primary", ["a", "b"].map((c, i) => cluster(c, i + 1))), remoteSecrets: { tokenPerReader: false } });
-        checkRemoteSecrets(legacy, "mesh1", [["a", "b"], ["b", "a"]], false);
-        const clash = await runMesh({ ...meshOf("multi-primary", ["a", "b"].map((c, i) => cluster(c, i + 1))), remoteSecrets: { tokens: "perReader", tokenPerReader: false } });
-        expect(clash.error?.message).toContain("mesh.remoteSecrets.tokenPerReader: contradicts remoteSecrets.tokens: perReader");
-        const cs = ["a", "b", "c"];
-        const run = await runMesh({ ...meshOf("multi-primary", cs.map((c, i) => cluster(c, i + 1))), remoteSecrets: { tokenPerReader: true } });
-        await commonChecks(run, "mesh1", cs);
-        const pairs: [string, string][] = [];
-        for (const s of cs) for (const t of cs) if (s !== t) pairs.push([s, t]);
-        checkRemoteSecrets(run, "mesh1", pairs, true);
-        // Each pair's kubeconfig carries its own token.
-        const tokenIn = (src: string, dst: string) => YAML.parse(one(run, `mesh1-${src}-remote-to-${dst}`).inputs.stringData[src]).users[0].user.token;
-        expect(tokenIn("a", "b")).not.toBe(tokenIn("a", "c"));
-    });
+    it(
+        "mints one reader token per source with remoteSecrets.tokens: perSource, and per " + "pair with the older tokenPerReader: true",
+        async () => {
+            const shared = await runMesh({
+                ...meshOf(
+                    "multi-primary",
+                    ["a", "b", "c"].map((c, i) => cluster(c, i + 1)),
+                ),
+                remoteSecrets: { tokens: "perSource" },
+            });
+            checkRemoteSecrets(
+                shared,
+                "mesh1",
+                [
+                    ["a", "b"],
+                    ["a", "c"],
+                    ["b", "a"],
+                    ["b", "c"],
+                    ["c", "a"],
+                    ["c", "b"],
+                ],
+                false,
+            );
+            const legacy = await runMesh({
+                ...meshOf(
+                    "multi-primary",
+                    ["a", "b"].map((c, i) => cluster(c, i + 1)),
+                ),
+                remoteSecrets: { tokenPerReader: false },
+            });
+            checkRemoteSecrets(
+                legacy,
+                "mesh1",
+                [
+                    ["a", "b"],
+                    ["b", "a"],
+                ],
+                false,
+            );
+            const clash = await runMesh({
+                ...meshOf(
+                    "multi-primary",
+                    ["a", "b"].map((c, i) => cluster(c, i + 1)),
+                ),
+                remoteSecrets: { tokens: "perReader", tokenPerReader: false },
+            });
+            expect(clash.error?.message).toContain("mesh.remoteSecrets.tokenPerReader: contradicts remoteSecrets.tokens: perReader");
+            const cs = ["a", "b", "c"];
+            const run = await runMesh({
+                ...meshOf(
+                    "multi-primary",
+                    cs.map((c, i) => cluster(c, i + 1)),
+                ),
+                remoteSecrets: { tokenPerReader: true },
+            });
+            await commonChecks(run, "mesh1", cs);
+            const pairs: [string, string][] = [];
+            for (const s of cs) for (const t of cs) if (s !== t) pairs.push([s, t]);
+            checkRemoteSecrets(run, "mesh1", pairs, true);
+            // Each pair's kubeconfig carries its own token.
+            const tokenIn = (src: string, dst: string) =>
+                YAML.parse(one(run, `mesh1-${src}-remote-to-${dst}`).inputs.stringData[src]).users[0].user.token;
+            expect(tokenIn("a", "b")).not.toBe(tokenIn("a", "c"));
+        },
+    );
 
     it("two primaries with a remote each: every primary reads every other cluster", async () => {
         const run = await runMesh(
-            meshOf("primary-remote", [cluster("p1", 1, { network: "n1" }), cluster("p2", 2, { network: "n2" }), cluster("r1", 3, { role: "remote", primary: "p1", network: "n1" }), cluster("r2", 4, { role: "remote", primary: "p2", network: "n2" })]),
+            meshOf("primary-remote", [
+                cluster("p1", 1, { network: "n1" }),
+                cluster("p2", 2, { network: "n2" }),
+                cluster("r1", 3, { role: "remote", primary: "p1", network: "n1" }),
+                cluster("r2", 4, { role: "remote", primary: "p2", network: "n2" }),
+            ]),
         );
         await commonChecks(run, "mesh1", ["p1", "p2", "r1", "r2"]);
-        checkRemoteSecrets(run, "mesh1", [["p2", "p1"], ["r1", "p1"], ["r2", "p1"], ["p1", "p2"], ["r1", "p2"], ["r2", "p2"]]);
+        checkRemoteSecrets(run, "mesh1", [
+            ["p2", "p1"],
+            ["r1", "p1"],
+            ["r2", "p1"],
+            ["p1", "p2"],
+            ["r1", "p2"],
+            ["r2", "p2"],
+        ]);
         const addr = run.outputs.gatewayAddresses as Record<string, string>;
         expect(one(run, "mesh1-r2-istiod").inputs.values.global.remotePilotAddress).toBe(addr.p2);
         expect(one(run, "mesh1-r1-istiod").inputs.values.global.remotePilotAddress).toBe(addr.p1);
@@ -355,7 +519,12 @@ describe("root of trust", () => {
         expect(rootKey.protect).toBe(true);
         const rootCert = one(run, "mesh1-trust-root-cert");
         expect(rootCert.protect).toBe(true);
-        expect(rootCert.inputs).toMatchObject({ isCaCertificate: true, earlyRenewalHours: 0, validityPeriodHours: 3650 * 24, subject: { organization: "Istio", commonName: "Root CA" } });
+        expect(rootCert.inputs).toMatchObject({
+            isCaCertificate: true,
+            earlyRenewalHours: 0,
+            validityPeriodHours: 3650 * 24,
+            subject: { organization: "Istio", commonName: "Root CA" },
+        });
         expect(rootCert.inputs.allowedUses).toEqual(["cert_signing", "crl_signing", "digital_signature", "key_encipherment"]);
         const inter = one(run, "mesh1-trust-c1-intermediate-cert");
         expect(inter.protect).toBe(false);
@@ -369,10 +538,17 @@ describe("root of trust", () => {
     });
 
     it("leaves the root unprotected when the stack opts out, and renames intermediates for an explicit renewal", async () => {
-        const run = await runMesh(meshOf("multi-primary", [cluster("c1", 1), cluster("c2", 2)], { ...FAST_TRUST, protectRoot: false, intermediateGeneration: 2 }));
+        const run = await runMesh(
+            meshOf("multi-primary", [cluster("c1", 1), cluster("c2", 2)], { ...FAST_TRUST, protectRoot: false, intermediateGeneration: 2 }),
+        );
         expect(run.error).toBeUndefined();
         expect(one(run, "mesh1-trust-root-key").protect).toBe(false);
-        expect(run.sim.ofType("tls:index/locallySignedCert:LocallySignedCert").map((r) => r.name).sort()).toEqual(["mesh1-trust-c1-g2-intermediate-cert", "mesh1-trust-c2-g2-intermediate-cert"]);
+        expect(
+            run.sim
+                .ofType("tls:index/locallySignedCert:LocallySignedCert")
+                .map((r) => r.name)
+                .sort(),
+        ).toEqual(["mesh1-trust-c1-g2-intermediate-cert", "mesh1-trust-c2-g2-intermediate-cert"]);
         expect(one(run, "mesh1-trust-c1-g2-intermediate-key").inputs).toEqual({ algorithm: "ECDSA", ecdsaCurve: "P256" });
     });
 
@@ -387,7 +563,11 @@ describe("root of trust", () => {
 
 describe("bad config", () => {
     it("registers nothing and reports every problem", async () => {
-        const run = await runMesh({ meshId: "Mesh!", topology: "multi-primary", clusters: [cluster("a", 1, { role: "remote" }), cluster("a", 2), cluster("b", 3, { apiServer: "https://127.0.0.1:6443" })] });
+        const run = await runMesh({
+            meshId: "Mesh!",
+            topology: "multi-primary",
+            clusters: [cluster("a", 1, { role: "remote" }), cluster("a", 2), cluster("b", 3, { apiServer: "https://127.0.0.1:6443" })],
+        });
         expect(run.error?.name).toBe("ConfigError");
         const msg = run.error!.message;
         for (const expected of [

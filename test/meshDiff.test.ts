@@ -99,11 +99,15 @@ describe("diffPlans", () => {
         const moved = edit(multinet, (p) => {
             cluster(p, "west").gateway!.address = "10.0.0.101";
         });
-        expectOnly(diffPlans(multinet, moved), [/^west: east-west gateway address moves: fixed address 10\.0\.0\.100 → fixed address 10\.0\.0\.101;/]);
+        expectOnly(diffPlans(multinet, moved), [
+            /^west: east-west gateway address moves: fixed address 10\.0\.0\.100 → fixed address 10\.0\.0\.101;/,
+        ]);
         const fixed = edit(multinet, (p) => {
             Object.assign(cluster(p, "east").gateway!, { address: "10.1.0.100", fixed: true });
         });
-        expectOnly(diffPlans(multinet, fixed), [/^east: east-west gateway address moves: address assigned at deploy → fixed address 10\.1\.0\.100;/]);
+        expectOnly(diffPlans(multinet, fixed), [
+            /^east: east-west gateway address moves: address assigned at deploy → fixed address 10\.1\.0\.100;/,
+        ]);
     });
 
     it("gateways added and removed, the network they serve, and their Service annotations", () => {
@@ -117,7 +121,10 @@ describe("diffPlans", () => {
             g.network = "net-x";
             g.serviceAnnotations = {};
         });
-        expectOnly(diffPlans(multinet, ann), ["west: east-west gateway serves network net-west → net-x", /^west: east-west gateway Service annotation removes networking\.gke\.io\/load-balancer-type/]);
+        expectOnly(diffPlans(multinet, ann), [
+            "west: east-west gateway serves network net-west → net-x",
+            /^west: east-west gateway Service annotation removes networking\.gke\.io\/load-balancer-type/,
+        ]);
     });
 
     it("a cluster changes network, role, primary, facts, and namespace labels", () => {
@@ -148,12 +155,16 @@ describe("diffPlans", () => {
             (cluster(p, "west").charts.istiod.values as any).global.network = "net-y";
             (cluster(p, "west").charts.istiod.values as any).pilot = { autoscaleMin: 2 };
         });
-        expectOnly(diffPlans(multinet, after), [
-            "east: istiod chart version 1.30.3 → 1.31.0",
-            "west: istiod chart version 1.30.3 → 1.31.0",
-            "west: istiod values: global.network net-west → net-y",
-            "west: istiod values: sets pilot.autoscaleMin = 2",
-        ], [/^ISTIO MINOR VERSION CHANGES \(1\.30\.3 → 1\.30\.3, 1\.31\.0\): this deploy upgrades every control plane in place/]);
+        expectOnly(
+            diffPlans(multinet, after),
+            [
+                "east: istiod chart version 1.30.3 → 1.31.0",
+                "west: istiod chart version 1.30.3 → 1.31.0",
+                "west: istiod values: global.network net-west → net-y",
+                "west: istiod values: sets pilot.autoscaleMin = 2",
+            ],
+            [/^ISTIO MINOR VERSION CHANGES \(1\.30\.3 → 1\.30\.3, 1\.31\.0\): this deploy upgrades every control plane in place/],
+        );
         // A patch within the supported minor is an ordinary version line, without the upgrade warning.
         const patch = edit(multinet, (p) => {
             for (const c of p.clusters) for (const ch of Object.values(c.charts)) if (ch.version === "1.30.3") ch.version = "1.30.4";
@@ -182,9 +193,17 @@ describe("diffPlans", () => {
             Object.assign(p.trust.root, { keyAlgorithm: "ECDSA", rsaBits: null, ecdsaCurve: "P384" });
         });
         const d = diffPlans(multinet, after);
-        expectOnly(d, [], [/^ROOT OF TRUST CHANGES \(key RSA 4096 → ECDSA P384\)\. .*Every istiod restarts.*every workload.*must restart.*FAILS/]);
+        expectOnly(
+            d,
+            [],
+            [/^ROOT OF TRUST CHANGES \(key RSA 4096 → ECDSA P384\)\. .*Every istiod restarts.*every workload.*must restart.*FAILS/],
+        );
         expect(formatDiff(d, "old.json")).toMatch(/^!! WARNING: ROOT OF TRUST CHANGES/m);
-        for (const change of [(p: PlanFile) => (p.trust.root.organization = "Acme"), (p: PlanFile) => (p.trust.root.validityDays = 1000), (p: PlanFile) => (p.trust.mode = "provided")]) {
+        for (const change of [
+            (p: PlanFile) => (p.trust.root.organization = "Acme"),
+            (p: PlanFile) => (p.trust.root.validityDays = 1000),
+            (p: PlanFile) => (p.trust.mode = "provided"),
+        ]) {
             expect(diffPlans(multinet, edit(multinet, change)).warnings[0]).toMatch(/^ROOT OF TRUST CHANGES/);
         }
     });
@@ -192,14 +211,37 @@ describe("diffPlans", () => {
     it("warns when a provided root is replaced, never for generated fingerprints", () => {
         const provided = edit(multinet, (p) => {
             p.trust.mode = "provided";
-            p.trust.root = { keyAlgorithm: null, rsaBits: null, ecdsaCurve: null, validityDays: null, organization: "O=Istio, CN=Root CA", protect: null, sha256: "a".repeat(64) };
-            p.trust.intermediates.west = { keyAlgorithm: null, rsaBits: null, ecdsaCurve: null, validityDays: null, organization: "x", generation: null, sha256: "b".repeat(64) };
+            p.trust.root = {
+                keyAlgorithm: null,
+                rsaBits: null,
+                ecdsaCurve: null,
+                validityDays: null,
+                organization: "O=Istio, CN=Root CA",
+                protect: null,
+                sha256: "a".repeat(64),
+            };
+            p.trust.intermediates.west = {
+                keyAlgorithm: null,
+                rsaBits: null,
+                ecdsaCurve: null,
+                validityDays: null,
+                organization: "x",
+                generation: null,
+                sha256: "b".repeat(64),
+            };
         });
         const replaced = edit(provided, (p) => {
             p.trust.root.sha256 = "c".repeat(64);
             p.trust.intermediates.west.sha256 = "d".repeat(64);
         });
-        expectOnly(diffPlans(provided, replaced), [], [/^ROOT OF TRUST CHANGES \(root certificate sha256 aaaaaaaaaaaaaaaa… → cccccccccccccccc…\)/, /^INTERMEDIATE CA OF west CHANGES \(certificate sha256/]);
+        expectOnly(
+            diffPlans(provided, replaced),
+            [],
+            [
+                /^ROOT OF TRUST CHANGES \(root certificate sha256 aaaaaaaaaaaaaaaa… → cccccccccccccccc…\)/,
+                /^INTERMEDIATE CA OF west CHANGES \(certificate sha256/,
+            ],
+        );
         expect(diffPlans(multinet, structuredClone(multinet)).changed).toBe(false);
     });
 
@@ -207,11 +249,20 @@ describe("diffPlans", () => {
         const after = edit(multiPrimary, (p) => {
             p.trust.intermediates.east.generation = 2;
         });
-        expectOnly(diffPlans(multiPrimary, after), [], [/^INTERMEDIATE CA OF east CHANGES \(generation 1 → 2\)\. east's cacerts Secret is rewritten and istiod in east loads the new intermediate.*Under the same root traffic keeps flowing/]);
+        expectOnly(
+            diffPlans(multiPrimary, after),
+            [],
+            [
+                /^INTERMEDIATE CA OF east CHANGES \(generation 1 → 2\)\. east's cacerts Secret is rewritten and istiod in east loads the new intermediate.*Under the same root traffic keeps flowing/,
+            ],
+        );
         const validity = edit(multiPrimary, (p) => {
             for (const i of Object.values(p.trust.intermediates)) i.validityDays = 365;
         });
-        expect(diffPlans(multiPrimary, validity).warnings.map((w) => w.slice(0, 40))).toEqual(["INTERMEDIATE CA OF east CHANGES (validit", "INTERMEDIATE CA OF west CHANGES (validit"]);
+        expect(diffPlans(multiPrimary, validity).warnings.map((w) => w.slice(0, 40))).toEqual([
+            "INTERMEDIATE CA OF east CHANGES (validit",
+            "INTERMEDIATE CA OF west CHANGES (validit",
+        ]);
     });
 
     it("root protection and mesh ID", () => {
@@ -223,7 +274,11 @@ describe("diffPlans", () => {
             p.meshId = "mesh2";
             p.topology = "multi-primary";
         });
-        expectOnly(diffPlans(multinet, renamed), ["mesh: install model primary-remote → multi-primary"], [/^MESH ID CHANGES \(mesh1 → mesh2\)/]);
+        expectOnly(
+            diffPlans(multinet, renamed),
+            ["mesh: install model primary-remote → multi-primary"],
+            [/^MESH ID CHANGES \(mesh1 → mesh2\)/],
+        );
     });
 
     it("flattens values by leaf path, arrays whole", () => {
@@ -248,8 +303,11 @@ describe("a config change planned end to end", () => {
         const d = diffPlans(before, after);
         const remote = changed.clusters.find((c: { role: string }) => c.role === "remote").name;
         expect(d.lines).toEqual([
-            `${primary.name}: east-west gateway address moves: address assigned at deploy → fixed address 10.0.0.50; whatever reaches it by address (remotes' istiod address, peers' endpoints) follows`,
-            `${remote}: istiod values: global.remotePilotAddress <${primary.name} east-west gateway address, assigned at deploy> → 10.0.0.50`,
+            `${primary.name}: east-west gateway address moves: address assigned at deploy → fixed ` +
+                `address 10.0.0.50; whatever reaches it by address (remotes' istiod address, peers' ` +
+                `endpoints) follows`,
+            `${remote}: istiod values: global.remotePilotAddress <${primary.name} east-west gateway ` +
+                `address, assigned at deploy> → 10.0.0.50`,
             // The requested IP is on the program's own LoadBalancer Service now, not in the chart's values;
             // the address line above says it, and changes.json lists the Service's update.
         ]);
@@ -277,7 +335,12 @@ describe("npm run plan -- --against (CLI)", () => {
             fs.copyFileSync(base(), old);
             const same = await cli(["--stack", "primary-remote", "--out", cliOut, "--against", old]);
             // stderr carries only the progress lines (one per phase, with its time), no warning or error.
-            expect(same.stderr.trim().split("\n").filter((l) => !/^plan primary-remote: [a-z ]+ \d+\.\d+ s$/.test(l))).toEqual([]);
+            expect(
+                same.stderr
+                    .trim()
+                    .split("\n")
+                    .filter((l) => !/^plan primary-remote: [a-z ]+ \d+\.\d+ s$/.test(l)),
+            ).toEqual([]);
             expect(same.code).toBe(0);
             expect(same.stdout).toContain("no change");
             expect(same.stdout).toMatch(/plan\.json/);
@@ -305,7 +368,11 @@ describe("npm run plan -- --against (CLI)", () => {
     it("exits 1 with one line per problem: a missing --against file, an unknown stack", async () => {
         const missing = await cli(["--stack", "primary-remote-multinet", "--out", out, "--against", "/nonexistent/plan.json"]);
         expect(missing.code).toBe(1);
-        const problems = (stderr: string) => stderr.trim().split("\n").filter((l) => l.startsWith("error:"));
+        const problems = (stderr: string) =>
+            stderr
+                .trim()
+                .split("\n")
+                .filter((l) => l.startsWith("error:"));
         expect(problems(missing.stderr)).toEqual(["error: stack primary-remote-multinet: --against /nonexistent/plan.json: no such file"]);
         const unknown = await cli(["--stack", "nope", "--out", out]);
         expect(unknown.code).toBe(1);

@@ -380,7 +380,8 @@ describe("the picture in Chromium", () => {
             true,
         );
         await expect(launchChromium("/nonexistent/chromium")).rejects.toThrow(
-            "Chromium not found at /nonexistent/chromium: install it with `apt-get install -y chromium` (.ci/run does), or set CHROMIUM_PATH",
+            "Chromium not found at /nonexistent/chromium: install it with `apt-get install -y " +
+                "chromium` (.ci/run does), or set CHROMIUM_PATH",
         );
     });
 

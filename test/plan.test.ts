@@ -2,7 +2,14 @@
 // each install model, checked against the chart defaults and the gateway schema (test/fixtures).
 import { describe, expect, it } from "vitest";
 import { MeshConfig, validateMeshConfig } from "../config";
-import { crossNetworkGatewaySpec, istiodGatewaySpec, istiodVirtualServiceSpec, planMesh, primaryIstiodValues, remoteValues } from "../components/plan";
+import {
+    crossNetworkGatewaySpec,
+    istiodGatewaySpec,
+    istiodVirtualServiceSpec,
+    planMesh,
+    primaryIstiodValues,
+    remoteValues,
+} from "../components/plan";
 
 /** The mesh's root certificate(s), as the remotes' webhooks get them (any PEM text: this is pure). */
 const ROOT = "-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n";
@@ -10,7 +17,12 @@ const ROOT_B64 = Buffer.from(ROOT).toString("base64");
 import { gatewaySchemaProblems, istioObjectProblems, valueKeyProblems } from "./support/istioSchemas";
 
 function mesh(topology: string, clusters: Record<string, unknown>[], extra: Record<string, unknown> = {}): MeshConfig {
-    const raw = { meshId: "mesh1", topology, clusters: clusters.map((c, i) => ({ kubeconfig: "/absent", apiServer: `https://10.0.${i}.1:6443`, ...c })), ...extra };
+    const raw = {
+        meshId: "mesh1",
+        topology,
+        clusters: clusters.map((c, i) => ({ kubeconfig: "/absent", apiServer: `https://10.0.${i}.1:6443`, ...c })),
+        ...extra,
+    };
     const r = validateMeshConfig(raw, { readFile: () => undefined });
     if (!r.ok) throw new Error(r.problems.join("\n"));
     return r.config.mesh;
@@ -25,8 +37,12 @@ describe("plan: multi-primary, one network", () => {
             ["c2", "primary", true],
         ]);
         expect(plan.clusters[0].baseValues).toEqual({});
-        expect(plan.clusters[0].istiodValues).toEqual({ global: { meshID: "mesh1", multiCluster: { clusterName: "c1" }, network: "network1" } });
-        expect(plan.clusters[1].istiodValues).toEqual({ global: { meshID: "mesh1", multiCluster: { clusterName: "c2" }, network: "network1" } });
+        expect(plan.clusters[0].istiodValues).toEqual({
+            global: { meshID: "mesh1", multiCluster: { clusterName: "c1" }, network: "network1" },
+        });
+        expect(plan.clusters[1].istiodValues).toEqual({
+            global: { meshID: "mesh1", multiCluster: { clusterName: "c2" }, network: "network1" },
+        });
     });
     it("needs no gateway, no Istio objects and no namespace label", () => {
         for (const c of plan.clusters) {
@@ -45,12 +61,22 @@ describe("plan: multi-primary, one network", () => {
 });
 
 describe("plan: multi-primary, three networks", () => {
-    const plan = planMesh(mesh("multi-primary", [{ name: "a", network: "n1" }, { name: "b", network: "n2" }, { name: "c", network: "n3" }]));
+    const plan = planMesh(
+        mesh("multi-primary", [
+            { name: "a", network: "n1" },
+            { name: "b", network: "n2" },
+            { name: "c", network: "n3" },
+        ]),
+    );
     it("labels every istio-system with its network and gives every cluster a gateway and cross-network-gateway", () => {
         expect(plan.networks).toEqual(["n1", "n2", "n3"]);
         for (const c of plan.clusters) {
             expect(c.namespace.labels).toEqual({ "topology.istio.io/network": c.network });
-            expect(c.eastWestGateway?.values).toEqual({ name: "istio-eastwestgateway", networkGateway: c.network, service: { type: "None" } });
+            expect(c.eastWestGateway?.values).toEqual({
+                name: "istio-eastwestgateway",
+                networkGateway: c.network,
+                service: { type: "None" },
+            });
             expect(c.eastWestGateway?.service.spec.type).toBe("LoadBalancer");
             expect(c.crossNetworkGateway).toBe(true);
             expect(c.exposeIstiod).toBe(false);
@@ -62,7 +88,12 @@ describe("plan: multi-primary, three networks", () => {
         expect(plan.clusters.find((c) => c.name === "b")!.readBy).toEqual(["a", "c"]);
     });
     it("passes the user's gateway settings to the chart", () => {
-        const p = planMesh(mesh("multi-primary", [{ name: "a", network: "n1", eastWestGateway: { loadBalancerIP: "10.1.1.1", serviceAnnotations: { "x/y": "z" } } }, { name: "b", network: "n2" }]));
+        const p = planMesh(
+            mesh("multi-primary", [
+                { name: "a", network: "n1", eastWestGateway: { loadBalancerIP: "10.1.1.1", serviceAnnotations: { "x/y": "z" } } },
+                { name: "b", network: "n2" },
+            ]),
+        );
         expect(p.clusters[0].eastWestGateway?.service.metadata.annotations).toEqual({ "x/y": "z" });
         expect(p.clusters[0].eastWestGateway?.service.spec.loadBalancerIP).toBe("10.1.1.1");
     });
@@ -72,7 +103,9 @@ describe("plan: primary-remote, one network", () => {
     const plan = planMesh(mesh("primary-remote", [{ name: "cluster1" }, { name: "cluster2", role: "remote" }]));
     const [primary, remote] = plan.clusters;
     it("runs istiod with externalIstiod on the primary only (primary-remote)", () => {
-        expect(primary.istiodValues).toEqual({ global: { meshID: "mesh1", multiCluster: { clusterName: "cluster1" }, network: "network1", externalIstiod: true } });
+        expect(primary.istiodValues).toEqual({
+            global: { meshID: "mesh1", multiCluster: { clusterName: "cluster1" }, network: "network1", externalIstiod: true },
+        });
         expect(primary.runsIstiod).toBe(true);
         expect(remote.runsIstiod).toBe(false);
         expect(remote.primary).toBe("cluster1");
@@ -100,7 +133,9 @@ describe("plan: primary-remote, one network", () => {
     });
     it("for a hostname address, points every webhook at port 15017: injection, and validation in both base and istiod", () => {
         const v = remoteValues(plan, remote, "abc.elb.us-east-1.amazonaws.com", ROOT);
-        expect(v.istiod.istiodRemote).toEqual({ injectionURL: "https://abc.elb.us-east-1.amazonaws.com:15017/inject/cluster/cluster2/net/network1" });
+        expect(v.istiod.istiodRemote).toEqual({
+            injectionURL: "https://abc.elb.us-east-1.amazonaws.com:15017/inject/cluster/cluster2/net/network1",
+        });
         const validation = { validationURL: "https://abc.elb.us-east-1.amazonaws.com:15017/validate", validationCABundle: ROOT_B64 };
         expect(v.base).toEqual({ profile: "remote", base: validation });
         // The istiod chart renders its own ValidatingWebhookConfiguration from base.validationURL.
@@ -108,11 +143,17 @@ describe("plan: primary-remote, one network", () => {
         expect((v.istiod.global as Record<string, unknown>).remotePilotAddress).toBe("abc.elb.us-east-1.amazonaws.com");
     });
     it("names the hostname in the primary's istiod certificate (ISTIOD_CUSTOM_HOST), and nothing for an IP", () => {
-        expect(primaryIstiodValues(primary, "abc.elb.us-east-1.amazonaws.com").env).toEqual({ ISTIOD_CUSTOM_HOST: "abc.elb.us-east-1.amazonaws.com" });
+        expect(primaryIstiodValues(primary, "abc.elb.us-east-1.amazonaws.com").env).toEqual({
+            ISTIOD_CUSTOM_HOST: "abc.elb.us-east-1.amazonaws.com",
+        });
         expect(primaryIstiodValues(primary, "192.0.2.10")).toEqual(primary.istiodValues);
     });
     it("makes the gateway's LoadBalancer Service itself, with the chart's network-gateway ports, and turns the chart's off", () => {
-        expect(primary.eastWestGateway!.values).toEqual({ name: "istio-eastwestgateway", networkGateway: "network1", service: { type: "None" } });
+        expect(primary.eastWestGateway!.values).toEqual({
+            name: "istio-eastwestgateway",
+            networkGateway: "network1",
+            service: { type: "None" },
+        });
         const svc = primary.eastWestGateway!.service;
         expect(svc.spec.type).toBe("LoadBalancer");
         expect((svc.spec.ports as { port: number }[]).map((p) => p.port)).toEqual([15021, 15443, 15012, 15017]);
@@ -120,7 +161,9 @@ describe("plan: primary-remote, one network", () => {
         expect(svc.metadata.labels["topology.istio.io/network"]).toBe("network1");
     });
     it("treats an IPv6 literal as an IP", () => {
-        expect(remoteValues(plan, remote, "2001:db8::10", ROOT).istiod.istiodRemote).toEqual({ injectionPath: "/inject/cluster/cluster2/net/network1" });
+        expect(remoteValues(plan, remote, "2001:db8::10", ROOT).istiod.istiodRemote).toEqual({
+            injectionPath: "/inject/cluster/cluster2/net/network1",
+        });
     });
     it("lets only the primary read the remote", () => {
         expect(plan.remoteSecrets).toEqual([{ source: "cluster2", target: "cluster1" }]);
@@ -128,7 +171,12 @@ describe("plan: primary-remote, one network", () => {
 });
 
 describe("plan: primary-remote, two networks", () => {
-    const plan = planMesh(mesh("primary-remote", [{ name: "cluster1", network: "network1" }, { name: "cluster2", role: "remote", network: "network2" }]));
+    const plan = planMesh(
+        mesh("primary-remote", [
+            { name: "cluster1", network: "network1" },
+            { name: "cluster2", role: "remote", network: "network2" },
+        ]),
+    );
     const [primary, remote] = plan.clusters;
     it("gives both clusters gateways but only the primary the cross-network Gateway (primary-remote, several networks)", () => {
         expect(primary.eastWestGateway?.values.networkGateway).toBe("network1");
@@ -138,9 +186,17 @@ describe("plan: primary-remote, two networks", () => {
         expect(primary.exposeIstiod).toBe(true);
     });
     it("labels and annotates the remote's namespace, and sets its network in the injection path", () => {
-        expect(remote.namespace).toEqual({ labels: { "topology.istio.io/network": "network2" }, annotations: { "topology.istio.io/controlPlaneClusters": "cluster1" } });
+        expect(remote.namespace).toEqual({
+            labels: { "topology.istio.io/network": "network2" },
+            annotations: { "topology.istio.io/controlPlaneClusters": "cluster1" },
+        });
         const v = remoteValues(plan, remote, "192.0.2.10", ROOT);
-        expect(v.istiod.global).toEqual({ multiCluster: { clusterName: "cluster2" }, network: "network2", configCluster: true, remotePilotAddress: "192.0.2.10" });
+        expect(v.istiod.global).toEqual({
+            multiCluster: { clusterName: "cluster2" },
+            network: "network2",
+            configCluster: true,
+            remotePilotAddress: "192.0.2.10",
+        });
         expect(v.istiod.istiodRemote).toEqual({ injectionPath: "/inject/cluster/cluster2/net/network2" });
     });
 });
@@ -157,22 +213,44 @@ describe("plan: several primaries with remotes", () => {
     it("lets every primary read every other cluster, and remotes read nobody", () => {
         const reads = Object.fromEntries(plan.clusters.map((c) => [c.name, c.readsFrom]));
         expect(reads).toEqual({ p1: ["p2", "r1", "r2"], p2: ["p1", "r1", "r2"], r1: [], r2: [] });
-        expect(plan.clusters.find((c) => c.name === "r2")!.namespace.annotations).toEqual({ "topology.istio.io/controlPlaneClusters": "p2" });
+        expect(plan.clusters.find((c) => c.name === "r2")!.namespace.annotations).toEqual({
+            "topology.istio.io/controlPlaneClusters": "p2",
+        });
     });
 });
 
 describe("plan: the escape hatch", () => {
     it("deep-merges istio.values last into every istiod", () => {
-        const plan = planMesh(mesh("primary-remote", [{ name: "p" }, { name: "r", role: "remote" }], { istio: { values: { env: { PILOT_REMOTE_CLUSTER_TIMEOUT: "15s" }, global: { logging: { level: "default:debug" } } } } }));
-        expect(plan.clusters[0].istiodValues).toMatchObject({ env: { PILOT_REMOTE_CLUSTER_TIMEOUT: "15s" }, global: { meshID: "mesh1", logging: { level: "default:debug" } } });
-        expect(remoteValues(plan, plan.clusters[1], "192.0.2.1", ROOT).istiod).toMatchObject({ env: { PILOT_REMOTE_CLUSTER_TIMEOUT: "15s" }, global: { remotePilotAddress: "192.0.2.1" } });
+        const plan = planMesh(
+            mesh("primary-remote", [{ name: "p" }, { name: "r", role: "remote" }], {
+                istio: { values: { env: { PILOT_REMOTE_CLUSTER_TIMEOUT: "15s" }, global: { logging: { level: "default:debug" } } } },
+            }),
+        );
+        expect(plan.clusters[0].istiodValues).toMatchObject({
+            env: { PILOT_REMOTE_CLUSTER_TIMEOUT: "15s" },
+            global: { meshID: "mesh1", logging: { level: "default:debug" } },
+        });
+        expect(remoteValues(plan, plan.clusters[1], "192.0.2.1", ROOT).istiod).toMatchObject({
+            env: { PILOT_REMOTE_CLUSTER_TIMEOUT: "15s" },
+            global: { remotePilotAddress: "192.0.2.1" },
+        });
     });
 });
 
 describe("plan values against the real Istio 1.30.3 charts", () => {
     const plans = [
-        planMesh(mesh("multi-primary", [{ name: "a", network: "n1", eastWestGateway: { loadBalancerIP: "10.0.0.9", serviceAnnotations: { a: "b" } } }, { name: "b", network: "n2" }])),
-        planMesh(mesh("primary-remote", [{ name: "p", network: "n1" }, { name: "r", role: "remote", network: "n2" }])),
+        planMesh(
+            mesh("multi-primary", [
+                { name: "a", network: "n1", eastWestGateway: { loadBalancerIP: "10.0.0.9", serviceAnnotations: { a: "b" } } },
+                { name: "b", network: "n2" },
+            ]),
+        ),
+        planMesh(
+            mesh("primary-remote", [
+                { name: "p", network: "n1" },
+                { name: "r", role: "remote", network: "n2" },
+            ]),
+        ),
     ];
     it("sets only keys that exist in the charts' defaults", () => {
         for (const plan of plans) {
@@ -191,7 +269,8 @@ describe("plan values against the real Istio 1.30.3 charts", () => {
         }
     });
     it("gives the gateway chart values that pass its values.schema.json", () => {
-        for (const plan of plans) for (const c of plan.clusters) if (c.eastWestGateway) expect(gatewaySchemaProblems(c.eastWestGateway.values)).toEqual([]);
+        for (const plan of plans)
+            for (const c of plan.clusters) if (c.eastWestGateway) expect(gatewaySchemaProblems(c.eastWestGateway.values)).toEqual([]);
     });
     it("the key check is not vacuous: a misspelt key is caught", () => {
         expect(valueKeyProblems("istiod", { global: { meshId: "x" } })).not.toEqual([]);
@@ -199,9 +278,24 @@ describe("plan values against the real Istio 1.30.3 charts", () => {
     });
     it("builds Istio objects that pass the CRD schemas", () => {
         const objects = [
-            { apiVersion: "networking.istio.io/v1", kind: "Gateway", metadata: { name: "cross-network-gateway", namespace: "istio-system" }, spec: crossNetworkGatewaySpec() },
-            { apiVersion: "networking.istio.io/v1", kind: "Gateway", metadata: { name: "istiod-gateway", namespace: "istio-system" }, spec: istiodGatewaySpec() },
-            { apiVersion: "networking.istio.io/v1", kind: "VirtualService", metadata: { name: "istiod-vs", namespace: "istio-system" }, spec: istiodVirtualServiceSpec() },
+            {
+                apiVersion: "networking.istio.io/v1",
+                kind: "Gateway",
+                metadata: { name: "cross-network-gateway", namespace: "istio-system" },
+                spec: crossNetworkGatewaySpec(),
+            },
+            {
+                apiVersion: "networking.istio.io/v1",
+                kind: "Gateway",
+                metadata: { name: "istiod-gateway", namespace: "istio-system" },
+                spec: istiodGatewaySpec(),
+            },
+            {
+                apiVersion: "networking.istio.io/v1",
+                kind: "VirtualService",
+                metadata: { name: "istiod-vs", namespace: "istio-system" },
+                spec: istiodVirtualServiceSpec(),
+            },
         ];
         for (const o of objects) expect(istioObjectProblems(o)).toEqual([]);
         expect(istioObjectProblems({ ...objects[0], spec: { servers: [{ port: { number: "x" } }] } })).not.toEqual([]);

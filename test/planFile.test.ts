@@ -46,11 +46,22 @@ describe("plan.json for every shipped stack", () => {
             expect(plan.meshId).toBe(outputs.meshId);
             // Secret outputs (kubeconfigs) keep their shape in outputs.json, not their content.
             expect(JSON.stringify(outputs)).not.toMatch(/client-key-data|token:|PRIVATE KEY/);
-            for (const v of Object.values((outputs.kubeconfigs ?? {}) as Record<string, string>)) expect(v).toMatch(/^<redacted: \d+ bytes>$/);
+            for (const v of Object.values((outputs.kubeconfigs ?? {}) as Record<string, string>))
+                expect(v).toMatch(/^<redacted: \d+ bytes>$/);
             expect(plan.clusters.map((c) => c.name)).toEqual(Object.keys(outputs.clusters).sort());
             for (const c of plan.clusters) {
-                expect(c.readsFrom).toEqual(plan.remoteSecrets.filter((s) => s.target === c.name).map((s) => s.source).sort());
-                expect(c.readBy).toEqual(plan.remoteSecrets.filter((s) => s.source === c.name).map((s) => s.target).sort());
+                expect(c.readsFrom).toEqual(
+                    plan.remoteSecrets
+                        .filter((s) => s.target === c.name)
+                        .map((s) => s.source)
+                        .sort(),
+                );
+                expect(c.readBy).toEqual(
+                    plan.remoteSecrets
+                        .filter((s) => s.source === c.name)
+                        .map((s) => s.target)
+                        .sort(),
+                );
                 expect(c.role).toBe(outputs.clusters[c.name].role);
                 expect(Object.keys(c.charts)).toContain("istiod");
                 expect(c.runsIstiod).toBe(c.role === "primary");
@@ -75,22 +86,38 @@ describe("what exists only at deploy", () => {
         const { plan } = await planOnce("primary-remote-multinet");
         const west = plan.clusters.find((c) => c.name === "west")!;
         const east = plan.clusters.find((c) => c.name === "east")!;
-        expect(west.gateway).toMatchObject({ address: "10.0.0.100", fixed: true, network: "net-west", serviceAnnotations: { "networking.gke.io/load-balancer-type": "Internal" } });
+        expect(west.gateway).toMatchObject({
+            address: "10.0.0.100",
+            fixed: true,
+            network: "net-west",
+            serviceAnnotations: { "networking.gke.io/load-balancer-type": "Internal" },
+        });
         expect(east.gateway).toMatchObject({ address: "assigned at deploy", fixed: false, network: "net-east" });
         // The remote's istiod points at the primary's fixed (real) address.
         expect((east.charts.istiod.values as any).global.remotePilotAddress).toBe("10.0.0.100");
         expect(west.istioObjects).toEqual(["Gateway/cross-network-gateway", "Gateway/istiod-gateway", "VirtualService/istiod-vs"]);
         expect(east.namespace.annotations["topology.istio.io/controlPlaneClusters"]).toBe("west");
-        expect(plan.remoteSecrets).toEqual([{ source: "east", target: "west", secretName: "istio-remote-secret-east", server: "https://10.1.0.10:6443" }]);
+        expect(plan.remoteSecrets).toEqual([
+            { source: "east", target: "west", secretName: "istio-remote-secret-east", server: "https://10.1.0.10:6443" },
+        ]);
 
         const pr = (await planOnce("primary-remote")).plan;
         const remote = pr.clusters.find((c) => c.role === "remote")!;
-        expect((remote.charts.istiod.values as any).global.remotePilotAddress).toBe(`<${remote.primary} east-west gateway address, assigned at deploy>`);
+        expect((remote.charts.istiod.values as any).global.remotePilotAddress).toBe(
+            `<${remote.primary} east-west gateway address, assigned at deploy>`,
+        );
     });
 
     it("records hostnames the cloud assigns (AWS load balancers) as assigned at deploy", async () => {
         const run = await runMesh(
-            { meshId: "m", topology: "primary-remote", clusters: [{ name: "p", network: "n1", kubeconfig: "/nonexistent/p", apiServer: "https://10.0.0.1:6443" }, { name: "r", role: "remote", network: "n1", kubeconfig: "/nonexistent/r", apiServer: "https://10.0.0.2:6443" }] },
+            {
+                meshId: "m",
+                topology: "primary-remote",
+                clusters: [
+                    { name: "p", network: "n1", kubeconfig: "/nonexistent/p", apiServer: "https://10.0.0.1:6443" },
+                    { name: "r", role: "remote", network: "n1", kubeconfig: "/nonexistent/r", apiServer: "https://10.0.0.2:6443" },
+                ],
+            },
             { sim: { hostnameClusters: ["p"], cannedTls: true } },
         );
         expect(run.error).toBeUndefined();
@@ -126,8 +153,12 @@ describe("determinism", () => {
                 const outA = JSON.parse(fs.readFileSync(path.join(a, stack, "outputs.json"), "utf8"));
                 const outB = JSON.parse(fs.readFileSync(path.join(b, stack, "outputs.json"), "utf8"));
                 if (readPlan(a, stack).plan.trust.mode === "generated") expect(outA.rootCertSha256).not.toBe(outB.rootCertSha256);
-                expect(fs.readFileSync(path.join(b, stack, "plan.json"), "utf8")).toBe(fs.readFileSync(path.join(a, stack, "plan.json"), "utf8"));
-                expect(fs.readFileSync(path.join(b, stack, "mesh.svg"), "utf8")).toBe(fs.readFileSync(path.join(a, stack, "mesh.svg"), "utf8"));
+                expect(fs.readFileSync(path.join(b, stack, "plan.json"), "utf8")).toBe(
+                    fs.readFileSync(path.join(a, stack, "plan.json"), "utf8"),
+                );
+                expect(fs.readFileSync(path.join(b, stack, "mesh.svg"), "utf8")).toBe(
+                    fs.readFileSync(path.join(a, stack, "mesh.svg"), "utf8"),
+                );
             } finally {
                 fs.rmSync(a, { recursive: true, force: true });
                 fs.rmSync(b, { recursive: true, force: true });
@@ -146,8 +177,18 @@ describe("provided trust", () => {
     it("records the SHA-256 of the provided root and of each intermediate", async () => {
         const root = ca.cert("root", "/O=Istio/CN=Root CA", { ext: EXT.root, days: 3650 });
         const east = ca.cert("east", "/O=Istio/CN=Intermediate CA/L=east", { issuer: "root", ext: EXT.intermediate, days: 730 });
-        const mesh = { meshId: "m", topology: "multi-primary", trust: { mode: "provided" }, clusters: [{ name: "east", kubeconfig: "/nonexistent/e", apiServer: "https://10.0.0.1:6443" }] };
-        const config = { "multicluster-mesh:rootCertPem": root.certPem, "multicluster-mesh:caBundles": { east: { caCertPem: east.certPem, caKeyPem: east.keyPem, certChainPem: east.certPem + root.certPem } } };
+        const mesh = {
+            meshId: "m",
+            topology: "multi-primary",
+            trust: { mode: "provided" },
+            clusters: [{ name: "east", kubeconfig: "/nonexistent/e", apiServer: "https://10.0.0.1:6443" }],
+        };
+        const config = {
+            "multicluster-mesh:rootCertPem": root.certPem,
+            "multicluster-mesh:caBundles": {
+                east: { caCertPem: east.certPem, caKeyPem: east.keyPem, certChainPem: east.certPem + root.certPem },
+            },
+        };
         const plans = [];
         for (let i = 0; i < 2; i++) {
             const run = await runMesh(mesh, { config, secretKeys: ["multicluster-mesh:caBundles"] });
@@ -156,7 +197,9 @@ describe("provided trust", () => {
         }
         const plan = plans[0];
         expect(plan.trust.mode).toBe("provided");
-        expect(plan.trust.root.sha256).toBe(new (await import("node:crypto")).X509Certificate(root.certPem).fingerprint256.replace(/:/g, "").toLowerCase());
+        expect(plan.trust.root.sha256).toBe(
+            new (await import("node:crypto")).X509Certificate(root.certPem).fingerprint256.replace(/:/g, "").toLowerCase(),
+        );
         expect(plan.trust.root.sha256).toMatch(/^[0-9a-f]{64}$/);
         expect(plan.trust.root.protect).toBeNull();
         const der = new (await import("node:crypto")).X509Certificate(east.certPem).fingerprint256.replace(/:/g, "").toLowerCase();
@@ -171,7 +214,9 @@ describe("parsePlanFile", () => {
     it("refuses what is not a plan of this format, in one line", () => {
         expect(() => parsePlanFile("{", "x.json")).toThrow(/^x.json is not JSON/);
         expect(() => parsePlanFile("{}", "x.json")).toThrow(/not a plan file/);
-        expect(() => parsePlanFile(JSON.stringify({ clusters: [], trust: {}, remoteSecrets: [], formatVersion: 99 }), "x.json")).toThrow(/format 99/);
+        expect(() => parsePlanFile(JSON.stringify({ clusters: [], trust: {}, remoteSecrets: [], formatVersion: 99 }), "x.json")).toThrow(
+            /format 99/,
+        );
         for (const f of [() => parsePlanFile("{", "x"), () => parsePlanFile("{}", "x")]) {
             try {
                 f();

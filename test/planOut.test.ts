@@ -29,7 +29,12 @@ function stackDir(stack: string, doc: Record<string, unknown>): string {
     return dir;
 }
 
-const cluster = (name: string, network: string, ip: string) => ({ name, network, kubeconfig: `/nonexistent/${name}`, apiServer: `https://${ip}:6443` });
+const cluster = (name: string, network: string, ip: string) => ({
+    name,
+    network,
+    kubeconfig: `/nonexistent/${name}`,
+    apiServer: `https://${ip}:6443`,
+});
 const twoClusters = (meshId: string) => ({
     meshId,
     topology: "multi-primary",
@@ -72,7 +77,10 @@ describe("out/<stack>/", () => {
         expect((await planStack("f", out, { sim: { cannedTls: true }, stackDir: dir })).ok).toBe(true);
         expect(fs.existsSync(path.join(out, "f", "plan.json"))).toBe(true);
 
-        fs.writeFileSync(path.join(dir, "Pulumi.f.yaml"), YAML.stringify({ config: { "multicluster-mesh:mesh": twoClusters("Not_A_Label") } }));
+        fs.writeFileSync(
+            path.join(dir, "Pulumi.f.yaml"),
+            YAML.stringify({ config: { "multicluster-mesh:mesh": twoClusters("Not_A_Label") } }),
+        );
         const r = await planStack("f", out, { sim: { cannedTls: true }, stackDir: dir });
         expect(r.ok).toBe(false);
         expect(r.errors.join("\n")).toMatch(/meshId/);
@@ -100,7 +108,11 @@ describe("progress", () => {
     it("reports one line per phase, in order, each with its time", async () => {
         const lines: string[] = [];
         const dir = stackDir("p", { config: { "multicluster-mesh:mesh": twoClusters("m1") } });
-        const r = await planStack("p", path.join(tmp, "out-progress"), { sim: { cannedTls: true }, stackDir: dir, progress: (l) => lines.push(l) });
+        const r = await planStack("p", path.join(tmp, "out-progress"), {
+            sim: { cannedTls: true },
+            stackDir: dir,
+            progress: (l) => lines.push(l),
+        });
         expect(r.ok).toBe(true);
         expect(lines.map((l) => l.replace(/\d+\.\d\d s$/, "<t>"))).toEqual([
             "plan p: reading stack <t>",
@@ -112,7 +124,11 @@ describe("progress", () => {
 
     it("the CLI prints them on stderr when it is not a terminal (as in CI), the plan itself on stdout", async () => {
         const out = path.join(tmp, "out-cli");
-        const r = await run(path.join(ROOT, "node_modules", ".bin", "tsx"), [path.join(ROOT, "scripts", "plan.ts"), "--stack", "dev", "--out", out], { cwd: ROOT });
+        const r = await run(
+            path.join(ROOT, "node_modules", ".bin", "tsx"),
+            [path.join(ROOT, "scripts", "plan.ts"), "--stack", "dev", "--out", out],
+            { cwd: ROOT },
+        );
         const phases = r.stderr.trim().split("\n");
         expect(phases.map((l) => l.replace(/\d+\.\d\d s$/, "<t>"))).toEqual([
             "plan dev: loading <t>",
@@ -219,7 +235,9 @@ describe("provided trust with the key set by `pulumi config set --secret --path 
         config: {
             "multicluster-mesh:mesh": mesh,
             "multicluster-mesh:rootCertPem": bundle.root,
-            "multicluster-mesh:caBundles": { east: { caCertPem: bundle.cert, certChainPem: bundle.cert + bundle.root, caKeyPem: keyValue } },
+            "multicluster-mesh:caBundles": {
+                east: { caCertPem: bundle.cert, certChainPem: bundle.cert + bundle.root, caKeyPem: keyValue },
+            },
         },
     });
 
@@ -237,11 +255,16 @@ describe("provided trust with the key set by `pulumi config set --secret --path 
     }
 
     it("without the passphrase: the key counts as set, shown as a secret set in stack config, never as missing", async () => {
-        const dir = stackDir("sec", doc({ secure: "v1:AAAAAAAAAAAAAAAA:AAAAAAAAAAAAAAAAAAAAAA==" }, { encryptionsalt: "v1:AAAAAAAAAAA=:v1:AAAAAAAAAAAAAAAA:AAAA" }));
+        const dir = stackDir(
+            "sec",
+            doc({ secure: "v1:AAAAAAAAAAAAAAAA:AAAAAAAAAAAAAAAAAAAAAA==" }, { encryptionsalt: "v1:AAAAAAAAAAA=:v1:AAAAAAAAAAAAAAAA:AAAA" }),
+        );
         const r = await planStack("sec", path.join(tmp, "out-sec"), { sim: { cannedTls: true }, stackDir: dir, env: {} });
         const said = [...r.errors, r.stdout].join("\n");
         expect(said).not.toMatch(/lacks caKeyPem/);
-        expect(said).toContain(`multicluster-mesh:caBundles.east.caKeyPem: ${UNDECRYPTED_SECRET_NOTE} (not decrypted offline: set PULUMI_CONFIG_PASSPHRASE`);
+        expect(said).toContain(
+            `multicluster-mesh:caBundles.east.caKeyPem: ${UNDECRYPTED_SECRET_NOTE} (not decrypted offline: set PULUMI_CONFIG_PASSPHRASE`,
+        );
         expect(r.undecrypted).toEqual(["multicluster-mesh:caBundles.east.caKeyPem"]);
     });
 

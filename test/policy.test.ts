@@ -40,21 +40,42 @@ const providers: TestResource[] = [
     { type: "pulumi:providers:kubernetes", name: "east-k8s", urn: EAST, props: { clusterIdentifier: "multicluster-mesh/existing/east/0" } },
     { type: "pulumi:providers:kubernetes", name: "west-k8s", urn: WEST, props: { clusterIdentifier: "multicluster-mesh/existing/west/0" } },
 ];
-const k8s = (type: string, name: string, props: Record<string, any>, provider = EAST, extra: Partial<TestResource> = {}): TestResource => ({ type, name, props, provider, urn: testUrn(type, name), ...extra });
-const release = (name: string, chart: string, version: string, provider = EAST, extra: Partial<TestResource> = {}, values: Record<string, unknown> = {}) =>
-    k8s(RELEASE, name, { name: chart === "istiod" ? "istiod" : name, chart, version, namespace: "istio-system", values }, provider, extra);
-const cacerts = (name: string, provider = EAST) => k8s(SECRET, name, { metadata: { name: "cacerts", namespace: "istio-system" }, type: "Opaque" }, provider);
+const k8s = (type: string, name: string, props: Record<string, any>, provider = EAST, extra: Partial<TestResource> = {}): TestResource => ({
+    type,
+    name,
+    props,
+    provider,
+    urn: testUrn(type, name),
+    ...extra,
+});
+const release = (
+    name: string,
+    chart: string,
+    version: string,
+    provider = EAST,
+    extra: Partial<TestResource> = {},
+    values: Record<string, unknown> = {},
+) => k8s(RELEASE, name, { name: chart === "istiod" ? "istiod" : name, chart, version, namespace: "istio-system", values }, provider, extra);
+const cacerts = (name: string, provider = EAST) =>
+    k8s(SECRET, name, { metadata: { name: "cacerts", namespace: "istio-system" }, type: "Opaque" }, provider);
 const messages = (r: { violations: { message: string }[] }) => r.violations.map((v) => v.message);
 
 describe("kubernetes-explicit-provider", () => {
     it("passes a Kubernetes object that names its cluster's provider", async () => {
         expect(messages(await checkResource(explicitProvider, k8s(SERVICE, "svc", {}), {}, providers))).toEqual([]);
-        expect(messages(await checkResource(explicitProvider, { type: "tls:index/privateKey:PrivateKey", name: "k", props: {} }))).toEqual([]);
+        expect(messages(await checkResource(explicitProvider, { type: "tls:index/privateKey:PrivateKey", name: "k", props: {} }))).toEqual(
+            [],
+        );
     });
     it("fails one with no provider, or the default provider", async () => {
         const none = await checkResource(explicitProvider, { type: SERVICE, name: "svc", props: {} });
-        expect(messages(none)).toEqual([expect.stringMatching(/^kubernetes:core\/v1:Service svc has no explicit Kubernetes provider \(none\); .*current kube context/)]);
-        const dflt = await checkResource(explicitProvider, k8s("kubernetes:apps/v1:Deployment", "d", {}, testUrn("pulumi:providers:kubernetes", "default_4_34_2")));
+        expect(messages(none)).toEqual([
+            expect.stringMatching(/^kubernetes:core\/v1:Service svc has no explicit Kubernetes provider \(none\); .*current kube context/),
+        ]);
+        const dflt = await checkResource(
+            explicitProvider,
+            k8s("kubernetes:apps/v1:Deployment", "d", {}, testUrn("pulumi:providers:kubernetes", "default_4_34_2")),
+        );
         expect(messages(dflt)).toEqual([expect.stringContaining("default provider default_4_34_2")]);
     });
 });
@@ -69,13 +90,17 @@ describe("cacerts-before-istiod", () => {
     it("fails when istiod does not depend on cacerts", async () => {
         const istiod = release("east-istiod", "istiod", "1.30.3");
         const r = await checkStack(cacertsBeforeIstiod, [...providers, ca, istiod]);
-        expect(messages(r)).toEqual([expect.stringMatching(/^istiod release east-istiod \(provider east-k8s\) does not depend on east-cacerts/)]);
+        expect(messages(r)).toEqual([
+            expect.stringMatching(/^istiod release east-istiod \(provider east-k8s\) does not depend on east-cacerts/),
+        ]);
         expect(r.violations[0].urn).toBe(istiod.urn);
     });
     it("fails when the only cacerts is in another cluster, even as a dependency", async () => {
         const other = cacerts("west-cacerts", WEST);
         const istiod = release("east-istiod", "istiod", "1.30.3", EAST, { dependencies: [other.urn!] });
-        expect(messages(await checkStack(cacertsBeforeIstiod, [...providers, other, istiod]))).toEqual([expect.stringContaining("has no cacerts Secret in namespace istio-system of the same cluster")]);
+        expect(messages(await checkStack(cacertsBeforeIstiod, [...providers, other, istiod]))).toEqual([
+            expect.stringContaining("has no cacerts Secret in namespace istio-system of the same cluster"),
+        ]);
     });
     it("skips values unknown during preview instead of failing the policy", async () => {
         // What the analyzer hands over in a preview: props behind the SDK's unknown-checking proxy.
@@ -91,40 +116,76 @@ describe("cacerts-before-istiod", () => {
 });
 
 describe("loadbalancer-only-east-west", () => {
-    const lb = (name: string, labels: Record<string, string> = {}) => k8s(SERVICE, name, { metadata: { name, labels }, spec: { type: "LoadBalancer" } });
+    const lb = (name: string, labels: Record<string, string> = {}) =>
+        k8s(SERVICE, name, { metadata: { name, labels }, spec: { type: "LoadBalancer" } });
     it("passes the east-west gateway's Service and release, and ClusterIP Services", async () => {
         const ok = [
             lb("istio-eastwestgateway"),
             lb("custom", { istio: "eastwestgateway" }),
             k8s(SERVICE, "c", { metadata: { name: "c" }, spec: { type: "ClusterIP" } }),
-            release("gw", "gateway", "1.30.3", EAST, {}, { name: "istio-eastwestgateway", networkGateway: "n1", service: { type: "LoadBalancer" } }),
+            release(
+                "gw",
+                "gateway",
+                "1.30.3",
+                EAST,
+                {},
+                { name: "istio-eastwestgateway", networkGateway: "n1", service: { type: "LoadBalancer" } },
+            ),
             release("ingress", "gateway", "1.30.3", EAST, {}, { service: { type: "ClusterIP" } }),
         ];
         expect(messages(await checkResources(loadBalancerOnlyEastWest, ok))).toEqual([]);
     });
     it("fails any other LoadBalancer: a Service, or a gateway chart left at its default", async () => {
-        expect(messages(await checkResource(loadBalancerOnlyEastWest, lb("web")))).toEqual([expect.stringMatching(/^Service web is a LoadBalancer; only the east-west gateways \(istio-eastwestgateway\) may be/)]);
-        expect(messages(await checkResource(loadBalancerOnlyEastWest, release("istio-ingressgateway", "gateway", "1.30.3")))).toEqual([expect.stringMatching(/^gateway release istio-ingressgateway would create a LoadBalancer Service/)]);
+        expect(messages(await checkResource(loadBalancerOnlyEastWest, lb("web")))).toEqual([
+            expect.stringMatching(/^Service web is a LoadBalancer; only the east-west gateways \(istio-eastwestgateway\) may be/),
+        ]);
+        expect(messages(await checkResource(loadBalancerOnlyEastWest, release("istio-ingressgateway", "gateway", "1.30.3")))).toEqual([
+            expect.stringMatching(/^gateway release istio-ingressgateway would create a LoadBalancer Service/),
+        ]);
     });
     it("takes more allowed names from config", async () => {
-        expect(messages(await checkResource(loadBalancerOnlyEastWest, lb("web"), { allowedNames: ["istio-eastwestgateway", "web"] }))).toEqual([]);
+        expect(
+            messages(await checkResource(loadBalancerOnlyEastWest, lb("web"), { allowedNames: ["istio-eastwestgateway", "web"] })),
+        ).toEqual([]);
     });
 });
 
 describe("production-deletion-protection", () => {
     const prod = makeProductionDeletionProtection({ stackName: () => "prod-eu" });
-    const gke = (props: Record<string, unknown>, protect = false): TestResource => ({ type: GKE_CLUSTER, name: "gke-central-cluster", props: { name: "gke-central", ...props }, protect });
-    const eks = (props: Record<string, unknown>, protect = false): TestResource => ({ type: EKS_CLUSTER, name: "eks-east-cluster", props: { name: "eks-east", ...props }, protect });
+    const gke = (props: Record<string, unknown>, protect = false): TestResource => ({
+        type: GKE_CLUSTER,
+        name: "gke-central-cluster",
+        props: { name: "gke-central", ...props },
+        protect,
+    });
+    const eks = (props: Record<string, unknown>, protect = false): TestResource => ({
+        type: EKS_CLUSTER,
+        name: "eks-east-cluster",
+        props: { name: "eks-east", ...props },
+        protect,
+    });
     it("passes protected clusters: protect, deletionProtection, or GKE's default", async () => {
-        for (const r of [gke({ deletionProtection: true }), gke({}), gke({ deletionProtection: false }, true), eks({ deletionProtection: true }), eks({}, true)]) {
+        for (const r of [
+            gke({ deletionProtection: true }),
+            gke({}),
+            gke({ deletionProtection: false }, true),
+            eks({ deletionProtection: true }),
+            eks({}, true),
+        ]) {
             const res = await checkResource(prod, r);
             expect(res.notApplicable).toBeUndefined();
             expect(messages(res), JSON.stringify(r)).toEqual([]);
         }
     });
     it("fails unprotected GKE and EKS clusters in a production stack", async () => {
-        expect(messages(await checkResource(prod, gke({ deletionProtection: false })))).toEqual([expect.stringMatching(/^GKE cluster gke-central-cluster in production stack prod-eu can be deleted .*gke\.deletionProtection: true/)]);
-        expect(messages(await checkResource(prod, eks({})))).toEqual([expect.stringMatching(/^EKS cluster eks-east-cluster in production stack prod-eu can be deleted .*protect: true/)]);
+        expect(messages(await checkResource(prod, gke({ deletionProtection: false })))).toEqual([
+            expect.stringMatching(
+                /^GKE cluster gke-central-cluster in production stack prod-eu can be deleted .*gke\.deletionProtection: true/,
+            ),
+        ]);
+        expect(messages(await checkResource(prod, eks({})))).toEqual([
+            expect.stringMatching(/^EKS cluster eks-east-cluster in production stack prod-eu can be deleted .*protect: true/),
+        ]);
     });
     it("does not apply to other stacks, and takes the production pattern from config", async () => {
         const dev = makeProductionDeletionProtection({ stackName: () => "dev" });
@@ -136,14 +197,27 @@ describe("production-deletion-protection", () => {
 
 describe("istio-version-uniform", () => {
     it("passes one Istio version everywhere (other charts, such as MetalLB, do not count)", async () => {
-        const rs = [release("e-base", "base", "1.30.3"), release("e-istiod", "istiod", "1.30.3"), release("w-istiod", "istiod", "1.30.3", WEST), release("e-metallb", "metallb", "0.14.9")];
+        const rs = [
+            release("e-base", "base", "1.30.3"),
+            release("e-istiod", "istiod", "1.30.3"),
+            release("w-istiod", "istiod", "1.30.3", WEST),
+            release("e-metallb", "metallb", "0.14.9"),
+        ];
         expect(messages(await checkStack(istioVersionUniform, [...providers, ...rs]))).toEqual([]);
     });
     it("fails the releases that differ, naming the versions per cluster", async () => {
         const odd = release("w-istiod", "istiod", "1.29.0", WEST);
-        const r = await checkStack(istioVersionUniform, [...providers, release("e-base", "base", "1.30.3"), release("e-istiod", "istiod", "1.30.3"), release("w-base", "base", "1.30.3", WEST), odd]);
+        const r = await checkStack(istioVersionUniform, [
+            ...providers,
+            release("e-base", "base", "1.30.3"),
+            release("e-istiod", "istiod", "1.30.3"),
+            release("w-base", "base", "1.30.3", WEST),
+            odd,
+        ]);
         expect(messages(r)).toEqual([
-            "istiod 1.29.0 in cluster west differs from 1.30.3 elsewhere (east base 1.30.3, east istiod 1.30.3, west base 1.30.3, west istiod 1.29.0); one mesh runs one Istio version (set istio.version once).",
+            "istiod 1.29.0 in cluster west differs from 1.30.3 elsewhere (east base 1.30.3, east " +
+                "istiod 1.30.3, west base 1.30.3, west istiod 1.29.0); one mesh runs one Istio version " +
+                "(set istio.version once).",
         ]);
         expect(r.violations[0].urn).toBe(odd.urn);
     });
@@ -154,14 +228,30 @@ describe("no-secret-in-plain-output", () => {
     const ROOT_CERT = "-----BEGIN CERTIFICATE-----\nMIIBhDCCASqgAwIBAgIQ\n-----END CERTIFICATE-----\n";
     const KEY = "-----BEGIN EC PRIVATE KEY-----\nMHcCAQEEIO4SY7\n-----END EC PRIVATE KEY-----\n";
     const JWT = "eyJhbGciOiJSUzI1NiJ9.eyJzdWIiOiJzeXN0ZW06c2VydmljZWFjY291bnQifQ.5dba6bb9ba4c5fdf8fc1ab512d189d38";
-    const KUBECONFIG = "apiVersion: v1\nkind: Config\nclusters:\n  - name: east\n    cluster:\n      server: https://10.0.0.1:6443\nusers:\n  - name: east\n    user:\n      token: abcdef0123456789\n";
+    const KUBECONFIG =
+        "apiVersion: v1\nkind: Config\nclusters:\n  - name: east\n    cluster:\n      server: " +
+        "https://10.0.0.1:6443\nusers:\n  - name: east\n    user:\n      token: abcdef0123456789\n";
     it("passes public outputs: addresses, facts, the root certificate and its hash", async () => {
-        const r = await checkStack(noSecretInPlainOutput, [stack({ meshId: "m", rootCertPem: ROOT_CERT, rootCertSha256: "ab".repeat(32), gatewayAddresses: { east: "10.0.0.1" }, clusters: { east: { endpoint: "https://10.0.0.1" } } })]);
+        const r = await checkStack(noSecretInPlainOutput, [
+            stack({
+                meshId: "m",
+                rootCertPem: ROOT_CERT,
+                rootCertSha256: "ab".repeat(32),
+                gatewayAddresses: { east: "10.0.0.1" },
+                clusters: { east: { endpoint: "https://10.0.0.1" } },
+            }),
+        ]);
         expect(messages(r)).toEqual([]);
     });
     it("fails a private key, a token, a kubeconfig with credentials, plain or base64, at any depth", async () => {
         const r = await checkStack(noSecretInPlainOutput, [
-            stack({ key: KEY, nested: { list: [{ token: JWT }] }, kubeconfig: KUBECONFIG, kcObject: { users: [{ name: "e", user: { "client-key-data": "LS0t" } }] }, b64: Buffer.from(KEY).toString("base64") }),
+            stack({
+                key: KEY,
+                nested: { list: [{ token: JWT }] },
+                kubeconfig: KUBECONFIG,
+                kcObject: { users: [{ name: "e", user: { "client-key-data": "LS0t" } }] },
+                b64: Buffer.from(KEY).toString("base64"),
+            }),
         ]);
         expect(messages(r)).toEqual([
             expect.stringMatching(/^stack output b64 holds a PEM private key, base64-encoded in plain text/),
@@ -173,8 +263,16 @@ describe("no-secret-in-plain-output", () => {
     });
     it("passes values marked secret, and outputs listed in allowedOutputs", async () => {
         expect(messages(await checkStack(noSecretInPlainOutput, [stack({ key: new Secret(KEY) })]))).toEqual([]);
-        expect(messages(await checkStack(noSecretInPlainOutput, [stack({ key: { "4dabf18193072939515e22adb298388d": "1b47061264138c4ac30d75fd1eb44270", value: KEY } })]))).toEqual([]);
-        expect(messages(await checkStack(noSecretInPlainOutput, [stack({ kubeconfig: KUBECONFIG })], { allowedOutputs: ["kubeconfig"] }))).toEqual([]);
+        expect(
+            messages(
+                await checkStack(noSecretInPlainOutput, [
+                    stack({ key: { "4dabf18193072939515e22adb298388d": "1b47061264138c4ac30d75fd1eb44270", value: KEY } }),
+                ]),
+            ),
+        ).toEqual([]);
+        expect(
+            messages(await checkStack(noSecretInPlainOutput, [stack({ kubeconfig: KUBECONFIG })], { allowedOutputs: ["kubeconfig"] })),
+        ).toEqual([]);
     });
     it("recognizes what looks like a secret", () => {
         expect(secretKind(KEY)).toBe("a PEM private key");
@@ -193,42 +291,99 @@ const failoverSpec = (extra: Record<string, unknown> = {}) => ({
     trafficPolicy: { loadBalancer: { localityLbSetting: { enabled: true, failover: [{ from: "us-east1", to: "us-west1" }] } }, ...extra },
 });
 const dr = (name: string, spec: Record<string, unknown>, provider = EAST, namespace = "istio-system") =>
-    k8s(DR, name, { apiVersion: "networking.istio.io/v1", kind: "DestinationRule", metadata: { name: "payments", namespace }, spec }, provider);
+    k8s(
+        DR,
+        name,
+        { apiVersion: "networking.istio.io/v1", kind: "DestinationRule", metadata: { name: "payments", namespace }, spec },
+        provider,
+    );
 
 describe("locality-needs-outlier-detection", () => {
     it("passes failover or distribute with outlierDetection, and plain locality or other rules without it", async () => {
         const od = { outlierDetection: { consecutive5xxErrors: 5, interval: "10s" } };
         expect(messages(await checkResource(localityNeedsOutlierDetection, dr("a", failoverSpec(od))))).toEqual([]);
-        expect(messages(await checkResource(localityNeedsOutlierDetection, dr("b", { host: HOST, trafficPolicy: { loadBalancer: { localityLbSetting: { enabled: true } } } })))).toEqual([]);
-        expect(messages(await checkResource(localityNeedsOutlierDetection, dr("c", { host: HOST, trafficPolicy: { tls: { mode: "ISTIO_MUTUAL" } } })))).toEqual([]);
+        expect(
+            messages(
+                await checkResource(
+                    localityNeedsOutlierDetection,
+                    dr("b", { host: HOST, trafficPolicy: { loadBalancer: { localityLbSetting: { enabled: true } } } }),
+                ),
+            ),
+        ).toEqual([]);
+        expect(
+            messages(
+                await checkResource(
+                    localityNeedsOutlierDetection,
+                    dr("c", { host: HOST, trafficPolicy: { tls: { mode: "ISTIO_MUTUAL" } } }),
+                ),
+            ),
+        ).toEqual([]);
         expect(messages(await checkResource(localityNeedsOutlierDetection, k8s(SERVICE, "svc", { spec: failoverSpec() })))).toEqual([]);
     });
     it("fails failover or distribute without it, at the top level or in a subset, in any served version", async () => {
         expect(messages(await checkResource(localityNeedsOutlierDetection, dr("a", failoverSpec())))).toEqual([
-            `DestinationRule a (host ${HOST}) sets localityLbSetting.failover without outlierDetection; no endpoint is ever ejected, so traffic never leaves a failed region. Add trafficPolicy.outlierDetection (the traffic block adds it by default).`,
+            `DestinationRule a (host ${HOST}) sets localityLbSetting.failover without outlierDetection; ` +
+                `no endpoint is ever ejected, so traffic never leaves a failed region. Add trafficPolicy.outlierDetection ` +
+                `(the traffic block adds it by default).`,
         ]);
-        const distribute = { host: HOST, subsets: [{ name: "v1", trafficPolicy: { loadBalancer: { localityLbSetting: { distribute: [{ from: "us-east1/*", to: { "us-west1/*": 100 } }] } } } }] };
+        const distribute = {
+            host: HOST,
+            subsets: [
+                {
+                    name: "v1",
+                    trafficPolicy: {
+                        loadBalancer: { localityLbSetting: { distribute: [{ from: "us-east1/*", to: { "us-west1/*": 100 } }] } },
+                    },
+                },
+            ],
+        };
         const beta = { ...dr("b", distribute), type: "kubernetes:networking.istio.io/v1beta1:DestinationRule" };
-        expect(messages(await checkResource(localityNeedsOutlierDetection, beta))).toEqual([expect.stringMatching(/^DestinationRule b \(host .*, subset v1\) sets localityLbSetting\.distribute without outlierDetection/)]);
+        expect(messages(await checkResource(localityNeedsOutlierDetection, beta))).toEqual([
+            expect.stringMatching(/^DestinationRule b \(host .*, subset v1\) sets localityLbSetting\.distribute without outlierDetection/),
+        ]);
     });
 });
 
 describe("destination-rules-identical", () => {
-    const istiod = (name: string, provider: string, values: Record<string, unknown> = {}) => release(name, "istiod", "1.30.3", provider, {}, values);
+    const istiod = (name: string, provider: string, values: Record<string, unknown> = {}) =>
+        release(name, "istiod", "1.30.3", provider, {}, values);
     it("passes the same rule in every cluster that runs istiod (a remote needs none)", async () => {
         const REMOTE = testUrn("pulumi:providers:kubernetes", "remote-k8s");
-        const remote = { type: "pulumi:providers:kubernetes", name: "remote-k8s", urn: REMOTE, props: { clusterIdentifier: "multicluster-mesh/existing/remote/0" } };
-        const rs = [...providers, remote, istiod("i1", EAST), istiod("i2", WEST), istiod("i3", REMOTE, { profile: "remote" }), dr("d1", failoverSpec()), dr("d2", failoverSpec(), WEST)];
+        const remote = {
+            type: "pulumi:providers:kubernetes",
+            name: "remote-k8s",
+            urn: REMOTE,
+            props: { clusterIdentifier: "multicluster-mesh/existing/remote/0" },
+        };
+        const rs = [
+            ...providers,
+            remote,
+            istiod("i1", EAST),
+            istiod("i2", WEST),
+            istiod("i3", REMOTE, { profile: "remote" }),
+            dr("d1", failoverSpec()),
+            dr("d2", failoverSpec(), WEST),
+        ];
         expect(messages(await checkStack(destinationRulesIdentical, rs))).toEqual([]);
     });
     it("fails a rule that differs in one cluster, or is missing from one", async () => {
-        const other = { host: HOST, trafficPolicy: { loadBalancer: { localityLbSetting: { enabled: true, failover: [{ from: "us-west1", to: "us-east1" }] } } } };
+        const other = {
+            host: HOST,
+            trafficPolicy: { loadBalancer: { localityLbSetting: { enabled: true, failover: [{ from: "us-west1", to: "us-east1" }] } } },
+        };
         const differs = [...providers, istiod("i1", EAST), istiod("i2", WEST), dr("d1", failoverSpec()), dr("d2", other, WEST)];
         const fix = "each istiod reads its own cluster's config, so write the same rule everywhere (the traffic block does).";
-        expect(messages(await checkStack(destinationRulesIdentical, differs))).toEqual([`DestinationRule istio-system/${HOST} differs between clusters (east vs west); ${fix}`]);
+        expect(messages(await checkStack(destinationRulesIdentical, differs))).toEqual([
+            `DestinationRule istio-system/${HOST} differs between clusters (east vs west); ${fix}`,
+        ]);
         // With a majority, the cluster that differs is named; keyed by namespace and host (payments/ agrees with itself).
         const CENTRAL = testUrn("pulumi:providers:kubernetes", "central-k8s");
-        const central = { type: "pulumi:providers:kubernetes", name: "central-k8s", urn: CENTRAL, props: { clusterIdentifier: "multicluster-mesh/existing/central/0" } };
+        const central = {
+            type: "pulumi:providers:kubernetes",
+            name: "central-k8s",
+            urn: CENTRAL,
+            props: { clusterIdentifier: "multicluster-mesh/existing/central/0" },
+        };
         const three = [
             ...differs,
             central,
@@ -241,7 +396,8 @@ describe("destination-rules-identical", () => {
         ];
         expect(messages(await checkStack(destinationRulesIdentical, three))).toEqual([
             `DestinationRule istio-system/${HOST} in cluster west differs from the one in central, east; ${fix}`,
-            `DestinationRule ledger/${HOST} is in east but not in central, west, whose istiod reads only its own cluster's config; write it to every cluster that runs istiod.`,
+            `DestinationRule ledger/${HOST} is in east but not in central, west, whose istiod ` +
+                `reads only its own cluster's config; write it to every cluster that runs istiod.`,
         ]);
     });
 });
@@ -253,7 +409,13 @@ describe("every policy over a real simulated run", () => {
         for (const stack of stacks) {
             const sf = readStackFile(stack);
             vi.resetModules();
-            const r = await runProgram({ config: sf.config, secretKeys: sf.secretKeys, stack, load: () => import("../index.js"), sim: { cannedTls: true } });
+            const r = await runProgram({
+                config: sf.config,
+                secretKeys: sf.secretKeys,
+                stack,
+                load: () => import("../index.js"),
+                sim: { cannedTls: true },
+            });
             expect(r.error, `${stack}: ${r.error?.message}`).toBeUndefined();
             runs.set(stack, r);
         }
@@ -289,18 +451,30 @@ describe("every policy over a real simulated run", () => {
         // Listed or not, a secret-looking value under another name is reported.
         const resources = resourcesOf(stacks[0]);
         const stackRes = resources.find((r) => r.type === STACK)!;
-        stackRes.props = { ...stackRes.props, debugKubeconfig: "apiVersion: v1\nkind: Config\nusers:\n- name: a\n  user:\n    token: abc123\n" };
-        expect(await violations(stacks[0], resources)).toEqual([expect.stringMatching(/^no-secret-in-plain-output: stack output debugKubeconfig holds a kubeconfig with credentials/)]);
+        stackRes.props = {
+            ...stackRes.props,
+            debugKubeconfig: "apiVersion: v1\nkind: Config\nusers:\n- name: a\n  user:\n    token: abc123\n",
+        };
+        expect(await violations(stacks[0], resources)).toEqual([
+            expect.stringMatching(/^no-secret-in-plain-output: stack output debugKubeconfig holds a kubeconfig with credentials/),
+        ]);
     });
 
     it.runIf(stacks.includes("gcp-aws"))("gcp-aws treated as production: its GKE and EKS clusters are protected", async () => {
         const resources = resourcesOf("gcp-aws");
         expect(resources.some((r) => r.type === GKE_CLUSTER) && resources.some((r) => r.type === EKS_CLUSTER)).toBe(true);
         // Its generated root key in state is the one finding: production keeps the root offline (trust.mode provided).
-        const rootKey = expect.stringMatching(/^production-root-key-offline: production stack prod keeps the mesh's root CA key in its state/);
+        const rootKey = expect.stringMatching(
+            /^production-root-key-offline: production stack prod keeps the mesh's root CA key in its state/,
+        );
         expect(await violations("gcp-aws", resources, "prod")).toEqual([rootKey]);
-        const unprotected = resources.map((r) => (r.type === EKS_CLUSTER ? { ...r, protect: false, props: { ...r.props, deletionProtection: false } } : r));
-        expect(await violations("gcp-aws", unprotected, "prod")).toEqual([expect.stringMatching(/^production-deletion-protection: EKS cluster .* can be deleted/), rootKey]);
+        const unprotected = resources.map((r) =>
+            r.type === EKS_CLUSTER ? { ...r, protect: false, props: { ...r.props, deletionProtection: false } } : r,
+        );
+        expect(await violations("gcp-aws", unprotected, "prod")).toEqual([
+            expect.stringMatching(/^production-deletion-protection: EKS cluster .* can be deleted/),
+            rootKey,
+        ]);
     });
 
     it("reports what a broken run would get wrong", async () => {
@@ -312,10 +486,24 @@ describe("every policy over a real simulated run", () => {
         delete ns.provider;
         const base = broken.find((r) => r.type === RELEASE && r.props.chart === "base")!;
         base.props.version = "1.29.9";
-        broken.push({ ...k8s(SERVICE, "web", { metadata: { name: "web" }, spec: { type: "LoadBalancer" } }, broken.find((r) => r.type === "pulumi:providers:kubernetes")!.urn!) });
-        broken.find((r) => r.type === STACK)!.props.adminKubeconfig = "apiVersion: v1\nkind: Config\nusers:\n- name: a\n  user:\n    token: abc123\n";
+        broken.push({
+            ...k8s(
+                SERVICE,
+                "web",
+                { metadata: { name: "web" }, spec: { type: "LoadBalancer" } },
+                broken.find((r) => r.type === "pulumi:providers:kubernetes")!.urn!,
+            ),
+        });
+        broken.find((r) => r.type === STACK)!.props.adminKubeconfig =
+            "apiVersion: v1\nkind: Config\nusers:\n- name: a\n  user:\n    token: abc123\n";
         const got = await violations(stack, broken);
-        expect(got.map((v) => v.split(":")[0]).sort()).toEqual(["cacerts-before-istiod", "istio-version-uniform", "kubernetes-explicit-provider", "loadbalancer-only-east-west", "no-secret-in-plain-output"]);
+        expect(got.map((v) => v.split(":")[0]).sort()).toEqual([
+            "cacerts-before-istiod",
+            "istio-version-uniform",
+            "kubernetes-explicit-provider",
+            "loadbalancer-only-east-west",
+            "no-secret-in-plain-output",
+        ]);
     });
 });
 
@@ -323,7 +511,13 @@ describe("the traffic policies over a real simulated run of the traffic stack", 
     it("pass it, and report a rule without outlier detection and one that differs between clusters", async () => {
         const sf = readStackFile("traffic");
         vi.resetModules();
-        const r = await runProgram({ config: sf.config, secretKeys: sf.secretKeys, stack: "traffic", load: () => import("../index.js"), sim: { cannedTls: true } });
+        const r = await runProgram({
+            config: sf.config,
+            secretKeys: sf.secretKeys,
+            stack: "traffic",
+            load: () => import("../index.js"),
+            sim: { cannedTls: true },
+        });
         expect(r.error).toBeUndefined();
         const resources = fromRegistrations(r.sim.registrations, r.outputs, "traffic");
         const rules = resources.filter((x) => x.type === DR);
@@ -338,8 +532,12 @@ describe("the traffic policies over a real simulated run of the traffic stack", 
         delete east.props.spec.trafficPolicy.outlierDetection;
         const got = await run(broken);
         expect(got).toEqual([
-            expect.stringMatching(/^DestinationRule mesh1-east-traffic-destinationrule-.* sets localityLbSetting\.failover without outlierDetection/),
-            expect.stringMatching(/^DestinationRule istio-system\/payments\.payments\.svc\.cluster\.local differs between clusters \(east vs west\)/),
+            expect.stringMatching(
+                /^DestinationRule mesh1-east-traffic-destinationrule-.* sets localityLbSetting\.failover without outlierDetection/,
+            ),
+            expect.stringMatching(
+                /^DestinationRule istio-system\/payments\.payments\.svc\.cluster\.local differs between clusters \(east vs west\)/,
+            ),
         ]);
     });
 });
@@ -369,6 +567,7 @@ describe("the pack's files", () => {
         ]);
         expect(new Set(names).size).toBe(names.length);
         // The 180-day root expiry notice warns; every other policy blocks.
-        for (const p of meshPolicies()) expect(p.enforcementLevel, p.name).toBe(p.name === "root-of-trust-expiry-warning" ? "advisory" : "mandatory");
+        for (const p of meshPolicies())
+            expect(p.enforcementLevel, p.name).toBe(p.name === "root-of-trust-expiry-warning" ? "advisory" : "mandatory");
     });
 });

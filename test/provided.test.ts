@@ -76,7 +76,10 @@ describe("trust.mode provided", () => {
     });
 
     it("writes each cacerts Secret with exactly the provided PEMs, as secret", () => {
-        for (const [c, i] of [["east", east], ["west", west]] as const) {
+        for (const [c, i] of [
+            ["east", east],
+            ["west", west],
+        ] as const) {
             const s = one(good, `mesh1-${c}-cacerts`);
             expect(s.type).toBe("kubernetes:core/v1:Secret");
             expect(s.providerName).toBe(`${c}-k8s`);
@@ -123,7 +126,10 @@ describe("trust.mode provided", () => {
     });
 
     it("rejects a bundle for a cluster that is not in the mesh", async () => {
-        const r = await run({ "multicluster-mesh:rootCertPem": root.certPem, "multicluster-mesh:caBundles": { ...goodBundles(), south: configBundle(east) } });
+        const r = await run({
+            "multicluster-mesh:rootCertPem": root.certPem,
+            "multicluster-mesh:caBundles": { ...goodBundles(), south: configBundle(east) },
+        });
         expectRejected(r, "multicluster-mesh:caBundles.south: is not a cluster of this mesh");
     });
 
@@ -153,7 +159,13 @@ describe("trust.mode provided, planned offline with the key set the documented w
         const write = (name: string, w: Issued) =>
             fs.writeFileSync(
                 path.join(dir, `Pulumi.${name}.yaml`),
-                YAML.stringify({ config: { "multicluster-mesh:mesh": MESH, "multicluster-mesh:rootCertPem": root.certPem, "multicluster-mesh:caBundles": bundles(w) } }),
+                YAML.stringify({
+                    config: {
+                        "multicluster-mesh:mesh": MESH,
+                        "multicluster-mesh:rootCertPem": root.certPem,
+                        "multicluster-mesh:caBundles": bundles(w),
+                    },
+                }),
             );
         write("provided", west);
         const out = fs.mkdtempSync(path.join(os.tmpdir(), "provided-out-"));

@@ -12,7 +12,14 @@ const gke = (name: string, project: string, n: number, extra: Record<string, unk
     name,
     platform: "gke",
     network: "shared",
-    gke: { project, location: "us-central1", network: "corp-vpc", subnetCidr: `10.${n}.0.0/20`, podCidr: `10.${100 + n * 4}.0.0/14`, serviceCidr: `10.${n}.16.0/20` },
+    gke: {
+        project,
+        location: "us-central1",
+        network: "corp-vpc",
+        subnetCidr: `10.${n}.0.0/20`,
+        podCidr: `10.${100 + n * 4}.0.0/14`,
+        serviceCidr: `10.${n}.16.0/20`,
+    },
     ...extra,
 });
 
@@ -50,27 +57,46 @@ describe("names the engine or the clouds refuse", () => {
 
     it("refuses names over the clouds' limits, with the limit in the message", () => {
         const long = (n: number) => "c" + "x".repeat(n - 1);
-        expect(problems({ meshId: long(64), topology: "multi-primary", clusters: [cluster("a", 1)] })).toEqual([expect.stringMatching(/^mesh\.meshId: has 64 characters; .* at most 63/)]);
+        expect(problems({ meshId: long(64), topology: "multi-primary", clusters: [cluster("a", 1)] })).toEqual([
+            expect.stringMatching(/^mesh\.meshId: has 64 characters; .* at most 63/),
+        ]);
         const g = gke(long(41), "project-one", 1);
-        expect(problems({ meshId: "m", topology: "multi-primary", clusters: [g] })).toEqual([expect.stringMatching(/^mesh\.clusters\[0\]\.name: .* 41 characters; a GKE cluster name has at most 40/)]);
+        expect(problems({ meshId: "m", topology: "multi-primary", clusters: [g] })).toEqual([
+            expect.stringMatching(/^mesh\.clusters\[0\]\.name: .* 41 characters; a GKE cluster name has at most 40/),
+        ]);
         const e = { name: long(44), platform: "eks", eks: { region: "us-east-1", vpcCidr: "10.0.0.0/16" } };
-        expect(problems({ meshId: "m", topology: "multi-primary", clusters: [e] })).toEqual([expect.stringMatching(/44 characters; on EKS at most 43 fit/)]);
+        expect(problems({ meshId: "m", topology: "multi-primary", clusters: [e] })).toEqual([
+            expect.stringMatching(/44 characters; on EKS at most 43 fit/),
+        ]);
         const k = { name: long(50), platform: "kind" };
-        expect(problems({ meshId: "m", topology: "multi-primary", clusters: [k] })).toEqual([expect.stringMatching(/50 characters; kind names its node .* at most 49/)]);
+        expect(problems({ meshId: "m", topology: "multi-primary", clusters: [k] })).toEqual([
+            expect.stringMatching(/50 characters; kind names its node .* at most 49/),
+        ]);
         // At the limit, fine.
         expect(problems({ meshId: "m", topology: "multi-primary", clusters: [gke(long(40), "project-one", 1)] })).toEqual([]);
     });
 
     it("refuses an EKS access entry for the cluster creator, which EKS already gives one", () => {
         const arn = "arn:aws:iam::123456789012:role/deployer";
-        const e = { name: "e", platform: "eks", eks: { region: "us-east-1", vpcCidr: "10.0.0.0/16", creatorArn: arn, accessEntries: [arn] } };
-        expect(problems({ meshId: "m", topology: "multi-primary", clusters: [e] })).toEqual([expect.stringMatching(/^mesh\.clusters\[0\]\.eks\.accessEntries\[0\]: .* is the cluster creator/)]);
+        const e = {
+            name: "e",
+            platform: "eks",
+            eks: { region: "us-east-1", vpcCidr: "10.0.0.0/16", creatorArn: arn, accessEntries: [arn] },
+        };
+        expect(problems({ meshId: "m", topology: "multi-primary", clusters: [e] })).toEqual([
+            expect.stringMatching(/^mesh\.clusters\[0\]\.eks\.accessEntries\[0\]: .* is the cluster creator/),
+        ]);
     });
 });
 
 describe("provider options a real up acts on", () => {
     it("passes deleteUnreachable to the cluster's provider only when asked, for destroying a mesh whose cluster is gone", async () => {
-        const run = await runMesh({ meshId: "m", topology: "multi-primary", trust: FAST, clusters: [cluster("a", 1, { network: "n1", deleteUnreachable: true }), cluster("b", 2, { network: "n2" })] });
+        const run = await runMesh({
+            meshId: "m",
+            topology: "multi-primary",
+            trust: FAST,
+            clusters: [cluster("a", 1, { network: "n1", deleteUnreachable: true }), cluster("b", 2, { network: "n2" })],
+        });
         expect(run.error).toBeUndefined();
         expect(one(run, "a-k8s").inputs.deleteUnreachable).toBe("true"); // provider config travels as strings
         expect(one(run, "b-k8s").inputs.deleteUnreachable).toBeUndefined();
@@ -78,7 +104,12 @@ describe("provider options a real up acts on", () => {
     });
 
     it("resets Helm values on every release, so an emptied values map never reuses the old one", async () => {
-        const run = await runMesh({ meshId: "m", topology: "primary-remote", trust: FAST, clusters: [cluster("p", 1), cluster("r", 2, { role: "remote" })] });
+        const run = await runMesh({
+            meshId: "m",
+            topology: "primary-remote",
+            trust: FAST,
+            clusters: [cluster("p", 1), cluster("r", 2, { role: "remote" })],
+        });
         expect(run.error).toBeUndefined();
         const releases = run.sim.ofType("kubernetes:helm.sh/v3:Release");
         expect(releases.length).toBeGreaterThan(3);
@@ -87,12 +118,23 @@ describe("provider options a real up acts on", () => {
         expect(one(run, "m-p-base").inputs.values ?? {}).toEqual({});
     });
 
-    it("mints each reader token after the source's istiod release (the reader RBAC), and ignores the API server's last-used label", async () => {
-        const run = await runMesh({ meshId: "m", topology: "primary-remote", trust: FAST, clusters: [cluster("p", 1), cluster("r", 2, { role: "remote" })] });
-        expect(run.error).toBeUndefined();
-        const token = run.sim.registrations.find((x) => x.type === "kubernetes:core/v1:Secret" && x.inputs.type === "kubernetes.io/service-account-token" && x.cluster === "r")!;
-        expect(dependsOn(run, token.name, "m-r-istiod")).toBe(true);
-        expect(token.startedAt).toBeGreaterThanOrEqual(one(run, "m-r-istiod").finishedAt);
-        expect(token.ignoreChanges).toEqual(['metadata.labels["kubernetes.io/legacy-token-last-used"]']);
-    });
+    it(
+        "mints each reader token after the source's istiod release (the reader RBAC), and " + "ignores the API server's last-used label",
+        async () => {
+            const run = await runMesh({
+                meshId: "m",
+                topology: "primary-remote",
+                trust: FAST,
+                clusters: [cluster("p", 1), cluster("r", 2, { role: "remote" })],
+            });
+            expect(run.error).toBeUndefined();
+            const token = run.sim.registrations.find(
+                (x) =>
+                    x.type === "kubernetes:core/v1:Secret" && x.inputs.type === "kubernetes.io/service-account-token" && x.cluster === "r",
+            )!;
+            expect(dependsOn(run, token.name, "m-r-istiod")).toBe(true);
+            expect(token.startedAt).toBeGreaterThanOrEqual(one(run, "m-r-istiod").finishedAt);
+            expect(token.ignoreChanges).toEqual(['metadata.labels["kubernetes.io/legacy-token-last-used"]']);
+        },
+    );
 });

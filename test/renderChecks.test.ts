@@ -22,14 +22,29 @@ function istiodDeployment(env: Record<string, string>): Obj {
             selector: { matchLabels: { istio: "pilot" } },
             template: {
                 metadata: { labels: { app: "istiod", istio: "pilot" } },
-                spec: { containers: [{ name: "discovery", image: "docker.io/istio/pilot:1.30.3", env: Object.entries(env).map(([name, value]) => ({ name, value })) }] },
+                spec: {
+                    containers: [
+                        {
+                            name: "discovery",
+                            image: "docker.io/istio/pilot:1.30.3",
+                            env: Object.entries(env).map(([name, value]) => ({ name, value })),
+                        },
+                    ],
+                },
             },
         },
     };
 }
-const configMap = (name: string, data: Record<string, string>): Obj => ({ apiVersion: "v1", kind: "ConfigMap", metadata: { name, namespace: "istio-system" }, data });
-const meshCm = (meshId: string) => configMap("istio", { mesh: `defaultConfig:\n  discoveryAddress: istiod.istio-system.svc:15012\n  meshId: ${meshId}\n` });
-const injectorCm = (network?: string) => configMap("istio-sidecar-injector", { values: JSON.stringify({ global: network ? { network } : {} }), config: "" });
+const configMap = (name: string, data: Record<string, string>): Obj => ({
+    apiVersion: "v1",
+    kind: "ConfigMap",
+    metadata: { name, namespace: "istio-system" },
+    data,
+});
+const meshCm = (meshId: string) =>
+    configMap("istio", { mesh: `defaultConfig:\n  discoveryAddress: istiod.istio-system.svc:15012\n  meshId: ${meshId}\n` });
+const injectorCm = (network?: string) =>
+    configMap("istio-sidecar-injector", { values: JSON.stringify({ global: network ? { network } : {} }), config: "" });
 
 function gatewayObjects(network: string, ports = [15021, 15443, 15012, 15017]): Obj[] {
     const labels = { app: "istio-eastwestgateway", istio: "eastwestgateway" };
@@ -37,8 +52,16 @@ function gatewayObjects(network: string, ports = [15021, 15443, 15012, 15017]): 
         {
             apiVersion: "v1",
             kind: "Service",
-            metadata: { name: "istio-eastwestgateway", namespace: "istio-system", labels: { ...labels, "topology.istio.io/network": network } },
-            spec: { type: "LoadBalancer", selector: labels, ports: ports.map((port) => ({ name: `p${port}`, port, targetPort: port, protocol: "TCP" })) },
+            metadata: {
+                name: "istio-eastwestgateway",
+                namespace: "istio-system",
+                labels: { ...labels, "topology.istio.io/network": network },
+            },
+            spec: {
+                type: "LoadBalancer",
+                selector: labels,
+                ports: ports.map((port) => ({ name: `p${port}`, port, targetPort: port, protocol: "TCP" })),
+            },
         },
         {
             apiVersion: "apps/v1",
@@ -48,29 +71,58 @@ function gatewayObjects(network: string, ports = [15021, 15443, 15012, 15017]): 
                 selector: { matchLabels: labels },
                 template: {
                     metadata: { labels: { ...labels, "topology.istio.io/network": network } },
-                    spec: { containers: [{ name: "istio-proxy", image: "auto", env: [{ name: "ISTIO_META_REQUESTED_NETWORK_VIEW", value: network }] }] },
+                    spec: {
+                        containers: [
+                            { name: "istio-proxy", image: "auto", env: [{ name: "ISTIO_META_REQUESTED_NETWORK_VIEW", value: network }] },
+                        ],
+                    },
                 },
             },
         },
     ];
 }
-const namespace = (labels: Record<string, string>): Obj => ({ apiVersion: "v1", kind: "Namespace", metadata: { name: "istio-system", labels } });
+const namespace = (labels: Record<string, string>): Obj => ({
+    apiVersion: "v1",
+    kind: "Namespace",
+    metadata: { name: "istio-system", labels },
+});
 const crossNetworkGateway = (selector: Record<string, string>): Obj => ({
     apiVersion: "networking.istio.io/v1",
     kind: "Gateway",
     metadata: { name: "cross-network-gateway", namespace: "istio-system" },
-    spec: { selector, servers: [{ port: { number: 15443, name: "tls", protocol: "TLS" }, tls: { mode: "AUTO_PASSTHROUGH" }, hosts: ["*.local"] }] },
+    spec: {
+        selector,
+        servers: [{ port: { number: 15443, name: "tls", protocol: "TLS" }, tls: { mode: "AUTO_PASSTHROUGH" }, hosts: ["*.local"] }],
+    },
 });
-const src = (release: string, chart: string | null, objects: Obj[]): ObjectSource => ({ release, chart, namespace: chart ? "istio-system" : "default", objects });
+const src = (release: string, chart: string | null, objects: Obj[]): ObjectSource => ({
+    release,
+    chart,
+    namespace: chart ? "istio-system" : "default",
+    objects,
+});
 
 // ---- a primary of a two-network multi-primary mesh ----
-const primary: ClusterModel = { name: "east", role: "primary", primary: null, network: "net-east", meshId: "mesh1", topology: "multi-primary", multiNetwork: true };
+const primary: ClusterModel = {
+    name: "east",
+    role: "primary",
+    primary: null,
+    network: "net-east",
+    meshId: "mesh1",
+    topology: "multi-primary",
+    multiNetwork: true,
+};
 function goodPrimary(): ObjectSource[] {
     return [
-        src("istio-base", "base", [{ apiVersion: "v1", kind: "ServiceAccount", metadata: { name: "istio-reader-service-account", namespace: "istio-system" } }]),
+        src("istio-base", "base", [
+            { apiVersion: "v1", kind: "ServiceAccount", metadata: { name: "istio-reader-service-account", namespace: "istio-system" } },
+        ]),
         src("istiod", "istiod", [istiodDeployment({ CLUSTER_ID: "east" }), meshCm("mesh1"), injectorCm("net-east")]),
         src("istio-eastwestgateway", "gateway", gatewayObjects("net-east")),
-        src("objects.yaml", null, [namespace({ "topology.istio.io/network": "net-east" }), crossNetworkGateway({ istio: "eastwestgateway" })]),
+        src("objects.yaml", null, [
+            namespace({ "topology.istio.io/network": "net-east" }),
+            crossNetworkGateway({ istio: "eastwestgateway" }),
+        ]),
     ];
 }
 function mutate(sources: ObjectSource[], release: string, kind: string, name: string, f: (o: any) => void): ObjectSource[] {
@@ -87,12 +139,25 @@ describe("checks on a primary", () => {
     });
 
     it("CLUSTER_ID must be the cluster name", () => {
-        const f = checkCluster(primary, mutate(goodPrimary(), "istiod", "Deployment", "istiod", (o) => (o.spec.template.spec.containers[0].env[0].value = "Kubernetes")));
-        expect(f.map(formatFinding)).toEqual(['cluster east, release istiod, Deployment/istiod, env CLUSTER_ID: is "Kubernetes", expected "east" (the cluster name)']);
+        const f = checkCluster(
+            primary,
+            mutate(
+                goodPrimary(),
+                "istiod",
+                "Deployment",
+                "istiod",
+                (o) => (o.spec.template.spec.containers[0].env[0].value = "Kubernetes"),
+            ),
+        );
+        expect(f.map(formatFinding)).toEqual([
+            'cluster east, release istiod, Deployment/istiod, env CLUSTER_ID: is "Kubernetes", expected "east" (the cluster name)',
+        ]);
     });
 
     it("EXTERNAL_ISTIOD only on primaries of primary-remote", () => {
-        const withExternal = mutate(goodPrimary(), "istiod", "Deployment", "istiod", (o) => o.spec.template.spec.containers[0].env.push({ name: "EXTERNAL_ISTIOD", value: "true" }));
+        const withExternal = mutate(goodPrimary(), "istiod", "Deployment", "istiod", (o) =>
+            o.spec.template.spec.containers[0].env.push({ name: "EXTERNAL_ISTIOD", value: "true" }),
+        );
         expect(fields(checkCluster(primary, withExternal))).toEqual(["istiod Deployment/istiod env EXTERNAL_ISTIOD"]);
         const pr: ClusterModel = { ...primary, topology: "primary-remote" };
         expect(checkCluster(pr, withExternal)).toEqual([]);
@@ -101,29 +166,53 @@ describe("checks on a primary", () => {
 
     it("a primary-remote primary reached by hostname needs the hostname in ISTIOD_CUSTOM_HOST", () => {
         const pr: ClusterModel = { ...primary, topology: "primary-remote", ownAddress: "gw.elb.example.com" };
-        const external = mutate(goodPrimary(), "istiod", "Deployment", "istiod", (o) => o.spec.template.spec.containers[0].env.push({ name: "EXTERNAL_ISTIOD", value: "true" }));
+        const external = mutate(goodPrimary(), "istiod", "Deployment", "istiod", (o) =>
+            o.spec.template.spec.containers[0].env.push({ name: "EXTERNAL_ISTIOD", value: "true" }),
+        );
         expect(fields(checkCluster(pr, external))).toEqual(["istiod Deployment/istiod env ISTIOD_CUSTOM_HOST"]);
-        const fixed = mutate(external, "istiod", "Deployment", "istiod", (o) => o.spec.template.spec.containers[0].env.push({ name: "ISTIOD_CUSTOM_HOST", value: "gw.elb.example.com" }));
+        const fixed = mutate(external, "istiod", "Deployment", "istiod", (o) =>
+            o.spec.template.spec.containers[0].env.push({ name: "ISTIOD_CUSTOM_HOST", value: "gw.elb.example.com" }),
+        );
         expect(checkCluster(pr, fixed)).toEqual([]);
         expect(checkCluster({ ...pr, ownAddress: "10.0.0.1" }, external)).toEqual([]);
     });
 
     it("meshId in the mesh config", () => {
-        const f = checkCluster(primary, mutate(goodPrimary(), "istiod", "ConfigMap", "istio", (o) => (o.data.mesh = "defaultConfig: {}\n")));
-        expect(f.map(formatFinding)).toEqual(['cluster east, release istiod, ConfigMap/istio, data.mesh defaultConfig.meshId: is undefined, expected "mesh1"']);
+        const f = checkCluster(
+            primary,
+            mutate(goodPrimary(), "istiod", "ConfigMap", "istio", (o) => (o.data.mesh = "defaultConfig: {}\n")),
+        );
+        expect(f.map(formatFinding)).toEqual([
+            'cluster east, release istiod, ConfigMap/istio, data.mesh defaultConfig.meshId: is undefined, expected "mesh1"',
+        ]);
     });
 
     it("the network: the injector's values and the namespace label in a multi-network mesh", () => {
-        expect(fields(checkCluster(primary, mutate(goodPrimary(), "istiod", "ConfigMap", "istio-sidecar-injector", (o) => (o.data.values = "{}"))))).toEqual([
-            "istiod ConfigMap/istio-sidecar-injector data.values global.network",
-        ]);
-        expect(fields(checkCluster(primary, mutate(goodPrimary(), "objects.yaml", "Namespace", "istio-system", (o) => (o.metadata.labels = {}))))).toEqual([
-            'objects.yaml Namespace/istio-system metadata.labels["topology.istio.io/network"]',
-        ]);
+        expect(
+            fields(
+                checkCluster(
+                    primary,
+                    mutate(goodPrimary(), "istiod", "ConfigMap", "istio-sidecar-injector", (o) => (o.data.values = "{}")),
+                ),
+            ),
+        ).toEqual(["istiod ConfigMap/istio-sidecar-injector data.values global.network"]);
+        expect(
+            fields(
+                checkCluster(
+                    primary,
+                    mutate(goodPrimary(), "objects.yaml", "Namespace", "istio-system", (o) => (o.metadata.labels = {})),
+                ),
+            ),
+        ).toEqual(['objects.yaml Namespace/istio-system metadata.labels["topology.istio.io/network"]']);
         // One network: neither is required.
         const single = { ...primary, multiNetwork: false };
         const noNet = mutate(goodPrimary(), "istiod", "ConfigMap", "istio-sidecar-injector", (o) => (o.data.values = "{}"));
-        expect(checkCluster(single, mutate(noNet, "objects.yaml", "Namespace", "istio-system", (o) => (o.metadata.labels = {})))).toEqual([]);
+        expect(
+            checkCluster(
+                single,
+                mutate(noNet, "objects.yaml", "Namespace", "istio-system", (o) => (o.metadata.labels = {})),
+            ),
+        ).toEqual([]);
     });
 
     it("a missing istiod Deployment or mesh config is reported", () => {
@@ -151,9 +240,17 @@ describe("checks on a primary", () => {
     });
 
     it("east-west gateway: the Istio Gateway's selector must match the pods", () => {
-        const bad = mutate(goodPrimary(), "objects.yaml", "Gateway", "cross-network-gateway", (o) => (o.spec.selector = { istio: "ingressgateway" }));
+        const bad = mutate(
+            goodPrimary(),
+            "objects.yaml",
+            "Gateway",
+            "cross-network-gateway",
+            (o) => (o.spec.selector = { istio: "ingressgateway" }),
+        );
         expect(checkCluster(primary, bad).map(formatFinding)).toEqual([
-            "cluster east, release objects.yaml, Gateway/cross-network-gateway, spec.selector: selects istio=ingressgateway, which the east-west gateway pods (Deployment/istio-eastwestgateway) lack",
+            "cluster east, release objects.yaml, Gateway/cross-network-gateway, spec.selector: " +
+                "selects istio=ingressgateway, which the east-west gateway pods (Deployment/istio-eastwestgateway) " +
+                "lack",
         ]);
         const noGateway = goodPrimary().filter((s) => s.release !== "istio-eastwestgateway");
         expect(fields(checkCluster(primary, noGateway))).toEqual(["objects.yaml Gateway/cross-network-gateway spec.selector"]);
@@ -163,26 +260,54 @@ describe("checks on a primary", () => {
         const sources = goodPrimary();
         sources[0]!.objects.push({ apiVersion: "v1", kind: "ConfigMap", metadata: { name: "istio" } });
         expect(checkCluster(primary, sources).map(formatFinding)).toEqual([
-            "cluster east, release istiod, ConfigMap/istio, metadata.name: also rendered by istio-base in namespace istio-system: one would overwrite the other",
+            "cluster east, release istiod, ConfigMap/istio, metadata.name: also rendered by istio-base " +
+                "in namespace istio-system: one would overwrite the other",
         ]);
         // The same name in another namespace, or of another kind, is no collision.
         const other = goodPrimary();
-        other[0]!.objects.push({ apiVersion: "v1", kind: "ConfigMap", metadata: { name: "istio", namespace: "kube-system" } }, { apiVersion: "v1", kind: "Secret", metadata: { name: "istio" } });
+        other[0]!.objects.push(
+            { apiVersion: "v1", kind: "ConfigMap", metadata: { name: "istio", namespace: "kube-system" } },
+            { apiVersion: "v1", kind: "Secret", metadata: { name: "istio" } },
+        );
         expect(checkCluster(primary, other)).toEqual([]);
     });
 });
 
 // ---- remotes ----
-const remote: ClusterModel = { name: "west", role: "remote", primary: "east", network: "net-west", meshId: "mesh1", topology: "primary-remote", multiNetwork: true, primaryAddress: "203.0.113.7" };
+const remote: ClusterModel = {
+    name: "west",
+    role: "remote",
+    primary: "east",
+    network: "net-west",
+    meshId: "mesh1",
+    topology: "primary-remote",
+    multiNetwork: true,
+    primaryAddress: "203.0.113.7",
+};
 function webhooks(kind: string, name: string, cc: object[]): Obj {
-    return { apiVersion: "admissionregistration.k8s.io/v1", kind, metadata: { name }, webhooks: cc.map((clientConfig, i) => ({ name: `w${i}.istio.io`, clientConfig, sideEffects: "None", admissionReviewVersions: ["v1"] })) };
+    return {
+        apiVersion: "admissionregistration.k8s.io/v1",
+        kind,
+        metadata: { name },
+        webhooks: cc.map((clientConfig, i) => ({
+            name: `w${i}.istio.io`,
+            clientConfig,
+            sideEffects: "None",
+            admissionReviewVersions: ["v1"],
+        })),
+    };
 }
 const svcRef = (p: string) => ({ service: { name: "istiod", namespace: "istio-system", path: p, port: 443 } });
 function goodIpRemote(): ObjectSource[] {
     return [
         src("istio-base", "base", [webhooks("ValidatingWebhookConfiguration", "istiod-default-validator", [svcRef("/validate")])]),
         src("istiod", "istiod", [
-            { apiVersion: "v1", kind: "Service", metadata: { name: "istiod", namespace: "istio-system" }, spec: { ports: [{ port: 15012 }, { port: 443, targetPort: 15017 }] } },
+            {
+                apiVersion: "v1",
+                kind: "Service",
+                metadata: { name: "istiod", namespace: "istio-system" },
+                spec: { ports: [{ port: 15012 }, { port: 443, targetPort: 15017 }] },
+            },
             {
                 apiVersion: "discovery.k8s.io/v1",
                 kind: "EndpointSlice",
@@ -204,7 +329,12 @@ function goodHostRemote(): ObjectSource[] {
     return [
         src("istio-base", "base", [webhooks("ValidatingWebhookConfiguration", "istiod-default-validator", [url("/validate")])]),
         src("istiod", "istiod", [
-            { apiVersion: "v1", kind: "Service", metadata: { name: "istiod", namespace: "istio-system" }, spec: { type: "ExternalName", externalName: host } },
+            {
+                apiVersion: "v1",
+                kind: "Service",
+                metadata: { name: "istiod", namespace: "istio-system" },
+                spec: { type: "ExternalName", externalName: host },
+            },
             webhooks("MutatingWebhookConfiguration", "istio-sidecar-injector", [url("/inject/cluster/west/net/net-west")]),
             webhooks("ValidatingWebhookConfiguration", "istio-validator-istio-system", [url("/validate")]),
         ]),
@@ -221,13 +351,16 @@ describe("checks on a remote", () => {
     it("no istiod Deployment", () => {
         const s = goodIpRemote();
         s[1]!.objects.push(istiodDeployment({ CLUSTER_ID: "west" }));
-        expect(checkCluster(remote, s).map(formatFinding)).toEqual(["cluster west, release istiod, Deployment/istiod, (object): a remote runs no istiod: east controls it"]);
+        expect(checkCluster(remote, s).map(formatFinding)).toEqual([
+            "cluster west, release istiod, Deployment/istiod, (object): a remote runs no istiod: east controls it",
+        ]);
     });
 
     it("IP case: the EndpointSlice at the primary's address with 15012 and 15017, a selectorless Service", () => {
         const wrongAddr = mutate(goodIpRemote(), "istiod", "EndpointSlice", "istiod", (o) => (o.endpoints = [{ addresses: ["10.9.9.9"] }]));
         expect(checkCluster(remote, wrongAddr).map(formatFinding)).toEqual([
-            'cluster west, release istiod, EndpointSlice/istiod, endpoints[].addresses: are ["10.9.9.9"], expected ["203.0.113.7"] (east\'s east-west gateway)',
+            'cluster west, release istiod, EndpointSlice/istiod, endpoints[].addresses: are ["10.9.9.9"], ' +
+                'expected ["203.0.113.7"] (east\'s east-west gateway)',
         ]);
         const noWebhookPort = mutate(goodIpRemote(), "istiod", "EndpointSlice", "istiod", (o) => (o.ports = [{ port: 15012 }]));
         expect(fields(checkCluster(remote, noWebhookPort))).toEqual(["istiod EndpointSlice/istiod ports"]);
@@ -239,22 +372,54 @@ describe("checks on a remote", () => {
     });
 
     it("IP case: webhooks call the istiod Service, and the injector's path names this cluster and network", () => {
-        const elsewhere = mutate(goodIpRemote(), "istio-base", "ValidatingWebhookConfiguration", "istiod-default-validator", (o) => (o.webhooks[0].clientConfig = { url: "https://10.9.9.9:15017/validate" }));
-        expect(fields(checkCluster(remote, elsewhere))).toEqual(["istio-base ValidatingWebhookConfiguration/istiod-default-validator webhooks[0] (w0.istio.io) clientConfig.url"]);
-        const wrongPath = mutate(goodIpRemote(), "istiod", "MutatingWebhookConfiguration", "istio-sidecar-injector", (o) => (o.webhooks[0].clientConfig.service.path = "/inject"));
+        const elsewhere = mutate(
+            goodIpRemote(),
+            "istio-base",
+            "ValidatingWebhookConfiguration",
+            "istiod-default-validator",
+            (o) => (o.webhooks[0].clientConfig = { url: "https://10.9.9.9:15017/validate" }),
+        );
+        expect(fields(checkCluster(remote, elsewhere))).toEqual([
+            "istio-base ValidatingWebhookConfiguration/istiod-default-validator webhooks[0] (w0.istio.io) clientConfig.url",
+        ]);
+        const wrongPath = mutate(
+            goodIpRemote(),
+            "istiod",
+            "MutatingWebhookConfiguration",
+            "istio-sidecar-injector",
+            (o) => (o.webhooks[0].clientConfig.service.path = "/inject"),
+        );
         expect(checkCluster(remote, wrongPath).map(formatFinding)).toEqual([
-            "cluster west, release istiod, MutatingWebhookConfiguration/istio-sidecar-injector, webhooks[0] (w0.istio.io) clientConfig path: is /inject, expected /inject/cluster/west/net/net-west (the primary injects with this cluster's ID and network)",
+            "cluster west, release istiod, MutatingWebhookConfiguration/istio-sidecar-injector, " +
+                "webhooks[0] (w0.istio.io) clientConfig path: is /inject, expected /inject/cluster/west/net/net-west " +
+                "(the primary injects with this cluster's ID and network)",
         ]);
     });
 
     it("hostname case: every webhook, both validating ones included, has a url on the primary's host:15017", () => {
         // What the istiod chart renders when only the base chart gets base.validationURL (issue 9).
-        const viaService = mutate(goodHostRemote(), "istiod", "ValidatingWebhookConfiguration", "istio-validator-istio-system", (o) => (o.webhooks[0].clientConfig = svcRef("/validate")));
+        const viaService = mutate(
+            goodHostRemote(),
+            "istiod",
+            "ValidatingWebhookConfiguration",
+            "istio-validator-istio-system",
+            (o) => (o.webhooks[0].clientConfig = svcRef("/validate")),
+        );
         expect(checkCluster(hostRemote, viaService).map(formatFinding)).toEqual([
-            `cluster west, release istiod, ValidatingWebhookConfiguration/istio-validator-istio-system, webhooks[0] (w0.istio.io) clientConfig.url: missing (calls service {"name":"istiod","namespace":"istio-system","path":"/validate","port":443}): the API server cannot call a webhook through an ExternalName Service; expected https://${host}:15017/…`,
+            `cluster west, release istiod, ValidatingWebhookConfiguration/istio-validator-istio-system, ` +
+                `webhooks[0] (w0.istio.io) clientConfig.url: missing (calls service {"name":"istiod","namespace":"istio-system","path":"/validate","port":443}): ` +
+                `the API server cannot call a webhook through an ExternalName Service; expected https://${host}:15017/…`,
         ]);
-        const wrongPort = mutate(goodHostRemote(), "istio-base", "ValidatingWebhookConfiguration", "istiod-default-validator", (o) => (o.webhooks[0].clientConfig.url = `https://${host}:443/validate`));
-        expect(fields(checkCluster(hostRemote, wrongPort))).toEqual(["istio-base ValidatingWebhookConfiguration/istiod-default-validator webhooks[0] (w0.istio.io) clientConfig.url"]);
+        const wrongPort = mutate(
+            goodHostRemote(),
+            "istio-base",
+            "ValidatingWebhookConfiguration",
+            "istiod-default-validator",
+            (o) => (o.webhooks[0].clientConfig.url = `https://${host}:443/validate`),
+        );
+        expect(fields(checkCluster(hostRemote, wrongPort))).toEqual([
+            "istio-base ValidatingWebhookConfiguration/istiod-default-validator webhooks[0] (w0.istio.io) clientConfig.url",
+        ]);
         const clusterIp = mutate(goodHostRemote(), "istiod", "Service", "istiod", (o) => (o.spec = { ports: [{ port: 15012 }] }));
         expect(fields(checkCluster(hostRemote, clusterIp))).toEqual(["istiod Service/istiod spec.externalName"]);
     });
@@ -263,7 +428,8 @@ describe("checks on a remote", () => {
         const s = goodHostRemote();
         s[0]!.objects = [];
         expect(checkCluster(hostRemote, s).map(formatFinding)).toEqual([
-            "cluster west, release istio-base, ValidatingWebhookConfiguration/*, (object): missing: the remote validates Istio config through its primary",
+            "cluster west, release istio-base, ValidatingWebhookConfiguration/*, (object): missing: " +
+                "the remote validates Istio config through its primary",
         ]);
     });
 
@@ -277,7 +443,11 @@ describe("schema validation", () => {
 
     it("accepts good Kubernetes and Istio objects", async () => {
         expect(await objectSchemaProblems(dep as never, "1.33")).toEqual({ problems: [] });
-        for (const o of [...gatewayObjects("n"), ...goodIpRemote().flatMap((s) => s.objects), crossNetworkGateway({ istio: "eastwestgateway" })]) {
+        for (const o of [
+            ...gatewayObjects("n"),
+            ...goodIpRemote().flatMap((s) => s.objects),
+            crossNetworkGateway({ istio: "eastwestgateway" }),
+        ]) {
             expect((await objectSchemaProblems(o as never, "1.33")).problems, `${o.kind}/${o.metadata.name}`).toEqual([]);
         }
     });
@@ -285,27 +455,40 @@ describe("schema validation", () => {
     it("rejects a wrong type and a missing required field, naming the path", async () => {
         const bad = clone(dep) as any;
         bad.spec.template.spec.containers[0].ports = [{ containerPort: "15012" }];
-        expect((await objectSchemaProblems(bad, "1.33")).problems).toEqual(["apps/v1 Deployment /spec/template/spec/containers/0/ports/0/containerPort must be integer"]);
+        expect((await objectSchemaProblems(bad, "1.33")).problems).toEqual([
+            "apps/v1 Deployment /spec/template/spec/containers/0/ports/0/containerPort must be integer",
+        ]);
         const noSelector = clone(dep) as any;
         delete noSelector.spec.selector;
-        expect((await objectSchemaProblems(noSelector, "1.33")).problems).toEqual(["apps/v1 Deployment /spec must have required property selector"]);
+        expect((await objectSchemaProblems(noSelector, "1.33")).problems).toEqual([
+            "apps/v1 Deployment /spec must have required property selector",
+        ]);
     });
 
     it("rejects an API version the cluster's Kubernetes version does not serve", async () => {
         const pdb = { apiVersion: "policy/v1beta1", kind: "PodDisruptionBudget", metadata: { name: "istiod" }, spec: { minAvailable: 1 } };
-        expect((await objectSchemaProblems(pdb, "1.33")).problems).toEqual(["policy/v1beta1 PodDisruptionBudget is not served by Kubernetes 1.33 (removed in 1.25)"]);
+        expect((await objectSchemaProblems(pdb, "1.33")).problems).toEqual([
+            "policy/v1beta1 PodDisruptionBudget is not served by Kubernetes 1.33 (removed in 1.25)",
+        ]);
         expect((await objectSchemaProblems(pdb, "1.24")).problems).toEqual([]);
         expect(servedProblem("admissionregistration.k8s.io/v1", "ValidatingAdmissionPolicy", "1.29")).toMatch(/added in 1.30/);
         expect(servedProblem("admissionregistration.k8s.io/v1", "ValidatingAdmissionPolicy", "v1.33.1")).toBeUndefined();
     });
 
     it("rejects an unknown built-in kind and an invalid Istio object; leaves a third-party CRD unchecked with a note", async () => {
-        expect((await objectSchemaProblems({ apiVersion: "apps/v1", kind: "Deploymnt", metadata: { name: "x" } }, "1.33")).problems[0]).toMatch(/no such kind/);
+        expect(
+            (await objectSchemaProblems({ apiVersion: "apps/v1", kind: "Deploymnt", metadata: { name: "x" } }, "1.33")).problems[0],
+        ).toMatch(/no such kind/);
         const gw = clone(crossNetworkGateway({ istio: "eastwestgateway" })) as any;
         gw.spec.servers[0].port.number = "x";
-        expect((await objectSchemaProblems(gw, "1.33")).problems).toEqual(["networking.istio.io/v1/Gateway /spec/servers/0/port/number must be integer"]);
+        expect((await objectSchemaProblems(gw, "1.33")).problems).toEqual([
+            "networking.istio.io/v1/Gateway /spec/servers/0/port/number must be integer",
+        ]);
         const pool = { apiVersion: "metallb.io/v1beta1", kind: "IPAddressPool", metadata: { name: "p" }, spec: {} };
-        expect(await objectSchemaProblems(pool, "1.33")).toEqual({ problems: [], unchecked: "metallb.io/v1beta1 IPAddressPool: no schema (a custom resource of another project)" });
+        expect(await objectSchemaProblems(pool, "1.33")).toEqual({
+            problems: [],
+            unchecked: "metallb.io/v1beta1 IPAddressPool: no schema (a custom resource of another project)",
+        });
     });
 });
 
@@ -314,7 +497,14 @@ describe("render inputs", () => {
         const dir = fs.mkdtempSync(path.join(os.tmpdir(), "values-"));
         const f = path.join(dir, "istiod.values.yaml");
         fs.writeFileSync(f, "# chart istiod 1.30.3 from https://charts.example, release istiod in istio-system\nglobal: {}\n");
-        expect(readValuesHeader(f)).toEqual({ file: f, chart: "istiod", version: "1.30.3", repository: "https://charts.example", release: "istiod", namespace: "istio-system" });
+        expect(readValuesHeader(f)).toEqual({
+            file: f,
+            chart: "istiod",
+            version: "1.30.3",
+            repository: "https://charts.example",
+            release: "istiod",
+            namespace: "istio-system",
+        });
         fs.writeFileSync(f, "global: {}\n");
         expect(() => readValuesHeader(f)).toThrow(/header/);
     });
@@ -325,7 +515,9 @@ describe("render inputs", () => {
     });
 
     it("splits a manifest into its documents, skipping empty ones", () => {
-        const docs = splitManifest("---\n# Source: a.yaml\napiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: a\n---\n---\n# only a comment\n");
+        const docs = splitManifest(
+            "---\n# Source: a.yaml\napiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: a\n---\n---\n# only a comment\n",
+        );
         expect(docs.map((d) => d.obj.metadata.name)).toEqual(["a"]);
         expect(docs[0]!.text.startsWith("# Source: a.yaml")).toBe(true);
     });
@@ -338,7 +530,12 @@ describe("locateCharts", () => {
         for (const [name, v] of Object.entries(versions)) {
             fs.mkdirSync(path.join(dir, name));
             fs.writeFileSync(path.join(dir, name, "Chart.yaml"), chartYaml(name, v));
-            fs.writeFileSync(path.join(dir, name, "values.yaml"), name === "istiod" ? "_internal_defaults_do_not_set:\n  global:\n    hub: registry.istio.io/testing\n    tag: latest\n" : "{}\n");
+            fs.writeFileSync(
+                path.join(dir, name, "values.yaml"),
+                name === "istiod"
+                    ? "_internal_defaults_do_not_set:\n  global:\n    hub: registry.istio.io/testing\n    tag: latest\n"
+                    : "{}\n",
+            );
         }
         return dir;
     }

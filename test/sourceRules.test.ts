@@ -92,7 +92,8 @@ describe("citations a clone can resolve", () => {
             fs.readFileSync(f, "utf8")
                 .split("\n")
                 .forEach((line, i) => {
-                    if (CITES_OUTSIDE.some((re) => re.test(line))) offenders.push(`${path.relative(ROOT, f)}:${i + 1}: ${line.trim().slice(0, 100)}`);
+                    if (CITES_OUTSIDE.some((re) => re.test(line)))
+                        offenders.push(`${path.relative(ROOT, f)}:${i + 1}: ${line.trim().slice(0, 100)}`);
                 });
         }
         expect(offenders).toEqual([]);

@@ -33,15 +33,20 @@ const MANAGER_STATE = "v1:fozI5u6B030=:v1:F+6ZduKKd8G0/V7L:PGMFeIzwobWRKmEAzUdaQ
 
 describe("stack names: Pulumi's rule (tokens.ParseStackName)", () => {
     it("accepts what Pulumi accepts, including every shipped stack", () => {
-        for (const s of [...shippedStacks(), "dev", "my-stack_1.2", "A", "x".repeat(100), ".hidden", "a..b"]) expect(stackNameProblem(s), s).toBeUndefined();
+        for (const s of [...shippedStacks(), "dev", "my-stack_1.2", "A", "x".repeat(100), ".hidden", "a..b"])
+            expect(stackNameProblem(s), s).toBeUndefined();
     });
 
     it("refuses what Pulumi refuses, with Pulumi's message", () => {
         expect(stackNameProblem("")).toBe("a stack name may not be empty");
         expect(stackNameProblem("x".repeat(101))).toBe("a stack name cannot exceed 100 characters");
-        expect(stackNameProblem("a b")).toBe("a stack name may only contain alphanumeric, hyphens, underscores, or periods: invalid character ' ' at position 1");
+        expect(stackNameProblem("a b")).toBe(
+            "a stack name may only contain alphanumeric, hyphens, underscores, or periods: invalid character ' ' at position 1",
+        );
         expect(stackNameProblem("dev\n")).toMatch(/invalid character '\n' at position 3/);
-        expect(stackNameProblem("a/../../x")).toMatch(/^a stack name may only contain .*invalid character '\/' at position 1 \(give the stack's own name/);
+        expect(stackNameProblem("a/../../x")).toMatch(
+            /^a stack name may only contain .*invalid character '\/' at position 1 \(give the stack's own name/,
+        );
         expect(stackNameProblem("org/project/dev")).toMatch(/invalid character '\/' at position 3/);
         expect(stackNameProblem("..\\x")).toMatch(/invalid character '\\' at position 2/);
     });
@@ -128,14 +133,18 @@ describe("secure values", () => {
     });
 
     it("says which secrets provider it cannot use", () => {
-        const dir = project({ "Pulumi.k.yaml": "secretsprovider: awskms://alias/x\nencryptedkey: abc\nconfig:\n  foo:k:\n    secure: AAEC\n" });
+        const dir = project({
+            "Pulumi.k.yaml": "secretsprovider: awskms://alias/x\nencryptedkey: abc\nconfig:\n  foo:k:\n    secure: AAEC\n",
+        });
         const sf = readStackFile("k", dir, { env: { PULUMI_CONFIG_PASSPHRASE: "x" } });
         expect(sf.config["foo:k"]).toBe(UNDECRYPTED_SECRET);
         expect(sf.whyUndecrypted).toBe("the stack's secrets provider (awskms) cannot be used offline");
     });
 
     it("asks for PULUMI_CONFIG_PASSPHRASE when the stack uses the passphrase provider", () => {
-        const dir = project({ "Pulumi.p.yaml": `encryptionsalt: ${ROUNDTRIP.salt}\nconfig:\n  foo:d:\n    secure: ${ROUNDTRIP.secureD}\n` });
+        const dir = project({
+            "Pulumi.p.yaml": `encryptionsalt: ${ROUNDTRIP.salt}\nconfig:\n  foo:d:\n    secure: ${ROUNDTRIP.secureD}\n`,
+        });
         const sf = readStackFile("p", dir, { env: {} });
         expect(sf.undecrypted).toEqual(["foo:d"]);
         expect(sf.whyUndecrypted).toMatch(/set PULUMI_CONFIG_PASSPHRASE/);
@@ -168,7 +177,9 @@ describe("the passphrase provider, against pulumi/pulumi's own values", () => {
     it("reads the passphrase from PULUMI_CONFIG_PASSPHRASE_FILE, trimmed, when the variable is unset", () => {
         const phraseFile = path.join(tmp, "phrase.txt");
         fs.writeFileSync(phraseFile, `${ROUNDTRIP.passphrase}\n`);
-        const dir = project({ "Pulumi.test.yaml": `encryptionsalt: ${ROUNDTRIP.salt}\nconfig:\n  foo:d:\n    secure: ${ROUNDTRIP.secureD}\n` });
+        const dir = project({
+            "Pulumi.test.yaml": `encryptionsalt: ${ROUNDTRIP.salt}\nconfig:\n  foo:d:\n    secure: ${ROUNDTRIP.secureD}\n`,
+        });
         expect(readStackFile("test", dir, { env: { PULUMI_CONFIG_PASSPHRASE_FILE: phraseFile } }).config["foo:d"]).toBe("secret-value");
     });
 
@@ -177,7 +188,9 @@ describe("the passphrase provider, against pulumi/pulumi's own values", () => {
         const dir = project({ "Pulumi.m.yaml": `encryptionsalt: ${MANAGER_STATE}\nconfig:\n  foo:x:\n    ${value}\n` });
         expect(() => readStackFile("m", dir, { env: { PULUMI_CONFIG_PASSPHRASE: "password123" } })).toThrow(/^incorrect passphrase/);
         // The right passphrase opens the state, but this value was sealed with another stack's key.
-        expect(() => readStackFile("m", dir, { env: { PULUMI_CONFIG_PASSPHRASE: "password" } })).toThrow(/^foo:x: cannot decrypt its secure value: cipher: message authentication failed/);
+        expect(() => readStackFile("m", dir, { env: { PULUMI_CONFIG_PASSPHRASE: "password" } })).toThrow(
+            /^foo:x: cannot decrypt its secure value: cipher: message authentication failed/,
+        );
     });
 
     it("decryptValue rejects what symmetricCrypter.DecryptValue rejects", () => {

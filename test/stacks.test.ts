@@ -7,7 +7,10 @@ import { describe, expect, it, vi } from "vitest";
 import { plan, readStackFile } from "../offline/plan";
 
 const ROOT = path.resolve(__dirname, "..");
-const stacks = fs.readdirSync(ROOT).filter((f) => /^Pulumi\..+\.yaml$/.test(f)).map((f) => f.slice("Pulumi.".length, -".yaml".length));
+const stacks = fs
+    .readdirSync(ROOT)
+    .filter((f) => /^Pulumi\..+\.yaml$/.test(f))
+    .map((f) => f.slice("Pulumi.".length, -".yaml".length));
 
 describe("project file", () => {
     it("disables the default Kubernetes provider", () => {
@@ -21,7 +24,13 @@ describe("project file", () => {
 describe("shipped stacks", () => {
     it("include dev and a primary-remote example", () => {
         expect(stacks).toContain("dev");
-        expect(stacks.some((s) => readStackFile(s).config["multicluster-mesh:mesh"] && (readStackFile(s).config["multicluster-mesh:mesh"] as { topology: string }).topology === "primary-remote")).toBe(true);
+        expect(
+            stacks.some(
+                (s) =>
+                    readStackFile(s).config["multicluster-mesh:mesh"] &&
+                    (readStackFile(s).config["multicluster-mesh:mesh"] as { topology: string }).topology === "primary-remote",
+            ),
+        ).toBe(true);
     });
     for (const stack of stacks) {
         it(`plans ${stack} offline, writing values and redacted objects per cluster`, async () => {

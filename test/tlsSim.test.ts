@@ -144,7 +144,10 @@ describe.each(CASES)("a root and an intermediate CA with $label keys", ({ key, s
     });
 
     it("validity spans validityPeriodHours from now, and the state's RFC 3339 times agree", () => {
-        for (const [cert, res, hours] of [[root, pki.root, ROOT_HOURS], [inter, pki.inter, INTERMEDIATE_HOURS]] as const) {
+        for (const [cert, res, hours] of [
+            [root, pki.root, ROOT_HOURS],
+            [inter, pki.inter, INTERMEDIATE_HOURS],
+        ] as const) {
             const from = Date.parse(cert.validFrom);
             expect(Date.parse(cert.validTo) - from).toBe(hours * 3_600_000);
             expect(Math.abs(from - Date.now())).toBeLessThan(60_000);
@@ -232,7 +235,11 @@ describe.each(CASES)("a root and an intermediate CA with $label keys", ({ key, s
         expect(text).toContain("DNS:istiod.istio-system.svc, IP Address:10.0.0.1, URI:spiffe://cluster.local/ns/istio-system/sa/istiod");
         expect(keyId(text, "Subject")).toBeUndefined();
         expect(keyId(text, "Authority")).toBe(keyId(interText, "Subject"));
-        expect(new crypto.X509Certificate(str(pki.leaf, "certPem")).checkPrivateKey(crypto.createPrivateKey(str(pki.leafKey, "privateKeyPem")))).toBe(true);
+        expect(
+            new crypto.X509Certificate(str(pki.leaf, "certPem")).checkPrivateKey(
+                crypto.createPrivateKey(str(pki.leafKey, "privateKeyPem")),
+            ),
+        ).toBe(true);
     });
 });
 
@@ -244,7 +251,11 @@ function ecPoint(pub: crypto.KeyObject): Buffer {
 describe("privateKey", () => {
     it("writes RSA as PKCS#1 and ECDSA as SEC 1, each with a PKCS#8 copy and the SPKI public key, and no OpenSSH encodings", async () => {
         const expected = { RSA: "RSA PRIVATE KEY", ECDSA: "EC PRIVATE KEY" } as const;
-        for (const inputs of [{ algorithm: "RSA", rsaBits: 3072 }, { algorithm: "ECDSA", ecdsaCurve: "P256" }, { algorithm: "ECDSA", ecdsaCurve: "P384" }] as const) {
+        for (const inputs of [
+            { algorithm: "RSA", rsaBits: 3072 },
+            { algorithm: "ECDSA", ecdsaCurve: "P256" },
+            { algorithm: "ECDSA", ecdsaCurve: "P384" },
+        ] as const) {
             const k = await newKey(inputs);
             const pem = str(k, "privateKeyPem");
             expect(pem.startsWith(`-----BEGIN ${expected[inputs.algorithm]}-----\n`)).toBe(true);
@@ -253,11 +264,17 @@ describe("privateKey", () => {
             const priv = crypto.createPrivateKey(pem);
             const spki = crypto.createPublicKey(priv).export({ type: "spki", format: "der" });
             expect(crypto.createPublicKey(str(k, "publicKeyPem")).export({ type: "spki", format: "der" }).equals(spki)).toBe(true);
-            expect(crypto.createPrivateKey(str(k, "privateKeyPemPkcs8")).export({ type: "pkcs8", format: "der" }).equals(priv.export({ type: "pkcs8", format: "der" }))).toBe(true);
+            expect(
+                crypto
+                    .createPrivateKey(str(k, "privateKeyPemPkcs8"))
+                    .export({ type: "pkcs8", format: "der" })
+                    .equals(priv.export({ type: "pkcs8", format: "der" })),
+            ).toBe(true);
             expect(k.id).toMatch(/^[0-9a-f]{40}$/);
             expect(k.state.algorithm).toBe(inputs.algorithm);
             // Not simulated: nothing in the program reads them.
-            for (const attr of ["privateKeyOpenssh", "publicKeyOpenssh", "publicKeyFingerprintMd5", "publicKeyFingerprintSha256"]) expect(k.state).not.toHaveProperty(attr);
+            for (const attr of ["privateKeyOpenssh", "publicKeyOpenssh", "publicKeyFingerprintMd5", "publicKeyFingerprintSha256"])
+                expect(k.state).not.toHaveProperty(attr);
         }
     });
 
@@ -269,8 +286,14 @@ describe("privateKey", () => {
 
     it("refuses what mesh.trust forbids: the provider's defaults (RSA 2048, ECDSA P224), small RSA, P521, ED25519", async () => {
         const refusals: [Record<string, unknown>, RegExp][] = [
-            [{ algorithm: "RSA" }, /rsaBits 2048 \(the provider's default when rsaBits is unset\): the simulator models only the keys mesh\.trust allows/],
-            [{ algorithm: "RSA", rsaBits: 2048 }, /rsaBits 2048: the simulator models only .*RSA of at least 3072 bits, ECDSA P256 or P384/],
+            [
+                { algorithm: "RSA" },
+                /rsaBits 2048 \(the provider's default when rsaBits is unset\): the simulator models only the keys mesh\.trust allows/,
+            ],
+            [
+                { algorithm: "RSA", rsaBits: 2048 },
+                /rsaBits 2048: the simulator models only .*RSA of at least 3072 bits, ECDSA P256 or P384/,
+            ],
             [{ algorithm: "ECDSA" }, /ecdsaCurve "P224" \(the provider's default when ecdsaCurve is unset\): the simulator models only/],
             [{ algorithm: "ECDSA", ecdsaCurve: "P521" }, /ecdsaCurve "P521": the simulator models only/],
             [{ algorithm: "ED25519" }, /algorithm "ED25519": the simulator models only/],
@@ -288,14 +311,23 @@ describe("privateKey", () => {
         ];
         for (const pem of keys) {
             await expect(
-                simulateTls(TLS_SELF_SIGNED_CERT, "ca", { privateKeyPem: pem, subject: { commonName: "x" }, isCaCertificate: true, allowedUses: ["cert_signing"], validityPeriodHours: 1 }),
-            ).rejects.toThrow(/privateKeyPem: (a key of type ed25519|an ECDSA key on curve secp224r1|an RSA key of 2048 bits): the simulator models only/);
+                simulateTls(TLS_SELF_SIGNED_CERT, "ca", {
+                    privateKeyPem: pem,
+                    subject: { commonName: "x" },
+                    isCaCertificate: true,
+                    allowedUses: ["cert_signing"],
+                    validityPeriodHours: 1,
+                }),
+            ).rejects.toThrow(
+                /privateKeyPem: (a key of type ed25519|an ECDSA key on curve secp224r1|an RSA key of 2048 bits): the simulator models only/,
+            );
         }
     });
 });
 
 describe("the key pool", () => {
-    const spki = (r: SimResult) => crypto.createPublicKey(str(r, "publicKeyPem")).export({ type: "spki", format: "der" }).toString("base64");
+    const spki = (r: SimResult) =>
+        crypto.createPublicKey(str(r, "publicKeyPem")).export({ type: "spki", format: "der" }).toString("base64");
 
     it("gives every key of one run its own key material", async () => {
         startKeyRun();
@@ -325,7 +357,9 @@ describe("the key pool", () => {
         for (const k of keys) {
             const check = openssl("rsa", "-in", write(str(k, "privateKeyPem")), "-check", "-noout");
             expect(check.out).toMatch(/RSA key ok/);
-            expect(openssl("pkey", "-in", write(str(k, "privateKeyPem")), "-noout", "-text").out).toMatch(/Private-Key: \(3072 bit, 2 primes\)/);
+            expect(openssl("pkey", "-in", write(str(k, "privateKeyPem")), "-noout", "-text").out).toMatch(
+                /Private-Key: \(3072 bit, 2 primes\)/,
+            );
         }
         const data = Buffer.from("tbs");
         const sig = crypto.sign("sha256", data, crypto.createPrivateKey(str(keys[0], "privateKeyPem")));
@@ -378,14 +412,19 @@ describe("refusals the provider (or Go's crypto/x509) would also make", () => {
     it("rejects a CSR whose signature was made by another key", async () => {
         const a = await newKey({ algorithm: "ECDSA", ecdsaCurve: "P256" });
         const b = await newKey({ algorithm: "ECDSA", ecdsaCurve: "P256" });
-        const csr = await simulateTls(TLS_CERT_REQUEST, "csr", { privateKeyPem: str(a, "privateKeyPem"), subject: { commonName: "victim" } });
+        const csr = await simulateTls(TLS_CERT_REQUEST, "csr", {
+            privateKeyPem: str(a, "privateKeyPem"),
+            subject: { commonName: "victim" },
+        });
         // Swap in b's public key (same length for P-256); the signature is still a's.
         const der = Buffer.from(str(csr!, "certRequestPem").replace(/-----[A-Z ]+-----|\s/g, ""), "base64");
         const spkiOf = (k: SimResult) => crypto.createPublicKey(str(k, "publicKeyPem")).export({ type: "spki", format: "der" });
         const at = der.indexOf(spkiOf(a));
         expect(at).toBeGreaterThan(0);
         spkiOf(b).copy(der, at);
-        const forged = `-----BEGIN CERTIFICATE REQUEST-----\n${der.toString("base64").replace(/.{64}/g, "$&\n")}\n-----END CERTIFICATE REQUEST-----\n`;
+        const forged =
+            `-----BEGIN CERTIFICATE REQUEST-----\n${der.toString("base64").replace(/.{64}/g, "$&\n")}\n-----END ` +
+            `CERTIFICATE REQUEST-----\n`;
         // openssl agrees that it is forged (OpenSSL 3.0 still exits 0 here, so read what it says).
         const check = openssl("req", "-in", write(forged), "-noout", "-verify").out;
         expect(check).toMatch(/verify failure/);
@@ -403,7 +442,10 @@ describe("refusals the provider (or Go's crypto/x509) would also make", () => {
 
     it("rejects a CA key that does not match the CA certificate", async () => {
         const other = await newKey({ algorithm: "ECDSA", ecdsaCurve: "P256" });
-        const csr = await simulateTls(TLS_CERT_REQUEST, "csr", { privateKeyPem: str(other, "privateKeyPem"), subject: { commonName: "x" } });
+        const csr = await simulateTls(TLS_CERT_REQUEST, "csr", {
+            privateKeyPem: str(other, "privateKeyPem"),
+            subject: { commonName: "x" },
+        });
         await expect(
             simulateTls(TLS_LOCALLY_SIGNED_CERT, "mismatch", {
                 certRequestPem: str(csr!, "certRequestPem"),
@@ -417,9 +459,15 @@ describe("refusals the provider (or Go's crypto/x509) would also make", () => {
 
     it("rejects a CA without a subject, a pathlen on a non-CA, and camelCase key usages", async () => {
         const base = { privateKeyPem: str(caKey, "privateKeyPem"), allowedUses: ["cert_signing"], validityPeriodHours: 1 };
-        await expect(simulateTls(TLS_SELF_SIGNED_CERT, "s", { ...base, isCaCertificate: true, subject: {} })).rejects.toThrow(/at least one Distinguished Name/);
-        await expect(simulateTls(TLS_SELF_SIGNED_CERT, "s", { ...base, subject: { commonName: "x" }, maxPathLength: 1 })).rejects.toThrow(/only CAs are allowed to specify MaxPathLen/);
-        await expect(simulateTls(TLS_SELF_SIGNED_CERT, "s", { ...base, allowedUses: ["certSigning"] })).rejects.toThrow(/"certSigning" is not one of/);
+        await expect(simulateTls(TLS_SELF_SIGNED_CERT, "s", { ...base, isCaCertificate: true, subject: {} })).rejects.toThrow(
+            /at least one Distinguished Name/,
+        );
+        await expect(simulateTls(TLS_SELF_SIGNED_CERT, "s", { ...base, subject: { commonName: "x" }, maxPathLength: 1 })).rejects.toThrow(
+            /only CAs are allowed to specify MaxPathLen/,
+        );
+        await expect(simulateTls(TLS_SELF_SIGNED_CERT, "s", { ...base, allowedUses: ["certSigning"] })).rejects.toThrow(
+            /"certSigning" is not one of/,
+        );
     });
 
     it("ignores types that are not tls resources", async () => {
@@ -428,7 +476,12 @@ describe("refusals the provider (or Go's crypto/x509) would also make", () => {
 
     it("uses the given time as NotBefore", async () => {
         const now = new Date("2030-01-02T03:04:05.678Z");
-        const cert = await simulateTls(TLS_SELF_SIGNED_CERT, "t", { privateKeyPem: str(caKey, "privateKeyPem"), subject: { commonName: "t" }, allowedUses: [], validityPeriodHours: 2 }, now);
+        const cert = await simulateTls(
+            TLS_SELF_SIGNED_CERT,
+            "t",
+            { privateKeyPem: str(caKey, "privateKeyPem"), subject: { commonName: "t" }, allowedUses: [], validityPeriodHours: 2 },
+            now,
+        );
         const x = new crypto.X509Certificate(str(cert!, "certPem"));
         expect(new Date(x.validFrom).toISOString()).toBe("2030-01-02T03:04:05.000Z");
         expect(new Date(x.validTo).toISOString()).toBe("2030-01-02T05:04:05.000Z");

@@ -65,7 +65,8 @@ describe("the workflow file", () => {
     });
 
     it("pins every action to a major version", () => {
-        for (const job of Object.keys(wf.jobs)) for (const s of steps(job).filter((x) => x.uses)) expect(s.uses).toMatch(/^[\w.-]+\/[\w.-]+@v\d+$/);
+        for (const job of Object.keys(wf.jobs))
+            for (const s of steps(job).filter((x) => x.uses)) expect(s.uses).toMatch(/^[\w.-]+\/[\w.-]+@v\d+$/);
     });
 });
 
@@ -118,7 +119,13 @@ describe("what the pipeline does", () => {
         expect(job.permissions).toEqual({ contents: "read", "id-token": "write", "pull-requests": "write" });
         expect(job.strategy.matrix.stack).toBe("${{ fromJSON(vars.PULUMI_PREVIEW_STACKS) }}");
         const preview = steps("preview").find((s) => s.uses?.startsWith("pulumi/actions@"))!;
-        expect(preview.with).toMatchObject({ command: "preview", "stack-name": "${{ matrix.stack }}", "comment-on-pr": true, policyPacks: "policy", "github-token": "${{ secrets.GITHUB_TOKEN }}" });
+        expect(preview.with).toMatchObject({
+            command: "preview",
+            "stack-name": "${{ matrix.stack }}",
+            "comment-on-pr": true,
+            policyPacks: "policy",
+            "github-token": "${{ secrets.GITHUB_TOKEN }}",
+        });
         // OIDC logins, each only when its variable is set.
         for (const [action, variable] of [
             ["pulumi/auth-actions@", "PULUMI_ORGANIZATION"],
@@ -152,11 +159,18 @@ describe("the plan-and-diff step, run with a stand-in npm", () => {
         }
         fs.writeFileSync(
             path.join(bin, "npm"),
-            `#!/usr/bin/env bash\necho "$*" >> "$NPM_LOG"\nwhile [ $# -gt 0 ]; do [ "$1" = --stack ] && stack=$2; shift; done\nmkdir -p "out/$stack" && echo "## $stack" > "out/$stack/summary.md"\nrc=$(grep "^$stack=" "$RCS" | cut -d= -f2)\nexit "\${rc:-0}"\n`,
+            `#!/usr/bin/env bash\necho "$*" >> "$NPM_LOG"\nwhile [ $# -gt 0 ]; do [ "$1" = --stack ` +
+                `] && stack=$2; shift; done\nmkdir -p "out/$stack" && echo "## $stack" > "out/$stack/summary.md"\nrc=$(grep ` +
+                `"^$stack=" "$RCS" | cut -d= -f2)\nexit "\${rc:-0}"\n`,
             { mode: 0o755 },
         );
         const rcsFile = path.join(work, "rcs");
-        fs.writeFileSync(rcsFile, Object.entries(rcs).map(([k, v]) => `${k}=${v}\n`).join(""));
+        fs.writeFileSync(
+            rcsFile,
+            Object.entries(rcs)
+                .map(([k, v]) => `${k}=${v}\n`)
+                .join(""),
+        );
         const summary = path.join(work, "summary.md");
         const log = path.join(work, "npm.log");
         fs.writeFileSync(log, "");
@@ -165,7 +179,13 @@ describe("the plan-and-diff step, run with a stand-in npm", () => {
             encoding: "utf8",
             env: { PATH: `${bin}:${process.env.PATH}`, RUNNER_TEMP: runnerTemp, GITHUB_STEP_SUMMARY: summary, NPM_LOG: log, RCS: rcsFile },
         });
-        return { status: r.status, stdout: r.stdout, log: fs.readFileSync(log, "utf8").trim().split("\n"), summary: fs.existsSync(summary) ? fs.readFileSync(summary, "utf8") : "", runnerTemp };
+        return {
+            status: r.status,
+            stdout: r.stdout,
+            log: fs.readFileSync(log, "utf8").trim().split("\n"),
+            summary: fs.existsSync(summary) ? fs.readFileSync(summary, "utf8") : "",
+            runnerTemp,
+        };
     }
 
     it("plans every shipped stack, with --against where the base has a plan, and passes when the mesh changes (exit 2)", () => {

@@ -55,9 +55,14 @@ export interface Options {
 
 function child<T>(spec: RunSpec): T {
     const out = path.join(os.tmpdir(), `mesh-bench-${process.pid}-${Date.now()}-${Math.random().toString(36).slice(2)}.json`);
-    const r = spawnSync(process.execPath, ["--import", "tsx", RUNNER, JSON.stringify(spec), out], { cwd: ROOT, encoding: "utf8", maxBuffer: 64 << 20 });
+    const r = spawnSync(process.execPath, ["--import", "tsx", RUNNER, JSON.stringify(spec), out], {
+        cwd: ROOT,
+        encoding: "utf8",
+        maxBuffer: 64 << 20,
+    });
     try {
-        if (r.status !== 0 || !fs.existsSync(out)) throw new Error(`bench run ${JSON.stringify(spec)} failed (exit ${r.status}):\n${r.stderr || r.stdout}`);
+        if (r.status !== 0 || !fs.existsSync(out))
+            throw new Error(`bench run ${JSON.stringify(spec)} failed (exit ${r.status}):\n${r.stderr || r.stdout}`);
         return JSON.parse(fs.readFileSync(out, "utf8")) as T;
     } finally {
         fs.rmSync(out, { force: true });
@@ -86,7 +91,9 @@ async function timerCheck(): Promise<Record<string, number>> {
         late.push(performance.now() - t - 5);
     }
     const t0 = performance.now();
-    const fired = await Promise.all(Array.from({ length: 5000 }, () => new Promise<number>((r) => setTimeout(() => r(performance.now() - t0), 100))));
+    const fired = await Promise.all(
+        Array.from({ length: 5000 }, () => new Promise<number>((r) => setTimeout(() => r(performance.now() - t0), 100))),
+    );
     late.sort((a, b) => a - b);
     return {
         lateP50Ms: late[50],
@@ -156,11 +163,27 @@ export async function main(o: Options): Promise<boolean> {
 
     // Clock checks: timer jitter, and real timers against the virtual clock on a small mesh.
     const timers = await timerCheck();
-    log(`timers: 5 ms timer late by p50 ${fmt(timers.lateP50Ms, 2)} ms, p99 ${fmt(timers.lateP99Ms, 2)} ms; 5000 concurrent 100 ms timers fired ${fmt(timers.concurrentFirstMs)}–${fmt(timers.concurrentLastMs)} ms`);
+    log(
+        `timers: 5 ms timer late by p50 ${fmt(timers.lateP50Ms, 2)} ms, p99 ${fmt(timers.lateP99Ms, 2)} ` +
+            `ms; 5000 concurrent 100 ms timers fired ${fmt(timers.concurrentFirstMs)}–${fmt(timers.concurrentLastMs)} ` +
+            `ms`,
+    );
     const realScaleMs = 10;
-    const realCheck = child<DeployResult>({ mode: "deploy", model: "multi-primary", n: 2, clock: "real", scaleMs: realScaleMs, sourceMaps: o.sourceMaps });
-    const virtualTwice = [0, 1].map(() => child<DeployResult>({ mode: "deploy", model: "multi-primary", n: 2, sourceMaps: o.sourceMaps }).makespan);
-    log(`clock: N=2 multi-primary on real timers (${realScaleMs} ms per simulated s) ${fmt(realCheck.makespan)} s vs virtual ${virtualTwice.join(", ")} s`);
+    const realCheck = child<DeployResult>({
+        mode: "deploy",
+        model: "multi-primary",
+        n: 2,
+        clock: "real",
+        scaleMs: realScaleMs,
+        sourceMaps: o.sourceMaps,
+    });
+    const virtualTwice = [0, 1].map(
+        () => child<DeployResult>({ mode: "deploy", model: "multi-primary", n: 2, sourceMaps: o.sourceMaps }).makespan,
+    );
+    log(
+        `clock: N=2 multi-primary on real timers (${realScaleMs} ms per simulated s) ${fmt(realCheck.makespan)} ` +
+            `s vs virtual ${virtualTwice.join(", ")} s`,
+    );
 
     const costRows: CostRow[] = [];
     const deployRows: DeployRow[] = [];
@@ -194,7 +217,8 @@ export async function main(o: Options): Promise<boolean> {
             const d = child<DeployResult>({ mode: "deploy", model, n, sourceMaps: o.sourceMaps });
             deployRows.push({ model, n, result: d, ratio: d.makespan / d.lowerBound });
             log(
-                `${model} N=${n}: ${row.registrations} resources (formula ${formula}), wall ${fmt(row.wallMedianMs / 1000, 2)} s, peak ${fmt(row.peakRssMedianMB, 0)} MB; ` +
+                `${model} N=${n}: ${row.registrations} resources (formula ${formula}), wall ${fmt(row.wallMedianMs / 1000, 2)} ` +
+                    `s, peak ${fmt(row.peakRssMedianMB, 0)} MB; ` +
                     `makespan ${fmt(d.makespan)} s, bound ${fmt(d.lowerBound)} s, ratio ${fmt(d.makespan / d.lowerBound, 3)}${d.error ? `; ERROR ${d.error}` : ""}`,
             );
         }
@@ -208,7 +232,10 @@ export async function main(o: Options): Promise<boolean> {
         for (const n of ns) {
             const d = child<DeployResult>({ mode: "deploy", model, n, sourceMaps: o.sourceMaps });
             deployRows.push({ model, n, result: d, ratio: d.makespan / d.lowerBound });
-            log(`${model} N=${n}: ${d.registrations} resources; makespan ${fmt(d.makespan)} s, bound ${fmt(d.lowerBound)} s, ratio ${fmt(d.makespan / d.lowerBound, 3)}${d.error ? `; ERROR ${d.error}` : ""}`);
+            log(
+                `${model} N=${n}: ${d.registrations} resources; makespan ${fmt(d.makespan)} s, bound ` +
+                    `${fmt(d.lowerBound)} s, ratio ${fmt(d.makespan / d.lowerBound, 3)}${d.error ? `; ERROR ${d.error}` : ""}`,
+            );
         }
     }
 
@@ -217,47 +244,84 @@ export async function main(o: Options): Promise<boolean> {
     for (const r of deployRows) {
         lines.push({
             ok: !r.result.error && r.ratio <= TARGETS.ratio,
-            text: `makespan / lower bound ≤ ${TARGETS.ratio}: ${r.model} N=${r.n}: ${fmt(r.result.makespan)} / ${fmt(r.result.lowerBound)} s = ${fmt(r.ratio, 3)}${r.result.error ? ` (run failed: ${r.result.error})` : ""}`,
+            text:
+                `makespan / lower bound ≤ ${TARGETS.ratio}: ${r.model} N=${r.n}: ${fmt(r.result.makespan)} ` +
+                `/ ${fmt(r.result.lowerBound)} s = ${fmt(r.ratio, 3)}${r.result.error ? ` (run failed: ${r.result.error})` : ""}`,
         });
     }
     const big = costRows.find((r) => r.model === TARGETS.costModel && r.n === TARGETS.costN);
     if (big) {
-        lines.push({ ok: !big.error && big.wallMedianMs <= TARGETS.wallSeconds * 1000, text: `${TARGETS.costN}-cluster ${TARGETS.costModel} program run ≤ ${TARGETS.wallSeconds} s: median ${fmt(big.wallMedianMs / 1000, 2)} s (runs ${big.wallMs.map((x) => fmt(x / 1000, 2)).join(", ")})` });
-        lines.push({ ok: !big.error && big.peakRssMedianMB <= TARGETS.peakRssMB, text: `${TARGETS.costN}-cluster ${TARGETS.costModel} peak memory ≤ ${fmt(TARGETS.peakRssMB / 1024, 1)} GB: median ${fmt(big.peakRssMedianMB, 0)} MB (runs ${big.peakRssMB.map((x) => fmt(x, 0)).join(", ")})` });
+        lines.push({
+            ok: !big.error && big.wallMedianMs <= TARGETS.wallSeconds * 1000,
+            text:
+                `${TARGETS.costN}-cluster ${TARGETS.costModel} program run ≤ ${TARGETS.wallSeconds} ` +
+                `s: median ${fmt(big.wallMedianMs / 1000, 2)} s (runs ${big.wallMs.map((x) => fmt(x / 1000, 2)).join(", ")})`,
+        });
+        lines.push({
+            ok: !big.error && big.peakRssMedianMB <= TARGETS.peakRssMB,
+            text:
+                `${TARGETS.costN}-cluster ${TARGETS.costModel} peak memory ≤ ${fmt(TARGETS.peakRssMB / 1024, 1)} ` +
+                `GB: median ${fmt(big.peakRssMedianMB, 0)} MB (runs ${big.peakRssMB.map((x) => fmt(x, 0)).join(", ")})`,
+        });
     } else {
-        lines.push({ ok: false, text: `${TARGETS.costN}-cluster ${TARGETS.costModel} program run: not measured (N=${TARGETS.costN} not in --ns)` });
+        lines.push({
+            ok: false,
+            text: `${TARGETS.costN}-cluster ${TARGETS.costModel} program run: not measured (N=${TARGETS.costN} not in --ns)`,
+        });
     }
     // The default token layout (one reader token per pair) against the opt-in one at the cost target's N.
     if (big && o.ns.includes(TARGETS.costN)) {
         const s: Scenario = { model: TARGETS.costModel, n: TARGETS.costN, tokens: "perReader" };
         const runs: CostResult[] = [];
-        for (let k = 0; k < o.runs; k++) runs.push(child<CostResult>({ mode: "cost", model: s.model, n: s.n, tokens: "perReader", sourceMaps: o.sourceMaps }));
+        for (let k = 0; k < o.runs; k++)
+            runs.push(child<CostResult>({ mode: "cost", model: s.model, n: s.n, tokens: "perReader", sourceMaps: o.sourceMaps }));
         const formula = formulaCount(s);
         const wall = median(runs.map((r) => r.wallMs));
         const rss = median(runs.map((r) => r.peakRssMB));
         const err = runs.find((r) => r.error)?.error;
-        log(`${s.model} N=${s.n} tokens perReader: ${runs[0].registrations} resources (formula ${formula}), wall ${fmt(wall / 1000, 2)} s, peak ${fmt(rss, 0)} MB`);
+        log(
+            `${s.model} N=${s.n} tokens perReader: ${runs[0].registrations} resources (formula ` +
+                `${formula}), wall ${fmt(wall / 1000, 2)} s, peak ${fmt(rss, 0)} MB`,
+        );
         lines.push({
             ok: !err && wall <= TARGETS.perReaderFactor * big.wallMedianMs && rss <= TARGETS.perReaderFactor * big.peakRssMedianMB,
             text:
-                `${TARGETS.costN}-cluster ${TARGETS.costModel} with the default remoteSecrets.tokens perReader within ${TARGETS.perReaderFactor}× of perSource: ` +
+                `${TARGETS.costN}-cluster ${TARGETS.costModel} with the default remoteSecrets.tokens ` +
+                `perReader within ${TARGETS.perReaderFactor}× of perSource: ` +
                 `wall ${fmt(wall / 1000, 2)} s vs ${fmt(big.wallMedianMs / 1000, 2)} s (${fmt(wall / big.wallMedianMs, 2)}×), ` +
                 `peak ${fmt(rss, 0)} vs ${fmt(big.peakRssMedianMB, 0)} MB (${fmt(rss / big.peakRssMedianMB, 2)}×)${err ? ` (run failed: ${err})` : ""}`,
         });
-        lines.push({ ok: !err && runs.every((r) => r.registrations === formula), text: `resources = formula: ${s.model} N=${s.n} tokens perReader: ${runs[0].registrations} registered, formula ${formula}` });
+        lines.push({
+            ok: !err && runs.every((r) => r.registrations === formula),
+            text: `resources = formula: ${s.model} N=${s.n} tokens perReader: ${runs[0].registrations} registered, formula ${formula}`,
+        });
     }
     for (const r of costRows) {
-        lines.push({ ok: r.countOk, text: `resources = formula: ${r.model} N=${r.n}: ${r.registrations} registered, formula ${r.formula}${r.error ? ` (run failed: ${r.error})` : ""}` });
+        lines.push({
+            ok: r.countOk,
+            text:
+                `resources = formula: ${r.model} N=${r.n}: ${r.registrations} registered, formula ` +
+                `${r.formula}${r.error ? ` (run failed: ${r.error})` : ""}`,
+        });
     }
     const totalSeconds = (performance.now() - started) / 1000;
     const stat1 = cpuStat();
-    const stealPercent = stat0 && stat1 && stat1.total > stat0.total ? (100 * (stat1.steal - stat0.steal)) / (stat1.total - stat0.total) : undefined;
+    const stealPercent =
+        stat0 && stat1 && stat1.total > stat0.total ? (100 * (stat1.steal - stat0.steal)) / (stat1.total - stat0.total) : undefined;
     const allOk = lines.every((l) => l.ok);
 
     const formulas = Object.fromEntries(models.map((m) => [m, formatQuadratic(fitQuadratic((n) => formulaCount({ model: m, n })))]));
     const results = {
         machine,
-        options: { ns: o.ns, multinetNs: o.multinetNs, mixedNs: o.mixedNs, kindNs: o.kindNs, runs: o.runs, sourceMaps: o.sourceMaps, clock: "virtual" },
+        options: {
+            ns: o.ns,
+            multinetNs: o.multinetNs,
+            mixedNs: o.mixedNs,
+            kindNs: o.kindNs,
+            runs: o.runs,
+            sourceMaps: o.sourceMaps,
+            clock: "virtual",
+        },
         totalSeconds,
         /** CPU time the hypervisor gave to others during the bench (Linux); high values mean noisy timings. */
         stealPercent,
@@ -265,7 +329,14 @@ export async function main(o: Options): Promise<boolean> {
         pass: allOk,
         lines,
         timers,
-        clockCheck: { model: "multi-primary", n: 2, realScaleMs, realMakespan: realCheck.makespan, virtualMakespans: virtualTwice, realObservedPath: realCheck.observedPath },
+        clockCheck: {
+            model: "multi-primary",
+            n: 2,
+            realScaleMs,
+            realMakespan: realCheck.makespan,
+            virtualMakespans: virtualTwice,
+            realObservedPath: realCheck.observedPath,
+        },
         latencyTable: LATENCY_TABLE,
         formulas,
         formulaTerms: COUNT_TERMS,
@@ -280,7 +351,10 @@ export async function main(o: Options): Promise<boolean> {
 
     log("");
     for (const l of lines) log(`${l.ok ? "PASS" : "FAIL"}  ${l.text}`);
-    log(`\nbench: ${allOk ? "all targets pass" : "some targets FAIL"}; ${fmt(totalSeconds, 0)} s; wrote ${path.relative(process.cwd(), path.join(o.out, "results.md"))} and results.json${readme ? ", and the README's table" : ""}`);
+    log(
+        `\nbench: ${allOk ? "all targets pass" : "some targets FAIL"}; ${fmt(totalSeconds, 0)} ` +
+            `s; wrote ${path.relative(process.cwd(), path.join(o.out, "results.md"))} and results.json${readme ? ", and the README's table" : ""}`,
+    );
     return allOk;
 }
 
@@ -292,17 +366,30 @@ function renderReadmeTable(results: any, costRows: CostRow[], deployRows: Deploy
     const m = results.machine;
     const out: string[] = [];
     const failed = results.lines.filter((l: { ok: boolean }) => !l.ok).length;
-    out.push(`Latest run (${m.date.slice(0, 10)}, ${m.cpus} × ${m.cpuModel}, Node ${m.node}, ${results.totalSeconds.toFixed(0)} s): ${failed === 0 ? "**all targets pass**" : `**${failed} of ${results.lines.length} targets fail**`} (details in [bench/results.md](bench/results.md)).`);
+    out.push(
+        `Latest run (${m.date.slice(0, 10)}, ${m.cpus} × ${m.cpuModel}, Node ${m.node}, ${results.totalSeconds.toFixed(0)} ` +
+            `s): ${failed === 0 ? "**all targets pass**" : `**${failed} of ${results.lines.length} targets fail**`} ` +
+            `(details in [bench/results.md](bench/results.md)).`,
+    );
     out.push("");
     out.push("| clusters | model | resources (= formula) | wall | peak RSS | makespan | lower bound | ratio |");
     out.push("|---:|---|---:|---:|---:|---:|---:|---:|");
-    const short: Record<Model, string> = { "multi-primary": "multi-primary", "primary-remote": "primary-remote", "primary-remote-multinet": "primary-remote, N networks", "mixed-cloud": "multi-primary, GKE + EKS", kind: "multi-primary, kind" };
+    const short: Record<Model, string> = {
+        "multi-primary": "multi-primary",
+        "primary-remote": "primary-remote",
+        "primary-remote-multinet": "primary-remote, N networks",
+        "mixed-cloud": "multi-primary, GKE + EKS",
+        kind: "multi-primary, kind",
+    };
     for (const d of deployRows) {
         const c = costRows.find((r) => r.model === d.model && r.n === d.n);
         const res = c ? `${c.registrations} ${c.countOk ? "✓" : "✗"}` : `${d.result.registrations}`;
         const wall = c ? `${fmt(c.wallMedianMs / 1000, 1)} s` : "–";
         const rss = c ? `${fmt(c.peakRssMedianMB, 0)} MB` : "–";
-        out.push(`| ${d.n} | ${short[d.model]} | ${res} | ${wall} | ${rss} | ${fmt(d.result.makespan, 0)} s | ${fmt(d.result.lowerBound, 0)} s | ${fmt(d.ratio, 3)} |`);
+        out.push(
+            `| ${d.n} | ${short[d.model]} | ${res} | ${wall} | ${rss} | ${fmt(d.result.makespan, 0)} ` +
+                `s | ${fmt(d.result.lowerBound, 0)} s | ${fmt(d.ratio, 3)} |`,
+        );
     }
     return out.join("\n");
 }
@@ -324,8 +411,14 @@ function renderMarkdown(results: any, costRows: CostRow[], deployRows: DeployRow
     const p = (s = "") => out.push(s);
     p("# Benchmark results");
     p();
-    p(`Generated by \`npm run bench\` (${results.totalSeconds.toFixed(0)} s) on ${m.date.slice(0, 10)}: ${m.cpus} × ${m.cpuModel}, ${m.memoryGB} GB, Node ${m.node}, ${m.platform}.`);
-    p(`Runs per cost point: ${results.options.runs} (medians). Deploy: virtual clock (see Method). Node source maps ${results.options.sourceMaps ? "on" : "off"}.${results.stealPercent !== undefined ? ` CPU steal during the bench: ${fmt(results.stealPercent, 1)} %. Timings on this VM drifted by up to 1.5× between sessions an hour apart (steal stayed near 0), so compare variants back to back, not across result files.` : ""}`);
+    p(
+        `Generated by \`npm run bench\` (${results.totalSeconds.toFixed(0)} s) on ${m.date.slice(0, 10)}: ` +
+            `${m.cpus} × ${m.cpuModel}, ${m.memoryGB} GB, Node ${m.node}, ${m.platform}.`,
+    );
+    p(
+        `Runs per cost point: ${results.options.runs} (medians). Deploy: virtual clock (see ` +
+            `Method). Node source maps ${results.options.sourceMaps ? "on" : "off"}.${results.stealPercent !== undefined ? ` CPU steal during the bench: ${fmt(results.stealPercent, 1)} %. Timings on this VM drifted by up to 1.5× between sessions an hour apart (steal stayed near 0), so compare variants back to back, not across result files.` : ""}`,
+    );
     p();
     p("## Targets");
     p();
@@ -335,7 +428,15 @@ function renderMarkdown(results: any, costRows: CostRow[], deployRows: DeployRow
     p();
     p("## 1. Program cost");
     p();
-    p("The real program (`index.ts`) under Pulumi's mock runtime with canned certificates and no latency, one process per run. *wall*: process start to every stack output resolved, which is *start* (Node, tsx, the Pulumi SDK and the simulator loaded) + *program* (`runProgram`: loading `index.ts`, validating and constructing until the first registration is answered (*construct*), then registering until the last one is (*register*), then resolving outputs); *peak*: the process's maximum RSS. Medians.");
+    p(
+        "The real program (`index.ts`) under Pulumi's mock runtime with canned certificates " +
+            "and no latency, one process per run. *wall*: process start to every stack output " +
+            "resolved, which is *start* (Node, tsx, the Pulumi SDK and the simulator loaded) " +
+            "+ *program* (`runProgram`: loading `index.ts`, validating and constructing until " +
+            "the first registration is answered (*construct*), then registering until the last " +
+            "one is (*register*), then resolving outputs); *peak*: the process's maximum RSS. " +
+            "Medians.",
+    );
     p();
     for (const model of ["multi-primary", "primary-remote"] as Model[]) {
         const rows = costRows.filter((r) => r.model === model);
@@ -348,7 +449,11 @@ function renderMarkdown(results: any, costRows: CostRow[], deployRows: DeployRow
         p("|---:|---:|---:|---:|---:|---:|---:|---:|---:|");
         for (const r of rows) {
             const s = (x: number) => fmt(x / 1000, 2);
-            p(`| ${r.n} | ${r.registrations} | ${r.formula} ${r.countOk ? "✓" : "✗"} | ${s(r.wallMedianMs)} | ${s(r.startMedianMs)} | ${s(r.programMedianMs)} | ${s(r.constructMedianMs)} | ${s(r.registerMedianMs)} | ${fmt(r.peakRssMedianMB, 0)} |`);
+            p(
+                `| ${r.n} | ${r.registrations} | ${r.formula} ${r.countOk ? "✓" : "✗"} | ${s(r.wallMedianMs)} ` +
+                    `| ${s(r.startMedianMs)} | ${s(r.programMedianMs)} | ${s(r.constructMedianMs)} | ` +
+                    `${s(r.registerMedianMs)} | ${fmt(r.peakRssMedianMB, 0)} |`,
+            );
         }
         p();
     }
@@ -360,7 +465,14 @@ function renderMarkdown(results: any, costRows: CostRow[], deployRows: DeployRow
     p();
     p("## 2. Simulated deploy");
     p();
-    p("Each resource's creation is delayed by its latency below; the SDK's own dependency waiting decides when each starts. *Makespan*: first registration to last finished. *Lower bound*: the longest chain of latencies through the orderings the Istio facts force (Method), computed on the same resources. *Program bound*: the longest chain through the program's own dependencies (what the engine sees, plus provider, parent and read IDs).");
+    p(
+        "Each resource's creation is delayed by its latency below; the SDK's own dependency " +
+            "waiting decides when each starts. *Makespan*: first registration to last finished. " +
+            "*Lower bound*: the longest chain of latencies through the orderings the Istio facts " +
+            "force (Method), computed on the same resources. *Program bound*: the longest chain " +
+            "through the program's own dependencies (what the engine sees, plus provider, parent " +
+            "and read IDs).",
+    );
     p();
     for (const model of ["multi-primary", "primary-remote", "primary-remote-multinet", "mixed-cloud", "kind"] as Model[]) {
         const rows = deployRows.filter((r) => r.model === model);
@@ -369,7 +481,11 @@ function renderMarkdown(results: any, costRows: CostRow[], deployRows: DeployRow
         p();
         p("| N | resources | makespan (s) | lower bound (s) | ratio | program bound (s) |");
         p("|---:|---:|---:|---:|---:|---:|");
-        for (const r of rows) p(`| ${r.n} | ${r.result.registrations} | ${fmt(r.result.makespan)} | ${fmt(r.result.lowerBound)} | ${fmt(r.ratio, 3)} | ${fmt(r.result.programBound)} |`);
+        for (const r of rows)
+            p(
+                `| ${r.n} | ${r.result.registrations} | ${fmt(r.result.makespan)} | ${fmt(r.result.lowerBound)} ` +
+                    `| ${fmt(r.ratio, 3)} | ${fmt(r.result.programBound)} |`,
+            );
         p();
         const last = rows[rows.length - 1].result;
         p(`Critical path at N=${rows[rows.length - 1].n} (simulated seconds, start→end; zero-latency stages omitted):`);
@@ -380,13 +496,19 @@ function renderMarkdown(results: any, costRows: CostRow[], deployRows: DeployRow
         if (waits.length) p(`- waits outside the engine's dependencies: ${waits.map((s) => `${s.label} +${fmt(s.gap!, 1)} s`).join(", ")}`);
         if (model === "mixed-cloud") {
             const byPlatform = new Map<string, number[]>();
-            for (const { platform, end } of Object.values(last.clusterDone)) byPlatform.set(platform, [...(byPlatform.get(platform) ?? []), end]);
-            p(`- last resource per cluster: ${[...byPlatform.entries()].map(([pl, ends]) => `${pl} ${fmt(Math.min(...ends), 0)}–${fmt(Math.max(...ends), 0)} s`).join("; ")} (the slowest cloud bounds the mesh)`);
+            for (const { platform, end } of Object.values(last.clusterDone))
+                byPlatform.set(platform, [...(byPlatform.get(platform) ?? []), end]);
+            p(
+                `- last resource per cluster: ${[...byPlatform.entries()].map(([pl, ends]) => `${pl} ${fmt(Math.min(...ends), 0)}–${fmt(Math.max(...ends), 0)} s`).join("; ")} ` +
+                    `(the slowest cloud bounds the mesh)`,
+            );
         }
         const costly = rows.flatMap((r) => r.result.unrequired.filter((e) => e.costSeconds > 0).map((e) => ({ n: r.n, ...e })));
-        for (const e of costly) p(`- unneeded edge at N=${e.n}: \`${e.kind}\` ×${e.count} (e.g. ${e.example}) costs ${fmt(e.costSeconds, 0)} s`);
+        for (const e of costly)
+            p(`- unneeded edge at N=${e.n}: \`${e.kind}\` ×${e.count} (e.g. ${e.example}) costs ${fmt(e.costSeconds, 0)} s`);
         const missing = rows.flatMap((r) => r.result.missing.map((e) => ({ n: r.n, ...e })));
-        for (const e of missing) p(`- required ordering the program does not enforce at N=${e.n}: \`${e.kind}\` ×${e.count} (e.g. ${e.example})`);
+        for (const e of missing)
+            p(`- required ordering the program does not enforce at N=${e.n}: \`${e.kind}\` ×${e.count} (e.g. ${e.example})`);
         const unknown = [...new Set(rows.flatMap((r) => r.result.unknownTypes))];
         if (unknown.length) p(`- not in the latency table (counted as 1 s): ${unknown.join(", ")}`);
         p();
@@ -399,10 +521,45 @@ function renderMarkdown(results: any, costRows: CostRow[], deployRows: DeployRow
     p();
     p("## Method");
     p();
-    p("- **Processes.** Every run is a fresh `node --import tsx scripts/lib/benchRun.ts` child; peak memory is that process's `maxRSS`. Cost points are medians of the runs listed. The runner turns Node's source maps off (tsx turns them on): the Pulumi SDK captures `new Error().stack` for every output property of every resource, and mapping each capture through source maps costs more than the program itself (`--source-maps` measures with them).");
-    p("- **Virtual clock.** The simulator delays each resource with `setTimeout(latency)`. The bench runs those timers on a virtual clock (`scripts/lib/benchClock.ts`) that moves only when every registration the SDK has sent is parked on such a timer and no promise is pending, so the program's CPU time never counts as deploy time, timers never drift, and a run is exactly reproducible (checked: two runs give the same makespan). Real timers scaled to milliseconds would instead measure the harness's CPU time multiplied by the scale (thousands of registrations at N=50).");
-    p(`- **Clock check.** N=2 multi-primary on real timers at ${results.clockCheck.realScaleMs} ms per simulated second: ${fmt(results.clockCheck.realMakespan)} s, virtual: ${results.clockCheck.virtualMakespans.join(" and ")} s. setTimeout(5 ms) fires late by p50 ${fmt(results.timers.lateP50Ms, 2)} ms, p99 ${fmt(results.timers.lateP99Ms, 2)} ms; ${results.timers.concurrentTimers} timers of 100 ms started together fire between ${fmt(results.timers.concurrentFirstMs)} and ${fmt(results.timers.concurrentLastMs)} ms (they do not serialise).`);
-    p("- **Lower bound.** Longest weighted path over only the orderings the Istio facts force (`requiredGraph` in `scripts/lib/benchModel.ts`): per cluster namespace → cacerts → istiod, base → istiod → east-west gateway → its address, base (CRDs) → Istio objects, base (reader SA) → reader token, node pool → istiod and gateway, MetalLB → gateway, provider → each resource; trust root key → root cert, intermediate key → CSR → cert → cacerts; across clusters the primary's gateway address → a remote's base and istiod, the primary's expose-istiod objects → the remote's istiod, the source's reader token and namespace → the remote secret in the target, a remote's secret in its primary → the remote's own gateway; platform resources keep the clouds' own order (VPC → subnet → cluster → node pool), and a cluster's kubernetes provider needs the cluster, not its node pool. Program edges not implied by these are reported with what they cost.");
+    p(
+        "- **Processes.** Every run is a fresh `node --import tsx scripts/lib/benchRun.ts` " +
+            "child; peak memory is that process's `maxRSS`. Cost points are medians of the runs " +
+            "listed. The runner turns Node's source maps off (tsx turns them on): the Pulumi " +
+            "SDK captures `new Error().stack` for every output property of every resource, and " +
+            "mapping each capture through source maps costs more than the program itself (`--source-maps` " +
+            "measures with them).",
+    );
+    p(
+        "- **Virtual clock.** The simulator delays each resource with `setTimeout(latency)`. " +
+            "The bench runs those timers on a virtual clock (`scripts/lib/benchClock.ts`) that " +
+            "moves only when every registration the SDK has sent is parked on such a timer and " +
+            "no promise is pending, so the program's CPU time never counts as deploy time, timers " +
+            "never drift, and a run is exactly reproducible (checked: two runs give the same " +
+            "makespan). Real timers scaled to milliseconds would instead measure the harness's " +
+            "CPU time multiplied by the scale (thousands of registrations at N=50).",
+    );
+    p(
+        `- **Clock check.** N=2 multi-primary on real timers at ${results.clockCheck.realScaleMs} ` +
+            `ms per simulated second: ${fmt(results.clockCheck.realMakespan)} s, virtual: ${results.clockCheck.virtualMakespans.join(" and ")} ` +
+            `s. setTimeout(5 ms) fires late by p50 ${fmt(results.timers.lateP50Ms, 2)} ms, p99 ` +
+            `${fmt(results.timers.lateP99Ms, 2)} ms; ${results.timers.concurrentTimers} timers ` +
+            `of 100 ms started together fire between ${fmt(results.timers.concurrentFirstMs)} ` +
+            `and ${fmt(results.timers.concurrentLastMs)} ms (they do not serialise).`,
+    );
+    p(
+        "- **Lower bound.** Longest weighted path over only the orderings the Istio facts " +
+            "force (`requiredGraph` in `scripts/lib/benchModel.ts`): per cluster namespace → " +
+            "cacerts → istiod, base → istiod → east-west gateway → its address, base (CRDs) → " +
+            "Istio objects, base (reader SA) → reader token, node pool → istiod and gateway, " +
+            "MetalLB → gateway, provider → each resource; trust root key → root cert, intermediate " +
+            "key → CSR → cert → cacerts; across clusters the primary's gateway address → a remote's " +
+            "base and istiod, the primary's expose-istiod objects → the remote's istiod, the " +
+            "source's reader token and namespace → the remote secret in the target, a remote's " +
+            "secret in its primary → the remote's own gateway; platform resources keep the clouds' " +
+            "own order (VPC → subnet → cluster → node pool), and a cluster's kubernetes provider " +
+            "needs the cluster, not its node pool. Program edges not implied by these are reported " +
+            "with what they cost.",
+    );
     p("- **Regenerate:** `npm run bench` (full, a few minutes), `npm run bench -- --quick` (smoke).");
     p();
     return out.join("\n");

@@ -69,7 +69,13 @@ export class VirtualClock {
                 clock.armed = -1;
                 clock.schedule(ms, () => fn(...args));
                 // The simulator never clears or unrefs these; a minimal Timeout-like object suffices.
-                const handle = { ref: () => handle, unref: () => handle, hasRef: () => true, refresh: () => handle, [Symbol.toPrimitive]: () => 0 };
+                const handle = {
+                    ref: () => handle,
+                    unref: () => handle,
+                    hasRef: () => true,
+                    refresh: () => handle,
+                    [Symbol.toPrimitive]: () => 0,
+                };
                 return handle;
             }
             return real.call(globalThis, fn as never, ms, ...(args as []));

@@ -2,7 +2,18 @@
 // and the dependency analysis (the lower bound the Istio facts force, the program's own critical
 // path, and which of the program's edges no fact requires). No Pulumi, no I/O: unit-tested in
 // test/bench.test.ts, used by scripts/bench.ts and its child runner scripts/lib/benchRun.ts.
-import { CACERTS_SECRET, CHARTS, INSTALL_ORDER, InstallStep, CLUSTER_ANNOTATION, ISTIO_NAMESPACE, ISTIO_OBJECTS, MULTICLUSTER_SECRET_LABEL, READER_SERVICE_ACCOUNT, readerTokenName } from "../../components/istio";
+import {
+    CACERTS_SECRET,
+    CHARTS,
+    INSTALL_ORDER,
+    InstallStep,
+    CLUSTER_ANNOTATION,
+    ISTIO_NAMESPACE,
+    ISTIO_OBJECTS,
+    MULTICLUSTER_SECRET_LABEL,
+    READER_SERVICE_ACCOUNT,
+    readerTokenName,
+} from "../../components/istio";
 import { parseClusterIdentifier } from "../../components/platforms/provider";
 import { PLATFORMS, platformOf } from "../../components/platforms/registry";
 
@@ -63,7 +74,11 @@ export function meshConfig(s: Scenario): Record<string, unknown> {
             };
         }
         if (s.model === "kind") return { name, network: `net-${name}`, platform: "kind" };
-        const c: Record<string, unknown> = { name, kubeconfig: `/nonexistent/${name}.kubeconfig`, apiServer: `https://10.${Math.floor(i / 250)}.${i % 250}.1:6443` };
+        const c: Record<string, unknown> = {
+            name,
+            kubeconfig: `/nonexistent/${name}.kubeconfig`,
+            apiServer: `https://10.${Math.floor(i / 250)}.${i % 250}.1:6443`,
+        };
         if (s.model !== "primary-remote") c.network = `net-${name}`;
         if (s.model !== "multi-primary") c.role = i === 0 ? "primary" : "remote";
         return c;
@@ -87,7 +102,9 @@ export interface ClusterFact {
 export function clusterFacts(s: Scenario): ClusterFact[] {
     return Array.from({ length: s.n }, (_, i) => {
         const name = clusterName(i);
-        return s.model.startsWith("primary-remote") && i > 0 ? { name, role: "remote", primary: clusterName(0) } : { name, role: "primary" };
+        return s.model.startsWith("primary-remote") && i > 0
+            ? { name, role: "remote", primary: clusterName(0) }
+            : { name, role: "primary" };
     });
 }
 
@@ -114,7 +131,11 @@ export const LATENCY_TABLE: LatencyRow[] = [
     { key: "kubernetes:helm.sh/v3:Release [base]", seconds: 20, why: "Helm base (CRDs, reader SA)" },
     { key: "kubernetes:helm.sh/v3:Release [istiod]", seconds: 60, why: "Helm istiod, until ready" },
     { key: "kubernetes:helm.sh/v3:Release [gateway]", seconds: 60, why: "east-west gateway pods, until ready" },
-    { key: "kubernetes:core/v1:Service [LoadBalancer]", seconds: 120, why: "east-west LoadBalancer Service, until the cloud gives it an address" },
+    {
+        key: "kubernetes:core/v1:Service [LoadBalancer]",
+        seconds: 120,
+        why: "east-west LoadBalancer Service, until the cloud gives it an address",
+    },
     { key: "kubernetes:helm.sh/v3:Release", seconds: 30, why: "other Helm chart" },
     { key: "kubernetes:core/v1:Secret", seconds: 1, why: "Secret (a token: the token controller fills it)" },
     { key: "kubernetes:core/v1:Namespace", seconds: 1, why: "Namespace" },
@@ -149,8 +170,10 @@ export function latencyOf(r: LatencyInput): { key: string; seconds: number; know
         const chart = String(r.inputs?.chart ?? "");
         return TABLE.has(`${t} [${chart}]`) ? hit(`${t} [${chart}]`) : hit(t);
     }
-    if (t === "kubernetes:core/v1:Service" && r.inputs?.spec?.type === "LoadBalancer") return hit("kubernetes:core/v1:Service [LoadBalancer]");
-    if (t === "command:local:Command") return String(r.inputs?.create ?? "").startsWith("kind create cluster") ? hit(`${t} [kind create cluster]`) : hit(t);
+    if (t === "kubernetes:core/v1:Service" && r.inputs?.spec?.type === "LoadBalancer")
+        return hit("kubernetes:core/v1:Service [LoadBalancer]");
+    if (t === "command:local:Command")
+        return String(r.inputs?.create ?? "").startsWith("kind create cluster") ? hit(`${t} [kind create cluster]`) : hit(t);
     if (TABLE.has(t)) return hit(t);
     if (t.startsWith("kubernetes:")) return hit("kubernetes:*");
     if (t.startsWith("tls:")) return hit("tls:*");
@@ -174,7 +197,11 @@ export const COUNT_TERMS = [
     ["per east-west gateway", 3, "EastWestGateway, Helm gateway, LoadBalancer Service (address)"],
     ["per cross-network Gateway", 1, "Istio Gateway cross-network-gateway"],
     ["per expose-istiod primary", 2, "Istio Gateway istiod-gateway, VirtualService istiod-vs"],
-    ["per source cluster (read by another)", 2, "RemoteSecrets component, reader token Secret (tokens: perSource; perReader: the component only)"],
+    [
+        "per source cluster (read by another)",
+        2,
+        "RemoteSecrets component, reader token Secret (tokens: perSource; perReader: the component only)",
+    ],
     ["per remote secret (pair)", 1, "remote Secret istio-remote-secret-<source> in the target (perReader: plus its own reader token)"],
     ["once", 4, "Mesh, RootOfTrust, root key, root certificate"],
 ] as const;
@@ -274,7 +301,12 @@ const TOKEN_PREFIX = readerTokenName("");
  * What a registration is, from its type, inputs and provider: robust to renames of the program's
  * resource names. `clusterOfProvider` maps a kubernetes provider's name to its cluster.
  */
-export function classify(r: Node, clusterOfProvider: Map<string, string>, clusterOfComponent: Map<string, string>, clusters: string[]): Classified {
+export function classify(
+    r: Node,
+    clusterOfProvider: Map<string, string>,
+    clusterOfComponent: Map<string, string>,
+    clusters: string[],
+): Classified {
     const t = r.type;
     if (!r.custom) return { role: "component", cluster: clusterOfComponent.get(r.urn) };
     if (t === "pulumi:providers:kubernetes") return { role: "k8s-provider", cluster: clusterOfProvider.get(r.name) };
@@ -282,7 +314,9 @@ export function classify(r: Node, clusterOfProvider: Map<string, string>, cluste
     if (t.startsWith("tls:")) {
         if (t === "tls:index/selfSignedCert:SelfSignedCert") return { role: "root-cert" };
         if (t === "tls:index/privateKey:PrivateKey" && /-root-key$/.test(r.name)) return { role: "root-key" };
-        const cluster = clusters.filter((c) => new RegExp(`-${escapeRe(c)}(-g\\d+)?-intermediate-`).test(r.name)).sort((a, b) => b.length - a.length)[0];
+        const cluster = clusters
+            .filter((c) => new RegExp(`-${escapeRe(c)}(-g\\d+)?-intermediate-`).test(r.name))
+            .sort((a, b) => b.length - a.length)[0];
         if (t === "tls:index/privateKey:PrivateKey") return { role: "intermediate-key", cluster };
         if (t === "tls:index/certRequest:CertRequest") return { role: "intermediate-csr", cluster };
         return { role: "intermediate-cert", cluster };
@@ -297,7 +331,11 @@ export function classify(r: Node, clusterOfProvider: Map<string, string>, cluste
             if (md.annotations?.["kubernetes.io/service-account.name"] === READER_SERVICE_ACCOUNT) {
                 const name = String(md.name ?? "");
                 // A per-reader token names its reader; the shared one (istioctl's name) serves every reader.
-                return { role: "reader-token", cluster, peers: name.startsWith(TOKEN_PREFIX) ? [name.slice(TOKEN_PREFIX.length)] : undefined };
+                return {
+                    role: "reader-token",
+                    cluster,
+                    peers: name.startsWith(TOKEN_PREFIX) ? [name.slice(TOKEN_PREFIX.length)] : undefined,
+                };
             }
             if (md.labels?.[MULTICLUSTER_SECRET_LABEL] === "true") {
                 const annotated = md.annotations?.[CLUSTER_ANNOTATION];
@@ -307,12 +345,20 @@ export function classify(r: Node, clusterOfProvider: Map<string, string>, cluste
         }
         if (t === "kubernetes:helm.sh/v3:Release" && inIstio) {
             const chart = String(r.inputs?.chart ?? "");
-            if (chart === CHARTS.base.chart || chart === CHARTS.istiod.chart || chart === CHARTS.gateway.chart) return { role: chart, cluster };
+            if (chart === CHARTS.base.chart || chart === CHARTS.istiod.chart || chart === CHARTS.gateway.chart)
+                return { role: chart, cluster };
         }
         // The east-west gateway's LoadBalancer Service: the program makes it before istiod for its address.
-        if (t === "kubernetes:core/v1:Service" && inIstio && r.inputs?.spec?.type === "LoadBalancer") return { role: "gateway-address", cluster };
+        if (t === "kubernetes:core/v1:Service" && inIstio && r.inputs?.spec?.type === "LoadBalancer")
+            return { role: "gateway-address", cluster };
         if (t.startsWith("kubernetes:networking.istio.io/")) {
-            return { role: md.name === ISTIO_OBJECTS.istiodGateway || md.name === ISTIO_OBJECTS.istiodVirtualService ? "expose-istiod" : "istio-object", cluster };
+            return {
+                role:
+                    md.name === ISTIO_OBJECTS.istiodGateway || md.name === ISTIO_OBJECTS.istiodVirtualService
+                        ? "expose-istiod"
+                        : "istio-object",
+                cluster,
+            };
         }
         return { role: "platform-k8s", cluster };
     }
@@ -367,7 +413,8 @@ export function programGraph(nodes: Node[], facts: ClusterFact[]): Graph {
     const providerUrn = (ref: string) => ref.split("::").slice(0, -1).join("::");
     const byObject = new Map<string, number>();
     nodes.forEach((r, i) => {
-        if (!r.read && r.custom && r.type === "kubernetes:helm.sh/v3:Release" && r.inputs?.name) byObject.set(`${r.provider}|${r.inputs.namespace}/${r.inputs.name}`, i);
+        if (!r.read && r.custom && r.type === "kubernetes:helm.sh/v3:Release" && r.inputs?.name)
+            byObject.set(`${r.provider}|${r.inputs.namespace}/${r.inputs.name}`, i);
     });
     const preds = nodes.map((r) => {
         const urns = [...r.dependencies, ...(r.provider ? [providerUrn(r.provider)] : []), ...(r.parent ? [r.parent] : [])];
@@ -441,7 +488,10 @@ export function requiredGraph(nodes: Node[], facts: ClusterFact[]): Graph {
                 break;
             case "remote-secret":
                 for (const s of k.peers ?? []) {
-                    add(...get(s, "namespace"), ...get(s, "reader-token").filter((j) => classes[j].peers === undefined || classes[j].peers!.includes(c!)));
+                    add(
+                        ...get(s, "namespace"),
+                        ...get(s, "reader-token").filter((j) => classes[j].peers === undefined || classes[j].peers!.includes(c!)),
+                    );
                 }
                 break;
             case "root-cert":
@@ -459,7 +509,11 @@ export function requiredGraph(nodes: Node[], facts: ClusterFact[]): Graph {
                 break;
             case "k8s-provider":
                 // The cluster and its credentials; not its node pools or access entries.
-                add(...recorded().filter((j) => isPlatform(j) && classes[j].role !== "node-pool" && !/accessEntry|accessPolicy/.test(nodes[j].type)));
+                add(
+                    ...recorded().filter(
+                        (j) => isPlatform(j) && classes[j].role !== "node-pool" && !/accessEntry|accessPolicy/.test(nodes[j].type),
+                    ),
+                );
                 break;
             case "platform":
             case "node-pool":
@@ -529,7 +583,7 @@ export function observedCriticalPath(g: Graph): { path: number[]; gaps: number[]
     const path: number[] = [];
     const gaps: number[] = [];
     const seen = new Set<number>();
-    for (let i = last; i !== -1 && !seen.has(i); ) {
+    for (let i = last; i !== -1 && !seen.has(i);) {
         seen.add(i);
         path.unshift(i);
         let best = -1;
@@ -566,7 +620,14 @@ export function stageLabel(g: Graph, i: number): string {
         case "platform":
         case "node-pool":
         case "platform-k8s":
-            return `${where} ${r.type.split(":").pop()}${r.type === "command:local:Command" ? ` (${String(r.inputs?.create ?? "").split(" ").slice(0, 3).join(" ")})` : ""}`;
+            return `${where} ${r.type.split(":").pop()}${
+                r.type === "command:local:Command"
+                    ? ` (${String(r.inputs?.create ?? "")
+                          .split(" ")
+                          .slice(0, 3)
+                          .join(" ")})`
+                    : ""
+            }`;
         default:
             return `${where} ${k.role}`;
     }
@@ -617,7 +678,12 @@ export function auditEdges(program: Graph, required: Graph, weight: (i: number) 
             if (!isExtra(u, v)) continue;
             extra.add(`${u}>${v}`);
             const kind = kindOf(program, u, v);
-            const e = groups.get(kind) ?? { kind, count: 0, example: `${program.nodes[u].name} → ${program.nodes[v].name}`, costSeconds: 0 };
+            const e = groups.get(kind) ?? {
+                kind,
+                count: 0,
+                example: `${program.nodes[u].name} → ${program.nodes[v].name}`,
+                costSeconds: 0,
+            };
             e.count++;
             groups.set(kind, e);
         }
@@ -626,7 +692,10 @@ export function auditEdges(program: Graph, required: Graph, weight: (i: number) 
         const g = withoutEdges(union, (u, v) => extra.has(`${u}>${v}`) && kindOf(program, u, v) === e.kind);
         e.costSeconds = base - longestPath(g, weight).length;
     }
-    const prunedSeconds = longestPath(withoutEdges(union, (u, v) => extra.has(`${u}>${v}`)), weight).length;
+    const prunedSeconds = longestPath(
+        withoutEdges(union, (u, v) => extra.has(`${u}>${v}`)),
+        weight,
+    ).length;
     const missing = new Map<string, Extra>();
     required.preds.forEach((ps, v) => {
         for (const u of ps) {

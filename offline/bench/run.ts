@@ -201,7 +201,21 @@ async function deploy(spec: RunSpec): Promise<DeployResult> {
             start = (r.startedAt - firstReal) / scaleMs;
             end = (r.finishedAt - firstReal) / scaleMs;
         }
-        return { type: r.type, name: r.name, urn: r.urn, parent: r.parent, provider: r.provider, providerName: r.providerName, custom: r.custom, read: r.read, id: r.id, inputs: r.inputs, dependencies: r.dependencies, start, end };
+        return {
+            type: r.type,
+            name: r.name,
+            urn: r.urn,
+            parent: r.parent,
+            provider: r.provider,
+            providerName: r.providerName,
+            custom: r.custom,
+            read: r.read,
+            id: r.id,
+            inputs: r.inputs,
+            dependencies: r.dependencies,
+            start,
+            end,
+        };
     });
     const t0s = Math.min(...nodes.map((x) => x.start));
     for (const x of nodes) {

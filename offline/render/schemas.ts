@@ -18,7 +18,11 @@ export const REMOVED_APIS: readonly { apiVersion: string; kinds: readonly string
     { apiVersion: "extensions/v1beta1", kinds: "*", removedIn: 22 },
     { apiVersion: "apps/v1beta1", kinds: "*", removedIn: 16 },
     { apiVersion: "apps/v1beta2", kinds: "*", removedIn: 16 },
-    { apiVersion: "admissionregistration.k8s.io/v1beta1", kinds: ["MutatingWebhookConfiguration", "ValidatingWebhookConfiguration"], removedIn: 22 },
+    {
+        apiVersion: "admissionregistration.k8s.io/v1beta1",
+        kinds: ["MutatingWebhookConfiguration", "ValidatingWebhookConfiguration"],
+        removedIn: 22,
+    },
     { apiVersion: "apiextensions.k8s.io/v1beta1", kinds: "*", removedIn: 22 },
     { apiVersion: "apiregistration.k8s.io/v1beta1", kinds: "*", removedIn: 22 },
     { apiVersion: "authentication.k8s.io/v1beta1", kinds: "*", removedIn: 22 },
@@ -48,7 +52,11 @@ export const ADDED_APIS: readonly { apiVersion: string; kinds: readonly string[]
     { apiVersion: "discovery.k8s.io/v1", kinds: ["EndpointSlice"], addedIn: 21 },
     { apiVersion: "batch/v1", kinds: ["CronJob"], addedIn: 21 },
     { apiVersion: "autoscaling/v2", kinds: ["HorizontalPodAutoscaler"], addedIn: 23 },
-    { apiVersion: "admissionregistration.k8s.io/v1", kinds: ["ValidatingAdmissionPolicy", "ValidatingAdmissionPolicyBinding"], addedIn: 30 },
+    {
+        apiVersion: "admissionregistration.k8s.io/v1",
+        kinds: ["ValidatingAdmissionPolicy", "ValidatingAdmissionPolicyBinding"],
+        addedIn: 30,
+    },
 ];
 
 /** The minor version of "1.33", "v1.33.1", "1.33.1-eks": 33. */

@@ -9,7 +9,10 @@ export interface MeshRun extends RunResult {
     k8s: Registration[];
 }
 
-export async function runMesh(mesh: unknown, opts: { config?: Record<string, unknown>; secretKeys?: string[]; sim?: SimulatorOptions } = {}): Promise<MeshRun> {
+export async function runMesh(
+    mesh: unknown,
+    opts: { config?: Record<string, unknown>; secretKeys?: string[]; sim?: SimulatorOptions } = {},
+): Promise<MeshRun> {
     vi.resetModules();
     const result = await runProgram({
         config: { "multicluster-mesh:mesh": mesh, ...(opts.config ?? {}) },

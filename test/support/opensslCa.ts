@@ -8,7 +8,12 @@ import * as path from "node:path";
 /** Extension sections for `openssl x509 -req -extfile`. */
 export const EXT = {
     root: ["basicConstraints=critical,CA:true", "keyUsage=critical,keyCertSign,cRLSign", "subjectKeyIdentifier=hash"],
-    intermediate: ["basicConstraints=critical,CA:true", "keyUsage=critical,keyCertSign,cRLSign", "subjectKeyIdentifier=hash", "authorityKeyIdentifier=keyid:always"],
+    intermediate: [
+        "basicConstraints=critical,CA:true",
+        "keyUsage=critical,keyCertSign,cRLSign",
+        "subjectKeyIdentifier=hash",
+        "authorityKeyIdentifier=keyid:always",
+    ],
 };
 
 export type KeyKind = "ec-pkcs8" | "ec-sec1" | "rsa-pkcs1" | "rsa-pkcs8";
@@ -100,13 +105,23 @@ export class OpensslCa {
         this.run(["req", "-new", "-key", `${name}.key`, "-subj", subject, "-out", `${name}.csr`]);
         const sign = opts.issuer ? ["-CA", `${opts.issuer}.pem`, "-CAkey", `${opts.issuer}.key`] : ["-signkey", `${name}.key`];
         this.run([
-            "x509", "-req", "-in", `${name}.csr`, ...sign,
-            "-set_serial", String(1000 + this.serial++),
-            "-days", String(opts.days ?? 365),
+            "x509",
+            "-req",
+            "-in",
+            `${name}.csr`,
+            ...sign,
+            "-set_serial",
+            String(1000 + this.serial++),
+            "-days",
+            String(opts.days ?? 365),
             ...(opts.md === "" ? [] : [`-${opts.md ?? "sha256"}`]),
             ...(opts.sigopt ?? []).flatMap((o) => ["-sigopt", o]),
-            "-extfile", `${name}.ext`, "-extensions", "ext",
-            "-out", `${name}.pem`,
+            "-extfile",
+            `${name}.ext`,
+            "-extensions",
+            "ext",
+            "-out",
+            `${name}.pem`,
         ]);
         return { name, certPem: this.read(`${name}.pem`), keyPem: this.read(`${name}.key`) };
     }

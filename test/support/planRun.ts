@@ -21,7 +21,11 @@ export function tempDir(prefix = "plan-"): string {
 }
 
 /** plan() with the program loaded afresh and its console output captured. */
-export async function planStack(stack: string, out: string, options: PlanOptions = {}): Promise<PlanResult & { stdout: string; stderr: string }> {
+export async function planStack(
+    stack: string,
+    out: string,
+    options: PlanOptions = {},
+): Promise<PlanResult & { stdout: string; stderr: string }> {
     vi.resetModules();
     const logs: string[] = [];
     const errs: string[] = [];

@@ -28,7 +28,12 @@ export function createEksClusters(clusters: Eks[], opts?: pulumi.ComponentResour
  * A kubeconfig that authenticates with `aws eks get-token` (AWS CLI v2), built from the cluster's
  * outputs. `--region` is explicit so ambient AWS config cannot point it elsewhere.
  */
-export function eksKubeconfig(clusterName: pulumi.Input<string>, endpoint: pulumi.Input<string>, caData: pulumi.Input<string>, region: string): pulumi.Output<string> {
+export function eksKubeconfig(
+    clusterName: pulumi.Input<string>,
+    endpoint: pulumi.Input<string>,
+    caData: pulumi.Input<string>,
+    region: string,
+): pulumi.Output<string> {
     return pulumi.jsonStringify(
         pulumi.output({
             apiVersion: "v1",
@@ -93,25 +98,44 @@ export class EksCluster extends MeshClusterResource implements MeshCluster {
             ? e.availabilityZones.map((z) => pulumi.output(z))
             : (() => {
                   const available = aws.getAvailabilityZonesOutput({ state: "available" }, { parent: this, provider: args.provider });
-                  return Array.from({ length: zoneCount }, (_, i) => available.names.apply((n) => {
-                      if (n.length <= i) throw new Error(`region ${e.region} has only ${n.length} available zones; eks.azCount is ${zoneCount}`);
-                      return n[i];
-                  }));
+                  return Array.from({ length: zoneCount }, (_, i) =>
+                      available.names.apply((n) => {
+                          if (n.length <= i)
+                              throw new Error(`region ${e.region} has only ${n.length} available zones; eks.azCount is ${zoneCount}`);
+                          return n[i];
+                      }),
+                  );
               })();
         const plan = eksSubnets(e.vpcCidr, zoneCount, e.privateSubnets);
-        const vpc = new aws.ec2.Vpc(`${name}-vpc`, { cidrBlock: e.vpcCidr, enableDnsSupport: true, enableDnsHostnames: true, tags: { ...tags, Name: `${c.name}-vpc` } }, child);
+        const vpc = new aws.ec2.Vpc(
+            `${name}-vpc`,
+            { cidrBlock: e.vpcCidr, enableDnsSupport: true, enableDnsHostnames: true, tags: { ...tags, Name: `${c.name}-vpc` } },
+            child,
+        );
         const igw = new aws.ec2.InternetGateway(`${name}-igw`, { vpcId: vpc.id, tags }, child);
-        const publicRoutes = new aws.ec2.RouteTable(`${name}-public-rt`, { vpcId: vpc.id, routes: [{ cidrBlock: "0.0.0.0/0", gatewayId: igw.id }], tags }, child);
+        const publicRoutes = new aws.ec2.RouteTable(
+            `${name}-public-rt`,
+            { vpcId: vpc.id, routes: [{ cidrBlock: "0.0.0.0/0", gatewayId: igw.id }], tags },
+            child,
+        );
         const clusterTag = eksClusterTag(c.name);
         const publicRoutesReady: pulumi.Resource[] = [];
         const publicSubnets = plan.public.map((cidr, i) => {
             const s = new aws.ec2.Subnet(
                 `${name}-public-${i}`,
                 // Managed node groups in public subnets need public IPs; the elb tag lets Services find them.
-                { vpcId: vpc.id, cidrBlock: cidr, availabilityZone: zones[i], mapPublicIpOnLaunch: true, tags: { ...tags, [clusterTag]: "shared", "kubernetes.io/role/elb": "1" } },
+                {
+                    vpcId: vpc.id,
+                    cidrBlock: cidr,
+                    availabilityZone: zones[i],
+                    mapPublicIpOnLaunch: true,
+                    tags: { ...tags, [clusterTag]: "shared", "kubernetes.io/role/elb": "1" },
+                },
                 child,
             );
-            publicRoutesReady.push(new aws.ec2.RouteTableAssociation(`${name}-public-${i}`, { subnetId: s.id, routeTableId: publicRoutes.id }, child));
+            publicRoutesReady.push(
+                new aws.ec2.RouteTableAssociation(`${name}-public-${i}`, { subnetId: s.id, routeTableId: publicRoutes.id }, child),
+            );
             return s;
         });
         let nodeSubnets = publicSubnets;
@@ -121,15 +145,30 @@ export class EksCluster extends MeshClusterResource implements MeshCluster {
         const nodeNetworkReady: pulumi.Resource[] = e.privateSubnets ? [] : publicRoutesReady;
         if (e.privateSubnets) {
             const eip = new aws.ec2.Eip(`${name}-nat-ip`, { domain: "vpc", tags }, child);
-            const nat = new aws.ec2.NatGateway(`${name}-nat`, { subnetId: publicSubnets[0].id, allocationId: eip.id, tags }, { ...child, dependsOn: [igw] });
-            const privateRoutes = new aws.ec2.RouteTable(`${name}-private-rt`, { vpcId: vpc.id, routes: [{ cidrBlock: "0.0.0.0/0", natGatewayId: nat.id }], tags }, child);
+            const nat = new aws.ec2.NatGateway(
+                `${name}-nat`,
+                { subnetId: publicSubnets[0].id, allocationId: eip.id, tags },
+                { ...child, dependsOn: [igw] },
+            );
+            const privateRoutes = new aws.ec2.RouteTable(
+                `${name}-private-rt`,
+                { vpcId: vpc.id, routes: [{ cidrBlock: "0.0.0.0/0", natGatewayId: nat.id }], tags },
+                child,
+            );
             nodeSubnets = plan.private.map((cidr, i) => {
                 const s = new aws.ec2.Subnet(
                     `${name}-private-${i}`,
-                    { vpcId: vpc.id, cidrBlock: cidr, availabilityZone: zones[i], tags: { ...tags, [clusterTag]: "shared", "kubernetes.io/role/internal-elb": "1" } },
+                    {
+                        vpcId: vpc.id,
+                        cidrBlock: cidr,
+                        availabilityZone: zones[i],
+                        tags: { ...tags, [clusterTag]: "shared", "kubernetes.io/role/internal-elb": "1" },
+                    },
                     child,
                 );
-                nodeNetworkReady.push(new aws.ec2.RouteTableAssociation(`${name}-private-${i}`, { subnetId: s.id, routeTableId: privateRoutes.id }, child));
+                nodeNetworkReady.push(
+                    new aws.ec2.RouteTableAssociation(`${name}-private-${i}`, { subnetId: s.id, routeTableId: privateRoutes.id }, child),
+                );
                 return s;
             });
         }
@@ -138,7 +177,9 @@ export class EksCluster extends MeshClusterResource implements MeshCluster {
         const partition = aws.getPartitionOutput({}, { parent: this, provider: args.provider }).partition;
         const policy = (p: string) => pulumi.interpolate`arn:${partition}:iam::aws:policy/${p}`;
         const clusterRole = new aws.iam.Role(`${name}-cluster-role`, { assumeRolePolicy: EKS_ASSUME("eks.amazonaws.com"), tags }, child);
-        const clusterPolicies = ["AmazonEKSClusterPolicy"].map((p) => new aws.iam.RolePolicyAttachment(`${name}-cluster-${p}`, { role: clusterRole.name, policyArn: policy(p) }, child));
+        const clusterPolicies = ["AmazonEKSClusterPolicy"].map(
+            (p) => new aws.iam.RolePolicyAttachment(`${name}-cluster-${p}`, { role: clusterRole.name, policyArn: policy(p) }, child),
+        );
         const nodeRole = new aws.iam.Role(`${name}-node-role`, { assumeRolePolicy: EKS_ASSUME("ec2.amazonaws.com"), tags }, child);
         const nodePolicies = ["AmazonEKSWorkerNodePolicy", "AmazonEKS_CNI_Policy", "AmazonEC2ContainerRegistryReadOnly"].map(
             (p) => new aws.iam.RolePolicyAttachment(`${name}-node-${p}`, { role: nodeRole.name, policyArn: policy(p) }, child),
@@ -153,7 +194,11 @@ export class EksCluster extends MeshClusterResource implements MeshCluster {
                 name: c.name,
                 roleArn: clusterRole.arn,
                 version: e.version,
-                vpcConfig: { subnetIds: [...publicSubnets, ...(e.privateSubnets ? nodeSubnets : [])].map((s) => s.id), endpointPublicAccess: e.endpointPublicAccess, endpointPrivateAccess: true },
+                vpcConfig: {
+                    subnetIds: [...publicSubnets, ...(e.privateSubnets ? nodeSubnets : [])].map((s) => s.id),
+                    endpointPublicAccess: e.endpointPublicAccess,
+                    endpointPrivateAccess: true,
+                },
                 kubernetesNetworkConfig: { serviceIpv4Cidr: e.serviceCidr },
                 accessConfig: { authenticationMode: "API", bootstrapClusterCreatorAdminPermissions: true },
                 tags,
@@ -161,10 +206,19 @@ export class EksCluster extends MeshClusterResource implements MeshCluster {
             { ...child, dependsOn: clusterPolicies, protect: c.protect },
         );
         const accessEntries = e.accessEntries.map((arn, i) => {
-            const entry = new aws.eks.AccessEntry(`${name}-access-${i}`, { clusterName: this.cluster.name, principalArn: arn, type: "STANDARD", tags }, child);
+            const entry = new aws.eks.AccessEntry(
+                `${name}-access-${i}`,
+                { clusterName: this.cluster.name, principalArn: arn, type: "STANDARD", tags },
+                child,
+            );
             new aws.eks.AccessPolicyAssociation(
                 `${name}-access-${i}-admin`,
-                { clusterName: this.cluster.name, principalArn: arn, policyArn: pulumi.interpolate`arn:${partition}:eks::aws:cluster-access-policy/AmazonEKSClusterAdminPolicy`, accessScope: { type: "cluster" } },
+                {
+                    clusterName: this.cluster.name,
+                    principalArn: arn,
+                    policyArn: pulumi.interpolate`arn:${partition}:eks::aws:cluster-access-policy/AmazonEKSClusterAdminPolicy`,
+                    accessScope: { type: "cluster" },
+                },
                 { ...child, dependsOn: [entry] },
             );
             return entry;
@@ -184,7 +238,9 @@ export class EksCluster extends MeshClusterResource implements MeshCluster {
         );
 
         this.apiServer = this.cluster.endpoint;
-        this.kubeconfig = pulumi.secret(eksKubeconfig(this.cluster.name, this.cluster.endpoint, this.cluster.certificateAuthority.data, e.region));
+        this.kubeconfig = pulumi.secret(
+            eksKubeconfig(this.cluster.name, this.cluster.endpoint, this.cluster.certificateAuthority.data, e.region),
+        );
         // Right after creation the endpoint can be unreachable for minutes; waiting for the node
         // group gives that slack and orders deletion (docs/istio-notes.md, "Pulumi rules": wait for nodes).
         this.provider = clusterProvider(
@@ -195,7 +251,9 @@ export class EksCluster extends MeshClusterResource implements MeshCluster {
                 cluster: c.name,
                 kubeconfig: this.kubeconfig,
                 // A replaced cluster keeps its `arn` but gets a new endpoint and CA.
-                instance: pulumi.all([this.cluster.endpoint, this.cluster.certificateAuthority.data]).apply(([e, ca]) => instanceDigest(e, ca ?? "")),
+                instance: pulumi
+                    .all([this.cluster.endpoint, this.cluster.certificateAuthority.data])
+                    .apply(([e, ca]) => instanceDigest(e, ca ?? "")),
             },
             { parent: this, dependsOn: [this.nodeGroup, ...accessEntries] },
         );

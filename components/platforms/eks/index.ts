@@ -53,17 +53,24 @@ export const eks: Platform = {
     sharesNetwork: true,
     check(c, at, say) {
         if (typeof c.name === "string" && c.name.length > EKS_CLUSTER_NAME_MAX) {
-            say(`${at}.name`, `"${c.name}" has ${c.name.length} characters; on EKS at most ${EKS_CLUSTER_NAME_MAX} fit, since its IAM role name <cluster>-cluster-role-<suffix> may have 64`);
+            say(
+                `${at}.name`,
+                `"${c.name}" has ${c.name.length} characters; on EKS at most ${EKS_CLUSTER_NAME_MAX} ` +
+                    `fit, since its IAM role name <cluster>-cluster-role-<suffix> may have 64`,
+            );
         }
         const e = c.eks as Partial<EksConfig> | undefined;
         if (!e) return;
         const b = `${at}.eks`;
-        if (typeof e.region === "string" && !AWS_REGION.test(e.region)) say(`${b}.region`, `"${e.region}" is not an AWS region (e.g. us-east-1)`);
+        if (typeof e.region === "string" && !AWS_REGION.test(e.region))
+            say(`${b}.region`, `"${e.region}" is not an AWS region (e.g. us-east-1)`);
         for (const [k, az] of (e.availabilityZones ?? []).entries()) {
-            if (typeof e.region === "string" && !new RegExp(`^${e.region}[a-z]$`).test(az)) say(`${b}.availabilityZones[${k}]`, `"${az}" is not a zone of region ${e.region} (e.g. ${e.region}a)`);
+            if (typeof e.region === "string" && !new RegExp(`^${e.region}[a-z]$`).test(az))
+                say(`${b}.availabilityZones[${k}]`, `"${az}" is not a zone of region ${e.region} (e.g. ${e.region}a)`);
         }
         const zones = e.availabilityZones?.length ?? e.azCount ?? 2;
-        if (zones < 2) say(e.availabilityZones ? `${b}.availabilityZones` : `${b}.azCount`, "EKS needs subnets in at least two availability zones");
+        if (zones < 2)
+            say(e.availabilityZones ? `${b}.availabilityZones` : `${b}.azCount`, "EKS needs subnets in at least two availability zones");
         const vpc = checkCidr(e.vpcCidr, `${b}.vpcCidr`, say, 24);
         checkDisjoint(
             [
@@ -72,16 +79,26 @@ export const eks: Platform = {
             ],
             say,
         );
-        if (vpc && vpc.prefix > 20) say(`${b}.vpcCidr`, `/${vpc.prefix} leaves too few addresses for pods (the VPC CNI gives pods VPC addresses); use /20 or larger`);
+        if (vpc && vpc.prefix > 20)
+            say(
+                `${b}.vpcCidr`,
+                `/${vpc.prefix} leaves too few addresses for pods (the VPC CNI gives pods VPC addresses); use /20 or larger`,
+            );
         const ng = e.nodeGroup;
-        if (ng && !(ng.min <= ng.desired && ng.desired <= ng.max && ng.min >= 1)) say(`${b}.nodeGroup`, `needs 1 ≤ min ≤ desired ≤ max (got min ${ng.min}, desired ${ng.desired}, max ${ng.max})`);
+        if (ng && !(ng.min <= ng.desired && ng.desired <= ng.max && ng.min >= 1))
+            say(`${b}.nodeGroup`, `needs 1 ≤ min ≤ desired ≤ max (got min ${ng.min}, desired ${ng.desired}, max ${ng.max})`);
         for (const [k, arn] of (e.accessEntries ?? []).entries()) {
             if (!AWS_ARN.test(arn)) say(`${b}.accessEntries[${k}]`, `"${arn}" is not an IAM role or user ARN`);
             else if (e.creatorArn !== undefined && arn === e.creatorArn) {
-                say(`${b}.accessEntries[${k}]`, `"${arn}" is the cluster creator (eks.creatorArn), which EKS already gives an access entry; the API refuses a second one, so remove it here`);
+                say(
+                    `${b}.accessEntries[${k}]`,
+                    `"${arn}" is the cluster creator (eks.creatorArn), which EKS already gives an access ` +
+                        `entry; the API refuses a second one, so remove it here`,
+                );
             }
         }
-        if (e.creatorArn !== undefined && !AWS_ARN.test(e.creatorArn)) say(`${b}.creatorArn`, `"${e.creatorArn}" is not an IAM role or user ARN`);
+        if (e.creatorArn !== undefined && !AWS_ARN.test(e.creatorArn))
+            say(`${b}.creatorArn`, `"${e.creatorArn}" is not an IAM role or user ARN`);
     },
     routingDomain: (c) => `the AWS VPC of ${c.name}`,
     podRanges(c) {
@@ -106,14 +123,24 @@ export const eks: Platform = {
             const region = String(ctx.providerInputs()?.region ?? "us-east-1");
             if (type === "aws:eks/cluster:Cluster") {
                 // A replacement (new name or network) gets a new endpoint and CA, as EKS does.
-                const hex = crypto.createHash("sha256").update(JSON.stringify([inputs.name, inputs.roleArn, inputs.vpcConfig?.subnetIds])).digest("hex").slice(0, 32).toUpperCase();
+                const hex = crypto
+                    .createHash("sha256")
+                    .update(JSON.stringify([inputs.name, inputs.roleArn, inputs.vpcConfig?.subnetIds]))
+                    .digest("hex")
+                    .slice(0, 32)
+                    .toUpperCase();
                 return {
                     id: inputs.name,
                     state: {
                         ...inputs,
                         arn: `arn:aws:eks:${region}:123456789012:cluster/${inputs.name}`,
                         endpoint: `https://${hex}.gr7.${region}.eks.amazonaws.com`,
-                        certificateAuthority: { data: b64(`-----BEGIN CERTIFICATE-----\nSIMULATED-EKS-CA-${inputs.name}-${hex.slice(0, 8)}\n-----END CERTIFICATE-----\n`) },
+                        certificateAuthority: {
+                            data: b64(
+                                `-----BEGIN CERTIFICATE-----\nSIMULATED-EKS-CA-${inputs.name}-${hex.slice(0, 8)}\n-----END ` +
+                                    `CERTIFICATE-----\n`,
+                            ),
+                        },
                         status: "ACTIVE",
                     },
                 };
@@ -128,9 +155,15 @@ export const eks: Platform = {
         invoke(token, inputs, ctx) {
             const region = String(ctx.providerInputs()?.region ?? "us-east-1");
             if (token === "aws:index/getAvailabilityZones:getAvailabilityZones") {
-                return { id: region, names: ["a", "b", "c"].map((z) => `${region}${z}`), zoneIds: [1, 2, 3].map((n) => `use1-az${n}`), state: inputs.state };
+                return {
+                    id: region,
+                    names: ["a", "b", "c"].map((z) => `${region}${z}`),
+                    zoneIds: [1, 2, 3].map((n) => `use1-az${n}`),
+                    state: inputs.state,
+                };
             }
-            if (token === "aws:index/getPartition:getPartition") return { id: "aws", partition: "aws", dnsSuffix: "amazonaws.com", reverseDnsPrefix: "com.amazonaws" };
+            if (token === "aws:index/getPartition:getPartition")
+                return { id: "aws", partition: "aws", dnsSuffix: "amazonaws.com", reverseDnsPrefix: "com.amazonaws" };
             return undefined;
         },
     },
@@ -155,6 +188,13 @@ export const eks: Platform = {
     },
     policy: {
         // The provider's default is false, so it must be set.
-        clusterTypes: [{ type: "aws:eks/cluster:Cluster", label: "EKS", deletionProtectionDefault: false, fix: "protect: true (or deletionProtection on the EKS cluster)" }],
+        clusterTypes: [
+            {
+                type: "aws:eks/cluster:Cluster",
+                label: "EKS",
+                deletionProtectionDefault: false,
+                fix: "protect: true (or deletionProtection on the EKS cluster)",
+            },
+        ],
     },
 };

@@ -29,7 +29,8 @@ export class ExistingCluster extends MeshClusterResource implements MeshCluster 
         // `kubeconfigs` output: never the other contexts and tokens of the user's file. A kubeconfig
         // holds tokens or client keys, so it is a secret from the start. When the file is absent here
         // (an offline plan), the provider gets the path and reads it at deploy.
-        const content = args.kubeconfig.content !== undefined ? minimizeKubeconfig(args.kubeconfig.content, args.kubeconfig.context) : undefined;
+        const content =
+            args.kubeconfig.content !== undefined ? minimizeKubeconfig(args.kubeconfig.content, args.kubeconfig.context) : undefined;
         this.kubeconfig = pulumi.secret(content ?? args.kubeconfig.path ?? "");
         // A new cluster behind the same context has a new CA: that, with its server, is this
         // incarnation's identity (components/platforms/provider.ts).

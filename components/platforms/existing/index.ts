@@ -21,7 +21,10 @@ export const existing: Platform = {
     sharesNetwork: true,
     check(c, at, say, ctx) {
         if (c.apiServer !== undefined && !isHttpsUrl(c.apiServer)) {
-            say(`${at}.apiServer`, `"${c.apiServer}" is not an https:// URL; give the address other clusters' istiod use, e.g. https://10.0.0.5:6443`);
+            say(
+                `${at}.apiServer`,
+                `"${c.apiServer}" is not an https:// URL; give the address other clusters' istiod use, e.g. https://10.0.0.5:6443`,
+            );
         }
         if (typeof c.kubeconfig !== "string" || c.kubeconfig.trim() === "") {
             say(`${at}.kubeconfig`, `is required for platform existing; give a kubeconfig path (e.g. ~/.kube/config) or its content`);
@@ -31,16 +34,27 @@ export const existing: Platform = {
         let server: string | undefined = c.apiServer;
         if (src.missing) {
             if (c.apiServer === undefined) {
-                say(`${at}.kubeconfig`, `file ${src.path} does not exist; fix the path, or set apiServer so the mesh can still be planned offline`);
+                say(
+                    `${at}.kubeconfig`,
+                    `file ${src.path} does not exist; fix the path, or set apiServer so the mesh can still be planned offline`,
+                );
             }
         } else {
             const found = contextServer(src.content!, c.context);
             if (!found.ok) {
-                say(c.context !== undefined && found.problem.includes("context") ? `${at}.context` : `${at}.kubeconfig`, `the kubeconfig ${found.problem}`);
+                say(
+                    c.context !== undefined && found.problem.includes("context") ? `${at}.context` : `${at}.kubeconfig`,
+                    `the kubeconfig ${found.problem}`,
+                );
             } else {
                 server ??= found.server;
                 const key = `${src.path ?? "inline:" + c.kubeconfig}#${found.context}`;
-                if (ctx.claimedContexts.has(key)) say(`${at}.context`, `points at the same kubeconfig context as mesh.clusters[${ctx.claimedContexts.get(key)}] ("${found.context}"); each cluster needs its own`);
+                if (ctx.claimedContexts.has(key))
+                    say(
+                        `${at}.context`,
+                        `points at the same kubeconfig context as mesh.clusters[${ctx.claimedContexts.get(key)}] ` +
+                            `("${found.context}"); each cluster needs its own`,
+                    );
                 else ctx.claimedContexts.set(key, ctx.index);
             }
         }
@@ -48,7 +62,9 @@ export const existing: Platform = {
             const from = c.apiServer !== undefined ? "apiServer" : "the kubeconfig's server";
             say(
                 `${at}.apiServer`,
-                `${from} ${server} is a loopback address, which istiod in ${ctx.readers.join(", ")} cannot reach; set apiServer to an address reachable from those clusters (for kind: https://<control-plane container IP>:6443)`,
+                `${from} ${server} is a loopback address, which istiod in ${ctx.readers.join(", ")} ` +
+                    `cannot reach; set apiServer to an address reachable from those clusters (for kind: ` +
+                    `https://<control-plane container IP>:6443)`,
             );
         }
         if (server !== undefined) ctx.resolved = { ...src, context: c.context, apiServer: server };

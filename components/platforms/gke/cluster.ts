@@ -13,7 +13,10 @@ export { gcpRegion, gkeNodeTag };
 type Gke = PlatformCluster & { gke: GkeConfig };
 
 /** The VPCs the GKE clusters need: one per (project, VPC name); clusters of one mesh network in it are pod peers. */
-export function gcpNetworkPlan(meshId: string, clusters: Gke[]): { key: string; project: string; network: string; existing: boolean; members: Gke[] }[] {
+export function gcpNetworkPlan(
+    meshId: string,
+    clusters: Gke[],
+): { key: string; project: string; network: string; existing: boolean; members: Gke[] }[] {
     const groups = new Map<string, { key: string; project: string; network: string; existing: boolean; members: Gke[] }>();
     for (const c of clusters) {
         const network = c.gke.network ?? gkeVpcName(meshId, c.network);
@@ -49,7 +52,11 @@ export function createGkeClusters(meshId: string, clusters: Gke[], opts?: pulumi
         // so two GcpNetworks never share a URN.
         const sameName = gcpNetworkPlan(meshId, clusters).filter((g) => g.network === group.network).length > 1;
         const vpcName = sameName ? `${meshId}-${group.project}-${group.network}` : `${meshId}-${group.network}`;
-        const vpc = new GcpNetwork(vpcName, { project: group.project, network: group.network, existing: group.existing, podPeers, provider }, opts);
+        const vpc = new GcpNetwork(
+            vpcName,
+            { project: group.project, network: group.network, existing: group.existing, podPeers, provider },
+            opts,
+        );
         for (const m of group.members) out[m.name] = new GkeCluster(m.name, { meshId, cluster: m, network: vpc.network, provider }, opts);
     }
     return out;
@@ -59,7 +66,11 @@ export function createGkeClusters(meshId: string, clusters: Gke[], opts?: pulumi
  * A kubeconfig that authenticates through `gke-gcloud-auth-plugin`, built only from the cluster's
  * own outputs (docs/istio-notes.md, "Pulumi rules": cluster outputs only): endpoint is a bare IP, the CA is already base64.
  */
-export function gkeKubeconfig(name: pulumi.Input<string>, endpoint: pulumi.Input<string>, caData: pulumi.Input<string>): pulumi.Output<string> {
+export function gkeKubeconfig(
+    name: pulumi.Input<string>,
+    endpoint: pulumi.Input<string>,
+    caData: pulumi.Input<string>,
+): pulumi.Output<string> {
     return pulumi.jsonStringify(
         pulumi.output({
             apiVersion: "v1",
@@ -67,7 +78,19 @@ export function gkeKubeconfig(name: pulumi.Input<string>, endpoint: pulumi.Input
             clusters: [{ name, cluster: { server: pulumi.interpolate`https://${endpoint}`, "certificate-authority-data": caData } }],
             contexts: [{ name, context: { cluster: name, user: name } }],
             "current-context": name,
-            users: [{ name, user: { exec: { apiVersion: "client.authentication.k8s.io/v1beta1", command: "gke-gcloud-auth-plugin", installHint: "Install gke-gcloud-auth-plugin: gcloud components install gke-gcloud-auth-plugin", provideClusterInfo: true } } }],
+            users: [
+                {
+                    name,
+                    user: {
+                        exec: {
+                            apiVersion: "client.authentication.k8s.io/v1beta1",
+                            command: "gke-gcloud-auth-plugin",
+                            installHint: "Install gke-gcloud-auth-plugin: gcloud components install gke-gcloud-auth-plugin",
+                            provideClusterInfo: true,
+                        },
+                    },
+                },
+            ],
         }),
     );
 }
@@ -97,7 +120,11 @@ export class GcpNetwork extends pulumi.ComponentResource {
         if (args.existing) {
             this.network = pulumi.output(args.network);
         } else {
-            const vpc = new gcp.compute.Network(`${name}-vpc`, { name: args.network, project: args.project, autoCreateSubnetworks: false, routingMode: "GLOBAL" }, child);
+            const vpc = new gcp.compute.Network(
+                `${name}-vpc`,
+                { name: args.network, project: args.project, autoCreateSubnetworks: false, routingMode: "GLOBAL" },
+                child,
+            );
             this.network = vpc.name;
         }
         if (args.podPeers.length > 1) {
@@ -107,7 +134,9 @@ export class GcpNetwork extends pulumi.ComponentResource {
                     project: args.project,
                     network: this.network,
                     direction: "INGRESS",
-                    description: `Pod-to-pod traffic between the mesh clusters ${args.podPeers.map((p) => p.cluster).join(", ")} (Istio single network)`,
+                    description:
+                        `Pod-to-pod traffic between the mesh clusters ${args.podPeers.map((p) => p.cluster).join(", ")} ` +
+                        `(Istio single network)`,
                     sourceRanges: args.podPeers.map((p) => p.podCidr),
                     targetTags: args.podPeers.map((p) => p.nodeTag),
                     allows: [{ protocol: "tcp" }],
@@ -137,7 +166,13 @@ export class GkeCluster extends MeshClusterResource implements MeshCluster {
 
     constructor(name: string, args: GkeClusterArgs, opts?: pulumi.ComponentResourceOptions) {
         const region = gcpRegion(args.cluster.gke.location);
-        super("multicluster-mesh:cluster:GkeCluster", name, args.cluster, { region, zone: args.cluster.gke.location !== region ? args.cluster.gke.location : undefined }, opts);
+        super(
+            "multicluster-mesh:cluster:GkeCluster",
+            name,
+            args.cluster,
+            { region, zone: args.cluster.gke.location !== region ? args.cluster.gke.location : undefined },
+            opts,
+        );
         const c = args.cluster;
         const g = c.gke;
         const child = { parent: this, provider: args.provider };
@@ -187,7 +222,9 @@ export class GkeCluster extends MeshClusterResource implements MeshCluster {
                 cluster: this.cluster.name,
                 // Per zone: a regional cluster multiplies it by its zones.
                 nodeCount: np.autoscaling ? undefined : np.nodesPerZone,
-                autoscaling: np.autoscaling ? { minNodeCount: np.autoscaling.minNodesPerZone, maxNodeCount: np.autoscaling.maxNodesPerZone } : undefined,
+                autoscaling: np.autoscaling
+                    ? { minNodeCount: np.autoscaling.minNodesPerZone, maxNodeCount: np.autoscaling.maxNodesPerZone }
+                    : undefined,
                 nodeConfig: {
                     machineType: np.machineType,
                     oauthScopes: ["https://www.googleapis.com/auth/cloud-platform"],
@@ -200,7 +237,13 @@ export class GkeCluster extends MeshClusterResource implements MeshCluster {
         );
 
         this.apiServer = pulumi.interpolate`https://${this.cluster.endpoint}`;
-        this.kubeconfig = pulumi.secret(gkeKubeconfig(pulumi.interpolate`gke_${g.project}_${g.location}_${c.name}`, this.cluster.endpoint, this.cluster.masterAuth.clusterCaCertificate));
+        this.kubeconfig = pulumi.secret(
+            gkeKubeconfig(
+                pulumi.interpolate`gke_${g.project}_${g.location}_${c.name}`,
+                this.cluster.endpoint,
+                this.cluster.masterAuth.clusterCaCertificate,
+            ),
+        );
         // The provider waits for the node pool, so in-cluster objects are deleted before the nodes
         // that run their controllers (docs/istio-notes.md, "Pulumi rules": wait for nodes); clusterIdentifier keeps it stable.
         this.provider = clusterProvider(
@@ -211,7 +254,9 @@ export class GkeCluster extends MeshClusterResource implements MeshCluster {
                 cluster: c.name,
                 kubeconfig: this.kubeconfig,
                 // A replaced cluster keeps its `id` but gets a new endpoint and CA.
-                instance: pulumi.all([this.cluster.endpoint, this.cluster.masterAuth.clusterCaCertificate]).apply(([e, ca]) => instanceDigest(e, ca ?? "")),
+                instance: pulumi
+                    .all([this.cluster.endpoint, this.cluster.masterAuth.clusterCaCertificate])
+                    .apply(([e, ca]) => instanceDigest(e, ca ?? "")),
             },
             { parent: this, dependsOn: [this.nodePool] },
         );

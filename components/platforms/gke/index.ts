@@ -27,7 +27,9 @@ export const gkeSchema = z.strictObject({
             autoscaling: z.strictObject({ minNodesPerZone: z.number().int(), maxNodesPerZone: z.number().int() }).optional(),
         })
         .default({ machineType: "e2-standard-4", nodesPerZone: 1 }),
-    releaseChannel: z.enum(["RAPID", "REGULAR", "STABLE", "EXTENDED"], { error: "must be RAPID, REGULAR, STABLE or EXTENDED" }).default("REGULAR"),
+    releaseChannel: z
+        .enum(["RAPID", "REGULAR", "STABLE", "EXTENDED"], { error: "must be RAPID, REGULAR, STABLE or EXTENDED" })
+        .default("REGULAR"),
     deletionProtection: z.boolean().default(false),
 });
 export type GkeConfig = z.output<typeof gkeSchema>;
@@ -38,7 +40,11 @@ const GCP_ZONE = /^[a-z]+-[a-z]+\d+-[a-z]$/;
 const b64 = (s: string) => Buffer.from(s, "utf8").toString("base64");
 /** A new cluster (one of these changed) has a new CA; an update in place keeps it. */
 const forceNewDigest = (i: Record<string, unknown>) =>
-    crypto.createHash("sha256").update(JSON.stringify([i.project, i.location, i.name, i.network, i.subnetwork])).digest("hex").slice(0, 8);
+    crypto
+        .createHash("sha256")
+        .update(JSON.stringify([i.project, i.location, i.name, i.network, i.subnetwork]))
+        .digest("hex")
+        .slice(0, 8);
 
 export const gke: Platform = {
     name: "gke",
@@ -58,7 +64,8 @@ export const gke: Platform = {
         if (typeof g.location === "string" && !GCP_REGION.test(g.location) && !GCP_ZONE.test(g.location)) {
             say(`${b}.location`, `"${g.location}" is not a GCP region (us-central1) or zone (us-central1-a)`);
         }
-        if (typeof g.project === "string" && !/^[a-z][a-z0-9-]{4,28}[a-z0-9]$/.test(g.project)) say(`${b}.project`, `"${g.project}" is not a GCP project ID (6-30 lower-case letters, digits, '-')`);
+        if (typeof g.project === "string" && !/^[a-z][a-z0-9-]{4,28}[a-z0-9]$/.test(g.project))
+            say(`${b}.project`, `"${g.project}" is not a GCP project ID (6-30 lower-case letters, digits, '-')`);
         checkDisjoint(
             [
                 [`${b}.subnetCidr`, checkCidr(g.subnetCidr, `${b}.subnetCidr`, say)],
@@ -69,8 +76,10 @@ export const gke: Platform = {
         );
         const np = g.nodePool;
         if (np) {
-            if (np.nodesPerZone !== undefined && np.nodesPerZone < 1) say(`${b}.nodePool.nodesPerZone`, "must be 1 or more (Istio's control plane and gateways need nodes)");
-            if (np.autoscaling && np.autoscaling.minNodesPerZone > np.autoscaling.maxNodesPerZone) say(`${b}.nodePool.autoscaling`, "minNodesPerZone is larger than maxNodesPerZone");
+            if (np.nodesPerZone !== undefined && np.nodesPerZone < 1)
+                say(`${b}.nodePool.nodesPerZone`, "must be 1 or more (Istio's control plane and gateways need nodes)");
+            if (np.autoscaling && np.autoscaling.minNodesPerZone > np.autoscaling.maxNodesPerZone)
+                say(`${b}.nodePool.autoscaling`, "minNodesPerZone is larger than maxNodesPerZone");
         }
     },
     routingDomain(c, meshId) {
@@ -105,12 +114,21 @@ export const gke: Platform = {
                     state: {
                         ...inputs,
                         endpoint: ctx.simulatedIp(`gke:${inputs.name}`, "34.118.0"),
-                        masterAuth: { clusterCaCertificate: b64(`-----BEGIN CERTIFICATE-----\nSIMULATED-GKE-CA-${inputs.name}-${forceNewDigest(inputs)}\n-----END CERTIFICATE-----\n`) },
+                        masterAuth: {
+                            clusterCaCertificate: b64(
+                                `-----BEGIN CERTIFICATE-----\nSIMULATED-GKE-CA-${inputs.name}-${forceNewDigest(inputs)}\n-----END ` +
+                                    `CERTIFICATE-----\n`,
+                            ),
+                        },
                         selfLink: `https://container.googleapis.com/v1/projects/${inputs.project}/locations/${inputs.location}/clusters/${inputs.name}`,
                     },
                 };
             }
-            if (type.startsWith("gcp:")) return { id: `${name}-id`, state: { ...inputs, name: inputs.name ?? name, selfLink: `https://www.googleapis.com/compute/v1/${name}` } };
+            if (type.startsWith("gcp:"))
+                return {
+                    id: `${name}-id`,
+                    state: { ...inputs, name: inputs.name ?? name, selfLink: `https://www.googleapis.com/compute/v1/${name}` },
+                };
             return undefined;
         },
     },
@@ -123,10 +141,18 @@ export const gke: Platform = {
             { key: "gcp:compute/firewall:Firewall", seconds: 10, why: "firewall rule" },
         ],
         nodePoolTypes: ["gcp:container/nodePool:NodePool"],
-        example: () => ({ project: "bench-mesh-gcp", location: "us-central1", subnetCidr: "10.0.0.0/20", podCidr: "10.4.0.0/14", serviceCidr: "10.8.0.0/20" }),
+        example: () => ({
+            project: "bench-mesh-gcp",
+            location: "us-central1",
+            subnetCidr: "10.0.0.0/20",
+            podCidr: "10.4.0.0/14",
+            serviceCidr: "10.8.0.0/20",
+        }),
     },
     policy: {
         // gcp >= 5 defaults deletionProtection to true, so only an explicit false is unprotected.
-        clusterTypes: [{ type: "gcp:container/cluster:Cluster", label: "GKE", deletionProtectionDefault: true, fix: "gke.deletionProtection: true" }],
+        clusterTypes: [
+            { type: "gcp:container/cluster:Cluster", label: "GKE", deletionProtectionDefault: true, fix: "gke.deletionProtection: true" },
+        ],
     },
 };

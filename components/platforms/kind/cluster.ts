@@ -26,7 +26,8 @@ export function kindClusterConfig(kind: { podSubnet: string; serviceSubnet: stri
 /** The first IPv4 subnet in `docker network inspect kind` output ("172.18.0.0/16 fc00:…/64"). */
 export function ipv4Subnet(inspectOutput: string): string {
     const v4 = inspectOutput.split(/\s+/).find((s) => /^\d+\.\d+\.\d+\.\d+\/\d+$/.test(s));
-    if (!v4) throw new Error(`the kind Docker network has no IPv4 subnet (docker network inspect said: ${inspectOutput.trim() || "nothing"})`);
+    if (!v4)
+        throw new Error(`the kind Docker network has no IPv4 subnet (docker network inspect said: ${inspectOutput.trim() || "nothing"})`);
     return v4;
 }
 
@@ -72,7 +73,10 @@ export class KindCluster extends MeshClusterResource implements MeshCluster {
         // network, not on the host's loopback port (docs/istio-notes.md, "kind clusters").
         const address = new command.local.Command(
             `${name}-address`,
-            { create: `docker inspect --format '{{ (index .NetworkSettings.Networks "kind").IPAddress }}' ${c.name}-control-plane`, triggers: [config] },
+            {
+                create: `docker inspect --format '{{ (index .NetworkSettings.Networks "kind").IPAddress }}' ${c.name}-control-plane`,
+                triggers: [config],
+            },
             { parent: this, dependsOn: [cluster] },
         );
         const subnetCmd = new command.local.Command(
@@ -84,7 +88,17 @@ export class KindCluster extends MeshClusterResource implements MeshCluster {
         this.kubeconfig = pulumi.secret(kubeconfig.stdout);
         // A re-created cluster is a new create Command with a new ID (pulumi-command's Create returns a fresh
         // ID: provider/pkg/provider/local/commandController.go at v1.2.1, resource.NewUniqueHex), so the provider is replaced with it.
-        this.provider = clusterProvider(`${name}-k8s`, { platform: "kind", deleteUnreachable: c.deleteUnreachable === true, cluster: c.name, kubeconfig: this.kubeconfig, instance: cluster.id }, { parent: this, dependsOn: [cluster] });
+        this.provider = clusterProvider(
+            `${name}-k8s`,
+            {
+                platform: "kind",
+                deleteUnreachable: c.deleteUnreachable === true,
+                cluster: c.name,
+                kubeconfig: this.kubeconfig,
+                instance: cluster.id,
+            },
+            { parent: this, dependsOn: [cluster] },
+        );
 
         // MetalLB: LoadBalancer addresses from a slice of the kind network per cluster, so the
         // east-west gateways of several kind clusters never collide.
@@ -92,7 +106,16 @@ export class KindCluster extends MeshClusterResource implements MeshCluster {
         const ns = new k8s.core.v1.Namespace(
             `${name}-metallb-namespace`,
             // MetalLB's speaker needs host networking and NET_RAW.
-            { metadata: { name: "metallb-system", labels: { "pod-security.kubernetes.io/enforce": "privileged", "pod-security.kubernetes.io/audit": "privileged", "pod-security.kubernetes.io/warn": "privileged" } } },
+            {
+                metadata: {
+                    name: "metallb-system",
+                    labels: {
+                        "pod-security.kubernetes.io/enforce": "privileged",
+                        "pod-security.kubernetes.io/audit": "privileged",
+                        "pod-security.kubernetes.io/warn": "privileged",
+                    },
+                },
+            },
             child,
         );
         const metallb = new k8s.helm.v3.Release(
@@ -118,12 +141,22 @@ export class KindCluster extends MeshClusterResource implements MeshCluster {
         // The CRDs and the validating webhook come with the release.
         const pool = new k8s.apiextensions.CustomResource(
             `${name}-address-pool`,
-            { apiVersion: "metallb.io/v1beta1", kind: "IPAddressPool", metadata: { name: "default-pool", namespace: ns.metadata.name }, spec: { addresses: [range] } },
+            {
+                apiVersion: "metallb.io/v1beta1",
+                kind: "IPAddressPool",
+                metadata: { name: "default-pool", namespace: ns.metadata.name },
+                spec: { addresses: [range] },
+            },
             { ...child, dependsOn: [metallb] },
         );
         const l2 = new k8s.apiextensions.CustomResource(
             `${name}-l2-advertisement`,
-            { apiVersion: "metallb.io/v1beta1", kind: "L2Advertisement", metadata: { name: "default-l2", namespace: ns.metadata.name }, spec: { ipAddressPools: ["default-pool"] } },
+            {
+                apiVersion: "metallb.io/v1beta1",
+                kind: "L2Advertisement",
+                metadata: { name: "default-l2", namespace: ns.metadata.name },
+                spec: { ipAddressPools: ["default-pool"] },
+            },
             { ...child, dependsOn: [metallb] },
         );
         this.loadBalancerReady.push(pool, l2);

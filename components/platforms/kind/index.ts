@@ -42,7 +42,11 @@ export const kind: Platform = {
     sharesNetwork: false,
     check(c, at, say) {
         if (typeof c.name === "string" && c.name.length > KIND_CLUSTER_NAME_MAX) {
-            say(`${at}.name`, `"${c.name}" has ${c.name.length} characters; kind names its node "<cluster>-control-plane", a hostname of at most 63, so use at most ${KIND_CLUSTER_NAME_MAX}`);
+            say(
+                `${at}.name`,
+                `"${c.name}" has ${c.name.length} characters; kind names its node "<cluster>-control-plane", ` +
+                    `a hostname of at most 63, so use at most ${KIND_CLUSTER_NAME_MAX}`,
+            );
         }
         const k = (c.kind ?? {}) as Partial<KindConfig>;
         const b = `${at}.kind`;
@@ -72,7 +76,9 @@ export const kind: Platform = {
     create({ clusters, opts }) {
         const out: Record<string, MeshCluster> = {};
         // The slot (MetalLB address slice) is the cluster's index among the kind clusters, as for its subnets.
-        clusters.forEach((c, slot) => (out[c.name] = new KindCluster(c.name, { cluster: c as PlatformCluster & { kind: KindConfig }, slot }, opts)));
+        clusters.forEach(
+            (c, slot) => (out[c.name] = new KindCluster(c.name, { cluster: c as PlatformCluster & { kind: KindConfig }, slot }, opts)),
+        );
         return out;
     },
     simulator: {
@@ -85,9 +91,11 @@ export const kind: Platform = {
                 const port = 40000 + (crypto.createHash("sha256").update(m[1]).digest().readUInt16BE(0) % 20000);
                 const n = m[1];
                 return (
-                    `apiVersion: v1\nkind: Config\nclusters:\n- cluster:\n    certificate-authority-data: ${b64("SIMULATED-KIND-CA")}\n    server: https://127.0.0.1:${port}\n  name: kind-${n}\n` +
+                    `apiVersion: v1\nkind: Config\nclusters:\n- cluster:\n    certificate-authority-data: ` +
+                    `${b64("SIMULATED-KIND-CA")}\n    server: https://127.0.0.1:${port}\n  name: kind-${n}\n` +
                     `contexts:\n- context:\n    cluster: kind-${n}\n    user: kind-${n}\n  name: kind-${n}\ncurrent-context: kind-${n}\n` +
-                    `users:\n- name: kind-${n}\n  user:\n    client-certificate-data: ${b64("SIMULATED-CERT")}\n    client-key-data: ${b64("SIMULATED-KEY")}\n`
+                    `users:\n- name: kind-${n}\n  user:\n    client-certificate-data: ${b64("SIMULATED-CERT")}\n ` +
+                    `   client-key-data: ${b64("SIMULATED-KEY")}\n`
                 );
             }
             if ((m = /^docker inspect .* (\S+)-control-plane$/.exec(cmd))) return `${ctx.simulatedIp(`kind:${m[1]}`, "172.18.0")}\n`;
