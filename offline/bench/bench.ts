@@ -6,7 +6,7 @@
 //   npm run bench -- --quick           # N = 2, 5, 10, one cost run each (smoke test, writes to /tmp)
 //   npm run bench -- --runs 5 --ns 2,10,50 --strict
 //
-// Every measured run is its own process (scripts/lib/benchRun.ts), so peak memory is per run.
+// Every measured run is its own process (offline/bench/run.ts), so peak memory is per run.
 import { spawnSync } from "node:child_process";
 import * as fs from "node:fs";
 import * as os from "node:os";
@@ -522,7 +522,7 @@ function renderMarkdown(results: any, costRows: CostRow[], deployRows: DeployRow
     p("## Method");
     p();
     p(
-        "- **Processes.** Every run is a fresh `node --import tsx scripts/lib/benchRun.ts` " +
+        "- **Processes.** Every run is a fresh `node --import tsx offline/bench/run.ts` " +
             "child; peak memory is that process's `maxRSS`. Cost points are medians of the runs " +
             "listed. The runner turns Node's source maps off (tsx turns them on): the Pulumi " +
             "SDK captures `new Error().stack` for every output property of every resource, and " +
@@ -531,7 +531,7 @@ function renderMarkdown(results: any, costRows: CostRow[], deployRows: DeployRow
     );
     p(
         "- **Virtual clock.** The simulator delays each resource with `setTimeout(latency)`. " +
-            "The bench runs those timers on a virtual clock (`scripts/lib/benchClock.ts`) that " +
+            "The bench runs those timers on a virtual clock (`offline/bench/clock.ts`) that " +
             "moves only when every registration the SDK has sent is parked on such a timer and " +
             "no promise is pending, so the program's CPU time never counts as deploy time, timers " +
             "never drift, and a run is exactly reproducible (checked: two runs give the same " +
@@ -548,15 +548,17 @@ function renderMarkdown(results: any, costRows: CostRow[], deployRows: DeployRow
     );
     p(
         "- **Lower bound.** Longest weighted path over only the orderings the Istio facts " +
-            "force (`requiredGraph` in `scripts/lib/benchModel.ts`): per cluster namespace → " +
-            "cacerts → istiod, base → istiod → east-west gateway → its address, base (CRDs) → " +
-            "Istio objects, base (reader SA) → reader token, node pool → istiod and gateway, " +
-            "MetalLB → gateway, provider → each resource; trust root key → root cert, intermediate " +
-            "key → CSR → cert → cacerts; across clusters the primary's gateway address → a remote's " +
-            "base and istiod, the primary's expose-istiod objects → the remote's istiod, the " +
-            "source's reader token and namespace → the remote secret in the target, a remote's " +
-            "secret in its primary → the remote's own gateway; platform resources keep the clouds' " +
-            "own order (VPC → subnet → cluster → node pool), and a cluster's kubernetes provider " +
+            "force (`requiredGraph` in `offline/bench/model.ts`, within a cluster from " +
+            "`INSTALL_ORDER` in `components/istio.ts`): per cluster namespace → cacerts and base → " +
+            "istiod → east-west gateway pods, namespace → the gateway's LoadBalancer Service (its " +
+            "address; after MetalLB on kind), base (CRDs) → Istio objects, istiod (reader RBAC) → " +
+            "reader token, node pool → istiod and gateway, provider → each resource; trust root key → " +
+            "root cert, intermediate key → CSR → cert → cacerts; a primary that exposes istiod: its " +
+            "load-balancer address → its istiod (ISTIOD_CUSTOM_HOST); across clusters the primary's " +
+            "load-balancer address → a remote's base and istiod, the primary's expose-istiod objects → " +
+            "the remote's istiod, the source's reader token and namespace → the remote secret in the " +
+            "target, a remote's secret in its primary → the remote's own gateway; platform resources " +
+            "keep the clouds' own order (VPC → subnet → cluster → node pool), and a cluster's kubernetes provider " +
             "needs the cluster, not its node pool. Program edges not implied by these are reported " +
             "with what they cost.",
     );

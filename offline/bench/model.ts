@@ -1,7 +1,7 @@
 // The pure half of `npm run bench`: the scenarios, the latency table, the resource-count formula,
 // and the dependency analysis (the lower bound the Istio facts force, the program's own critical
 // path, and which of the program's edges no fact requires). No Pulumi, no I/O: unit-tested in
-// test/bench.test.ts, used by scripts/bench.ts and its child runner scripts/lib/benchRun.ts.
+// test/bench.test.ts, used by scripts/bench.ts and its child runner offline/bench/run.ts.
 import {
     CACERTS_SECRET,
     CHARTS,

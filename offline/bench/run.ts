@@ -1,5 +1,5 @@
 // One benchmark run in its own process (so peak memory is this run's alone), spawned by
-// scripts/bench.ts:   node --import tsx scripts/lib/benchRun.ts '<json RunSpec>' <result file>
+// scripts/bench.ts:   node --import tsx offline/bench/run.ts '<json RunSpec>' <result file>
 //
 //   cost    the real program (index.ts) under the mock runtime, canned tls, no latency: wall time
 //           from process start to the last output resolved, peak RSS, registrations by type;
