@@ -217,6 +217,12 @@ describe("EKS", () => {
         const assoc = run.sim.ofType("aws:ec2/routeTableAssociation:RouteTableAssociation").filter((r) => r.name.startsWith("e2-private-"));
         expect(assoc).toHaveLength(2);
         for (const a of assoc) expect(one(run, "e2-nodes").dependencies).toContain(a.urn);
+        // Nodes in public subnets wait for those subnets' route-table associations (the internet route).
+        const publicAssoc = run.sim
+            .ofType("aws:ec2/routeTableAssociation:RouteTableAssociation")
+            .filter((r) => r.name.startsWith("e1-public-"));
+        expect(publicAssoc).toHaveLength(2);
+        for (const a of publicAssoc) expect(one(run, "e1-nodes").dependencies).toContain(a.urn);
 
         // IAM, and the ordering the engine sees.
         expect(JSON.parse(one(run, "e1-cluster-role").inputs.assumeRolePolicy).Statement[0].Principal.Service).toBe("eks.amazonaws.com");
@@ -383,6 +389,8 @@ describe("kind", () => {
             version: "0.14.9",
             repositoryOpts: { repo: "https://metallb.github.io/metallb" },
             namespace: "metallb-system",
+            // Helm's wait: the webhook that admits the pool is served once the release is done.
+            skipAwait: false,
         });
         const pools = ["k1", "k2"].map((c) => one(run, `${c}-address-pool`).inputs.spec.addresses[0] as string);
         expect(pools).toEqual(["172.18.255.235-172.18.255.254", "172.18.255.215-172.18.255.234"]);

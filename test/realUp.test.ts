@@ -3,6 +3,8 @@
 // and the order in which a remote's reader token may be minted. The rules are the engine's and the
 // providers' (cited where the program sets them); each test fails on the behaviour it guards against.
 import { describe, expect, it } from "vitest";
+import * as YAML from "yaml";
+import { instanceDigest } from "../components/platforms/provider";
 import { validateMeshConfig } from "../config";
 import { runProgram } from "../offline/runProgram";
 import { cluster, dependsOn, one, runMesh } from "./support/harness";
@@ -137,4 +139,43 @@ describe("provider options a real up acts on", () => {
             expect(token.ignoreChanges).toEqual(['metadata.labels["kubernetes.io/legacy-token-last-used"]']);
         },
     );
+});
+
+describe("the least credential each provider needs", () => {
+    it("gives an existing cluster's provider, and the kubeconfigs output, only its own context, cluster and user", async () => {
+        const kubeconfig = [
+            "apiVersion: v1",
+            "kind: Config",
+            "clusters:",
+            "  - { name: east, cluster: { server: 'https://10.1.0.1:6443', certificate-authority-data: RUFTVA== } }",
+            "  - { name: prod, cluster: { server: 'https://10.9.0.1:6443' } }",
+            "contexts:",
+            "  - { name: east, context: { cluster: east, user: east-admin } }",
+            "  - { name: prod, context: { cluster: prod, user: prod-admin } }",
+            "current-context: prod",
+            "users:",
+            "  - { name: east-admin, user: { token: east-token } }",
+            "  - { name: prod-admin, user: { token: prod-token } }",
+            "",
+        ].join("\n");
+        const run = await runMesh({
+            meshId: "m",
+            topology: "multi-primary",
+            trust: FAST,
+            clusters: [{ name: "east", kubeconfig, context: "east", apiServer: "https://10.1.0.1:6443" }],
+        });
+        expect(run.error).toBeUndefined();
+        const given = YAML.parse(one(run, "east-k8s").inputs.kubeconfig);
+        expect(given.contexts.map((c: { name: string }) => c.name)).toEqual(["east"]);
+        expect(given.clusters.map((c: { name: string }) => c.name)).toEqual(["east"]);
+        expect(given.users).toEqual([{ name: "east-admin", user: { token: "east-token" } }]);
+        expect(given["current-context"]).toBe("east");
+        expect(one(run, "east-k8s").inputs.kubeconfig).not.toContain("prod-token");
+        expect(JSON.stringify(run.outputs.kubeconfigs)).not.toContain("prod-token");
+        expect(one(run, "east-k8s").secretPaths).toContain("kubeconfig");
+        // The identity is the cluster behind the context (server and CA), not the file.
+        expect(one(run, "east-k8s").inputs.clusterIdentifier).toBe(
+            `multicluster-mesh/existing/east/${instanceDigest("https://10.1.0.1:6443", "RUFTVA==")}`,
+        );
+    });
 });
