@@ -2,8 +2,9 @@
 // the fixtures derived by scripts/derive-fixtures.ts (the reference data is not in users' clones).
 import * as fs from "fs";
 import * as path from "path";
-import { type ErrorObject, type ValidateFunction } from "ajv";
+import { type ValidateFunction } from "ajv";
 import Ajv2020 from "ajv/dist/2020";
+import { formatErrors } from "../../components/istioCrdSchemas";
 
 export type Chart = "base" | "istiod" | "gateway";
 
@@ -59,20 +60,6 @@ export function valueKeyProblems(chart: Chart, values: Record<string, unknown>):
 }
 
 // ---- JSON Schema validation ----
-
-function formatErrors(errors: ErrorObject[] | null | undefined, prefix = ""): string[] {
-    return (errors ?? []).map((e) => {
-        const at = e.instancePath === "" ? "(root)" : e.instancePath;
-        const p = e.params as Record<string, unknown>;
-        const detail =
-            e.keyword === "additionalProperties"
-                ? `: "${String(p.additionalProperty)}"`
-                : e.keyword === "enum"
-                  ? `: ${JSON.stringify(p.allowedValues)}`
-                  : "";
-        return `${prefix}${at} ${e.message ?? e.keyword}${detail}`;
-    });
-}
 
 let gatewayValidator: ValidateFunction | undefined;
 
