@@ -62,6 +62,14 @@ const clusterSchema = z.strictObject({
      * Leave it off otherwise: a cluster that is only briefly unreachable would lose its state too.
      */
     deleteUnreachable: z.boolean().default(false),
+    /**
+     * Pins this cluster's provider identity (the instance part of its clusterIdentifier,
+     * components/platforms/provider.ts) instead of deriving it from the cluster. Set it to the current
+     * value before an operation that changes the derived one without replacing the cluster (a GKE
+     * credential or control-plane IP rotation changes its CA and endpoint), so the provider and
+     * every object in the cluster stay; change it to force their replacement.
+     */
+    identity: z.string().min(1).optional(),
     // Each platform's own block (`gke:`, `eks:`, `kind:`), from the registry.
     ...Object.fromEntries(PLATFORMS.filter((p) => p.block).map((p) => [p.name, p.block!.optional()])),
     eastWestGateway: eastWestGatewaySchema.default({ serviceAnnotations: {}, loadBalancerIP: "", enabled: "auto" }),

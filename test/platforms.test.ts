@@ -265,7 +265,7 @@ describe("EKS", () => {
             args: ["eks", "get-token", "--cluster-name", "e1", "--region", "us-east-1", "--output", "json"],
         });
         expect(one(run, "e1-k8s").inputs.clusterIdentifier).toBe(
-            `multicluster-mesh/eks/e1/${instanceDigest(cl.state.endpoint, cl.state.certificateAuthority.data)}`,
+            `multicluster-mesh/eks/e1/${instanceDigest(cl.state.endpoint, cl.state.createdAt)}`,
         );
         expect(one(run, "e1-k8s").inputs.enableSecretMutable).toBe("true"); // provider config travels as strings
         expect(dependsOn(run, "e1-k8s", "e1-nodes")).toBe(true);

@@ -179,3 +179,22 @@ describe("the least credential each provider needs", () => {
         );
     });
 });
+
+describe("pinning a cluster's provider identity", () => {
+    it("uses clusters[].identity as the instance, so a rotation that changes endpoint or CA does not replace the provider", async () => {
+        const base = { meshId: "m", topology: "multi-primary", trust: FAST };
+        const derived = await runMesh({ ...base, clusters: [cluster("a", 1, { network: "n1" }), cluster("b", 2, { network: "n2" })] });
+        const pinned = await runMesh({
+            ...base,
+            clusters: [cluster("a", 1, { network: "n1", identity: "before-rotation" }), cluster("b", 2, { network: "n2" })],
+        });
+        expect(pinned.error).toBeUndefined();
+        expect(one(pinned, "a-k8s").inputs.clusterIdentifier).toBe("multicluster-mesh/existing/a/before-rotation");
+        // The other cluster keeps its derived identity, the same as without the pin.
+        expect(one(pinned, "b-k8s").inputs.clusterIdentifier).toBe(one(derived, "b-k8s").inputs.clusterIdentifier);
+        expect(one(derived, "a-k8s").inputs.clusterIdentifier).not.toContain("before-rotation");
+        expect(problems({ ...base, clusters: [cluster("a", 1, { identity: "" })] })).toEqual([
+            expect.stringMatching(/^mesh\.clusters\[0\]\.identity: /),
+        ]);
+    });
+});

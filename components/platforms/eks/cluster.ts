@@ -250,10 +250,12 @@ export class EksCluster extends MeshClusterResource implements MeshCluster {
                 deleteUnreachable: c.deleteUnreachable === true,
                 cluster: c.name,
                 kubeconfig: this.kubeconfig,
-                // A replaced cluster keeps its `arn` but gets a new endpoint and CA.
-                instance: pulumi
-                    .all([this.cluster.endpoint, this.cluster.certificateAuthority.data])
-                    .apply(([e, ca]) => instanceDigest(e, ca ?? "")),
+                // A replaced cluster keeps its `arn` but gets a new endpoint and creation time; nothing
+                // else changes createdAt (EKS does not rotate its CA).
+                instance:
+                    typeof c.identity === "string"
+                        ? c.identity
+                        : pulumi.all([this.cluster.endpoint, this.cluster.createdAt]).apply(([e, t]) => instanceDigest(e, t)),
             },
             { parent: this, dependsOn: [this.nodeGroup, ...accessEntries] },
         );

@@ -142,6 +142,8 @@ export const eks: Platform = {
                             ),
                         },
                         status: "ACTIVE",
+                        // A new cluster is created at a new time.
+                        createdAt: `2026-01-01T00:00:${String(parseInt(hex.slice(0, 2), 16) % 60).padStart(2, "0")}.${hex.slice(2, 8)}Z`,
                     },
                 };
             }

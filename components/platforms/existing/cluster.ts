@@ -44,7 +44,7 @@ export class ExistingCluster extends MeshClusterResource implements MeshCluster 
                 kubeconfig: this.kubeconfig,
                 // The minimized document has only this context, and it is the current one.
                 context: content === undefined ? args.kubeconfig.context : undefined,
-                instance: instanceDigest(id?.server ?? args.apiServer, id?.caData ?? ""),
+                instance: typeof c.identity === "string" ? c.identity : instanceDigest(id?.server ?? args.apiServer, id?.caData ?? ""),
             },
             { parent: this },
         );

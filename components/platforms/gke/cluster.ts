@@ -253,10 +253,15 @@ export class GkeCluster extends MeshClusterResource implements MeshCluster {
                 deleteUnreachable: c.deleteUnreachable === true,
                 cluster: c.name,
                 kubeconfig: this.kubeconfig,
-                // A replaced cluster keeps its `id` but gets a new endpoint and CA.
-                instance: pulumi
-                    .all([this.cluster.endpoint, this.cluster.masterAuth.clusterCaCertificate])
-                    .apply(([e, ca]) => instanceDigest(e, ca ?? "")),
+                // A replaced cluster keeps its `id` but gets a new endpoint and CA. GKE exposes nothing that
+                // changes only with a replacement: a credential or IP rotation changes both too, so pin
+                // `identity` before one (README, "A real deploy").
+                instance:
+                    typeof c.identity === "string"
+                        ? c.identity
+                        : pulumi
+                              .all([this.cluster.endpoint, this.cluster.masterAuth.clusterCaCertificate])
+                              .apply(([e, ca]) => instanceDigest(e, ca ?? "")),
             },
             { parent: this, dependsOn: [this.nodePool] },
         );

@@ -95,7 +95,7 @@ export class KindCluster extends MeshClusterResource implements MeshCluster {
                 deleteUnreachable: c.deleteUnreachable === true,
                 cluster: c.name,
                 kubeconfig: this.kubeconfig,
-                instance: cluster.id,
+                instance: typeof c.identity === "string" ? c.identity : cluster.id,
             },
             { parent: this, dependsOn: [cluster] },
         );
