@@ -106,12 +106,9 @@ function signingAlgorithm(spec: KeySpec): Algorithm {
     ) as Algorithm;
 }
 
+/** The key as PKCS#8 PEM, encoded by node's own KeyObject (no hand-written PEM armour). */
 async function keyPem(k: CryptoKey): Promise<string> {
-    const der = Buffer.from(await crypto.webcrypto.subtle.exportKey("pkcs8", k));
-    return `-----BEGIN PRIVATE KEY-----\n${der
-        .toString("base64")
-        .replace(/(.{64})/g, "$1\n")
-        .replace(/\n?$/, "\n")}-----END PRIVATE KEY-----\n`;
+    return crypto.KeyObject.from(k).export({ type: "pkcs8", format: "pem" }).toString();
 }
 
 const serial = () =>
