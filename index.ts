@@ -55,7 +55,7 @@ export const clusters = Object.fromEntries(
             // A remote without `primary` is led by the mesh's only primary.
             primary: c.role === "remote" ? (c.primary ?? m.clusters.find((x) => x.role === "primary")!.name) : null,
             platform: c.platform,
-            cloud: platformOf(c.platform)?.cloud ?? mc.cloud,
+            cloud: platformOf(c.platform)!.cloud,
             region: mc.region ?? null,
             zone: mc.zone ?? null,
             endpoint: mc.apiServer,

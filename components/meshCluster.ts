@@ -26,8 +26,6 @@ export interface MeshCluster extends ClusterHandle {
     primary?: string;
     /** Where the cluster comes from: existing, gke, eks or kind. */
     platform: string;
-    /** gcp, aws, local, or "existing" when the program does not know. */
-    cloud: string;
     /** The only way any Kubernetes object reaches this cluster. */
     provider: k8s.Provider;
     /** The API server address other clusters' istiod use (never loopback). */
@@ -46,6 +44,8 @@ export interface MeshCluster extends ClusterHandle {
 /** What every platform's component shares: the cluster's identity in the mesh, from its config. */
 export abstract class MeshClusterResource extends pulumi.ComponentResource {
     public readonly name: string;
+    /** The cluster's platform (its facts, such as the cloud, are the registry's: platforms/registry.ts). */
+    public readonly platform: string;
     public readonly network: string;
     public readonly role: "primary" | "remote";
     public readonly primary?: string;
@@ -56,12 +56,13 @@ export abstract class MeshClusterResource extends pulumi.ComponentResource {
     constructor(
         type: string,
         name: string,
-        cluster: { name: string; network: string; role: "primary" | "remote"; primary?: string },
+        cluster: { name: string; platform: string; network: string; role: "primary" | "remote"; primary?: string },
         locality: { region?: string; zone?: string },
         opts?: pulumi.ComponentResourceOptions,
     ) {
         super(type, name, {}, opts);
         this.name = cluster.name;
+        this.platform = cluster.platform;
         this.network = cluster.network;
         this.role = cluster.role;
         this.primary = cluster.primary;

@@ -76,8 +76,6 @@ export interface EksClusterArgs {
 }
 
 export class EksCluster extends MeshClusterResource implements MeshCluster {
-    public readonly platform = "eks";
-    public readonly cloud = "aws";
     public readonly provider: k8s.Provider;
     public readonly apiServer: pulumi.Output<string>;
     public readonly kubeconfig: pulumi.Output<string>;

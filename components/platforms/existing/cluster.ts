@@ -15,8 +15,6 @@ export interface ExistingClusterArgs {
 }
 
 export class ExistingCluster extends MeshClusterResource implements MeshCluster {
-    public readonly platform = "existing";
-    public readonly cloud = "existing";
     public readonly provider: k8s.Provider;
     public readonly apiServer: pulumi.Output<string>;
     public readonly kubeconfig: pulumi.Output<string>;

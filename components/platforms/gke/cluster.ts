@@ -156,8 +156,6 @@ export interface GkeClusterArgs {
 }
 
 export class GkeCluster extends MeshClusterResource implements MeshCluster {
-    public readonly platform = "gke";
-    public readonly cloud = "gcp";
     public readonly provider: k8s.Provider;
     public readonly apiServer: pulumi.Output<string>;
     public readonly kubeconfig: pulumi.Output<string>;

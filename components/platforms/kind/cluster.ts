@@ -38,8 +38,6 @@ export interface KindClusterArgs {
 }
 
 export class KindCluster extends MeshClusterResource implements MeshCluster {
-    public readonly platform = "kind";
-    public readonly cloud = "local";
     public readonly provider: k8s.Provider;
     public readonly apiServer: pulumi.Output<string>;
     public readonly kubeconfig: pulumi.Output<string>;
