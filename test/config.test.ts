@@ -1,6 +1,7 @@
 // Pure tests of config validation: every rule, with the config path it names, and several at once.
 import { describe, expect, it } from "vitest";
 import { validateMeshConfig, ValidationEnv } from "../config";
+import { gkeEntry } from "./support/harness";
 
 type Raw = Record<string, any>;
 
@@ -303,19 +304,7 @@ describe("config validation", () => {
 });
 
 describe("platform validation", () => {
-    const gke = (name: string, n: number, extra: Raw = {}, g: Raw = {}): Raw => ({
-        name,
-        platform: "gke",
-        gke: {
-            project: "acme-mesh",
-            location: "us-central1",
-            subnetCidr: `10.${n}.0.0/20`,
-            podCidr: `10.${100 + n * 4}.0.0/14`,
-            serviceCidr: `10.${n}.16.0/20`,
-            ...g,
-        },
-        ...extra,
-    });
+    const gke = (name: string, n: number, extra: Raw = {}, g: Raw = {}): Raw => gkeEntry(name, n, extra, g);
     const eks = (name: string, n: number, extra: Raw = {}, e: Raw = {}): Raw => ({
         name,
         platform: "eks",

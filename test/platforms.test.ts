@@ -5,26 +5,12 @@ import * as pulumi from "@pulumi/pulumi";
 import * as YAML from "yaml";
 import { describe, expect, it } from "vitest";
 import { Simulator } from "../simulator/simulator";
-import { cluster, dependsOn, MeshRun, one, runMesh } from "./support/harness";
+import { cluster, dependsOn, MeshRun, one, runMesh, gkeEntry } from "./support/harness";
 import { instanceDigest } from "../components/platforms/provider";
 
 const FAST = { keyAlgorithm: "ECDSA", ecdsaCurve: "P256" };
 
-function gke(name: string, n: number, extra: Record<string, unknown> = {}, gkeExtra: Record<string, unknown> = {}) {
-    return {
-        name,
-        platform: "gke",
-        gke: {
-            project: "acme-mesh",
-            location: "us-central1",
-            subnetCidr: `10.${n}.0.0/20`,
-            podCidr: `10.${100 + n * 4}.0.0/14`,
-            serviceCidr: `10.${n}.16.0/20`,
-            ...gkeExtra,
-        },
-        ...extra,
-    };
-}
+const gke = gkeEntry;
 function eks(name: string, n: number, extra: Record<string, unknown> = {}, eksExtra: Record<string, unknown> = {}) {
     return { name, platform: "eks", eks: { region: "us-east-1", vpcCidr: `10.${n}.0.0/16`, ...eksExtra }, ...extra };
 }
