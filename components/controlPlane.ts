@@ -3,6 +3,7 @@
 // order Istio requires (docs/istio-notes.md, "Install order").
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
+import { inCluster } from "./platforms/provider";
 import type { CaBundle } from "./caBundle";
 import type { ClusterHandle } from "./meshCluster";
 import { CACERTS_KEYS, CACERTS_SECRET, CHARTS } from "./istio";
@@ -48,7 +49,7 @@ export class ControlPlane extends pulumi.ComponentResource {
         super("multicluster-mesh:istio:ControlPlane", name, {}, opts);
         const { cluster, mesh, plan } = args;
         const provider = cluster.provider;
-        const child = { parent: this, provider };
+        const child = inCluster(this, provider);
 
         // The namespace carries the network label and, on remotes, the controlPlaneClusters
         // annotation; both must be in place before istiod and before the primary reads the remote.

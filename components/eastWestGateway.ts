@@ -2,6 +2,7 @@
 // made first by the ControlPlane) and the Istio Gateway objects that route through it.
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
+import { inCluster } from "./platforms/provider";
 import { CHARTS, EASTWEST_NAME, ISTIO_OBJECTS, NETWORKING_API } from "./istio";
 import type { ClusterHandle } from "./meshCluster";
 import { ClusterPlan, crossNetworkGatewaySpec, istiodGatewaySpec, istiodVirtualServiceSpec, MeshPlan } from "./plan";
@@ -33,7 +34,7 @@ export class EastWestGateway extends pulumi.ComponentResource {
         super("multicluster-mesh:istio:EastWestGateway", name, {}, opts);
         const { cluster, mesh, plan } = args;
         if (!plan.eastWestGateway) throw new Error(`EastWestGateway ${name}: the plan has no gateway for ${plan.name}`);
-        const child = { parent: this, provider: cluster.provider };
+        const child = inCluster(this, cluster.provider);
 
         this.release = new k8s.helm.v3.Release(
             `${name}-release`,

@@ -74,15 +74,29 @@ export function contextServer(content: string, context?: string): ContextLookup 
     return { ok: true, context: name, server };
 }
 
-/** The server and CA of a context: what identifies the cluster behind it (public facts). */
-export function contextIdentity(content: string, context?: string): { server: string; caData: string } | undefined {
+/**
+ * The server and CA of a context: what identifies the cluster behind it (public facts). `caData` is
+ * the CA as written (data or file name: what 0.2.x derived the provider identity from); `caB64` and
+ * `caFile` say which of the two it is.
+ */
+export function contextIdentity(
+    content: string,
+    context?: string,
+): { server: string; caData: string; caB64?: string; caFile?: string } | undefined {
     try {
         const doc = YAML.parse(content) as KubeconfigDoc;
         const name = context ?? doc?.["current-context"];
         const ctx = (doc?.contexts ?? []).find((c) => c?.name === name);
         const cluster = (doc?.clusters ?? []).find((c) => c?.name === ctx?.context?.cluster)?.cluster;
         if (!cluster?.server) return undefined;
-        return { server: cluster.server, caData: String(cluster["certificate-authority-data"] ?? cluster["certificate-authority"] ?? "") };
+        const data = cluster["certificate-authority-data"];
+        const file = cluster["certificate-authority"];
+        return {
+            server: cluster.server,
+            caData: String(data ?? file ?? ""),
+            ...(typeof data === "string" && data !== "" ? { caB64: data } : {}),
+            ...(typeof file === "string" && file !== "" ? { caFile: file } : {}),
+        };
     } catch {
         return undefined;
     }

@@ -39,6 +39,10 @@ export interface MeshCluster extends ClusterHandle {
      * the east-west gateway waits for them.
      */
     loadBalancerReady: pulumi.Resource[];
+    /** The instance part of the provider's clusterIdentifier, where it is decided from config (existing clusters). */
+    providerIdentity?: string;
+    /** SHA-256 of the API server's CA certificates, when the kubeconfig names them. */
+    apiServerCaSha256?: string;
 }
 
 /** What every platform's component shares: the cluster's identity in the mesh, from its config. */

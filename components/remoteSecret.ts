@@ -2,6 +2,7 @@
 // token-only kubeconfig, and written into every cluster that reads the source (docs/istio-notes.md, "Remote secrets").
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
+import { inCluster } from "./platforms/provider";
 import { tokenKubeconfig } from "./kubeconfig";
 import type { ClusterHandle } from "./meshCluster";
 import {
@@ -65,8 +66,7 @@ export class RemoteSecrets extends pulumi.ComponentResource {
                     type: "kubernetes.io/service-account-token",
                 },
                 {
-                    parent: this,
-                    provider: source.provider,
+                    ...inCluster(this, source.provider),
                     dependsOn: [args.sourceIstiod],
                     // The API server labels a token Secret on first use (KEP-2799, legacy token tracking,
                     // https://kubernetes.io/docs/reference/labels-annotations-taints/#kubernetes-io-legacy-token-last-used);
@@ -110,7 +110,7 @@ export class RemoteSecrets extends pulumi.ComponentResource {
                     },
                     stringData: pulumi.secret(kubeconfig.apply((k) => ({ [source.name]: k }))),
                 },
-                { parent: this, provider: target.cluster.provider, dependsOn: [args.sourceNamespace] },
+                { ...inCluster(this, target.cluster.provider), dependsOn: [args.sourceNamespace] },
             );
         }
         this.registerOutputs({});

@@ -178,7 +178,15 @@ export async function plan(
         ? `${stackFile.undecrypted.join(", ")}: ${UNDECRYPTED_SECRET_NOTE} (not decrypted offline: ${sf.whyUndecrypted})`
         : undefined;
     phase("reading stack");
-    const result = await runProgram({ config: sf.config, secretKeys: sf.secretKeys, stack, load, sim: options.sim });
+    // The program reads its previous run's outputs (provider identities): with --against, the old plan's cluster facts.
+    const previousOutputs = before ? { clusters: Object.fromEntries(before.clusters.map((c) => [c.name, c.facts])) } : undefined;
+    const result = await runProgram({
+        config: sf.config,
+        secretKeys: sf.secretKeys,
+        stack,
+        load,
+        sim: { previousOutputs, ...options.sim },
+    });
     phase("running program");
     if (result.error) {
         const errors = problemLines(result.error);

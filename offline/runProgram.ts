@@ -54,6 +54,16 @@ export async function runProgram(opts: RunOptions): Promise<RunResult> {
         } catch (e) {
             return { sim, outputs: {}, rawOutputs: {}, error: e as Error };
         }
+        // index.ts exports an async function whose result is the stack outputs (the engine calls
+        // it: @pulumi/pulumi cmd/run/run.ts); a module of named exports is its own outputs.
+        const main = typeof mod === "function" ? mod : typeof mod.default === "function" ? mod.default : undefined;
+        if (main) {
+            try {
+                mod = (await (main as () => Promise<Record<string, unknown>>)()) ?? {};
+            } catch (e) {
+                return { sim, outputs: {}, rawOutputs: {}, error: e as Error };
+            }
+        }
         const rawOutputs: Record<string, unknown> = {};
         const outputs: Record<string, unknown> = {};
         for (const [k, v] of Object.entries(mod)) {

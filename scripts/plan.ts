@@ -21,13 +21,14 @@ if (require.main === module) {
         .option("-s, --stack <name>", "stack to plan (reads Pulumi.<stack>.yaml)", "dev")
         .option("-o, --out <dir>", "output directory", path.join(ROOT, "out"))
         .option("-a, --against <plan.json>", "an earlier plan.json to diff against")
+        .option("--cwd <dir>", "folder holding Pulumi.<stack>.yaml (default: this repository)")
         .parse();
-    const o = program.opts<{ stack: string; out: string; against?: string }>();
+    const o = program.opts<{ stack: string; out: string; against?: string; cwd?: string }>();
     // Start generating the trust keys (RSA-4096: about a second each) on the thread pool while the
     // plan engine and the program load; the plan itself reads and checks the stack file again.
     try {
         if (!stackNameProblem(o.stack)) {
-            const wanted = expectedKeys(readStackFile(o.stack, ROOT, { env: {} }).config);
+            const wanted = expectedKeys(readStackFile(o.stack, o.cwd ?? ROOT, { env: {} }).config);
             if (wanted) prefetchKeys(wanted.spec, wanted.count);
         }
     } catch {
@@ -39,7 +40,7 @@ if (require.main === module) {
         .then(({ plan }) => {
             // performance.now() counts from process start: node, tsx and the modules.
             progress(`plan ${o.stack}: loading ${(performance.now() / 1000).toFixed(2)} s`);
-            return plan(o.stack, o.out, undefined, { against: o.against, progress });
+            return plan(o.stack, o.out, undefined, { against: o.against, progress, ...(o.cwd ? { stackDir: path.resolve(o.cwd) } : {}) });
         })
         .then(
             (r) => process.exit(!r.ok ? 1 : r.diff?.changed ? 2 : 0),

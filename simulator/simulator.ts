@@ -79,6 +79,12 @@ export interface SimulatorOptions {
     priorTls?: Record<string, { inputs: Record<string, any>; id: string; state: Record<string, any> }>;
     /** The clock of the simulated deploy (tls validity and renewal); default the real time. */
     now?: Date;
+    /**
+     * What the stack's previous run exported, as a StackReference to the stack itself reads it (the
+     * program compares provider identities with it: components/platforms/identity.ts). Default: none,
+     * a stack never deployed.
+     */
+    previousOutputs?: Record<string, unknown>;
 }
 
 function secretPaths(v: any, prefix: string, out: string[]): void {
@@ -185,6 +191,8 @@ export class Simulator {
             project,
             stack,
             preview,
+            // What the diy (file) backend calls every stack's organization.
+            "organization",
         );
         const monitor = pulumi.runtime.getMonitor() as any;
         for (const method of ["registerResource", "readResource"] as const) {
@@ -359,6 +367,13 @@ export class Simulator {
         const owner = this.clusterOfProvider(args.provider);
         const cluster = owner?.cluster ?? "";
         switch (args.type) {
+            // The engine's builtin provider answers a StackReference with the named stack's outputs
+            // (pkg/resource/deploy/builtins.go readStackReference); the only one the program reads is itself.
+            case "pulumi:pulumi:StackReference":
+                return {
+                    id: String(inputs.name ?? args.id),
+                    state: { name: inputs.name, outputs: this.options.previousOutputs ?? {}, secretOutputNames: [] },
+                };
             case "kubernetes:core/v1:Secret": {
                 if (inputs.type === "kubernetes.io/service-account-token") {
                     // The token controller fills these in; the token is JWT-shaped but simulated.

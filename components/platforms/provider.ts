@@ -63,3 +63,25 @@ export function clusterProvider(name: string, args: ClusterProviderArgs, opts: p
         opts,
     );
 }
+
+/**
+ * Options for a Kubernetes object with a fixed `metadata.name` (every object this program writes:
+ * `istio-system`, `cacerts`, the Helm releases, the remote secrets, the Istio objects).
+ *
+ * `deleteBeforeReplace`: a replacement of such an object must never be create-first in the same
+ * cluster. The provider's own Diff asks for delete-first when a field forces a replacement of a
+ * named object (provider/pkg/provider/provider.go, Diff, `deleteBeforeReplace := …`), but the engine
+ * replaces a resource whose provider is replaced without asking the provider (pkg/resource/deploy/
+ * step_generator.go, providerChanged → ReplaceKeys ["provider"]), and helm.v3.Release never asks for
+ * it (helm_release.go: `DeleteBeforeReplace: false, // TODO: revisit this`). Create-first then meets
+ * the live object of the same name: provider v4.25.0 adopts it and the delete of the old resource
+ * removes it (data loss), provider ≥ 4.29 fails with AlreadyExists (pulumi-kubernetes#4278) and Helm
+ * with "cannot re-use a name that is still in use" (a stuck stack). Both were seen with the real
+ * engine (docs/real-engine.md).
+ */
+export function inCluster(
+    parent: pulumi.Resource,
+    provider: k8s.Provider,
+): { parent: pulumi.Resource; provider: k8s.Provider; deleteBeforeReplace: true } {
+    return { parent, provider, deleteBeforeReplace: true };
+}

@@ -7,6 +7,7 @@ import type { z } from "zod";
 import type { Cidr } from "../cidr";
 import type { KubeconfigSource } from "../kubeconfig";
 import type { MeshCluster } from "../meshCluster";
+import type { PreviousIdentity } from "./identity";
 
 /** Report one problem at a config path. */
 export type Say = (path: string, msg: string) => void;
@@ -104,6 +105,8 @@ export interface CreateArgs {
     clusters: PlatformCluster[];
     /** Existing clusters: what validation resolved (kubeconfig content or path, context, API server). */
     resolved: Record<string, KubeconfigSource & { context?: string; apiServer: string }>;
+    /** Per cluster: what the previous run recorded of its provider identity (components/platforms/identity.ts). */
+    previous?: Record<string, PreviousIdentity>;
     opts?: pulumi.ComponentResourceOptions;
 }
 
@@ -134,6 +137,11 @@ export interface Platform {
     locality(c: PlatformCluster): { region?: string; zone?: string };
     /** Service annotations its load balancers need for the east-west gateway (under the user's own). */
     gatewayServiceAnnotations: Record<string, string>;
+    /**
+     * Problems to refuse before anything is built, given the previous run (e.g. a provider that would
+     * be replaced onto the same cluster); each starts with its config path. `at` maps cluster names to paths.
+     */
+    preflight?(args: CreateArgs, at: (cluster: string) => string): string[];
     /** Build the platform's clusters (one component each), keyed by cluster name. */
     create(args: CreateArgs): Record<string, MeshCluster>;
     simulator: PlatformSimulator;

@@ -9,6 +9,7 @@
 // provider's `upsertExistingObjects`. docs/traffic.md says the same for users.
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
+import { inCluster } from "../platforms/provider";
 import { INJECTION_LABEL } from "../istio";
 import type { IstioObject } from "./compile";
 
@@ -35,7 +36,7 @@ export class TrafficPolicy extends pulumi.ComponentResource {
 
     constructor(name: string, args: TrafficPolicyArgs, opts?: pulumi.ComponentResourceOptions) {
         super("multicluster-mesh:traffic:TrafficPolicy", name, {}, opts);
-        const child = { parent: this, provider: args.cluster.provider };
+        const child = inCluster(this, args.cluster.provider);
         for (const ns of args.namespaces) {
             this.namespaces[ns] = new k8s.core.v1.Namespace(
                 `${name}-ns-${ns}`,

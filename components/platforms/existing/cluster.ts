@@ -3,8 +3,10 @@ import type * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import { contextIdentity, KubeconfigSource, minimizeKubeconfig } from "../../kubeconfig";
 import { MeshCluster, MeshClusterResource } from "../../meshCluster";
-import { clusterProvider, instanceDigest } from "../provider";
+import { decideIdentity, IdentityDecision, caSha256, kubeconfigCaPem, PreviousIdentity } from "../identity";
+import { clusterProvider } from "../provider";
 import type { PlatformCluster } from "../types";
+import * as fs from "node:fs";
 
 export interface ExistingClusterArgs {
     cluster: PlatformCluster;
@@ -12,12 +14,51 @@ export interface ExistingClusterArgs {
     kubeconfig: KubeconfigSource & { context?: string };
     /** The API server address peers use: `apiServer` from config, else the context's server. */
     apiServer: string;
+    /** The provider identity decided before anything was built (`existingIdentity`); derived here when absent. */
+    identity?: { instance: string; caSha256?: string };
+}
+
+function readIfExists(p: string): string | undefined {
+    try {
+        return fs.readFileSync(p, "utf8");
+    } catch {
+        return undefined;
+    }
+}
+
+/**
+ * The provider identity of an existing cluster (components/platforms/identity.ts), from its
+ * kubeconfig and the previous run's record of it. `at` is the entry's path for messages.
+ */
+export function existingIdentity(
+    c: { name: string; identity?: unknown },
+    kubeconfig: KubeconfigSource & { context?: string; apiServer: string },
+    at: string,
+    previous?: PreviousIdentity,
+    readFile: (p: string) => string | undefined = readIfExists,
+): IdentityDecision & { caSha256?: string } {
+    const id = kubeconfig.content !== undefined ? contextIdentity(kubeconfig.content, kubeconfig.context) : undefined;
+    const pem = id ? kubeconfigCaPem(id.caB64, id.caFile, readFile) : undefined;
+    const ca = pem !== undefined ? caSha256(pem) : undefined;
+    const decision = decideIdentity({
+        at,
+        cluster: c.name,
+        pinned: typeof c.identity === "string" ? c.identity : undefined,
+        caSha256: ca,
+        server: id?.server ?? kubeconfig.apiServer,
+        legacyCaText: id?.caData ?? "",
+        previous,
+    });
+    return { ...decision, caSha256: ca };
 }
 
 export class ExistingCluster extends MeshClusterResource implements MeshCluster {
     public readonly provider: k8s.Provider;
     public readonly apiServer: pulumi.Output<string>;
     public readonly kubeconfig: pulumi.Output<string>;
+    /** The instance part of the provider's clusterIdentifier, and the CA it was judged by (stack outputs record both). */
+    public readonly providerIdentity: string;
+    public readonly apiServerCaSha256?: string;
 
     constructor(name: string, args: ExistingClusterArgs, opts?: pulumi.ComponentResourceOptions) {
         super("multicluster-mesh:cluster:ExistingCluster", name, args.cluster, args.cluster, opts);
@@ -30,9 +71,16 @@ export class ExistingCluster extends MeshClusterResource implements MeshCluster 
         const content =
             args.kubeconfig.content !== undefined ? minimizeKubeconfig(args.kubeconfig.content, args.kubeconfig.context) : undefined;
         this.kubeconfig = pulumi.secret(content ?? args.kubeconfig.path ?? "");
-        // A new cluster behind the same context has a new CA: that, with its server, is this
-        // incarnation's identity (components/platforms/provider.ts).
-        const id = args.kubeconfig.content !== undefined ? contextIdentity(args.kubeconfig.content, args.kubeconfig.context) : undefined;
+        // The cluster's identity follows its API server's CA, not the spelling of its address
+        // (components/platforms/identity.ts).
+        let identity = args.identity;
+        if (!identity) {
+            const d = existingIdentity(c, { ...args.kubeconfig, apiServer: args.apiServer }, c.name);
+            if (!d.ok) throw new Error(d.problem);
+            identity = { instance: d.instance, caSha256: d.caSha256 };
+        }
+        this.providerIdentity = identity.instance;
+        this.apiServerCaSha256 = identity.caSha256;
         this.provider = clusterProvider(
             `${name}-k8s`,
             {
@@ -42,10 +90,15 @@ export class ExistingCluster extends MeshClusterResource implements MeshCluster 
                 kubeconfig: this.kubeconfig,
                 // The minimized document has only this context, and it is the current one.
                 context: content === undefined ? args.kubeconfig.context : undefined,
-                instance: typeof c.identity === "string" ? c.identity : instanceDigest(id?.server ?? args.apiServer, id?.caData ?? ""),
+                instance: identity.instance,
             },
             { parent: this },
         );
-        this.registerOutputs({ apiServer: this.apiServer });
+        this.registerOutputs({
+            apiServer: this.apiServer,
+            kubeconfig: this.kubeconfig,
+            providerIdentity: this.providerIdentity,
+            apiServerCaSha256: this.apiServerCaSha256,
+        });
     }
 }

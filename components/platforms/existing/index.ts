@@ -3,7 +3,7 @@
 import type { MeshCluster } from "../../meshCluster";
 import { contextServer, isLoopbackUrl, resolveKubeconfig } from "../../kubeconfig";
 import type { Platform, PlatformCluster } from "../types";
-import { ExistingCluster } from "./cluster";
+import { ExistingCluster, existingIdentity } from "./cluster";
 
 function isHttpsUrl(u: string): boolean {
     try {
@@ -77,11 +77,28 @@ export const existing: Platform = {
     podRanges: () => [],
     locality: (c) => ({ region: c.region, zone: c.zone }),
     gatewayServiceAnnotations: {},
-    create({ clusters, resolved, opts }) {
+    preflight({ clusters, resolved, previous }, at) {
+        return clusters.flatMap((c) => {
+            const d = existingIdentity(c, resolved[c.name], at(c.name), previous?.[c.name]);
+            return d.ok ? [] : [d.problem];
+        });
+    },
+    create({ clusters, resolved, previous, opts }) {
         const out: Record<string, MeshCluster> = {};
         for (const c of clusters) {
             const kc = resolved[c.name];
-            out[c.name] = new ExistingCluster(c.name, { cluster: c as PlatformCluster, kubeconfig: kc, apiServer: kc.apiServer }, opts);
+            const d = existingIdentity(c, kc, c.name, previous?.[c.name]);
+            if (!d.ok) throw new Error(d.problem); // preflight reported it before anything was built
+            out[c.name] = new ExistingCluster(
+                c.name,
+                {
+                    cluster: c as PlatformCluster,
+                    kubeconfig: kc,
+                    apiServer: kc.apiServer,
+                    identity: { instance: d.instance, caSha256: d.caSha256 },
+                },
+                opts,
+            );
         }
         return out;
     },

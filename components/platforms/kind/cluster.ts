@@ -7,7 +7,7 @@ import * as pulumi from "@pulumi/pulumi";
 import * as YAML from "yaml";
 import { addressSlice } from "../../cidr";
 import { MeshCluster, MeshClusterResource } from "../../meshCluster";
-import { clusterProvider } from "../provider";
+import { clusterProvider, inCluster } from "../provider";
 import type { PlatformCluster } from "../types";
 import type { KindConfig } from "./index";
 
@@ -100,7 +100,7 @@ export class KindCluster extends MeshClusterResource implements MeshCluster {
 
         // MetalLB: LoadBalancer addresses from a slice of the kind network per cluster, so the
         // east-west gateways of several kind clusters never collide.
-        const child = { parent: this, provider: this.provider };
+        const child = inCluster(this, this.provider);
         const ns = new k8s.core.v1.Namespace(
             `${name}-metallb-namespace`,
             // MetalLB's speaker needs host networking and NET_RAW.

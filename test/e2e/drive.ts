@@ -1,0 +1,238 @@
+// One topology's run through the real engine, as a sequence of vitest tests: preview and up, an empty
+// second up, a series of config changes (each previewed and compared with the offline change plan,
+// resource by resource, then applied), live checks after every up, and a destroy that leaves only
+// Istio's CRDs. Shared by multiPrimary.e2e.ts and primaryRemote.e2e.ts.
+import * as fs from "node:fs";
+import * as path from "node:path";
+import { afterAll, beforeAll, expect, it } from "vitest";
+import { checkMesh, type CheckReport } from "../../components/check/checks";
+import { request, targetOf } from "../../components/check/kube";
+import { ISTIO_NAMESPACE } from "../../components/istio";
+import type { ClusterInfo } from "../../e2e/clusters";
+import { changePlanSteps, engineSteps, setDiff } from "../../e2e/harness";
+import { intentFromPlan } from "../../offline/checkIntent";
+import { parsePlanFile } from "../../offline/planFile";
+import { E2E_ISTIO_VERSION, environment, printTimes, providedTrust, timed, topology, type Env, type Topology } from "./setup";
+
+export interface MeshCluster {
+    name: string;
+    network: string;
+    role?: "primary" | "remote";
+    primary?: string;
+    /** Another kubeconfig for the same cluster (respelled server, rotated credentials). */
+    kubeconfig?: string;
+}
+
+export interface Change {
+    name: string;
+    /** The new state, given the live clusters and the run folder. */
+    clusters: (live: Record<string, ClusterInfo>, dir: string) => MeshCluster[];
+    traffic?: unknown;
+    /** Engine steps this change may show that the change plan does not, with why (documented limits). */
+    knownDifferences?: { step: RegExp; why: string }[];
+    /** Cluster whose objects must keep their UIDs (no replacement). */
+    keepsUids?: string;
+}
+
+export interface TopologySpec {
+    name: string;
+    topology: "multi-primary" | "primary-remote";
+    /** Every cluster the run will use (started up front), in address order. */
+    clusterNames: string[];
+    initial: MeshCluster[];
+    changes: Change[];
+}
+
+/** Differences every run shows between the engine and the change plan, and why (docs/change-rules.md). */
+const ALWAYS: { step: RegExp; why: string }[] = [];
+
+export function driveTopology(spec: TopologySpec): void {
+    let env: Env;
+    let t: Topology;
+    let live: Record<string, ClusterInfo>;
+    let bundles: Record<string, unknown>;
+    let rootCertPem: string;
+    let lastPlan = "";
+    let planNo = 0;
+    let traffic: unknown;
+    let current: MeshCluster[] = spec.initial;
+    const report: string[] = [];
+
+    const mesh = (clusters: MeshCluster[]) => ({
+        meshId: "e2e",
+        topology: spec.topology,
+        istio: { version: E2E_ISTIO_VERSION, repository: env.chartRepo },
+        trust: { mode: "provided" },
+        clusters: clusters.map((c) => ({
+            name: c.name,
+            network: c.network,
+            role: c.role ?? "primary",
+            ...(c.primary ? { primary: c.primary } : {}),
+            platform: "existing",
+            kubeconfig: c.kubeconfig ?? live[c.name].kubeconfig,
+            context: live[c.name].context,
+            // Fixed, so a kubeconfig that spells the server differently changes only the provider.
+            apiServer: live[c.name].apiServer,
+            // The locality of its node (e2e/clusters.ts), for failover rules.
+            region: live[c.name].region,
+            zone: live[c.name].zone,
+        })),
+        ...(traffic ? { traffic } : {}),
+    });
+
+    async function configure(clusters: MeshCluster[]): Promise<void> {
+        current = clusters;
+        t.stack.writeMesh(mesh(clusters));
+        const mine = Object.fromEntries(clusters.filter((c) => (c.role ?? "primary") === "primary").map((c) => [c.name, bundles[c.name]]));
+        await t.stack.setConfig("multicluster-mesh:rootCertPem", rootCertPem, false);
+        await t.stack.setConfig("multicluster-mesh:caBundles", JSON.stringify(mine), true);
+    }
+
+    async function offlinePlan(): Promise<{ dir: string; code: number }> {
+        const out = path.join(t.dir, `plan-${++planNo}`);
+        const r = await t.stack.plan(out, lastPlan || undefined);
+        if (r.code !== 0 && r.code !== 2) throw new Error(`offline plan failed (${r.code}):\n${r.stderr}`);
+        lastPlan = path.join(r.dir, "plan.json");
+        return { dir: r.dir, code: r.code };
+    }
+
+    async function liveCheck(when: string): Promise<CheckReport> {
+        const plan = parsePlanFile(fs.readFileSync(lastPlan, "utf8"), lastPlan);
+        const access = current.map((c) => ({ name: c.name, kubeconfig: live[c.name].kubeconfig, context: live[c.name].context }));
+        const r = await checkMesh(intentFromPlan(plan), access);
+        const failed = r.results.filter((x) => !x.ok && x.severity === "error");
+        report.push(
+            `${when}: ${r.results.filter((x) => x.ok).length} checks passed, ${failed.length} failed, ${r.results.filter((x) => !x.ok && x.severity === "warning").length} warnings`,
+        );
+        expect(r.unreachable, "every cluster answers").toEqual([]);
+        expect(failed.map((f) => `${f.cluster} ${f.check}: ${f.message}`)).toEqual([]);
+        // Every kind of check ran.
+        const kinds = new Set(r.results.map((x) => x.check));
+        for (const k of ["network-label", "cacerts", "remote-secret", "reader-token", "webhooks", "istiod-available"])
+            expect(kinds, `check ${k} ran`).toContain(k);
+        return r;
+    }
+
+    async function uids(cluster: string): Promise<Record<string, string>> {
+        const tg = targetOf(live[cluster].kubeconfig);
+        const out: Record<string, string> = {};
+        const ns = await request(tg, "GET", `/api/v1/namespaces/${ISTIO_NAMESPACE}`);
+        out[`namespace/${ISTIO_NAMESPACE}`] = ns.metadata.uid;
+        for (const kind of ["secrets", "configmaps", "services", "serviceaccounts"]) {
+            const list = await request(tg, "GET", `/api/v1/namespaces/${ISTIO_NAMESPACE}/${kind}`);
+            for (const o of list.items ?? []) out[`${kind}/${o.metadata.name}`] = o.metadata.uid;
+        }
+        const deps = await request(tg, "GET", `/apis/apps/v1/namespaces/${ISTIO_NAMESPACE}/deployments`);
+        for (const o of deps.items ?? []) out[`deployments/${o.metadata.name}`] = o.metadata.uid;
+        return out;
+    }
+
+    function compare(change: string, enginePreview: string[], changesJson: string, known: { step: RegExp; why: string }[]): void {
+        const planned = changePlanSteps(changesJson);
+        const d = setDiff(enginePreview, planned);
+        const explained = (s: string) => [...ALWAYS, ...known].find((k) => k.step.test(s));
+        const unexplained = [...d.onlyA.map((s) => `engine only: ${s}`), ...d.onlyB.map((s) => `change plan only: ${s}`)].filter(
+            (s) => !explained(s),
+        );
+        for (const s of [...d.onlyA, ...d.onlyB]) {
+            const k = explained(s);
+            if (k) report.push(`${change}: ${s} — known: ${k.why}`);
+        }
+        report.push(
+            `${change}: engine ${enginePreview.length} steps, change plan ${planned.length}, ${unexplained.length} unexplained differences`,
+        );
+        expect(unexplained, `${change}: the engine's preview and the change plan agree resource by resource`).toEqual([]);
+    }
+
+    beforeAll(async () => {
+        env = await environment();
+        t = await timed(spec.name, `clusters up (${spec.clusterNames.length})`, () => topology(env, spec.name, spec.clusterNames));
+        live = Object.fromEntries(t.clusters.clusters.map((c) => [c.name, c]));
+        // One root and an intermediate for every cluster the run may make a primary.
+        const trust = await providedTrust(t, {
+            ...mesh(spec.clusterNames.map((n) => ({ name: n, network: "n" }))),
+            topology: "multi-primary",
+        });
+        bundles = trust.bundles;
+        rootCertPem = trust.rootCertPem;
+    });
+
+    afterAll(async () => {
+        console.log(`\n[e2e] ${spec.name}:\n  ${report.join("\n  ")}`);
+        printTimes(path.join(env?.work ?? "/tmp", "times.md"));
+        await t?.stop();
+        await env?.close();
+    });
+
+    it("previews and deploys the mesh; the preview creates what the offline plan lists", async () => {
+        await configure(spec.initial);
+        const plan = await timed(spec.name, "offline plan", offlinePlan);
+        const planned = JSON.parse(fs.readFileSync(path.join(plan.dir, "plan.json"), "utf8")).resources.length as number;
+        const preview = await timed(spec.name, "preview", () => t.stack.engine("preview"));
+        expect(preview.ok, preview.log.slice(-3000)).toBe(true);
+        report.push(`preview: ${JSON.stringify(preview.counts)}; offline plan: ${planned} resources`);
+        expect(preview.counts.create ?? 0).toBe(planned);
+        const up = await timed(spec.name, "up", () => t.stack.engine("up"));
+        expect(up.ok, up.log.slice(-3000)).toBe(true);
+        expect(up.counts.create ?? 0).toBe(planned);
+        await timed(spec.name, "live checks", () => liveCheck("after up"));
+    });
+
+    it("runs a second up with no changes (M10)", async () => {
+        const again = await timed(spec.name, "second up (expect no changes)", () => t.stack.engine("up", { expectNoChanges: true }));
+        expect(again.ok, again.log.slice(-3000)).toBe(true);
+        expect(again.steps).toEqual([]);
+    });
+
+    for (const change of spec.changes) {
+        it(`change: ${change.name}: the preview matches the change plan, and up applies it`, async () => {
+            if (change.traffic !== undefined) traffic = change.traffic;
+            const before = change.keepsUids ? await uids(change.keepsUids) : undefined;
+            await configure(change.clusters(live, t.dir));
+            const plan = await timed(spec.name, `${change.name}: offline plan`, offlinePlan);
+            const preview = await timed(spec.name, `${change.name}: preview`, () => t.stack.engine("preview"));
+            expect(preview.ok, preview.log.slice(-3000)).toBe(true);
+            compare(change.name, engineSteps(preview.steps), path.join(plan.dir, "changes.json"), change.knownDifferences ?? []);
+            const up = await timed(spec.name, `${change.name}: up`, () => t.stack.engine("up"));
+            expect(up.ok, up.log.slice(-3000)).toBe(true);
+            if (before) {
+                expect(
+                    up.steps.filter((s) => s.op === "replace" || s.op === "delete"),
+                    "nothing replaced or deleted",
+                ).toEqual([]);
+                expect(await uids(change.keepsUids!), "every object keeps its UID").toEqual(before);
+            }
+            await timed(spec.name, `${change.name}: live checks`, () => liveCheck(`after ${change.name}`));
+        });
+    }
+
+    it("destroys the mesh, leaving only Istio's CRDs", async () => {
+        const r = await timed(spec.name, "destroy", () => t.stack.engine("destroy"));
+        expect(r.ok, r.log.slice(-3000)).toBe(true);
+        for (const c of t.clusters.clusters) {
+            const tg = targetOf(c.kubeconfig);
+            const left: string[] = [];
+            const ns = await request(tg, "GET", "/api/v1/namespaces");
+            for (const n of ns.items ?? [])
+                if (!["default", "kube-system", "kube-public", "kube-node-lease"].includes(n.metadata.name))
+                    left.push(`namespace ${n.metadata.name} (${n.status?.phase})`);
+            for (const kind of ["mutatingwebhookconfigurations", "validatingwebhookconfigurations"]) {
+                const l = await request(tg, "GET", `/apis/admissionregistration.k8s.io/v1/${kind}`);
+                for (const o of l.items ?? []) left.push(`${kind}/${o.metadata.name}`);
+            }
+            for (const kind of ["clusterroles", "clusterrolebindings"]) {
+                const l = await request(tg, "GET", `/apis/rbac.authorization.k8s.io/v1/${kind}`);
+                for (const o of l.items ?? []) if (/istio/.test(o.metadata.name)) left.push(`${kind}/${o.metadata.name}`);
+            }
+            const terminating = left.filter((l) => l.includes("(Terminating)"));
+            expect(
+                left.filter((l) => !l.includes("(Terminating)")),
+                `${c.name}: nothing of the mesh is left`,
+            ).toEqual([]);
+            if (terminating.length) report.push(`${c.name}: still terminating after destroy: ${terminating.join(", ")}`);
+            const crds = await request(tg, "GET", "/apis/apiextensions.k8s.io/v1/customresourcedefinitions");
+            const istio = (crds.items ?? []).filter((x: any) => /istio\.io$/.test(x.spec.group)).length;
+            report.push(`${c.name}: after destroy, ${istio} Istio CRDs kept (the base chart's resource policy)`);
+        }
+    });
+}
