@@ -50,8 +50,8 @@ export interface EngineOptions {
 }
 
 /** The environment the CLI gets: our tools first on PATH, our plugin home, a file backend, no network plugin downloads. */
-export function engineEnv(tools: ToolsLayout): Record<string, string> {
-    const backend = process.env.PULUMI_BACKEND_URL ?? `file://${path.join(cacheDir(), "e2e", "state")}`;
+export function engineEnv(tools: ToolsLayout, backendUrl?: string): Record<string, string> {
+    const backend = backendUrl ?? process.env.PULUMI_BACKEND_URL ?? `file://${path.join(cacheDir(), "e2e", "state")}`;
     if (backend.startsWith("file://")) fs.mkdirSync(backend.slice("file://".length), { recursive: true });
     return {
         PATH: `${tools.bin}${path.delimiter}${process.env.PATH ?? ""}`,

@@ -42,7 +42,11 @@ export class E2eStack {
         private readonly tools: ToolsLayout,
     ) {
         fs.mkdirSync(dir, { recursive: true });
-        fs.copyFileSync(path.join(ROOT, "Pulumi.yaml"), path.join(dir, "Pulumi.yaml"));
+        // The project file without `main`: the inline program imports the repository's index.ts
+        // itself, and the CLI would look for main in this folder.
+        const project = YAML.parse(fs.readFileSync(path.join(ROOT, "Pulumi.yaml"), "utf8")) as Record<string, unknown>;
+        delete project.main;
+        fs.writeFileSync(path.join(dir, "Pulumi.yaml"), YAML.stringify(project));
     }
 
     get stackFile(): string {
@@ -59,7 +63,10 @@ export class E2eStack {
     }
 
     private env(): NodeJS.ProcessEnv {
-        return { ...process.env, ...engineEnv(this.tools) };
+        // A backend of this run's own: every run starts from an empty state.
+        const backend = path.join(this.dir, ".state");
+        fs.mkdirSync(backend, { recursive: true });
+        return { ...process.env, PULUMI_BACKEND_URL: `file://${backend}`, ...engineEnv({ ...this.tools }, `file://${backend}`) };
     }
 
     /** `pulumi config set [--secret] <key>` through the CLI we built (the value on stdin, never argv). */
