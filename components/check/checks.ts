@@ -438,19 +438,33 @@ export async function checkMesh(intent: MeshIntent, access: ClusterAccess[], opt
         for (const { cfg, w } of hooks) {
             const cc = w.clientConfig ?? {};
             if (c.role === "remote") {
-                const primaryAddress = c.primary ? gatewayAddress.get(c.primary) : undefined;
-                let url: URL | undefined;
-                try {
-                    url = new URL(cc.url);
-                } catch {
-                    url = undefined;
-                }
+                // A remote's injector is its primary's istiod, reached either through the local
+                // `istiod` Service whose endpoints are the primary's east-west address (the istiod
+                // chart's remote profile), or by URL (istiodRemote.injectionURL, where the address is a
+                // hostname an EndpointSlice cannot hold); the path names this cluster and network.
                 const want = injectionPath(c.name, c.network);
-                if (!url) wrong.push(`${cfg}/${w.name} has no URL (a remote's injector is its primary's istiod)`);
-                else if (primaryAddress && url.hostname !== primaryAddress.replace(/^\[|\]$/g, ""))
-                    wrong.push(`${cfg}/${w.name} points at ${url.host}, not ${c.primary}'s east-west address ${primaryAddress}`);
-                else if (url.port !== String(PORTS.webhook) || url.pathname !== want)
-                    wrong.push(`${cfg}/${w.name} calls ${url.port}${url.pathname}, expected ${PORTS.webhook}${want}`);
+                if (cc.url) {
+                    const primaryAddress = c.primary ? gatewayAddress.get(c.primary) : undefined;
+                    let url: URL | undefined;
+                    try {
+                        url = new URL(cc.url);
+                    } catch {
+                        url = undefined;
+                    }
+                    if (!url) wrong.push(`${cfg}/${w.name} has an unparseable URL ${cc.url}`);
+                    else if (primaryAddress && url.hostname !== primaryAddress.replace(/^\[|\]$/g, ""))
+                        wrong.push(`${cfg}/${w.name} points at ${url.host}, not ${c.primary}'s east-west address ${primaryAddress}`);
+                    else if (url.port !== String(PORTS.webhook) || !url.pathname.startsWith(want))
+                        wrong.push(`${cfg}/${w.name} calls ${url.port}${url.pathname}, expected ${PORTS.webhook}${want}`);
+                } else if (
+                    cc.service?.namespace !== ISTIO_NAMESPACE ||
+                    cc.service?.name !== ISTIOD_SERVICE ||
+                    !String(cc.service?.path ?? "").startsWith(want)
+                ) {
+                    wrong.push(
+                        `${cfg}/${w.name} calls ${cc.service?.namespace}/${cc.service?.name}${cc.service?.path ?? ""}, expected ${ISTIO_NAMESPACE}/${ISTIOD_SERVICE}${want}`,
+                    );
+                }
             } else if (cc.service?.namespace !== ISTIO_NAMESPACE || !String(cc.service?.name ?? "").startsWith(ISTIOD_SERVICE)) {
                 wrong.push(`${cfg}/${w.name} calls ${cc.url ?? `${cc.service?.namespace}/${cc.service?.name}`}, not the local istiod`);
             }

@@ -21,6 +21,8 @@ export interface MeshCluster {
     primary?: string;
     /** Another kubeconfig for the same cluster (respelled server, rotated credentials). */
     kubeconfig?: string;
+    /** `identity:` (components/platforms/identity.ts). */
+    identity?: string;
 }
 
 export interface Change {
@@ -32,6 +34,8 @@ export interface Change {
     knownDifferences?: { step: RegExp; why: string }[];
     /** Cluster whose objects must keep their UIDs (no replacement). */
     keepsUids?: string;
+    /** The program must refuse the change before anything runs, with this message; the config is then put back. */
+    refused?: RegExp;
 }
 
 export interface TopologySpec {
@@ -76,6 +80,7 @@ export function driveTopology(spec: TopologySpec): void {
             role: c.role ?? "primary",
             ...(c.primary ? { primary: c.primary } : {}),
             platform: "existing",
+            ...(c.identity ? { identity: c.identity } : {}),
             kubeconfig: c.kubeconfig ?? live[c.name].kubeconfig,
             context: live[c.name].context,
             // Fixed, so a kubeconfig that spells the server differently changes only the provider.
@@ -184,20 +189,33 @@ export function driveTopology(spec: TopologySpec): void {
 
     phase("previews and deploys the mesh; the preview creates what the offline plan lists", async () => {
         await configure(spec.initial);
-        const plan = await timed(spec.name, "offline plan", offlinePlan);
+        const [plan, preview] = await Promise.all([
+            timed(spec.name, "offline plan", offlinePlan),
+            timed(spec.name, "preview", () => t.stack.engine("preview")),
+        ]);
         // Reads (the StackReference to the stack itself) are not creates.
-        const resources = JSON.parse(fs.readFileSync(path.join(plan.dir, "plan.json"), "utf8")).resources as { type: string; name: string; read: boolean }[];
+        const resources = JSON.parse(fs.readFileSync(path.join(plan.dir, "plan.json"), "utf8")).resources as {
+            type: string;
+            name: string;
+            read: boolean;
+        }[];
         const planned = resources.filter((r) => !r.read).map((r) => `create ${r.type} ${r.name}`);
-        const preview = await timed(spec.name, "preview", () => t.stack.engine("preview"));
         expect(preview.ok, preview.log.slice(-3000)).toBe(true);
         report.push(`preview: ${JSON.stringify(preview.counts)}; offline plan: ${planned.length} resources`);
         const created = engineSteps(preview.steps).filter((s) => s.startsWith("create "));
         const d = setDiff(created, planned);
         const known = d.onlyA.filter((s) => ALWAYS.some((k) => k.step.test(`engine only: ${s}`)));
-        expect({ engineOnly: d.onlyA.filter((s) => !known.includes(s)), planOnly: d.onlyB }, "the preview creates exactly what the offline plan lists").toEqual({ engineOnly: [], planOnly: [] });
+        expect(
+            { engineOnly: d.onlyA.filter((s) => !known.includes(s)), planOnly: d.onlyB },
+            "the preview creates exactly what the offline plan lists",
+        ).toEqual({ engineOnly: [], planOnly: [] });
         const up = await timed(spec.name, "up", () => t.stack.engine("up"));
         expect(up.ok, up.log.slice(-3000)).toBe(true);
-        expect(engineSteps(up.steps).filter((s) => s.startsWith("create ")).sort()).toEqual(created.sort());
+        expect(
+            engineSteps(up.steps)
+                .filter((s) => s.startsWith("create "))
+                .sort(),
+        ).toEqual(created.sort());
         await timed(spec.name, "live checks", () => liveCheck("after up"));
     });
 
@@ -213,9 +231,27 @@ export function driveTopology(spec: TopologySpec): void {
         phase(`change: ${change.name}: the preview matches the change plan, and up applies it`, async () => {
             if (change.traffic !== undefined) traffic = change.traffic;
             const before = change.keepsUids ? await uids(change.keepsUids) : undefined;
+            if (change.refused) {
+                const previous = current;
+                await configure(change.clusters(live, t.dir));
+                const preview = await timed(spec.name, `${change.name}: preview`, () => t.stack.engine("preview"));
+                const up = await timed(spec.name, `${change.name}: up`, () => t.stack.engine("up"));
+                for (const r of [preview, up]) {
+                    expect(r.ok).toBe(false);
+                    expect(r.log).toMatch(change.refused);
+                    // Refused before any resource was registered: only the read of the previous run's outputs.
+                    expect(r.steps.filter((x) => x.op !== "read")).toEqual([]);
+                }
+                report.push(`${change.name}: refused by preview and up, nothing registered`);
+                await configure(previous);
+                return;
+            }
             await configure(change.clusters(live, t.dir));
-            const plan = await timed(spec.name, `${change.name}: offline plan`, offlinePlan);
-            const preview = await timed(spec.name, `${change.name}: preview`, () => t.stack.engine("preview"));
+            // The offline plan and the engine's preview are independent: run them side by side.
+            const [plan, preview] = await Promise.all([
+                timed(spec.name, `${change.name}: offline plan`, offlinePlan),
+                timed(spec.name, `${change.name}: preview`, () => t.stack.engine("preview")),
+            ]);
             expect(preview.ok, preview.log.slice(-3000)).toBe(true);
             compare(change.name, engineSteps(preview.steps), path.join(plan.dir, "changes.json"), change.knownDifferences ?? []);
             const up = await timed(spec.name, `${change.name}: up`, () => t.stack.engine("up"));

@@ -46,6 +46,14 @@ describe.sequential("multi-primary, two networks, real engine", () => {
                 keepsUids: "east",
             },
             {
+                name: "pin a new identity on the same cluster",
+                clusters: (live, dir) =>
+                    moved.map((c) =>
+                        c.name === "east" ? { ...c, kubeconfig: respelledKubeconfig(live.east, dir), identity: "forced-new" } : c,
+                    ),
+                refused: /mesh\.clusters\[0\]\.identity: "forced-new" would replace the provider of cluster east .* same CA/,
+            },
+            {
                 name: "rotate a cluster's credentials",
                 clusters: (live, dir) =>
                     moved.map((c) =>
