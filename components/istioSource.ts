@@ -51,7 +51,9 @@ export function chartSource(repository: string, cwd: string = process.cwd()): Ch
     const scheme = /^([a-zA-Z][a-zA-Z0-9+.-]*):\/\//.exec(r)?.[1]?.toLowerCase();
     if (scheme === "oci") {
         const ref = r.replace(/\/+$/, "");
-        return /^oci:\/\/[^/\s]+\/\S+$/.test(ref) ? { kind: "oci", ref } : { problem: `"${repository}" is not an OCI reference such as ${ISTIO_OCI_REPOSITORY}` };
+        return /^oci:\/\/[^/\s]+\/\S+$/.test(ref)
+            ? { kind: "oci", ref }
+            : { problem: `"${repository}" is not an OCI reference such as ${ISTIO_OCI_REPOSITORY}` };
     }
     if (scheme === "https" || scheme === "http") {
         try {
@@ -94,7 +96,10 @@ export function releaseChart(source: ChartSource, chart: string): { chart: strin
 }
 
 /** The chart name and source of a Release's inputs (the inverse of releaseChart, for plans and policies). */
-export function describeReleaseChart(inputs: { chart?: unknown; repositoryOpts?: { repo?: unknown } }): { name: string; source: string | null } {
+export function describeReleaseChart(inputs: { chart?: unknown; repositoryOpts?: { repo?: unknown } }): {
+    name: string;
+    source: string | null;
+} {
     const chart = typeof inputs.chart === "string" ? inputs.chart : "";
     const repo = typeof inputs.repositoryOpts?.repo === "string" ? inputs.repositoryOpts.repo : undefined;
     if (repo !== undefined) return { name: chart, source: repo };
@@ -202,7 +207,11 @@ function readIfExists(p: string): string | undefined {
 }
 
 /** A local chart folder: base/, istiod/ and gateway/ (as `helm pull --untar` writes them), each of the pinned version. */
-export function localChartProblems(dir: string, version: string | undefined, readFile: (p: string) => string | undefined = readIfExists): string[] {
+export function localChartProblems(
+    dir: string,
+    version: string | undefined,
+    readFile: (p: string) => string | undefined = readIfExists,
+): string[] {
     const problems: string[] = [];
     const fix = `put the charts there with npm run charts:pull -- --stack <stack> --into ${dir} (docs/istio-sources.md)`;
     for (const key of FACTS_CHARTS) {
@@ -281,7 +290,10 @@ export function checkIstioSource(
     if (istio && typeof istio.hub === "string") {
         const retired = retiredLocation(istio.hub);
         if (retired) {
-            say("mesh.istio.hub", `"${istio.hub}" is a retired Istio location (${retired.location}): ${RETIRED_NOTE}; use ${retired.images} or your mirror of it`);
+            say(
+                "mesh.istio.hub",
+                `"${istio.hub}" is a retired Istio location (${retired.location}): ${RETIRED_NOTE}; use ${retired.images} or your mirror of it`,
+            );
         } else if (!HUB.test(istio.hub)) {
             say(
                 "mesh.istio.hub",

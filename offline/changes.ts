@@ -133,7 +133,10 @@ export const RULES: Rule[] = [
                 replace,
                 update,
                 deleteFirst: false,
-                note: source && replace.length === 0 ? "chart source changes: helm upgrade in place (the mesh diff says which pods roll)" : undefined,
+                note:
+                    source && replace.length === 0
+                        ? "chart source changes: helm upgrade in place (the mesh diff says which pods roll)"
+                        : undefined,
             };
         },
     },

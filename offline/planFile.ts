@@ -516,7 +516,9 @@ export function istioPlanLines(plan: PlanFile): string[] {
     const lines: string[] = [];
     for (const v of plan.istioVersions) {
         if (unsupportedIstio(v) !== undefined) continue;
-        lines.push(`istio ${v}: charts from ${plan.istio?.chartSources.join(", ") || "?"}, images from ${plan.istio?.hubs.join(", ") || "?"}; checked against ${factsLabel(v)}`);
+        lines.push(
+            `istio ${v}: charts from ${plan.istio?.chartSources.join(", ") || "?"}, images from ${plan.istio?.hubs.join(", ") || "?"}; checked against ${factsLabel(v)}`,
+        );
         for (const w of knownDefectWarnings(v)) lines.push(`WARNING: ${w}`);
     }
     return lines;

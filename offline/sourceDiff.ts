@@ -40,7 +40,11 @@ export function istioSourceLines(before: PlanFile, after: PlanFile): string[] {
     const b = factsOf(after);
     const kept = new Set(before.clusters.map((c) => c.name));
     const common = after.clusters.filter((c) => kept.has(c.name));
-    const releases = common.flatMap((c) => Object.keys(c.charts).filter((r) => ISTIO_CHART_NAMES.includes(c.charts[r].chart)).map((r) => `${c.name}/${r}`));
+    const releases = common.flatMap((c) =>
+        Object.keys(c.charts)
+            .filter((r) => ISTIO_CHART_NAMES.includes(c.charts[r].chart))
+            .map((r) => `${c.name}/${r}`),
+    );
     const primaries = common.filter((c) => c.runsIstiod).map((c) => c.name);
     const withGateway = common.filter((c) => c.gateway).map((c) => c.name);
     const sameVersion = a.versions.join() === b.versions.join();

@@ -311,7 +311,11 @@ export function productionStack(
 ): { production: boolean; stack: string; why: string } {
     const pattern = args.getConfig<ProductionConfig>().productionStackPattern ?? "prod";
     const stack = env.stackName();
-    return { production: new RegExp(pattern).test(stack), stack, why: `stack ${JSON.stringify(stack)} ${new RegExp(pattern).test(stack) ? "is" : "is not"} production (/${pattern}/)` };
+    return {
+        production: new RegExp(pattern).test(stack),
+        stack,
+        why: `stack ${JSON.stringify(stack)} ${new RegExp(pattern).test(stack) ? "is" : "is not"} production (/${pattern}/)`,
+    };
 }
 
 /** An Istio chart's Release (base, istiod, gateway, cni, ztunnel), by its chart name whatever its source. */
@@ -348,11 +352,17 @@ export const istioArtifactSource: ResourceValidationPolicy = {
         if (values === undefined) return;
         for (const [at, v] of stringLeaves(values, "values")) {
             const retired = retiredLocation(v);
-            if (retired) report(`${rel.chart} release ${args.name}: ${at} = ${v} names a retired Istio location (${retired.location}); use ${retired.images}.`);
+            if (retired)
+                report(
+                    `${rel.chart} release ${args.name}: ${at} = ${v} names a retired Istio location (${retired.location}); use ${retired.images}.`,
+                );
         }
         if (rel.chart === CHARTS.istiod.chart) {
             const g = (values.global ?? {}) as Record<string, unknown>;
-            const missing = [typeof values.hub === "string" ? undefined : "hub", typeof g.hub === "string" ? undefined : "global.hub"].filter(Boolean);
+            const missing = [
+                typeof values.hub === "string" ? undefined : "hub",
+                typeof g.hub === "string" ? undefined : "global.hub",
+            ].filter(Boolean);
             if (missing.length)
                 report(
                     `istiod release ${args.name} leaves ${missing.join(" and ")} to the chart's defaults; set them (mesh.istio.hub) so the ` +
@@ -367,7 +377,9 @@ export function makeProductionIstioKnownDefect(env: PolicyEnv = processEnv): Res
         name: "production-istio-known-defect",
         description:
             "Production stacks (stack name matching productionStackPattern, default /prod/) pin no Istio version with a known " +
-            `multicluster control-plane defect (components/istio.ts KNOWN_DEFECTS: ${KNOWN_DEFECTS.filter((d) => d.scope === "control-plane")
+            `multicluster control-plane defect (components/istio.ts KNOWN_DEFECTS: ${KNOWN_DEFECTS.filter(
+                (d) => d.scope === "control-plane",
+            )
                 .map((d) => d.issue)
                 .join(", ")}).`,
         enforcementLevel: "mandatory",
@@ -381,7 +393,10 @@ export function makeProductionIstioKnownDefect(env: PolicyEnv = processEnv): Res
             if (typeof version !== "string") return;
             const defects = knownDefects(version).filter((d) => d.scope === "control-plane");
             if (defects.length === 0) return;
-            const fixed = defects.map((d) => d.fixedIn[minorOf(version) as keyof typeof d.fixedIn]!).sort(compareVersions).pop();
+            const fixed = defects
+                .map((d) => d.fixedIn[minorOf(version) as keyof typeof d.fixedIn]!)
+                .sort(compareVersions)
+                .pop();
             report(
                 `${rel.chart} release ${args.name} in production stack ${prod.stack} pins Istio ${version}, which has known multicluster ` +
                     `defects: ${defects.map((d) => `${d.issue} (${d.breaks})`).join("; ")}. Pin ${fixed} or later (mesh.istio.version).`,

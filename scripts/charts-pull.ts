@@ -74,7 +74,8 @@ if (require.main === module) {
 /** A stack's pinned version and repository (defaults as the config has them); a retired repository is refused. */
 function pinnedOf(stack: string): { version: string; repository: string } {
     const cfg = readStackFile(stack).config;
-    const mesh = Object.entries(cfg).find(([k]) => k.endsWith(":mesh"))?.[1] as { istio?: { version?: string; repository?: string } } | undefined;
+    const mesh = Object.entries(cfg).find(([k]) => k.endsWith(":mesh"))?.[1] as
+        { istio?: { version?: string; repository?: string } } | undefined;
     const version = String(mesh?.istio?.version ?? ISTIO_VERSION);
     const repository = mesh?.istio?.repository ?? ISTIO_REPOSITORY;
     const retired = retiredLocation(repository);

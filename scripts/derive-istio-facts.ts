@@ -178,7 +178,8 @@ function writeJson(file: string, data: unknown): void {
 }
 
 function cacheRoot(): string {
-    const base = process.env.XDG_CACHE_HOME && process.env.XDG_CACHE_HOME !== "" ? process.env.XDG_CACHE_HOME : path.join(os.homedir(), ".cache");
+    const base =
+        process.env.XDG_CACHE_HOME && process.env.XDG_CACHE_HOME !== "" ? process.env.XDG_CACHE_HOME : path.join(os.homedir(), ".cache");
     return path.join(base, "multicluster-mesh", "istio-src");
 }
 
@@ -225,7 +226,9 @@ function deriveMinor(root: string, tag: string, commit: string | null): string {
     writeJson(path.join(dir, FACT_FILES.gatewaySchema), schema);
     const crds = deriveCrdSchemas(root);
     writeJson(path.join(dir, FACT_FILES.crdSchemas), crds);
-    console.log(`  Istio ${minor} from ${UPSTREAM} tag ${tag}${commit ? ` (commit ${commit})` : ""}: ${Object.keys(crds as object).length} CRD versions`);
+    console.log(
+        `  Istio ${minor} from ${UPSTREAM} tag ${tag}${commit ? ` (commit ${commit})` : ""}: ${Object.keys(crds as object).length} CRD versions`,
+    );
     return minor;
 }
 
@@ -236,7 +239,10 @@ function writeMinorOnly(): void {
         .filter((d) => fs.existsSync(path.join(ISTIO_FACTS_DIR, d, FACT_FILES.chartKeys)))
         .sort();
     const keys = new Map(
-        minors.map((m) => [m, JSON.parse(fs.readFileSync(path.join(ISTIO_FACTS_DIR, m, FACT_FILES.chartKeys), "utf8")) as Record<Chart, string[]>]),
+        minors.map((m) => [
+            m,
+            JSON.parse(fs.readFileSync(path.join(ISTIO_FACTS_DIR, m, FACT_FILES.chartKeys), "utf8")) as Record<Chart, string[]>,
+        ]),
     );
     for (const m of minors) {
         const others = minors.filter((o) => o !== m);
@@ -254,7 +260,8 @@ function main(): void {
     if (values.source !== undefined) {
         if (values.tag === undefined) throw new Error("--source needs --tag (which tag of istio/istio the tree holds)");
         const root = path.resolve(values.source);
-        if (!fs.existsSync(path.join(root, CHART_DIRS.istiod, "Chart.yaml"))) throw new Error(`${root}: no ${CHART_DIRS.istiod}/Chart.yaml`);
+        if (!fs.existsSync(path.join(root, CHART_DIRS.istiod, "Chart.yaml")))
+            throw new Error(`${root}: no ${CHART_DIRS.istiod}/Chart.yaml`);
         deriveMinor(root, values.tag, null);
     } else if (values.git !== undefined) {
         const gitDir = path.resolve(values.git);
@@ -264,7 +271,9 @@ function main(): void {
                 : fs
                       .readdirSync(ISTIO_FACTS_DIR)
                       .filter((d) => fs.existsSync(path.join(ISTIO_FACTS_DIR, d, FACT_FILES.source)))
-                      .map((d) => (JSON.parse(fs.readFileSync(path.join(ISTIO_FACTS_DIR, d, FACT_FILES.source), "utf8")) as IstioSource).tag);
+                      .map(
+                          (d) => (JSON.parse(fs.readFileSync(path.join(ISTIO_FACTS_DIR, d, FACT_FILES.source), "utf8")) as IstioSource).tag,
+                      );
         for (const tag of tags) {
             const { root, commit } = extract(gitDir, tag);
             deriveMinor(root, tag, commit);

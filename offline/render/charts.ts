@@ -100,7 +100,7 @@ export function chartFolder(root: string): { version: string } | { problem: stri
 /** Find the charts for `version`: the stack's local folder, ISTIO_CHARTS_DIR, then the cache; exact first, else the same minor. */
 export function locateCharts(
     version: string = ISTIO_VERSION,
-    options: { dir?: string; localRepository?: string } = { dir: process.env.ISTIO_CHARTS_DIR },
+    options: { dir?: string; localRepository?: string; cacheDir?: string } = { dir: process.env.ISTIO_CHARTS_DIR },
 ): ChartsLookup {
     const candidates: { root: string; version: string; origin: string }[] = [];
     const problems: string[] = [];
@@ -117,15 +117,17 @@ export function locateCharts(
             if (e.isDirectory()) consider(path.join(dir, e.name), origin(path.join(dir, e.name)));
         }
     };
-    if (options.localRepository) consider(path.resolve(options.localRepository), `the stack's istio.repository ${path.resolve(options.localRepository)}`);
+    if (options.localRepository)
+        consider(path.resolve(options.localRepository), `the stack's istio.repository ${path.resolve(options.localRepository)}`);
     const dir = options.dir && options.dir !== "" ? path.resolve(options.dir) : undefined;
     if (dir) {
         if (!consider(dir, `ISTIO_CHARTS_DIR=${dir}`)) below(dir, (sub) => `ISTIO_CHARTS_DIR ${sub}`);
     }
-    if (fs.existsSync(CACHE_DIR)) {
-        for (const e of fs.readdirSync(CACHE_DIR, { withFileTypes: true })) {
+    const cache = options.cacheDir ?? CACHE_DIR;
+    if (fs.existsSync(cache)) {
+        for (const e of fs.readdirSync(cache, { withFileTypes: true }).sort((a, b) => (a.name < b.name ? -1 : 1))) {
             if (e.isDirectory() && /^charts-\d/.test(e.name) && !e.name.endsWith(".tmp")) {
-                const root = path.join(CACHE_DIR, e.name);
+                const root = path.join(cache, e.name);
                 consider(root, `the charts:pull cache ${root}`);
             }
         }
@@ -156,7 +158,12 @@ export function locateCharts(
  * Fetch base, istiod and gateway at `version` from a source into `dest` (default: the cache), untarred:
  * `helm pull` from an https repository or an OCI registry, or a copy of a local folder.
  */
-export async function pullCharts(helm: string, version: string, source: ChartSource, dest: string = pulledChartsDir(version)): Promise<string> {
+export async function pullCharts(
+    helm: string,
+    version: string,
+    source: ChartSource,
+    dest: string = pulledChartsDir(version),
+): Promise<string> {
     const tmp = `${dest}.${process.pid}.tmp`;
     fs.rmSync(tmp, { recursive: true, force: true });
     fs.mkdirSync(tmp, { recursive: true });
@@ -172,7 +179,8 @@ export async function pullCharts(helm: string, version: string, source: ChartSou
             await runHelm(helm, [...args, "--version", version, "--untar", "--untardir", tmp]);
         }
         const got = chartFolder(tmp);
-        if (!got || "problem" in got) throw new Error(`the charts from ${sourceText(source)}: ${got && "problem" in got ? got.problem : "none"}`);
+        if (!got || "problem" in got)
+            throw new Error(`the charts from ${sourceText(source)}: ${got && "problem" in got ? got.problem : "none"}`);
         if (got.version !== version) throw new Error(`${sourceText(source)} served charts of version ${got.version}, not ${version}`);
         fs.rmSync(dest, { recursive: true, force: true });
         fs.mkdirSync(path.dirname(dest), { recursive: true });
@@ -203,7 +211,9 @@ export function stageSourceCharts(checkout: string, tag: string, dest: string = 
             const meta = readChartYaml(src);
             if (!meta) throw new Error(`${root}: no ${SOURCE_CHART_DIRS[key]}/Chart.yaml nor ${CHARTS[key].chart}/Chart.yaml`);
             if (meta.version !== SOURCE_PLACEHOLDER_VERSION && meta.version !== tag) {
-                throw new Error(`${src}/Chart.yaml is version ${meta.version}: not a source checkout (placeholder ${SOURCE_PLACEHOLDER_VERSION}) nor ${tag}`);
+                throw new Error(
+                    `${src}/Chart.yaml is version ${meta.version}: not a source checkout (placeholder ${SOURCE_PLACEHOLDER_VERSION}) nor ${tag}`,
+                );
             }
             const out = path.join(tmp, CHARTS[key].chart);
             fs.cpSync(src, out, { recursive: true });

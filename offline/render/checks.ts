@@ -463,7 +463,8 @@ export function checkImages(
     const findings: Finding[] = [];
     const images: Record<string, Record<string, string>> = {};
     const underHub = (image: string) =>
-        image.startsWith(`${expected.hub}/`) && new RegExp(`:${expected.tag.replace(/[.*+?^${}()|[\]\\]/g, "\\$&")}(-[a-z]+)?$`).test(image);
+        image.startsWith(`${expected.hub}/`) &&
+        new RegExp(`:${expected.tag.replace(/[.*+?^${}()|[\]\\]/g, "\\$&")}(-[a-z]+)?$`).test(image);
     const want = `${expected.hub}/…:${expected.tag}`;
     const injectors = new Map(clusters.map((c) => [c.model.name, injectorValues(c.sources)]));
     for (const { model, sources } of clusters) {
@@ -482,9 +483,9 @@ export function checkImages(
                 );
             }
         }
-        const dep = sources.find((s) => s.release === CHARTS.istiod.release)?.objects.find(
-            (o) => o.kind === "Deployment" && o.metadata?.name === RENDERED.istiodDeployment,
-        );
+        const dep = sources
+            .find((s) => s.release === CHARTS.istiod.release)
+            ?.objects.find((o) => o.kind === "Deployment" && o.metadata?.name === RENDERED.istiodDeployment);
         if (dep) {
             const containers = ((dep.spec as { template?: { spec?: { containers?: { name: string; image?: string }[] } } }).template?.spec
                 ?.containers ?? []) as { name: string; image?: string }[];
@@ -492,16 +493,27 @@ export function checkImages(
                 const image = c.image ?? "";
                 mine[`Deployment/${dep.metadata.name}`] = image;
                 if (!underHub(image))
-                    add(CHARTS.istiod.release, `Deployment/${dep.metadata.name}`, `containers[${c.name}].image`, `is ${JSON.stringify(image)}, expected ${want}`);
+                    add(
+                        CHARTS.istiod.release,
+                        `Deployment/${dep.metadata.name}`,
+                        `containers[${c.name}].image`,
+                        `is ${JSON.stringify(image)}, expected ${want}`,
+                    );
             }
         }
-        const gw = sources.find((s) => s.release === CHARTS.gateway.release)?.objects.find(
-            (o) => o.kind === "Deployment" && o.metadata?.name === EASTWEST_NAME,
-        );
+        const gw = sources
+            .find((s) => s.release === CHARTS.gateway.release)
+            ?.objects.find((o) => o.kind === "Deployment" && o.metadata?.name === EASTWEST_NAME);
         if (gw) {
             const id = `Deployment/${EASTWEST_NAME}`;
-            const tpl = (gw.spec as { template?: { metadata?: { annotations?: Record<string, string> }; spec?: { containers?: { name: string; image?: string }[] } } })
-                .template;
+            const tpl = (
+                gw.spec as {
+                    template?: {
+                        metadata?: { annotations?: Record<string, string> };
+                        spec?: { containers?: { name: string; image?: string }[] };
+                    };
+                }
+            ).template;
             const proxy = tpl?.spec?.containers?.find((c) => c.name === RENDERED.gatewayProxyContainer);
             let image = proxy?.image ?? "";
             if (image === "auto") {
@@ -512,12 +524,23 @@ export function checkImages(
                 if (annotated && annotated.includes("/")) image = annotated;
                 else if (values) image = injectedProxyImage(values);
                 else {
-                    add(CHARTS.gateway.release, id, `containers[${RENDERED.gatewayProxyContainer}].image`, `is auto, and no injector values of ${by} were rendered to resolve it`);
+                    add(
+                        CHARTS.gateway.release,
+                        id,
+                        `containers[${RENDERED.gatewayProxyContainer}].image`,
+                        `is auto, and no injector values of ${by} were rendered to resolve it`,
+                    );
                     continue;
                 }
                 mine[id] = `auto → ${image} (injected by ${by})`;
             } else mine[id] = image;
-            if (!underHub(image)) add(CHARTS.gateway.release, id, `containers[${RENDERED.gatewayProxyContainer}].image`, `resolves to ${JSON.stringify(image)}, expected ${want}`);
+            if (!underHub(image))
+                add(
+                    CHARTS.gateway.release,
+                    id,
+                    `containers[${RENDERED.gatewayProxyContainer}].image`,
+                    `resolves to ${JSON.stringify(image)}, expected ${want}`,
+                );
         }
         images[model.name] = mine;
     }

@@ -164,7 +164,8 @@ export async function render(stack: string, options: RenderOptions): Promise<Ren
     result.istioVersion = charts.version;
     result.chartsVersion = charts.chartsVersion;
     result.notes.push(`charts ${charts.chartsVersion} from ${charts.origin}`, ...charts.notes);
-    if (unsupportedIstio(charts.version) === undefined) result.notes.push(`objects checked against the CRDs of ${factsLabel(charts.version)}`);
+    if (unsupportedIstio(charts.version) === undefined)
+        result.notes.push(`objects checked against the CRDs of ${factsLabel(charts.version)}`);
     let helm: string;
     try {
         helm = await helmBinary();
@@ -304,7 +305,8 @@ export async function render(stack: string, options: RenderOptions): Promise<Ren
 /** The Istio version a stack pins and, when its istio.repository is a local folder, that folder (what the release installs). */
 export function pinnedIstio(stack: string, stackDir?: string): { version: string; localRepository?: string } {
     const cfg = (stackDir ? readStackFile(stack, stackDir) : readStackFile(stack)).config;
-    const mesh = Object.entries(cfg).find(([k]) => k.endsWith(":mesh"))?.[1] as { istio?: { version?: unknown; repository?: unknown } } | undefined;
+    const mesh = Object.entries(cfg).find(([k]) => k.endsWith(":mesh"))?.[1] as
+        { istio?: { version?: unknown; repository?: unknown } } | undefined;
     const version = typeof mesh?.istio?.version === "string" ? mesh.istio.version : ISTIO_VERSION;
     const repo = mesh?.istio?.repository;
     const source = typeof repo === "string" ? chartSource(repo) : undefined;
@@ -328,7 +330,11 @@ function writeSummary(dir: string, r: RenderResult): void {
     for (const n of r.notes) lines.push(`- ${n}`);
     for (const [cluster, images] of Object.entries(r.images).sort()) {
         if (Object.keys(images).length === 0) continue;
-        lines.push(`- ${cluster} images: ${Object.entries(images).map(([d, i]) => `${d} ${i}`).join(", ")}`);
+        lines.push(
+            `- ${cluster} images: ${Object.entries(images)
+                .map(([d, i]) => `${d} ${i}`)
+                .join(", ")}`,
+        );
     }
     lines.push(`- ${r.rendered} objects rendered, ${r.checked} checked, ${r.findings.length} failing checks`);
     fs.writeFileSync(file, `${kept}\n${lines.join("\n")}\n`);
@@ -346,7 +352,12 @@ export function formatRender(r: RenderResult): string {
             );
     }
     for (const [cluster, images] of Object.entries(r.images).sort())
-        if (Object.keys(images).length > 0) lines.push(`images in ${cluster}: ${Object.entries(images).map(([d, i]) => `${d} ${i}`).join(", ")}`);
+        if (Object.keys(images).length > 0)
+            lines.push(
+                `images in ${cluster}: ${Object.entries(images)
+                    .map(([d, i]) => `${d} ${i}`)
+                    .join(", ")}`,
+            );
     for (const n of r.notes) lines.push(`note: ${n}`);
     for (const f of r.findings) lines.push(`FAIL ${formatFinding(f)}`);
     for (const e of r.errors) lines.push(`error: ${e}`);

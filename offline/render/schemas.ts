@@ -121,7 +121,11 @@ export interface SchemaResult {
  * and its fields must match the schema (types, required fields, enums and formats). The Kubernetes
  * OpenAPI documents leave objects open, so an unknown field of a built-in kind is not reported.
  */
-export async function objectSchemaProblems(obj: Record<string, unknown>, kubeVersion: string, istioVersion?: string): Promise<SchemaResult> {
+export async function objectSchemaProblems(
+    obj: Record<string, unknown>,
+    kubeVersion: string,
+    istioVersion?: string,
+): Promise<SchemaResult> {
     const apiVersion = String(obj.apiVersion ?? "");
     const kind = String(obj.kind ?? "");
     if (!apiVersion || !kind) return { problems: ["(root) must have apiVersion and kind"] };
