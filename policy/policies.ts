@@ -137,7 +137,7 @@ export const cacertsBeforeIstiod: StackValidationPolicy = {
         for (const rel of args.resources.filter((r) => r.type === RELEASE)) {
             const facts = known(
                 () => ({
-                    chart: rel.props.chart as string | undefined,
+                    chart: chartName(rel.props),
                     name: rel.props.name as string | undefined,
                     namespace: (rel.props.namespace as string | undefined) ?? "default",
                     profile: rel.props.values?.profile as string | undefined,
@@ -206,7 +206,7 @@ export const loadBalancerOnlyEastWest: ResourceValidationPolicy = {
         if (args.type === RELEASE) {
             const rel = known(
                 () => ({
-                    chart: args.props.chart as string | undefined,
+                    chart: chartName(args.props),
                     name: args.props.name as string | undefined,
                     networkGateway: args.props.values?.networkGateway,
                     serviceType: args.props.values?.service?.type as string | undefined,
@@ -214,7 +214,7 @@ export const loadBalancerOnlyEastWest: ResourceValidationPolicy = {
                 undefined,
             );
             // Istio's gateway chart renders a LoadBalancer Service unless told otherwise.
-            if (!rel || rel.chart !== "gateway") return;
+            if (!rel || rel.chart !== CHARTS.gateway.chart) return;
             if ((rel.serviceType ?? "LoadBalancer") !== "LoadBalancer") return;
             if (rel.networkGateway || (rel.name && allowed.has(rel.name))) return;
             report(
@@ -316,6 +316,11 @@ export function productionStack(
         stack,
         why: `stack ${JSON.stringify(stack)} ${new RegExp(pattern).test(stack) ? "is" : "is not"} production (/${pattern}/)`,
     };
+}
+
+/** A Release's chart name whatever its source (an OCI or local chart is named by its full reference: components/istioSource.ts). */
+function chartName(props: Record<string, any>): string | undefined {
+    return describeReleaseChart(props).name || undefined;
 }
 
 /** An Istio chart's Release (base, istiod, gateway, cni, ztunnel), by its chart name whatever its source. */
@@ -566,7 +571,7 @@ export const destinationRulesIdentical: StackValidationPolicy = {
         const configProviders = new Set<string>();
         for (const rel of args.resources.filter((r) => r.type === RELEASE)) {
             const facts = known(
-                () => ({ chart: rel.props.chart as string | undefined, profile: rel.props.values?.profile as string | undefined }),
+                () => ({ chart: chartName(rel.props), profile: rel.props.values?.profile as string | undefined }),
                 undefined,
             );
             if (facts && facts.chart === CHARTS.istiod.chart && facts.profile !== "remote" && rel.provider?.urn)
@@ -758,7 +763,7 @@ export const rootRotationPhase: StackValidationPolicy = {
             for (const rel of args.resources.filter((r) => r.type === RELEASE)) {
                 const facts = known(
                     () => ({
-                        chart: rel.props.chart as string | undefined,
+                        chart: chartName(rel.props),
                         env: rel.props.values?.env?.[MULTIROOT_ENV],
                         profile: rel.props.values?.profile,
                     }),

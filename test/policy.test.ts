@@ -156,6 +156,19 @@ describe("loadbalancer-only-east-west", () => {
         expect(messages(await checkResource(loadBalancerOnlyEastWest, release("istio-ingressgateway", "gateway", V)))).toEqual([
             expect.stringMatching(/^gateway release istio-ingressgateway would create a LoadBalancer Service/),
         ]);
+        // Whatever the chart source: an OCI reference or a local folder names the same gateway chart.
+        for (const chart of [`${ISTIO_OCI_REPOSITORY}/gateway`, "/srv/charts/istio/gateway"]) {
+            const r = k8s(RELEASE, "istio-ingressgateway", {
+                name: "istio-ingressgateway",
+                chart,
+                version: V,
+                namespace: "istio-system",
+                values: {},
+            });
+            expect(messages(await checkResource(loadBalancerOnlyEastWest, r))).toEqual([
+                expect.stringMatching(/^gateway release istio-ingressgateway would create a LoadBalancer Service/),
+            ]);
+        }
     });
     it("takes more allowed names from config", async () => {
         expect(
