@@ -1,9 +1,11 @@
-// Istio's names, labels, annotations, ports, chart and release names, the remote-secret rule and
-// the install order: the one owner of every Istio fact this program relies on. The plan, the
-// components, the offline plan (plan.json, picture, diff), the simulator, the benchmark model and
-// the policy pack import them from here; test/istioFacts.test.ts fails when one of these strings
-// appears anywhere else in non-test source. Sources are Istio 1.30.3 (tag 1.30.3 of istio/istio)
-// and the istio.io multicluster install guides; docs/istio-notes.md explains each in our words.
+// Istio's names, labels, annotations, ports, chart and release names, the remote-secret rule, the
+// install order, and the versions (supported minors, known releases, known defects, the default):
+// the one owner of every Istio fact this program relies on. The plan, the components, the offline
+// plan (plan.json, picture, diff), the simulator, the benchmark model and the policy pack import
+// them from here; test/sourceRules.test.ts fails when one of these strings appears anywhere else
+// in non-test source. Sources are istio/istio at tags 1.30.3 and 1.31.0-rc.0 (the names are the
+// same in both) and the istio.io multicluster install guides; docs/istio-notes.md explains each in
+// our words, docs/istio-sources.md the versions. Per-minor chart and CRD facts: istioFacts.ts.
 
 // ---- Versions: what this program supports, what is published, what is known to break ----
 

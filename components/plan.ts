@@ -1,6 +1,7 @@
 // The pure decisions: validated config in, per-cluster plan out (roles, Helm values, gateways,
 // Istio objects, remote-secret matrix). Components only map this plan to resources. Every value
-// follows docs/istio-notes.md ("Install models", "East-west gateway") for Istio 1.30.
+// follows docs/istio-notes.md ("Install models", "East-west gateway") for Istio 1.30 and 1.31 (the
+// charts of both take the same values: test/plan.test.ts checks them against each minor's chart keys).
 import * as net from "node:net";
 import {
     CONTROL_PLANE_ANNOTATION,

@@ -1,7 +1,8 @@
 // Checks on the objects `helm template` rendered for one cluster (and the objects the program applies
 // itself, out/<stack>/<cluster>/objects.yaml): what each cluster must get for the mesh to work, as
 // Istio's multicluster install guides (https://istio.io/latest/docs/setup/install/multicluster/) and
-// the 1.30.3 charts define it. Every finding names the cluster, the release, the object and the field.
+// the charts of every supported minor define it (rendered with 1.30.3's and 1.31.0-rc.0's). Every finding
+// names the cluster, the release, the object and the field.
 import * as YAML from "yaml";
 import {
     CHARTS,
