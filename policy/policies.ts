@@ -355,7 +355,8 @@ export const istioArtifactSource: ResourceValidationPolicy = {
         }
         const values = known(() => (args.props.values ?? {}) as Record<string, unknown>, undefined);
         if (values === undefined) return;
-        for (const [at, v] of stringLeaves(values, "values")) {
+        // A value unknown during preview (a remote's values wait for its primary's address) is skipped.
+        for (const [at, v] of known(() => stringLeaves(values, "values"), [] as [string, string][])) {
             const retired = retiredLocation(v);
             if (retired)
                 report(
@@ -363,11 +364,12 @@ export const istioArtifactSource: ResourceValidationPolicy = {
                 );
         }
         if (rel.chart === CHARTS.istiod.chart) {
-            const g = (values.global ?? {}) as Record<string, unknown>;
-            const missing = [
-                typeof values.hub === "string" ? undefined : "hub",
-                typeof g.hub === "string" ? undefined : "global.hub",
-            ].filter(Boolean);
+            const missing = known(() => {
+                const g = (values.global ?? {}) as Record<string, unknown>;
+                return [typeof values.hub === "string" ? undefined : "hub", typeof g.hub === "string" ? undefined : "global.hub"].filter(
+                    Boolean,
+                );
+            }, []);
             if (missing.length)
                 report(
                     `istiod release ${args.name} leaves ${missing.join(" and ")} to the chart's defaults; set them (mesh.istio.hub) so the ` +
