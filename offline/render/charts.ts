@@ -56,7 +56,8 @@ export type ChartsLookup =
 
 export function chartsHowTo(version: string): string {
     return [
-        `the Istio ${version} charts (base, istiod, gateway), or another ${minorOf(version)}.x release's, are not available. Get them in one of three ways:`,
+        `the Istio ${version} charts (base, istiod, gateway), or another ${minorOf(version)}.x release's, are not available.`,
+        "Get them in one of three ways:",
         `  npm run charts:pull -- --stack <name>      # helm pull from the stack's istio.repository (https or oci) ` +
             `into ${path.relative(process.cwd(), pulledChartsDir(version)) || "."}`,
         `  npm run charts:pull -- --source <istio/istio checkout at a tag> --tag <tag>   # stage the charts of a source checkout as release <tag>`,
