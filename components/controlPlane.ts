@@ -7,6 +7,7 @@ import { inCluster } from "./platforms/provider";
 import type { CaBundle } from "./caBundle";
 import type { ClusterHandle } from "./meshCluster";
 import { CACERTS_KEYS, CACERTS_SECRET, CHARTS } from "./istio";
+import { releaseChart } from "./istioSource";
 import { TRUST_PHASE_ANNOTATION } from "./rotation";
 import { ClusterPlan, ISTIO_NAMESPACE, MeshPlan, primaryIstiodValues, remoteValues, Values } from "./plan";
 
@@ -134,9 +135,9 @@ export class ControlPlane extends pulumi.ComponentResource {
             // Explicit release names: an unnamed Release gets a random suffix
             // (https://www.pulumi.com/registry/packages/kubernetes/api-docs/helm/v3/release/#name_nodejs).
             name: c.release,
-            chart: c.chart,
+            // From a Helm repository, an OCI registry or a local folder (components/istioSource.ts releaseChart).
+            ...releaseChart(mesh.chart.source, c.chart),
             version: mesh.chart.version,
-            repositoryOpts: { repo: mesh.chart.repository },
             namespace: this.namespace.metadata.name,
             // On an upgrade Helm reuses the previous release's values when the new ones are empty
             // (`reuseValues` in helm pkg/action/upgrade.go, which helm.v3.Release calls with these

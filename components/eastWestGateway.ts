@@ -4,6 +4,7 @@ import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import { inCluster } from "./platforms/provider";
 import { CHARTS, EASTWEST_NAME, ISTIO_OBJECTS, NETWORKING_API } from "./istio";
+import { releaseChart } from "./istioSource";
 import type { ClusterHandle } from "./meshCluster";
 import { ClusterPlan, crossNetworkGatewaySpec, istiodGatewaySpec, istiodVirtualServiceSpec, MeshPlan } from "./plan";
 
@@ -40,9 +41,8 @@ export class EastWestGateway extends pulumi.ComponentResource {
             `${name}-release`,
             {
                 name: EASTWEST_NAME,
-                chart: CHARTS.gateway.chart,
+                ...releaseChart(mesh.chart.source, CHARTS.gateway.chart),
                 version: mesh.chart.version,
-                repositoryOpts: { repo: mesh.chart.repository },
                 namespace: args.namespace.metadata.name,
                 values: plan.eastWestGateway.values,
                 // See ControlPlane: never reuse a previous release's values.

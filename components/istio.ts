@@ -1,23 +1,26 @@
-// Istio's names, labels, annotations, ports, chart and release names, the remote-secret rule and
-// the install order: the one owner of every Istio fact this program relies on. The plan, the
-// components, the offline plan (plan.json, picture, diff), the simulator, the benchmark model and
-// the policy pack import them from here; test/istioFacts.test.ts fails when one of these strings
-// appears anywhere else in non-test source. Sources are Istio 1.30.3 (tag 1.30.3 of istio/istio)
-// and the istio.io multicluster install guides; docs/istio-notes.md explains each in our words.
+// Istio's names, labels, annotations, ports, chart and release names, the remote-secret rule, the
+// install order, and the versions (supported minors, known releases, known defects, the default):
+// the one owner of every Istio fact this program relies on. The plan, the components, the offline
+// plan (plan.json, picture, diff), the simulator, the benchmark model and the policy pack import
+// them from here; test/sourceRules.test.ts fails when one of these strings appears anywhere else
+// in non-test source. Sources are istio/istio at tags 1.30.3 and 1.31.0-rc.0 (the names are the
+// same in both) and the istio.io multicluster install guides; docs/istio-notes.md explains each in
+// our words, docs/istio-sources.md the versions. Per-minor chart and CRD facts: istioFacts.ts.
 
-/** The release this program is written and tested against. */
-export const ISTIO_VERSION = "1.30.3";
+// ---- Versions: what this program supports, what is published, what is known to break ----
+
 /**
- * The Istio versions this program may install: the values and objects it writes were checked against
- * 1.30.3's charts only (test/fixtures/chart-keys.json and gateway-values.schema.json, and the real
- * Helm renders of offline/render/). Older charts lack some: the gateway chart's
- * `networkGatewayPorts` (the ports of a `networkGateway` Service) appear in 1.30.0, the istiod
- * chart's `profile: remote` (files/profile-remote.yaml) and its merge of `pilot.*` over the top
- * level (templates/zzy_descope_legacy.yaml) in 1.24.0 (manifests/charts/ in istio/istio at those
- * tags). Widen the range only after checking the new charts the same way; moving to another minor
- * is an in-place upgrade of every control plane at once (docs/upgrades.md).
+ * The Istio minors this program may install. Each has its facts in components/data/istio/<minor>/
+ * (chart keys, the gateway chart's values schema, the CRD schemas, the options only that minor
+ * has), derived by `npm run istio:facts` from istio/istio at the tag its source.json names; the
+ * values, the config checks, the render and the traffic CRD validation read the pinned version's
+ * minor. The charts' own version floors: the gateway chart's `networkGatewayPorts` appear in
+ * 1.30.0, the istiod chart's `profile: remote` and its merge of `pilot.*` over the top level
+ * (templates/zzy_descope_legacy.yaml) in 1.24.0. Widen the list only after deriving and checking
+ * the new minor's facts (docs/upgrades.md); moving to another minor is an in-place upgrade of every
+ * control plane at once.
  */
-export const SUPPORTED_ISTIO = { min: "1.30.0", maxExclusive: "1.31.0" } as const;
+export const SUPPORTED_ISTIO = { minors: ["1.30", "1.31"] } as const;
 
 /** Compare two `x.y.z[-pre]` versions by their numbers (a pre-release sorts before its release). */
 export function compareVersions(a: string, b: string): number {
@@ -32,23 +35,161 @@ export function compareVersions(a: string, b: string): number {
     return x.pre === undefined ? 1 : y.pre === undefined ? -1 : x.pre < y.pre ? -1 : 1;
 }
 
-/** Why a pinned version is outside SUPPORTED_ISTIO, or undefined when inside (a pre-release counts as its release). */
-export function unsupportedIstio(version: string): string | undefined {
-    const { min, maxExclusive } = SUPPORTED_ISTIO;
-    const release = version.split("-")[0];
-    if (compareVersions(release, min) >= 0 && compareVersions(release, maxExclusive) < 0) return undefined;
-    return (
-        `Istio ${version} is outside the supported range >= ${min}, < ${maxExclusive} (the values and objects this program writes were ` +
-        `checked against ${ISTIO_VERSION}'s charts); use a ${minorOf(min)}.x release such as "${ISTIO_VERSION}" (docs/upgrades.md)`
-    );
-}
-
 /** "1.30" of "1.30.3". */
 export function minorOf(version: string): string {
     return version.split("-")[0].split(".").slice(0, 2).join(".");
 }
-/** Istio's own chart repository (https://istio.io/latest/docs/setup/install/helm/). */
-export const ISTIO_REPOSITORY = "https://istio-release.storage.googleapis.com/charts";
+
+/**
+ * Istio releases known here, newest last per minor, each with its release notes: the candidates for
+ * the default version. A release missing from this list can still be pinned (any 1.30.x or 1.31.x).
+ * Sources: the release announcements on istio.io and https://github.com/istio/istio/releases
+ * (1.30.4 and 1.31.0 were published on 2026-08-27 and 2026-08-31).
+ */
+export const ISTIO_RELEASES: readonly { version: string; notes: string }[] = [
+    ...["1.30.0", "1.30.1", "1.30.2", "1.30.3", "1.30.4", "1.30.5"].map((v) => ({ version: v, notes: releaseNotes(v) })),
+    ...["1.31.0", "1.31.1"].map((v) => ({ version: v, notes: releaseNotes(v) })),
+];
+
+/** istio.io's announcement of a release (a minor's first release is announced on the minor's own page). */
+export function releaseNotes(version: string): string {
+    const minor = minorOf(version);
+    const page = version.endsWith(".0") ? `announcing-${minor}/change-notes` : `announcing-${version}`;
+    return `https://istio.io/latest/news/releases/${minor}.x/${page}/`;
+}
+
+/** Where a known defect bites: istiod and the data plane this program installs, or only the istioctl client. */
+export type DefectScope = "control-plane" | "istioctl";
+
+export interface KnownDefect {
+    /** The istio/istio issue (or, for a fix announced without one, the release note that names it). */
+    issue: string;
+    /** What breaks, in a multicluster mesh as this program installs it. */
+    breaks: string;
+    /** Per minor: the first release with the fix; every release of that minor before it has the defect. */
+    fixedIn: Partial<Record<(typeof SUPPORTED_ISTIO.minors)[number], string>>;
+    scope: DefectScope;
+    /** Release notes (and the release-note file in istio/istio) that say so. */
+    sources: string[];
+}
+
+/**
+ * Istio patch releases with known multicluster defects (release notes, and the release-note files in
+ * istio/istio's release branches). The plan warns on a pinned version listed here and names the fix;
+ * the policy pack fails a production stack pinned to one with a control-plane defect. Ambient-only
+ * defects (istio/istio#60033) and the `default` chart's webhook (istio/istio#61613) are not listed:
+ * this program installs sidecar mode with the base, istiod and gateway charts only.
+ */
+export const KNOWN_DEFECTS: readonly KnownDefect[] = [
+    {
+        issue: "istio/istio#60612",
+        breaks:
+            "istiod does not pick up an updated remote secret (a rotated reader token) until it restarts; the new cluster " +
+            "registry can deadlock waiting to sync, leaving that cluster's services stale",
+        fixedIn: { "1.30": "1.30.3" },
+        scope: "control-plane",
+        sources: [releaseNotes("1.30.3"), "istio/istio releasenotes/notes/60612.yaml (at tag 1.30.3)"],
+    },
+    {
+        issue: "istio/istio#60920",
+        breaks:
+            "after a remote secret rotates, the remote network's east-west gateway can disappear from cross-network " +
+            "routing until istiod restarts",
+        fixedIn: { "1.30": "1.30.4", "1.31": "1.31.0" },
+        scope: "control-plane",
+        sources: [releaseNotes("1.30.4"), "istio/istio releasenotes/notes/60920.yaml (branch release-1.30 after 1.30.3; tag 1.31.0-rc.0)"],
+    },
+    {
+        issue: "istio/istio#61043",
+        breaks:
+            "rotating a remote secret can wipe the endpoint shards of that cluster's services: they become unreachable " +
+            "across clusters until istiod restarts (reproduced on 1.30.1 and 1.30.3)",
+        fixedIn: { "1.30": "1.30.4", "1.31": "1.31.0" },
+        scope: "control-plane",
+        sources: [
+            releaseNotes("1.30.4"),
+            "istio/istio releasenotes/notes/61043.yaml (cherry-picks istio/istio#61159 to release-1.30 after 1.30.3, #61160 in tag 1.31.0-rc.0)",
+        ],
+    },
+    {
+        issue: "istio/istio#61049",
+        breaks:
+            "istiod reports ready before its webhook server (:15017) accepts connections, so objects created right after " +
+            "the install (this program's Gateways and VirtualServices) can fail with `failed calling webhook`",
+        fixedIn: { "1.30": "1.30.4", "1.31": "1.31.0" },
+        scope: "control-plane",
+        sources: [releaseNotes("1.30.4"), "istio/istio releasenotes/notes/61049.yaml (branch release-1.30 after 1.30.3; tag 1.31.0-rc.0)"],
+    },
+    {
+        issue: "istioctl analyze and multicluster secrets (security fix, no public issue)",
+        breaks:
+            "`istioctl analyze` builds clients from the istio-system remote secrets without sanitizing their kubeconfigs, so a " +
+            "crafted secret can run an exec credential plugin on the machine that runs istioctl",
+        fixedIn: { "1.30": "1.30.5", "1.31": "1.31.1" },
+        scope: "istioctl",
+        sources: [releaseNotes("1.30.5"), releaseNotes("1.31.1")],
+    },
+];
+
+/** The known defects of a version: those of its minor whose fix comes later. */
+export function knownDefects(version: string): KnownDefect[] {
+    const minor = minorOf(version) as keyof KnownDefect["fixedIn"];
+    return KNOWN_DEFECTS.filter((d) => {
+        const fixed = d.fixedIn[minor];
+        return fixed !== undefined && compareVersions(version, fixed) < 0;
+    });
+}
+
+/** The newest known release of `minor` (all minors when undefined) with no known defect. */
+export function newestWithoutDefects(minor?: string): string | undefined {
+    const candidates = ISTIO_RELEASES.map((r) => r.version).filter(
+        (v) => (minor === undefined || minorOf(v) === minor) && unsupportedIstio(v) === undefined && knownDefects(v).length === 0,
+    );
+    return candidates.sort(compareVersions).pop();
+}
+
+/**
+ * The version a stack gets when it pins none: the newest known release with no known defect. The
+ * supported minors' facts must cover it (test/istioVersions.test.ts).
+ */
+export const ISTIO_VERSION: string = newestWithoutDefects()!;
+
+/** The warnings the plan prints for a pinned version with known defects, each naming the fix. */
+export function knownDefectWarnings(version: string): string[] {
+    return knownDefects(version).map((d) => {
+        const fixed = d.fixedIn[minorOf(version) as keyof KnownDefect["fixedIn"]]!;
+        const best = newestWithoutDefects(minorOf(version));
+        const pin = best && best !== fixed ? `${fixed} or later (${best} has no known defect)` : `${fixed} or later`;
+        const who = d.scope === "istioctl" ? "istioctl of this version" : `Istio ${version}`;
+        return (
+            `${who} has a known multicluster defect, ${d.issue}: ${d.breaks}. Fixed in ${fixed}: pin mesh.istio.version ` +
+            `${pin}${d.scope === "istioctl" ? " and use that istioctl" : ""}. Source: ${d.sources.join("; ")}`
+        );
+    });
+}
+
+/** Why a pinned version is not supported, or undefined when it is (a pre-release counts as its release). */
+export function unsupportedIstio(version: string): string | undefined {
+    const minors: readonly string[] = SUPPORTED_ISTIO.minors;
+    if (minors.includes(minorOf(version))) return undefined;
+    return (
+        `Istio ${version} is not supported: this program installs ${minors.map((m) => `${m}.x`).join(" and ")} (the values and ` +
+        `objects it writes were checked against those minors' charts, components/data/istio/); use a supported release ` +
+        `such as "${newestWithoutDefects() ?? minors[minors.length - 1]}" (docs/upgrades.md)`
+    );
+}
+
+// ---- Where Istio's artifacts come from ----
+
+/**
+ * Istio's Helm chart repository (https://istio.io/latest/docs/setup/install/helm/; Istio 1.31's
+ * upgrade notes, "GCP infrastructure": charts are published here and as OCI artifacts).
+ */
+export const ISTIO_REPOSITORY = "https://blob.istio.io/istio-release/charts";
+/** The same charts as OCI artifacts: `oci://ghcr.io/istio/release/charts/<chart>`. */
+export const ISTIO_OCI_REPOSITORY = "oci://ghcr.io/istio/release/charts";
+/** Where Istio publishes its release images (`<hub>/pilot:<version>`, `<hub>/proxyv2:<version>`). */
+export const ISTIO_HUB = "docker.io/istio";
 
 /** Where istiod, its `cacerts` and the remote secrets live. */
 export const ISTIO_NAMESPACE = "istio-system";
@@ -94,6 +235,8 @@ export const RENDERED = {
     customHostEnv: "ISTIOD_CUSTOM_HOST",
     requestedNetworkViewEnv: "ISTIO_META_REQUESTED_NETWORK_VIEW",
     gatewayProxyContainer: "istio-proxy",
+    /** A pod annotation that names the proxy image outright (files/gateway-injection-template.yaml). */
+    proxyImageAnnotation: "sidecar.istio.io/proxyImage",
 } as const;
 
 /** The injection path that tells the primary's istiod which cluster and network a remote's pod is on (pkg/kube/inject/webhook.go). */

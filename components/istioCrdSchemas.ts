@@ -1,13 +1,17 @@
-// The Istio 1.30.3 CRD schemas (components/data/istio-crd-schemas.json, derived from the chart's
-// CRDs by scripts/derive-fixtures.ts), and validation of an Istio object against them as the API
-// server reads a structural schema. Used at run time by the traffic policy checks (a user's
-// `traffic.objects`) and by the render command, and by the tests.
-import * as fs from "node:fs";
+// The CRD schemas of each supported Istio minor (components/data/istio/<minor>/crd-schemas.json,
+// derived from the base chart's CRDs by `npm run istio:facts`), and validation of an Istio object
+// against the pinned version's schemas as the API server reads a structural schema. Used at run
+// time by the traffic policy checks (a user's `traffic.objects`) and by the render command, and by
+// the tests.
 import * as path from "node:path";
 import Ajv, { type ErrorObject, type ValidateFunction } from "ajv";
+import { ISTIO_VERSION, minorOf, SUPPORTED_ISTIO } from "./istio";
+import { FACT_FILES, istioFacts } from "./istioFacts";
 
-/** Next to this module in the repository and in the published package (dist/components/data/). */
-export const CRD_SCHEMAS_FILE = path.join(__dirname, "data", "istio-crd-schemas.json");
+/** The CRD schema file of a minor, as the messages name it. */
+export function crdSchemasFile(version: string): string {
+    return path.join("components", "data", "istio", minorOf(version), FACT_FILES.crdSchemas);
+}
 
 function isPlainObject(v: unknown): v is Record<string, unknown> {
     return typeof v === "object" && v !== null && !Array.isArray(v);
@@ -70,15 +74,13 @@ const IMPLICIT_ROOT_PROPERTIES = {
     },
 };
 
-let crdSchemas: Record<string, unknown> | undefined;
 const crdValidators = new Map<string, ValidateFunction>();
 let crdAjv: Ajv | undefined;
 
-function crdValidator(key: string): ValidateFunction | undefined {
-    crdSchemas ??= JSON.parse(fs.readFileSync(CRD_SCHEMAS_FILE, "utf8")) as Record<string, unknown>;
-    const raw = crdSchemas[key];
+function crdValidator(key: string, minor: string): ValidateFunction | undefined {
+    const raw = istioFacts(minor).crdSchemas()[key];
     if (raw === undefined) return undefined;
-    let validate = crdValidators.get(key);
+    let validate = crdValidators.get(`${minor} ${key}`);
     if (validate === undefined) {
         // Formats the CRDs use, checked as the API server would; Ajv knows none of them by default.
         crdAjv ??= new Ajv({
@@ -94,15 +96,40 @@ function crdValidator(key: string): ValidateFunction | undefined {
         const schema = asApiServer(raw) as Record<string, unknown>;
         schema.properties = { ...IMPLICIT_ROOT_PROPERTIES, ...(schema.properties as object) };
         validate = crdAjv.compile(schema);
-        crdValidators.set(key, validate);
+        crdValidators.set(`${minor} ${key}`, validate);
     }
     return validate;
 }
 
-/** Problems the API server would report for this Istio object (CEL x-kubernetes-validations are not evaluated). */
-export function istioObjectProblems(obj: { apiVersion: string; kind: string; metadata?: unknown; spec?: unknown }): string[] {
+type IstioObject = { apiVersion: string; kind: string; metadata?: unknown; spec?: unknown };
+
+/**
+ * Problems the API server of the Istio `version` (default: the default version) would report for
+ * this Istio object, by that minor's CRD schemas (CEL x-kubernetes-validations are not evaluated).
+ * When another supported minor's CRDs accept the object, the problem says so: a field such as
+ * 1.31's DestinationRule `zoneAwareLbSetting` needs that minor.
+ */
+export function istioObjectProblems(obj: IstioObject, version: string = ISTIO_VERSION): string[] {
+    const minor = minorOf(version);
     const key = `${obj.apiVersion}/${obj.kind}`;
-    const validate = crdValidator(key);
-    if (validate === undefined) return [`${key}: no schema in components/data/istio-crd-schemas.json`];
-    return validate(obj) ? [] : formatErrors(validate.errors, `${key} `);
+    const validate = crdValidator(key, minor);
+    if (validate === undefined) {
+        const elsewhere = otherMinorsAccepting(obj, minor);
+        return [`${key}: no schema in Istio ${minor}'s CRDs (${crdSchemasFile(minor)})${elsewhere}`];
+    }
+    if (validate(obj)) return [];
+    const problems = formatErrors(validate.errors, `${key} `);
+    const elsewhere = otherMinorsAccepting(obj, minor);
+    return elsewhere ? [...problems.slice(0, -1), `${problems[problems.length - 1]}${elsewhere}`] : problems;
+}
+
+/** ", valid in Istio 1.31's CRDs: pin a 1.31.x version" when another supported minor accepts the object. */
+function otherMinorsAccepting(obj: IstioObject, minor: string): string {
+    const key = `${obj.apiVersion}/${obj.kind}`;
+    const accepting = SUPPORTED_ISTIO.minors.filter((m) => {
+        if (m === minor) return false;
+        const v = crdValidator(key, m);
+        return v !== undefined && v(obj);
+    });
+    return accepting.length ? ` (valid in Istio ${accepting.join(", ")}'s CRDs: pin a ${accepting[0]}.x version)` : "";
 }

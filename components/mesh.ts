@@ -8,6 +8,7 @@ import * as pulumi from "@pulumi/pulumi";
 import type { CaBundle } from "./caBundle";
 import { ControlPlane } from "./controlPlane";
 import { EastWestGateway } from "./eastWestGateway";
+import { knownDefectWarnings } from "./istio";
 import { ConfigError, validateMeshConfig } from "./meshConfig";
 import type { ClusterHandle } from "./meshCluster";
 import { planMesh } from "./plan";
@@ -84,9 +85,14 @@ export interface MeshArgs {
     topology: "multi-primary" | "primary-remote";
     clusters: MeshClusterArgs[];
     istio?: {
-        /** The exact chart version of base, istiod and gateway. */
+        /** The exact Istio version of base, istiod and gateway and of every image (default: the newest without known defects). */
         version?: string;
+        /** An https Helm repository (default Istio's own), an `oci://` reference, or a local folder of unpacked charts (docs/istio-sources.md). */
         repository?: string;
+        /** Where the images come from (default docker.io/istio; or a private mirror). */
+        hub?: string;
+        /** Secrets in istio-system to pull the images with. */
+        imagePullSecrets?: string[];
         /** Extra istiod chart values, merged last (never meshID, clusterName, network, profile). */
         values?: Record<string, unknown>;
     };
@@ -162,6 +168,7 @@ export class Mesh extends pulumi.ComponentResource {
         if (!checked.ok) throw new ConfigError(checked.problems.map(relativeToArgs));
         const config = checked.config;
         const plan = planMesh(config.mesh);
+        for (const w of knownDefectWarnings(plan.chart.version)) void pulumi.log.warn(w, this);
         const child = { parent: this };
         const clusters: Record<string, ClusterHandle> = Object.fromEntries(
             args.clusters.map((c) => {

@@ -11,7 +11,9 @@ import { ROTATION_PHASES, ROTATION_PROCEDURE, TrustPhase } from "./rotation";
 import { Cidr, formatCidr, overlaps, parseCidr } from "./cidr";
 import { PARSE_OPTIONS, issueMessages } from "./configMessages";
 import { placeGateways } from "./gatewayPlacement";
-import { ISTIO_REPOSITORY, ISTIO_VERSION, remoteSecretPairs, unsupportedIstio } from "./istio";
+import { ISTIO_REPOSITORY, ISTIO_VERSION, remoteSecretPairs } from "./istio";
+import { istioObjectProblems } from "./istioCrdSchemas";
+import { checkIstioSource, factsVersion, ISTIO_SOURCE_OWNED_VALUES, istioSchema } from "./istioSource";
 import type { KubeconfigSource } from "./kubeconfig";
 import { PLATFORM_NAMES, PLATFORMS, platformIndexes, platformOf } from "./platforms/registry";
 import { isUndecryptedSecret } from "./secretPlaceholder";
@@ -25,7 +27,6 @@ export const DEFAULT_NETWORK = "network1";
 
 const DNS1123_LABEL = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
 const LABEL_VALUE = /^(([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9])?$/;
-const SEMVER = /^\d+\.\d+\.\d+(-[0-9A-Za-z.-]+)?$/;
 
 const eastWestGatewaySchema = z.strictObject({
     /** Annotations for the gateway's LoadBalancer Service (e.g. an internal or NLB load balancer). */
@@ -111,13 +112,8 @@ const trustSchema = z.strictObject({
 const meshSchema = z.strictObject({
     meshId: z.string(),
     topology: z.enum(["multi-primary", "primary-remote"], { error: "must be multi-primary or primary-remote" }),
-    istio: z
-        .strictObject({
-            version: z.string().default(ISTIO_VERSION),
-            repository: z.string().default(ISTIO_REPOSITORY),
-            values: istioValuesSchema.default({}),
-        })
-        .default({ version: ISTIO_VERSION, repository: ISTIO_REPOSITORY, values: {} }),
+    /** Version, chart source, image hub and values (components/istioSource.ts, docs/istio-sources.md). */
+    istio: istioSchema,
     trust: trustSchema.default(trustSchema.parse({})),
     remoteSecrets: z
         .strictObject({
@@ -215,15 +211,6 @@ function platformKnockOn(issues: readonly z.core.$ZodIssue[]): (issue: z.core.$Z
         i.code === "invalid_value" && i.path.length === 3 && i.path[0] === "clusters" && i.path[2] === "platform";
     const bad = new Set(issues.filter(isPlatform).map((i) => i.path[1]));
     return (i) => i.path.length >= 3 && i.path[0] === "clusters" && bad.has(i.path[1]) && blocks.has(String(i.path[2]));
-}
-
-function isRepoUrl(u: string): boolean {
-    try {
-        const url = new URL(u);
-        return ["https:", "http:", "oci:"].includes(url.protocol) && url.hostname !== "";
-    } catch {
-        return false;
-    }
 }
 
 function getPath(obj: unknown, path: string[]): unknown {
@@ -419,26 +406,19 @@ export function validateMeshConfig(
     });
     checkSharedNetworks(clusters, loose.networks ?? {}, loose.meshId, say);
     const istioValues = loose.istio?.values as Record<string, unknown> | undefined;
-    validateTraffic(loose.traffic, clusters, { say, clustersBuilt: env.clustersBuilt, istioValues });
+    // The traffic objects are checked against the pinned minor's CRDs (components/data/istio/<minor>/).
+    const pinned = factsVersion(loose.istio?.version);
+    validateTraffic(loose.traffic, clusters, {
+        say,
+        clustersBuilt: env.clustersBuilt,
+        istioValues,
+        istioObjectProblems: (o) => istioObjectProblems(o, pinned),
+    });
 
-    // Istio chart settings.
+    // Istio: version, where the charts and images come from, retired locations (components/istioSource.ts).
+    checkIstioSource(loose.istio, clusters, env, say);
     const istio = loose.istio;
-    if (istio) {
-        if (typeof istio.version === "string" && !SEMVER.test(istio.version)) {
-            say(
-                "mesh.istio.version",
-                `"${istio.version}" is not a pinned chart version; give an exact version such as ` +
-                    `"${ISTIO_VERSION}" (ranges would let clusters drift apart)`,
-            );
-        } else if (typeof istio.version === "string") {
-            const outside = unsupportedIstio(istio.version);
-            if (outside) say("mesh.istio.version", outside);
-        }
-        if (typeof istio.repository === "string" && !isRepoUrl(istio.repository)) {
-            say("mesh.istio.repository", `"${istio.repository}" is not a chart repository URL; the default is ${ISTIO_REPOSITORY}`);
-        }
-        checkIstioValues(istio.values, "mesh.istio.values", say);
-    }
+    if (istio) checkIstioValues(istio.values, "mesh.istio.values", say);
     clusters.forEach((c, i) => checkIstioValues(c.istio?.values, `mesh.clusters[${i}].istio.values`, say));
     for (const p of placeGateways(clusters, topology, DEFAULT_NETWORK).problems) {
         say(`mesh.clusters[${p.index}].eastWestGateway.enabled`, p.message);
@@ -574,6 +554,7 @@ function checkIstioValues(values: unknown, at: string, say: Say): void {
         [["global", "network"], "set mesh.clusters[].network instead"],
         [["global", "remotePilotAddress"], "it is read from the primary's east-west gateway"],
         [["profile"], "the role decides the profile"],
+        ...ISTIO_SOURCE_OWNED_VALUES,
     ];
     for (const [p, why] of owned) {
         for (const path of [p, ["pilot", ...p]]) {

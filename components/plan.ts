@@ -1,6 +1,7 @@
 // The pure decisions: validated config in, per-cluster plan out (roles, Helm values, gateways,
 // Istio objects, remote-secret matrix). Components only map this plan to resources. Every value
-// follows docs/istio-notes.md ("Install models", "East-west gateway") for Istio 1.30.
+// follows docs/istio-notes.md ("Install models", "East-west gateway") for Istio 1.30 and 1.31 (the
+// charts of both take the same values: test/plan.test.ts checks them against each minor's chart keys).
 import * as net from "node:net";
 import {
     CONTROL_PLANE_ANNOTATION,
@@ -17,6 +18,7 @@ import {
     remoteSecretPairs,
 } from "./istio";
 import { placeGateways } from "./gatewayPlacement";
+import { chartSource, type ChartSource, imageValues } from "./istioSource";
 import { trustPhase, type MeshConfig } from "./meshConfig";
 import { PHASES } from "./rotation";
 import { platformOf } from "./platforms/registry";
@@ -75,7 +77,11 @@ export interface MeshPlan {
     topology: "multi-primary" | "primary-remote";
     multiNetwork: boolean;
     networks: string[];
-    chart: { version: string; repository: string };
+    /**
+     * The Istio version, where its charts come from (components/istioSource.ts `chartSource`) and
+     * where its images come from (`hub`, `imagePullSecrets`: written into every release).
+     */
+    chart: { version: string; repository: string; source: ChartSource; hub: string; imagePullSecrets: string[] };
     /** The user's `istio.values`, merged last into every istiod release. */
     extraIstiodValues: Values;
     clusters: ClusterPlan[];
@@ -124,6 +130,8 @@ export function planMesh(mesh: MeshConfig): MeshPlan {
         return c.primary ?? mesh.clusters.find((x) => x.role === "primary")!.name;
     };
     const primaryRemote = mesh.topology === "primary-remote";
+    // Explicit image settings in every release (no install depends on a hub a chart's defaults name).
+    const images = imageValues(mesh.istio);
     // Validation has filled in every network and refused the `enabled: false` that leave one unserved.
     const { placements } = placeGateways(mesh.clusters, mesh.topology, "");
     const traffic = compileTraffic(
@@ -146,7 +154,9 @@ export function planMesh(mesh: MeshConfig): MeshPlan {
             role === "primary"
                 ? deepMerge(
                       {
+                          ...images.istiod,
                           global: {
+                              ...(images.istiod.global as Values),
                               meshID: mesh.meshId,
                               multiCluster: { clusterName: c.name },
                               network: c.network,
@@ -163,7 +173,10 @@ export function planMesh(mesh: MeshConfig): MeshPlan {
         const needsGateway = placements[index].gateway;
         const platformAnnotations = platformOf(c.platform)?.gatewayServiceAnnotations;
         const eastWestGateway = needsGateway
-            ? { values: gatewayValues(c.network), service: eastWestService(c.network, c.eastWestGateway, platformAnnotations) }
+            ? {
+                  values: { ...gatewayValues(c.network), ...images.gateway },
+                  service: eastWestService(c.network, c.eastWestGateway, platformAnnotations),
+              }
             : undefined;
         return {
             name: c.name,
@@ -175,7 +188,7 @@ export function planMesh(mesh: MeshConfig): MeshPlan {
             zone: c.zone,
             namespace: { labels, annotations },
             runsIstiod: role === "primary",
-            baseValues: role === "remote" ? { profile: "remote" } : {},
+            baseValues: role === "remote" ? { profile: "remote", ...images.base } : images.base,
             istiodValues,
             eastWestGateway,
             eastWestGatewayWhy: placements[index].why,
@@ -192,7 +205,14 @@ export function planMesh(mesh: MeshConfig): MeshPlan {
         topology: mesh.topology,
         multiNetwork,
         networks,
-        chart: { version: mesh.istio.version, repository: mesh.istio.repository },
+        chart: {
+            version: mesh.istio.version,
+            repository: mesh.istio.repository,
+            // Validation has refused a repository that names no source.
+            source: chartSource(mesh.istio.repository) as ChartSource,
+            hub: mesh.istio.hub,
+            imagePullSecrets: [...mesh.istio.imagePullSecrets],
+        },
         extraIstiodValues: mesh.istio.values,
         clusters,
         remoteSecrets: pairs,
@@ -287,10 +307,13 @@ export function remoteValues(
     };
     // clusterName and network render nothing in a remote profile: the injected pods' cluster and
     // network come from the injection path.
+    const images = imageValues({ version: plan.chart.version, hub: plan.chart.hub, imagePullSecrets: plan.chart.imagePullSecrets });
     const istiod: Values = deepMerge(
         {
             profile: "remote",
+            ...images.istiod,
             global: {
+                ...(images.istiod.global as Values),
                 multiCluster: { clusterName: cluster.name },
                 ...(plan.multiNetwork ? { network: cluster.network } : {}),
                 configCluster: true,
@@ -303,7 +326,7 @@ export function remoteValues(
         },
         deepMerge(plan.extraIstiodValues, cluster.istioValues),
     );
-    const base: Values = { profile: "remote", base: validation };
+    const base: Values = deepMerge({ profile: "remote", base: validation }, images.base);
     return { base, istiod };
 }
 

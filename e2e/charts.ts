@@ -14,22 +14,26 @@ import { locateCharts } from "../offline/render/charts";
 import { helmBinary, runHelm } from "../offline/render/helm";
 import { cacheDir } from "./tools";
 
+/** Where the suite looks for a local chart folder of `version` (base/, istiod/, gateway/ at that version). */
 export function chartCandidates(version: string): string[] {
-    const dirs = [process.env.ISTIO_CHARTS_DIR, path.join(cacheDir(), "charts", `istio-${version}`)].filter((d): d is string => !!d);
-    return dirs;
+    return [process.env.ISTIO_CHARTS_DIR, path.join(cacheDir(), "charts", `istio-${version}`)].filter((d): d is string => !!d);
 }
 
-/** The charts of `version`, or why they are not at hand (one line). */
-export function findCharts(version: string): { ok: true; dirs: Record<string, string>; origin: string } | { ok: false; why: string } {
-    for (const dir of [...chartCandidates(version), undefined]) {
-        if (dir !== undefined && !fs.existsSync(dir)) continue;
-        const found = locateCharts(version, dir);
-        if (found.ok)
-            return { ok: true, dirs: Object.fromEntries(Object.entries(found.charts).map(([k, c]) => [k, c.dir])), origin: found.origin };
+/**
+ * The local chart folder of exactly `version` (a deploy installs what the folder's Chart.yaml says:
+ * components/istioSource.ts), or why there is none (one line).
+ */
+export function findCharts(version: string): { ok: true; dir: string; dirs: Record<string, string>; origin: string } | { ok: false; why: string } {
+    for (const dir of chartCandidates(version)) {
+        if (!fs.existsSync(dir)) continue;
+        const found = locateCharts(version, { localRepository: dir, cacheDir: path.join(dir, ".none") });
+        if (found.ok && found.exact) return { ok: true, dir: path.resolve(dir), dirs: Object.fromEntries(Object.entries(found.charts).map(([k, c]) => [k, c.dir])), origin: found.origin };
     }
     return {
         ok: false,
-        why: `Istio ${version} charts not at hand (ISTIO_CHARTS_DIR, ${path.join(cacheDir(), "charts", `istio-${version}`)}, or npm run charts:pull)`,
+        why:
+            `Istio ${version} charts not at hand (ISTIO_CHARTS_DIR or ${path.join(cacheDir(), "charts", `istio-${version}`)}: ` +
+            `npm run charts:pull -- --stack <a stack pinning ${version}> --into <that folder>, or --source <istio checkout> --tag ${version})`,
     };
 }
 

@@ -120,10 +120,25 @@ export const RULES: Rule[] = [
     },
     {
         label: "helm.sh/v3 Release",
-        source: `${K8S}/helm_release.go Diff: forceNewFields .name and .namespace; DeleteBeforeReplace false (create first)`,
+        source:
+            `${K8S}/helm_release.go Diff: forceNewFields .name and .namespace; DeleteBeforeReplace false (create first); ` +
+            "chart, repositoryOpts.repo and version (where the chart comes from) are updates: a helm upgrade in place",
         applies: (t) => t === "kubernetes:helm.sh/v3:Release",
-        paths: listed(["name", "namespace"]),
-        decide: (c) => ({ ...forceNew(c), deleteFirst: false }),
+        paths: listed(["name", "namespace", "chart", "repositoryOpts.repo", "version"]),
+        decide: (c) => {
+            const replace: string[] = c.changed.filter((p) => p === "name" || p === "namespace");
+            const update = [...c.changed.filter((p) => !replace.includes(p)), ...rest(c)];
+            const source = c.changed.some((p) => p === "chart" || p === "repositoryOpts.repo");
+            return {
+                replace,
+                update,
+                deleteFirst: false,
+                note:
+                    source && replace.length === 0
+                        ? "chart source changes: helm upgrade in place (the mesh diff says which pods roll)"
+                        : undefined,
+            };
+        },
     },
     {
         label: "kubernetes object",

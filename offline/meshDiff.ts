@@ -9,6 +9,7 @@ import { ISTIO_CHART_NAMES, minorOf } from "../components/istio";
 import { phaseChecks, phaseStepProblems, ROTATION_DOC } from "../components/rotation";
 import type { PlanCertDefinition, PlanChart, PlanCluster, PlanFile, PlanGateway, PlanTrust } from "./planFile";
 import { ASSIGNED_AT_DEPLOY, GENERATED_AT_DEPLOY } from "./planFile";
+import { istioSourceLines } from "./sourceDiff";
 import { trafficDiff } from "./trafficPlan";
 
 export interface MeshDiff {
@@ -260,6 +261,8 @@ export function diffPlans(before: PlanFile, after: PlanFile): MeshDiff {
     // Traffic policy in words, grouped over the clusters it changes in (offline/trafficPlan.ts).
     lines.push(...trafficDiff(before.clusters, after.clusters));
     for (const [a, b] of common) chartDiff(b.name, a.charts, b.charts, lines);
+    // A new chart source, image hub or pull secrets: every release upgraded, and which pods roll (offline/sourceDiff.ts).
+    lines.push(...istioSourceLines(before, after));
     const upgrade = minorUpgradeWarning(before, after);
     if (upgrade) warnings.push(upgrade);
 

@@ -19,7 +19,8 @@ import { PlacementCluster, placeGateways } from "../components/gatewayPlacement"
 import { DEFAULT_NETWORK } from "../components/meshConfig";
 import { certSummary, diffPlans, formatDiff, MeshDiff } from "./meshDiff";
 import { meshSvg } from "./meshSvg";
-import { buildPlanFile, parsePlanFile, PlanFile, stableStringify } from "./planFile";
+import { buildPlanFile, istioPlanLines, parsePlanFile, PlanFile, stableStringify } from "./planFile";
+import { describeReleaseChart } from "../components/istioSource";
 import { stageOut, markFailed } from "./outDir";
 import { runProgram } from "./runProgram";
 import { readStackFile as readStack, ReadStackOptions, StackFile, stackNameProblem } from "./stackFile";
@@ -221,7 +222,7 @@ export async function plan(
             for (const r of releases) {
                 write(
                     `${c.name}/helm/${r.inputs.name}.values.yaml`,
-                    `# chart ${r.inputs.chart} ${r.inputs.version} from ${r.inputs.repositoryOpts?.repo}, ` +
+                    `# chart ${describeReleaseChart(r.inputs).name} ${r.inputs.version} from ${describeReleaseChart(r.inputs).source}, ` +
                         `release ${r.inputs.name} in ${r.inputs.namespace}\n${YAML.stringify(r.inputs.values ?? {})}`,
                 );
             }
@@ -280,6 +281,8 @@ export async function plan(
             `clusters on ${planFile.networks.length} network${planFile.networks.length === 1 ? "" : "s"}, ` +
             `${sim.registrations.length} resources`;
         const trustLine = `trust: ${certSummary(planFile.trust)}`;
+        // Where Istio comes from, which facts the checks read, and the pinned version's known defects (with the fix).
+        const istioLines = istioPlanLines(planFile);
         const md = [
             `## Stack \`${stack}\`: mesh ${planFile.meshId} (${planFile.topology})`,
             "",
@@ -287,6 +290,7 @@ export async function plan(
             "",
             trustLine,
             "",
+            ...istioLines.flatMap((l) => [l.startsWith("WARNING: ") ? `**${l}**` : l, ""]),
         ];
         if (diff) md.push("### Mesh-level diff", "", "```", diffText.trimEnd(), "```", "");
         write("summary.md", `${md.join("\n")}\n`);
@@ -299,6 +303,8 @@ export async function plan(
         console.log(headline);
         for (const l of table(head, rows)) console.log(`  ${l}`);
         console.log(`  ${trustLine}`);
+        // (The known-defect warnings were printed as the program ran: the Mesh logs them, as in a real preview.)
+        for (const l of istioLines.filter((x) => !x.startsWith("WARNING: "))) console.log(`  ${l}`);
         // Which clusters got an east-west gateway, and why (components/gatewayPlacement.ts, the plan's own rule).
         const meshConfig = stackFile!.config["multicluster-mesh:mesh"] as { clusters?: PlacementCluster[]; topology?: unknown } | undefined;
         if (Array.isArray(meshConfig?.clusters)) {

@@ -25,6 +25,9 @@ import {
     NETWORK_LABEL,
 } from "../components/istio";
 import { certPems, type PhaseRecord, TRUST_PHASE_ANNOTATION, type TrustPhase } from "../components/rotation";
+import { CHARTS, knownDefects, knownDefectWarnings, minorOf, unsupportedIstio } from "../components/istio";
+import { factsLabel, istioFacts } from "../components/istioFacts";
+import { describeReleaseChart } from "../components/istioSource";
 import type { Registration } from "../simulator/simulator";
 import { PlanResource, planResources } from "./planResources";
 import { PlanTraffic, trafficOfCluster } from "./trafficPlan";
@@ -137,11 +140,26 @@ export interface PlanFile {
     networks: string[];
     /** Distinct Istio chart versions across all clusters (one, unless something is wrong). */
     istioVersions: string[];
+    /** Where Istio's charts and images come from, the facts the checks read, and the pinned versions' known defects. Absent in older plans. */
+    istio?: PlanIstio;
     trust: PlanTrust;
     clusters: PlanCluster[];
     remoteSecrets: PlanRemoteSecret[];
     /** Every registered resource, sorted by key (offline/planResources.ts). */
     resources: PlanResource[];
+}
+
+export interface PlanIstio {
+    /** Distinct chart sources of Istio's releases: a Helm repository URL, an oci:// reference or a local folder. */
+    chartSources: string[];
+    /** Distinct image hubs the istiod releases name (`hub`, `global.hub`). */
+    hubs: string[];
+    /** Distinct image pull secrets. */
+    imagePullSecrets: string[];
+    /** Per version: the istio/istio tag its minor's facts come from (components/data/istio/<minor>/source.json). */
+    factsTags: Record<string, string>;
+    /** Known multicluster defects of the pinned versions (components/istio.ts KNOWN_DEFECTS), each with its fix. */
+    knownDefects: { version: string; issue: string; scope: string; breaks: string; fixedIn: string; sources: string[] }[];
 }
 
 export interface PlanInputs {
@@ -401,10 +419,12 @@ export function buildPlanFile(inputs: PlanInputs): PlanFile {
         const mine = regs.filter((r) => clusterOfProvider(r, names) === name && !r.read);
         const charts: Record<string, PlanChart> = {};
         for (const r of mine.filter((x) => x.type === RELEASE)) {
+            // An OCI or local chart is named by its full reference (components/istioSource.ts releaseChart).
+            const ref = describeReleaseChart(r.inputs);
             charts[r.inputs.name] = {
-                chart: r.inputs.chart,
+                chart: ref.name,
                 version: r.inputs.version,
-                repository: r.inputs.repositoryOpts?.repo ?? null,
+                repository: ref.source,
                 namespace: r.inputs.namespace,
                 values: scrub(r.inputs.values ?? {}),
             };
@@ -458,11 +478,50 @@ export function buildPlanFile(inputs: PlanInputs): PlanFile {
                 ),
             ),
         ].sort(),
+        istio: istioOf(clusters),
         trust,
         clusters,
         remoteSecrets,
         resources: planResources(regs),
     };
+}
+
+/** The plan's Istio block: sources, hubs, the facts' tags and the known defects of the pinned versions. */
+function istioOf(clusters: PlanCluster[]): PlanIstio {
+    const charts = clusters.flatMap((c) => Object.values(c.charts)).filter((ch) => ISTIO_CHARTS.has(ch.chart));
+    const istiods = charts.filter((ch) => ch.chart === CHARTS.istiod.chart);
+    const uniq = (xs: (string | null | undefined)[]) => [...new Set(xs.filter((x): x is string => typeof x === "string"))].sort();
+    const global = (v: Record<string, unknown>) => (v.global ?? {}) as { hub?: string; imagePullSecrets?: string[] };
+    const versions = uniq(charts.map((ch) => ch.version));
+    return {
+        chartSources: uniq(charts.map((ch) => ch.repository)),
+        hubs: uniq(istiods.flatMap((ch) => [ch.values.hub as string | undefined, global(ch.values).hub])),
+        imagePullSecrets: uniq(istiods.flatMap((ch) => global(ch.values).imagePullSecrets ?? [])),
+        factsTags: Object.fromEntries(versions.filter((v) => unsupportedIstio(v) === undefined).map((v) => [v, istioFacts(v).source.tag])),
+        knownDefects: versions.flatMap((v) =>
+            knownDefects(v).map((d) => ({
+                version: v,
+                issue: d.issue,
+                scope: d.scope,
+                breaks: d.breaks,
+                fixedIn: d.fixedIn[minorOf(v) as keyof typeof d.fixedIn]!,
+                sources: [...d.sources],
+            })),
+        ),
+    };
+}
+
+/** The plan's lines about the pinned Istio: where the facts come from, and each known defect with its fix (components/istio.ts). */
+export function istioPlanLines(plan: PlanFile): string[] {
+    const lines: string[] = [];
+    for (const v of plan.istioVersions) {
+        if (unsupportedIstio(v) !== undefined) continue;
+        lines.push(
+            `istio ${v}: charts from ${plan.istio?.chartSources.join(", ") || "?"}, images from ${plan.istio?.hubs.join(", ") || "?"}; checked against ${factsLabel(v)}`,
+        );
+        for (const w of knownDefectWarnings(v)) lines.push(`WARNING: ${w}`);
+    }
+    return lines;
 }
 
 /** JSON with object keys sorted at every level, two-space indent, final newline. */

@@ -12,6 +12,8 @@
 //   root-of-trust-expiry(-warning)   the root has 30 (fail) / 180 (warn) days left, else rotate it (docs/root-rotation.md)
 //   root-rotation-phase              each cacerts holds what its rotation phase requires, the same roots everywhere
 //   production-root-key-offline      production stacks keep no root CA key in state (trust.mode provided, trust:init)
+//   istio-artifact-source            Istio charts and images come from a current location, the images from an explicit hub
+//   production-istio-known-defect    production stacks pin no Istio version with a known multicluster defect
 //
 // What a policy can see (@pulumi/policy 1.21): resource policies get the inputs, `opts.protect` and
 // the provider; stack policies get outputs, `dependencies` and the provider. Secret values reach
@@ -52,6 +54,8 @@ import {
     type TrustPhase,
 } from "../components/rotation";
 import { parseClusterIdentifier } from "../components/platforms/provider";
+import { compareVersions, KNOWN_DEFECTS, knownDefects, minorOf } from "../components/istio";
+import { describeReleaseChart, retiredLocation } from "../components/istioSource";
 import { PLATFORMS } from "../components/platforms/registry";
 
 export const RELEASE = "kubernetes:helm.sh/v3:Release";
@@ -133,7 +137,7 @@ export const cacertsBeforeIstiod: StackValidationPolicy = {
         for (const rel of args.resources.filter((r) => r.type === RELEASE)) {
             const facts = known(
                 () => ({
-                    chart: rel.props.chart as string | undefined,
+                    chart: chartName(rel.props),
                     name: rel.props.name as string | undefined,
                     namespace: (rel.props.namespace as string | undefined) ?? "default",
                     profile: rel.props.values?.profile as string | undefined,
@@ -202,7 +206,7 @@ export const loadBalancerOnlyEastWest: ResourceValidationPolicy = {
         if (args.type === RELEASE) {
             const rel = known(
                 () => ({
-                    chart: args.props.chart as string | undefined,
+                    chart: chartName(args.props),
                     name: args.props.name as string | undefined,
                     networkGateway: args.props.values?.networkGateway,
                     serviceType: args.props.values?.service?.type as string | undefined,
@@ -210,7 +214,7 @@ export const loadBalancerOnlyEastWest: ResourceValidationPolicy = {
                 undefined,
             );
             // Istio's gateway chart renders a LoadBalancer Service unless told otherwise.
-            if (!rel || rel.chart !== "gateway") return;
+            if (!rel || rel.chart !== CHARTS.gateway.chart) return;
             if ((rel.serviceType ?? "LoadBalancer") !== "LoadBalancer") return;
             if (rel.networkGateway || (rel.name && allowed.has(rel.name))) return;
             report(
@@ -273,7 +277,8 @@ export const istioVersionUniform: StackValidationPolicy = {
             .filter((r) => r.type === RELEASE)
             .map((r) => ({
                 r,
-                chart: known(() => r.props.chart as string | undefined, undefined),
+                // An OCI or local chart is named by its full reference (components/istioSource.ts releaseChart).
+                chart: known(() => describeReleaseChart(r.props).name || undefined, undefined),
                 version: known(() => r.props.version as string | undefined, undefined),
             }))
             .filter(
@@ -294,6 +299,118 @@ export const istioVersionUniform: StackValidationPolicy = {
         }
     },
 };
+
+/**
+ * Whether the stack is production, for the production-* policies that use this helper: today a stack
+ * name matching the policy's productionStackPattern (default /prod/), as production-deletion-protection
+ * and production-root-key-offline read it.
+ */
+export function productionStack(
+    args: { getConfig<T extends object>(): T },
+    env: PolicyEnv,
+): { production: boolean; stack: string; why: string } {
+    const pattern = args.getConfig<ProductionConfig>().productionStackPattern ?? "prod";
+    const stack = env.stackName();
+    return {
+        production: new RegExp(pattern).test(stack),
+        stack,
+        why: `stack ${JSON.stringify(stack)} ${new RegExp(pattern).test(stack) ? "is" : "is not"} production (/${pattern}/)`,
+    };
+}
+
+/** A Release's chart name whatever its source (an OCI or local chart is named by its full reference: components/istioSource.ts). */
+function chartName(props: Record<string, any>): string | undefined {
+    return describeReleaseChart(props).name || undefined;
+}
+
+/** An Istio chart's Release (base, istiod, gateway, cni, ztunnel), by its chart name whatever its source. */
+function istioRelease(args: { type: string; props: Record<string, any> }): { chart: string; source: string | null } | undefined {
+    if (args.type !== RELEASE) return undefined;
+    const ref = known(() => describeReleaseChart(args.props), undefined);
+    return ref && ISTIO_CHARTS.includes(ref.name) ? { chart: ref.name, source: ref.source } : undefined;
+}
+
+function stringLeaves(v: unknown, at: string, out: [string, string][] = []): [string, string][] {
+    if (typeof v === "string") out.push([at, v]);
+    else if (Array.isArray(v)) v.forEach((x, i) => stringLeaves(x, `${at}[${i}]`, out));
+    else if (v && typeof v === "object") for (const [k, x] of Object.entries(v)) stringLeaves(x, `${at}.${k}`, out);
+    return out;
+}
+
+export const istioArtifactSource: ResourceValidationPolicy = {
+    name: "istio-artifact-source",
+    description:
+        "Istio's charts and images come from where Istio publishes them now (or a mirror): no retired location " +
+        "(Istio 1.31 upgrade notes), and every istiod release names its image hub (hub, global.hub) instead of a chart default.",
+    enforcementLevel: "mandatory",
+    validateResource: (args: ResourceValidationArgs, report: ReportViolation) => {
+        const rel = istioRelease(args);
+        if (!rel) return;
+        const retiredChart = rel.source !== null ? retiredLocation(rel.source) : undefined;
+        if (retiredChart) {
+            report(
+                `${rel.chart} release ${args.name} comes from ${rel.source}, a retired Istio location (${retiredChart.location}); ` +
+                    `use ${retiredChart.charts} (set mesh.istio.repository).`,
+            );
+        }
+        const values = known(() => (args.props.values ?? {}) as Record<string, unknown>, undefined);
+        if (values === undefined) return;
+        // A value unknown during preview (a remote's values wait for its primary's address) is skipped.
+        for (const [at, v] of known(() => stringLeaves(values, "values"), [] as [string, string][])) {
+            const retired = retiredLocation(v);
+            if (retired)
+                report(
+                    `${rel.chart} release ${args.name}: ${at} = ${v} names a retired Istio location (${retired.location}); use ${retired.images}.`,
+                );
+        }
+        if (rel.chart === CHARTS.istiod.chart) {
+            const missing = known(() => {
+                const g = (values.global ?? {}) as Record<string, unknown>;
+                return [typeof values.hub === "string" ? undefined : "hub", typeof g.hub === "string" ? undefined : "global.hub"].filter(
+                    Boolean,
+                );
+            }, []);
+            if (missing.length)
+                report(
+                    `istiod release ${args.name} leaves ${missing.join(" and ")} to the chart's defaults; set them (mesh.istio.hub) so the ` +
+                        `images come from a hub you chose.`,
+                );
+        }
+    },
+};
+
+export function makeProductionIstioKnownDefect(env: PolicyEnv = processEnv): ResourceValidationPolicy {
+    return {
+        name: "production-istio-known-defect",
+        description:
+            "Production stacks (stack name matching productionStackPattern, default /prod/) pin no Istio version with a known " +
+            `multicluster control-plane defect (components/istio.ts KNOWN_DEFECTS: ${KNOWN_DEFECTS.filter(
+                (d) => d.scope === "control-plane",
+            )
+                .map((d) => d.issue)
+                .join(", ")}).`,
+        enforcementLevel: "mandatory",
+        configSchema: { properties: { productionStackPattern: { type: "string", default: "prod" } } },
+        validateResource: (args: ResourceValidationArgs, report: ReportViolation) => {
+            const rel = istioRelease(args);
+            if (!rel) return;
+            const prod = productionStack(args, env);
+            if (!prod.production) args.notApplicable(prod.why);
+            const version = known(() => args.props.version as string | undefined, undefined);
+            if (typeof version !== "string") return;
+            const defects = knownDefects(version).filter((d) => d.scope === "control-plane");
+            if (defects.length === 0) return;
+            const fixed = defects
+                .map((d) => d.fixedIn[minorOf(version) as keyof typeof d.fixedIn]!)
+                .sort(compareVersions)
+                .pop();
+            report(
+                `${rel.chart} release ${args.name} in production stack ${prod.stack} pins Istio ${version}, which has known multicluster ` +
+                    `defects: ${defects.map((d) => `${d.issue} (${d.breaks})`).join("; ")}. Pin ${fixed} or later (mesh.istio.version).`,
+            );
+        },
+    };
+}
 
 /** Outputs the program exports as secrets (pulumi.secret) on purpose. */
 export const DEFAULT_ALLOWED_OUTPUTS = ["kubeconfigs"];
@@ -456,7 +573,7 @@ export const destinationRulesIdentical: StackValidationPolicy = {
         const configProviders = new Set<string>();
         for (const rel of args.resources.filter((r) => r.type === RELEASE)) {
             const facts = known(
-                () => ({ chart: rel.props.chart as string | undefined, profile: rel.props.values?.profile as string | undefined }),
+                () => ({ chart: chartName(rel.props), profile: rel.props.values?.profile as string | undefined }),
                 undefined,
             );
             if (facts && facts.chart === CHARTS.istiod.chart && facts.profile !== "remote" && rel.provider?.urn)
@@ -530,6 +647,8 @@ export function meshPolicies(env: PolicyEnv = processEnv): (ResourceValidationPo
         rootExpiryWarning,
         rootRotationPhase,
         makeProductionRootKeyOffline(env),
+        istioArtifactSource,
+        makeProductionIstioKnownDefect(env),
     ];
 }
 
@@ -646,7 +765,7 @@ export const rootRotationPhase: StackValidationPolicy = {
             for (const rel of args.resources.filter((r) => r.type === RELEASE)) {
                 const facts = known(
                     () => ({
-                        chart: rel.props.chart as string | undefined,
+                        chart: chartName(rel.props),
                         env: rel.props.values?.env?.[MULTIROOT_ENV],
                         profile: rel.props.values?.profile,
                     }),

@@ -6,6 +6,7 @@
 //   - reading a LoadBalancer Service returns the address the cluster's load balancer assigns.
 // Every registration is recorded with what the engine would see: inputs, provider, parent,
 // dependencies (from dependsOn and from inputs), protect, and which inputs were sent as secrets.
+import { describeReleaseChart } from "../components/istioSource";
 import * as crypto from "node:crypto";
 import * as pulumi from "@pulumi/pulumi";
 import { ISTIO_NAMESPACE } from "../components/istio";
@@ -404,7 +405,8 @@ export class Simulator {
                         status: {
                             name: inputs.name,
                             namespace: inputs.namespace,
-                            chart: inputs.chart,
+                            // The chart's own name, as the provider reports it (Chart.Metadata.Name), whatever the source.
+                            chart: describeReleaseChart(inputs).name,
                             version: inputs.version,
                             status: "deployed",
                             revision: 1,

@@ -5,6 +5,7 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 import * as YAML from "yaml";
 import { describe, expect, it } from "vitest";
+import { ISTIO_OCI_REPOSITORY } from "../components/istio";
 import { ChangePlan, formatChanges, planChanges, ResourceChange } from "../offline/changes";
 import { buildPlanFile, PlanFile, stableStringify } from "../offline/planFile";
 import type { PlanResource } from "../offline/planResources";
@@ -43,6 +44,7 @@ const kinds = (p: ChangePlan) => p.changes.filter((c) => c.kind !== "same" && c.
 const SECRET = "kubernetes:core/v1:Secret";
 const COMMAND = "command:local:Command";
 const K8S_PROVIDER = "pulumi:providers:kubernetes";
+const RELEASE = "kubernetes:helm.sh/v3:Release";
 
 /** Set (or remove) enableSecretMutable on every Kubernetes provider of a plan, as its config input. */
 function withSecretMutable(p: PlanFile, on: boolean): PlanFile {
@@ -72,6 +74,22 @@ describe("change plan", () => {
         const cacerts = a.resources.filter((r) => r.type === SECRET && r.decisive["metadata.name"] === "cacerts");
         expect(cacerts.length).toBeGreaterThan(0);
         for (const r of cacerts) expect(r.decisive.stringData).toMatch(/^sha256:[0-9a-f]{64}$/);
+    });
+
+    it("a new chart source and image hub: every Istio release is updated in place (helm upgrade), nothing replaced", async () => {
+        const { changes } = await beforeAfter("primary-remote", (m) => {
+            m.istio = { ...(m.istio as object), repository: ISTIO_OCI_REPOSITORY, hub: "registry.example.com/istio" };
+        });
+        const releases = changes.changes.filter((c) => c.type === RELEASE);
+        expect(releases.length).toBe(5);
+        for (const r of releases) {
+            expect(r.kind, r.name).toBe("update");
+            expect(r.reasons[0]).toMatch(/^updated: chart, repositoryOpts\.repo/);
+            expect(r.reasons).toContain("chart source changes: helm upgrade in place (the mesh diff says which pods roll)");
+        }
+        // Nothing else changes: no object, no provider.
+        expect(kinds(changes).filter((c) => c.type !== RELEASE)).toEqual([]);
+        expect(changes.counts.replace).toBe(0);
     });
 
     it("intermediate re-issue: cacerts replaced delete-first without enableSecretMutable, updated in place with it", async () => {

@@ -2,6 +2,7 @@
 import { describe, expect, it } from "vitest";
 import { validateMeshConfig, ValidationEnv } from "../config";
 import { gkeEntry } from "./support/harness";
+import { ISTIO_HUB, ISTIO_REPOSITORY, ISTIO_VERSION } from "../components/istio";
 
 type Raw = Record<string, any>;
 
@@ -47,8 +48,10 @@ describe("config validation", () => {
         expect(r.ok).toBe(true);
         if (!r.ok) return;
         expect(r.config.mesh.istio).toEqual({
-            version: "1.30.3",
-            repository: "https://istio-release.storage.googleapis.com/charts",
+            version: ISTIO_VERSION,
+            repository: ISTIO_REPOSITORY,
+            hub: ISTIO_HUB,
+            imagePullSecrets: [],
             values: {},
         });
         expect(r.config.mesh.trust).toMatchObject({
@@ -129,10 +132,10 @@ describe("config validation", () => {
         ],
         [
             "malformed repository",
-            (r) => (r.istio = { repository: "not a url" }),
-            'mesh.istio.repository: "not a url" is not a chart repository URL',
+            (r) => (r.istio = { repository: "s3://bucket/charts" }),
+            'mesh.istio.repository: "s3://bucket/charts" is neither a Helm repository (https://…), an OCI reference (oci://…) nor a local folder',
         ],
-        ["unpinned chart version", (r) => (r.istio = { version: "^1.30" }), 'mesh.istio.version: "^1.30" is not a pinned chart version'],
+        ["unpinned chart version", (r) => (r.istio = { version: "^1.31" }), 'mesh.istio.version: "^1.31" is not a pinned chart version'],
         [
             "values override meshID",
             (r) => (r.istio = { values: { global: { meshID: "x" } } }),

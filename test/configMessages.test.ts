@@ -9,7 +9,7 @@ import * as path from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
 import { validateMeshConfig } from "../config";
 import { editDistance, nearest } from "../components/configMessages";
-import { compareVersions, SUPPORTED_ISTIO, unsupportedIstio } from "../components/istio";
+import { compareVersions, ISTIO_VERSION, SUPPORTED_ISTIO, unsupportedIstio } from "../components/istio";
 import { planMesh, remoteValues } from "../components/plan";
 import { plan } from "../offline/plan";
 import { runMesh } from "./support/harness";
@@ -129,7 +129,7 @@ describe("unknown keys: did you mean", () => {
         const raw = base();
         raw.clusters[0].kubeConfig = "/absent"; // case only
         raw.trust = { rsaBtis: 4096 }; // two letters swapped
-        raw.istio = { verison: "1.30.3" };
+        raw.istio = { verison: ISTIO_VERSION };
         expect(problems(raw)).toEqual([
             'mesh.istio: unknown key "verison" (did you mean "version"?)',
             'mesh.trust: unknown key "rsaBtis" (did you mean "rsaBits"?)',
@@ -202,27 +202,30 @@ describe("YAML syntax errors: one line with file, line and column", () => {
 });
 
 describe("supported Istio versions", () => {
-    it("declares 1.30.x", () => {
-        expect(SUPPORTED_ISTIO).toEqual({ min: "1.30.0", maxExclusive: "1.31.0" });
+    it("declares 1.30.x and 1.31.x, and compares versions by their numbers", () => {
+        expect(SUPPORTED_ISTIO.minors).toEqual(["1.30", "1.31"]);
         expect(compareVersions("1.30.10", "1.30.9")).toBeGreaterThan(0);
         expect(compareVersions("1.30.0-rc.1", "1.30.0")).toBeLessThan(0);
     });
-    for (const v of ["1.30.0", "1.30.3", "1.30.12", "1.30.4-rc.0"]) {
-        it(`accepts ${v}`, () => {
-            const raw = base();
-            raw.istio = { version: v };
-            expect(problems(raw)).toEqual([]);
-            expect(unsupportedIstio(v)).toBeUndefined();
-        });
+    // Every supported minor, by table.
+    for (const minor of SUPPORTED_ISTIO.minors) {
+        for (const v of [`${minor}.0`, `${minor}.5`, `${minor}.12`, `${minor}.4-rc.0`]) {
+            it(`accepts ${v}`, () => {
+                const raw = base();
+                raw.istio = { version: v };
+                expect(problems(raw)).toEqual([]);
+                expect(unsupportedIstio(v)).toBeUndefined();
+            });
+        }
     }
-    for (const v of ["1.22.0", "1.29.9", "1.31.0", "1.31.0-alpha.1", "2.0.0"]) {
-        it(`refuses ${v} with the range`, () => {
+    for (const v of ["1.22.0", "1.29.9", "1.32.0", "1.32.0-alpha.1", "2.0.0"]) {
+        it(`refuses ${v}, naming the supported minors and a release to use`, () => {
             const raw = base();
             raw.istio = { version: v };
             expect(problems(raw)).toEqual([
-                `mesh.istio.version: Istio ${v} is outside the supported range >= 1.30.0, < 1.31.0 ` +
-                    `(the values and objects this program writes were checked against 1.30.3's charts); ` +
-                    `use a 1.30.x release such as "1.30.3" (docs/upgrades.md)`,
+                `mesh.istio.version: Istio ${v} is not supported: this program installs 1.30.x and 1.31.x (the values and objects it ` +
+                    `writes were checked against those minors' charts, components/data/istio/); use a supported release such as ` +
+                    `"${ISTIO_VERSION}" (docs/upgrades.md)`,
             ]);
         });
     }
@@ -276,7 +279,7 @@ describe("Istio values per cluster", () => {
     });
     it("follow the mesh-level rules: owned keys refused at their path, also under pilot", () => {
         const raw = base();
-        raw.clusters[1].istio = { values: { profile: "demo", pilot: { global: { meshID: "x" } } }, version: "1.30.3" };
+        raw.clusters[1].istio = { values: { profile: "demo", pilot: { global: { meshID: "x" } } }, version: ISTIO_VERSION };
         expect(problems(raw)).toEqual([
             'mesh.clusters[1].istio: unknown key "version"; remove or correct it (allowed here: values); see README, "Config reference"',
             "mesh.clusters[1].istio.values.pilot.global.meshID: is managed by this program per cluster; " +

@@ -1,15 +1,16 @@
+// The facts of each supported Istio minor (components/data/istio/<minor>/), and the checks that read
+// them: chart keys, the gateway chart's values schema, the CRD schemas. Tables over the minors.
 import * as fs from "fs";
 import * as path from "path";
 import { describe, it, expect } from "vitest";
+import { ISTIO_VERSION, SUPPORTED_ISTIO } from "../components/istio";
+import { FACT_FILES, FACTS_CHARTS, ISTIO_FACTS_DIR, istioFacts } from "../components/istioFacts";
+import { templateValueRefs } from "../scripts/derive-istio-facts";
 import { gatewaySchemaProblems, istioObjectProblems, valueKeyProblems } from "./support/istioSchemas";
 
-const FIXTURES = path.join(__dirname, "fixtures");
-/** The CRD schemas live with the library (the traffic checks need them at run time); the rest are test fixtures. */
-const CRD_SCHEMAS = path.join(__dirname, "..", "components", "data", "istio-crd-schemas.json");
-const fixturePath = (name: string) => (name === "istio-crd-schemas.json" ? CRD_SCHEMAS : path.join(FIXTURES, name));
-const readJson = (name: string): Record<string, unknown> => JSON.parse(fs.readFileSync(fixturePath(name), "utf8"));
+const MINORS = [...SUPPORTED_ISTIO.minors];
 
-// Istio 1.30.3 samples/multicluster/expose-services.yaml, inlined: the reference data is not in users' clones.
+// Istio samples/multicluster/expose-services.yaml (the same at 1.30.3 and 1.31.0-rc.0), inlined: the sources are not in users' clones.
 const exposeServices = {
     apiVersion: "networking.istio.io/v1",
     kind: "Gateway",
@@ -46,21 +47,63 @@ function withServer(server: Record<string, unknown>): typeof exposeServices {
     return { ...exposeServices, spec: { ...exposeServices.spec, servers: [{ ...exposeServices.spec.servers[0]!, ...server }] } };
 }
 
-describe("fixtures", () => {
-    it("exist and record Istio 1.30.3", () => {
-        for (const f of ["chart-keys.json", "gateway-values.schema.json", "istio-crd-schemas.json"]) {
-            expect(fs.existsSync(fixturePath(f)), f).toBe(true);
-        }
-        const keys = readJson("chart-keys.json");
-        expect(keys.istioVersion).toBe("1.30.3");
-        expect((keys.source as Record<string, unknown>).tag).toBe("1.30.3");
-        expect(keys.base).toContain("profile");
-        expect(keys.istiod).toContain("profile");
-        expect(keys.istiod).not.toContain("_internal_defaults_do_not_set");
+describe("facts per minor", () => {
+    it("one folder per supported minor, nothing else", () => {
+        expect(fs.readdirSync(ISTIO_FACTS_DIR).sort()).toEqual(MINORS);
     });
 
-    it("hold every served version of every networking.istio.io and security.istio.io CRD", () => {
-        const keys = Object.keys(readJson("istio-crd-schemas.json")).sort();
+    it.each(MINORS)("%s: every file, derived from istio/istio at a tag of that minor, with its commit", (minor) => {
+        for (const f of Object.values(FACT_FILES)) expect(fs.existsSync(path.join(ISTIO_FACTS_DIR, minor, f)), f).toBe(true);
+        const facts = istioFacts(minor);
+        expect(facts.source.minor).toBe(minor);
+        expect(facts.source.tag.startsWith(`${minor}.`)).toBe(true);
+        expect(facts.source.repository).toBe("https://github.com/istio/istio");
+        expect(facts.source.commit).toMatch(/^[0-9a-f]{40}$/);
+        expect(facts.chartKeys.base).toContain("profile");
+        expect(facts.chartKeys.istiod).toContain("profile");
+        expect(facts.chartKeys.istiod).not.toContain("_internal_defaults_do_not_set");
+        // Read by the templates only (dig), and needed on both base and istiod.
+        expect(facts.chartKeys.base).toContain("global.enableReaderRBAC");
+        expect(facts.chartKeys.istiod).toContain("global.enableReaderRBAC");
+    });
+
+    it.each(MINORS)("%s: minor-only options are exactly the keys no other minor has", (minor) => {
+        const facts = istioFacts(minor);
+        expect(facts.minorOnly.comparedWith).toEqual(MINORS.filter((m) => m !== minor));
+        for (const chart of FACTS_CHARTS) {
+            const elsewhere = new Set(facts.minorOnly.comparedWith.flatMap((m) => istioFacts(m).chartKeys[chart]));
+            expect(facts.minorOnly[chart]).toEqual(facts.chartKeys[chart].filter((k) => !elsewhere.has(k)));
+        }
+    });
+
+    it("1.31 adds the options its upgrade notes and chart diff name, and 1.30 has none 1.31 lacks", () => {
+        expect(istioFacts("1.31").minorOnly.istiod).toEqual(
+            expect.arrayContaining(["global.readerServiceAccount", "global.readerServiceAccount.name", "terminationMessagePolicy"]),
+        );
+        expect(istioFacts("1.31").minorOnly.base).toContain("global.readerServiceAccount.name");
+        expect(istioFacts("1.31").minorOnly.gateway).toEqual(["dnsConfig", "dnsPolicy", "service.healthCheckNodePort"]);
+        expect(istioFacts("1.30").minorOnly).toMatchObject({ base: [], istiod: [], gateway: [] });
+    });
+
+    it("reads the keys templates use: .Values paths and Sprig dig, with every prefix", () => {
+        expect(
+            templateValueRefs([
+                "{{ .Values.global.hub }} {{ $.Values.base.validationURL }}",
+                `{{- if dig "global" "readerServiceAccount" "name" "" .Values }}`,
+                `{{ dig "global" "enableReaderRBAC" true .Values }}`,
+            ]),
+        ).toEqual([
+            "base.validationURL",
+            "global",
+            "global.enableReaderRBAC",
+            "global.hub",
+            "global.readerServiceAccount",
+            "global.readerServiceAccount.name",
+        ]);
+    });
+
+    it.each(MINORS)("%s: every served version of every networking.istio.io and security.istio.io CRD", (minor) => {
+        const keys = Object.keys(istioFacts(minor).crdSchemas()).sort();
         const v1 = ["DestinationRule", "Gateway", "ServiceEntry", "Sidecar", "VirtualService", "WorkloadEntry", "WorkloadGroup"];
         const security = ["AuthorizationPolicy", "PeerAuthentication", "RequestAuthentication"];
         expect(keys).toEqual(
@@ -74,8 +117,25 @@ describe("fixtures", () => {
         );
     });
 
-    it("CRD schemas never close objects themselves (the helper applies the API server's pruning rule)", () => {
-        expect(fs.readFileSync(CRD_SCHEMAS, "utf8")).not.toMatch(/"additionalProperties": false/);
+    it.each(MINORS)("%s: CRD schemas never close objects themselves (the helper applies the API server's pruning rule)", (minor) => {
+        expect(fs.readFileSync(path.join(ISTIO_FACTS_DIR, minor, FACT_FILES.crdSchemas), "utf8")).not.toMatch(
+            /"additionalProperties": false/,
+        );
+    });
+
+    it("validates against the pinned minor's CRDs, and says when another supported minor's would accept the object", () => {
+        // 1.31's DestinationRule trafficPolicy.loadBalancer has zoneAwareLbSetting; 1.30's does not.
+        const dr = {
+            apiVersion: "networking.istio.io/v1",
+            kind: "DestinationRule",
+            metadata: { name: "r" },
+            spec: { host: "a.b.svc.cluster.local", trafficPolicy: { loadBalancer: { zoneAwareLbSetting: {} } } },
+        };
+        expect(istioObjectProblems(dr, "1.31.1")).toEqual([]);
+        expect(istioObjectProblems(dr, "1.30.5")).toEqual([
+            'networking.istio.io/v1/DestinationRule /spec/trafficPolicy/loadBalancer must NOT have additional properties: "zoneAwareLbSetting"' +
+                " (valid in Istio 1.31's CRDs: pin a 1.31.x version)",
+        ]);
     });
 });
 
@@ -230,12 +290,13 @@ describe("istioObjectProblems", () => {
     });
 
     it("reports a missing schema for an unknown apiVersion or kind", () => {
+        const minor = ISTIO_VERSION.split(".").slice(0, 2).join(".");
         expect(istioObjectProblems({ ...exposeServices, apiVersion: "networking.istio.io/v2" })).toEqual([
-            "networking.istio.io/v2/Gateway: no schema in components/data/istio-crd-schemas.json",
+            `networking.istio.io/v2/Gateway: no schema in Istio ${minor}'s CRDs (components/data/istio/${minor}/crd-schemas.json)`,
         ]);
         // (DestinationRule, Sidecar and the other networking and security kinds have schemas: the traffic block writes them.)
         expect(istioObjectProblems({ ...exposeServices, kind: "WasmPlugin" })).toEqual([
-            "networking.istio.io/v1/WasmPlugin: no schema in components/data/istio-crd-schemas.json",
+            `networking.istio.io/v1/WasmPlugin: no schema in Istio ${minor}'s CRDs (components/data/istio/${minor}/crd-schemas.json)`,
         ]);
     });
 });

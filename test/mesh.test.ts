@@ -8,10 +8,20 @@ import * as os from "node:os";
 import * as path from "node:path";
 import * as YAML from "yaml";
 import { describe, expect, it } from "vitest";
+import {
+    ISTIO_HUB,
+    ISTIO_OCI_REPOSITORY,
+    ISTIO_REPOSITORY,
+    ISTIO_VERSION,
+    newestWithoutDefects,
+    SUPPORTED_ISTIO,
+} from "../components/istio";
+import { chartSource, releaseChart, type ChartSource } from "../components/istioSource";
 import { cluster, clusterOf, dependsOn, isSecretOutput, MeshRun, one, runMesh } from "./support/harness";
 import { gatewaySchemaProblems, istioObjectProblems, valueKeyProblems } from "./support/istioSchemas";
 
-const REPO = "https://istio-release.storage.googleapis.com/charts";
+/** The image settings every istiod release carries (components/istioSource.ts imageValues), at the defaults. */
+const IMG = { hub: ISTIO_HUB, tag: ISTIO_VERSION };
 // ECDSA keeps the real key generation fast; RSA is covered by its own test below.
 const FAST_TRUST = { keyAlgorithm: "ECDSA", ecdsaCurve: "P256" };
 
@@ -28,8 +38,17 @@ function openssl(args: string[], files: Record<string, string>): string {
     }
 }
 
-/** Checks every run must pass, whatever the model. */
-async function commonChecks(run: MeshRun, meshId: string, clusters: string[]) {
+/** Checks every run must pass, whatever the model (`istio`: the version and chart source the run pins, default the defaults). */
+async function commonChecks(
+    run: MeshRun,
+    meshId: string,
+    clusters: string[],
+    istio: { version: string; source: ChartSource; hub: string } = {
+        version: ISTIO_VERSION,
+        source: chartSource(ISTIO_REPOSITORY) as ChartSource,
+        hub: ISTIO_HUB,
+    },
+) {
     expect(run.error).toBeUndefined();
     // Names are unique per type (the mock runtime would not notice a duplicate URN).
     const keys = names(run);
@@ -48,17 +67,26 @@ async function commonChecks(run: MeshRun, meshId: string, clusters: string[]) {
         else expect(p.inputs.clusterIdentifier).toBeTruthy();
         expect(p.secretPaths).toContain("kubeconfig");
     }
-    // Every chart pinned, from the Istio repository, named, in istio-system.
+    // Every chart pinned, from the configured source, named, in istio-system; its values exist in that
+    // minor's chart; istiod names its image hub and tag itself (no chart default decides where images come from).
     for (const r of run.sim.ofType("kubernetes:helm.sh/v3:Release")) {
-        expect(r.inputs).toMatchObject({ version: "1.30.3", repositoryOpts: { repo: REPO }, namespace: "istio-system" });
         expect(["istio-base", "istiod", "istio-eastwestgateway"]).toContain(r.inputs.name);
-        const chart = r.inputs.chart as "base" | "istiod" | "gateway";
-        expect(valueKeyProblems(chart, r.inputs.values ?? {}), `${r.name} sets unknown keys`).toEqual([]);
-        if (chart === "gateway") expect(gatewaySchemaProblems(r.inputs.values)).toEqual([]);
+        const chart = ({ "istio-base": "base", istiod: "istiod", "istio-eastwestgateway": "gateway" } as const)[r.inputs.name as string]!;
+        const ref = releaseChart(istio.source, chart);
+        expect(r.inputs).toMatchObject({ version: istio.version, chart: ref.chart, namespace: "istio-system" });
+        expect(r.inputs.repositoryOpts).toEqual(ref.repositoryOpts);
+        expect(valueKeyProblems(chart, r.inputs.values ?? {}, istio.version), `${r.name} sets unknown keys`).toEqual([]);
+        if (chart === "gateway") expect(gatewaySchemaProblems(r.inputs.values, istio.version)).toEqual([]);
+        if (chart === "istiod") {
+            expect(r.inputs.values).toMatchObject({ hub: istio.hub, tag: istio.version, global: { hub: istio.hub, tag: istio.version } });
+        }
     }
     for (const r of run.k8s.filter((x) => x.type.startsWith("kubernetes:networking.istio.io/"))) {
         expect(
-            istioObjectProblems({ apiVersion: r.inputs.apiVersion, kind: r.inputs.kind, metadata: r.inputs.metadata, spec: r.inputs.spec }),
+            istioObjectProblems(
+                { apiVersion: r.inputs.apiVersion, kind: r.inputs.kind, metadata: r.inputs.metadata, spec: r.inputs.spec },
+                istio.version,
+            ),
         ).toEqual([]);
         // CRDs first: every Istio object waits for its cluster's base chart.
         expect(dependsOn(run, r.name, `${meshId}-${clusterOf(meshId, clusters, r)}-base`)).toBe(true);
@@ -206,7 +234,8 @@ describe("multi-primary, one network", () => {
         );
         expect(one(run, "mesh1-c1-namespace").inputs.metadata).toEqual({ name: "istio-system", labels: {}, annotations: {} });
         expect(one(run, "mesh1-c1-istiod").inputs.values).toEqual({
-            global: { meshID: "mesh1", multiCluster: { clusterName: "c1" }, network: "network1" },
+            ...IMG,
+            global: { ...IMG, meshID: "mesh1", multiCluster: { clusterName: "c1" }, network: "network1" },
         });
         expect(one(run, "mesh1-c2-base").inputs.values).toEqual({});
         expect(dependsOn(run, "mesh1-c1-istiod", "mesh1-c1-base")).toBe(true);
@@ -262,7 +291,8 @@ describe("multi-primary, two networks", () => {
         ]) {
             expect(one(run, `mesh1-${c}-namespace`).inputs.metadata.labels).toEqual({ "topology.istio.io/network": net });
             expect(one(run, `mesh1-${c}-istiod`).inputs.values).toEqual({
-                global: { meshID: "mesh1", multiCluster: { clusterName: c }, network: net },
+                ...IMG,
+                global: { ...IMG, meshID: "mesh1", multiCluster: { clusterName: c }, network: net },
             });
             const gw = one(run, `mesh1-${c}-eastwest-release`);
             expect(gw.inputs).toMatchObject({ name: "istio-eastwestgateway", chart: "gateway", namespace: "istio-system" });
@@ -309,7 +339,8 @@ describe("primary-remote, one network", () => {
         const run = await runMesh(meshOf("primary-remote", [cluster("cluster1", 1), cluster("cluster2", 2, { role: "remote" })]));
         await commonChecks(run, "mesh1", ["cluster1", "cluster2"]);
         expect(one(run, "mesh1-cluster1-istiod").inputs.values).toEqual({
-            global: { meshID: "mesh1", multiCluster: { clusterName: "cluster1" }, network: "network1", externalIstiod: true },
+            ...IMG,
+            global: { ...IMG, meshID: "mesh1", multiCluster: { clusterName: "cluster1" }, network: "network1", externalIstiod: true },
         });
         const address = (run.outputs.gatewayAddresses as Record<string, string>).cluster1;
         expect(Object.keys(run.outputs.gatewayAddresses as object)).toEqual(["cluster1"]);
@@ -318,7 +349,8 @@ describe("primary-remote, one network", () => {
         expect(one(run, "mesh1-cluster2-base").inputs.values).toEqual({ profile: "remote", base: { validationCABundle: rootB64 } });
         expect(one(run, "mesh1-cluster2-istiod").inputs.values).toEqual({
             profile: "remote",
-            global: { multiCluster: { clusterName: "cluster2" }, configCluster: true, remotePilotAddress: address },
+            ...IMG,
+            global: { ...IMG, multiCluster: { clusterName: "cluster2" }, configCluster: true, remotePilotAddress: address },
             istiodRemote: { injectionPath: "/inject/cluster/cluster2/net/network1" },
             base: { validationCABundle: rootB64 },
         });
@@ -395,6 +427,49 @@ describe("primary-remote, two networks", () => {
         });
         expect(Object.keys(run.outputs.gatewayAddresses as object).sort()).toEqual(["cluster1", "cluster2"]);
         checkRemoteSecrets(run, "mesh1", [["cluster2", "cluster1"]]);
+    });
+});
+
+// Every supported minor, and each kind of chart source, through the richest model (primary-remote
+// across two networks: remote values, both gateways, Istio objects): the same checks, by table.
+describe.each(SUPPORTED_ISTIO.minors.map((m) => newestWithoutDefects(m)!))("Istio %s", (version) => {
+    const sources: [string, string][] = [
+        ["an https Helm repository", ISTIO_REPOSITORY],
+        ["an OCI registry", ISTIO_OCI_REPOSITORY],
+        ["a local chart folder", ""],
+    ];
+    it.each(sources)("installs primary-remote on two networks from %s, with explicit images and pull secrets", async (_what, repo) => {
+        let repository = repo;
+        if (repository === "") {
+            // A folder as `helm pull --untar` (or npm run charts:pull -- --into) writes it.
+            repository = fs.mkdtempSync(path.join(os.tmpdir(), "local-charts-"));
+            for (const c of ["base", "istiod", "gateway"]) {
+                fs.mkdirSync(path.join(repository, c));
+                fs.writeFileSync(path.join(repository, c, "Chart.yaml"), `apiVersion: v2\nname: ${c}\nversion: ${version}\n`);
+            }
+        }
+        const hub = "registry.example.com/mirror/istio";
+        const mesh = {
+            ...meshOf("primary-remote", [
+                cluster("cluster1", 1, { network: "network1" }),
+                cluster("cluster2", 2, { role: "remote", network: "network2" }),
+            ]),
+            istio: { version, repository, hub, imagePullSecrets: ["mirror-pull"] },
+        };
+        const run = await runMesh(mesh);
+        const source = chartSource(repository) as ChartSource;
+        await commonChecks(run, "mesh1", ["cluster1", "cluster2"], { version, source, hub });
+        // An OCI chart is the full reference and a local chart its folder, neither with repositoryOpts
+        // (pulumi-kubernetes provider/pkg/provider/helm_release.go locateChart); a Helm repository goes in repositoryOpts.
+        const istiod = one(run, "mesh1-cluster1-istiod");
+        if (source.kind === "oci") expect(istiod.inputs.chart).toBe(`${ISTIO_OCI_REPOSITORY}/istiod`);
+        if (source.kind === "local") expect(istiod.inputs.chart).toBe(path.join(repository, "istiod"));
+        if (source.kind === "helm") expect(istiod.inputs).toMatchObject({ chart: "istiod", repositoryOpts: { repo: ISTIO_REPOSITORY } });
+        // Pull secrets: istiod's (and the injected pods') by name, the reader's on base, the gateway's as {name}.
+        expect(istiod.inputs.values.global.imagePullSecrets).toEqual(["mirror-pull"]);
+        expect(one(run, "mesh1-cluster2-istiod").inputs.values).toMatchObject({ hub, global: { hub, imagePullSecrets: ["mirror-pull"] } });
+        expect(one(run, "mesh1-cluster1-base").inputs.values).toEqual({ global: { imagePullSecrets: ["mirror-pull"] } });
+        expect(one(run, "mesh1-cluster2-eastwest-release").inputs.values.imagePullSecrets).toEqual([{ name: "mirror-pull" }]);
     });
 });
 

@@ -10,6 +10,7 @@ import * as YAML from "yaml";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { diffPlans, formatDiff, leaves } from "../offline/meshDiff";
 import { buildPlanFile, parsePlanFile, PlanCluster, PlanFile, stableStringify } from "../offline/planFile";
+import { ISTIO_HUB, ISTIO_OCI_REPOSITORY, ISTIO_REPOSITORY, minorOf, newestWithoutDefects, SUPPORTED_ISTIO } from "../components/istio";
 import { runMesh } from "./support/harness";
 import { planStack, ROOT, tempDir } from "./support/planRun";
 
@@ -150,35 +151,90 @@ describe("diffPlans", () => {
     });
 
     it("chart version changes per cluster, and value changes by path", () => {
+        // The stack's pin (NEW) and the newest release of the other supported minor (OLD).
+        const NEW = multinet.istioVersions[0]!;
+        const OLD = newestWithoutDefects(SUPPORTED_ISTIO.minors.find((m) => m !== minorOf(NEW))!)!;
+        const esc = (v: string) => v.replace(/\./g, "\\.");
+        const before = edit(multinet, (p) => {
+            for (const c of p.clusters) c.charts.istiod.version = OLD;
+        });
         const after = edit(multinet, (p) => {
-            for (const c of p.clusters) c.charts.istiod.version = "1.31.0";
             (cluster(p, "west").charts.istiod.values as any).global.network = "net-y";
             (cluster(p, "west").charts.istiod.values as any).pilot = { autoscaleMin: 2 };
         });
         expectOnly(
-            diffPlans(multinet, after),
+            diffPlans(before, after),
             [
-                "east: istiod chart version 1.30.3 → 1.31.0",
-                "west: istiod chart version 1.30.3 → 1.31.0",
+                `east: istiod chart version ${OLD} → ${NEW}`,
+                `west: istiod chart version ${OLD} → ${NEW}`,
                 "west: istiod values: global.network net-west → net-y",
                 "west: istiod values: sets pilot.autoscaleMin = 2",
             ],
-            [/^ISTIO MINOR VERSION CHANGES \(1\.30\.3 → 1\.30\.3, 1\.31\.0\): this deploy upgrades every control plane in place/],
+            [
+                new RegExp(
+                    `^ISTIO MINOR VERSION CHANGES \\(${esc(OLD)}, ${esc(NEW)} → ${esc(NEW)}\\): this deploy upgrades every control plane in place`,
+                ),
+            ],
         );
         // A patch within the supported minor is an ordinary version line, without the upgrade warning.
+        const bumped = `${minorOf(NEW)}.99`;
         const patch = edit(multinet, (p) => {
-            for (const c of p.clusters) for (const ch of Object.values(c.charts)) if (ch.version === "1.30.3") ch.version = "1.30.4";
+            for (const c of p.clusters) for (const ch of Object.values(c.charts)) if (ch.version === NEW) ch.version = bumped;
         });
         expect(diffPlans(multinet, patch).warnings).toEqual([]);
         const minor = edit(multinet, (p) => {
-            for (const c of p.clusters) for (const ch of Object.values(c.charts)) if (ch.version === "1.30.3") ch.version = "1.31.0";
+            for (const c of p.clusters) for (const ch of Object.values(c.charts)) if (ch.version === NEW) ch.version = OLD;
         });
-        expect(diffPlans(multinet, minor).warnings).toEqual([expect.stringContaining("ISTIO MINOR VERSION CHANGES (1.30.3 → 1.31.0)")]);
+        expect(diffPlans(multinet, minor).warnings).toEqual([expect.stringContaining(`ISTIO MINOR VERSION CHANGES (${NEW} → ${OLD})`)]);
         expect(diffPlans(multinet, minor).warnings[0]).toContain("all 2 clusters (east, west)");
         const dropped = edit(multinet, (p) => {
             delete cluster(p, "east").charts["istio-eastwestgateway"];
         });
-        expectOnly(diffPlans(multinet, dropped), [/^east: uninstalls Helm release istio-eastwestgateway \(chart gateway 1\.30\.3\)$/]);
+        expectOnly(diffPlans(multinet, dropped), [
+            new RegExp(`^east: uninstalls Helm release istio-eastwestgateway \\(chart gateway ${esc(NEW)}\\)$`),
+        ]);
+    });
+
+    it("a new chart source: every Istio release upgraded in place, nothing rolls for the same version", () => {
+        const after = edit(multinet, (p) => {
+            for (const c of p.clusters) for (const ch of Object.values(c.charts)) ch.repository = ISTIO_OCI_REPOSITORY;
+        });
+        const d = diffPlans(multinet, after);
+        expect(d.warnings).toEqual([]);
+        const source = d.lines.filter((l) => l.startsWith("istio source:"));
+        expect(source).toEqual([
+            `istio source: charts from ${ISTIO_REPOSITORY} → ${ISTIO_OCI_REPOSITORY}: every Istio release (6: east/istio-base, ` +
+                `east/istio-eastwestgateway, east/istiod, west/istio-base, west/istio-eastwestgateway, west/istiod) is upgraded in place (helm upgrade; ` +
+                `a release is replaced only when its name or namespace changes); the same version ${multinet.istioVersions[0]} from the ` +
+                `new source renders the same objects, so no pod rolls unless the new source serves different charts under that version`,
+        ]);
+        // The per-release lines stay, one per release.
+        expect(d.lines.filter((l) => / chart repository /.test(l))).toHaveLength(6);
+    });
+
+    it("a new image hub restarts istiod; gateways and sidecars keep their image until they restart; new pull secrets roll the gateways", () => {
+        const mirror = "registry.example.com/istio";
+        const after = edit(multinet, (p) => {
+            for (const c of p.clusters) {
+                const v = c.charts.istiod.values as any;
+                v.hub = mirror;
+                v.global.hub = mirror;
+                v.global.imagePullSecrets = ["pull"];
+                const gw = c.charts["istio-eastwestgateway"];
+                if (gw) (gw.values as any).imagePullSecrets = [{ name: "pull" }];
+            }
+        });
+        const source = diffPlans(multinet, after).lines.filter((l) => l.startsWith("istio source:"));
+        expect(source).toHaveLength(2);
+        expect(source[0]).toMatch(
+            new RegExp(
+                `^istio source: images from ${ISTIO_HUB} → ${mirror}: istiod restarts in west \\(its image moves to ${mirror}/pilot\\)`,
+            ),
+        );
+        expect(source[0]).toContain("the running east-west gateways (east, west) and sidecars keep the image they were injected with");
+        expect(source[1]).toMatch(
+            /^istio source: image pull secrets \(chart defaults\) → pull: the east-west gateway pods roll in east, west/,
+        );
     });
 
     it("Istio objects added and removed", () => {
@@ -346,17 +402,19 @@ describe("npm run plan -- --against (CLI)", () => {
             expect(same.stdout).toMatch(/plan\.json/);
             expect(same.stdout).toMatch(/mesh\.svg/);
 
+            let pinned = "";
             const hand = edit(parsePlanFile(fs.readFileSync(old, "utf8"), "old"), (p) => {
                 Object.assign(cluster(p, "west").gateway!, { address: "10.0.0.7", fixed: true });
                 cluster(p, "east").charts.istiod.version = "1.29.0";
+                pinned = p.istioVersions[0]!;
             });
             fs.writeFileSync(old, stableStringify(hand));
             const changed = await cli(["--stack", "primary-remote", "--out", cliOut, "--against", old]);
             expect(changed.code).toBe(2);
             expect(changed.stdout).toContain("west: east-west gateway address moves: fixed address 10.0.0.7 → address assigned at deploy");
-            expect(changed.stdout).toContain("east: istiod chart version 1.29.0 → 1.30.3");
+            expect(changed.stdout).toContain(`east: istiod chart version 1.29.0 → ${pinned}`);
             const diffTxt = fs.readFileSync(path.join(cliOut, "primary-remote", "diff.txt"), "utf8");
-            // Two lines and the minor-version warning (1.29 → 1.30 upgrades every control plane in place).
+            // Two lines and the minor-version warning (1.29 → the pin's minor upgrades every control plane in place).
             expect(diffTxt).toContain("3 changes");
             expect(diffTxt).toMatch(/!! WARNING: ISTIO MINOR VERSION CHANGES/);
             expect(fs.readFileSync(path.join(cliOut, "primary-remote", "summary.md"), "utf8")).toContain("### Mesh-level diff");

@@ -1,5 +1,6 @@
 // Pure tests of the plan: roles, values, gateways, Istio objects and the remote-secret matrix for
-// each install model, checked against the chart defaults and the gateway schema (test/fixtures).
+// each install model, checked against each supported minor's chart keys, gateway schema and CRD
+// schemas (components/data/istio/<minor>/).
 import { describe, expect, it } from "vitest";
 import { MeshConfig, validateMeshConfig } from "../config";
 import {
@@ -15,6 +16,10 @@ import {
 const ROOT = "-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n";
 const ROOT_B64 = Buffer.from(ROOT).toString("base64");
 import { gatewaySchemaProblems, istioObjectProblems, valueKeyProblems } from "./support/istioSchemas";
+import { ISTIO_HUB, ISTIO_VERSION, newestWithoutDefects, SUPPORTED_ISTIO } from "../components/istio";
+
+/** The image settings every istiod release carries (components/istioSource.ts imageValues), at the defaults. */
+const IMG = { hub: ISTIO_HUB, tag: ISTIO_VERSION };
 
 function mesh(topology: string, clusters: Record<string, unknown>[], extra: Record<string, unknown> = {}): MeshConfig {
     const raw = {
@@ -38,10 +43,12 @@ describe("plan: multi-primary, one network", () => {
         ]);
         expect(plan.clusters[0].baseValues).toEqual({});
         expect(plan.clusters[0].istiodValues).toEqual({
-            global: { meshID: "mesh1", multiCluster: { clusterName: "c1" }, network: "network1" },
+            ...IMG,
+            global: { ...IMG, meshID: "mesh1", multiCluster: { clusterName: "c1" }, network: "network1" },
         });
         expect(plan.clusters[1].istiodValues).toEqual({
-            global: { meshID: "mesh1", multiCluster: { clusterName: "c2" }, network: "network1" },
+            ...IMG,
+            global: { ...IMG, meshID: "mesh1", multiCluster: { clusterName: "c2" }, network: "network1" },
         });
     });
     it("needs no gateway, no Istio objects and no namespace label", () => {
@@ -104,7 +111,8 @@ describe("plan: primary-remote, one network", () => {
     const [primary, remote] = plan.clusters;
     it("runs istiod with externalIstiod on the primary only (primary-remote)", () => {
         expect(primary.istiodValues).toEqual({
-            global: { meshID: "mesh1", multiCluster: { clusterName: "cluster1" }, network: "network1", externalIstiod: true },
+            ...IMG,
+            global: { ...IMG, meshID: "mesh1", multiCluster: { clusterName: "cluster1" }, network: "network1", externalIstiod: true },
         });
         expect(primary.runsIstiod).toBe(true);
         expect(remote.runsIstiod).toBe(false);
@@ -125,7 +133,8 @@ describe("plan: primary-remote, one network", () => {
             base: { profile: "remote", base: { validationCABundle: ROOT_B64 } },
             istiod: {
                 profile: "remote",
-                global: { multiCluster: { clusterName: "cluster2" }, configCluster: true, remotePilotAddress: "192.0.2.10" },
+                ...IMG,
+                global: { ...IMG, multiCluster: { clusterName: "cluster2" }, configCluster: true, remotePilotAddress: "192.0.2.10" },
                 istiodRemote: { injectionPath: "/inject/cluster/cluster2/net/network1" },
                 base: { validationCABundle: ROOT_B64 },
             },
@@ -192,6 +201,7 @@ describe("plan: primary-remote, two networks", () => {
         });
         const v = remoteValues(plan, remote, "192.0.2.10", ROOT);
         expect(v.istiod.global).toEqual({
+            ...IMG,
             multiCluster: { clusterName: "cluster2" },
             network: "network2",
             configCluster: true,
@@ -237,44 +247,59 @@ describe("plan: the escape hatch", () => {
     });
 });
 
-describe("plan values against the real Istio 1.30.3 charts", () => {
+// Every supported minor's charts, by table: the values the plan writes for that version exist in its
+// charts (keys, the gateway's values.schema.json) and its objects pass its CRDs.
+describe.each(SUPPORTED_ISTIO.minors.map((m) => newestWithoutDefects(m)!))("plan values against the Istio %s charts", (version) => {
+    const istio = { version, imagePullSecrets: ["pull-secret"] };
     const plans = [
         planMesh(
-            mesh("multi-primary", [
-                { name: "a", network: "n1", eastWestGateway: { loadBalancerIP: "10.0.0.9", serviceAnnotations: { a: "b" } } },
-                { name: "b", network: "n2" },
-            ]),
+            mesh(
+                "multi-primary",
+                [
+                    { name: "a", network: "n1", eastWestGateway: { loadBalancerIP: "10.0.0.9", serviceAnnotations: { a: "b" } } },
+                    { name: "b", network: "n2" },
+                ],
+                { istio },
+            ),
         ),
         planMesh(
-            mesh("primary-remote", [
-                { name: "p", network: "n1" },
-                { name: "r", role: "remote", network: "n2" },
-            ]),
+            mesh(
+                "primary-remote",
+                [
+                    { name: "p", network: "n1" },
+                    { name: "r", role: "remote", network: "n2" },
+                ],
+                { istio },
+            ),
         ),
     ];
     it("sets only keys that exist in the charts' defaults", () => {
         for (const plan of plans) {
             for (const c of plan.clusters) {
-                expect(valueKeyProblems("base", c.baseValues)).toEqual([]);
-                expect(valueKeyProblems("istiod", c.istiodValues)).toEqual([]);
+                expect(valueKeyProblems("base", c.baseValues, version)).toEqual([]);
+                expect(valueKeyProblems("istiod", c.istiodValues, version)).toEqual([]);
                 if (c.role === "remote") {
                     for (const address of ["192.0.2.1", "lb.example.com"]) {
                         const v = remoteValues(plan, c, address, ROOT);
-                        expect(valueKeyProblems("base", v.base)).toEqual([]);
-                        expect(valueKeyProblems("istiod", v.istiod)).toEqual([]);
+                        expect(valueKeyProblems("base", v.base, version)).toEqual([]);
+                        expect(valueKeyProblems("istiod", v.istiod, version)).toEqual([]);
                     }
                 }
-                if (c.eastWestGateway) expect(valueKeyProblems("gateway", c.eastWestGateway.values)).toEqual([]);
+                if (c.eastWestGateway) expect(valueKeyProblems("gateway", c.eastWestGateway.values, version)).toEqual([]);
             }
         }
     });
     it("gives the gateway chart values that pass its values.schema.json", () => {
         for (const plan of plans)
-            for (const c of plan.clusters) if (c.eastWestGateway) expect(gatewaySchemaProblems(c.eastWestGateway.values)).toEqual([]);
+            for (const c of plan.clusters)
+                if (c.eastWestGateway) {
+                    expect(c.eastWestGateway.values.imagePullSecrets).toEqual([{ name: "pull-secret" }]);
+                    expect(gatewaySchemaProblems(c.eastWestGateway.values, version)).toEqual([]);
+                }
     });
     it("the key check is not vacuous: a misspelt key is caught", () => {
-        expect(valueKeyProblems("istiod", { global: { meshId: "x" } })).not.toEqual([]);
-        expect(gatewaySchemaProblems({ name: "x", networkGatway: "n" })).not.toEqual([]);
+        expect(valueKeyProblems("istiod", { global: { meshId: "x" } }, version)).not.toEqual([]);
+        expect(gatewaySchemaProblems({ name: "x", networkGatway: "n" }, version)).not.toEqual([]);
     });
     it("builds Istio objects that pass the CRD schemas", () => {
         const objects = [
@@ -297,7 +322,7 @@ describe("plan values against the real Istio 1.30.3 charts", () => {
                 spec: istiodVirtualServiceSpec(),
             },
         ];
-        for (const o of objects) expect(istioObjectProblems(o)).toEqual([]);
-        expect(istioObjectProblems({ ...objects[0], spec: { servers: [{ port: { number: "x" } }] } })).not.toEqual([]);
+        for (const o of objects) expect(istioObjectProblems(o, version)).toEqual([]);
+        expect(istioObjectProblems({ ...objects[0], spec: { servers: [{ port: { number: "x" } }] } }, version)).not.toEqual([]);
     });
 });

@@ -11,6 +11,8 @@ import {
     DEFAULT_ALLOWED_OUTPUTS,
     destinationRulesIdentical,
     EKS_CLUSTER,
+    istioArtifactSource,
+    makeProductionIstioKnownDefect,
     explicitProvider,
     GKE_CLUSTER,
     istioVersionUniform,
@@ -26,6 +28,16 @@ import {
     STACK,
 } from "../policy/policies";
 import { checkResource, checkResources, checkStack, fromRegistrations, TestResource, testUrn } from "../policy/testing";
+import {
+    ISTIO_HUB,
+    ISTIO_OCI_REPOSITORY,
+    ISTIO_REPOSITORY,
+    ISTIO_VERSION,
+    KNOWN_DEFECTS,
+    newestWithoutDefects,
+    SUPPORTED_ISTIO,
+} from "../components/istio";
+import { RETIRED_ISTIO_LOCATIONS } from "../components/istioSource";
 import { readStackFile } from "../offline/plan";
 import { runProgram, RunResult } from "../offline/runProgram";
 import { isSecretOutput } from "./support/harness";
@@ -34,6 +46,8 @@ import { ROOT, shippedStacks } from "./support/planRun";
 /** Type-checks policy/index.ts (the PolicyPack itself, which starts a server when loaded, so it is never imported). */
 export type PolicyPackModule = typeof import("../policy/index");
 
+/** The Istio version of the releases these tests build: the default one. */
+const V = ISTIO_VERSION;
 const EAST = testUrn("pulumi:providers:kubernetes", "east-k8s");
 const WEST = testUrn("pulumi:providers:kubernetes", "west-k8s");
 const providers: TestResource[] = [
@@ -83,12 +97,12 @@ describe("kubernetes-explicit-provider", () => {
 describe("cacerts-before-istiod", () => {
     const ca = cacerts("east-cacerts");
     it("passes when istiod depends on the cacerts Secret of its own cluster; a remote's istiod needs none", async () => {
-        const istiod = release("east-istiod", "istiod", "1.30.3", EAST, { dependencies: [ca.urn!] });
-        const remote = release("west-istiod", "istiod", "1.30.3", WEST, {}, { profile: "remote" });
+        const istiod = release("east-istiod", "istiod", V, EAST, { dependencies: [ca.urn!] });
+        const remote = release("west-istiod", "istiod", V, WEST, {}, { profile: "remote" });
         expect(messages(await checkStack(cacertsBeforeIstiod, [...providers, ca, istiod, remote]))).toEqual([]);
     });
     it("fails when istiod does not depend on cacerts", async () => {
-        const istiod = release("east-istiod", "istiod", "1.30.3");
+        const istiod = release("east-istiod", "istiod", V);
         const r = await checkStack(cacertsBeforeIstiod, [...providers, ca, istiod]);
         expect(messages(r)).toEqual([
             expect.stringMatching(/^istiod release east-istiod \(provider east-k8s\) does not depend on east-cacerts/),
@@ -97,7 +111,7 @@ describe("cacerts-before-istiod", () => {
     });
     it("fails when the only cacerts is in another cluster, even as a dependency", async () => {
         const other = cacerts("west-cacerts", WEST);
-        const istiod = release("east-istiod", "istiod", "1.30.3", EAST, { dependencies: [other.urn!] });
+        const istiod = release("east-istiod", "istiod", V, EAST, { dependencies: [other.urn!] });
         expect(messages(await checkStack(cacertsBeforeIstiod, [...providers, other, istiod]))).toEqual([
             expect.stringContaining("has no cacerts Secret in namespace istio-system of the same cluster"),
         ]);
@@ -108,7 +122,7 @@ describe("cacerts-before-istiod", () => {
         const { unknownCheckingProxy } = require("@pulumi/policy") as { unknownCheckingProxy: (o: unknown) => Record<string, any> };
         // eslint-disable-next-line @typescript-eslint/no-require-imports -- as above
         const { unknownObjectValue } = require("@pulumi/policy/proxy") as { unknownObjectValue: unknown };
-        const istiod = release("east-istiod", "istiod", "1.30.3", EAST, { dependencies: [ca.urn!] });
+        const istiod = release("east-istiod", "istiod", V, EAST, { dependencies: [ca.urn!] });
         istiod.props = unknownCheckingProxy({ ...istiod.props, values: unknownObjectValue });
         expect(() => istiod.props.values).toThrow(/can't be known during preview/);
         expect(messages(await checkStack(cacertsBeforeIstiod, [...providers, ca, istiod]))).toEqual([]);
@@ -126,12 +140,12 @@ describe("loadbalancer-only-east-west", () => {
             release(
                 "gw",
                 "gateway",
-                "1.30.3",
+                V,
                 EAST,
                 {},
                 { name: "istio-eastwestgateway", networkGateway: "n1", service: { type: "LoadBalancer" } },
             ),
-            release("ingress", "gateway", "1.30.3", EAST, {}, { service: { type: "ClusterIP" } }),
+            release("ingress", "gateway", V, EAST, {}, { service: { type: "ClusterIP" } }),
         ];
         expect(messages(await checkResources(loadBalancerOnlyEastWest, ok))).toEqual([]);
     });
@@ -139,9 +153,22 @@ describe("loadbalancer-only-east-west", () => {
         expect(messages(await checkResource(loadBalancerOnlyEastWest, lb("web")))).toEqual([
             expect.stringMatching(/^Service web is a LoadBalancer; only the east-west gateways \(istio-eastwestgateway\) may be/),
         ]);
-        expect(messages(await checkResource(loadBalancerOnlyEastWest, release("istio-ingressgateway", "gateway", "1.30.3")))).toEqual([
+        expect(messages(await checkResource(loadBalancerOnlyEastWest, release("istio-ingressgateway", "gateway", V)))).toEqual([
             expect.stringMatching(/^gateway release istio-ingressgateway would create a LoadBalancer Service/),
         ]);
+        // Whatever the chart source: an OCI reference or a local folder names the same gateway chart.
+        for (const chart of [`${ISTIO_OCI_REPOSITORY}/gateway`, "/srv/charts/istio/gateway"]) {
+            const r = k8s(RELEASE, "istio-ingressgateway", {
+                name: "istio-ingressgateway",
+                chart,
+                version: V,
+                namespace: "istio-system",
+                values: {},
+            });
+            expect(messages(await checkResource(loadBalancerOnlyEastWest, r))).toEqual([
+                expect.stringMatching(/^gateway release istio-ingressgateway would create a LoadBalancer Service/),
+            ]);
+        }
     });
     it("takes more allowed names from config", async () => {
         expect(
@@ -198,9 +225,9 @@ describe("production-deletion-protection", () => {
 describe("istio-version-uniform", () => {
     it("passes one Istio version everywhere (other charts, such as MetalLB, do not count)", async () => {
         const rs = [
-            release("e-base", "base", "1.30.3"),
-            release("e-istiod", "istiod", "1.30.3"),
-            release("w-istiod", "istiod", "1.30.3", WEST),
+            release("e-base", "base", V),
+            release("e-istiod", "istiod", V),
+            release("w-istiod", "istiod", V, WEST),
             release("e-metallb", "metallb", "0.14.9"),
         ];
         expect(messages(await checkStack(istioVersionUniform, [...providers, ...rs]))).toEqual([]);
@@ -209,14 +236,14 @@ describe("istio-version-uniform", () => {
         const odd = release("w-istiod", "istiod", "1.29.0", WEST);
         const r = await checkStack(istioVersionUniform, [
             ...providers,
-            release("e-base", "base", "1.30.3"),
-            release("e-istiod", "istiod", "1.30.3"),
-            release("w-base", "base", "1.30.3", WEST),
+            release("e-base", "base", V),
+            release("e-istiod", "istiod", V),
+            release("w-base", "base", V, WEST),
             odd,
         ]);
         expect(messages(r)).toEqual([
-            "istiod 1.29.0 in cluster west differs from 1.30.3 elsewhere (east base 1.30.3, east " +
-                "istiod 1.30.3, west base 1.30.3, west istiod 1.29.0); one mesh runs one Istio version " +
+            `istiod 1.29.0 in cluster west differs from ${V} elsewhere (east base ${V}, east ` +
+                `istiod ${V}, west base ${V}, west istiod 1.29.0); one mesh runs one Istio version ` +
                 "(set istio.version once).",
         ]);
         expect(r.violations[0].urn).toBe(odd.urn);
@@ -346,7 +373,7 @@ describe("locality-needs-outlier-detection", () => {
 
 describe("destination-rules-identical", () => {
     const istiod = (name: string, provider: string, values: Record<string, unknown> = {}) =>
-        release(name, "istiod", "1.30.3", provider, {}, values);
+        release(name, "istiod", V, provider, {}, values);
     it("passes the same rule in every cluster that runs istiod (a remote needs none)", async () => {
         const REMOTE = testUrn("pulumi:providers:kubernetes", "remote-k8s");
         const remote = {
@@ -542,6 +569,75 @@ describe("the traffic policies over a real simulated run of the traffic stack", 
     });
 });
 
+describe("istio-artifact-source", () => {
+    const IMG = { hub: ISTIO_HUB, global: { hub: ISTIO_HUB } };
+    const fromRepo = (name: string, chart: string, repo: string, values: Record<string, unknown> = {}) =>
+        k8s(RELEASE, name, { name, chart, version: V, namespace: "istio-system", repositoryOpts: { repo }, values });
+    it("passes charts from Istio's repository, its OCI registry or a local folder, with istiod's hub set", async () => {
+        const rs = [
+            fromRepo("istiod", "istiod", ISTIO_REPOSITORY, IMG),
+            k8s(RELEASE, "e-gw", { name: "e-gw", chart: `${ISTIO_OCI_REPOSITORY}/gateway`, version: V, values: {} }),
+            k8s(RELEASE, "e-base", { name: "e-base", chart: "/srv/charts/istio/base", version: V, values: {} }),
+        ];
+        for (const r of rs) expect(messages(await checkResource(istioArtifactSource, r))).toEqual([]);
+    });
+    // Every retired location, by table: as the chart repository, as an OCI chart, as an image in the values.
+    it.each(RETIRED_ISTIO_LOCATIONS.map((r) => [r.location, r] as const))("refuses %s wherever a release names it", async (_loc, r) => {
+        const repo = fromRepo("b", "base", `https://${r.location}/charts`);
+        expect(messages(await checkResource(istioArtifactSource, repo))).toEqual([
+            `base release b comes from https://${r.location}/charts, a retired Istio location (${r.location}); use ${r.charts} (set mesh.istio.repository).`,
+        ]);
+        const oci = k8s(RELEASE, "g", { name: "g", chart: `oci://${r.location}/charts/gateway`, version: V, values: {} });
+        expect(messages(await checkResource(istioArtifactSource, oci))).toEqual([expect.stringContaining(`use ${r.charts}`)]);
+        const image = fromRepo("istiod", "istiod", ISTIO_REPOSITORY, {
+            ...IMG,
+            global: { ...IMG.global, proxy: { image: `${r.location}/x/proxyv2:1` } },
+        });
+        expect(messages(await checkResource(istioArtifactSource, image))).toEqual([
+            `istiod release istiod: values.global.proxy.image = ${r.location}/x/proxyv2:1 names a retired Istio location (${r.location}); use ${r.images}.`,
+        ]);
+    });
+    it("refuses an istiod release that leaves its hub to the chart's defaults", async () => {
+        const bare = fromRepo("istiod", "istiod", ISTIO_REPOSITORY, {});
+        expect(messages(await checkResource(istioArtifactSource, bare))).toEqual([
+            "istiod release istiod leaves hub and global.hub to the chart's defaults; set them (mesh.istio.hub) so the images come from a hub you chose.",
+        ]);
+    });
+});
+
+describe("production-istio-known-defect", () => {
+    const env = (stack: string) => ({ stackName: () => stack });
+    const defective = "1.30.3";
+    it.each(SUPPORTED_ISTIO.minors.map((m) => newestWithoutDefects(m)!))(
+        "passes a production stack pinned to %s (no known defect)",
+        async (v) => {
+            const r = await checkResource(makeProductionIstioKnownDefect(env("mesh-prod")), release("istiod", "istiod", v));
+            expect(messages(r)).toEqual([]);
+        },
+    );
+    it("fails a production stack pinned to a version with known control-plane defects, naming them and the fix", async () => {
+        const r = await checkResource(makeProductionIstioKnownDefect(env("mesh-prod")), release("istiod", "istiod", defective));
+        const cp = KNOWN_DEFECTS.filter((d) => d.scope === "control-plane" && d.fixedIn["1.30"] === "1.30.4").map((d) => d.issue);
+        expect(cp).toContain("istio/istio#61043");
+        expect(messages(r)).toEqual([
+            expect.stringMatching(
+                new RegExp(
+                    `^istiod release istiod in production stack mesh-prod pins Istio 1\\.30\\.3, which has known multicluster defects: `,
+                ),
+            ),
+        ]);
+        for (const issue of cp) expect(messages(r)[0]).toContain(issue);
+        expect(messages(r)[0]).toMatch(/Pin 1\.30\.4 or later \(mesh\.istio\.version\)\.$/);
+    });
+    it("leaves other stacks to the plan's warning, and an istioctl-only defect to the plan too", async () => {
+        const dev = await checkResource(makeProductionIstioKnownDefect(env("dev")), release("istiod", "istiod", defective));
+        expect(dev.notApplicable).toMatch(/stack "dev" is not production/);
+        // 1.30.4 has only the istioctl analyze defect (fixed in 1.30.5): not the control plane's.
+        const istioctlOnly = await checkResource(makeProductionIstioKnownDefect(env("mesh-prod")), release("istiod", "istiod", "1.30.4"));
+        expect(messages(istioctlOnly)).toEqual([]);
+    });
+});
+
 describe("the pack's files", () => {
     it("pins @pulumi/policy and @pulumi/pulumi at the project's versions, runs on nodejs, and lists every policy", () => {
         const pkg = JSON.parse(fs.readFileSync(path.join(ROOT, "policy", "package.json"), "utf8"));
@@ -564,6 +660,8 @@ describe("the pack's files", () => {
             "root-of-trust-expiry-warning",
             "root-rotation-phase",
             "production-root-key-offline",
+            "istio-artifact-source",
+            "production-istio-known-defect",
         ]);
         expect(new Set(names).size).toBe(names.length);
         // The 180-day root expiry notice warns; every other policy blocks.

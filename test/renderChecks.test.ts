@@ -5,8 +5,19 @@ import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import { describe, expect, it } from "vitest";
-import { checkCluster, ClusterModel, Finding, formatFinding, K8sObject, ObjectSource } from "../offline/render/checks";
-import { locateCharts } from "../offline/render/charts";
+import {
+    checkCluster,
+    checkImages,
+    ClusterModel,
+    Finding,
+    formatFinding,
+    injectedProxyImage,
+    K8sObject,
+    ObjectSource,
+} from "../offline/render/checks";
+import * as YAML from "yaml";
+import { ISTIO_VERSION, minorOf, newestWithoutDefects, SUPPORTED_ISTIO } from "../components/istio";
+import { chartFolder, locateCharts, stageSourceCharts } from "../offline/render/charts";
 import { clusterKubeVersions, readValuesHeader, splitManifest } from "../offline/render/render";
 import { objectSchemaProblems, servedProblem } from "../offline/render/schemas";
 
@@ -26,7 +37,7 @@ function istiodDeployment(env: Record<string, string>): Obj {
                     containers: [
                         {
                             name: "discovery",
-                            image: "docker.io/istio/pilot:1.30.3",
+                            image: `docker.io/istio/pilot:${ISTIO_VERSION}`,
                             env: Object.entries(env).map(([name, value]) => ({ name, value })),
                         },
                     ],
@@ -492,19 +503,93 @@ describe("schema validation", () => {
     });
 });
 
+describe("images", () => {
+    const hub = "registry.example.com/istio";
+    const injector = (values: Record<string, unknown>) =>
+        configMap("istio-sidecar-injector", { values: JSON.stringify(values), config: "" });
+    const istiod = (image: string): Obj => {
+        const d = istiodDeployment({});
+        (d.spec as any).template.spec.containers[0].image = image;
+        return d;
+    };
+    const src = (release: string, chart: string, objects: Obj[]): ObjectSource => ({ release, chart, namespace: "istio-system", objects });
+    const model = (name: string, extra: Partial<ClusterModel> = {}): ClusterModel => ({
+        name,
+        role: "primary",
+        primary: null,
+        network: "n1",
+        meshId: "m",
+        topology: "primary-remote",
+        multiNetwork: true,
+        ...extra,
+    });
+    const good = { global: { hub, tag: ISTIO_VERSION } };
+
+    it("resolves the gateway's image: auto through the injecting cluster's injector (a remote's primary), and passes images under the hub", () => {
+        const r = checkImages(
+            [
+                { model: model("p"), sources: [src("istiod", "istiod", [istiod(`${hub}/pilot:${ISTIO_VERSION}`), injector(good)])] },
+                {
+                    model: model("r", { role: "remote", primary: "p" }),
+                    sources: [src("istio-eastwestgateway", "gateway", gatewayObjects("n2"))],
+                },
+            ],
+            { hub, tag: ISTIO_VERSION },
+        );
+        expect(r.findings.map(formatFinding)).toEqual([]);
+        expect(r.images).toEqual({
+            p: { "Deployment/istiod": `${hub}/pilot:${ISTIO_VERSION}` },
+            r: { "Deployment/istio-eastwestgateway": `auto → ${hub}/proxyv2:${ISTIO_VERSION} (injected by p)` },
+        });
+        expect(injectedProxyImage({ global: { hub, tag: "1.31.1", variant: "distroless" } })).toBe(`${hub}/proxyv2:1.31.1-distroless`);
+        expect(injectedProxyImage({ global: { hub, tag: "1", proxy: { image: "other.example/proxy:2" } } })).toBe("other.example/proxy:2");
+    });
+
+    it("fails an istiod image, an injector and so a gateway image that are not under the configured hub at the pinned version", () => {
+        const r = checkImages(
+            [
+                {
+                    model: model("p"),
+                    sources: [
+                        src("istiod", "istiod", [
+                            istiod(`docker.io/istio/pilot:${ISTIO_VERSION}`),
+                            injector({ global: { hub: "docker.io/istio", tag: ISTIO_VERSION } }),
+                        ]),
+                        src("istio-eastwestgateway", "gateway", gatewayObjects("n1")),
+                    ],
+                },
+            ],
+            { hub, tag: ISTIO_VERSION },
+        );
+        expect(r.findings.map((f) => `${f.release} ${f.object} ${f.field}`)).toEqual([
+            "istiod ConfigMap/istio-sidecar-injector data.values global.hub, global.tag",
+            "istiod Deployment/istiod containers[discovery].image",
+            "istio-eastwestgateway Deployment/istio-eastwestgateway containers[istio-proxy].image",
+        ]);
+        const missing = checkImages([{ model: model("p"), sources: [src("istio-eastwestgateway", "gateway", gatewayObjects("n1"))] }], {
+            hub,
+            tag: ISTIO_VERSION,
+        });
+        expect(missing.findings.map((f) => f.message)).toEqual(["is auto, and no injector values of p were rendered to resolve it"]);
+    });
+});
+
 describe("render inputs", () => {
     it("reads the plan's values header", () => {
         const dir = fs.mkdtempSync(path.join(os.tmpdir(), "values-"));
         const f = path.join(dir, "istiod.values.yaml");
-        fs.writeFileSync(f, "# chart istiod 1.30.3 from https://charts.example, release istiod in istio-system\nglobal: {}\n");
+        fs.writeFileSync(f, `# chart istiod ${ISTIO_VERSION} from https://charts.example, release istiod in istio-system\nglobal: {}\n`);
         expect(readValuesHeader(f)).toEqual({
             file: f,
             chart: "istiod",
-            version: "1.30.3",
+            version: ISTIO_VERSION,
             repository: "https://charts.example",
             release: "istiod",
             namespace: "istio-system",
         });
+        // A local chart folder may hold spaces.
+        fs.writeFileSync(f, `# chart istiod ${ISTIO_VERSION} from /srv/my charts/istio, release istiod in istio-system\nglobal: {}\n`);
+        expect(readValuesHeader(f).repository).toBe("/srv/my charts/istio");
         fs.writeFileSync(f, "global: {}\n");
         expect(() => readValuesHeader(f)).toThrow(/header/);
     });
@@ -525,49 +610,101 @@ describe("render inputs", () => {
 
 describe("locateCharts", () => {
     const chartYaml = (name: string, version: string) => `apiVersion: v2\nname: ${name}\nversion: ${version}\nappVersion: ${version}\n`;
-    function chartsDir(versions: Record<string, string>): string {
-        const dir = fs.mkdtempSync(path.join(os.tmpdir(), "charts-"));
+    const tmp = (prefix: string) => fs.mkdtempSync(path.join(os.tmpdir(), prefix));
+    function chartsDir(versions: Record<string, string>, dir = tmp("charts-")): string {
+        fs.mkdirSync(dir, { recursive: true });
         for (const [name, v] of Object.entries(versions)) {
             fs.mkdirSync(path.join(dir, name));
             fs.writeFileSync(path.join(dir, name, "Chart.yaml"), chartYaml(name, v));
-            fs.writeFileSync(
-                path.join(dir, name, "values.yaml"),
-                name === "istiod"
-                    ? "_internal_defaults_do_not_set:\n  global:\n    hub: registry.istio.io/testing\n    tag: latest\n"
-                    : "{}\n",
-            );
+            fs.writeFileSync(path.join(dir, name, "values.yaml"), "{}\n");
         }
         return dir;
     }
+    const all = (v: string) => ({ base: v, istiod: v, gateway: v });
+    const emptyCache = () => tmp("cache-");
 
     it("without charts: a message that says how to get them", () => {
-        const r = locateCharts("1.30.3", fs.mkdtempSync(path.join(os.tmpdir(), "empty-")));
+        const r = locateCharts(ISTIO_VERSION, { dir: tmp("empty-"), cacheDir: emptyCache() });
         expect(r.ok).toBe(false);
         if (!r.ok) {
-            expect(r.message).toMatch(/npm run charts:pull/);
+            expect(r.message).toMatch(/npm run charts:pull -- --stack/);
+            expect(r.message).toMatch(/npm run charts:pull -- --source/);
             expect(r.message).toMatch(/ISTIO_CHARTS_DIR/);
-            expect(r.message).toMatch(/git archive 1\.30\.3/);
         }
     });
 
-    it("accepts the pinned version, and stages a source checkout's placeholder as the pinned version", () => {
-        const exact = locateCharts("1.30.3", chartsDir({ base: "1.30.3", istiod: "1.30.3", gateway: "1.30.3" }));
-        expect(exact.ok && exact.notes).toEqual([]);
-        const src = locateCharts("1.30.3", chartsDir({ base: "1.0.0", istiod: "1.0.0", gateway: "1.0.0" }));
-        expect(src.ok).toBe(true);
-        if (src.ok) {
-            expect(src.charts.istiod.fromSource).toBe(true);
-            expect(fs.readFileSync(path.join(src.charts.istiod.dir, "Chart.yaml"), "utf8")).toMatch(/version: 1\.30\.3/);
-            const values = fs.readFileSync(path.join(src.charts.istiod.dir, "values.yaml"), "utf8");
-            expect(values).toMatch(/hub: docker\.io\/istio/);
-            expect(values).toMatch(/tag: 1\.30\.3/);
-        }
+    // Every supported minor, by table: the exact charts first; else the newest of the same minor, said so.
+    it.each(SUPPORTED_ISTIO.minors.map((m) => newestWithoutDefects(m)!))(
+        "%s: exact charts, else the same minor's, never another minor's",
+        (v) => {
+            const minor = minorOf(v);
+            const exact = locateCharts(v, { dir: chartsDir(all(v)), cacheDir: emptyCache() });
+            expect(exact.ok && { exact: exact.exact, chartsVersion: exact.chartsVersion, notes: exact.notes }).toEqual({
+                exact: true,
+                chartsVersion: v,
+                notes: [],
+            });
+
+            const parent = tmp("versions-");
+            chartsDir(all(`${minor}.0-rc.0`), path.join(parent, "a"));
+            chartsDir(all(`${minor}.0`), path.join(parent, "b"));
+            chartsDir(all("1.29.7"), path.join(parent, "c"));
+            const other = locateCharts(v, { dir: parent, cacheDir: emptyCache() });
+            expect(other.ok).toBe(true);
+            if (other.ok) {
+                expect(other.exact).toBe(false);
+                expect(other.chartsVersion).toBe(`${minor}.0`);
+                expect(other.charts.istiod.dir).toBe(path.join(parent, "b", "istiod"));
+                expect(other.notes).toEqual([
+                    expect.stringMatching(
+                        new RegExp(
+                            `^the Istio ${v.replace(/\./g, "\\.")} charts are not at hand: rendered with the ${minor}\\.0 charts of the same minor`,
+                        ),
+                    ),
+                ]);
+            }
+            const wrongMinor = locateCharts(v, { dir: chartsDir(all("1.29.7")), cacheDir: emptyCache() });
+            expect(wrongMinor.ok).toBe(false);
+        },
+    );
+
+    it("prefers the stack's local chart folder, and reads the charts:pull cache", () => {
+        const cache = emptyCache();
+        chartsDir(all(ISTIO_VERSION), path.join(cache, `charts-${ISTIO_VERSION}`));
+        const fromCache = locateCharts(ISTIO_VERSION, { cacheDir: cache });
+        expect(fromCache.ok && fromCache.origin).toMatch(/^the charts:pull cache /);
+        const local = chartsDir(all(ISTIO_VERSION));
+        const fromLocal = locateCharts(ISTIO_VERSION, { localRepository: local, cacheDir: cache });
+        expect(fromLocal.ok && fromLocal.origin).toBe(`the stack's istio.repository ${local}`);
     });
 
-    it("refuses another version or a missing chart", () => {
-        const r = locateCharts("1.30.3", chartsDir({ base: "1.29.0", istiod: "1.30.3", gateway: "1.30.3" }));
-        expect(r.ok === false && r.message).toMatch(/base\/Chart\.yaml is version 1\.29\.0, the stack pins 1\.30\.3/);
-        const m = locateCharts("1.30.3", chartsDir({ base: "1.30.3", istiod: "1.30.3" }));
+    it("refuses a source checkout's placeholder, a mixed folder or a missing chart, saying why", () => {
+        const src = locateCharts(ISTIO_VERSION, { dir: chartsDir(all("1.0.0")), cacheDir: emptyCache() });
+        expect(src.ok === false && src.message).toMatch(
+            /source checkout \(Chart\.yaml version 1\.0\.0, Istio's placeholder\): stage them as a release with npm run charts:pull -- --source/,
+        );
+        const mixed = locateCharts(ISTIO_VERSION, { dir: chartsDir({ ...all(ISTIO_VERSION), base: "1.29.0" }), cacheDir: emptyCache() });
+        expect(mixed.ok === false && mixed.message).toMatch(/mixes chart versions 1\.29\.0, /);
+        const m = locateCharts(ISTIO_VERSION, { dir: chartsDir({ base: ISTIO_VERSION, istiod: ISTIO_VERSION }), cacheDir: emptyCache() });
         expect(m.ok === false && m.message).toMatch(/lacks gateway\/Chart\.yaml/);
+    });
+
+    it("stages a source checkout at a tag as that release, as Istio's release build does (version and appVersion)", () => {
+        const checkout = tmp("istio-");
+        for (const [name, dir] of [
+            ["base", "manifests/charts/base"],
+            ["istiod", "manifests/charts/istio-control/istio-discovery"],
+            ["gateway", "manifests/charts/gateway"],
+        ]) {
+            fs.mkdirSync(path.join(checkout, dir), { recursive: true });
+            fs.writeFileSync(path.join(checkout, dir, "Chart.yaml"), `# never actually shipped\n${chartYaml(name, "1.0.0")}`);
+        }
+        const dest = stageSourceCharts(checkout, "1.31.0-rc.0", path.join(tmp("staged-"), "charts"));
+        const meta = YAML.parse(fs.readFileSync(path.join(dest, "istiod", "Chart.yaml"), "utf8"));
+        expect(meta).toMatchObject({ name: "istiod", version: "1.31.0-rc.0", appVersion: "1.31.0-rc.0" });
+        expect(chartFolder(dest)).toEqual({ version: "1.31.0-rc.0" });
+        expect(() => stageSourceCharts(chartsDir(all("1.30.3")), "1.31.0-rc.0", path.join(tmp("x-"), "c"))).toThrow(
+            /not a source checkout/,
+        );
     });
 });

@@ -31,6 +31,7 @@ import { buildPlanFile } from "../offline/planFile";
 import { trafficLegend } from "../offline/trafficPlan";
 import { cluster, dependsOn, MeshRun, one, runMesh } from "./support/harness";
 import { istioObjectProblems } from "./support/istioSchemas";
+import { SUPPORTED_ISTIO } from "../components/istio";
 import { planStack, tempDir } from "./support/planRun";
 
 const FAST = { keyAlgorithm: "ECDSA", ecdsaCurve: "P256" };
@@ -252,7 +253,8 @@ describe("compilation, per mode", () => {
     });
 });
 
-describe("every compiled object passes the Istio 1.30.3 CRD schemas", () => {
+// Every supported minor's CRDs, by table.
+describe.each([...SUPPORTED_ISTIO.minors])("every compiled object passes the Istio %s CRD schemas", (minor) => {
     it("DestinationRules of every mode, Sidecars, and given objects", () => {
         const plan = compile({
             namespaces: [{ name: "checkout" }, { name: "payments" }],
@@ -296,19 +298,19 @@ describe("every compiled object passes the Istio 1.30.3 CRD schemas", () => {
             "PeerAuthentication",
             "ServiceEntry",
         ]);
-        for (const o of plan.objects) expect(istioObjectProblems(o), `${o.kind} ${o.metadata.name}`).toEqual([]);
+        for (const o of plan.objects) expect(istioObjectProblems(o, minor), `${o.kind} ${o.metadata.name}`).toEqual([]);
     });
 
     it("the schema check is not vacuous: a wrong field of a compiled shape fails", () => {
         const dr = drOf(compile({ policies: [{ host: PAYMENTS, mode: "locality" }] }).objects);
         const bad = structuredClone(dr);
         (bad.spec.trafficPolicy as any).loadBalancer.localityLbSetting.failovr = [];
-        expect(istioObjectProblems(bad)).toEqual([expect.stringContaining('must NOT have additional properties: "failovr"')]);
+        expect(istioObjectProblems(bad, minor)).toEqual([expect.stringContaining('must NOT have additional properties: "failovr"')]);
         const weight = structuredClone(
             drOf(compile({ policies: [{ host: PAYMENTS, mode: "weighted", weights: { "us-east1": 100 } }] }).objects),
         );
         (weight.spec.trafficPolicy as any).loadBalancer.localityLbSetting.distribute[0].to["us-east1/*"] = "100";
-        expect(istioObjectProblems(weight).join("\n")).toMatch(/must be integer/);
+        expect(istioObjectProblems(weight, minor).join("\n")).toMatch(/must be integer/);
     });
 });
 

@@ -18,8 +18,9 @@ import type { PlatformCluster } from "../platforms/types";
 import { compileTraffic, destinationRuleName, IstioObject } from "./compile";
 import { hostProblem, isDns1123Label, localityLbProblems, outlierDetectionProblems, sidecarHostProblem } from "./istioRules";
 import type { TrafficConfig } from "./schema";
-// The Istio 1.30.3 CRD schemas (components/data/istio-crd-schemas.json, derived by scripts/derive-fixtures.ts),
-// through the one validator the render command uses too.
+// The CRD schemas of the pinned Istio minor (components/data/istio/<minor>/crd-schemas.json, derived by
+// npm run istio:facts), through the one validator the render command uses too; the config checks pass
+// the pinned version's (components/meshConfig.ts), the default minor's is the fallback.
 import { istioObjectProblems as crdSchemaProblems } from "../istioCrdSchemas";
 
 type Say = (path: string, msg: string) => void;

@@ -2,6 +2,7 @@
 // and the dependency analysis (the lower bound the Istio facts force, the program's own critical
 // path, and which of the program's edges no fact requires). No Pulumi, no I/O: unit-tested in
 // test/bench.test.ts, used by scripts/bench.ts and its child runner offline/bench/run.ts.
+import { describeReleaseChart } from "../../components/istioSource";
 import {
     CACERTS_SECRET,
     CHARTS,
@@ -167,7 +168,7 @@ export function latencyOf(r: LatencyInput): { key: string; seconds: number; know
     // The program's own component types (`multicluster-mesh:<module>:<Type>`) register nothing in a cloud.
     if (t.startsWith(`${PROJECT}:`)) return hit("component");
     if (t === "kubernetes:helm.sh/v3:Release") {
-        const chart = String(r.inputs?.chart ?? "");
+        const chart = describeReleaseChart(r.inputs ?? {}).name;
         return TABLE.has(`${t} [${chart}]`) ? hit(`${t} [${chart}]`) : hit(t);
     }
     if (t === "kubernetes:core/v1:Service" && r.inputs?.spec?.type === "LoadBalancer")
@@ -344,7 +345,7 @@ export function classify(
             }
         }
         if (t === "kubernetes:helm.sh/v3:Release" && inIstio) {
-            const chart = String(r.inputs?.chart ?? "");
+            const chart = describeReleaseChart(r.inputs ?? {}).name;
             if (chart === CHARTS.base.chart || chart === CHARTS.istiod.chart || chart === CHARTS.gateway.chart)
                 return { role: chart, cluster };
         }

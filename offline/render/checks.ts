@@ -1,7 +1,8 @@
 // Checks on the objects `helm template` rendered for one cluster (and the objects the program applies
 // itself, out/<stack>/<cluster>/objects.yaml): what each cluster must get for the mesh to work, as
 // Istio's multicluster install guides (https://istio.io/latest/docs/setup/install/multicluster/) and
-// the 1.30.3 charts define it. Every finding names the cluster, the release, the object and the field.
+// the charts of every supported minor define it (rendered with 1.30.3's and 1.31.0-rc.0's). Every finding
+// names the cluster, the release, the object and the field.
 import * as YAML from "yaml";
 import {
     CHARTS,
@@ -424,4 +425,125 @@ export function checkCluster(model: ClusterModel, sources: ObjectSource[]): Find
             add(plannedName, `Gateway/${g.metadata.name}`, "spec.selector", `no east-west gateway is rendered in this cluster to select`);
     }
     return findings;
+}
+
+type ImageValues = { global?: { hub?: string; tag?: unknown; variant?: string; proxy?: { image?: string } } };
+
+/** The injector's values (istio-sidecar-injector ConfigMap, key `values`) of a cluster's istiod release, if rendered. */
+function injectorValues(sources: ObjectSource[]): ImageValues | undefined {
+    const cm = sources
+        .find((s) => s.release === CHARTS.istiod.release)
+        ?.objects.find((o) => o.kind === "ConfigMap" && o.metadata?.name === RENDERED.injectorConfigMap);
+    const text = (cm?.data as Record<string, string> | undefined)?.[RENDERED.injectorValuesKey];
+    return text === undefined ? undefined : (JSON.parse(text) as ImageValues);
+}
+
+/**
+ * The image an injected proxy gets from the injector's values: `<global.hub>/<global.proxy.image or
+ * proxyv2>:<global.tag>[-<variant>]`, or `global.proxy.image` itself when it holds a "/"
+ * (pkg/kube/inject/inject.go `ProxyImage`, files/gateway-injection-template.yaml).
+ */
+export function injectedProxyImage(values: ImageValues): string {
+    const g = values.global ?? {};
+    const name = g.proxy?.image && g.proxy.image !== "" ? g.proxy.image : "proxyv2";
+    if (name.includes("/")) return name;
+    return `${g.hub ?? ""}/${name}:${String(g.tag ?? "")}${g.variant ? `-${g.variant}` : ""}`;
+}
+
+/**
+ * Every istiod and east-west gateway Deployment runs an image under the configured hub at the
+ * pinned version. The gateway chart's pods say `image: auto` (manifests/charts/gateway/templates/
+ * deployment.yaml): the injector that admits them fills the image from its values, and a remote's
+ * pods are injected by its primary's istiod, so their image is resolved through that cluster's
+ * istio-sidecar-injector values. Returns the findings and each Deployment's resolved image.
+ */
+export function checkImages(
+    clusters: { model: ClusterModel; sources: ObjectSource[] }[],
+    expected: { hub: string; tag: string },
+): { findings: Finding[]; images: Record<string, Record<string, string>> } {
+    const findings: Finding[] = [];
+    const images: Record<string, Record<string, string>> = {};
+    const underHub = (image: string) =>
+        image.startsWith(`${expected.hub}/`) &&
+        new RegExp(`:${expected.tag.replace(/[.*+?^${}()|[\]\\]/g, "\\$&")}(-[a-z]+)?$`).test(image);
+    const want = `${expected.hub}/…:${expected.tag}`;
+    const injectors = new Map(clusters.map((c) => [c.model.name, injectorValues(c.sources)]));
+    for (const { model, sources } of clusters) {
+        const add = (release: string, object: string, field: string, message: string) =>
+            findings.push({ cluster: model.name, release, object, field, message });
+        const mine: Record<string, string> = {};
+        const injector = injectors.get(model.name);
+        if (injector) {
+            const g = injector.global ?? {};
+            if (g.hub !== expected.hub || String(g.tag ?? "") !== expected.tag) {
+                add(
+                    CHARTS.istiod.release,
+                    `ConfigMap/${RENDERED.injectorConfigMap}`,
+                    `data.${RENDERED.injectorValuesKey} global.hub, global.tag`,
+                    `are ${JSON.stringify(g.hub)}, ${JSON.stringify(g.tag)}; expected "${expected.hub}", "${expected.tag}" (every injected proxy's image)`,
+                );
+            }
+        }
+        const dep = sources
+            .find((s) => s.release === CHARTS.istiod.release)
+            ?.objects.find((o) => o.kind === "Deployment" && o.metadata?.name === RENDERED.istiodDeployment);
+        if (dep) {
+            const containers = ((dep.spec as { template?: { spec?: { containers?: { name: string; image?: string }[] } } }).template?.spec
+                ?.containers ?? []) as { name: string; image?: string }[];
+            for (const c of containers) {
+                const image = c.image ?? "";
+                mine[`Deployment/${dep.metadata.name}`] = image;
+                if (!underHub(image))
+                    add(
+                        CHARTS.istiod.release,
+                        `Deployment/${dep.metadata.name}`,
+                        `containers[${c.name}].image`,
+                        `is ${JSON.stringify(image)}, expected ${want}`,
+                    );
+            }
+        }
+        const gw = sources
+            .find((s) => s.release === CHARTS.gateway.release)
+            ?.objects.find((o) => o.kind === "Deployment" && o.metadata?.name === EASTWEST_NAME);
+        if (gw) {
+            const id = `Deployment/${EASTWEST_NAME}`;
+            const tpl = (
+                gw.spec as {
+                    template?: {
+                        metadata?: { annotations?: Record<string, string> };
+                        spec?: { containers?: { name: string; image?: string }[] };
+                    };
+                }
+            ).template;
+            const proxy = tpl?.spec?.containers?.find((c) => c.name === RENDERED.gatewayProxyContainer);
+            let image = proxy?.image ?? "";
+            if (image === "auto") {
+                // The injecting cluster: a remote's primary, else the cluster itself.
+                const by = model.role === "remote" && model.primary ? model.primary : model.name;
+                const values = injectors.get(by);
+                const annotated = tpl?.metadata?.annotations?.[RENDERED.proxyImageAnnotation];
+                if (annotated && annotated.includes("/")) image = annotated;
+                else if (values) image = injectedProxyImage(values);
+                else {
+                    add(
+                        CHARTS.gateway.release,
+                        id,
+                        `containers[${RENDERED.gatewayProxyContainer}].image`,
+                        `is auto, and no injector values of ${by} were rendered to resolve it`,
+                    );
+                    continue;
+                }
+                mine[id] = `auto → ${image} (injected by ${by})`;
+            } else mine[id] = image;
+            if (!underHub(image))
+                add(
+                    CHARTS.gateway.release,
+                    id,
+                    `containers[${RENDERED.gatewayProxyContainer}].image`,
+                    `resolves to ${JSON.stringify(image)}, expected ${want}`,
+                );
+        }
+        images[model.name] = mine;
+    }
+    return { findings, images };
 }

@@ -7,11 +7,13 @@
 import * as fs from "node:fs";
 import * as path from "node:path";
 import * as YAML from "yaml";
-import { CHARTS, ISTIO_CHART_NAMES, ISTIO_VERSION } from "../../components/istio";
+import { CHARTS, ISTIO_CHART_NAMES, ISTIO_VERSION, unsupportedIstio } from "../../components/istio";
+import { factsLabel } from "../../components/istioFacts";
+import { chartSource } from "../../components/istioSource";
 import { plan as runPlan, readStackFile } from "../plan";
 import type { PlanFile } from "../planFile";
 import { ChartsLookup, locateCharts, CHART_KEYS, IstioChart } from "./charts";
-import { checkCluster, ClusterModel, Finding, formatFinding, K8sObject, ObjectSource } from "./checks";
+import { checkCluster, checkImages, ClusterModel, Finding, formatFinding, K8sObject, ObjectSource } from "./checks";
 import { HELM_VERSION, helmBinary, runHelm } from "./helm";
 import { objectSchemaProblems } from "./schemas";
 
@@ -24,7 +26,7 @@ export const DEFAULT_KUBE_VERSION = "1.33";
 export const EXIT = { ok: 0, checksFailed: 1, error: 2, noCharts: 3 } as const;
 
 /** The header the plan writes on each values file: `# chart <chart> <version> from <repo>, release <release> in <namespace>`. */
-const VALUES_HEADER = /^# chart (\S+) (\S+) from (\S+), release (\S+) in (\S+)$/;
+const VALUES_HEADER = /^# chart (\S+) (\S+) from (.+), release (\S+) in (\S+)$/;
 
 export interface ValuesFile {
     file: string;
@@ -45,8 +47,8 @@ export function readValuesHeader(file: string): ValuesFile {
 type RawCluster = { name: string; platform?: string; kind?: { nodeImage?: string }; eks?: { version?: string } };
 
 /** Each cluster's Kubernetes version, from the stack config: the kind node image's tag, eks.version, or the default. */
-export function clusterKubeVersions(stack: string): Record<string, string> {
-    const cfg = readStackFile(stack).config;
+export function clusterKubeVersions(stack: string, stackDir?: string): Record<string, string> {
+    const cfg = (stackDir ? readStackFile(stack, stackDir) : readStackFile(stack)).config;
     const mesh = Object.entries(cfg).find(([k]) => k.endsWith(":mesh"))?.[1] as { clusters?: RawCluster[] } | undefined;
     const out: Record<string, string> = {};
     for (const c of mesh?.clusters ?? []) {
@@ -89,6 +91,11 @@ export interface ClusterRender {
 export interface RenderResult {
     exit: (typeof EXIT)[keyof typeof EXIT];
     stack: string;
+    /** The Istio version the stack pins, and the version of the charts rendered (another patch of the same minor when the exact ones are not at hand). */
+    istioVersion?: string;
+    chartsVersion?: string;
+    /** Per cluster, the image each istiod and east-west gateway Deployment runs (`auto` resolved through the injector's values). */
+    images: Record<string, Record<string, string>>;
     clusters: ClusterRender[];
     findings: Finding[];
     notes: string[];
@@ -130,6 +137,7 @@ export async function render(stack: string, options: RenderOptions): Promise<Ren
         exit: EXIT.ok,
         stack,
         clusters: [],
+        images: {},
         findings: [],
         notes: [],
         errors: [],
@@ -142,12 +150,22 @@ export async function render(stack: string, options: RenderOptions): Promise<Ren
         result.seconds = (performance.now() - started) / 1000;
         return result;
     };
-    const charts: ChartsLookup = locateCharts(ISTIO_VERSION, options.chartsDir ?? process.env.ISTIO_CHARTS_DIR);
+    // The stack's pinned version and chart source decide which charts render it.
+    const stackDir = options.planOptions?.stackDir;
+    const pinned = pinnedIstio(stack, stackDir);
+    const charts: ChartsLookup = locateCharts(pinned.version, {
+        dir: options.chartsDir ?? process.env.ISTIO_CHARTS_DIR,
+        localRepository: pinned.localRepository,
+    });
     if (!charts.ok) {
         result.errors.push(charts.message);
         return done(EXIT.noCharts);
     }
-    result.notes.push(`charts from ${charts.origin}`, ...charts.notes);
+    result.istioVersion = charts.version;
+    result.chartsVersion = charts.chartsVersion;
+    result.notes.push(`charts ${charts.chartsVersion} from ${charts.origin}`, ...charts.notes);
+    if (unsupportedIstio(charts.version) === undefined)
+        result.notes.push(`objects checked against the CRDs of ${factsLabel(charts.version)}`);
     let helm: string;
     try {
         helm = await helmBinary();
@@ -168,10 +186,12 @@ export async function render(stack: string, options: RenderOptions): Promise<Ren
         planFile = planned.planFile;
     }
     const outputs = JSON.parse(fs.readFileSync(path.join(dir, "outputs.json"), "utf8")) as { gatewayAddresses?: Record<string, string> };
-    const versions = clusterKubeVersions(stack);
+    const versions = clusterKubeVersions(stack, stackDir);
     const chartByName = new Map<string, IstioChart>(CHART_KEYS.map((k) => [CHARTS[k].chart, k]));
+    const models = modelsOf(planFile, outputs.gatewayAddresses ?? {});
+    const rendered: { model: ClusterModel; sources: ObjectSource[] }[] = [];
 
-    for (const model of modelsOf(planFile, outputs.gatewayAddresses ?? {})) {
+    for (const model of models) {
         const kubeVersion = versions[model.name] ?? DEFAULT_KUBE_VERSION;
         const clusterDir = path.join(dir, model.name);
         const manifestsDir = path.join(clusterDir, "manifests");
@@ -231,9 +251,11 @@ export async function render(stack: string, options: RenderOptions): Promise<Ren
             }
             const docs = splitManifest(stdout).sort((a, b) => sortKey(a.obj).localeCompare(sortKey(b.obj)));
             const header = [
-                `# helm template ${v.release} ${v.chart} ${charts.version} -n ${v.namespace} -f helm/${f} --kube-version ${kubeVersion}`,
-                `# rendered offline by Helm v${HELM_VERSION} (npm run render); chart ${v.chart} ${charts.version} from ${v.repository}` +
-                    (located.fromSource ? ` (rendered from a source checkout: Chart.yaml said ${located.declaredVersion})` : ""),
+                `# helm template ${v.release} ${v.chart} ${charts.chartsVersion} -n ${v.namespace} -f helm/${f} --kube-version ${kubeVersion}`,
+                `# rendered offline by Helm v${HELM_VERSION} (npm run render); chart ${v.chart} ${charts.chartsVersion} from ${charts.origin}` +
+                    (charts.exact
+                        ? ""
+                        : ` (the stack pins ${charts.version} from ${v.repository}; its exact charts were not at hand, so these are the same minor's ${charts.chartsVersion} charts)`),
             ].join("\n");
             const file = path.join(manifestsDir, `${v.release}.yaml`);
             fs.writeFileSync(file, `${header}\n---\n${docs.map((d) => d.text).join("\n---\n")}\n`);
@@ -246,9 +268,10 @@ export async function render(stack: string, options: RenderOptions): Promise<Ren
         sources.push({ release: "objects.yaml", chart: null, namespace: "default", objects: planned });
 
         result.findings.push(...checkCluster(model, sources));
+        rendered.push({ model, sources });
         for (const s of sources) {
             for (const o of s.objects) {
-                const r = await objectSchemaProblems(o as unknown as Record<string, unknown>, kubeVersion);
+                const r = await objectSchemaProblems(o as unknown as Record<string, unknown>, kubeVersion, charts.version);
                 cr.checked++;
                 for (const p of r.problems) {
                     result.findings.push({
@@ -265,8 +288,56 @@ export async function render(stack: string, options: RenderOptions): Promise<Ren
         result.checked += cr.checked;
         result.clusters.push(cr);
     }
+    // Every istiod and east-west gateway runs an image under the configured hub, at the pinned version.
+    const hub = planFile.istio?.hubs.length === 1 ? planFile.istio.hubs[0] : undefined;
+    if (hub !== undefined) {
+        const images = checkImages(rendered, { hub, tag: charts.version });
+        result.findings.push(...images.findings);
+        result.images = images.images;
+    } else {
+        result.notes.push(`images not checked: the plan names ${planFile.istio?.hubs.length ?? 0} image hubs (expected one)`);
+    }
+    writeSummary(dir, result);
     if (result.errors.length > 0) return done(EXIT.error);
     return done(result.findings.length > 0 ? EXIT.checksFailed : EXIT.ok);
+}
+
+/** The Istio version a stack pins and, when its istio.repository is a local folder, that folder (what the release installs). */
+export function pinnedIstio(stack: string, stackDir?: string): { version: string; localRepository?: string } {
+    const cfg = (stackDir ? readStackFile(stack, stackDir) : readStackFile(stack)).config;
+    const mesh = Object.entries(cfg).find(([k]) => k.endsWith(":mesh"))?.[1] as
+        { istio?: { version?: unknown; repository?: unknown } } | undefined;
+    const version = typeof mesh?.istio?.version === "string" ? mesh.istio.version : ISTIO_VERSION;
+    const repo = mesh?.istio?.repository;
+    const source = typeof repo === "string" ? chartSource(repo) : undefined;
+    return { version, localRepository: source && "kind" in source && source.kind === "local" ? source.dir : undefined };
+}
+
+const RENDER_HEADING = "### Render (npm run render)";
+
+/** The render's section of out/<stack>/summary.md (replaced on every render): the charts used, and any note that they are another patch's. */
+function writeSummary(dir: string, r: RenderResult): void {
+    const file = path.join(dir, "summary.md");
+    if (!fs.existsSync(file)) return;
+    const text = fs.readFileSync(file, "utf8");
+    const kept = text.includes(RENDER_HEADING) ? text.slice(0, text.indexOf(RENDER_HEADING)).trimEnd() + "\n" : text;
+    const lines = [RENDER_HEADING, ""];
+    lines.push(
+        r.chartsVersion === r.istioVersion
+            ? `Rendered with the Istio ${r.chartsVersion} charts.`
+            : `**Rendered with the Istio ${r.chartsVersion} charts: the stack pins ${r.istioVersion}, whose exact charts were not at hand.**`,
+    );
+    for (const n of r.notes) lines.push(`- ${n}`);
+    for (const [cluster, images] of Object.entries(r.images).sort()) {
+        if (Object.keys(images).length === 0) continue;
+        lines.push(
+            `- ${cluster} images: ${Object.entries(images)
+                .map(([d, i]) => `${d} ${i}`)
+                .join(", ")}`,
+        );
+    }
+    lines.push(`- ${r.rendered} objects rendered, ${r.checked} checked, ${r.findings.length} failing checks`);
+    fs.writeFileSync(file, `${kept}\n${lines.join("\n")}\n`);
 }
 
 /** The report the command prints: per cluster and release, the objects rendered; then every finding. */
@@ -280,6 +351,13 @@ export function formatRender(r: RenderResult): string {
                     `(${rel.milliseconds.toFixed(0)} ms)`,
             );
     }
+    for (const [cluster, images] of Object.entries(r.images).sort())
+        if (Object.keys(images).length > 0)
+            lines.push(
+                `images in ${cluster}: ${Object.entries(images)
+                    .map(([d, i]) => `${d} ${i}`)
+                    .join(", ")}`,
+            );
     for (const n of r.notes) lines.push(`note: ${n}`);
     for (const f of r.findings) lines.push(`FAIL ${formatFinding(f)}`);
     for (const e of r.errors) lines.push(`error: ${e}`);

@@ -1,6 +1,6 @@
 // Schema validation of rendered and planned objects: Kubernetes objects against the OpenAPI schemas
-// shipped by the `kubernetes-models` package, Istio objects against the CRD schemas of Istio 1.30.3
-// (components/istioCrdSchemas.ts, which the library uses too).
+// shipped by the `kubernetes-models` package, Istio objects against the CRD schemas of the pinned
+// Istio minor (components/istioCrdSchemas.ts, which the library uses too).
 import type { ErrorObject } from "ajv";
 import { formatErrors, istioObjectProblems } from "../../components/istioCrdSchemas";
 
@@ -121,11 +121,15 @@ export interface SchemaResult {
  * and its fields must match the schema (types, required fields, enums and formats). The Kubernetes
  * OpenAPI documents leave objects open, so an unknown field of a built-in kind is not reported.
  */
-export async function objectSchemaProblems(obj: Record<string, unknown>, kubeVersion: string): Promise<SchemaResult> {
+export async function objectSchemaProblems(
+    obj: Record<string, unknown>,
+    kubeVersion: string,
+    istioVersion?: string,
+): Promise<SchemaResult> {
     const apiVersion = String(obj.apiVersion ?? "");
     const kind = String(obj.kind ?? "");
     if (!apiVersion || !kind) return { problems: ["(root) must have apiVersion and kind"] };
-    if (isIstioGroup(apiVersion)) return { problems: istioObjectProblems(obj as { apiVersion: string; kind: string }) };
+    if (isIstioGroup(apiVersion)) return { problems: istioObjectProblems(obj as { apiVersion: string; kind: string }, istioVersion) };
     const served = servedProblem(apiVersion, kind, kubeVersion);
     if (served) return { problems: [served] };
     const Model = await modelFor(apiVersion, kind);

@@ -45,6 +45,8 @@ export interface TopologySpec {
     clusterNames: string[];
     initial: MeshCluster[];
     changes: Change[];
+    /** Where the charts come from: a local folder (air-gapped installs) or a Helm repository over HTTP. */
+    charts: "local folder" | "helm repository";
 }
 
 /** Differences every run shows between the engine and the change plan, and why (docs/change-rules.md). */
@@ -72,7 +74,7 @@ export function driveTopology(spec: TopologySpec): void {
     const mesh = (clusters: MeshCluster[]) => ({
         meshId: "e2e",
         topology: spec.topology,
-        istio: { version: E2E_ISTIO_VERSION, repository: env.chartRepo },
+        istio: { version: E2E_ISTIO_VERSION, repository: spec.charts === "local folder" ? env.chartDir : env.chartRepo },
         trust: { mode: "provided" },
         clusters: clusters.map((c) => ({
             name: c.name,

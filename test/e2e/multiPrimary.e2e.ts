@@ -35,6 +35,7 @@ describe.sequential("multi-primary, two networks, real engine", () => {
         topology: "multi-primary",
         clusterNames: ["east", "west", "central", "north"],
         initial: base,
+        charts: "local folder",
         changes: [
             { name: "add a cluster", clusters: () => withNorth },
             { name: "move a cluster to another network", clusters: () => moved },

@@ -35,6 +35,7 @@ describe.sequential("primary-remote, real engine", () => {
         topology: "primary-remote",
         clusterNames: ["main", "near", "far", "edge"],
         initial: base,
+        charts: "helm repository",
         changes: [
             { name: "add a cluster", clusters: () => withEdge },
             { name: "move a cluster to another network", clusters: () => moved },

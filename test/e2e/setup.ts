@@ -4,7 +4,7 @@
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { currentNetns, startClusters, stopProcesses, type ClustersState } from "../../e2e/clusters";
-import { chartRepository, serveFolder } from "../../e2e/charts";
+import { chartRepository, findCharts, serveFolder } from "../../e2e/charts";
 import { E2eStack } from "../../e2e/harness";
 import { builtTools, ROOT, type ToolsLayout } from "../../e2e/tools";
 import { trustInit } from "../../offline/trustInit";
@@ -16,7 +16,10 @@ export interface Env {
     tools: ToolsLayout;
     work: string;
     netns: string;
+    /** A Helm repository of the charts, served on loopback inside the namespace. */
     chartRepo: string;
+    /** The same charts as a local folder (base/, istiod/, gateway/). */
+    chartDir: string;
     close: () => Promise<void>;
 }
 
@@ -28,9 +31,11 @@ export async function environment(): Promise<Env> {
     if (currentNetns() !== netns) throw new Error(`not inside network namespace ${netns}`);
     const tools = await builtTools();
     if (!tools.ok) throw new Error(tools.why);
+    const charts = findCharts(E2E_ISTIO_VERSION);
+    if (!charts.ok) throw new Error(charts.why);
     const repo = await chartRepository(E2E_ISTIO_VERSION, path.join(work, "charts"));
     const server = await serveFolder(repo);
-    return { tools: tools.layout, work, netns, chartRepo: server.url, close: server.close };
+    return { tools: tools.layout, work, netns, chartRepo: server.url, chartDir: charts.dir, close: server.close };
 }
 
 export interface Topology {
