@@ -24,6 +24,8 @@ import { stageOut, markFailed } from "./outDir";
 import { runProgram } from "./runProgram";
 import { readStackFile as readStack, ReadStackOptions, StackFile, stackNameProblem } from "./stackFile";
 import { UNDECRYPTED_SECRET_NOTE } from "../components/secretPlaceholder";
+import { readRegularFile } from "../components/safeRead";
+import { againstProblem } from "./inputFiles";
 import type { Registration, SimulatorOptions } from "../simulator/simulator";
 
 const ROOT = path.resolve(__dirname, "..");
@@ -167,10 +169,10 @@ export async function plan(
     let before: PlanFile | undefined;
     if (options.against) {
         try {
-            before = parsePlanFile(fs.readFileSync(options.against, "utf8"), rel(options.against));
+            const shown = `--against ${rel(options.against)}`;
+            before = parsePlanFile(readRegularFile(options.against, shown), shown);
         } catch (e) {
-            const err = e as NodeJS.ErrnoException;
-            return fail([err.code === "ENOENT" ? `--against ${rel(options.against)}: no such file` : err.message]);
+            return fail([againstProblem(e as NodeJS.ErrnoException, rel(options.against))]);
         }
     }
     const sf = stackFile;

@@ -7,6 +7,7 @@ import * as crypto from "node:crypto";
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { readYamlFile } from "./yamlFile";
+import { readRegularFile } from "../components/safeRead";
 import { UNDECRYPTED_SECRET } from "../components/secretPlaceholder";
 import type { KeySpec } from "../simulator/tlsSim";
 
@@ -179,7 +180,7 @@ function readPassphrase(env: NodeJS.ProcessEnv): string | undefined {
     const file = env.PULUMI_CONFIG_PASSPHRASE_FILE;
     if (!file) return undefined;
     try {
-        return fs.readFileSync(path.resolve(file), "utf8").trim();
+        return readRegularFile(path.resolve(file), `PULUMI_CONFIG_PASSPHRASE_FILE ${file}`).trim();
     } catch (e) {
         throw new Error(`unable to read PULUMI_CONFIG_PASSPHRASE_FILE: ${(e as Error).message}`, { cause: e });
     }

@@ -1,0 +1,128 @@
+// The holes a security audit found (issue 17), each reproduced as the attack or the mistake, and
+// each now refused with a clear message and nothing written outside the folder the user named.
+// The item numbers are the issue's.
+import { execFileSync } from "node:child_process";
+import * as fs from "node:fs";
+import * as path from "node:path";
+import * as YAML from "yaml";
+import { afterAll, describe, expect, it, vi } from "vitest";
+import { validateMeshConfig } from "../components/meshConfig";
+import { readRegularFile } from "../components/safeRead";
+import { planStack, ROOT, tempDir } from "./support/planRun";
+
+const tmp = tempDir("audit-");
+afterAll(() => fs.rmSync(tmp, { recursive: true, force: true }));
+
+let dirNo = 0;
+/** A project folder of its own with this repository's Pulumi.yaml and one stack file. */
+function stackDir(stack: string, mesh: unknown, extra: Record<string, unknown> = {}): string {
+    const dir = path.join(tmp, `stacks${dirNo++}`);
+    fs.mkdirSync(dir, { recursive: true });
+    fs.copyFileSync(path.join(ROOT, "Pulumi.yaml"), path.join(dir, "Pulumi.yaml"));
+    fs.writeFileSync(path.join(dir, `Pulumi.${stack}.yaml`), YAML.stringify({ config: { "multicluster-mesh:mesh": mesh, ...extra } }));
+    return dir;
+}
+
+const existing = (name: string, network: string, ip: string, extra: Record<string, unknown> = {}) => ({
+    name,
+    network,
+    kubeconfig: `/nonexistent/${name}`,
+    apiServer: `https://${ip}:6443`,
+    ...extra,
+});
+const twoClusters = (extra: Record<string, unknown> = {}) => ({
+    meshId: "m1",
+    topology: "multi-primary",
+    trust: { mode: "generated", keyAlgorithm: "ECDSA", ecdsaCurve: "P256", protectRoot: false },
+    clusters: [existing("east", "n1", "10.0.0.1"), existing("west", "n2", "10.0.0.2")],
+    ...extra,
+});
+
+function problemsOf(mesh: unknown, env: Parameters<typeof validateMeshConfig>[1] = {}): string[] {
+    const r = validateMeshConfig(mesh, env);
+    return r.ok ? [] : r.problems;
+}
+
+describe("item 7: input that hangs or crashes the plan", () => {
+    const eks = (region: string, zones: string[]) => ({
+        meshId: "m1",
+        topology: "multi-primary",
+        clusters: [{ name: "a", platform: "eks", eks: { region, vpcCidr: "10.40.0.0/16", availabilityZones: zones } }],
+    });
+
+    it("eks.region is compared as text: a catastrophic pattern returns at once, a broken one is no SyntaxError", () => {
+        const started = performance.now();
+        const slow = problemsOf(eks("(a|a)+", ["a".repeat(40) + "!", "b"]));
+        expect(performance.now() - started).toBeLessThan(1000);
+        expect(slow).toContain('mesh.clusters[0].eks.region: "(a|a)+" is not an AWS region (e.g. us-east-1)');
+        expect(() => problemsOf(eks("us-east-1(", ["us-east-1(a", "us-east-1b"]))).not.toThrow();
+        expect(problemsOf(eks("us-east-1(", ["us-east-1(a", "us-east-1b"]))).toContain(
+            'mesh.clusters[0].eks.region: "us-east-1(" is not an AWS region (e.g. us-east-1)',
+        );
+        // The rule itself still holds: a zone is its region plus one letter.
+        expect(problemsOf(eks("us-east-1", ["us-east-1a", "us-east-1b"])).filter((p) => p.includes("availabilityZones"))).toEqual([]);
+        expect(problemsOf(eks("us-east-1", ["us-east-1a", "us-west-2b"]))).toContain(
+            'mesh.clusters[0].eks.availabilityZones[1]: "us-west-2b" is not a zone of region us-east-1 (e.g. us-east-1a)',
+        );
+    });
+
+    it("a kubeconfig that is a FIFO or a device is refused at once, by name, without reading it", () => {
+        const fifo = path.join(tmp, "kubeconfig.fifo");
+        execFileSync("mkfifo", [fifo]);
+        for (const [file, kind] of [
+            [fifo, "a named pipe (FIFO)"],
+            ["/dev/zero", "a character device"],
+            [tmp, "a directory"],
+        ]) {
+            const started = performance.now();
+            const problems = problemsOf(twoClusters({ clusters: [existing("east", "n1", "10.0.0.1", { kubeconfig: file })] }));
+            expect(performance.now() - started).toBeLessThan(2000);
+            expect(problems).toEqual([
+                `mesh.clusters[0].kubeconfig: file ${file} is ${kind}, not a regular file; point it at a kubeconfig file`,
+            ]);
+        }
+    });
+
+    it("reads at most the size limit: a larger file is refused, not loaded", () => {
+        const big = path.join(tmp, "big.yaml");
+        fs.writeFileSync(big, "x".repeat(2048));
+        expect(() => readRegularFile(big, "big.yaml", 1024)).toThrow(/^big\.yaml has 2048 bytes, more than the 1024 this reads$/);
+        expect(readRegularFile(big, "big.yaml", 4096)).toHaveLength(2048);
+    });
+
+    it("a kubeconfig that does not parse is named with its line, never quoted (it holds credentials)", () => {
+        const file = path.join(tmp, "broken-kubeconfig.yaml");
+        fs.writeFileSync(file, "users:\n- name: a\n  user:\n    token: SUPERSECRETTOKEN\n   bad: [\n");
+        const problems = problemsOf(twoClusters({ clusters: [existing("east", "n1", "10.0.0.1", { kubeconfig: file })] }));
+        expect(problems).toHaveLength(1);
+        expect(problems[0]).toMatch(/^mesh\.clusters\[0\]\.kubeconfig: the kubeconfig is not valid YAML \(\w+ at line \d+, column \d+\)$/);
+        expect(problems.join("\n")).not.toContain("SUPERSECRET");
+    });
+
+    it("--against /etc/passwd, a FIFO or a device: one line naming the file, none of its bytes, nothing written", async () => {
+        const dir = stackDir("ag", twoClusters());
+        const out = path.join(tmp, "out-against");
+        const fifo = path.join(tmp, "against.fifo");
+        execFileSync("mkfifo", [fifo]);
+        const passwd = fs.readFileSync("/etc/passwd", "utf8");
+        for (const [file, want] of [
+            [
+                "/etc/passwd",
+                /^--against \/etc\/passwd is not JSON( \(syntax error at byte \d+\))?; pass the plan.json that npm run plan wrote$/,
+            ],
+            [fifo, /is a named pipe \(FIFO\), not a regular file$/],
+            ["/dev/zero", /^--against \/dev\/zero is a character device, not a regular file$/],
+        ] as const) {
+            const r = await planStack("ag", out, { sim: { cannedTls: true }, stackDir: dir, against: file });
+            expect(r.ok).toBe(false);
+            expect(r.errors).toHaveLength(1);
+            expect(r.errors[0]).toMatch(want);
+            const said = [r.stdout, r.stderr, ...r.errors].join("\n");
+            expect(said).not.toContain(passwd.slice(0, 8));
+            expect(said).not.toMatch(/root:x:0/);
+            expect(fs.existsSync(out)).toBe(false);
+        }
+    });
+});
+
+vi.setConfig({ testTimeout: 120_000 });
