@@ -3,7 +3,8 @@
 // and Kubernetes objects (every secret value redacted), plan.json (the mesh, stable and sorted),
 // mesh.svg (the topology picture) and summary.md; with --against, the mesh-level diff (diff.txt).
 // The stack name is checked with Pulumi's rule before any file is read; out/<stack>/ is written
-// into a staging folder and swapped in whole, and a failed plan leaves only out/<stack>/FAILED.txt.
+// into a staging folder and swapped in whole, only over a folder of the plan's own (offline/outDir.ts);
+// a failed plan leaves the previous out/<stack>/ as it was and reports beside it, in <stack>.FAILED.txt.
 //
 //   npm run plan -- --stack dev [--out out] [--against old/plan.json]
 //
@@ -20,7 +21,7 @@ import { DEFAULT_NETWORK } from "../components/meshConfig";
 import { certSummary, diffPlans, formatDiff, MeshDiff } from "./meshDiff";
 import { meshSvg } from "./meshSvg";
 import { buildPlanFile, parsePlanFile, PlanFile, stableStringify } from "./planFile";
-import { stageOut, markFailed } from "./outDir";
+import { markFailed, outDirProblem, stageOut } from "./outDir";
 import { runProgram } from "./runProgram";
 import { readStackFile as readStack, ReadStackOptions, StackFile, stackNameProblem } from "./stackFile";
 import { UNDECRYPTED_SECRET_NOTE } from "../components/secretPlaceholder";
@@ -152,6 +153,12 @@ export async function plan(
     if (badName) {
         console.error(`error: --stack ${JSON.stringify(stack)}: ${badName}`);
         return { ok: false, clusters: [], written: [], errors: [badName] };
+    }
+    // A folder the plan did not write is never replaced (say `--out ~` and stack `dev`): refused before anything runs.
+    const outProblem = outDirProblem(outDir, stack);
+    if (outProblem) {
+        console.error(`error: ${outProblem}`);
+        return { ok: false, clusters: [], written: [], errors: [outProblem] };
     }
     let stackFile: StackFile | undefined;
     const fail = (errors: string[]): PlanResult => {

@@ -54,7 +54,10 @@ plan_all() {
     if [ "$rc" -ne 0 ] && [ "$rc" -ne 2 ]; then
       if [ "$tolerant" -eq 1 ]; then echo "::notice::stack $stack does not plan here (exit $rc)"; else status=$rc; fi
     fi
-    if [ -n "$summary" ] && [ -f "${out:-out}/$stack/summary.md" ]; then cat "${out:-out}/$stack/summary.md" >> "$summary"; fi
+    # A failed plan keeps the previous out/<stack>/ (offline/outDir.ts): only this run's summary is published.
+    if [ -n "$summary" ] && { [ "$rc" -eq 0 ] || [ "$rc" -eq 2 ]; } && [ -f "${out:-out}/$stack/summary.md" ]; then
+      cat "${out:-out}/$stack/summary.md" >> "$summary"
+    fi
   done
   return "$status"
 }

@@ -1,13 +1,15 @@
 // The holes a security audit found (issue 17), each reproduced as the attack or the mistake, and
 // each now refused with a clear message and nothing written outside the folder the user named.
 // The item numbers are the issue's.
-import { execFileSync } from "node:child_process";
+import { execFile, execFileSync } from "node:child_process";
 import * as fs from "node:fs";
+import * as os from "node:os";
 import * as path from "node:path";
 import * as YAML from "yaml";
 import { afterAll, describe, expect, it, vi } from "vitest";
 import { validateMeshConfig } from "../components/meshConfig";
 import { readRegularFile } from "../components/safeRead";
+import { MARKER_FILE, stageOut, withOutLock } from "../offline/outDir";
 import { planStack, ROOT, tempDir } from "./support/planRun";
 
 const tmp = tempDir("audit-");
@@ -122,6 +124,115 @@ describe("item 7: input that hangs or crashes the plan", () => {
             expect(said).not.toMatch(/root:x:0/);
             expect(fs.existsSync(out)).toBe(false);
         }
+    });
+});
+
+/** Every entry under a folder, relative, sorted (dot files included). */
+function entries(dir: string): string[] {
+    return (fs.readdirSync(dir, { recursive: true }) as string[]).sort();
+}
+
+describe("item 4 (and issue 19 item 2): --out replaces only folders the plan made, one plan at a time", () => {
+    it("refuses to replace a folder it did not write (`--out ~` with a stack named dev): nothing is touched, pass or fail", async () => {
+        const home = path.join(tmp, "home");
+        fs.mkdirSync(path.join(home, "ok", "src"), { recursive: true });
+        fs.writeFileSync(path.join(home, "ok", "src", "main.go"), "package main\n");
+        const before = entries(home);
+        for (const mesh of [twoClusters(), twoClusters({ meshId: "Not_A_Label" })]) {
+            const r = await planStack("ok", home, { sim: { cannedTls: true }, stackDir: stackDir("ok", mesh) });
+            expect(r.ok).toBe(false);
+            expect(r.errors).toEqual([
+                `--out ${home}: ${path.join(home, "ok")} exists and was not written by npm run plan; the plan replaces only folders ` +
+                    `it wrote itself (they carry ${MARKER_FILE}). Choose another --out (the default is out/ in the repository), ` +
+                    `or move ${path.join(home, "ok")} away`,
+            ]);
+            expect(entries(home)).toEqual(before);
+        }
+    });
+
+    it("never follows or replaces a symbolic link in place of out/<stack>", async () => {
+        const out = path.join(tmp, "out-link");
+        const elsewhere = path.join(tmp, "elsewhere");
+        fs.mkdirSync(out, { recursive: true });
+        fs.mkdirSync(elsewhere, { recursive: true });
+        fs.writeFileSync(path.join(elsewhere, "keep.txt"), "mine");
+        fs.symlinkSync(elsewhere, path.join(out, "ln"));
+        const r = await planStack("ln", out, { sim: { cannedTls: true }, stackDir: stackDir("ln", twoClusters()) });
+        expect(r.errors).toEqual([expect.stringMatching(/ln is a symbolic link; the plan replaces only folders it wrote itself/)]);
+        expect(fs.lstatSync(path.join(out, "ln")).isSymbolicLink()).toBe(true);
+        expect(entries(elsewhere)).toEqual(["keep.txt"]);
+    });
+
+    it("a folder the plan wrote carries its marker and is replaced by the next plan", async () => {
+        const out = path.join(tmp, "out-marker");
+        const dir = stackDir("mk", twoClusters());
+        expect((await planStack("mk", out, { sim: { cannedTls: true }, stackDir: dir })).ok).toBe(true);
+        expect(fs.readFileSync(path.join(out, "mk", MARKER_FILE), "utf8")).toMatch(/written by `npm run plan`/);
+        expect((await planStack("mk", out, { sim: { cannedTls: true }, stackDir: dir })).ok).toBe(true);
+        expect(fs.readdirSync(out)).toEqual(["mk"]);
+    });
+
+    it("six racing plans into one --out all succeed and leave no .tmp, .old or lock behind", async () => {
+        const out = path.join(tmp, "out-race");
+        const run = (i: number) =>
+            new Promise<{ code: number; stderr: string }>((resolve) => {
+                execFile(
+                    path.join(ROOT, "node_modules", ".bin", "tsx"),
+                    [path.join(ROOT, "scripts", "plan.ts"), "--stack", "dev", "--out", out],
+                    { cwd: ROOT, env: { ...process.env, RACE: String(i) } },
+                    (err, _stdout, stderr) => resolve({ code: err ? Number((err as { code?: number }).code ?? 1) : 0, stderr }),
+                );
+            });
+        const results = await Promise.all([0, 1, 2, 3, 4, 5].map(run));
+        for (const r of results) expect(r.code, r.stderr).toBe(0);
+        expect(fs.readdirSync(out)).toEqual(["dev"]);
+        expect(fs.existsSync(path.join(out, "dev", "plan.json"))).toBe(true);
+    }, 300_000);
+
+    it("a plan waits for the lock held by another live plan before it swaps its folder in, then succeeds", async () => {
+        const out = path.join(tmp, "out-held");
+        fs.mkdirSync(out, { recursive: true });
+        // This test process stands for the other plan: it holds the lock while the CLI plan runs.
+        fs.writeFileSync(path.join(out, ".dev.lock"), `${os.hostname()} ${process.pid} test\n`);
+        let done = false;
+        const child = new Promise<number>((resolve) => {
+            execFile(
+                path.join(ROOT, "node_modules", ".bin", "tsx"),
+                [path.join(ROOT, "scripts", "plan.ts"), "--stack", "dev", "--out", out],
+                { cwd: ROOT },
+                (err) => {
+                    done = true;
+                    resolve(err ? 1 : 0);
+                },
+            );
+        });
+        // Long enough for the plan to finish everything but the swap (about 5 s on two cores).
+        for (let i = 0; i < 40 && !fs.readdirSync(out).some((f) => f.startsWith(".dev.tmp-")); i++)
+            await new Promise((r) => setTimeout(r, 250));
+        await new Promise((r) => setTimeout(r, 8000));
+        expect(done).toBe(false);
+        expect(fs.existsSync(path.join(out, "dev"))).toBe(false);
+        fs.rmSync(path.join(out, ".dev.lock"));
+        expect(await child).toBe(0);
+        expect(fs.readdirSync(out)).toEqual(["dev"]);
+    }, 120_000);
+
+    it("a lock or a staging folder left by a plan that died is taken over and cleaned, never waited on", () => {
+        const out = path.join(tmp, "out-stale");
+        fs.mkdirSync(out, { recursive: true });
+        // A pid that is not running: the largest pid_max allows is never handed out to a live process here.
+        const dead = 4194304 + 7;
+        const hostname = os.hostname();
+        fs.writeFileSync(path.join(out, ".st.lock"), `${hostname} ${dead} deadbeef\n`);
+        fs.mkdirSync(path.join(out, `.st.tmp-${dead}-abcd`));
+        fs.mkdirSync(path.join(out, `.st.old-${dead}-abcd`));
+        const started = Date.now();
+        expect(withOutLock(out, "st", () => "held")).toBe("held");
+        expect(Date.now() - started).toBeLessThan(2000);
+        const staged = stageOut(out, "st");
+        fs.writeFileSync(path.join(staged.dir, "plan.json"), "{}");
+        staged.commit();
+        expect(fs.readdirSync(out)).toEqual(["st"]);
     });
 });
 
