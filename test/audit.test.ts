@@ -10,6 +10,7 @@ import { afterAll, describe, expect, it, vi } from "vitest";
 import { validateMeshConfig } from "../components/meshConfig";
 import { readRegularFile } from "../components/safeRead";
 import { MARKER_FILE, stageOut, withOutLock } from "../offline/outDir";
+import { trustInit } from "../offline/trustInit";
 import { planStack, ROOT, tempDir } from "./support/planRun";
 
 const tmp = tempDir("audit-");
@@ -233,6 +234,81 @@ describe("item 4 (and issue 19 item 2): --out replaces only folders the plan mad
         fs.writeFileSync(path.join(staged.dir, "plan.json"), "{}");
         staged.commit();
         expect(fs.readdirSync(out)).toEqual(["st"]);
+    });
+});
+
+describe("item 3: trust:init trusts nothing it is given", () => {
+    const mesh = (clusters: unknown[], trust: Record<string, unknown> = {}) => ({
+        meshId: "m1",
+        topology: "multi-primary",
+        trust: { keyAlgorithm: "ECDSA", ecdsaCurve: "P256", ...trust },
+        clusters,
+    });
+    const keysOut = () => fs.mkdtempSync(path.join(tmp, "keys-"));
+
+    it("validates the config first: a cluster named ../../x is refused before any file is made", async () => {
+        const out = keysOut();
+        await expect(trustInit({ stack: "s", out, repoRoot: ROOT, mesh: mesh([{ name: "../../x" }]) })).rejects.toThrow(
+            /^the stack config has 1 problem \(nothing was written\):\n {2}- mesh\.clusters\[0\]\.name: "\.\.\/\.\.\/x" is not a DNS-1123 label/,
+        );
+        expect(fs.readdirSync(out)).toEqual([]);
+        expect(fs.existsSync(path.join(ROOT, "x"))).toBe(false);
+        expect(fs.existsSync(path.join(out, "..", "x"))).toBe(false);
+    });
+
+    it("refuses a symbolic link as <out>/<stack> (or below it), writing nothing through it", async () => {
+        const out = keysOut();
+        const target = fs.mkdtempSync(path.join(tmp, "redirect-"));
+        fs.symlinkSync(target, path.join(out, "s"));
+        await expect(trustInit({ stack: "s", out, repoRoot: ROOT, mesh: mesh([{ name: "east" }]) })).rejects.toThrow(
+            `${path.join(out, "s")} is a symbolic link; refusing to write key material through it (remove the link)`,
+        );
+        fs.rmSync(path.join(out, "s"));
+        fs.mkdirSync(path.join(out, "s"));
+        fs.symlinkSync(target, path.join(out, "s", "east"));
+        await expect(trustInit({ stack: "s", out, repoRoot: ROOT, mesh: mesh([{ name: "east" }]) })).rejects.toThrow(
+            /east is a symbolic link/,
+        );
+        expect(fs.readdirSync(target)).toEqual([]);
+    });
+
+    it("prints commands that stay one argument each when pasted, whatever the folder's name holds", async () => {
+        const out = path.join(keysOut(), "it's $(touch pwned) `x`");
+        const r = await trustInit({ stack: "s", out, repoRoot: ROOT, mesh: mesh([{ name: "east" }]) });
+        const bin = fs.mkdtempSync(path.join(tmp, "bin-"));
+        // A stand-in pulumi that prints each argument on its own line.
+        fs.writeFileSync(path.join(bin, "pulumi"), '#!/usr/bin/env bash\nfor a in "$@"; do printf "<%s>\\n" "$a"; done\n', { mode: 0o755 });
+        const work = fs.mkdtempSync(path.join(tmp, "paste-"));
+        for (const c of r.commands.filter((x) => !x.startsWith("#"))) {
+            const said = execFileSync("bash", ["-c", c], { cwd: work, encoding: "utf8", env: { PATH: `${bin}:${process.env.PATH}` } });
+            const args = said.trim().split("\n");
+            expect(args.slice(0, 4)).toEqual(["<config>", "<set>", "<--stack>", "<s>"]);
+            // The value read from the file is the file's content, in one argument.
+            if (c.includes("$(cat")) {
+                expect(said).toMatch(/<-----BEGIN [^>]*-----END [A-Z ]+----->/);
+                expect(args.filter((a) => a.startsWith("<"))).toHaveLength(c.includes("--secret") ? 9 : 7);
+            }
+        }
+        expect(fs.readdirSync(work)).toEqual([]);
+        expect(fs.existsSync(path.join(out, "..", "pwned"))).toBe(false);
+    });
+
+    it("takes the organization as one attribute value: `Evil, CN=Injected` adds no name field", async () => {
+        const out = keysOut();
+        const r = await trustInit({
+            stack: "s",
+            out,
+            repoRoot: ROOT,
+            mesh: mesh([{ name: "east" }], { organization: "Evil, CN=Injected" }),
+        });
+        for (const f of [path.join(r.dir, "root-cert.pem"), path.join(r.dir, "east", "ca-cert.pem")]) {
+            const subject = execFileSync("openssl", ["x509", "-in", f, "-noout", "-subject", "-nameopt", "multiline"], {
+                encoding: "utf8",
+            });
+            expect(subject).toMatch(/organizationName\s+= Evil, CN=Injected/);
+            expect(subject.match(/commonName/g)).toHaveLength(1);
+            expect(subject).not.toMatch(/commonName\s+= Injected/);
+        }
     });
 });
 
