@@ -11,6 +11,7 @@ import { ROTATION_PHASES, ROTATION_PROCEDURE, TrustPhase } from "./rotation";
 import { Cidr, formatCidr, overlaps, parseCidr } from "./cidr";
 import { PARSE_OPTIONS, issueMessages } from "./configMessages";
 import { placeGateways } from "./gatewayPlacement";
+import { checkMeshHardening } from "./meshChecks";
 import { ISTIO_REPOSITORY, ISTIO_VERSION, remoteSecretPairs, unsupportedIstio } from "./istio";
 import type { KubeconfigSource } from "./kubeconfig";
 import { PLATFORM_NAMES, PLATFORMS, platformIndexes, platformOf } from "./platforms/registry";
@@ -523,6 +524,7 @@ export function validateMeshConfig(
             );
         }
     }
+    checkMeshHardening({ istioValues: loose.istio?.values, clusters, trust: loose.trust, provided: env.provided }, say);
     const rawSecrets = getPath(raw, ["remoteSecrets"]) as { tokens?: unknown; tokenPerReader?: unknown } | undefined;
     if (rawSecrets && rawSecrets.tokens !== undefined && typeof rawSecrets.tokenPerReader === "boolean") {
         if ((rawSecrets.tokens === "perReader") !== rawSecrets.tokenPerReader) {

@@ -11,6 +11,7 @@ import { validateMeshConfig } from "../components/meshConfig";
 import { readRegularFile } from "../components/safeRead";
 import { MARKER_FILE, stageOut, withOutLock } from "../offline/outDir";
 import { trustInit } from "../offline/trustInit";
+import { EXT, OpensslCa } from "./support/opensslCa";
 import { planStack, ROOT, tempDir } from "./support/planRun";
 
 const tmp = tempDir("audit-");
@@ -309,6 +310,123 @@ describe("item 3: trust:init trusts nothing it is given", () => {
             expect(subject.match(/commonName/g)).toHaveLength(1);
             expect(subject).not.toMatch(/commonName\s+= Injected/);
         }
+    });
+});
+
+describe("item 5: per-cluster values may not split the mesh", () => {
+    const owned: [string, Record<string, unknown>, string][] = [
+        ["meshConfig.trustDomain", { meshConfig: { trustDomain: "other.local" } }, "mesh.istio.values.meshConfig.trustDomain"],
+        ["meshConfig.trustDomainAliases", { meshConfig: { trustDomainAliases: ["x"] } }, "mesh.istio.values.meshConfig.trustDomainAliases"],
+        ["meshConfig.meshId", { meshConfig: { meshId: "other" } }, "mesh.meshId"],
+        ["meshConfig.defaultConfig.meshId", { meshConfig: { defaultConfig: { meshId: "other" } } }, "mesh.meshId"],
+        ["global.trustDomain", { global: { trustDomain: "other.local" } }, "mesh.istio.values.meshConfig.trustDomain"],
+        ["global.meshNetworks", { global: { meshNetworks: {} } }, "mesh.networks"],
+        ["env.CLUSTER_ID", { env: { CLUSTER_ID: "west" } }, "mesh.clusters[].name"],
+        ["pilot.env.CLUSTER_ID", { pilot: { env: { CLUSTER_ID: "west" } } }, "mesh.clusters[].name"],
+    ];
+    for (const [key, values, setting] of owned) {
+        it(`refuses clusters[].istio.values.${key}, naming ${setting}`, () => {
+            const mesh = twoClusters();
+            mesh.clusters[1] = { ...mesh.clusters[1], istio: { values } } as never;
+            const found = problemsOf(mesh);
+            expect(found).toHaveLength(1);
+            expect(found[0]).toMatch(
+                new RegExp(`^mesh\\.clusters\\[1\\]\\.istio\\.values\\.${key.replace(/\./g, "\\.")}: is owned by the mesh`),
+            );
+            expect(found[0]).toContain(setting);
+        });
+    }
+
+    it("the ones that existed before keep their message (global.meshID, global.network, global.multiCluster.clusterName)", () => {
+        const mesh = twoClusters();
+        mesh.clusters[0] = {
+            ...mesh.clusters[0],
+            istio: { values: { global: { meshID: "x", network: "y", multiCluster: { clusterName: "z" } } } },
+        } as never;
+        expect(problemsOf(mesh)).toEqual([
+            "mesh.clusters[0].istio.values.global.meshID: is managed by this program per cluster; remove it (set mesh.meshId instead)",
+            "mesh.clusters[0].istio.values.global.multiCluster.clusterName: is managed by this program per cluster; remove it (it is each cluster's name)",
+            "mesh.clusters[0].istio.values.global.network: is managed by this program per cluster; remove it (set mesh.clusters[].network instead)",
+        ]);
+    });
+
+    it("mesh-wide, the trust domain is a mesh setting, while the mesh ID and cluster IDs are refused in values", () => {
+        expect(problemsOf(twoClusters({ istio: { values: { meshConfig: { trustDomain: "corp.example" } } } }))).toEqual([]);
+        expect(problemsOf(twoClusters({ istio: { values: { env: { CLUSTER_ID: "x" }, meshConfig: { meshId: "y" } } } }))).toEqual([
+            "mesh.istio.values.meshConfig.meshId: is owned by the mesh and may not be set through Helm values; remove it (the mesh ID is mesh.meshId)",
+            "mesh.istio.values.env.CLUSTER_ID: is owned by the mesh and may not be set through Helm values; remove it (the cluster ID is mesh.clusters[].name)",
+        ]);
+    });
+
+    it("the program stops before it registers anything (stack config and Mesh args share the check)", async () => {
+        vi.resetModules();
+        const { runMesh } = await import("./support/harness.js");
+        const mesh = twoClusters();
+        mesh.clusters[1] = { ...mesh.clusters[1], istio: { values: { meshConfig: { trustDomain: "split.local" } } } } as never;
+        const run = await runMesh(mesh);
+        expect(run.error?.message).toContain("mesh.clusters[1].istio.values.meshConfig.trustDomain: is owned by the mesh");
+        expect(run.k8s).toEqual([]);
+    });
+});
+
+describe("item 8: bounds of the root of trust, and one intermediate per cluster", () => {
+    const trust = (t: Record<string, unknown>) =>
+        problemsOf(twoClusters({ trust: { mode: "generated", ...t } })).filter((p) => p.startsWith("mesh.trust"));
+
+    it("refuses key sizes and lifetimes Go, istiod or the tls provider cannot use, and states the limits", () => {
+        expect(trust({ rsaBits: 100000 })).toEqual([
+            expect.stringMatching(/^mesh\.trust\.rsaBits: 100000 is above 8192 bits; use 3072–8192 \(Go's TLS stack/),
+        ]);
+        expect(trust({ rsaBits: 8192 })).toEqual([]);
+        expect(trust({ rootValidityDays: 100000 })).toEqual([
+            expect.stringMatching(/^mesh\.trust\.rootValidityDays: 100000 is above 36500 days; use 365–36500/),
+        ]);
+        expect(trust({ rootValidityDays: 31, intermediateValidityDays: 30 })).toEqual([
+            expect.stringMatching(/^mesh\.trust\.rootValidityDays: 31 days is too short for a root: .* at least 365 days/),
+        ]);
+        expect(trust({ rootValidityDays: 365, intermediateValidityDays: 7 })).toEqual([
+            expect.stringMatching(/^mesh\.trust\.intermediateValidityDays: 7 days is too short: .* at least 30 days/),
+        ]);
+        expect(trust({ intermediateValidityDays: 5000, rootValidityDays: 36500 })).toEqual([
+            expect.stringMatching(/^mesh\.trust\.intermediateValidityDays: 5000 is above 3650 days/),
+        ]);
+        expect(trust({ rootValidityDays: 365, intermediateValidityDays: 30 })).toEqual([]);
+        expect(trust({ organization: "x".repeat(65) })).toEqual([expect.stringMatching(/has 65 characters; .* at most 64/)]);
+        expect(trust({ organization: "Evil\nCN=x" })).toEqual([expect.stringMatching(/control character/)]);
+    });
+
+    it("provided trust refuses the same intermediate on two clusters (M2)", () => {
+        const ca = new OpensslCa();
+        try {
+            const root = ca.cert("root", "/O=Istio/CN=Root CA", { ext: EXT.root, days: 3650 });
+            const east = ca.cert("east", "/O=Istio/CN=Intermediate CA/L=east", { issuer: "root", ext: EXT.intermediate, days: 730 });
+            const west = ca.cert("west", "/O=Istio/CN=Intermediate CA/L=west", { issuer: "root", ext: EXT.intermediate, days: 730 });
+            const bundle = (b: { certPem: string; keyPem: string }) => ({
+                caCertPem: b.certPem,
+                caKeyPem: b.keyPem,
+                certChainPem: b.certPem + root.certPem,
+            });
+            const check = (caBundles: Record<string, unknown>) =>
+                problemsOf(twoClusters({ trust: { mode: "provided" } }), { provided: { rootCertPem: root.certPem, caBundles } });
+            expect(check({ east: bundle(east), west: bundle(west) })).toEqual([]);
+            expect(check({ east: bundle(east), west: bundle(east) })).toEqual([
+                expect.stringMatching(
+                    /^multicluster-mesh:caBundles\.west: has the same intermediate certificate as multicluster-mesh:caBundles\.east; every cluster needs its own/,
+                ),
+            ]);
+        } finally {
+            ca.cleanup();
+        }
+    });
+
+    it("a cluster whose trust domain differs is not part of the mesh: refused, with the mesh-wide setting named", () => {
+        const mesh = twoClusters({ istio: { values: { meshConfig: { trustDomain: "corp.example" } } } });
+        expect(problemsOf(mesh)).toEqual([]);
+        mesh.clusters[1] = { ...mesh.clusters[1], istio: { values: { meshConfig: { trustDomain: "west.example" } } } } as never;
+        expect(problemsOf(mesh)).toEqual([
+            "mesh.clusters[1].istio.values.meshConfig.trustDomain: is owned by the mesh and may not be set for one cluster; remove it " +
+                "(set it once for the whole mesh in mesh.istio.values.meshConfig.trustDomain)",
+        ]);
     });
 });
 
