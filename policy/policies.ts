@@ -52,6 +52,7 @@ import {
     type TrustPhase,
 } from "../components/rotation";
 import { parseClusterIdentifier } from "../components/platforms/provider";
+import { destinationRuleLocalityProblems } from "../components/traffic/istioRules";
 import { PLATFORMS } from "../components/platforms/registry";
 
 export const RELEASE = "kubernetes:helm.sh/v3:Release";
@@ -391,11 +392,6 @@ export function isDestinationRule(type: string): boolean {
     return /^kubernetes:networking\.istio\.io\/v[0-9a-z]+:DestinationRule$/.test(type);
 }
 
-type TrafficPolicySpec = {
-    outlierDetection?: unknown;
-    loadBalancer?: { localityLbSetting?: { failover?: unknown[]; distribute?: unknown[] } };
-};
-
 export const localityNeedsOutlierDetection: ResourceValidationPolicy = {
     name: "locality-needs-outlier-detection",
     description:
@@ -406,29 +402,13 @@ export const localityNeedsOutlierDetection: ResourceValidationPolicy = {
     enforcementLevel: "mandatory",
     validateResource: (args: ResourceValidationArgs, report: ReportViolation) => {
         if (!isDestinationRule(args.type)) return;
-        const spec = known(
-            () =>
-                args.props.spec as
-                    | { host?: string; trafficPolicy?: TrafficPolicySpec; subsets?: { name?: string; trafficPolicy?: TrafficPolicySpec }[] }
-                    | undefined,
-            undefined,
-        );
+        const spec = known(() => args.props.spec as { host?: string } | undefined, undefined);
         if (!spec) return;
-        const check = (tp: TrafficPolicySpec | undefined, where: string) => {
-            const lb = tp?.loadBalancer?.localityLbSetting;
-            const moves = [lb?.failover?.length ? "failover" : "", lb?.distribute?.length ? "distribute" : ""].filter(Boolean);
-            if (moves.length > 0 && !tp?.outlierDetection) {
-                report(
-                    `DestinationRule ${args.name} (host ${spec.host ?? "?"}${where}) sets localityLbSetting.${moves.join(" and ")} ` +
-                        `without outlierDetection; ` +
-                        "no endpoint is ever ejected, so traffic never leaves a failed region. Add trafficPolicy.outlierDetection " +
-                        "(the traffic block adds it by default).",
-                );
-            }
-        };
-        check(spec.trafficPolicy, "");
-        // A subset's traffic policy replaces the top-level one for that subset.
-        for (const sub of spec.subsets ?? []) if (sub?.trafficPolicy) check(sub.trafficPolicy, `, subset ${sub.name ?? "?"}`);
+        // The traffic block's own rules (components/traffic/istioRules.ts): every level a load balancer
+        // can be set (top, subsets, port-level settings), failoverPriority too, and an outlierDetection
+        // that ejects nothing (consecutive5xxErrors: 0 with no gateway errors) counts as none.
+        for (const d of known(() => destinationRuleLocalityProblems(spec), []))
+            report(`DestinationRule ${args.name} (host ${spec.host ?? "?"}) ${d.at}: ${d.problem}`);
     },
 };
 

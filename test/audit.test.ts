@@ -430,4 +430,84 @@ describe("item 8: bounds of the root of trust, and one intermediate per cluster"
     });
 });
 
+describe("item 6: DestinationRules given in traffic.objects pass the same Istio rules as compiled ones (M9)", () => {
+    const HOST = "payments.payments.svc.cluster.local";
+    const withObject = (trafficPolicy: Record<string, unknown>) =>
+        twoClusters({
+            traffic: {
+                objects: [
+                    {
+                        apiVersion: "networking.istio.io/v1",
+                        kind: "DestinationRule",
+                        metadata: { name: "payments", namespace: "istio-system" },
+                        spec: { host: HOST, trafficPolicy },
+                    },
+                ],
+            },
+        });
+    const lb = (s: Record<string, unknown>) => ({ loadBalancer: { localityLbSetting: s } });
+    const od = { outlierDetection: { consecutive5xxErrors: 5, interval: "10s", baseEjectionTime: "30s" } };
+    const at = "mesh.traffic.objects[0].spec.trafficPolicy";
+
+    it("accepts a failover rule with outlier detection", () => {
+        expect(problemsOf(withObject({ ...lb({ failover: [{ from: "us-east1", to: "us-west1" }] }), ...od }))).toEqual([]);
+    });
+
+    it("refuses failover, failoverPriority or distribute without outlier detection, from == to, and failover with distribute", () => {
+        const cases: [Record<string, unknown>, string][] = [
+            [
+                lb({ failover: [{ from: "us-east1", to: "us-west1" }] }),
+                `${at}.loadBalancer.localityLbSetting: sets localityLbSetting.failover without`,
+            ],
+            [
+                lb({ failoverPriority: ["topology.istio.io/network"] }),
+                `${at}.loadBalancer.localityLbSetting: sets localityLbSetting.failoverPriority without`,
+            ],
+            [
+                lb({ distribute: [{ from: "us-east1/*", to: { "us-west1/*": 100 } }] }),
+                `${at}.loadBalancer.localityLbSetting: sets localityLbSetting.distribute without`,
+            ],
+            [
+                { ...lb({ failover: [{ from: "us-east1", to: "us-east1" }] }), ...od },
+                `${at}.loadBalancer.localityLbSetting: locality lb failover settings must specify different regions`,
+            ],
+            [
+                {
+                    ...lb({
+                        failover: [{ from: "us-east1", to: "us-west1" }],
+                        distribute: [{ from: "us-east1/*", to: { "us-west1/*": 100 } }],
+                    }),
+                    ...od,
+                },
+                `${at}.loadBalancer.localityLbSetting: can not simultaneously specify 'distribute' and 'failover'`,
+            ],
+            [
+                { ...lb({ failover: [{ from: "us-east1", to: "us-west1" }] }), outlierDetection: { consecutive5xxErrors: 0 } },
+                "consecutive5xxErrors and consecutiveGatewayErrors are both 0",
+            ],
+        ];
+        for (const [tp, want] of cases) {
+            const found = problemsOf(withObject(tp));
+            expect(found, JSON.stringify(tp)).toHaveLength(1);
+            expect(found[0]).toContain(want);
+        }
+    });
+
+    it("checks subsets and port-level settings with what takes effect there", () => {
+        const mesh = withObject(od);
+        const spec = ((mesh as Record<string, unknown>).traffic as { objects: { spec: Record<string, unknown> }[] }).objects[0].spec;
+        spec.subsets = [{ name: "v1", trafficPolicy: lb({ failover: [{ from: "a", to: "b" }] }) }];
+        // The subset inherits the top-level outlier detection: accepted.
+        expect(problemsOf(mesh)).toEqual([]);
+        spec.trafficPolicy = { portLevelSettings: [{ port: { number: 80 }, ...lb({ failover: [{ from: "a", to: "b" }] }) }] };
+        expect(problemsOf(mesh)).toEqual([
+            expect.stringMatching(
+                /^mesh\.traffic\.objects\[0\]\.spec\.trafficPolicy\.portLevelSettings\[0\]: sets localityLbSetting\.failover without/,
+            ),
+            expect.stringMatching(/^mesh\.traffic\.objects\[0\]\.spec\.subsets\[0\]\.trafficPolicy\.loadBalancer\.localityLbSetting: sets/),
+            expect.stringMatching(/^mesh\.traffic\.objects\[0\]\.spec\.subsets\[0\]\.trafficPolicy\.portLevelSettings\[0\]: sets/),
+        ]);
+    });
+});
+
 vi.setConfig({ testTimeout: 120_000 });

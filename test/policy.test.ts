@@ -322,9 +322,9 @@ describe("locality-needs-outlier-detection", () => {
     });
     it("fails failover or distribute without it, at the top level or in a subset, in any served version", async () => {
         expect(messages(await checkResource(localityNeedsOutlierDetection, dr("a", failoverSpec())))).toEqual([
-            `DestinationRule a (host ${HOST}) sets localityLbSetting.failover without outlierDetection; ` +
-                `no endpoint is ever ejected, so traffic never leaves a failed region. Add trafficPolicy.outlierDetection ` +
-                `(the traffic block adds it by default).`,
+            `DestinationRule a (host ${HOST}) trafficPolicy.loadBalancer.localityLbSetting: sets localityLbSetting.failover without an ` +
+                `outlierDetection that can eject an endpoint (none applies here); no endpoint is ever ejected, so traffic never leaves ` +
+                `a failed locality. Add outlierDetection (e.g. consecutive5xxErrors: 5)`,
         ]);
         const distribute = {
             host: HOST,
@@ -339,8 +339,56 @@ describe("locality-needs-outlier-detection", () => {
         };
         const beta = { ...dr("b", distribute), type: "kubernetes:networking.istio.io/v1beta1:DestinationRule" };
         expect(messages(await checkResource(localityNeedsOutlierDetection, beta))).toEqual([
-            expect.stringMatching(/^DestinationRule b \(host .*, subset v1\) sets localityLbSetting\.distribute without outlierDetection/),
+            expect.stringMatching(
+                /^DestinationRule b \(host .*\) subsets\[0\]\.trafficPolicy\.loadBalancer\.localityLbSetting: sets localityLbSetting\.distribute without/,
+            ),
         ]);
+    });
+    // Audit (issue 17 item 6): what the rule used to miss.
+    it("sees failoverPriority, port-level settings and an outlierDetection that ejects nothing", async () => {
+        const lb = (s: Record<string, unknown>) => ({ loadBalancer: { localityLbSetting: s } });
+        const cases: [string, Record<string, unknown>, RegExp][] = [
+            [
+                "failoverPriority",
+                { host: HOST, trafficPolicy: lb({ failoverPriority: ["topology.istio.io/network"] }) },
+                /trafficPolicy\.loadBalancer\.localityLbSetting: sets localityLbSetting\.failoverPriority without/,
+            ],
+            [
+                "portLevelSettings",
+                {
+                    host: HOST,
+                    trafficPolicy: {
+                        outlierDetection: { consecutive5xxErrors: 0 },
+                        portLevelSettings: [{ port: { number: 8080 }, ...lb({ failover: [{ from: "us-east1", to: "us-west1" }] }) }],
+                    },
+                },
+                /trafficPolicy\.portLevelSettings\[0\]: sets localityLbSetting\.failover without .*both 0/,
+            ],
+            [
+                "consecutive5xxErrors: 0",
+                {
+                    host: HOST,
+                    trafficPolicy: {
+                        ...lb({ failover: [{ from: "us-east1", to: "us-west1" }] }),
+                        outlierDetection: { consecutive5xxErrors: 0 },
+                    },
+                },
+                /consecutive5xxErrors and consecutiveGatewayErrors are both 0/,
+            ],
+        ];
+        for (const [what, spec, want] of cases) {
+            const got = messages(await checkResource(localityNeedsOutlierDetection, dr("x", spec)));
+            expect(got, what).toEqual([expect.stringMatching(want)]);
+        }
+        // A port that ejects on gateway errors is fine even when 5xx ejection is off.
+        const gw = {
+            host: HOST,
+            trafficPolicy: {
+                ...lb({ failover: [{ from: "a", to: "b" }] }),
+                outlierDetection: { consecutive5xxErrors: 0, consecutiveGatewayErrors: 3 },
+            },
+        };
+        expect(messages(await checkResource(localityNeedsOutlierDetection, dr("y", gw)))).toEqual([]);
     });
 });
 
@@ -533,7 +581,7 @@ describe("the traffic policies over a real simulated run of the traffic stack", 
         const got = await run(broken);
         expect(got).toEqual([
             expect.stringMatching(
-                /^DestinationRule mesh1-east-traffic-destinationrule-.* sets localityLbSetting\.failover without outlierDetection/,
+                /^DestinationRule mesh1-east-traffic-destinationrule-.* trafficPolicy\.loadBalancer\.localityLbSetting: sets localityLbSetting\.failover without an outlierDetection/,
             ),
             expect.stringMatching(
                 /^DestinationRule istio-system\/payments\.payments\.svc\.cluster\.local differs between clusters \(east vs west\)/,
