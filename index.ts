@@ -45,6 +45,8 @@ const mesh = new Mesh(m.meshId, {
 });
 
 export const meshId = m.meshId;
+/** `mesh.environment` (null when unset): the policy pack's production rules read it (policy/policies.ts, isProductionStack). */
+export const environment = m.environment ?? null;
 export const topology = m.topology;
 export const clusters = Object.fromEntries(
     m.clusters.map((c) => {

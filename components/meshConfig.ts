@@ -111,6 +111,10 @@ const trustSchema = z.strictObject({
 
 const meshSchema = z.strictObject({
     meshId: z.string(),
+    /** What the stack is for, said once; `production` turns on the policy pack's production rules (policy/policies.ts, isProductionStack). */
+    environment: z
+        .enum(["production", "staging", "development", "test"], { error: "must be production, staging, development or test" })
+        .optional(),
     topology: z.enum(["multi-primary", "primary-remote"], { error: "must be multi-primary or primary-remote" }),
     istio: z
         .strictObject({

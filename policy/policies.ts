@@ -12,6 +12,7 @@
 //   root-of-trust-expiry(-warning)   the root has 30 (fail) / 180 (warn) days left, else rotate it (docs/root-rotation.md)
 //   root-rotation-phase              each cacerts holds what its rotation phase requires, the same roots everywhere
 //   production-root-key-offline      production stacks keep no root CA key in state (trust.mode provided, trust:init)
+//   production-environment-declared  (advisory) production guessed from the stack name: say it in mesh.environment
 //
 // What a policy can see (@pulumi/policy 1.21): resource policies get the inputs, `opts.protect` and
 // the provider; stack policies get outputs, `dependencies` and the provider. Secret values reach
@@ -31,13 +32,14 @@ import type {
     StackValidationPolicy,
 } from "@pulumi/policy";
 import * as crypto from "node:crypto";
+import * as YAML from "yaml";
 import {
     CACERTS_KEYS,
     CACERTS_SECRET,
     CHARTS,
     EASTWEST_NAME,
-    EASTWEST_SELECTOR,
     ISTIO_CHART_NAMES,
+    ISTIO_NAMESPACE,
     MULTIROOT_ENV,
 } from "../components/istio";
 import {
@@ -188,15 +190,16 @@ export const loadBalancerOnlyEastWest: ResourceValidationPolicy = {
                 () => ({
                     type: args.props.spec?.type as string | undefined,
                     name: args.props.metadata?.name as string | undefined,
-                    labels: (args.props.metadata?.labels ?? {}) as Record<string, string>,
+                    namespace: (args.props.metadata?.namespace as string | undefined) ?? "default",
                 }),
                 undefined,
             );
             if (!svc || svc.type !== "LoadBalancer") return;
-            if ((svc.name && allowed.has(svc.name)) || svc.labels.istio === EASTWEST_SELECTOR.istio) return;
+            // Its name in istio-system, where this program makes it; a label anyone can copy proves nothing.
+            if (svc.name && allowed.has(svc.name) && svc.namespace === ISTIO_NAMESPACE) return;
             report(
-                `Service ${svc.name ?? args.name} is a LoadBalancer; only the east-west gateways ` +
-                    `(${[...allowed].join(", ")}) may be. Use ClusterIP, or route through the gateways.`,
+                `Service ${svc.namespace}/${svc.name ?? args.name} is a LoadBalancer; only the east-west gateways ` +
+                    `(${[...allowed].map((n) => `${ISTIO_NAMESPACE}/${n}`).join(", ")}) may be. Use ClusterIP, or route through the gateways.`,
             );
             return;
         }
@@ -205,7 +208,7 @@ export const loadBalancerOnlyEastWest: ResourceValidationPolicy = {
                 () => ({
                     chart: args.props.chart as string | undefined,
                     name: args.props.name as string | undefined,
-                    networkGateway: args.props.values?.networkGateway,
+                    namespace: (args.props.namespace as string | undefined) ?? "default",
                     serviceType: args.props.values?.service?.type as string | undefined,
                 }),
                 undefined,
@@ -213,7 +216,8 @@ export const loadBalancerOnlyEastWest: ResourceValidationPolicy = {
             // Istio's gateway chart renders a LoadBalancer Service unless told otherwise.
             if (!rel || rel.chart !== "gateway") return;
             if ((rel.serviceType ?? "LoadBalancer") !== "LoadBalancer") return;
-            if (rel.networkGateway || (rel.name && allowed.has(rel.name))) return;
+            // An allowed release name in istio-system; networkGateway is a value anyone can set.
+            if (rel.name && allowed.has(rel.name) && rel.namespace === ISTIO_NAMESPACE) return;
             report(
                 `gateway release ${rel.name ?? args.name} would create a LoadBalancer Service; only ` +
                     `the east-west gateways (${[...allowed].join(", ")}) may. Set service.type: ClusterIP.`,
@@ -223,33 +227,96 @@ export const loadBalancerOnlyEastWest: ResourceValidationPolicy = {
 };
 
 export interface ProductionConfig {
-    /** A regular expression: stacks whose name matches are production. */
+    /** A regular expression: stacks whose name matches are production, when the config does not say (a fallback that warns). */
     productionStackPattern?: string;
 }
 
-export function makeProductionDeletionProtection(env: PolicyEnv = processEnv): ResourceValidationPolicy {
+/** The stack output index.ts exports from `mesh.environment`. */
+export const ENVIRONMENT_OUTPUT = "environment";
+
+export interface ProductionVerdict {
+    production: boolean;
+    /** Said in config (mesh.environment), or guessed from the stack's name. */
+    declared: boolean;
+    /** Why, for messages. */
+    why: string;
+}
+
+/**
+ * Whether a stack is production: said once, in config (`mesh.environment: production`, exported as the
+ * stack output `environment`). Only where the config says nothing does the stack name decide, by
+ * productionStackPattern (default /prod/), and the advisory policy production-environment-declared
+ * warns that it was guessed. Every production rule calls this one helper.
+ */
+export function isProductionStack(
+    resources: readonly { type: string; props: Record<string, any> }[],
+    stack: string,
+    pattern = "prod",
+): ProductionVerdict {
+    const root = resources.find((r) => r.type === STACK);
+    const said = known(() => root?.props?.[ENVIRONMENT_OUTPUT], undefined);
+    if (typeof said === "string" && said !== "")
+        return { production: said === "production", declared: true, why: `mesh.environment is ${said}` };
+    let matches: boolean;
+    try {
+        matches = new RegExp(pattern).test(stack);
+    } catch {
+        matches = stack.includes(pattern);
+    }
+    return {
+        production: matches,
+        declared: false,
+        why: `stack name ${JSON.stringify(stack)} ${matches ? "matches" : "does not match"} /${pattern}/`,
+    };
+}
+
+const PATTERN_SCHEMA = { properties: { productionStackPattern: { type: "string", default: "prod" } } } as const;
+
+export function makeProductionDeletionProtection(env: PolicyEnv = processEnv): StackValidationPolicy {
     return {
         name: "production-deletion-protection",
         description:
-            "In production stacks (stack name matching productionStackPattern, default /prod/) " +
+            "In production stacks (mesh.environment: production; or, when unset, a stack name matching productionStackPattern) " +
             "every GKE and EKS cluster has deletion protection: `protect`, or the cloud's deletionProtection.",
         enforcementLevel: "mandatory",
-        configSchema: { properties: { productionStackPattern: { type: "string", default: "prod" } } },
-        validateResource: (args: ResourceValidationArgs, report: ReportViolation) => {
-            const kind = PROTECTED_CLUSTER_TYPES.find((t) => t.type === args.type);
-            if (!kind) return;
-            const pattern = args.getConfig<ProductionConfig>().productionStackPattern ?? "prod";
+        configSchema: PATTERN_SCHEMA,
+        validateStack: (args: StackValidationArgs, report: ReportViolation) => {
             const stack = env.stackName();
-            if (!new RegExp(pattern).test(stack)) args.notApplicable(`stack ${JSON.stringify(stack)} is not production (/${pattern}/)`);
-            if (args.opts.protect) return;
-            const dp = known(() => args.props.deletionProtection as boolean | undefined, undefined);
-            // Where the provider's default is true (GKE, gcp >= 5) only an explicit false is unprotected;
-            // where it is false (EKS) it must be set.
-            if (kind.deletionProtectionDefault ? dp !== false : dp === true) return;
-            const fix = kind.fix;
+            const verdict = isProductionStack(args.resources, stack, args.getConfig<ProductionConfig>().productionStackPattern ?? "prod");
+            if (!verdict.production) return;
+            for (const r of args.resources) {
+                const kind = PROTECTED_CLUSTER_TYPES.find((t) => t.type === r.type);
+                if (!kind || r.opts?.protect) continue;
+                const dp = known(() => r.props.deletionProtection as boolean | undefined, undefined);
+                // Where the provider's default is true (GKE, gcp >= 5) only an explicit false is unprotected;
+                // where it is false (EKS) it must be set.
+                if (kind.deletionProtectionDefault ? dp !== false : dp === true) continue;
+                report(
+                    `${kind.label} cluster ${r.name} in production stack ${stack} (${verdict.why}) can be deleted by ` +
+                        `a deploy or destroy: set ${kind.fix} on the cluster in the stack config.`,
+                    r.urn,
+                );
+            }
+        },
+    };
+}
+
+/** Advisory: production guessed from the stack name, because the config does not say. */
+export function makeProductionDeclared(env: PolicyEnv = processEnv): StackValidationPolicy {
+    return {
+        name: "production-environment-declared",
+        description:
+            "Warns when a stack is treated as production only because its name matches productionStackPattern: " +
+            "say it once in config (mesh.environment: production), so a production stack named `live` is one too.",
+        enforcementLevel: "advisory",
+        configSchema: PATTERN_SCHEMA,
+        validateStack: (args: StackValidationArgs, report: ReportViolation) => {
+            const stack = env.stackName();
+            const verdict = isProductionStack(args.resources, stack, args.getConfig<ProductionConfig>().productionStackPattern ?? "prod");
+            if (verdict.declared || !verdict.production) return;
             report(
-                `${kind.label} cluster ${args.name} in production stack ${stack} can be deleted by ` +
-                    `a deploy or destroy: set ${fix} on the cluster in the stack config.`,
+                `stack ${stack} is treated as production because its ${verdict.why}; mesh.environment is not set. Set ` +
+                    `mesh.environment: production (or another environment) in the stack config: the name rule is only a fallback.`,
             );
         },
     };
@@ -306,17 +373,46 @@ export interface OutputConfig {
 
 const PEM_PRIVATE_KEY = /-----BEGIN (?:[A-Z0-9]+ )*PRIVATE KEY-----/;
 const JWT = /\beyJ[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_+/=-]{8,}\.[A-Za-z0-9_+/=-]{8,}/;
-const KUBECONFIG_CREDENTIAL = /(^|\n)\s*-?\s*(token|client-key-data|password)\s*:\s*\S/;
+/** Google OAuth 2.0 access tokens (what gcloud and the GKE auth-provider hand out). */
+const GOOGLE_ACCESS_TOKEN = /\bya29\.[0-9A-Za-z_-]{20,}/;
+/** AWS access key IDs (long-term AKIA, temporary ASIA) and secret access keys named as such. */
+const AWS_ACCESS_KEY_ID = /\b(AKIA|ASIA)[0-9A-Z]{16}\b/;
+const AWS_SECRET_KEY = /(aws_secret_access_key|secretaccesskey|secret_access_key)["']?\s*[:=]\s*["']?[A-Za-z0-9/+=]{40}\b/i;
+const KUBECONFIG_CREDENTIAL = /(^|\n)\s*-?\s*(token|client-key-data|password|access-token|id-token|refresh-token|client-secret)\s*:\s*\S/;
 const KUBECONFIG_USER_FIELDS = new Set(["token", "client-key-data", "password"]);
+/** An auth-provider's config (users[].user.auth-provider.config): tokens of the OIDC and gcp providers. */
+const AUTH_PROVIDER_FIELDS = new Set(["access-token", "id-token", "refresh-token", "client-secret"]);
 const BASE64_RUN = /[A-Za-z0-9+/]{40,}={0,2}/g;
+
+/** A kubeconfig as data (YAML or JSON): a credential of any user, or undefined. */
+function kubeconfigCredential(t: string): string | undefined {
+    if (!/["']?kind["']?\s*:\s*["']?Config\b/.test(t)) return undefined;
+    let doc: unknown;
+    try {
+        doc = YAML.parse(t);
+    } catch {
+        return KUBECONFIG_CREDENTIAL.test(t) ? "a kubeconfig with credentials" : undefined;
+    }
+    const users = (doc as { users?: { user?: Record<string, any> }[] } | null)?.users;
+    for (const u of Array.isArray(users) ? users : []) {
+        const user = u?.user ?? {};
+        for (const f of KUBECONFIG_USER_FIELDS) if (typeof user[f] === "string" && user[f] !== "") return "a kubeconfig with credentials";
+        const config = user["auth-provider"]?.config ?? {};
+        for (const f of AUTH_PROVIDER_FIELDS)
+            if (typeof config[f] === "string" && config[f] !== "") return "a kubeconfig with auth-provider tokens";
+    }
+    return undefined;
+}
 
 /** What a string looks like, when it looks like a secret. */
 export function secretKind(s: string): string | undefined {
     const check = (t: string): string | undefined => {
         if (PEM_PRIVATE_KEY.test(t)) return "a PEM private key";
         if (JWT.test(t)) return "a JWT (service-account token)";
-        if (/kind\s*:\s*"?Config"?/.test(t) && KUBECONFIG_CREDENTIAL.test(t)) return "a kubeconfig with credentials";
-        return undefined;
+        if (GOOGLE_ACCESS_TOKEN.test(t)) return "a Google OAuth access token (ya29.)";
+        if (AWS_ACCESS_KEY_ID.test(t)) return "an AWS access key ID";
+        if (AWS_SECRET_KEY.test(t)) return "an AWS secret access key";
+        return kubeconfigCredential(t);
     };
     const direct = check(s);
     if (direct) return direct;
@@ -349,9 +445,13 @@ function scan(v: unknown, path: string, hits: { path: string; kind: string }[]):
     if (v && typeof v === "object") {
         for (const k of Object.keys(v).sort()) {
             const x = known(() => (v as Record<string, unknown>)[k], undefined);
-            // A kubeconfig as an object: users[].user.token, client-key-data or password.
+            // A kubeconfig as an object: users[].user.token, client-key-data or password, or an auth-provider's tokens.
             if (/\.user$/.test(path) && KUBECONFIG_USER_FIELDS.has(k) && typeof x === "string" && x !== "") {
                 hits.push({ path: `${path}.${k}`, kind: "a kubeconfig credential" });
+                continue;
+            }
+            if (/\.auth-provider\.config$/.test(path) && AUTH_PROVIDER_FIELDS.has(k) && typeof x === "string" && x !== "") {
+                hits.push({ path: `${path}.${k}`, kind: "an auth-provider token" });
                 continue;
             }
             known(() => scan(x, `${path}.${k}`, hits), undefined);
@@ -362,8 +462,8 @@ function scan(v: unknown, path: string, hits: { path: string; kind: string }[]):
 export const noSecretInPlainOutput: StackValidationPolicy = {
     name: "no-secret-in-plain-output",
     description:
-        "No stack output holds a secret-looking value (PEM private key, JWT, kubeconfig with " +
-        "credentials), plain or base64-encoded, unless listed in allowedOutputs (outputs " +
+        "No stack output holds a secret-looking value (PEM private key, JWT, Google ya29. token, AWS key, kubeconfig with " +
+        "credentials or auth-provider tokens, YAML or JSON), plain or base64-encoded, unless listed in allowedOutputs (outputs " +
         "the program marks secret; default: kubeconfigs).",
     enforcementLevel: "mandatory",
     configSchema: { properties: { allowedOutputs: { type: "array", items: { type: "string" }, default: DEFAULT_ALLOWED_OUTPUTS } } },
@@ -510,6 +610,7 @@ export function meshPolicies(env: PolicyEnv = processEnv): (ResourceValidationPo
         rootExpiryWarning,
         rootRotationPhase,
         makeProductionRootKeyOffline(env),
+        makeProductionDeclared(env),
     ];
 }
 
@@ -651,15 +752,15 @@ export function makeProductionRootKeyOffline(env: PolicyEnv = processEnv): Stack
     return {
         name: "production-root-key-offline",
         description:
-            "Production stacks (stack name matching productionStackPattern, default /prod/) keep " +
+            "Production stacks (mesh.environment: production; or, when unset, a stack name matching productionStackPattern) keep " +
             "no root CA key in state: use trust.mode provided with an offline root " +
             "(npm run trust:init prints the commands).",
         enforcementLevel: "mandatory",
-        configSchema: { properties: { productionStackPattern: { type: "string", default: "prod" } } },
+        configSchema: PATTERN_SCHEMA,
         validateStack: (args: StackValidationArgs, report: ReportViolation) => {
-            const pattern = args.getConfig<ProductionConfig>().productionStackPattern ?? "prod";
             const stack = env.stackName();
-            if (!new RegExp(pattern).test(stack)) return;
+            if (!isProductionStack(args.resources, stack, args.getConfig<ProductionConfig>().productionStackPattern ?? "prod").production)
+                return;
             for (const r of args.resources.filter((x) => x.type === TLS_PRIVATE_KEY && ROOT_KEY_NAME.test(x.name))) {
                 report(
                     `production stack ${stack} keeps the mesh's root CA key in its state (${r.name}): ` +

@@ -16,6 +16,8 @@ import {
     istioVersionUniform,
     loadBalancerOnlyEastWest,
     localityNeedsOutlierDetection,
+    isProductionStack,
+    makeProductionDeclared,
     makeProductionDeletionProtection,
     meshPolicies,
     noSecretInPlainOutput,
@@ -116,15 +118,14 @@ describe("cacerts-before-istiod", () => {
 });
 
 describe("loadbalancer-only-east-west", () => {
-    const lb = (name: string, labels: Record<string, string> = {}) =>
-        k8s(SERVICE, name, { metadata: { name, labels }, spec: { type: "LoadBalancer" } });
+    const lb = (name: string, labels: Record<string, string> = {}, namespace = "istio-system") =>
+        k8s(SERVICE, name, { metadata: { name, namespace, labels }, spec: { type: "LoadBalancer" } });
     it("passes the east-west gateway's Service and release, and ClusterIP Services", async () => {
         const ok = [
             lb("istio-eastwestgateway"),
-            lb("custom", { istio: "eastwestgateway" }),
             k8s(SERVICE, "c", { metadata: { name: "c" }, spec: { type: "ClusterIP" } }),
             release(
-                "gw",
+                "istio-eastwestgateway",
                 "gateway",
                 "1.30.3",
                 EAST,
@@ -137,10 +138,25 @@ describe("loadbalancer-only-east-west", () => {
     });
     it("fails any other LoadBalancer: a Service, or a gateway chart left at its default", async () => {
         expect(messages(await checkResource(loadBalancerOnlyEastWest, lb("web")))).toEqual([
-            expect.stringMatching(/^Service web is a LoadBalancer; only the east-west gateways \(istio-eastwestgateway\) may be/),
+            expect.stringMatching(
+                /^Service istio-system\/web is a LoadBalancer; only the east-west gateways \(istio-system\/istio-eastwestgateway\) may be/,
+            ),
         ]);
         expect(messages(await checkResource(loadBalancerOnlyEastWest, release("istio-ingressgateway", "gateway", "1.30.3")))).toEqual([
             expect.stringMatching(/^gateway release istio-ingressgateway would create a LoadBalancer Service/),
+        ]);
+    });
+    // Audit (issue 17 item 10): a label or a value anyone can copy let any load balancer through.
+    it("fails a LoadBalancer that only wears the east-west label, or the name in another namespace, or a release with networkGateway", async () => {
+        expect(messages(await checkResource(loadBalancerOnlyEastWest, lb("custom", { istio: "eastwestgateway" })))).toEqual([
+            expect.stringMatching(/^Service istio-system\/custom is a LoadBalancer/),
+        ]);
+        expect(
+            messages(await checkResource(loadBalancerOnlyEastWest, lb("istio-eastwestgateway", { istio: "eastwestgateway" }, "apps"))),
+        ).toEqual([expect.stringMatching(/^Service apps\/istio-eastwestgateway is a LoadBalancer/)]);
+        const sneaky = release("gw", "gateway", "1.30.3", EAST, {}, { networkGateway: "n1", service: { type: "LoadBalancer" } });
+        expect(messages(await checkResource(loadBalancerOnlyEastWest, sneaky))).toEqual([
+            expect.stringMatching(/^gateway release gw would create a LoadBalancer Service/),
         ]);
     });
     it("takes more allowed names from config", async () => {
@@ -164,6 +180,8 @@ describe("production-deletion-protection", () => {
         props: { name: "eks-east", ...props },
         protect,
     });
+    /** The root Stack resource with the `environment` output (mesh.environment), or none. */
+    const root = (environment?: string): TestResource => ({ type: STACK, name: "s", props: environment ? { environment } : {} });
     it("passes protected clusters: protect, deletionProtection, or GKE's default", async () => {
         for (const r of [
             gke({ deletionProtection: true }),
@@ -172,26 +190,40 @@ describe("production-deletion-protection", () => {
             eks({ deletionProtection: true }),
             eks({}, true),
         ]) {
-            const res = await checkResource(prod, r);
-            expect(res.notApplicable).toBeUndefined();
-            expect(messages(res), JSON.stringify(r)).toEqual([]);
+            expect(messages(await checkStack(prod, [r, root("production")])), JSON.stringify(r)).toEqual([]);
         }
     });
     it("fails unprotected GKE and EKS clusters in a production stack", async () => {
-        expect(messages(await checkResource(prod, gke({ deletionProtection: false })))).toEqual([
+        expect(messages(await checkStack(prod, [gke({ deletionProtection: false }), root("production")]))).toEqual([
             expect.stringMatching(
-                /^GKE cluster gke-central-cluster in production stack prod-eu can be deleted .*gke\.deletionProtection: true/,
+                /^GKE cluster gke-central-cluster in production stack prod-eu \(mesh\.environment is production\) can be deleted .*gke\.deletionProtection: true/,
             ),
         ]);
-        expect(messages(await checkResource(prod, eks({})))).toEqual([
-            expect.stringMatching(/^EKS cluster eks-east-cluster in production stack prod-eu can be deleted .*protect: true/),
+        expect(messages(await checkStack(prod, [eks({}), root("production")]))).toEqual([
+            expect.stringMatching(/^EKS cluster eks-east-cluster in production stack prod-eu .* can be deleted .*protect: true/),
         ]);
     });
-    it("does not apply to other stacks, and takes the production pattern from config", async () => {
-        const dev = makeProductionDeletionProtection({ stackName: () => "dev" });
-        expect(await checkResource(dev, eks({}))).toEqual({ violations: [], notApplicable: 'stack "dev" is not production (/prod/)' });
-        expect(messages(await checkResource(dev, eks({}), { productionStackPattern: "^(dev|live)$" }))).toHaveLength(1);
-        expect(messages(await checkResource(prod, { type: RELEASE, name: "x", props: {} }))).toEqual([]);
+    // Audit (issue 17 item 10): production is said once, in config; a stack named `live` is production too.
+    it("takes production from mesh.environment whatever the stack's name; the name decides only when it is unset", async () => {
+        const live = makeProductionDeletionProtection({ stackName: () => "live" });
+        expect(messages(await checkStack(live, [eks({}), root("production")]))).toEqual([
+            expect.stringMatching(/^EKS cluster eks-east-cluster in production stack live \(mesh\.environment is production\)/),
+        ]);
+        expect(messages(await checkStack(live, [eks({}), root()]))).toEqual([]);
+        expect(messages(await checkStack(prod, [eks({}), root("staging")]))).toEqual([]);
+        // Unset: the name rule, as a fallback that the advisory policy warns about.
+        expect(messages(await checkStack(prod, [eks({}), root()]))).toEqual([
+            expect.stringMatching(/^EKS cluster eks-east-cluster in production stack prod-eu \(stack name "prod-eu" matches \/prod\/\)/),
+        ]);
+        const declared = makeProductionDeclared({ stackName: () => "prod-eu" });
+        expect(messages(await checkStack(declared, [eks({}), root()]))).toEqual([
+            expect.stringMatching(
+                /^stack prod-eu is treated as production because its stack name "prod-eu" matches \/prod\/; mesh\.environment is not set/,
+            ),
+        ]);
+        expect(messages(await checkStack(declared, [eks({}), root("production")]))).toEqual([]);
+        expect(declared.enforcementLevel).toBe("advisory");
+        expect(isProductionStack([root()], "dev", "^(dev|live)$").production).toBe(true);
     });
 });
 
@@ -260,6 +292,38 @@ describe("no-secret-in-plain-output", () => {
             expect.stringMatching(/^stack output kubeconfig holds a kubeconfig with credentials/),
             expect.stringMatching(/^stack output nested\.list\[0\]\.token holds a JWT/),
         ]);
+    });
+    // Audit (issue 17 item 10): what the rule used to miss.
+    it("fails JSON kubeconfigs, auth-provider tokens, ya29. tokens and AWS keys", async () => {
+        const json = JSON.stringify({ apiVersion: "v1", kind: "Config", users: [{ name: "a", user: { token: "abcdef0123456789" } }] });
+        const authProvider =
+            "apiVersion: v1\nkind: Config\nusers:\n- name: gke\n  user:\n    auth-provider:\n      name: gcp\n      config:\n" +
+            "        access-token: not-a-ya29-but-a-token\n        expiry: 2026-01-01T00:00:00Z\n";
+        const r = await checkStack(noSecretInPlainOutput, [
+            stack({
+                jsonKubeconfig: json,
+                authProvider,
+                authObject: {
+                    users: [{ name: "o", user: { "auth-provider": { name: "oidc", config: { "id-token": "x.y.z", "client-id": "k" } } } }],
+                },
+                gcloud: `ya29.${"a0AfB_byC".repeat(4)}`,
+                awsId: "AKIAIOSFODNN7EXAMPLE",
+                awsSecret: JSON.stringify({ AccessKeyId: "x", SecretAccessKey: "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY" }),
+            }),
+        ]);
+        expect(messages(r)).toEqual([
+            expect.stringMatching(
+                /^stack output authObject\.users\[0\]\.user\.auth-provider\.config\.id-token holds an auth-provider token/,
+            ),
+            expect.stringMatching(/^stack output authProvider holds a kubeconfig with auth-provider tokens/),
+            expect.stringMatching(/^stack output awsId holds an AWS access key ID/),
+            expect.stringMatching(/^stack output awsSecret holds an AWS secret access key/),
+            expect.stringMatching(/^stack output gcloud holds a Google OAuth access token \(ya29\.\)/),
+            expect.stringMatching(/^stack output jsonKubeconfig holds a kubeconfig with credentials/),
+        ]);
+        // A kubeconfig without credentials (the exec plugin the program's own kubeconfigs use) is not a secret.
+        const exec = JSON.stringify({ kind: "Config", users: [{ name: "a", user: { exec: { command: "gke-gcloud-auth-plugin" } } }] });
+        expect(messages(await checkStack(noSecretInPlainOutput, [stack({ exec })]))).toEqual([]);
     });
     it("passes values marked secret, and outputs listed in allowedOutputs", async () => {
         expect(messages(await checkStack(noSecretInPlainOutput, [stack({ key: new Secret(KEY) })]))).toEqual([]);
@@ -515,13 +579,21 @@ describe("every policy over a real simulated run", () => {
         const rootKey = expect.stringMatching(
             /^production-root-key-offline: production stack prod keeps the mesh's root CA key in its state/,
         );
-        expect(await violations("gcp-aws", resources, "prod")).toEqual([rootKey]);
+        const guessed = expect.stringMatching(/^production-environment-declared: stack prod is treated as production because/);
+        expect(await violations("gcp-aws", resources, "prod")).toEqual([rootKey, guessed]);
         const unprotected = resources.map((r) =>
             r.type === EKS_CLUSTER ? { ...r, protect: false, props: { ...r.props, deletionProtection: false } } : r,
         );
         expect(await violations("gcp-aws", unprotected, "prod")).toEqual([
             expect.stringMatching(/^production-deletion-protection: EKS cluster .* can be deleted/),
             rootKey,
+            guessed,
+        ]);
+        // Said in config, a stack of any name is production, and nothing is guessed.
+        const declared = unprotected.map((r) => (r.type === STACK ? { ...r, props: { ...r.props, environment: "production" } } : r));
+        expect(await violations("gcp-aws", declared, "live")).toEqual([
+            expect.stringMatching(/^production-deletion-protection: EKS cluster .* in production stack live/),
+            expect.stringMatching(/^production-root-key-offline: production stack live keeps/),
         ]);
     });
 
@@ -591,6 +663,13 @@ describe("the traffic policies over a real simulated run of the traffic stack", 
 });
 
 describe("the pack's files", () => {
+    // Audit (issue 17 item 10): a rule without a test that makes it report could be one that cannot fail.
+    it("every policy has a test here or in trustPolicies.test.ts that names it", () => {
+        const tests = ["policy.test.ts", "trustPolicies.test.ts"]
+            .map((f) => fs.readFileSync(path.join(ROOT, "test", f), "utf8"))
+            .join("\n");
+        for (const p of meshPolicies()) expect(tests, p.name).toMatch(new RegExp(`describe\\("[^"]*\\b${p.name}\\b|${p.name}: `));
+    });
     it("pins @pulumi/policy and @pulumi/pulumi at the project's versions, runs on nodejs, and lists every policy", () => {
         const pkg = JSON.parse(fs.readFileSync(path.join(ROOT, "policy", "package.json"), "utf8"));
         const root = JSON.parse(fs.readFileSync(path.join(ROOT, "package.json"), "utf8"));
@@ -612,10 +691,11 @@ describe("the pack's files", () => {
             "root-of-trust-expiry-warning",
             "root-rotation-phase",
             "production-root-key-offline",
+            "production-environment-declared",
         ]);
         expect(new Set(names).size).toBe(names.length);
-        // The 180-day root expiry notice warns; every other policy blocks.
-        for (const p of meshPolicies())
-            expect(p.enforcementLevel, p.name).toBe(p.name === "root-of-trust-expiry-warning" ? "advisory" : "mandatory");
+        // The 180-day root expiry notice and the guessed-production notice warn; every other policy blocks.
+        const advisory = ["root-of-trust-expiry-warning", "production-environment-declared"];
+        for (const p of meshPolicies()) expect(p.enforcementLevel, p.name).toBe(advisory.includes(p.name) ? "advisory" : "mandatory");
     });
 });

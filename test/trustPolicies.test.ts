@@ -182,7 +182,7 @@ describe("root-rotation-phase", () => {
     }, 120_000);
 });
 
-describe("root-of-trust-expiry", () => {
+describe("root-of-trust-expiry and root-of-trust-expiry-warning", () => {
     let ca: OpensslCa;
     beforeAll(() => {
         ca = new OpensslCa();
