@@ -27,6 +27,7 @@ import { readStackFile as readStack, ReadStackOptions, StackFile, stackNameProbl
 import { UNDECRYPTED_SECRET_NOTE } from "../components/secretPlaceholder";
 import { readRegularFile } from "../components/safeRead";
 import { againstProblem } from "./inputFiles";
+import { mdFence, mdText } from "./markdown";
 import type { Registration, SimulatorOptions } from "../simulator/simulator";
 
 const ROOT = path.resolve(__dirname, "..");
@@ -129,7 +130,7 @@ function table(head: string[], rows: string[][]): string[] {
 }
 
 function markdownTable(head: string[], rows: string[][]): string[] {
-    const esc = (c: string) => c.replace(/\|/g, "\\|");
+    const esc = mdText;
     return [`| ${head.join(" | ")} |`, `|${head.map(() => "---").join("|")}|`, ...rows.map((r) => `| ${r.map(esc).join(" | ")} |`)];
 }
 
@@ -281,15 +282,16 @@ export async function plan(
             `clusters on ${planFile.networks.length} network${planFile.networks.length === 1 ? "" : "s"}, ` +
             `${sim.registrations.length} resources`;
         const trustLine = `trust: ${certSummary(planFile.trust)}`;
+        // Free text (organization, networks, hostnames) is escaped: summary.md is published as Markdown (offline/markdown.ts).
         const md = [
-            `## Stack \`${stack}\`: mesh ${planFile.meshId} (${planFile.topology})`,
+            `## Stack ${mdText(stack)}: mesh ${mdText(planFile.meshId)} (${mdText(planFile.topology)})`,
             "",
             ...markdownTable(head, rows),
             "",
-            trustLine,
+            mdText(trustLine),
             "",
         ];
-        if (diff) md.push("### Mesh-level diff", "", "```", diffText.trimEnd(), "```", "");
+        if (diff) md.push("### Mesh-level diff", "", ...mdFence(diffText.trimEnd()), "");
         write("summary.md", `${md.join("\n")}\n`);
 
         staged.commit();

@@ -546,4 +546,39 @@ describe("item 9: the Helm binary that runs is the one that was checked, with an
     });
 });
 
+describe("item 11: summary.md shows free text as text", () => {
+    it("escapes an organization that would inject a link, an image, HTML or a heading, and the diff's fence cannot be closed", async () => {
+        const out = path.join(tmp, "out-md");
+        const dir = stackDir("md", twoClusters());
+        expect((await planStack("md", out, { sim: { cannedTls: true }, stackDir: dir })).ok).toBe(true);
+        const evil = "E](https://ev.il) <img src=x onerror=alert(1)> ``` # Owned"; // at most 64 characters
+        const mesh = twoClusters();
+        (mesh.trust as Record<string, unknown>).organization = evil;
+        fs.writeFileSync(path.join(dir, "Pulumi.md.yaml"), YAML.stringify({ config: { "multicluster-mesh:mesh": mesh } }));
+        // A new organization is a new root, refused as a one-step swap, but planned and written (exit 1).
+        const r = await planStack("md", out, { sim: { cannedTls: true }, stackDir: dir, against: path.join(out, "md", "plan.json") });
+        expect(r.diff?.changed).toBe(true);
+        const md = fs.readFileSync(path.join(out, "md", "summary.md"), "utf8");
+        // Outside the code block nothing is raw (inside it, Markdown renders text as text).
+        const outside = md
+            .split(/^`{3,}$/m)
+            .filter((_, i) => i % 2 === 0)
+            .join("\n");
+        expect(outside).not.toContain("<img");
+        expect(outside).not.toContain("](https://ev");
+        expect(md).toContain("&lt;img src\\=x onerror\\=alert\\(1\\)&gt;");
+        // The trust line outside the code block: every Markdown character escaped.
+        expect(md).toContain("O\\=E\\]\\(https\\:\\/\\/ev\\.il\\)");
+        // The diff inside a fence longer than any backtick run it holds: ``` cannot end it early.
+        const fences = md.split("\n").filter((l) => /^`{3,}$/.test(l));
+        expect(fences).toHaveLength(2);
+        expect(fences[0].length).toBeGreaterThan(3);
+        // No heading but the summary's own two.
+        expect(outside.split("\n").filter((l) => /^\s{0,3}#/.test(l))).toEqual([
+            "## Stack md: mesh m1 (multi\\-primary)",
+            "### Mesh-level diff",
+        ]);
+    });
+});
+
 vi.setConfig({ testTimeout: 120_000 });
