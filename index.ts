@@ -35,7 +35,8 @@ const mesh = new Mesh(m.meshId, {
         primary: c.primary,
         platform: c.platform,
         provider: built[c.name].provider,
-        apiServer: built[c.name].apiServer,
+        // Secret in stack config, secret in every input built from it (config.ts).
+        apiServer: config.secrets.apiServers.has(c.name) ? pulumi.secret(built[c.name].apiServer) : built[c.name].apiServer,
         region: built[c.name].region,
         zone: built[c.name].zone,
         eastWestGateway: c.eastWestGateway,
@@ -60,7 +61,7 @@ export const clusters = Object.fromEntries(
             cloud: platformOf(c.platform)!.cloud,
             region: mc.region ?? null,
             zone: mc.zone ?? null,
-            endpoint: mc.apiServer,
+            endpoint: config.secrets.apiServers.has(c.name) ? pulumi.secret(mc.apiServer) : mc.apiServer,
         };
         return [c.name, facts];
     }),

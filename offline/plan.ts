@@ -28,6 +28,7 @@ import { UNDECRYPTED_SECRET_NOTE } from "../components/secretPlaceholder";
 import { readRegularFile } from "../components/safeRead";
 import { againstProblem } from "./inputFiles";
 import { mdFence, mdText } from "./markdown";
+import { secretScrubber } from "./secretScrub";
 import type { Registration, SimulatorOptions } from "../simulator/simulator";
 
 const ROOT = path.resolve(__dirname, "..");
@@ -46,6 +47,11 @@ function redactLeaves(v: unknown): unknown {
 }
 
 const SECRET_KINDS = new Set(["kubernetes:core/v1:Secret"]);
+
+/** A release's Helm values with the inputs sent as secrets (secret stack config) redacted, as redact() does for objects. */
+function redactValues(r: Registration): unknown {
+    return redact({ ...r, type: "", inputs: { values: r.inputs.values ?? {} } }).values;
+}
 
 /** The object as it would be applied, with secret data replaced by a note of its size. */
 export function redact(r: Registration): Record<string, unknown> {
@@ -188,7 +194,14 @@ export async function plan(
         ? `${stackFile.undecrypted.join(", ")}: ${UNDECRYPTED_SECRET_NOTE} (not decrypted offline: ${sf.whyUndecrypted})`
         : undefined;
     phase("reading stack");
-    const result = await runProgram({ config: sf.config, secretKeys: sf.secretKeys, stack, load, sim: options.sim });
+    const result = await runProgram({
+        config: sf.config,
+        secretKeys: sf.secretKeys,
+        secretPaths: sf.secretPaths,
+        stack,
+        load,
+        sim: options.sim,
+    });
     phase("running program");
     if (result.error) {
         const errors = problemLines(result.error);
@@ -196,7 +209,9 @@ export async function plan(
         return fail(errors);
     }
     const sim = result.sim;
-    const planFile = buildPlanFile({ stack, outputs: result.outputs, registrations: sim.registrations });
+    // Decrypted secrets of the stack config appear in no file and no diff (offline/secretScrub.ts).
+    const scrub = secretScrubber(sf.secretValues);
+    const planFile = scrub.object(buildPlanFile({ stack, outputs: result.outputs, registrations: sim.registrations }));
     const staged = stageOut(outDir, stack);
     const dir = staged.final;
     try {
@@ -209,10 +224,10 @@ export async function plan(
     async function writeResults(): Promise<PlanResult> {
         const written: string[] = [];
         // Written into the staging folder; recorded under the name they have once committed.
-        const write = (relPath: string, text: string) => {
+        const write = (relPath: string, text: string, mode = 0o644) => {
             const f = path.join(staged.dir, relPath);
             fs.mkdirSync(path.dirname(f), { recursive: true });
-            fs.writeFileSync(f, text);
+            fs.writeFileSync(f, scrub.text(text), { mode });
             written.push(path.join(dir, relPath));
         };
 
@@ -221,10 +236,13 @@ export async function plan(
             const mine = sim.registrations.filter((r) => r.cluster === c.name);
             const releases = mine.filter((r) => r.type === "kubernetes:helm.sh/v3:Release");
             for (const r of releases) {
+                // Secret values are redacted like a Secret's data; a file that had any is still only the user's to read.
+                const secretValues = r.secretPaths.some((p) => p === "(root)" || p === "values" || p.startsWith("values."));
                 write(
                     `${c.name}/helm/${r.inputs.name}.values.yaml`,
                     `# chart ${r.inputs.chart} ${r.inputs.version} from ${r.inputs.repositoryOpts?.repo}, ` +
-                        `release ${r.inputs.name} in ${r.inputs.namespace}\n${YAML.stringify(r.inputs.values ?? {})}`,
+                        `release ${r.inputs.name} in ${r.inputs.namespace}\n${YAML.stringify(redactValues(r) ?? {})}`,
+                    secretValues ? 0o600 : 0o644,
                 );
             }
             const objects = mine

@@ -2,6 +2,7 @@
 // each now refused with a clear message and nothing written outside the folder the user named.
 // The item numbers are the issue's.
 import { execFile, execFileSync } from "node:child_process";
+import * as crypto from "node:crypto";
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
@@ -578,6 +579,141 @@ describe("item 11: summary.md shows free text as text", () => {
             "## Stack md: mesh m1 (multi\\-primary)",
             "### Mesh-level diff",
         ]);
+    });
+});
+
+describe("item 2: secrets nested in stack config stay secret end to end", () => {
+    const KEY = "sk-live-0123456789abcdef"; // the value set with --secret --path 'mesh.istio.values.env.MY_KEY'
+    const API = "https://10.77.0.9:6443"; // a secret apiServer
+    /** Pulumi's passphrase format (pkg/secrets/passphrase/manager.go), sealed with a fresh salt. */
+    function sealer(phrase: string) {
+        const salt = crypto.randomBytes(8);
+        const key = crypto.pbkdf2Sync(phrase, salt, 1_000_000, 32, "sha256");
+        const seal = (text: string) => {
+            const nonce = crypto.randomBytes(12);
+            const c = crypto.createCipheriv("aes-256-gcm", key, nonce);
+            const ct = Buffer.concat([c.update(text, "utf8"), c.final(), c.getAuthTag()]);
+            return { secure: `v1:${nonce.toString("base64")}:${ct.toString("base64")}` };
+        };
+        return { salt: `v1:${salt.toString("base64")}:${seal("pulumi").secure}`, seal };
+    }
+    const env = { PULUMI_CONFIG_PASSPHRASE: "correct horse" };
+
+    it("the offline plan: no file shows the value, the values file is 0600, the program got them as secrets", async () => {
+        const s = sealer(env.PULUMI_CONFIG_PASSPHRASE);
+        const mesh = twoClusters({ istio: { values: { env: { MY_KEY: s.seal(KEY) } } } });
+        (mesh.clusters[1] as Record<string, unknown>).apiServer = s.seal(API);
+        const dir = path.join(tmp, `stacks${dirNo++}`);
+        fs.mkdirSync(dir);
+        fs.copyFileSync(path.join(ROOT, "Pulumi.yaml"), path.join(dir, "Pulumi.yaml"));
+        fs.writeFileSync(
+            path.join(dir, "Pulumi.sec.yaml"),
+            YAML.stringify({ encryptionsalt: s.salt, config: { "multicluster-mesh:mesh": mesh } }),
+        );
+        const out = path.join(tmp, "out-sec");
+        const r = await planStack("sec", out, { sim: { cannedTls: true }, stackDir: dir, env });
+        expect(r.errors).toEqual([]);
+        for (const f of r.written) {
+            const text = fs.readFileSync(f, "utf8");
+            expect(text, f).not.toContain(KEY);
+            expect(text, f).not.toContain("10.77.0.9");
+        }
+        expect(r.stdout).not.toContain(KEY);
+        const values = path.join(out, "sec", "east", "helm", "istiod.values.yaml");
+        expect(fs.statSync(values).mode & 0o777).toBe(0o600);
+        expect(fs.readFileSync(values, "utf8")).toMatch(/MY_KEY: "?<redacted: 24 bytes>"?/);
+        // Helm values without a secret stay readable.
+        expect(fs.statSync(path.join(out, "sec", "east", "helm", "istio-base.values.yaml")).mode & 0o777).toBe(0o644);
+        const plan = JSON.parse(fs.readFileSync(path.join(out, "sec", "plan.json"), "utf8"));
+        expect(plan.clusters.find((c: { name: string }) => c.name === "west").apiServer).toBe("[secret]");
+    });
+
+    it("under the engine: the Helm value and the API server are secret inputs and outputs, nothing else is", async () => {
+        vi.resetModules();
+        const { runMesh, isSecretOutput } = await import("./support/harness.js");
+        const mesh = twoClusters({ istio: { values: { env: { MY_KEY: KEY, PLAIN: "x" } } } });
+        (mesh.clusters[1] as Record<string, unknown>).apiServer = API;
+        const run = await runMesh(mesh, {
+            secretKeys: ["multicluster-mesh:mesh"],
+            secretPaths: {
+                "multicluster-mesh:mesh": [
+                    ["istio", "values", "env", "MY_KEY"],
+                    ["clusters", 1, "apiServer"],
+                ],
+            },
+        });
+        expect(run.error).toBeUndefined();
+        const istiod = run.sim.registrations.filter((x) => x.type === "kubernetes:helm.sh/v3:Release" && x.inputs.chart === "istiod");
+        expect(istiod).toHaveLength(2);
+        for (const rel of istiod) {
+            expect(rel.secretPaths).toEqual(["values.env.MY_KEY"]);
+            expect(rel.inputs.values.env.MY_KEY).toBe(KEY);
+            expect(rel.inputs.values.env.PLAIN).toBe("x");
+        }
+        const clusters = run.rawOutputs.clusters as Record<string, { endpoint: unknown }>;
+        expect(await isSecretOutput(clusters.west.endpoint)).toBe(true);
+        expect(await isSecretOutput(clusters.east.endpoint)).toBe(false);
+        // The remote secret that carries west's API server is secret as a whole, as always.
+        const remote = run.k8s.find(
+            (x) => x.type === "kubernetes:core/v1:Secret" && x.inputs.metadata?.annotations?.["networking.istio.io/cluster"] === "west",
+        );
+        expect(remote?.secretPaths.some((p) => p.startsWith("stringData"))).toBe(true);
+    });
+
+    it("error messages never echo a decrypted value, and a secret where Pulumi cannot keep it is refused", async () => {
+        vi.resetModules();
+        const { runMesh } = await import("./support/harness.js");
+        const mesh = twoClusters();
+        (mesh.clusters[1] as Record<string, unknown>).apiServer = "http://sekrit-api.internal:6443";
+        const run = await runMesh(mesh, {
+            secretKeys: ["multicluster-mesh:mesh"],
+            secretPaths: {
+                "multicluster-mesh:mesh": [
+                    ["clusters", 1, "apiServer"],
+                    ["clusters", 0, "network"],
+                ],
+            },
+        });
+        const said = run.error?.message ?? "";
+        expect(said).not.toContain("sekrit");
+        expect(said).toContain('mesh.clusters[1].apiServer: "[secret]" is not an https:// URL');
+        expect(said).toContain("mesh.clusters[0].network: is set as a secret, but it ends up in resource names");
+        expect(run.sim.registrations.filter((x) => x.custom)).toEqual([]);
+    });
+
+    it("on a real run the paths come from Pulumi.<stack>.yaml; when that file does not hold the config, every possible secret is secret", async () => {
+        const dir = fs.mkdtempSync(path.join(tmp, "project-"));
+        fs.copyFileSync(path.join(ROOT, "Pulumi.yaml"), path.join(dir, "Pulumi.yaml"));
+        const mesh = twoClusters({ istio: { values: { env: { MY_KEY: KEY } } } });
+        const fileMesh = structuredClone(mesh) as Record<string, any>;
+        fileMesh.istio.values.env.MY_KEY = { secure: "v1:AAAA:BBBB" };
+        fs.writeFileSync(path.join(dir, "Pulumi.real.yaml"), YAML.stringify({ config: { "multicluster-mesh:mesh": fileMesh } }));
+        const cwd = process.cwd();
+        const pulumi = await import("@pulumi/pulumi");
+        try {
+            process.chdir(dir);
+            await pulumi.runtime.setMocks(
+                { newResource: (a) => ({ id: a.name, state: a.inputs }), call: (a) => a.inputs },
+                "multicluster-mesh",
+                "real",
+            );
+            pulumi.runtime.setAllConfig({ "multicluster-mesh:mesh": JSON.stringify(mesh) }, ["multicluster-mesh:mesh"]);
+            vi.resetModules();
+            const { loadConfig } = await import("../config.js");
+            const found = loadConfig();
+            expect(found.secrets).toMatchObject({ paths: [["istio", "values", "env", "MY_KEY"]], guessed: false });
+            expect(pulumi.Output.isInstance((found.mesh.istio.values.env as Record<string, unknown>).MY_KEY)).toBe(true);
+            // Another config than the file's (say --config-file): the safe side.
+            pulumi.runtime.setAllConfig({ "multicluster-mesh:mesh": JSON.stringify({ ...mesh, meshId: "m2" }) }, [
+                "multicluster-mesh:mesh",
+            ]);
+            vi.resetModules();
+            const guessed = (await import("../config.js")).loadConfig();
+            expect(guessed.secrets.guessed).toBe(true);
+            expect(guessed.secrets.apiServers).toEqual(new Set(["east", "west"]));
+        } finally {
+            process.chdir(cwd);
+        }
     });
 });
 
