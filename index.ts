@@ -66,7 +66,8 @@ export = async () => {
             primary: c.primary,
             platform: c.platform,
             provider: built[c.name].provider,
-            apiServer: built[c.name].apiServer,
+            // Secret in stack config, secret in every input built from it (config.ts).
+            apiServer: config.secrets.apiServers.has(c.name) ? pulumi.secret(built[c.name].apiServer) : built[c.name].apiServer,
             region: built[c.name].region,
             zone: built[c.name].zone,
             eastWestGateway: c.eastWestGateway,
@@ -76,6 +77,8 @@ export = async () => {
     });
 
     const meshId = m.meshId;
+    /** `mesh.environment` (null when unset): the policy pack's production rules read it (policy/policies.ts, isProductionStack). */
+    const environment = m.environment ?? null;
     const topology = m.topology;
     const clusters = Object.fromEntries(
         m.clusters.map((c) => {
@@ -89,7 +92,7 @@ export = async () => {
                 cloud: platformOf(c.platform)!.cloud,
                 region: mc.region ?? null,
                 zone: mc.zone ?? null,
-                endpoint: mc.apiServer,
+                endpoint: config.secrets.apiServers.has(c.name) ? pulumi.secret(mc.apiServer) : mc.apiServer,
                 // What the next run compares with (components/platforms/identity.ts).
                 providerIdentity: mc.providerIdentity ?? null,
                 apiServerCaSha256: mc.apiServerCaSha256 ?? null,
@@ -103,5 +106,5 @@ export = async () => {
     const rootCertSha256 = mesh.rootCertPem.apply((pem) => (isUndecryptedSecret(pem) ? pem : certSha256(pem)));
     /** Every cluster's kubeconfig, for kubectl and istioctl. Secret: they hold credentials or point at them. */
     const kubeconfigs = pulumi.secret(Object.fromEntries(Object.entries(built).map(([name, mc]) => [name, mc.kubeconfig])));
-    return { meshId, topology, clusters, gatewayAddresses, rootCertPem, rootCertSha256, kubeconfigs };
+    return { meshId, environment, topology, clusters, gatewayAddresses, rootCertPem, rootCertSha256, kubeconfigs };
 };

@@ -1,9 +1,9 @@
 // Pure helpers for kubeconfig documents: locate the one a cluster entry names, find the server of a
 // context, and build the token-only kubeconfig that Istio's remote secrets carry.
-import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import * as YAML from "yaml";
+import { readRegularFile } from "./safeRead";
 
 /** What `existing` clusters learn from their kubeconfig before anything is deployed. */
 export interface KubeconfigSource {
@@ -13,6 +13,8 @@ export interface KubeconfigSource {
     path?: string;
     /** True when the entry named a file that is not there (the plan still runs if `apiServer` is set). */
     missing: boolean;
+    /** Why the named file was not read although it exists (a FIFO, a device, a directory, too large): one line, no content. */
+    problem?: string;
 }
 
 interface KubeconfigDoc {
@@ -38,15 +40,24 @@ export function expandHome(p: string, home: string = os.homedir()): string {
 export function resolveKubeconfig(entry: string, readFile: (p: string) => string | undefined = readIfExists): KubeconfigSource {
     if (isInlineKubeconfig(entry)) return { content: entry, missing: false };
     const p = path.resolve(expandHome(entry));
-    const content = readFile(p);
+    let content: string | undefined;
+    try {
+        content = readFile(p);
+    } catch (e) {
+        return { path: p, missing: false, problem: (e as Error).message };
+    }
     return content === undefined ? { path: p, missing: true } : { content, path: p, missing: false };
 }
 
+/** The file's text; undefined when it is not there. Only a regular file of bounded size is read (components/safeRead.ts). */
 function readIfExists(p: string): string | undefined {
     try {
-        return fs.readFileSync(p, "utf8");
-    } catch {
-        return undefined;
+        return readRegularFile(p, `file ${p}`);
+    } catch (e) {
+        const code = (e as NodeJS.ErrnoException).code;
+        if (code === "ENOENT" || code === "ENOTDIR") return undefined;
+        if (code === "EACCES" || code === "EPERM") throw new Error(`file ${p} cannot be read (permission denied)`, { cause: e });
+        throw e;
     }
 }
 
@@ -54,12 +65,14 @@ export type ContextLookup = { ok: true; context: string; server: string } | { ok
 
 /** Find the API server of `context` (or of the current context) in a kubeconfig document. */
 export function contextServer(content: string, context?: string): ContextLookup {
-    let doc: KubeconfigDoc;
-    try {
-        doc = YAML.parse(content) as KubeconfigDoc;
-    } catch (e) {
-        return { ok: false, problem: `is not valid YAML (${(e as Error).message.split("\n")[0]})` };
+    // Credentials live in this document: a parse error names where it is, never what is there.
+    const parsed = YAML.parseDocument(content);
+    const bad = parsed.errors[0];
+    if (bad) {
+        const at = bad.linePos?.[0];
+        return { ok: false, problem: `is not valid YAML (${bad.code}${at ? ` at line ${at.line}, column ${at.col}` : ""})` };
     }
+    const doc = parsed.toJS() as KubeconfigDoc;
     if (!doc || typeof doc !== "object") return { ok: false, problem: "is not a kubeconfig document" };
     const name = context ?? doc["current-context"];
     if (!name) return { ok: false, problem: "has no current-context; set `context`" };

@@ -14,6 +14,7 @@ import { placeGateways } from "./gatewayPlacement";
 import { ISTIO_REPOSITORY, ISTIO_VERSION, remoteSecretPairs } from "./istio";
 import { istioObjectProblems } from "./istioCrdSchemas";
 import { checkIstioSource, factsVersion, ISTIO_SOURCE_OWNED_VALUES, istioSchema } from "./istioSource";
+import { checkMeshHardening } from "./meshChecks";
 import type { KubeconfigSource } from "./kubeconfig";
 import { PLATFORM_NAMES, PLATFORMS, platformIndexes, platformOf } from "./platforms/registry";
 import { isUndecryptedSecret } from "./secretPlaceholder";
@@ -111,6 +112,10 @@ const trustSchema = z.strictObject({
 
 const meshSchema = z.strictObject({
     meshId: z.string(),
+    /** What the stack is for, said once; `production` turns on the policy pack's production rules (policy/policies.ts, isProductionStack). */
+    environment: z
+        .enum(["production", "staging", "development", "test"], { error: "must be production, staging, development or test" })
+        .optional(),
     topology: z.enum(["multi-primary", "primary-remote"], { error: "must be multi-primary or primary-remote" }),
     /** Version, chart source, image hub and values (components/istioSource.ts, docs/istio-sources.md). */
     istio: istioSchema,
@@ -503,6 +508,7 @@ export function validateMeshConfig(
             );
         }
     }
+    checkMeshHardening({ istioValues: loose.istio?.values, clusters, trust: loose.trust, provided: env.provided }, say);
     const rawSecrets = getPath(raw, ["remoteSecrets"]) as { tokens?: unknown; tokenPerReader?: unknown } | undefined;
     if (rawSecrets && rawSecrets.tokens !== undefined && typeof rawSecrets.tokenPerReader === "boolean") {
         if ((rawSecrets.tokens === "perReader") !== rawSecrets.tokenPerReader) {

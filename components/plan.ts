@@ -116,8 +116,11 @@ export function deepMerge(base: Values, over: Values): Values {
     return out;
 }
 
+/** A plain object (an Output, e.g. a secret value from stack config, is a leaf: it is never merged into). */
 function isPlainObject(v: unknown): v is Values {
-    return typeof v === "object" && v !== null && !Array.isArray(v);
+    if (typeof v !== "object" || v === null || Array.isArray(v)) return false;
+    const proto = Object.getPrototypeOf(v);
+    return proto === Object.prototype || proto === null;
 }
 
 export function planMesh(mesh: MeshConfig): MeshPlan {

@@ -3,7 +3,8 @@
 // and Kubernetes objects (every secret value redacted), plan.json (the mesh, stable and sorted),
 // mesh.svg (the topology picture) and summary.md; with --against, the mesh-level diff (diff.txt).
 // The stack name is checked with Pulumi's rule before any file is read; out/<stack>/ is written
-// into a staging folder and swapped in whole, and a failed plan leaves only out/<stack>/FAILED.txt.
+// into a staging folder and swapped in whole, only over a folder of the plan's own (offline/outDir.ts);
+// a failed plan leaves the previous out/<stack>/ as it was and reports beside it, in <stack>.FAILED.txt.
 //
 //   npm run plan -- --stack dev [--out out] [--against old/plan.json]
 //
@@ -21,10 +22,14 @@ import { certSummary, diffPlans, formatDiff, MeshDiff } from "./meshDiff";
 import { meshSvg } from "./meshSvg";
 import { buildPlanFile, istioPlanLines, parsePlanFile, PlanFile, stableStringify } from "./planFile";
 import { describeReleaseChart } from "../components/istioSource";
-import { stageOut, markFailed } from "./outDir";
+import { markFailed, outDirProblem, stageOut } from "./outDir";
 import { runProgram } from "./runProgram";
 import { readStackFile as readStack, ReadStackOptions, StackFile, stackNameProblem } from "./stackFile";
 import { UNDECRYPTED_SECRET_NOTE } from "../components/secretPlaceholder";
+import { readRegularFile } from "../components/safeRead";
+import { againstProblem } from "./inputFiles";
+import { mdFence, mdText } from "./markdown";
+import { secretScrubber } from "./secretScrub";
 import type { Registration, SimulatorOptions } from "../simulator/simulator";
 
 const ROOT = path.resolve(__dirname, "..");
@@ -43,6 +48,11 @@ function redactLeaves(v: unknown): unknown {
 }
 
 const SECRET_KINDS = new Set(["kubernetes:core/v1:Secret"]);
+
+/** A release's Helm values with the inputs sent as secrets (secret stack config) redacted, as redact() does for objects. */
+function redactValues(r: Registration): unknown {
+    return redact({ ...r, type: "", inputs: { values: r.inputs.values ?? {} } }).values;
+}
 
 /** The object as it would be applied, with secret data replaced by a note of its size. */
 export function redact(r: Registration): Record<string, unknown> {
@@ -127,7 +137,7 @@ function table(head: string[], rows: string[][]): string[] {
 }
 
 function markdownTable(head: string[], rows: string[][]): string[] {
-    const esc = (c: string) => c.replace(/\|/g, "\\|");
+    const esc = mdText;
     return [`| ${head.join(" | ")} |`, `|${head.map(() => "---").join("|")}|`, ...rows.map((r) => `| ${r.map(esc).join(" | ")} |`)];
 }
 
@@ -152,6 +162,12 @@ export async function plan(
         console.error(`error: --stack ${JSON.stringify(stack)}: ${badName}`);
         return { ok: false, clusters: [], written: [], errors: [badName] };
     }
+    // A folder the plan did not write is never replaced (say `--out ~` and stack `dev`): refused before anything runs.
+    const outProblem = outDirProblem(outDir, stack);
+    if (outProblem) {
+        console.error(`error: ${outProblem}`);
+        return { ok: false, clusters: [], written: [], errors: [outProblem] };
+    }
     let stackFile: StackFile | undefined;
     const fail = (errors: string[]): PlanResult => {
         for (const e of errors) console.error(`error: stack ${stack}: ${e}`);
@@ -168,10 +184,10 @@ export async function plan(
     let before: PlanFile | undefined;
     if (options.against) {
         try {
-            before = parsePlanFile(fs.readFileSync(options.against, "utf8"), rel(options.against));
+            const shown = `--against ${rel(options.against)}`;
+            before = parsePlanFile(readRegularFile(options.against, shown), shown);
         } catch (e) {
-            const err = e as NodeJS.ErrnoException;
-            return fail([err.code === "ENOENT" ? `--against ${rel(options.against)}: no such file` : err.message]);
+            return fail([againstProblem(e as NodeJS.ErrnoException, rel(options.against))]);
         }
     }
     const sf = stackFile;
@@ -184,6 +200,7 @@ export async function plan(
     const result = await runProgram({
         config: sf.config,
         secretKeys: sf.secretKeys,
+        secretPaths: sf.secretPaths,
         stack,
         load,
         sim: { previousOutputs, ...options.sim },
@@ -195,7 +212,9 @@ export async function plan(
         return fail(errors);
     }
     const sim = result.sim;
-    const planFile = buildPlanFile({ stack, outputs: result.outputs, registrations: sim.registrations });
+    // Decrypted secrets of the stack config appear in no file and no diff (offline/secretScrub.ts).
+    const scrub = secretScrubber(sf.secretValues);
+    const planFile = scrub.object(buildPlanFile({ stack, outputs: result.outputs, registrations: sim.registrations }));
     const staged = stageOut(outDir, stack);
     const dir = staged.final;
     try {
@@ -208,10 +227,10 @@ export async function plan(
     async function writeResults(): Promise<PlanResult> {
         const written: string[] = [];
         // Written into the staging folder; recorded under the name they have once committed.
-        const write = (relPath: string, text: string) => {
+        const write = (relPath: string, text: string, mode = 0o644) => {
             const f = path.join(staged.dir, relPath);
             fs.mkdirSync(path.dirname(f), { recursive: true });
-            fs.writeFileSync(f, text);
+            fs.writeFileSync(f, scrub.text(text), { mode });
             written.push(path.join(dir, relPath));
         };
 
@@ -220,10 +239,13 @@ export async function plan(
             const mine = sim.registrations.filter((r) => r.cluster === c.name);
             const releases = mine.filter((r) => r.type === "kubernetes:helm.sh/v3:Release");
             for (const r of releases) {
+                // Secret values are redacted like a Secret's data; a file that had any is still only the user's to read.
+                const secretValues = r.secretPaths.some((p) => p === "(root)" || p === "values" || p.startsWith("values."));
                 write(
                     `${c.name}/helm/${r.inputs.name}.values.yaml`,
                     `# chart ${describeReleaseChart(r.inputs).name} ${r.inputs.version} from ${describeReleaseChart(r.inputs).source}, ` +
-                        `release ${r.inputs.name} in ${r.inputs.namespace}\n${YAML.stringify(r.inputs.values ?? {})}`,
+                        `release ${r.inputs.name} in ${r.inputs.namespace}\n${YAML.stringify(redactValues(r) ?? {})}`,
+                    secretValues ? 0o600 : 0o644,
                 );
             }
             const objects = mine
@@ -283,16 +305,17 @@ export async function plan(
         const trustLine = `trust: ${certSummary(planFile.trust)}`;
         // Where Istio comes from, which facts the checks read, and the pinned version's known defects (with the fix).
         const istioLines = istioPlanLines(planFile);
+        // Free text (organization, networks, hostnames) is escaped: summary.md is published as Markdown (offline/markdown.ts).
         const md = [
-            `## Stack \`${stack}\`: mesh ${planFile.meshId} (${planFile.topology})`,
+            `## Stack ${mdText(stack)}: mesh ${mdText(planFile.meshId)} (${mdText(planFile.topology)})`,
             "",
             ...markdownTable(head, rows),
             "",
-            trustLine,
+            mdText(trustLine),
             "",
             ...istioLines.flatMap((l) => [l.startsWith("WARNING: ") ? `**${l}**` : l, ""]),
         ];
-        if (diff) md.push("### Mesh-level diff", "", "```", diffText.trimEnd(), "```", "");
+        if (diff) md.push("### Mesh-level diff", "", ...mdFence(diffText.trimEnd()), "");
         write("summary.md", `${md.join("\n")}\n`);
 
         staged.commit();

@@ -546,7 +546,11 @@ export function parsePlanFile(text: string, where: string): PlanFile {
     try {
         doc = JSON.parse(text);
     } catch (e) {
-        throw new Error(`${where} is not JSON (${(e as Error).message})`, { cause: e });
+        // JSON.parse's message quotes the text it choked on: an --against pointed at another file
+        // (a key, /etc/passwd) must not print it. Only where, never what (so no `cause` either).
+        const pos = /\bposition (\d+)/.exec((e as Error).message)?.[1];
+        // eslint-disable-next-line preserve-caught-error -- the cause quotes the file's bytes
+        throw new Error(`${where} is not JSON${pos ? ` (syntax error at byte ${pos})` : ""}; pass the plan.json that npm run plan wrote`);
     }
     const p = doc as Partial<PlanFile>;
     if (!p || typeof p !== "object" || !Array.isArray(p.clusters) || !p.trust || !Array.isArray(p.remoteSecrets)) {

@@ -4,6 +4,7 @@ import * as pulumi from "@pulumi/pulumi";
 import { Simulator, SimulatorOptions, valueOf } from "../simulator/simulator";
 import { prefetchKeys, startKeyRun } from "../simulator/tlsSim";
 import { expectedKeys } from "./stackFile";
+import { ConfigPath, SECRET_PATHS_HOOK } from "../components/secretConfig";
 
 export const PROJECT = "multicluster-mesh";
 
@@ -12,6 +13,8 @@ export interface RunOptions {
     config: Record<string, unknown>;
     /** Config keys that hold secrets (`pulumi config set --secret`). */
     secretKeys?: string[];
+    /** Per key, the paths of its secret leaves (`--secret --path`), as the stack file has them (components/secretConfig.ts). */
+    secretPaths?: Record<string, ConfigPath[]>;
     stack?: string;
     sim?: SimulatorOptions;
     /** Loads the program module after the mocks are installed (e.g. `() => import("../scripts/index")`). */
@@ -44,6 +47,9 @@ export async function runProgram(opts: RunOptions): Promise<RunResult> {
     for (const [k, v] of Object.entries(opts.config)) flat[k] = typeof v === "string" ? v : JSON.stringify(v);
     pulumi.runtime.setAllConfig(flat, opts.secretKeys ?? []);
 
+    // The program finds nested secrets in the stack file next to it on a real run; here they are handed over.
+    const hook = globalThis as Record<symbol, unknown>;
+    hook[SECRET_PATHS_HOOK] = opts.secretPaths ?? {};
     const failures: Error[] = [];
     const onRejection = (e: unknown) => failures.push(e instanceof Error ? e : new Error(String(e)));
     process.on("unhandledRejection", onRejection);
@@ -82,6 +88,7 @@ export async function runProgram(opts: RunOptions): Promise<RunResult> {
         return { sim, outputs, rawOutputs, error: failures[0] ?? duplicate };
     } finally {
         process.off("unhandledRejection", onRejection);
+        delete hook[SECRET_PATHS_HOOK];
     }
 }
 

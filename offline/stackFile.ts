@@ -7,6 +7,8 @@ import * as crypto from "node:crypto";
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { readYamlFile } from "./yamlFile";
+import { readRegularFile } from "../components/safeRead";
+import { ConfigPath, securePaths } from "../components/secretConfig";
 import { UNDECRYPTED_SECRET } from "../components/secretPlaceholder";
 import type { KeySpec } from "../simulator/tlsSim";
 
@@ -54,6 +56,10 @@ export interface StackFile {
     undecrypted: string[];
     /** Why they could not be decrypted (set when `undecrypted` is not empty). */
     whyUndecrypted?: string;
+    /** Per top-level key, the paths of its `secure:` leaves (components/secretConfig.ts). */
+    secretPaths: Record<string, ConfigPath[]>;
+    /** The decrypted secret values: no file the plan writes may show them. */
+    secretValues: string[];
 }
 
 /** Pulumi's isSecureValue (sdk/go/common/resource/config/object.go): an object with one key, `secure`, a string. */
@@ -85,7 +91,7 @@ export function readStackFile(stack: string, dir: string, options: ReadStackOpti
     // A syntax error is one line, file:line:column (offline/yamlFile.ts).
     const doc = (readYamlFile(file) ?? {}) as StackDoc;
     const project = (readYamlFile(path.join(dir, "Pulumi.yaml")) as { name: string }).name;
-    const out: StackFile = { config: {}, secretKeys: [], undecrypted: [] };
+    const out: StackFile = { config: {}, secretKeys: [], undecrypted: [], secretPaths: {}, secretValues: [] };
 
     // First find every secure value, then decrypt them all with one key (PBKDF2 is slow on purpose).
     const found: { key: string; at: string; ciphertext: string }[] = [];
@@ -117,7 +123,10 @@ export function readStackFile(stack: string, dir: string, options: ReadStackOpti
     for (const [key, v] of entries) {
         out.config[key] = replace(v, key);
         if (found.some((f) => f.key === key)) out.secretKeys.push(key);
+        const paths = securePaths(v);
+        if (paths.length > 0) out.secretPaths[key] = paths;
     }
+    out.secretValues = [...plain.values()];
     return out;
 }
 
@@ -179,7 +188,7 @@ function readPassphrase(env: NodeJS.ProcessEnv): string | undefined {
     const file = env.PULUMI_CONFIG_PASSPHRASE_FILE;
     if (!file) return undefined;
     try {
-        return fs.readFileSync(path.resolve(file), "utf8").trim();
+        return readRegularFile(path.resolve(file), `PULUMI_CONFIG_PASSPHRASE_FILE ${file}`).trim();
     } catch (e) {
         throw new Error(`unable to read PULUMI_CONFIG_PASSPHRASE_FILE: ${(e as Error).message}`, { cause: e });
     }

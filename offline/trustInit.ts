@@ -15,6 +15,7 @@ import * as path from "node:path";
 import * as x509 from "@peculiar/x509";
 import { CaBundle, verifyCaBundle } from "../components/caBundle";
 import { ISTIOD_HOST } from "../components/istio";
+import { validateMeshConfig } from "../components/meshConfig";
 
 type CryptoArg = Parameters<typeof x509.cryptoProvider.set>[0];
 x509.cryptoProvider.set(crypto.webcrypto as unknown as CryptoArg);
@@ -57,6 +58,14 @@ export function insideDir(root: string, p: string): boolean {
     return rel === "" || (!rel.startsWith("..") && !path.isAbsolute(rel));
 }
 
+function isLink(p: string): boolean {
+    try {
+        return fs.lstatSync(p).isSymbolicLink();
+    } catch {
+        return false;
+    }
+}
+
 /** realpath of the deepest existing ancestor, plus the rest (so a symlink into the repo is caught). */
 function realpathOrParent(p: string): string {
     const abs = path.resolve(p);
@@ -71,23 +80,60 @@ function realpathOrParent(p: string): string {
     return path.join(fs.realpathSync(cur), ...rest);
 }
 
+/**
+ * The stack's mesh config, checked by the same rules as a plan before anything is made (cluster names
+ * become folder names, the organization a subject). The trust material does not exist yet, so it is
+ * checked as generated trust outside a rotation; the clusters need not be reachable (their platform
+ * checks wait for the plan).
+ */
 function meshFacts(mesh: unknown): { clusters: string[]; org: string; rootDays: number; interDays: number; key: KeySpec } {
-    const m = (mesh ?? {}) as { clusters?: { name?: unknown; role?: unknown }[]; trust?: Record<string, unknown> };
-    const clusters = (Array.isArray(m.clusters) ? m.clusters : [])
-        .filter((c) => c && typeof c.name === "string" && (c.role ?? "primary") === "primary")
-        .map((c) => c.name as string);
+    const m = (mesh && typeof mesh === "object" ? mesh : {}) as { trust?: Record<string, unknown> };
+    const trust = { ...(m.trust && typeof m.trust === "object" ? m.trust : {}), mode: "generated" } as Record<string, unknown>;
+    delete trust.rotation;
+    const checked = validateMeshConfig({ ...m, trust }, { clustersBuilt: true });
+    if (!checked.ok) {
+        const n = checked.problems.length;
+        throw new Error(
+            `the stack config has ${n} problem${n === 1 ? "" : "s"} (nothing was written):\n` +
+                checked.problems.map((p) => `  - ${p}`).join("\n"),
+        );
+    }
+    const config = checked.config.mesh;
+    const clusters = config.clusters.filter((c) => c.role === "primary").map((c) => c.name);
     if (clusters.length === 0) throw new Error("the stack's mesh config lists no cluster that runs istiod (role: primary)");
-    const t = m.trust ?? {};
-    const num = (k: string, d: number) => (typeof t[k] === "number" ? (t[k] as number) : d);
-    const algorithm = t.keyAlgorithm === "ECDSA" ? "ECDSA" : "RSA";
-    const curve = t.ecdsaCurve === "P384" ? "P-384" : "P-256";
+    const t = config.trust;
     return {
         clusters,
-        org: typeof t.organization === "string" && t.organization.trim() ? t.organization : "Istio",
-        rootDays: num("rootValidityDays", 3650),
-        interDays: num("intermediateValidityDays", 730),
-        key: { algorithm, rsaBits: Math.max(num("rsaBits", 4096), 3072), curve },
+        org: t.organization,
+        rootDays: t.rootValidityDays,
+        interDays: t.intermediateValidityDays,
+        key: { algorithm: t.keyAlgorithm, rsaBits: Math.max(t.rsaBits, 3072), curve: t.ecdsaCurve === "P384" ? "P-384" : "P-256" },
     };
+}
+
+/** One shell word, single-quoted (a `'` inside becomes `'\''`): pasted into any POSIX shell, it stays one argument. */
+export function shellQuote(s: string): string {
+    return /^[A-Za-z0-9_./:=@%+-]+$/.test(s) ? s : `'${s.replace(/'/g, `'\\''`)}'`;
+}
+
+/** A folder `name` directly under `parent` (which is checked already): made 0700, never a link, never anything but a folder. */
+function privateDir(parent: string, name: string): string {
+    if (name === "" || name === "." || name === ".." || path.basename(name) !== name)
+        throw new Error(`refusing the folder name ${JSON.stringify(name)}: it would leave ${parent}`);
+    const dir = path.join(parent, name);
+    let st: fs.Stats | undefined;
+    try {
+        st = fs.lstatSync(dir);
+    } catch (e) {
+        if ((e as NodeJS.ErrnoException).code !== "ENOENT") throw e;
+    }
+    if (st?.isSymbolicLink()) throw new Error(`${dir} is a symbolic link; refusing to write key material through it (remove the link)`);
+    if (st && !st.isDirectory()) throw new Error(`${dir} exists and is not a folder; refusing to write key material there`);
+    if (!st) fs.mkdirSync(dir, { mode: 0o700 });
+    fs.chmodSync(dir, 0o700);
+    if (fs.realpathSync(dir) !== path.join(fs.realpathSync(parent), name))
+        throw new Error(`${dir} does not resolve to itself; refusing to write key material there`);
+    return dir;
 }
 
 async function generateKey(spec: KeySpec): Promise<CryptoKeyPair> {
@@ -128,15 +174,21 @@ export async function trustInit(o: TrustInitOptions): Promise<TrustInitResult> {
         );
     }
     const facts = meshFacts(o.mesh);
-    const dir = path.join(out, o.stack, ...(o.rotation ? ["next-root"] : []));
-    if (fs.existsSync(path.join(dir, "root-key.pem")))
+    // Every folder below --out is made here, one level at a time, and none may be a link.
+    fs.mkdirSync(out, { recursive: true, mode: 0o700 });
+    let dir = privateDir(out, o.stack);
+    if (o.rotation) dir = privateDir(dir, "next-root");
+    if (insideDir(o.repoRoot, dir)) throw new Error(`${dir} resolves inside the repository; key material must live outside it`);
+    if (fs.existsSync(path.join(dir, "root-key.pem")) || isLink(path.join(dir, "root-key.pem")))
         throw new Error(`${dir} already holds a root key; refusing to overwrite it (move it away first)`);
     const now = o.now ?? new Date();
     const notBefore = new Date(now.getTime() - BACKDATE_MS);
     const days = (d: number) => new Date(now.getTime() + d * 86_400_000);
 
     const rootKeys = await generateKey(facts.key);
-    const rootName = `O=${facts.org}, CN=Root CA${o.rotation ? ` ${now.toISOString().slice(0, 10)}` : ""}`;
+    // Names as attribute lists, not RFC 4514 strings: the organization is one O value whatever it holds
+    // (`Evil, CN=Injected` stays one organization, never a second common name).
+    const rootName: x509.JsonName = [{ O: [facts.org] }, { CN: [`Root CA${o.rotation ? ` ${now.toISOString().slice(0, 10)}` : ""}`] }];
     const root = await x509.X509CertificateGenerator.createSelfSigned({
         serialNumber: serial(),
         name: rootName,
@@ -157,7 +209,7 @@ export async function trustInit(o: TrustInitOptions): Promise<TrustInitResult> {
         const keys = await generateKey(facts.key);
         const cert = await x509.X509CertificateGenerator.create({
             serialNumber: serial(),
-            subject: `O=${facts.org}, CN=Intermediate CA, L=${cluster}`,
+            subject: [{ O: [facts.org] }, { CN: ["Intermediate CA"] }, { L: [cluster] }],
             issuer: root.subject,
             notBefore,
             notAfter: days(Math.min(facts.interDays, facts.rootDays - 1)),
@@ -183,31 +235,38 @@ export async function trustInit(o: TrustInitOptions): Promise<TrustInitResult> {
         files[`${cluster}/root-cert.pem`] = rootCertPem;
     }
 
-    fs.mkdirSync(dir, { recursive: true, mode: 0o700 });
-    fs.chmodSync(dir, 0o700);
     const written: string[] = [];
     for (const [rel, text] of Object.entries(files)) {
-        const f = path.join(dir, rel);
-        fs.mkdirSync(path.dirname(f), { recursive: true, mode: 0o700 });
-        // `wx`: never overwrite; 0600: only this user reads key material.
-        fs.writeFileSync(f, text, { mode: 0o600, flag: "wx" });
-        fs.chmodSync(f, 0o600);
+        const parts = rel.split("/");
+        let parent = dir;
+        for (const sub of parts.slice(0, -1)) parent = privateDir(parent, sub);
+        const f = path.join(parent, parts[parts.length - 1]);
+        // O_EXCL: never overwrite; O_NOFOLLOW: never through a link; 0600: only this user reads key material.
+        const fd = fs.openSync(f, fs.constants.O_WRONLY | fs.constants.O_CREAT | fs.constants.O_EXCL | fs.constants.O_NOFOLLOW, 0o600);
+        try {
+            fs.writeSync(fd, text);
+            fs.fchmodSync(fd, 0o600);
+        } finally {
+            fs.closeSync(fd);
+        }
         written.push(f);
     }
 
-    const s = `--stack ${o.stack}`;
+    // Every argument is one shell word (shellQuote), so a pasted line runs exactly `pulumi config set`.
+    const s = `--stack ${shellQuote(o.stack)}`;
     const rootKey = o.rotation ? "newRootCertPem" : "rootCertPem";
     const bundleKey = o.rotation ? "newCaBundles" : "caBundles";
-    const q = (p: string) => `"$(cat '${p}')"`;
+    const q = (p: string) => `'${p.replace(/'/g, `'\\''`)}'`;
+    const cat = (p: string) => `"$(cat ${q(p)})"`;
     const commands = [
         ...(o.rotation ? [] : [`pulumi config set ${s} --path 'mesh.trust.mode' provided`]),
-        `pulumi config set ${s} ${rootKey} -- ${q(path.join(dir, "root-cert.pem"))}`,
+        `pulumi config set ${s} ${rootKey} -- ${cat(path.join(dir, "root-cert.pem"))}`,
         ...facts.clusters.flatMap((c) => [
-            `pulumi config set ${s} --secret --path '${bundleKey}.${c}.caCertPem' -- ${q(path.join(dir, c, "ca-cert.pem"))}`,
-            `pulumi config set ${s} --secret --path '${bundleKey}.${c}.caKeyPem' -- ${q(path.join(dir, c, "ca-key.pem"))}`,
-            `pulumi config set ${s} --secret --path '${bundleKey}.${c}.certChainPem' -- ${q(path.join(dir, c, "cert-chain.pem"))}`,
+            `pulumi config set ${s} --secret --path ${q(`${bundleKey}.${c}.caCertPem`)} -- ${cat(path.join(dir, c, "ca-cert.pem"))}`,
+            `pulumi config set ${s} --secret --path ${q(`${bundleKey}.${c}.caKeyPem`)} -- ${cat(path.join(dir, c, "ca-key.pem"))}`,
+            `pulumi config set ${s} --secret --path ${q(`${bundleKey}.${c}.certChainPem`)} -- ${cat(path.join(dir, c, "cert-chain.pem"))}`,
         ]),
-        `# then move ${path.join(dir, "root-key.pem")} offline (it signs new intermediates; Pulumi never needs it)`,
+        `# then move ${path.join(dir, "root-key.pem").replace(/\n/g, " ")} offline (it signs new intermediates; Pulumi never needs it)`,
         ...(o.rotation
             ? [`# and walk the rotation: docs/root-rotation.md (add-root uses ${rootKey}; switch-intermediates uses ${bundleKey})`]
             : []),

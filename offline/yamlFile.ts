@@ -2,9 +2,9 @@
 // line per error, `file:line:column: reason`, as compilers print them, instead of the yaml library's
 // multi-line message with its code frame and lone `^` (which the plan's output split into several
 // `error:` lines without the file's name).
-import * as fs from "node:fs";
 import * as path from "node:path";
 import * as YAML from "yaml";
+import { readRegularFile } from "../components/safeRead";
 
 /** A path as the user would type it: relative to the working directory when inside it. */
 function shown(file: string): string {
@@ -42,7 +42,7 @@ export function parseYaml(text: string, file: string): unknown {
     return doc.toJS();
 }
 
-/** Read and parse a YAML file (see parseYaml). */
+/** Read and parse a YAML file (see parseYaml): only a regular file of bounded size (components/safeRead.ts). */
 export function readYamlFile(file: string): unknown {
-    return parseYaml(fs.readFileSync(file, "utf8"), file);
+    return parseYaml(readRegularFile(file, shown(file)), file);
 }

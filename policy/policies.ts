@@ -14,6 +14,7 @@
 //   production-root-key-offline      production stacks keep no root CA key in state (trust.mode provided, trust:init)
 //   istio-artifact-source            Istio charts and images come from a current location, the images from an explicit hub
 //   production-istio-known-defect    production stacks pin no Istio version with a known multicluster defect
+//   production-environment-declared  (advisory) production guessed from the stack name: say it in mesh.environment
 //
 // What a policy can see (@pulumi/policy 1.21): resource policies get the inputs, `opts.protect` and
 // the provider; stack policies get outputs, `dependencies` and the provider. Secret values reach
@@ -33,13 +34,14 @@ import type {
     StackValidationPolicy,
 } from "@pulumi/policy";
 import * as crypto from "node:crypto";
+import * as YAML from "yaml";
 import {
     CACERTS_KEYS,
     CACERTS_SECRET,
     CHARTS,
     EASTWEST_NAME,
-    EASTWEST_SELECTOR,
     ISTIO_CHART_NAMES,
+    ISTIO_NAMESPACE,
     MULTIROOT_ENV,
 } from "../components/istio";
 import {
@@ -56,6 +58,7 @@ import {
 import { parseClusterIdentifier } from "../components/platforms/provider";
 import { compareVersions, KNOWN_DEFECTS, knownDefects, minorOf } from "../components/istio";
 import { describeReleaseChart, retiredLocation } from "../components/istioSource";
+import { destinationRuleLocalityProblems } from "../components/traffic/istioRules";
 import { PLATFORMS } from "../components/platforms/registry";
 
 export const RELEASE = "kubernetes:helm.sh/v3:Release";
@@ -191,15 +194,16 @@ export const loadBalancerOnlyEastWest: ResourceValidationPolicy = {
                 () => ({
                     type: args.props.spec?.type as string | undefined,
                     name: args.props.metadata?.name as string | undefined,
-                    labels: (args.props.metadata?.labels ?? {}) as Record<string, string>,
+                    namespace: (args.props.metadata?.namespace as string | undefined) ?? "default",
                 }),
                 undefined,
             );
             if (!svc || svc.type !== "LoadBalancer") return;
-            if ((svc.name && allowed.has(svc.name)) || svc.labels.istio === EASTWEST_SELECTOR.istio) return;
+            // Its name in istio-system, where this program makes it; a label anyone can copy proves nothing.
+            if (svc.name && allowed.has(svc.name) && svc.namespace === ISTIO_NAMESPACE) return;
             report(
-                `Service ${svc.name ?? args.name} is a LoadBalancer; only the east-west gateways ` +
-                    `(${[...allowed].join(", ")}) may be. Use ClusterIP, or route through the gateways.`,
+                `Service ${svc.namespace}/${svc.name ?? args.name} is a LoadBalancer; only the east-west gateways ` +
+                    `(${[...allowed].map((n) => `${ISTIO_NAMESPACE}/${n}`).join(", ")}) may be. Use ClusterIP, or route through the gateways.`,
             );
             return;
         }
@@ -208,7 +212,7 @@ export const loadBalancerOnlyEastWest: ResourceValidationPolicy = {
                 () => ({
                     chart: chartName(args.props),
                     name: args.props.name as string | undefined,
-                    networkGateway: args.props.values?.networkGateway,
+                    namespace: (args.props.namespace as string | undefined) ?? "default",
                     serviceType: args.props.values?.service?.type as string | undefined,
                 }),
                 undefined,
@@ -216,7 +220,8 @@ export const loadBalancerOnlyEastWest: ResourceValidationPolicy = {
             // Istio's gateway chart renders a LoadBalancer Service unless told otherwise.
             if (!rel || rel.chart !== CHARTS.gateway.chart) return;
             if ((rel.serviceType ?? "LoadBalancer") !== "LoadBalancer") return;
-            if (rel.networkGateway || (rel.name && allowed.has(rel.name))) return;
+            // An allowed release name in istio-system; networkGateway is a value anyone can set.
+            if (rel.name && allowed.has(rel.name) && rel.namespace === ISTIO_NAMESPACE) return;
             report(
                 `gateway release ${rel.name ?? args.name} would create a LoadBalancer Service; only ` +
                     `the east-west gateways (${[...allowed].join(", ")}) may. Set service.type: ClusterIP.`,
@@ -226,33 +231,96 @@ export const loadBalancerOnlyEastWest: ResourceValidationPolicy = {
 };
 
 export interface ProductionConfig {
-    /** A regular expression: stacks whose name matches are production. */
+    /** A regular expression: stacks whose name matches are production, when the config does not say (a fallback that warns). */
     productionStackPattern?: string;
 }
 
-export function makeProductionDeletionProtection(env: PolicyEnv = processEnv): ResourceValidationPolicy {
+/** The stack output index.ts exports from `mesh.environment`. */
+export const ENVIRONMENT_OUTPUT = "environment";
+
+export interface ProductionVerdict {
+    production: boolean;
+    /** Said in config (mesh.environment), or guessed from the stack's name. */
+    declared: boolean;
+    /** Why, for messages. */
+    why: string;
+}
+
+/**
+ * Whether a stack is production: said once, in config (`mesh.environment: production`, exported as the
+ * stack output `environment`). Only where the config says nothing does the stack name decide, by
+ * productionStackPattern (default /prod/), and the advisory policy production-environment-declared
+ * warns that it was guessed. Every production rule calls this one helper.
+ */
+export function isProductionStack(
+    resources: readonly { type: string; props: Record<string, any> }[],
+    stack: string,
+    pattern = "prod",
+): ProductionVerdict {
+    const root = resources.find((r) => r.type === STACK);
+    const said = known(() => root?.props?.[ENVIRONMENT_OUTPUT], undefined);
+    if (typeof said === "string" && said !== "")
+        return { production: said === "production", declared: true, why: `mesh.environment is ${said}` };
+    let matches: boolean;
+    try {
+        matches = new RegExp(pattern).test(stack);
+    } catch {
+        matches = stack.includes(pattern);
+    }
+    return {
+        production: matches,
+        declared: false,
+        why: `stack name ${JSON.stringify(stack)} ${matches ? "matches" : "does not match"} /${pattern}/`,
+    };
+}
+
+const PATTERN_SCHEMA = { properties: { productionStackPattern: { type: "string", default: "prod" } } } as const;
+
+export function makeProductionDeletionProtection(env: PolicyEnv = processEnv): StackValidationPolicy {
     return {
         name: "production-deletion-protection",
         description:
-            "In production stacks (stack name matching productionStackPattern, default /prod/) " +
+            "In production stacks (mesh.environment: production; or, when unset, a stack name matching productionStackPattern) " +
             "every GKE and EKS cluster has deletion protection: `protect`, or the cloud's deletionProtection.",
         enforcementLevel: "mandatory",
-        configSchema: { properties: { productionStackPattern: { type: "string", default: "prod" } } },
-        validateResource: (args: ResourceValidationArgs, report: ReportViolation) => {
-            const kind = PROTECTED_CLUSTER_TYPES.find((t) => t.type === args.type);
-            if (!kind) return;
-            const pattern = args.getConfig<ProductionConfig>().productionStackPattern ?? "prod";
+        configSchema: PATTERN_SCHEMA,
+        validateStack: (args: StackValidationArgs, report: ReportViolation) => {
             const stack = env.stackName();
-            if (!new RegExp(pattern).test(stack)) args.notApplicable(`stack ${JSON.stringify(stack)} is not production (/${pattern}/)`);
-            if (args.opts.protect) return;
-            const dp = known(() => args.props.deletionProtection as boolean | undefined, undefined);
-            // Where the provider's default is true (GKE, gcp >= 5) only an explicit false is unprotected;
-            // where it is false (EKS) it must be set.
-            if (kind.deletionProtectionDefault ? dp !== false : dp === true) return;
-            const fix = kind.fix;
+            const verdict = isProductionStack(args.resources, stack, args.getConfig<ProductionConfig>().productionStackPattern ?? "prod");
+            if (!verdict.production) return;
+            for (const r of args.resources) {
+                const kind = PROTECTED_CLUSTER_TYPES.find((t) => t.type === r.type);
+                if (!kind || r.opts?.protect) continue;
+                const dp = known(() => r.props.deletionProtection as boolean | undefined, undefined);
+                // Where the provider's default is true (GKE, gcp >= 5) only an explicit false is unprotected;
+                // where it is false (EKS) it must be set.
+                if (kind.deletionProtectionDefault ? dp !== false : dp === true) continue;
+                report(
+                    `${kind.label} cluster ${r.name} in production stack ${stack} (${verdict.why}) can be deleted by ` +
+                        `a deploy or destroy: set ${kind.fix} on the cluster in the stack config.`,
+                    r.urn,
+                );
+            }
+        },
+    };
+}
+
+/** Advisory: production guessed from the stack name, because the config does not say. */
+export function makeProductionDeclared(env: PolicyEnv = processEnv): StackValidationPolicy {
+    return {
+        name: "production-environment-declared",
+        description:
+            "Warns when a stack is treated as production only because its name matches productionStackPattern: " +
+            "say it once in config (mesh.environment: production), so a production stack named `live` is one too.",
+        enforcementLevel: "advisory",
+        configSchema: PATTERN_SCHEMA,
+        validateStack: (args: StackValidationArgs, report: ReportViolation) => {
+            const stack = env.stackName();
+            const verdict = isProductionStack(args.resources, stack, args.getConfig<ProductionConfig>().productionStackPattern ?? "prod");
+            if (verdict.declared || !verdict.production) return;
             report(
-                `${kind.label} cluster ${args.name} in production stack ${stack} can be deleted by ` +
-                    `a deploy or destroy: set ${fix} on the cluster in the stack config.`,
+                `stack ${stack} is treated as production because its ${verdict.why}; mesh.environment is not set. Set ` +
+                    `mesh.environment: production (or another environment) in the stack config: the name rule is only a fallback.`,
             );
         },
     };
@@ -299,24 +367,6 @@ export const istioVersionUniform: StackValidationPolicy = {
         }
     },
 };
-
-/**
- * Whether the stack is production, for the production-* policies that use this helper: today a stack
- * name matching the policy's productionStackPattern (default /prod/), as production-deletion-protection
- * and production-root-key-offline read it.
- */
-export function productionStack(
-    args: { getConfig<T extends object>(): T },
-    env: PolicyEnv,
-): { production: boolean; stack: string; why: string } {
-    const pattern = args.getConfig<ProductionConfig>().productionStackPattern ?? "prod";
-    const stack = env.stackName();
-    return {
-        production: new RegExp(pattern).test(stack),
-        stack,
-        why: `stack ${JSON.stringify(stack)} ${new RegExp(pattern).test(stack) ? "is" : "is not"} production (/${pattern}/)`,
-    };
-}
 
 /** A Release's chart name whatever its source (an OCI or local chart is named by its full reference: components/istioSource.ts). */
 function chartName(props: Record<string, any>): string | undefined {
@@ -379,35 +429,40 @@ export const istioArtifactSource: ResourceValidationPolicy = {
     },
 };
 
-export function makeProductionIstioKnownDefect(env: PolicyEnv = processEnv): ResourceValidationPolicy {
+export function makeProductionIstioKnownDefect(env: PolicyEnv = processEnv): StackValidationPolicy {
     return {
         name: "production-istio-known-defect",
         description:
-            "Production stacks (stack name matching productionStackPattern, default /prod/) pin no Istio version with a known " +
-            `multicluster control-plane defect (components/istio.ts KNOWN_DEFECTS: ${KNOWN_DEFECTS.filter(
+            "Production stacks (mesh.environment: production; or, when unset, a stack name matching productionStackPattern) pin no Istio " +
+            `version with a known multicluster control-plane defect (components/istio.ts KNOWN_DEFECTS: ${KNOWN_DEFECTS.filter(
                 (d) => d.scope === "control-plane",
             )
                 .map((d) => d.issue)
                 .join(", ")}).`,
         enforcementLevel: "mandatory",
-        configSchema: { properties: { productionStackPattern: { type: "string", default: "prod" } } },
-        validateResource: (args: ResourceValidationArgs, report: ReportViolation) => {
-            const rel = istioRelease(args);
-            if (!rel) return;
-            const prod = productionStack(args, env);
-            if (!prod.production) args.notApplicable(prod.why);
-            const version = known(() => args.props.version as string | undefined, undefined);
-            if (typeof version !== "string") return;
-            const defects = knownDefects(version).filter((d) => d.scope === "control-plane");
-            if (defects.length === 0) return;
-            const fixed = defects
-                .map((d) => d.fixedIn[minorOf(version) as keyof typeof d.fixedIn]!)
-                .sort(compareVersions)
-                .pop();
-            report(
-                `${rel.chart} release ${args.name} in production stack ${prod.stack} pins Istio ${version}, which has known multicluster ` +
-                    `defects: ${defects.map((d) => `${d.issue} (${d.breaks})`).join("; ")}. Pin ${fixed} or later (mesh.istio.version).`,
-            );
+        configSchema: PATTERN_SCHEMA,
+        // A stack policy: production is said in the stack output `environment`, which resource policies cannot see.
+        validateStack: (args: StackValidationArgs, report: ReportViolation) => {
+            const stack = env.stackName();
+            const verdict = isProductionStack(args.resources, stack, args.getConfig<ProductionConfig>().productionStackPattern ?? "prod");
+            if (!verdict.production) return;
+            for (const r of args.resources) {
+                const rel = r.type === RELEASE ? istioRelease(r) : undefined;
+                if (!rel) continue;
+                const version = known(() => r.props.version as string | undefined, undefined);
+                if (typeof version !== "string") continue;
+                const defects = knownDefects(version).filter((d) => d.scope === "control-plane");
+                if (defects.length === 0) continue;
+                const fixed = defects
+                    .map((d) => d.fixedIn[minorOf(version) as keyof typeof d.fixedIn]!)
+                    .sort(compareVersions)
+                    .pop();
+                report(
+                    `${rel.chart} release ${r.name} in production stack ${stack} (${verdict.why}) pins Istio ${version}, which has known ` +
+                        `multicluster defects: ${defects.map((d) => `${d.issue} (${d.breaks})`).join("; ")}. Pin ${fixed} or later (mesh.istio.version).`,
+                    r.urn,
+                );
+            }
         },
     };
 }
@@ -422,17 +477,46 @@ export interface OutputConfig {
 
 const PEM_PRIVATE_KEY = /-----BEGIN (?:[A-Z0-9]+ )*PRIVATE KEY-----/;
 const JWT = /\beyJ[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_+/=-]{8,}\.[A-Za-z0-9_+/=-]{8,}/;
-const KUBECONFIG_CREDENTIAL = /(^|\n)\s*-?\s*(token|client-key-data|password)\s*:\s*\S/;
+/** Google OAuth 2.0 access tokens (what gcloud and the GKE auth-provider hand out). */
+const GOOGLE_ACCESS_TOKEN = /\bya29\.[0-9A-Za-z_-]{20,}/;
+/** AWS access key IDs (long-term AKIA, temporary ASIA) and secret access keys named as such. */
+const AWS_ACCESS_KEY_ID = /\b(AKIA|ASIA)[0-9A-Z]{16}\b/;
+const AWS_SECRET_KEY = /(aws_secret_access_key|secretaccesskey|secret_access_key)["']?\s*[:=]\s*["']?[A-Za-z0-9/+=]{40}\b/i;
+const KUBECONFIG_CREDENTIAL = /(^|\n)\s*-?\s*(token|client-key-data|password|access-token|id-token|refresh-token|client-secret)\s*:\s*\S/;
 const KUBECONFIG_USER_FIELDS = new Set(["token", "client-key-data", "password"]);
+/** An auth-provider's config (users[].user.auth-provider.config): tokens of the OIDC and gcp providers. */
+const AUTH_PROVIDER_FIELDS = new Set(["access-token", "id-token", "refresh-token", "client-secret"]);
 const BASE64_RUN = /[A-Za-z0-9+/]{40,}={0,2}/g;
+
+/** A kubeconfig as data (YAML or JSON): a credential of any user, or undefined. */
+function kubeconfigCredential(t: string): string | undefined {
+    if (!/["']?kind["']?\s*:\s*["']?Config\b/.test(t)) return undefined;
+    let doc: unknown;
+    try {
+        doc = YAML.parse(t);
+    } catch {
+        return KUBECONFIG_CREDENTIAL.test(t) ? "a kubeconfig with credentials" : undefined;
+    }
+    const users = (doc as { users?: { user?: Record<string, any> }[] } | null)?.users;
+    for (const u of Array.isArray(users) ? users : []) {
+        const user = u?.user ?? {};
+        for (const f of KUBECONFIG_USER_FIELDS) if (typeof user[f] === "string" && user[f] !== "") return "a kubeconfig with credentials";
+        const config = user["auth-provider"]?.config ?? {};
+        for (const f of AUTH_PROVIDER_FIELDS)
+            if (typeof config[f] === "string" && config[f] !== "") return "a kubeconfig with auth-provider tokens";
+    }
+    return undefined;
+}
 
 /** What a string looks like, when it looks like a secret. */
 export function secretKind(s: string): string | undefined {
     const check = (t: string): string | undefined => {
         if (PEM_PRIVATE_KEY.test(t)) return "a PEM private key";
         if (JWT.test(t)) return "a JWT (service-account token)";
-        if (/kind\s*:\s*"?Config"?/.test(t) && KUBECONFIG_CREDENTIAL.test(t)) return "a kubeconfig with credentials";
-        return undefined;
+        if (GOOGLE_ACCESS_TOKEN.test(t)) return "a Google OAuth access token (ya29.)";
+        if (AWS_ACCESS_KEY_ID.test(t)) return "an AWS access key ID";
+        if (AWS_SECRET_KEY.test(t)) return "an AWS secret access key";
+        return kubeconfigCredential(t);
     };
     const direct = check(s);
     if (direct) return direct;
@@ -465,9 +549,13 @@ function scan(v: unknown, path: string, hits: { path: string; kind: string }[]):
     if (v && typeof v === "object") {
         for (const k of Object.keys(v).sort()) {
             const x = known(() => (v as Record<string, unknown>)[k], undefined);
-            // A kubeconfig as an object: users[].user.token, client-key-data or password.
+            // A kubeconfig as an object: users[].user.token, client-key-data or password, or an auth-provider's tokens.
             if (/\.user$/.test(path) && KUBECONFIG_USER_FIELDS.has(k) && typeof x === "string" && x !== "") {
                 hits.push({ path: `${path}.${k}`, kind: "a kubeconfig credential" });
+                continue;
+            }
+            if (/\.auth-provider\.config$/.test(path) && AUTH_PROVIDER_FIELDS.has(k) && typeof x === "string" && x !== "") {
+                hits.push({ path: `${path}.${k}`, kind: "an auth-provider token" });
                 continue;
             }
             known(() => scan(x, `${path}.${k}`, hits), undefined);
@@ -478,8 +566,8 @@ function scan(v: unknown, path: string, hits: { path: string; kind: string }[]):
 export const noSecretInPlainOutput: StackValidationPolicy = {
     name: "no-secret-in-plain-output",
     description:
-        "No stack output holds a secret-looking value (PEM private key, JWT, kubeconfig with " +
-        "credentials), plain or base64-encoded, unless listed in allowedOutputs (outputs " +
+        "No stack output holds a secret-looking value (PEM private key, JWT, Google ya29. token, AWS key, kubeconfig with " +
+        "credentials or auth-provider tokens, YAML or JSON), plain or base64-encoded, unless listed in allowedOutputs (outputs " +
         "the program marks secret; default: kubeconfigs).",
     enforcementLevel: "mandatory",
     configSchema: { properties: { allowedOutputs: { type: "array", items: { type: "string" }, default: DEFAULT_ALLOWED_OUTPUTS } } },
@@ -508,11 +596,6 @@ export function isDestinationRule(type: string): boolean {
     return /^kubernetes:networking\.istio\.io\/v[0-9a-z]+:DestinationRule$/.test(type);
 }
 
-type TrafficPolicySpec = {
-    outlierDetection?: unknown;
-    loadBalancer?: { localityLbSetting?: { failover?: unknown[]; distribute?: unknown[] } };
-};
-
 export const localityNeedsOutlierDetection: ResourceValidationPolicy = {
     name: "locality-needs-outlier-detection",
     description:
@@ -523,29 +606,13 @@ export const localityNeedsOutlierDetection: ResourceValidationPolicy = {
     enforcementLevel: "mandatory",
     validateResource: (args: ResourceValidationArgs, report: ReportViolation) => {
         if (!isDestinationRule(args.type)) return;
-        const spec = known(
-            () =>
-                args.props.spec as
-                    | { host?: string; trafficPolicy?: TrafficPolicySpec; subsets?: { name?: string; trafficPolicy?: TrafficPolicySpec }[] }
-                    | undefined,
-            undefined,
-        );
+        const spec = known(() => args.props.spec as { host?: string } | undefined, undefined);
         if (!spec) return;
-        const check = (tp: TrafficPolicySpec | undefined, where: string) => {
-            const lb = tp?.loadBalancer?.localityLbSetting;
-            const moves = [lb?.failover?.length ? "failover" : "", lb?.distribute?.length ? "distribute" : ""].filter(Boolean);
-            if (moves.length > 0 && !tp?.outlierDetection) {
-                report(
-                    `DestinationRule ${args.name} (host ${spec.host ?? "?"}${where}) sets localityLbSetting.${moves.join(" and ")} ` +
-                        `without outlierDetection; ` +
-                        "no endpoint is ever ejected, so traffic never leaves a failed region. Add trafficPolicy.outlierDetection " +
-                        "(the traffic block adds it by default).",
-                );
-            }
-        };
-        check(spec.trafficPolicy, "");
-        // A subset's traffic policy replaces the top-level one for that subset.
-        for (const sub of spec.subsets ?? []) if (sub?.trafficPolicy) check(sub.trafficPolicy, `, subset ${sub.name ?? "?"}`);
+        // The traffic block's own rules (components/traffic/istioRules.ts): every level a load balancer
+        // can be set (top, subsets, port-level settings), failoverPriority too, and an outlierDetection
+        // that ejects nothing (consecutive5xxErrors: 0 with no gateway errors) counts as none.
+        for (const d of known(() => destinationRuleLocalityProblems(spec), []))
+            report(`DestinationRule ${args.name} (host ${spec.host ?? "?"}) ${d.at}: ${d.problem}`);
     },
 };
 
@@ -649,6 +716,7 @@ export function meshPolicies(env: PolicyEnv = processEnv): (ResourceValidationPo
         makeProductionRootKeyOffline(env),
         istioArtifactSource,
         makeProductionIstioKnownDefect(env),
+        makeProductionDeclared(env),
     ];
 }
 
@@ -790,15 +858,15 @@ export function makeProductionRootKeyOffline(env: PolicyEnv = processEnv): Stack
     return {
         name: "production-root-key-offline",
         description:
-            "Production stacks (stack name matching productionStackPattern, default /prod/) keep " +
+            "Production stacks (mesh.environment: production; or, when unset, a stack name matching productionStackPattern) keep " +
             "no root CA key in state: use trust.mode provided with an offline root " +
             "(npm run trust:init prints the commands).",
         enforcementLevel: "mandatory",
-        configSchema: { properties: { productionStackPattern: { type: "string", default: "prod" } } },
+        configSchema: PATTERN_SCHEMA,
         validateStack: (args: StackValidationArgs, report: ReportViolation) => {
-            const pattern = args.getConfig<ProductionConfig>().productionStackPattern ?? "prod";
             const stack = env.stackName();
-            if (!new RegExp(pattern).test(stack)) return;
+            if (!isProductionStack(args.resources, stack, args.getConfig<ProductionConfig>().productionStackPattern ?? "prod").production)
+                return;
             for (const r of args.resources.filter((x) => x.type === TLS_PRIVATE_KEY && ROOT_KEY_NAME.test(x.name))) {
                 report(
                     `production stack ${stack} keeps the mesh's root CA key in its state (${r.name}): ` +

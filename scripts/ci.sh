@@ -2,7 +2,9 @@
 # The one copy of "install, test, plan every stack", shared by .ci/run and the PR workflow
 # (.github/workflows/preview.yml). Runs in the current directory (a clone of this repository).
 #
-#   bash scripts/ci.sh install      # Debian packages the tests need (when missing), then npm ci
+#   bash scripts/ci.sh install      # Debian packages the tests need (when missing), then npm ci --ignore-scripts
+#                                   # (no dependency's install script is needed, README
+#                                   # "Dependencies and install scripts"; npm 10 would run them, npm 11 reads allowScripts)
 #   bash scripts/ci.sh test         # the README's test command
 #   bash scripts/ci.sh plan-all [--out DIR] [--against-dir DIR] [--summary FILE] [--tolerant]
 #                                   # the offline plan of every Pulumi.<stack>.yaml; with --against-dir,
@@ -54,7 +56,10 @@ plan_all() {
     if [ "$rc" -ne 0 ] && [ "$rc" -ne 2 ]; then
       if [ "$tolerant" -eq 1 ]; then echo "::notice::stack $stack does not plan here (exit $rc)"; else status=$rc; fi
     fi
-    if [ -n "$summary" ] && [ -f "${out:-out}/$stack/summary.md" ]; then cat "${out:-out}/$stack/summary.md" >> "$summary"; fi
+    # A failed plan keeps the previous out/<stack>/ (offline/outDir.ts): only this run's summary is published.
+    if [ -n "$summary" ] && { [ "$rc" -eq 0 ] || [ "$rc" -eq 2 ]; } && [ -f "${out:-out}/$stack/summary.md" ]; then
+      cat "${out:-out}/$stack/summary.md" >> "$summary"
+    fi
   done
   return "$status"
 }
@@ -62,7 +67,7 @@ plan_all() {
 cmd=${1:-all}
 [ $# -gt 0 ] && shift
 case "$cmd" in
-  install) apt_install; npm ci --no-audit --no-fund ;;
+  install) apt_install; npm ci --ignore-scripts --no-audit --no-fund ;;
   test) npm test ;;
   plan-all) plan_all "$@" ;;
   render-all)
@@ -75,7 +80,7 @@ case "$cmd" in
     ;;
   all)
     apt_install
-    npm ci --no-audit --no-fund
+    npm ci --ignore-scripts --no-audit --no-fund
     npm test
     plan_all > /dev/null
     for f in Pulumi.*.yaml; do

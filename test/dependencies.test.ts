@@ -55,3 +55,45 @@ describe("runtime dependencies", () => {
         expect(missing).toEqual([]);
     });
 });
+
+// Audit (issue 17 item 12): four dependencies run install scripts (two of them `pulumi plugin install`
+// over the network); none is needed, and none may run unnoticed.
+describe("install scripts", () => {
+    const lock = JSON.parse(fs.readFileSync(path.join(ROOT, "package-lock.json"), "utf8")) as {
+        packages: Record<string, { hasInstallScript?: boolean }>;
+    };
+    const withScripts = Object.entries(lock.packages)
+        .filter(([, p]) => p.hasInstallScript)
+        .map(([at]) => at.replace(/^.*node_modules\//, ""))
+        .sort();
+    const allow = (pkg as unknown as { allowScripts?: Record<string, boolean> }).allowScripts ?? {};
+
+    it("every package with an install script has a decision in package.json's allowScripts (npm 11), and each is denied", () => {
+        expect(withScripts).toEqual(["@pulumi/command", "@pulumi/kubernetes", "esbuild", "protobufjs"]);
+        for (const name of withScripts) expect(allow[name], name).toBe(false);
+    });
+
+    it("the README says why each is not needed, and CI and the workflow install with --ignore-scripts (older npm ignores allowScripts)", () => {
+        const readme = fs.readFileSync(path.join(ROOT, "README.md"), "utf8");
+        const section = readme.slice(readme.indexOf("### Dependencies and install scripts"));
+        for (const name of withScripts) expect(section.slice(0, 2000)).toContain(`\`${name}\``);
+        for (const f of ["scripts/ci.sh", ".github/workflows/preview.yml"]) {
+            const text = fs.readFileSync(path.join(ROOT, f), "utf8");
+            // Commands only (a line that runs npm ci), not comments or step names.
+            const installs = (text.match(/^\s*(?:run:\s*|install\) apt_install; )?npm ci\b[^\n]*/gm) ?? []).map((l) =>
+                l.replace(/^\s*(?:run:\s*|install\) apt_install; )?/, ""),
+            );
+            expect(installs.length, f).toBeGreaterThan(0);
+            for (const line of installs) expect(line, f).toMatch(/^npm ci --ignore-scripts\b/);
+        }
+    });
+
+    it("esbuild (tsx, vitest) finds its binary without its postinstall: in its platform package", () => {
+        // What the postinstall would do is optional: the JS API resolves @esbuild/<platform>/bin/esbuild itself.
+        const platformPkg = `@esbuild/${process.platform}-${process.arch}`;
+        expect(fs.existsSync(path.join(ROOT, "node_modules", platformPkg, "bin", "esbuild"))).toBe(true);
+        // eslint-disable-next-line @typescript-eslint/no-require-imports -- the installed esbuild, as tsx loads it
+        const esbuild = require("esbuild") as { transformSync(code: string, o: { loader: string }): { code: string } };
+        expect(esbuild.transformSync("const x: number = 1", { loader: "ts" }).code).toBe("const x = 1;\n");
+    });
+});

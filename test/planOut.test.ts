@@ -1,5 +1,5 @@
 // What the offline plan leaves behind and what it reads: out/<stack>/ swapped in whole on success and
-// never stale after a failure, one progress line per phase, the same plan whatever $HOME holds, and
+// kept (with a report beside it) after a failure, one progress line per phase, the same plan whatever $HOME holds, and
 // `secure:` values set with `pulumi config set --secret --path` (decrypted, or marked as not decrypted).
 import { execFile } from "node:child_process";
 import * as crypto from "node:crypto";
@@ -9,7 +9,7 @@ import { promisify } from "node:util";
 import * as YAML from "yaml";
 import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 import { UNDECRYPTED_SECRET_NOTE } from "../components/secretPlaceholder";
-import { FAILED_FILE } from "../offline/outDir";
+import { failedReportPath, MARKER_FILE } from "../offline/outDir";
 import { readStackFile } from "../offline/plan";
 import { expectedKeys } from "../offline/stackFile";
 import { EXT, OpensslCa } from "./support/opensslCa";
@@ -66,34 +66,42 @@ describe("out/<stack>/", () => {
         expect(files).toContain("north/objects.yaml");
         expect(files.some((f) => f.startsWith("west/"))).toBe(false);
         expect(files).not.toContain("stray.txt");
-        // Every file the plan reports is there, under its final name, and nothing else is.
-        expect(second.written.map((f) => path.relative(path.join(out, "t"), f)).sort()).toEqual(files);
+        // Every file the plan reports is there, under its final name, and nothing else is but the plan's marker.
+        expect([...second.written.map((f) => path.relative(path.join(out, "t"), f)), MARKER_FILE].sort()).toEqual(files);
         expect(fs.readdirSync(out)).toEqual(["t"]);
     });
 
-    it("a failed plan leaves no stale plan.json: the earlier results give way to FAILED.txt with the errors", async () => {
+    it("a failed plan keeps the earlier results (the baseline of --against) and reports beside them, in <stack>.FAILED.txt", async () => {
         const out = path.join(tmp, "out-fail");
         const dir = stackDir("f", { config: { "multicluster-mesh:mesh": twoClusters("m1") } });
         expect((await planStack("f", out, { sim: { cannedTls: true }, stackDir: dir })).ok).toBe(true);
-        expect(fs.existsSync(path.join(out, "f", "plan.json"))).toBe(true);
+        const baseline = path.join(out, "f", "plan.json");
+        const before = fs.readFileSync(baseline, "utf8");
+        const filesBefore = tree(path.join(out, "f"));
 
+        // The README's "plan twice" flow with a typo in the config: --against the very folder it would replace.
         fs.writeFileSync(
             path.join(dir, "Pulumi.f.yaml"),
             YAML.stringify({ config: { "multicluster-mesh:mesh": twoClusters("Not_A_Label") } }),
         );
-        const r = await planStack("f", out, { sim: { cannedTls: true }, stackDir: dir });
+        const r = await planStack("f", out, { sim: { cannedTls: true }, stackDir: dir, against: baseline });
         expect(r.ok).toBe(false);
         expect(r.errors.join("\n")).toMatch(/meshId/);
-        expect(tree(path.join(out, "f"))).toEqual([FAILED_FILE]);
-        const failed = fs.readFileSync(path.join(out, "f", FAILED_FILE), "utf8");
-        expect(failed).toMatch(/^The offline plan of stack f failed at \d{4}-\d\d-\d\dT/);
+        expect(tree(path.join(out, "f"))).toEqual(filesBefore);
+        expect(fs.readFileSync(baseline, "utf8")).toBe(before);
+        const report = failedReportPath(out, "f");
+        expect(report).toBe(path.join(out, "f.FAILED.txt"));
+        const failed = fs.readFileSync(report, "utf8");
+        expect(failed).toMatch(/^The offline plan of stack f failed at \d{4}-\d\d-\d\dT.* still holds the earlier plan's results/);
         expect(failed).toContain(`error: ${r.errors[0]}`);
-        expect(fs.readdirSync(out)).toEqual(["f"]);
+        expect(fs.readdirSync(out).sort()).toEqual(["f", "f.FAILED.txt"]);
 
-        // And the next good plan replaces the marker.
+        // The baseline still serves: fix the typo, plan against it, and the report goes away.
         fs.writeFileSync(path.join(dir, "Pulumi.f.yaml"), YAML.stringify({ config: { "multicluster-mesh:mesh": twoClusters("m1") } }));
-        expect((await planStack("f", out, { sim: { cannedTls: true }, stackDir: dir })).ok).toBe(true);
-        expect(tree(path.join(out, "f"))).not.toContain(FAILED_FILE);
+        const again = await planStack("f", out, { sim: { cannedTls: true }, stackDir: dir, against: baseline });
+        expect(again.ok).toBe(true);
+        expect(again.diff?.changed).toBe(false);
+        expect(fs.readdirSync(out)).toEqual(["f"]);
     });
 
     it("a failed first plan writes nothing at all", async () => {
@@ -281,7 +289,9 @@ describe("provided trust with the key set by `pulumi config set --secret --path 
 
         const wrong = await planStack("dec", path.join(tmp, "out-dec"), { stackDir: dir, env: { PULUMI_CONFIG_PASSPHRASE: "wrong" } });
         expect(wrong.errors).toEqual([expect.stringMatching(/^incorrect passphrase/)]);
-        expect(tree(path.join(tmp, "out-dec", "dec"))).toEqual([FAILED_FILE]);
+        // The good plan's files stay; the failure is reported beside them.
+        expect(tree(path.join(tmp, "out-dec", "dec"))).toContain("plan.json");
+        expect(fs.readFileSync(failedReportPath(path.join(tmp, "out-dec"), "dec"), "utf8")).toContain("error: incorrect passphrase");
     });
 });
 

@@ -18,6 +18,8 @@ import {
     istioVersionUniform,
     loadBalancerOnlyEastWest,
     localityNeedsOutlierDetection,
+    isProductionStack,
+    makeProductionDeclared,
     makeProductionDeletionProtection,
     meshPolicies,
     noSecretInPlainOutput,
@@ -130,15 +132,14 @@ describe("cacerts-before-istiod", () => {
 });
 
 describe("loadbalancer-only-east-west", () => {
-    const lb = (name: string, labels: Record<string, string> = {}) =>
-        k8s(SERVICE, name, { metadata: { name, labels }, spec: { type: "LoadBalancer" } });
+    const lb = (name: string, labels: Record<string, string> = {}, namespace = "istio-system") =>
+        k8s(SERVICE, name, { metadata: { name, namespace, labels }, spec: { type: "LoadBalancer" } });
     it("passes the east-west gateway's Service and release, and ClusterIP Services", async () => {
         const ok = [
             lb("istio-eastwestgateway"),
-            lb("custom", { istio: "eastwestgateway" }),
             k8s(SERVICE, "c", { metadata: { name: "c" }, spec: { type: "ClusterIP" } }),
             release(
-                "gw",
+                "istio-eastwestgateway",
                 "gateway",
                 V,
                 EAST,
@@ -151,7 +152,9 @@ describe("loadbalancer-only-east-west", () => {
     });
     it("fails any other LoadBalancer: a Service, or a gateway chart left at its default", async () => {
         expect(messages(await checkResource(loadBalancerOnlyEastWest, lb("web")))).toEqual([
-            expect.stringMatching(/^Service web is a LoadBalancer; only the east-west gateways \(istio-eastwestgateway\) may be/),
+            expect.stringMatching(
+                /^Service istio-system\/web is a LoadBalancer; only the east-west gateways \(istio-system\/istio-eastwestgateway\) may be/,
+            ),
         ]);
         expect(messages(await checkResource(loadBalancerOnlyEastWest, release("istio-ingressgateway", "gateway", V)))).toEqual([
             expect.stringMatching(/^gateway release istio-ingressgateway would create a LoadBalancer Service/),
@@ -169,6 +172,19 @@ describe("loadbalancer-only-east-west", () => {
                 expect.stringMatching(/^gateway release istio-ingressgateway would create a LoadBalancer Service/),
             ]);
         }
+    });
+    // Audit (issue 17 item 10): a label or a value anyone can copy let any load balancer through.
+    it("fails a LoadBalancer that only wears the east-west label, or the name in another namespace, or a release with networkGateway", async () => {
+        expect(messages(await checkResource(loadBalancerOnlyEastWest, lb("custom", { istio: "eastwestgateway" })))).toEqual([
+            expect.stringMatching(/^Service istio-system\/custom is a LoadBalancer/),
+        ]);
+        expect(
+            messages(await checkResource(loadBalancerOnlyEastWest, lb("istio-eastwestgateway", { istio: "eastwestgateway" }, "apps"))),
+        ).toEqual([expect.stringMatching(/^Service apps\/istio-eastwestgateway is a LoadBalancer/)]);
+        const sneaky = release("gw", "gateway", "1.30.3", EAST, {}, { networkGateway: "n1", service: { type: "LoadBalancer" } });
+        expect(messages(await checkResource(loadBalancerOnlyEastWest, sneaky))).toEqual([
+            expect.stringMatching(/^gateway release gw would create a LoadBalancer Service/),
+        ]);
     });
     it("takes more allowed names from config", async () => {
         expect(
@@ -191,6 +207,8 @@ describe("production-deletion-protection", () => {
         props: { name: "eks-east", ...props },
         protect,
     });
+    /** The root Stack resource with the `environment` output (mesh.environment), or none. */
+    const root = (environment?: string): TestResource => ({ type: STACK, name: "s", props: environment ? { environment } : {} });
     it("passes protected clusters: protect, deletionProtection, or GKE's default", async () => {
         for (const r of [
             gke({ deletionProtection: true }),
@@ -199,26 +217,40 @@ describe("production-deletion-protection", () => {
             eks({ deletionProtection: true }),
             eks({}, true),
         ]) {
-            const res = await checkResource(prod, r);
-            expect(res.notApplicable).toBeUndefined();
-            expect(messages(res), JSON.stringify(r)).toEqual([]);
+            expect(messages(await checkStack(prod, [r, root("production")])), JSON.stringify(r)).toEqual([]);
         }
     });
     it("fails unprotected GKE and EKS clusters in a production stack", async () => {
-        expect(messages(await checkResource(prod, gke({ deletionProtection: false })))).toEqual([
+        expect(messages(await checkStack(prod, [gke({ deletionProtection: false }), root("production")]))).toEqual([
             expect.stringMatching(
-                /^GKE cluster gke-central-cluster in production stack prod-eu can be deleted .*gke\.deletionProtection: true/,
+                /^GKE cluster gke-central-cluster in production stack prod-eu \(mesh\.environment is production\) can be deleted .*gke\.deletionProtection: true/,
             ),
         ]);
-        expect(messages(await checkResource(prod, eks({})))).toEqual([
-            expect.stringMatching(/^EKS cluster eks-east-cluster in production stack prod-eu can be deleted .*protect: true/),
+        expect(messages(await checkStack(prod, [eks({}), root("production")]))).toEqual([
+            expect.stringMatching(/^EKS cluster eks-east-cluster in production stack prod-eu .* can be deleted .*protect: true/),
         ]);
     });
-    it("does not apply to other stacks, and takes the production pattern from config", async () => {
-        const dev = makeProductionDeletionProtection({ stackName: () => "dev" });
-        expect(await checkResource(dev, eks({}))).toEqual({ violations: [], notApplicable: 'stack "dev" is not production (/prod/)' });
-        expect(messages(await checkResource(dev, eks({}), { productionStackPattern: "^(dev|live)$" }))).toHaveLength(1);
-        expect(messages(await checkResource(prod, { type: RELEASE, name: "x", props: {} }))).toEqual([]);
+    // Audit (issue 17 item 10): production is said once, in config; a stack named `live` is production too.
+    it("takes production from mesh.environment whatever the stack's name; the name decides only when it is unset", async () => {
+        const live = makeProductionDeletionProtection({ stackName: () => "live" });
+        expect(messages(await checkStack(live, [eks({}), root("production")]))).toEqual([
+            expect.stringMatching(/^EKS cluster eks-east-cluster in production stack live \(mesh\.environment is production\)/),
+        ]);
+        expect(messages(await checkStack(live, [eks({}), root()]))).toEqual([]);
+        expect(messages(await checkStack(prod, [eks({}), root("staging")]))).toEqual([]);
+        // Unset: the name rule, as a fallback that the advisory policy warns about.
+        expect(messages(await checkStack(prod, [eks({}), root()]))).toEqual([
+            expect.stringMatching(/^EKS cluster eks-east-cluster in production stack prod-eu \(stack name "prod-eu" matches \/prod\/\)/),
+        ]);
+        const declared = makeProductionDeclared({ stackName: () => "prod-eu" });
+        expect(messages(await checkStack(declared, [eks({}), root()]))).toEqual([
+            expect.stringMatching(
+                /^stack prod-eu is treated as production because its stack name "prod-eu" matches \/prod\/; mesh\.environment is not set/,
+            ),
+        ]);
+        expect(messages(await checkStack(declared, [eks({}), root("production")]))).toEqual([]);
+        expect(declared.enforcementLevel).toBe("advisory");
+        expect(isProductionStack([root()], "dev", "^(dev|live)$").production).toBe(true);
     });
 });
 
@@ -288,6 +320,38 @@ describe("no-secret-in-plain-output", () => {
             expect.stringMatching(/^stack output nested\.list\[0\]\.token holds a JWT/),
         ]);
     });
+    // Audit (issue 17 item 10): what the rule used to miss.
+    it("fails JSON kubeconfigs, auth-provider tokens, ya29. tokens and AWS keys", async () => {
+        const json = JSON.stringify({ apiVersion: "v1", kind: "Config", users: [{ name: "a", user: { token: "abcdef0123456789" } }] });
+        const authProvider =
+            "apiVersion: v1\nkind: Config\nusers:\n- name: gke\n  user:\n    auth-provider:\n      name: gcp\n      config:\n" +
+            "        access-token: not-a-ya29-but-a-token\n        expiry: 2026-01-01T00:00:00Z\n";
+        const r = await checkStack(noSecretInPlainOutput, [
+            stack({
+                jsonKubeconfig: json,
+                authProvider,
+                authObject: {
+                    users: [{ name: "o", user: { "auth-provider": { name: "oidc", config: { "id-token": "x.y.z", "client-id": "k" } } } }],
+                },
+                gcloud: `ya29.${"a0AfB_byC".repeat(4)}`,
+                awsId: "AKIAIOSFODNN7EXAMPLE",
+                awsSecret: JSON.stringify({ AccessKeyId: "x", SecretAccessKey: "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY" }),
+            }),
+        ]);
+        expect(messages(r)).toEqual([
+            expect.stringMatching(
+                /^stack output authObject\.users\[0\]\.user\.auth-provider\.config\.id-token holds an auth-provider token/,
+            ),
+            expect.stringMatching(/^stack output authProvider holds a kubeconfig with auth-provider tokens/),
+            expect.stringMatching(/^stack output awsId holds an AWS access key ID/),
+            expect.stringMatching(/^stack output awsSecret holds an AWS secret access key/),
+            expect.stringMatching(/^stack output gcloud holds a Google OAuth access token \(ya29\.\)/),
+            expect.stringMatching(/^stack output jsonKubeconfig holds a kubeconfig with credentials/),
+        ]);
+        // A kubeconfig without credentials (the exec plugin the program's own kubeconfigs use) is not a secret.
+        const exec = JSON.stringify({ kind: "Config", users: [{ name: "a", user: { exec: { command: "gke-gcloud-auth-plugin" } } }] });
+        expect(messages(await checkStack(noSecretInPlainOutput, [stack({ exec })]))).toEqual([]);
+    });
     it("passes values marked secret, and outputs listed in allowedOutputs", async () => {
         expect(messages(await checkStack(noSecretInPlainOutput, [stack({ key: new Secret(KEY) })]))).toEqual([]);
         expect(
@@ -349,9 +413,9 @@ describe("locality-needs-outlier-detection", () => {
     });
     it("fails failover or distribute without it, at the top level or in a subset, in any served version", async () => {
         expect(messages(await checkResource(localityNeedsOutlierDetection, dr("a", failoverSpec())))).toEqual([
-            `DestinationRule a (host ${HOST}) sets localityLbSetting.failover without outlierDetection; ` +
-                `no endpoint is ever ejected, so traffic never leaves a failed region. Add trafficPolicy.outlierDetection ` +
-                `(the traffic block adds it by default).`,
+            `DestinationRule a (host ${HOST}) trafficPolicy.loadBalancer.localityLbSetting: sets localityLbSetting.failover without an ` +
+                `outlierDetection that can eject an endpoint (none applies here); no endpoint is ever ejected, so traffic never leaves ` +
+                `a failed locality. Add outlierDetection (e.g. consecutive5xxErrors: 5)`,
         ]);
         const distribute = {
             host: HOST,
@@ -366,8 +430,56 @@ describe("locality-needs-outlier-detection", () => {
         };
         const beta = { ...dr("b", distribute), type: "kubernetes:networking.istio.io/v1beta1:DestinationRule" };
         expect(messages(await checkResource(localityNeedsOutlierDetection, beta))).toEqual([
-            expect.stringMatching(/^DestinationRule b \(host .*, subset v1\) sets localityLbSetting\.distribute without outlierDetection/),
+            expect.stringMatching(
+                /^DestinationRule b \(host .*\) subsets\[0\]\.trafficPolicy\.loadBalancer\.localityLbSetting: sets localityLbSetting\.distribute without/,
+            ),
         ]);
+    });
+    // Audit (issue 17 item 6): what the rule used to miss.
+    it("sees failoverPriority, port-level settings and an outlierDetection that ejects nothing", async () => {
+        const lb = (s: Record<string, unknown>) => ({ loadBalancer: { localityLbSetting: s } });
+        const cases: [string, Record<string, unknown>, RegExp][] = [
+            [
+                "failoverPriority",
+                { host: HOST, trafficPolicy: lb({ failoverPriority: ["topology.istio.io/network"] }) },
+                /trafficPolicy\.loadBalancer\.localityLbSetting: sets localityLbSetting\.failoverPriority without/,
+            ],
+            [
+                "portLevelSettings",
+                {
+                    host: HOST,
+                    trafficPolicy: {
+                        outlierDetection: { consecutive5xxErrors: 0 },
+                        portLevelSettings: [{ port: { number: 8080 }, ...lb({ failover: [{ from: "us-east1", to: "us-west1" }] }) }],
+                    },
+                },
+                /trafficPolicy\.portLevelSettings\[0\]: sets localityLbSetting\.failover without .*both 0/,
+            ],
+            [
+                "consecutive5xxErrors: 0",
+                {
+                    host: HOST,
+                    trafficPolicy: {
+                        ...lb({ failover: [{ from: "us-east1", to: "us-west1" }] }),
+                        outlierDetection: { consecutive5xxErrors: 0 },
+                    },
+                },
+                /consecutive5xxErrors and consecutiveGatewayErrors are both 0/,
+            ],
+        ];
+        for (const [what, spec, want] of cases) {
+            const got = messages(await checkResource(localityNeedsOutlierDetection, dr("x", spec)));
+            expect(got, what).toEqual([expect.stringMatching(want)]);
+        }
+        // A port that ejects on gateway errors is fine even when 5xx ejection is off.
+        const gw = {
+            host: HOST,
+            trafficPolicy: {
+                ...lb({ failover: [{ from: "a", to: "b" }] }),
+                outlierDetection: { consecutive5xxErrors: 0, consecutiveGatewayErrors: 3 },
+            },
+        };
+        expect(messages(await checkResource(localityNeedsOutlierDetection, dr("y", gw)))).toEqual([]);
     });
 });
 
@@ -494,13 +606,21 @@ describe("every policy over a real simulated run", () => {
         const rootKey = expect.stringMatching(
             /^production-root-key-offline: production stack prod keeps the mesh's root CA key in its state/,
         );
-        expect(await violations("gcp-aws", resources, "prod")).toEqual([rootKey]);
+        const guessed = expect.stringMatching(/^production-environment-declared: stack prod is treated as production because/);
+        expect(await violations("gcp-aws", resources, "prod")).toEqual([rootKey, guessed]);
         const unprotected = resources.map((r) =>
             r.type === EKS_CLUSTER ? { ...r, protect: false, props: { ...r.props, deletionProtection: false } } : r,
         );
         expect(await violations("gcp-aws", unprotected, "prod")).toEqual([
             expect.stringMatching(/^production-deletion-protection: EKS cluster .* can be deleted/),
             rootKey,
+            guessed,
+        ]);
+        // Said in config, a stack of any name is production, and nothing is guessed.
+        const declared = unprotected.map((r) => (r.type === STACK ? { ...r, props: { ...r.props, environment: "production" } } : r));
+        expect(await violations("gcp-aws", declared, "live")).toEqual([
+            expect.stringMatching(/^production-deletion-protection: EKS cluster .* in production stack live/),
+            expect.stringMatching(/^production-root-key-offline: production stack live keeps/),
         ]);
     });
 
@@ -560,7 +680,7 @@ describe("the traffic policies over a real simulated run of the traffic stack", 
         const got = await run(broken);
         expect(got).toEqual([
             expect.stringMatching(
-                /^DestinationRule mesh1-east-traffic-destinationrule-.* sets localityLbSetting\.failover without outlierDetection/,
+                /^DestinationRule mesh1-east-traffic-destinationrule-.* trafficPolicy\.loadBalancer\.localityLbSetting: sets localityLbSetting\.failover without an outlierDetection/,
             ),
             expect.stringMatching(
                 /^DestinationRule istio-system\/payments\.payments\.svc\.cluster\.local differs between clusters \(east vs west\)/,
@@ -608,37 +728,49 @@ describe("istio-artifact-source", () => {
 describe("production-istio-known-defect", () => {
     const env = (stack: string) => ({ stackName: () => stack });
     const defective = "1.30.3";
+    /** The release and the root Stack resource, whose `environment` output says production (mesh.environment). */
+    const stack = (version: string, environment?: string): TestResource[] => [
+        release("istiod", "istiod", version),
+        { type: STACK, name: "s", props: environment ? { environment } : {} },
+    ];
     it.each(SUPPORTED_ISTIO.minors.map((m) => newestWithoutDefects(m)!))(
         "passes a production stack pinned to %s (no known defect)",
         async (v) => {
-            const r = await checkResource(makeProductionIstioKnownDefect(env("mesh-prod")), release("istiod", "istiod", v));
+            const r = await checkStack(makeProductionIstioKnownDefect(env("live")), stack(v, "production"));
             expect(messages(r)).toEqual([]);
         },
     );
     it("fails a production stack pinned to a version with known control-plane defects, naming them and the fix", async () => {
-        const r = await checkResource(makeProductionIstioKnownDefect(env("mesh-prod")), release("istiod", "istiod", defective));
+        // Production said in config (a stack named "live" would not match the name pattern).
+        const r = await checkStack(makeProductionIstioKnownDefect(env("live")), stack(defective, "production"));
         const cp = KNOWN_DEFECTS.filter((d) => d.scope === "control-plane" && d.fixedIn["1.30"] === "1.30.4").map((d) => d.issue);
         expect(cp).toContain("istio/istio#61043");
         expect(messages(r)).toEqual([
             expect.stringMatching(
-                new RegExp(
-                    `^istiod release istiod in production stack mesh-prod pins Istio 1\\.30\\.3, which has known multicluster defects: `,
-                ),
+                /^istiod release istiod in production stack live \(mesh\.environment is production\) pins Istio 1\.30\.3, which has known multicluster defects: /,
             ),
         ]);
         for (const issue of cp) expect(messages(r)[0]).toContain(issue);
         expect(messages(r)[0]).toMatch(/Pin 1\.30\.4 or later \(mesh\.istio\.version\)\.$/);
+        // Without mesh.environment, the stack name decides (and production-environment-declared warns).
+        expect(messages(await checkStack(makeProductionIstioKnownDefect(env("mesh-prod")), stack(defective)))).toHaveLength(1);
     });
     it("leaves other stacks to the plan's warning, and an istioctl-only defect to the plan too", async () => {
-        const dev = await checkResource(makeProductionIstioKnownDefect(env("dev")), release("istiod", "istiod", defective));
-        expect(dev.notApplicable).toMatch(/stack "dev" is not production/);
+        expect(messages(await checkStack(makeProductionIstioKnownDefect(env("mesh-prod")), stack(defective, "staging")))).toEqual([]);
+        expect(messages(await checkStack(makeProductionIstioKnownDefect(env("dev")), stack(defective)))).toEqual([]);
         // 1.30.4 has only the istioctl analyze defect (fixed in 1.30.5): not the control plane's.
-        const istioctlOnly = await checkResource(makeProductionIstioKnownDefect(env("mesh-prod")), release("istiod", "istiod", "1.30.4"));
-        expect(messages(istioctlOnly)).toEqual([]);
+        expect(messages(await checkStack(makeProductionIstioKnownDefect(env("live")), stack("1.30.4", "production")))).toEqual([]);
     });
 });
 
 describe("the pack's files", () => {
+    // Audit (issue 17 item 10): a rule without a test that makes it report could be one that cannot fail.
+    it("every policy has a test here or in trustPolicies.test.ts that names it", () => {
+        const tests = ["policy.test.ts", "trustPolicies.test.ts"]
+            .map((f) => fs.readFileSync(path.join(ROOT, "test", f), "utf8"))
+            .join("\n");
+        for (const p of meshPolicies()) expect(tests, p.name).toMatch(new RegExp(`describe\\("[^"]*\\b${p.name}\\b|${p.name}: `));
+    });
     it("pins @pulumi/policy and @pulumi/pulumi at the project's versions, runs on nodejs, and lists every policy", () => {
         const pkg = JSON.parse(fs.readFileSync(path.join(ROOT, "policy", "package.json"), "utf8"));
         const root = JSON.parse(fs.readFileSync(path.join(ROOT, "package.json"), "utf8"));
@@ -662,10 +794,11 @@ describe("the pack's files", () => {
             "production-root-key-offline",
             "istio-artifact-source",
             "production-istio-known-defect",
+            "production-environment-declared",
         ]);
         expect(new Set(names).size).toBe(names.length);
-        // The 180-day root expiry notice warns; every other policy blocks.
-        for (const p of meshPolicies())
-            expect(p.enforcementLevel, p.name).toBe(p.name === "root-of-trust-expiry-warning" ? "advisory" : "mandatory");
+        // The 180-day root expiry notice and the guessed-production notice warn; every other policy blocks.
+        const advisory = ["root-of-trust-expiry-warning", "production-environment-declared"];
+        for (const p of meshPolicies()) expect(p.enforcementLevel, p.name).toBe(advisory.includes(p.name) ? "advisory" : "mandatory");
     });
 });

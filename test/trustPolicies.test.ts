@@ -39,6 +39,8 @@ afterAll(() => fs.rmSync(out, { recursive: true, force: true }));
 describe("npm run trust:init", () => {
     it("writes an offline root and one intermediate per istiod cluster, 0600, that openssl and istiod's checks accept", async () => {
         const mesh = {
+            meshId: "mesh1",
+            topology: "primary-remote",
             clusters: [{ name: "east" }, { name: "west" }, { name: "edge", role: "remote", primary: "east" }],
             trust: { keyAlgorithm: "RSA", rsaBits: 3072 },
         };
@@ -87,12 +89,22 @@ describe("npm run trust:init", () => {
 
     it("refuses a directory inside the repository, also through a symlink", async () => {
         await expect(
-            trustInit({ stack: "dev", out: path.join(REPO, "out", "keys"), repoRoot: REPO, mesh: { clusters: [{ name: "a" }] } }),
+            trustInit({
+                stack: "dev",
+                out: path.join(REPO, "out", "keys"),
+                repoRoot: REPO,
+                mesh: { meshId: "m", topology: "multi-primary", clusters: [{ name: "a" }] },
+            }),
         ).rejects.toThrow(/inside the repository/);
         const link = path.join(out, "to-repo");
         fs.symlinkSync(REPO, link);
         await expect(
-            trustInit({ stack: "dev", out: path.join(link, "x"), repoRoot: REPO, mesh: { clusters: [{ name: "a" }] } }),
+            trustInit({
+                stack: "dev",
+                out: path.join(link, "x"),
+                repoRoot: REPO,
+                mesh: { meshId: "m", topology: "multi-primary", clusters: [{ name: "a" }] },
+            }),
         ).rejects.toThrow(/inside the repository/);
         expect(fs.existsSync(path.join(REPO, "out", "keys"))).toBe(false);
     });
@@ -102,7 +114,7 @@ describe("npm run trust:init", () => {
             stack: "prodlike",
             out,
             repoRoot: REPO,
-            mesh: { clusters: CLUSTERS.map((name) => ({ name })), trust: ECDSA },
+            mesh: { meshId: "mesh1", topology: "multi-primary", clusters: CLUSTERS.map((name) => ({ name, network: name })), trust: ECDSA },
         });
         const caBundles = Object.fromEntries(
             Object.entries(r.bundles).map(([c, b]) => [c, { caCertPem: b.caCertPem, caKeyPem: b.caKeyPem, certChainPem: b.certChainPem }]),
@@ -170,7 +182,7 @@ describe("root-rotation-phase", () => {
     }, 120_000);
 });
 
-describe("root-of-trust-expiry", () => {
+describe("root-of-trust-expiry and root-of-trust-expiry-warning", () => {
     let ca: OpensslCa;
     beforeAll(() => {
         ca = new OpensslCa();

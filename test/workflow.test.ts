@@ -64,9 +64,12 @@ describe("the workflow file", () => {
         }
     });
 
-    it("pins every action to a major version", () => {
+    // Audit (issue 17 item 1): a tag can be moved to other code; a commit cannot.
+    it("pins every action to a full commit SHA, with the tag it was in a comment", () => {
         for (const job of Object.keys(wf.jobs))
-            for (const s of steps(job).filter((x) => x.uses)) expect(s.uses).toMatch(/^[\w.-]+\/[\w.-]+@v\d+$/);
+            for (const s of steps(job).filter((x) => x.uses)) expect(s.uses).toMatch(/^[\w.-]+\/[\w.-]+@[0-9a-f]{40}$/);
+        for (const line of text.split("\n").filter((l) => /^\s*(- )?uses:/.test(l)))
+            expect(line).toMatch(/@[0-9a-f]{40} # v\d+\.\d+\.\d+$/);
     });
 });
 
@@ -84,11 +87,15 @@ describe("what the pipeline does", () => {
         const test = order.indexOf("bash scripts/ci.sh test");
         expect(install).toBeGreaterThan(0);
         expect(test).toBeGreaterThan(install);
-        expect(steps("offline")[0]).toMatchObject({ uses: "actions/checkout@v4", with: { "fetch-depth": 0 } });
+        expect(steps("offline")[0]).toMatchObject({
+            uses: expect.stringMatching(/^actions\/checkout@[0-9a-f]{40}$/),
+            with: { "fetch-depth": 0, "persist-credentials": false },
+        });
         // The script installs what the tests need and runs the README's commands; .ci/run calls the same script.
         const script = fs.readFileSync(path.join(ROOT, "scripts", "ci.sh"), "utf8");
         for (const pkg of ["openssl", "chromium", "fonts-liberation", "golang-go"]) expect(script).toContain(pkg);
-        expect(script).toMatch(/npm ci --no-audit --no-fund/);
+        expect(script).toMatch(/npm ci --ignore-scripts --no-audit --no-fund/);
+        expect(script).not.toMatch(/npm ci(?! --ignore-scripts)/);
         expect(script).toMatch(/npm test/);
         expect(fs.readFileSync(path.join(ROOT, ".ci", "run"), "utf8")).toMatch(/^bash scripts\/ci\.sh all$/m);
     });
@@ -137,6 +144,33 @@ describe("what the pipeline does", () => {
         }
         expect(steps("preview").findIndex((s) => s.uses?.startsWith("pulumi/actions@"))).toBe(steps("preview").length - 1);
         expect(runStep("preview", /policy\/node_modules/).run).toContain("ln -sfn ../node_modules policy/node_modules");
+    });
+
+    // Audit (issue 17 item 1): anyone who can push a branch could read the secrets and mint cloud tokens.
+    it("holds secrets only after an environment approval, each in the one step that needs it", () => {
+        const job = wf.jobs.preview;
+        expect(job.environment).toBe("preview");
+        expect(job.env).toBeUndefined();
+        expect(wf.env).toBeUndefined();
+        // Every ${{ secrets.* }} sits in a step's env or with, in the preview job only.
+        const offline = JSON.stringify(wf.jobs.offline);
+        expect(offline).not.toMatch(/secrets\./);
+        const holders = steps("preview").filter((x) => JSON.stringify(x).includes("secrets."));
+        expect(holders.map((x) => x.name)).toEqual(["Kubeconfig of existing clusters", "pulumi preview with the policy pack"]);
+        expect(holders[0].env).toEqual({ KUBECONFIG_B64: "${{ secrets.KUBECONFIG_B64 }}" });
+        expect(holders[1].env).toEqual({ PULUMI_CONFIG_PASSPHRASE: "${{ secrets.PULUMI_CONFIG_PASSPHRASE }}" });
+        // The code that runs with them was installed without any dependency's install script, from a checkout without a token.
+        expect(runStep("preview", /npm ci/).run).toMatch(/^npm ci --ignore-scripts /);
+        for (const job of Object.keys(wf.jobs)) {
+            const checkout = steps(job).find((x) => x.uses?.startsWith("actions/checkout@"))!;
+            expect(checkout.with?.["persist-credentials"], job).toBe(false);
+            for (const x of steps(job).filter((y) => y.run && /npm ci\b/.test(y.run!))) expect(x.run).toMatch(/npm ci --ignore-scripts/);
+        }
+        // No trigger that hands a fork's code the base repository's secrets.
+        expect(Object.keys(wf.on)).not.toContain("pull_request_target");
+        // The README documents the model.
+        const readme = fs.readFileSync(path.join(ROOT, "README.md"), "utf8");
+        expect(readme).toMatch(/\*\*Trust model\.\*\*[\s\S]*environment `preview`[\s\S]*environment:preview/);
     });
 });
 

@@ -189,3 +189,77 @@ export function outlierDetectionProblems(o: Record<string, unknown>): { field: s
     }
     return out;
 }
+
+type TrafficPolicyLike = {
+    loadBalancer?: { localityLbSetting?: LocalityLbSetting & { enabled?: boolean } };
+    outlierDetection?: Record<string, unknown>;
+    portLevelSettings?: {
+        port?: { number?: number };
+        loadBalancer?: TrafficPolicyLike["loadBalancer"];
+        outlierDetection?: Record<string, unknown>;
+    }[];
+};
+
+/**
+ * True when outlier detection can eject an endpoint: set, and not with both consecutive5xxErrors
+ * (default 5) and consecutiveGatewayErrors (default 0) at 0, which ejects nothing
+ * (networking/v1alpha3/destination_rule.proto in istio/api: "0 disables").
+ */
+export function outlierDetectionEjects(od: Record<string, unknown> | undefined): boolean {
+    if (!od || typeof od !== "object") return false;
+    const five = od.consecutive5xxErrors ?? od.consecutiveErrors ?? 5;
+    const gateway = od.consecutiveGatewayErrors ?? 0;
+    return !(Number(five) === 0 && Number(gateway) === 0);
+}
+
+/**
+ * Istio's locality rules applied to a whole DestinationRule spec, at every level a load balancer can
+ * be set: the top-level trafficPolicy, each port's settings, each subset's policy and its ports. A
+ * lower level overrides the loadBalancer and outlierDetection above it field by field (istiod's
+ * MergeTrafficPolicy and port-level selection, pilot/pkg/networking/core/cluster_traffic_policy.go at
+ * 1.30.3), so each level is checked with what takes effect there. Besides ValidateLocalityLbSetting's
+ * errors, failover, failoverPriority or distribute without an outlier detection that can eject is
+ * refused (M9: failover never happens without it; istiod only logs a warning).
+ */
+export function destinationRuleLocalityProblems(spec: unknown): { at: string; problem: string }[] {
+    const out: { at: string; problem: string }[] = [];
+    if (!spec || typeof spec !== "object") return out;
+    const s = spec as { trafficPolicy?: TrafficPolicyLike; subsets?: { name?: string; trafficPolicy?: TrafficPolicyLike }[] };
+    const level = (at: string, lb: TrafficPolicyLike["loadBalancer"], od: Record<string, unknown> | undefined) => {
+        const setting = lb?.localityLbSetting;
+        if (!setting || typeof setting !== "object" || setting.enabled === false) return;
+        const ejects = outlierDetectionEjects(od);
+        const r = localityLbProblems(setting, ejects);
+        for (const e of r.errors) out.push({ at, problem: e });
+        const moves = [
+            setting.failover?.length ? "failover" : "",
+            setting.failoverPriority?.length ? "failoverPriority" : "",
+            setting.distribute?.length ? "distribute" : "",
+        ].filter(Boolean);
+        if (moves.length > 0 && !ejects) {
+            out.push({
+                at,
+                problem:
+                    `sets localityLbSetting.${moves.join(" and ")} without an outlierDetection that can eject an endpoint ` +
+                    `(${od ? "consecutive5xxErrors and consecutiveGatewayErrors are both 0" : "none applies here"}); no endpoint is ` +
+                    `ever ejected, so traffic never leaves a failed locality. Add outlierDetection (e.g. consecutive5xxErrors: 5)`,
+            });
+        }
+    };
+    const policy = (at: string, tp: TrafficPolicyLike | undefined, parent: TrafficPolicyLike | undefined) => {
+        const lb = tp?.loadBalancer ?? parent?.loadBalancer;
+        const od = tp?.outlierDetection ?? parent?.outlierDetection;
+        level(`${at}.loadBalancer.localityLbSetting`, lb, od);
+        // Port-level settings of this level, else those of the parent (a subset without its own inherits them).
+        const ports = tp?.portLevelSettings ?? parent?.portLevelSettings ?? [];
+        (Array.isArray(ports) ? ports : []).forEach((p, i) => {
+            if (!p || typeof p !== "object" || (p.loadBalancer === undefined && p.outlierDetection === undefined)) return;
+            level(`${at}.portLevelSettings[${i}]`, p.loadBalancer ?? lb, p.outlierDetection ?? od);
+        });
+    };
+    policy("trafficPolicy", s.trafficPolicy, undefined);
+    (Array.isArray(s.subsets) ? s.subsets : []).forEach((sub, i) => {
+        if (sub?.trafficPolicy) policy(`subsets[${i}].trafficPolicy`, sub.trafficPolicy, s.trafficPolicy);
+    });
+    return out;
+}

@@ -16,7 +16,14 @@ import {
 import { platformOf } from "../platforms/registry";
 import type { PlatformCluster } from "../platforms/types";
 import { compileTraffic, destinationRuleName, IstioObject } from "./compile";
-import { hostProblem, isDns1123Label, localityLbProblems, outlierDetectionProblems, sidecarHostProblem } from "./istioRules";
+import {
+    destinationRuleLocalityProblems,
+    hostProblem,
+    isDns1123Label,
+    localityLbProblems,
+    outlierDetectionProblems,
+    sidecarHostProblem,
+} from "./istioRules";
 import type { TrafficConfig } from "./schema";
 // The CRD schemas of the pinned Istio minor (components/data/istio/<minor>/crd-schemas.json, derived by
 // npm run istio:facts), through the one validator the render command uses too; the config checks pass
@@ -346,6 +353,9 @@ export function validateTraffic(
                     `another gateway`,
             );
         }
+        // A DestinationRule given as is passes the same locality rules as a compiled one (M9).
+        if (kind === "DestinationRule" && isObject(o.spec))
+            for (const d of destinationRuleLocalityProblems(o.spec)) say(`${p}.spec.${d.at}`, d.problem);
         const key = `${kind}/${ns}/${String(name)}`;
         if (compiledNames.has(key)) say(`${p}.metadata.name`, `${kind} ${ns}/${String(name)} is given twice`);
         compiledNames.add(key);

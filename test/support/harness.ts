@@ -11,12 +11,18 @@ export interface MeshRun extends RunResult {
 
 export async function runMesh(
     mesh: unknown,
-    opts: { config?: Record<string, unknown>; secretKeys?: string[]; sim?: SimulatorOptions } = {},
+    opts: {
+        config?: Record<string, unknown>;
+        secretKeys?: string[];
+        secretPaths?: Record<string, (string | number)[][]>;
+        sim?: SimulatorOptions;
+    } = {},
 ): Promise<MeshRun> {
     vi.resetModules();
     const result = await runProgram({
         config: { "multicluster-mesh:mesh": mesh, ...(opts.config ?? {}) },
         secretKeys: opts.secretKeys,
+        secretPaths: opts.secretPaths,
         sim: opts.sim,
         load: () => import("../../index.js"),
     });

@@ -65,7 +65,11 @@ export const eks: Platform = {
         if (typeof e.region === "string" && !AWS_REGION.test(e.region))
             say(`${b}.region`, `"${e.region}" is not an AWS region (e.g. us-east-1)`);
         for (const [k, az] of (e.availabilityZones ?? []).entries()) {
-            if (typeof e.region === "string" && !new RegExp(`^${e.region}[a-z]$`).test(az))
+            // A zone is its region plus one letter; compared as text, never as a pattern built from input.
+            if (
+                typeof e.region === "string" &&
+                !(typeof az === "string" && az.length === e.region.length + 1 && az.startsWith(e.region) && /[a-z]$/.test(az))
+            )
                 say(`${b}.availabilityZones[${k}]`, `"${az}" is not a zone of region ${e.region} (e.g. ${e.region}a)`);
         }
         const zones = e.availabilityZones?.length ?? e.azCount ?? 2;

@@ -32,7 +32,9 @@ export const existing: Platform = {
         }
         const src = resolveKubeconfig(c.kubeconfig, ctx.readFile);
         let server: string | undefined = c.apiServer;
-        if (src.missing) {
+        if (src.problem) {
+            say(`${at}.kubeconfig`, `${src.problem}; point it at a kubeconfig file`);
+        } else if (src.missing) {
             if (c.apiServer === undefined) {
                 say(
                     `${at}.kubeconfig`,
