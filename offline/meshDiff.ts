@@ -300,8 +300,13 @@ export function minorUpgradeWarning(before: PlanFile, after: PlanFile): string |
     );
 }
 
-/** The diff as terminal text. */
-export function formatDiff(d: MeshDiff, against: string): string {
+/**
+ * The diff as terminal text. "no change" is said only when nothing else changes either: with
+ * `belowMesh` (what the change plan does to resources), an empty mesh-level diff says that the
+ * change is below the mesh level.
+ */
+export function formatDiff(d: MeshDiff, against: string, belowMesh?: string): string {
+    if (!d.changed && belowMesh) return `mesh-level diff against ${against}: nothing at the mesh level; ${belowMesh}\n`;
     if (!d.changed) return `mesh-level diff against ${against}: no change\n`;
     const n = d.lines.length + d.warnings.length;
     const out = [`mesh-level diff against ${against}: ${n} change${n === 1 ? "" : "s"}`];

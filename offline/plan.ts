@@ -7,13 +7,14 @@
 //
 //   npm run plan -- --stack dev [--out out] [--against old/plan.json]
 //
-// Exit code: 0 planned (and, with --against, nothing changed); 2 planned and the mesh changes;
-// 1 an error (bad config, unreadable --against file, …), one line per problem on stderr.
+// Exit code (scripts/plan.ts): 0 planned (and, with --against, nothing changed); 2 planned and
+// something changes (mesh-level diff or change plan); 1 an error (bad config, unreadable --against
+// file, …), one line per problem on stderr.
 import * as fs from "node:fs";
 import * as path from "node:path";
 import * as pulumi from "@pulumi/pulumi";
 import * as YAML from "yaml";
-import { writeChangePlan } from "./changes";
+import { ChangePlan, changeCount, writeChangePlan } from "./changes";
 import { buildImportFile } from "./importFile";
 import { PlacementCluster, placeGateways } from "../components/gatewayPlacement";
 import { DEFAULT_NETWORK } from "../components/meshConfig";
@@ -93,10 +94,32 @@ export interface PlanResult {
     planFile?: PlanFile;
     /** Set with `against`. */
     diff?: MeshDiff;
+    /** Set with `against` a plan that records resources (format 2): the change plan. */
+    changes?: ChangePlan;
+    /**
+     * Set with `against`: anything changes, at the mesh level or in any resource (replaced, deleted,
+     * created, updated), or the old plan records no resources to rule that out. The CLI exits 2.
+     */
+    changed?: boolean;
     /** Problems, one line each (empty when ok). */
     errors: string[];
     /** `secure:` values not decrypted offline, as `pulumi config set --path` names them. */
     undecrypted?: string[];
+}
+
+/**
+ * Against a plan of format 1 (multicluster-mesh 0.1.x before the change plan), which records no
+ * resources: the mesh diff still runs, the change plan cannot, and "no change" cannot be claimed.
+ */
+function noChangePlanText(against: string): string {
+    return (
+        `!! WARNING: NO CHANGE PLAN: ${against} is a plan of format 1 (multicluster-mesh 0.1.x before the change plan), which ` +
+        "records no resources, so what is replaced or deleted cannot be told from it (a provider replacement does not show " +
+        "at the mesh level). For a comparable baseline, plan the config you deployed with this version: " +
+        "`git stash && npm run plan -- --stack <stack> --out /tmp/base && git stash pop`, then `--against " +
+        "/tmp/base/<stack>/plan.json` (differences of the program itself between versions then do not show: read " +
+        '`pulumi preview --diff` for those, and README "Upgrading a stack deployed with 0.1.x").\n'
+    );
 }
 
 /** A path as the user would type it: relative to the working directory when inside it. */
@@ -247,9 +270,20 @@ export async function plan(
         write("mesh.svg", svg);
 
         const diff = before ? diffPlans(before, planFile) : undefined;
-        const diffText = diff && options.against ? formatDiff(diff, rel(options.against)) : "";
+        // The change plan needs the old plan's resources (format 2); a format-1 plan gets the mesh diff only.
+        const against = options.against ? rel(options.against) : "";
+        const changePlan = before?.resources ? writeChangePlan(before, planFile, against, write) : undefined;
+        const noResources = before && !before.resources ? noChangePlanText(against) : "";
+        const counted = changePlan ? changeCount(changePlan.plan) : "";
+        const belowMesh = counted
+            ? `resources change (${counted}): see the change plan below`
+            : noResources
+              ? "what happens to resources is not known (no change plan against a format-1 plan, below)"
+              : undefined;
+        const diffText = diff ? formatDiff(diff, against, belowMesh) : "";
         if (diff) write("diff.txt", diffText);
-        const changesText = before && options.against ? writeChangePlan(before, planFile, rel(options.against), write) : "";
+        const changesText = changePlan?.text ?? noResources;
+        const changed = diff ? diff.changed || !!changePlan?.plan.changed || !!noResources : undefined;
 
         // The compact table: one row per cluster.
         const head = ["cluster", "role", "network", "charts", "east-west gateway", "reads"];
@@ -281,6 +315,11 @@ export async function plan(
             "",
         ];
         if (diff) md.push("### Mesh-level diff", "", "```", diffText.trimEnd(), "```", "");
+        // What a reviewer must not miss: the change plan's counts and warnings (changes.json has every resource).
+        if (changesText) {
+            const keep = changesText.split("\n").filter((l) => l.startsWith("change plan") || l.startsWith("!! "));
+            md.push("### Change plan", "", "```", ...keep, "```", "");
+        }
         write("summary.md", `${md.join("\n")}\n`);
 
         staged.commit();
@@ -306,6 +345,16 @@ export async function plan(
         // A skipped root-rotation phase or a one-step root swap: planned and written, but refused (exit 1).
         const refusals = diff?.refusals ?? [];
         for (const r of refusals) console.error(`error: ${r}`);
-        return { ok: refusals.length === 0, clusters: summaries, written, planFile, diff, errors: refusals, undecrypted: sf.undecrypted };
+        return {
+            ok: refusals.length === 0,
+            clusters: summaries,
+            written,
+            planFile,
+            diff,
+            ...(changePlan ? { changes: changePlan.plan } : {}),
+            ...(changed !== undefined ? { changed } : {}),
+            errors: refusals,
+            undecrypted: sf.undecrypted,
+        };
     }
 }

@@ -2,8 +2,10 @@
 //
 //   npm run plan -- --stack dev [--out out] [--against old/plan.json]
 //
-// Exit code: 0 planned (and, with --against, nothing changed); 2 planned and the mesh changes;
-// 1 an error (bad config, unreadable --against file, …), one line per problem on stderr.
+// Exit code (EXIT_CODES below, also in --help): 0 planned, and with --against nothing changes;
+// 2 planned and something changes, at the mesh level or in the change plan (a resource replaced,
+// deleted, created or updated); 1 an error (bad config, unreadable --against file, …), one line per
+// problem on stderr.
 // Progress goes to stderr, one line per phase: `plan dev: running program 1.92 s`.
 import * as path from "node:path";
 import { Command } from "commander";
@@ -12,12 +14,22 @@ import { prefetchKeys } from "../simulator/tlsSim";
 
 const ROOT = path.resolve(__dirname, "..");
 
+export const EXIT_CODES = [
+    "Exit codes:",
+    "  0  planned; with --against: no change (the mesh-level diff and the change plan are both empty)",
+    "  1  an error or a refused change (bad config, unreadable --against file, a skipped root-rotation phase); one line per problem on stderr",
+    "  2  planned with --against, and something changes: at the mesh level, or any resource replaced, deleted, created or updated",
+    "     (changes.json); every replacement, deletion and delete-first step that breaks something gets a !! WARNING line",
+].join("\n");
+
 if (require.main === module) {
     const program = new Command()
         .name("plan")
         .description(
-            "Render what `pulumi up` would create for a stack, offline; with --against, the mesh-level diff (exit 2 when the mesh changes)",
+            "Render what `pulumi up` would create for a stack, offline; with --against, the mesh-level diff and the change plan " +
+                "(exit 2 when anything changes)",
         )
+        .addHelpText("after", `\n${EXIT_CODES}`)
         .option("-s, --stack <name>", "stack to plan (reads Pulumi.<stack>.yaml)", "dev")
         .option("-o, --out <dir>", "output directory", path.join(ROOT, "out"))
         .option("-a, --against <plan.json>", "an earlier plan.json to diff against")
@@ -42,7 +54,7 @@ if (require.main === module) {
             return plan(o.stack, o.out, undefined, { against: o.against, progress });
         })
         .then(
-            (r) => process.exit(!r.ok ? 1 : r.diff?.changed ? 2 : 0),
+            (r) => process.exit(!r.ok ? 1 : r.changed ? 2 : 0),
             (e) => {
                 console.error(`error: ${e instanceof Error ? e.message : String(e)}`);
                 process.exit(1);
