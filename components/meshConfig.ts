@@ -11,6 +11,7 @@ import { ROTATION_PHASES, ROTATION_PROCEDURE, TrustPhase } from "./rotation";
 import { Cidr, formatCidr, overlaps, parseCidr } from "./cidr";
 import { PARSE_OPTIONS, issueMessages } from "./configMessages";
 import { placeGateways } from "./gatewayPlacement";
+import { checkMeshExtras } from "./meshChecks";
 import { ISTIO_REPOSITORY, ISTIO_VERSION, remoteSecretPairs, unsupportedIstio } from "./istio";
 import type { KubeconfigSource } from "./kubeconfig";
 import { PLATFORM_NAMES, PLATFORMS, platformIndexes, platformOf } from "./platforms/registry";
@@ -172,6 +173,8 @@ export interface ValidationEnv {
     readFile?: (p: string) => string | undefined;
     provided?: ProvidedTrust;
     now?: Date;
+    /** Library use: each cluster's own args, for the checks of its apiServer and provider (components/meshChecks.ts). */
+    builtClusters?: { apiServer?: unknown; provider?: unknown }[];
 }
 
 /** A validated config plus what was resolved while checking it. */
@@ -195,9 +198,13 @@ export function renewBeforeDays(trust: Pick<TrustConfig, "intermediateRenewBefor
 
 /** Every problem of a config, each with its path; as pulumi.RunError, the engine prints it without a stack trace. */
 export class ConfigError extends pulumi.RunError {
-    constructor(public readonly problems: string[]) {
+    /** `subject`: what has the problems, "the stack config" (config.ts) or "the Mesh args" (the library). */
+    constructor(
+        public readonly problems: string[],
+        subject = "the stack config",
+    ) {
         super(
-            `the stack config has ${problems.length} problem${problems.length === 1 ? "" : "s"} (nothing was deployed):\n` +
+            `${subject} ${subject.endsWith("s") ? "have" : "has"} ${problems.length} problem${problems.length === 1 ? "" : "s"} (nothing was deployed):\n` +
                 problems.map((p) => `  - ${p}`).join("\n"),
         );
         this.name = "ConfigError";
@@ -396,7 +403,7 @@ export function validateMeshConfig(
                 if (c[k] !== undefined) {
                     say(
                         `${at}.${k}`,
-                        `is only for platform existing; a ${platformName} cluster's kubeconfig and API server ` +
+                        `is only for platform existing; ${/^[aeiou]/.test(platformName) ? "an" : "a"} ${platformName} cluster's kubeconfig and API server ` +
                             `come from the cluster this program creates`,
                     );
                 }
@@ -418,6 +425,14 @@ export function validateMeshConfig(
         if (ctx.resolved && typeof c.name === "string") kubeconfigs[c.name] = ctx.resolved;
     });
     checkSharedNetworks(clusters, loose.networks ?? {}, loose.meshId, say);
+    checkMeshExtras({
+        loose,
+        clusters,
+        apiServers: Object.fromEntries(Object.entries(kubeconfigs).map(([k, v]) => [k, v.apiServer])),
+        built: env.builtClusters,
+        now: env.now,
+        say,
+    });
     const istioValues = loose.istio?.values as Record<string, unknown> | undefined;
     validateTraffic(loose.traffic, clusters, { say, clustersBuilt: env.clustersBuilt, istioValues });
 
