@@ -4,6 +4,7 @@ import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import * as YAML from "yaml";
+import { fileProblem } from "./fileProblem";
 
 /** What `existing` clusters learn from their kubeconfig before anything is deployed. */
 export interface KubeconfigSource {
@@ -13,6 +14,8 @@ export interface KubeconfigSource {
     path?: string;
     /** True when the entry named a file that is not there (the plan still runs if `apiServer` is set). */
     missing: boolean;
+    /** Set when the path is there but cannot be read as a file (a folder, no permission, a path through a file): why. */
+    unreadable?: string;
 }
 
 interface KubeconfigDoc {
@@ -38,15 +41,23 @@ export function expandHome(p: string, home: string = os.homedir()): string {
 export function resolveKubeconfig(entry: string, readFile: (p: string) => string | undefined = readIfExists): KubeconfigSource {
     if (isInlineKubeconfig(entry)) return { content: entry, missing: false };
     const p = path.resolve(expandHome(entry));
-    const content = readFile(p);
+    let content: string | undefined;
+    try {
+        content = readFile(p);
+    } catch (e) {
+        // Only a path that is not there is "missing"; a folder or a file that cannot be read is not (components/fileProblem.ts).
+        return { path: p, missing: false, unreadable: fileProblem(e) };
+    }
     return content === undefined ? { path: p, missing: true } : { content, path: p, missing: false };
 }
 
+/** The file's text; undefined when nothing is at the path; throws for a path that is there but cannot be read as a file. */
 function readIfExists(p: string): string | undefined {
     try {
         return fs.readFileSync(p, "utf8");
-    } catch {
-        return undefined;
+    } catch (e) {
+        if ((e as NodeJS.ErrnoException).code === "ENOENT") return undefined;
+        throw e;
     }
 }
 

@@ -14,6 +14,7 @@
 //     (a Helm release, a Namespace, a Secret with its own metadata.name) replaced outside the classes above;
 //   - PROTECTED RESOURCE IN THE WAY: the deploy stops.
 import { parseClusterIdentifier } from "../components/platforms/provider";
+import { shellWord } from "../components/rotation";
 import type { ResourceChange } from "./changes";
 import type { PlanCluster, PlanFile } from "./planFile";
 import type { PlanResource } from "./planResources";
@@ -86,9 +87,11 @@ export interface WarningInput {
     after: PlanFile;
     news: Map<string, PlanResource>;
     olds: Map<string, PlanResource>;
+    /** Each cluster's kubectl context, for the commands the warnings print (offline/contexts.ts). */
+    contexts?: Record<string, string>;
 }
 
-export function changeWarnings({ changes, before, after, news, olds }: WarningInput): string[] {
+export function changeWarnings({ changes, before, after, news, olds, contexts = {} }: WarningInput): string[] {
     const out: string[] = [];
     const byKey = new Map(changes.map((c) => [c.key, c]));
     const res = (key: string): PlanResource | undefined => news.get(key) ?? olds.get(key);
@@ -211,7 +214,7 @@ export function changeWarnings({ changes, before, after, news, olds }: WarningIn
                 `gateways reach ${primary}'s istiod through ${primary}'s east-west gateway (set up in the same update), ${b.name} gets ` +
                 `no configuration or certificate updates and pod injection there depends on that path; running pods keep their last ` +
                 `configuration and certificates (24 h by default) and then get them from ${primary}'s intermediate under the same ` +
-                `root. Check \`istioctl proxy-status\` against ${primary} afterwards.`,
+                `root. Check \`istioctl --context ${shellWord(contexts[primary] ?? primary)} proxy-status\` afterwards.`,
         );
     }
 

@@ -388,7 +388,7 @@ function coveredBy(entry: string, path: string): boolean {
 }
 
 /** Classify every resource of `before` and `after`. */
-export function planChanges(before: PlanFile, after: PlanFile): ChangePlan {
+export function planChanges(before: PlanFile, after: PlanFile, contexts: Record<string, string> = {}): ChangePlan {
     const olds = new Map((before.resources ?? []).map((r) => [r.key, r]));
     const news = new Map((after.resources ?? []).map((r) => [r.key, r]));
     // Match new resources to old ones: by key, then by alias (a renamed resource with an alias is the same resource).
@@ -559,7 +559,7 @@ export function planChanges(before: PlanFile, after: PlanFile): ChangePlan {
     const changes = [...result.values()].sort((x, y) => (x.key < y.key ? -1 : x.key > y.key ? 1 : 0));
     const counts: Record<ChangeKind, number> = { same: 0, update: 0, replace: 0, delete: 0, create: 0, read: 0 };
     for (const ch of changes) counts[ch.kind]++;
-    const warnings = changeWarnings({ changes, before, after, news, olds });
+    const warnings = changeWarnings({ changes, before, after, news, olds, contexts });
     const changed = changes.some((ch) => ch.kind !== "same" && !(ch.kind === "read" && ch.reasons.length === 0));
     return { changed, counts, changes, warnings };
 }
@@ -595,8 +595,9 @@ export function writeChangePlan(
     after: PlanFile,
     against: string,
     write: (relPath: string, text: string) => void,
+    contexts: Record<string, string> = {},
 ): { plan: ChangePlan; text: string } {
-    const plan = planChanges(before, after);
+    const plan = planChanges(before, after, contexts);
     write("changes.json", stableJson({ against, ...plan }));
     return { plan, text: formatChanges(plan, against) };
 }

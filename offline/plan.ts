@@ -22,6 +22,8 @@ import { certSummary, diffPlans, formatDiff, MeshDiff } from "./meshDiff";
 import { meshSvg } from "./meshSvg";
 import { buildPlanFile, parsePlanFile, PlanFile, stableStringify } from "./planFile";
 import { stageOut, markFailed } from "./outDir";
+import { planSizeProblem } from "./planLimits";
+import { kubectlContexts } from "./contexts";
 import { runProgram } from "./runProgram";
 import { readStackFile as readStack, ReadStackOptions, StackFile, stackNameProblem } from "./stackFile";
 import { UNDECRYPTED_SECRET_NOTE } from "../components/secretPlaceholder";
@@ -85,6 +87,8 @@ export interface PlanOptions {
     env?: NodeJS.ProcessEnv;
     /** The folder with Pulumi.yaml and Pulumi.<stack>.yaml (default: this repository; tests use their own). */
     stackDir?: string;
+    /** Print each error on stderr (default true); a caller that reports `errors` itself (npm run render) turns it off. */
+    reportErrors?: boolean;
 }
 
 export interface PlanResult {
@@ -128,13 +132,24 @@ function rel(f: string): string {
     return r === "" || r.startsWith("..") || path.isAbsolute(r) ? f : r;
 }
 
-/** One line per problem: a ConfigError's list, or the lines of any other error. */
-function problemLines(e: Error): string[] {
+/**
+ * One line per problem: a ConfigError's list, or the lines of any other error. An error thrown
+ * inside an Output loses its own shape on the way out: the SDK prefixes one `error serializing
+ * property "x": ` per level it passed, and the runtime appends its note on the promises left
+ * pending when the program stopped. Both are dropped: the reason is the line.
+ */
+export function problemLines(e: Error): string[] {
     const problems = (e as Error & { problems?: unknown }).problems;
     if (Array.isArray(problems) && problems.length > 0) return problems.map(String);
-    return e.message
+    const message = e.message.split(/The Pulumi runtime detected that \d+ promises were still active/)[0];
+    return message
         .split("\n")
-        .map((l) => l.replace(/^\s*-\s+/, "").trim())
+        .map((l) =>
+            l
+                .replace(/^(error serializing property "[^"]*": )+/, "")
+                .replace(/^\s*-\s+/, "")
+                .trim(),
+        )
         .filter(Boolean);
 }
 
@@ -170,13 +185,14 @@ export async function plan(
     };
     // Checked before anything is read or written: the name becomes a file name and a folder name.
     const badName = stackNameProblem(stack);
+    const report = options.reportErrors !== false;
     if (badName) {
-        console.error(`error: --stack ${JSON.stringify(stack)}: ${badName}`);
+        if (report) console.error(`error: --stack ${JSON.stringify(stack)}: ${badName}`);
         return { ok: false, clusters: [], written: [], errors: [badName] };
     }
     let stackFile: StackFile | undefined;
     const fail = (errors: string[]): PlanResult => {
-        for (const e of errors) console.error(`error: stack ${stack}: ${e}`);
+        if (report) for (const e of errors) console.error(`error: stack ${stack}: ${e}`);
         // Earlier results must not pass for this run's.
         markFailed(outDir, stack, errors);
         return { ok: false, clusters: [], written: [], errors, undecrypted: stackFile?.undecrypted };
@@ -186,6 +202,10 @@ export async function plan(
     } catch (e) {
         return fail(problemLines(e as Error));
     }
+    for (const w of stackFile.warnings) console.error(`warning: stack ${stack}: ${w}`);
+    // A mesh the plan cannot hold in memory is refused before the program runs (offline/planLimits.ts).
+    const tooBig = planSizeProblem(stackFile.config);
+    if (tooBig) return fail([tooBig]);
     // Read the old plan first, so a wrong path fails before the program runs.
     let before: PlanFile | undefined;
     if (options.against) {
@@ -269,10 +289,12 @@ export async function plan(
         const pictureSeconds = (performance.now() - pictureStart) / 1000;
         write("mesh.svg", svg);
 
-        const diff = before ? diffPlans(before, planFile) : undefined;
+        // The commands the plan prints address each cluster by its kubectl context, not its mesh name.
+        const contexts = kubectlContexts(sf.config["multicluster-mesh:mesh"]);
+        const diff = before ? diffPlans(before, planFile, contexts) : undefined;
         // The change plan needs the old plan's resources (format 2); a format-1 plan gets the mesh diff only.
         const against = options.against ? rel(options.against) : "";
-        const changePlan = before?.resources ? writeChangePlan(before, planFile, against, write) : undefined;
+        const changePlan = before?.resources ? writeChangePlan(before, planFile, against, write, contexts) : undefined;
         const noResources = before && !before.resources ? noChangePlanText(against) : "";
         const counted = changePlan ? changeCount(changePlan.plan) : "";
         const belowMesh = counted
@@ -305,7 +327,7 @@ export async function plan(
             `mesh ${planFile.meshId} (${planFile.topology}), stack ${stack}: ${planFile.clusters.length} ` +
             `clusters on ${planFile.networks.length} network${planFile.networks.length === 1 ? "" : "s"}, ` +
             `${sim.registrations.length} resources`;
-        const trustLine = `trust: ${certSummary(planFile.trust)}`;
+        const trustLine = `trust: ${certSummary(planFile.trust, contexts)}`;
         const md = [
             `## Stack \`${stack}\`: mesh ${planFile.meshId} (${planFile.topology})`,
             "",
@@ -344,7 +366,7 @@ export async function plan(
         if (diff) process.stdout.write(diffText + changesText);
         // A skipped root-rotation phase or a one-step root swap: planned and written, but refused (exit 1).
         const refusals = diff?.refusals ?? [];
-        for (const r of refusals) console.error(`error: ${r}`);
+        if (report) for (const r of refusals) console.error(`error: ${r}`);
         return {
             ok: refusals.length === 0,
             clusters: summaries,

@@ -124,6 +124,36 @@ function modelsOf(planFile: PlanFile, gatewayAddresses: Record<string, string>):
     }));
 }
 
+/**
+ * The files a chart folder needs before Helm (or the staging of a source checkout) reads it, each
+ * missing one named by its path: Chart.yaml, values.yaml and templates/ of base, istiod and gateway.
+ * A folder with none of the charts is left to locateCharts, which says how to get them.
+ */
+export function chartFilesProblems(dir: string): string[] {
+    const root = path.resolve(dir);
+    const present = CHART_KEYS.filter((k) => fs.existsSync(path.join(root, CHARTS[k].chart)));
+    const out: string[] = [];
+    for (const k of present) {
+        for (const f of ["Chart.yaml", "values.yaml", "templates"]) {
+            const p = path.join(root, CHARTS[k].chart, f);
+            const want = f === "templates" ? "a folder" : "a file";
+            let ok: boolean;
+            try {
+                const st = fs.statSync(p);
+                ok = f === "templates" ? st.isDirectory() : st.isFile();
+            } catch {
+                ok = false;
+            }
+            if (!ok)
+                out.push(
+                    `chart ${CHARTS[k].chart}: ${p} is missing (${want} every Helm chart has); restore the chart from the Istio ${ISTIO_VERSION} ` +
+                        "release or checkout it came from",
+                );
+        }
+    }
+    return out;
+}
+
 export async function render(stack: string, options: RenderOptions): Promise<RenderResult> {
     const started = performance.now();
     const result: RenderResult = {
@@ -142,7 +172,13 @@ export async function render(stack: string, options: RenderOptions): Promise<Ren
         result.seconds = (performance.now() - started) / 1000;
         return result;
     };
-    const charts: ChartsLookup = locateCharts(ISTIO_VERSION, options.chartsDir ?? process.env.ISTIO_CHARTS_DIR);
+    const chartsDir = options.chartsDir ?? process.env.ISTIO_CHARTS_DIR;
+    const lacking = chartsDir ? chartFilesProblems(chartsDir) : [];
+    if (lacking.length) {
+        result.errors.push(...lacking);
+        return done(EXIT.noCharts);
+    }
+    const charts: ChartsLookup = locateCharts(ISTIO_VERSION, chartsDir);
     if (!charts.ok) {
         result.errors.push(charts.message);
         return done(EXIT.noCharts);
@@ -160,7 +196,8 @@ export async function render(stack: string, options: RenderOptions): Promise<Ren
     if (options.reusePlan && fs.existsSync(path.join(dir, "plan.json"))) {
         planFile = JSON.parse(fs.readFileSync(path.join(dir, "plan.json"), "utf8")) as PlanFile;
     } else {
-        const planned = await runPlan(stack, options.outDir, options.load, options.planOptions);
+        // The plan's errors are this command's: reported once, below, not by the plan too.
+        const planned = await runPlan(stack, options.outDir, options.load, { ...options.planOptions, reportErrors: false });
         if (!planned.ok || !planned.planFile) {
             result.errors.push(...planned.errors.map((e) => `plan: ${e}`));
             return done(EXIT.error);
