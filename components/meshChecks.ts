@@ -29,7 +29,7 @@ export const AWS_MAX_AZS = 6;
  * maxRSAKeySize): istiod and every Go client would reject the chain.
  */
 export const RSA_MAX_BITS = 8192;
-/** An X.509 validity ends by 9999-12-31T23:59:59Z (RFC 5280 §4.1.2.5: a four-digit year). */
+/** An X.509 validity ends by 9999-12-31T23:59:59Z (RFC 5280 section 4.1.2.5, https://www.rfc-editor.org/rfc/rfc5280#section-4.1.2.5: a four-digit year). */
 const X509_LAST = Date.UTC(9999, 11, 31, 23, 59, 59);
 
 type Loose = Record<string, any>;
