@@ -195,10 +195,16 @@ export function changeWarnings({ changes, before, after, news, olds, contexts = 
                 ? `If ${cluster} is the same cluster, keep its identity: set identity: "${oldId.instance}" on cluster ${cluster} ` +
                   `(its current value; README, "A real deploy"), or undo the change.`
                 : `If ${cluster} is the same cluster, undo the change of its kubeconfig, context or clusterIdentifier.`;
+        // What the same-named objects' order does on the same API server (deleteBeforeReplace set on them, or not).
+        const createFirst = sameNamed.filter((o) => byKey.get(o.key)?.order !== "delete-first");
+        const consequence = createFirst.length
+            ? SAME_NAME_CREATE_FIRST
+            : "the same-named objects are deleted and created again on the same API server: the mesh in that cluster is down " +
+              "from their delete until the update re-creates them, and deleting a Namespace deletes everything else in it too";
         out.push(
             `PROVIDER REPLACED: ${ch.name} (cluster ${cluster}; ${ch.reasons.join("; ")}). All ${objects.length} objects on it are ` +
                 `replaced ${order}, ${sameNamed.length} under the names they have (${some(sameNamed.map(objectLabel))}). Unless ` +
-                `${cluster} really is a new, empty cluster, ${SAME_NAME_CREATE_FIRST}. ${fix}`,
+                `${cluster} really is a new, empty cluster, ${consequence}. ${fix}`,
         );
     }
 

@@ -111,6 +111,16 @@ describe("the engine's rules, on hand-made resources", () => {
         // Both outcomes are named: AlreadyExists with the provider users run, silent deletion with an older one.
         expect(w).toMatch(/AlreadyExists/);
         expect(w).toMatch(/deletes it/);
+        // With deleteBeforeReplace on the named object (issue 22's fix), the warning says what delete-first does instead.
+        const dbr = { options: { protect: false, deleteBeforeReplace: true, aliases: [], dependsOn: [] } };
+        const q = planChanges(
+            plan([provider("west-k8s", { clusterIdentifier: id("old1") }), namespace(P, dbr)]),
+            plan([provider("west-k8s", { clusterIdentifier: id("new2") }), namespace(P, dbr)]),
+        );
+        expect(byName(q, "mesh1-west-namespace")).toMatchObject({ kind: "replace", order: "delete-first" });
+        const [d] = warningsOf(q, "PROVIDER REPLACED: west-k8s");
+        expect(d).toMatch(/replaced delete-first, 1 under the names they have .* deleted and created again on the same API server/);
+        expect(d).not.toContain(SAME_NAME_CREATE_FIRST);
     });
 
     it("replaceOnChanges replaces and keeps the provider's order: a named object is then created first, and warned about", () => {
