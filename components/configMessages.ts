@@ -5,6 +5,9 @@
 // so a missing key and a key of the wrong type look alike without it: parse with PARSE_OPTIONS.
 import type { z } from "zod";
 
+/** Keys whose value is a Go duration ("10s"): a bare number there lacks its unit, not only its quotes. */
+export const DURATION_KEYS = new Set(["interval", "baseEjectionTime"]);
+
 export const PARSE_OPTIONS = { reportInput: true } as const;
 
 type Issue = z.core.$ZodIssue;
@@ -117,6 +120,10 @@ function keyTaking(root: Schema, path: readonly PropertyKey[], word: string): st
 function typeHint(root: Schema, issue: Extract<Issue, { code: "invalid_type" }>): string {
     const v = issue.input;
     const want = issue.expected;
+    const key = issue.path[issue.path.length - 1];
+    if (want === "string" && typeof v === "number" && typeof key === "string" && DURATION_KEYS.has(key)) {
+        return `; a duration needs a unit and quotes: write "${v}s" (or "${v}ms", "${v}m")`;
+    }
     if (want === "string" && (typeof v === "number" || typeof v === "boolean")) {
         const what = typeof v === "boolean" ? "a boolean" : Number.isInteger(v) ? "a number" : "a number (1.30 as 1.3)";
         return `; unquoted, YAML reads it as ${what}: put it in quotes`;

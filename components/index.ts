@@ -4,6 +4,7 @@
 // components' args) are not part of this surface.
 export { Mesh } from "./mesh";
 export type { MeshArgs, MeshClusterArgs, MeshTrustArgs } from "./mesh";
+export type { TrafficArgs, TrafficPolicyArgs, OutlierDetectionArgs } from "./traffic/types";
 export { clusterProvider, clusterIdentifier, instanceDigest } from "./platforms/provider";
 export type { ClusterProviderArgs } from "./platforms/provider";
 export { ConfigError } from "./meshConfig";

@@ -3,7 +3,8 @@
 import * as os from "node:os";
 import * as path from "node:path";
 import * as YAML from "yaml";
-import { readRegularFile } from "./safeRead";
+import { fileProblem } from "./fileProblem";
+import { readRegularFile, UnreadableFileError } from "./safeRead";
 
 /** What `existing` clusters learn from their kubeconfig before anything is deployed. */
 export interface KubeconfigSource {
@@ -13,8 +14,11 @@ export interface KubeconfigSource {
     path?: string;
     /** True when the entry named a file that is not there (the plan still runs if `apiServer` is set). */
     missing: boolean;
-    /** Why the named file was not read although it exists (a FIFO, a device, a directory, too large): one line, no content. */
-    problem?: string;
+    /**
+     * Set when the path is there but cannot be read as a kubeconfig file (a folder, a FIFO or device,
+     * too large, no permission, a path through a file): why, in words, without the path or any content.
+     */
+    unreadable?: string;
 }
 
 interface KubeconfigDoc {
@@ -44,19 +48,21 @@ export function resolveKubeconfig(entry: string, readFile: (p: string) => string
     try {
         content = readFile(p);
     } catch (e) {
-        return { path: p, missing: false, problem: (e as Error).message };
+        // Only a path that is not there is "missing"; a folder or a file that cannot be read is not (components/fileProblem.ts).
+        return { path: p, missing: false, unreadable: e instanceof UnreadableFileError ? e.message.replace(/^file /, "") : fileProblem(e) };
     }
     return content === undefined ? { path: p, missing: true } : { content, path: p, missing: false };
 }
 
-/** The file's text; undefined when it is not there. Only a regular file of bounded size is read (components/safeRead.ts). */
+/**
+ * The file's text; undefined when nothing is at the path; throws for a path that is there but cannot
+ * be read as a file. Only a regular file of bounded size is read (components/safeRead.ts).
+ */
 function readIfExists(p: string): string | undefined {
     try {
-        return readRegularFile(p, `file ${p}`);
+        return readRegularFile(p, "file");
     } catch (e) {
-        const code = (e as NodeJS.ErrnoException).code;
-        if (code === "ENOENT" || code === "ENOTDIR") return undefined;
-        if (code === "EACCES" || code === "EPERM") throw new Error(`file ${p} cannot be read (permission denied)`, { cause: e });
+        if ((e as NodeJS.ErrnoException).code === "ENOENT") return undefined;
         throw e;
     }
 }

@@ -8,8 +8,9 @@ import * as pulumi from "@pulumi/pulumi";
 import type { CaBundle } from "./caBundle";
 import { ControlPlane } from "./controlPlane";
 import { EastWestGateway } from "./eastWestGateway";
+import { apiServerProblem } from "./configChecks";
 import { knownDefectWarnings } from "./istio";
-import { ConfigError, validateMeshConfig } from "./meshConfig";
+import { ConfigError, LoadedConfig, validateMeshConfig } from "./meshConfig";
 import type { ClusterHandle } from "./meshCluster";
 import { planMesh } from "./plan";
 import { RemoteSecrets } from "./remoteSecret";
@@ -125,7 +126,7 @@ function configOf(args: MeshArgs): Record<string, unknown> {
         remoteSecrets: args.remoteSecrets,
         networks: args.networks,
         traffic: args.traffic,
-        clusters: (args.clusters ?? []).map((c) =>
+        clusters: (Array.isArray(args.clusters) ? args.clusters : []).map((c = {} as MeshClusterArgs) =>
             drop({
                 name: c.name,
                 network: c.network,
@@ -155,23 +156,16 @@ export class Mesh extends pulumi.ComponentResource {
     public readonly rootCertPem: pulumi.Output<string>;
 
     constructor(name: string, args: MeshArgs, opts?: pulumi.ComponentResourceOptions) {
+        // Checked before anything is registered, the Mesh itself included: a bad arg leaves no component behind.
+        const checked = checkArgs(args);
         super("multicluster-mesh:index:Mesh", name, {}, opts);
-        const checked = validateMeshConfig(configOf(args), {
-            clustersBuilt: true,
-            provided: {
-                rootCertPem: args.trust?.rootCertPem,
-                caBundles: args.trust?.caBundles,
-                newRootCertPem: args.trust?.newRootCertPem,
-                newCaBundles: args.trust?.newCaBundles,
-            },
-        });
-        if (!checked.ok) throw new ConfigError(checked.problems.map(relativeToArgs));
-        const config = checked.config;
+        const config = checked;
         const plan = planMesh(config.mesh);
         for (const w of knownDefectWarnings(plan.chart.version)) void pulumi.log.warn(w, this);
         const child = { parent: this };
+        const readBy = new Set(plan.remoteSecrets.map((p) => p.source));
         const clusters: Record<string, ClusterHandle> = Object.fromEntries(
-            args.clusters.map((c) => {
+            args.clusters.map((c, i) => {
                 const mc = config.mesh.clusters.find((x) => x.name === c.name)!;
                 const cluster: ClusterHandle = {
                     name: c.name,
@@ -180,7 +174,7 @@ export class Mesh extends pulumi.ComponentResource {
                     primary: plan.clusters.find((p) => p.name === c.name)!.primary,
                     platform: mc.platform,
                     provider: c.provider,
-                    apiServer: pulumi.output(c.apiServer),
+                    apiServer: checkedApiServer(c.apiServer, `args.clusters[${i}].apiServer`, readBy.has(c.name)),
                     region: c.region,
                     zone: c.zone,
                     loadBalancerReady: c.loadBalancerReady ?? [],
@@ -298,11 +292,48 @@ export class Mesh extends pulumi.ComponentResource {
     }
 }
 
+/**
+ * The args through the stack config's rules (components/meshConfig.ts, components/configChecks.ts), with
+ * each problem at its path in the args (`args.clusters[1].apiServer: …`). Throws a ConfigError.
+ */
+function checkArgs(args: MeshArgs): LoadedConfig {
+    if (!args || typeof args !== "object")
+        throw new ConfigError(["args: the Mesh needs its args (meshId, topology, clusters)"], "the Mesh args");
+    const clusters = Array.isArray(args.clusters) ? args.clusters : [];
+    const checked = validateMeshConfig(configOf(args), {
+        clustersBuilt: true,
+        builtClusters: clusters.map((c) => ({ apiServer: c?.apiServer, provider: c?.provider })),
+        provided: {
+            rootCertPem: args.trust?.rootCertPem,
+            caBundles: args.trust?.caBundles,
+            newRootCertPem: args.trust?.newRootCertPem,
+            newCaBundles: args.trust?.newCaBundles,
+        },
+    });
+    if (!checked.ok) throw new ConfigError(checked.problems.map(relativeToArgs), "the Mesh args");
+    return checked.config;
+}
+
+/**
+ * An apiServer given as an Output is known only at deploy: checked then, with the same rule, so a
+ * loopback or non-https address fails the deploy instead of reaching the readers' remote secrets.
+ */
+function checkedApiServer(value: pulumi.Input<string>, at: string, read: boolean): pulumi.Output<string> {
+    if (typeof value === "string") return pulumi.output(value);
+    return pulumi.output(value).apply((v) => {
+        const problem = apiServerProblem(v, read);
+        if (problem) throw new ConfigError([`${at}: ${problem}`], "the Mesh args");
+        return v;
+    });
+}
+
 function gatewayOf(cp: ControlPlane): { service: NonNullable<ControlPlane["eastWestService"]>; address: pulumi.Output<string> } {
     return { service: cp.eastWestService!, address: cp.eastWestAddress! };
 }
 
-/** A stack config path as a path in the args (`mesh.clusters[0].name` → `clusters[0].name`). */
+/** A stack config path as a path in the args (`mesh.clusters[0].name` → `args.clusters[0].name`). */
 function relativeToArgs(problem: string): string {
-    return problem.replace(/^mesh\./, "").replace(/^multicluster-mesh:(rootCertPem|caBundles)/, "trust.$1");
+    return problem
+        .replace(/(^|[\s(])mesh\./g, "$1args.")
+        .replace(/^multicluster-mesh:(rootCertPem|caBundles|newRootCertPem|newCaBundles)/, "args.trust.$1");
 }

@@ -15,6 +15,7 @@ import { ISTIO_REPOSITORY, ISTIO_VERSION, remoteSecretPairs } from "./istio";
 import { istioObjectProblems } from "./istioCrdSchemas";
 import { checkIstioSource, factsVersion, ISTIO_SOURCE_OWNED_VALUES, istioSchema } from "./istioSource";
 import { checkMeshHardening } from "./meshChecks";
+import { checkMeshExtras } from "./configChecks";
 import type { KubeconfigSource } from "./kubeconfig";
 import { PLATFORM_NAMES, PLATFORMS, platformIndexes, platformOf } from "./platforms/registry";
 import { isUndecryptedSecret } from "./secretPlaceholder";
@@ -173,6 +174,8 @@ export interface ValidationEnv {
     readFile?: (p: string) => string | undefined;
     provided?: ProvidedTrust;
     now?: Date;
+    /** Library use: each cluster's own args, for the checks of its apiServer and provider (components/configChecks.ts). */
+    builtClusters?: { apiServer?: unknown; provider?: unknown }[];
 }
 
 /** A validated config plus what was resolved while checking it. */
@@ -196,9 +199,13 @@ export function renewBeforeDays(trust: Pick<TrustConfig, "intermediateRenewBefor
 
 /** Every problem of a config, each with its path; as pulumi.RunError, the engine prints it without a stack trace. */
 export class ConfigError extends pulumi.RunError {
-    constructor(public readonly problems: string[]) {
+    /** `subject`: what has the problems, "the stack config" (config.ts) or "the Mesh args" (the library). */
+    constructor(
+        public readonly problems: string[],
+        subject = "the stack config",
+    ) {
         super(
-            `the stack config has ${problems.length} problem${problems.length === 1 ? "" : "s"} (nothing was deployed):\n` +
+            `${subject} ${subject.endsWith("s") ? "have" : "has"} ${problems.length} problem${problems.length === 1 ? "" : "s"} (nothing was deployed):\n` +
                 problems.map((p) => `  - ${p}`).join("\n"),
         );
         this.name = "ConfigError";
@@ -388,7 +395,7 @@ export function validateMeshConfig(
                 if (c[k] !== undefined) {
                     say(
                         `${at}.${k}`,
-                        `is only for platform existing; a ${platformName} cluster's kubeconfig and API server ` +
+                        `is only for platform existing; ${/^[aeiou]/.test(platformName) ? "an" : "a"} ${platformName} cluster's kubeconfig and API server ` +
                             `come from the cluster this program creates`,
                     );
                 }
@@ -410,6 +417,14 @@ export function validateMeshConfig(
         if (ctx.resolved && typeof c.name === "string") kubeconfigs[c.name] = ctx.resolved;
     });
     checkSharedNetworks(clusters, loose.networks ?? {}, loose.meshId, say);
+    checkMeshExtras({
+        loose,
+        clusters,
+        apiServers: Object.fromEntries(Object.entries(kubeconfigs).map(([k, v]) => [k, v.apiServer])),
+        built: env.builtClusters,
+        now: env.now,
+        say,
+    });
     const istioValues = loose.istio?.values as Record<string, unknown> | undefined;
     // The traffic objects are checked against the pinned minor's CRDs (components/data/istio/<minor>/).
     const pinned = factsVersion(loose.istio?.version);

@@ -145,14 +145,21 @@ export function certPems(pem: string): string[] {
         .map((b) => b.text.trim() + "\n");
 }
 
+/** A word as a shell reads it back unchanged: as is when plain, else in single quotes. */
+export function shellWord(w: string): string {
+    return /^[A-Za-z0-9_.:/@%+=,-]+$/.test(w) ? w : `'${w.replace(/'/g, "'\\''")}'`;
+}
+
 /**
  * The checks that prove a phase is done in every cluster, as commands a user can run (from Istio's
  * cacert_rotation integration test and the plug-in CA guide). Run them before moving to the next phase.
+ * `contexts`: each cluster's kubectl context (offline/contexts.ts); a cluster without one is addressed by its name.
  */
-export function phaseChecks(phase: TrustPhase, clusters: string[]): string[] {
+export function phaseChecks(phase: TrustPhase, clusters: string[], contexts: Record<string, string> = {}): string[] {
     // Each command is written as its parts, joined by spaces: one shell line per check.
     const line = (...parts: string[]) => parts.join(" ");
-    const kubectl = (c: string) => `kubectl --context ${c}`;
+    const ctx = (c: string) => shellWord(contexts[c] ?? c);
+    const kubectl = (c: string) => `kubectl --context ${ctx(c)}`;
     const rootKey = CACERTS_KEYS.rootCert.replace(/\./g, "\\.");
     const rootsOf = (c: string) =>
         line(
@@ -166,7 +173,7 @@ export function phaseChecks(phase: TrustPhase, clusters: string[]): string[] {
         line(kubectl(c), `-n default get configmap ${ROOT_CERT_CONFIGMAP}`, "-o jsonpath='{.data.root-cert\\.pem}'", countCerts);
     const secretOf = (c: string, name: string, field: string) =>
         line(
-            `istioctl --context ${c} proxy-config secret <pod>.<namespace> -o json |`,
+            `istioctl --context ${ctx(c)} proxy-config secret <pod>.<namespace> -o json |`,
             `jq -r '.dynamicActiveSecrets[] | select(.name=="${name}") | .secret.${field}.inlineBytes' | base64 -d`,
         );
     const proxyRoots = (c: string) => line(secretOf(c, "ROOTCA", "validationContext.trustedCa"), countCerts);

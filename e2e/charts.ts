@@ -23,11 +23,19 @@ export function chartCandidates(version: string): string[] {
  * The local chart folder of exactly `version` (a deploy installs what the folder's Chart.yaml says:
  * components/istioSource.ts), or why there is none (one line).
  */
-export function findCharts(version: string): { ok: true; dir: string; dirs: Record<string, string>; origin: string } | { ok: false; why: string } {
+export function findCharts(
+    version: string,
+): { ok: true; dir: string; dirs: Record<string, string>; origin: string } | { ok: false; why: string } {
     for (const dir of chartCandidates(version)) {
         if (!fs.existsSync(dir)) continue;
         const found = locateCharts(version, { localRepository: dir, cacheDir: path.join(dir, ".none") });
-        if (found.ok && found.exact) return { ok: true, dir: path.resolve(dir), dirs: Object.fromEntries(Object.entries(found.charts).map(([k, c]) => [k, c.dir])), origin: found.origin };
+        if (found.ok && found.exact)
+            return {
+                ok: true,
+                dir: path.resolve(dir),
+                dirs: Object.fromEntries(Object.entries(found.charts).map(([k, c]) => [k, c.dir])),
+                origin: found.origin,
+            };
     }
     return {
         ok: false,

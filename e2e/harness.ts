@@ -123,7 +123,7 @@ export class E2eStack {
 
     /** The offline plan of this stack (scripts/plan.ts), optionally against an earlier plan.json. */
     async plan(out: string, against?: string): Promise<{ code: number; ms: number; stderr: string; dir: string }> {
-        const args = [TSX, path.join(ROOT, "scripts", "plan.ts"), "--stack", this.stack, "--cwd", this.dir, "--out", out];
+        const args = [TSX, path.join(ROOT, "scripts", "plan.ts"), "--stack", this.stack, "--stack-dir", this.dir, "--out", out];
         if (against) args.push("--against", against);
         const r = await exec(process.execPath, args, { env: this.env() });
         return { code: r.code, ms: r.ms, stderr: r.stderr + r.stdout, dir: path.join(out, this.stack) };

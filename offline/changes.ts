@@ -2,13 +2,24 @@
 // stack, resource by resource: same / update / replace (delete-first or create-first) / delete /
 // create. Pure: planChanges(before, after) over the `resources` sections (planResources.ts).
 //
-// The engine's rules (pulumi/pulumi `pkg/resource/deploy/step_generator.go`):
+// The engine's rules (pulumi/pulumi `pkg/resource/deploy/step_generator.go` at v3.248.0):
 //   - old and new resources are matched by URN, or by one of the new resource's `aliases`;
-//   - a resource whose provider is replaced (or which moves to another provider) is replaced
-//     (`providerChanged`, pulumi/pulumi#2753); a replaced parent replaces nothing (the parent is
-//     not an input of its children; component resources have no provider diff at all);
+//   - `providerChanged`: when a resource's provider reference changes (the provider is replaced, so
+//     its ID changes, or the resource moves to another provider), the engine asks the *new*
+//     provider's DiffConfig about the old and the new provider inputs, and replaces the resource
+//     when that diff replaces (pulumi/pulumi#2753); the diff it returns carries no
+//     DeleteBeforeReplace, so such a replacement is create-first unless the resource sets
+//     `deleteBeforeReplace`; a replaced parent replaces nothing (component resources have no
+//     provider diff at all);
 //   - a replacement creates the new resource before deleting the old one unless the resource
 //     sets `deleteBeforeReplace` or its provider's Diff asks for delete-first;
+//   - `replaceOnChanges` (applyReplaceOnChanges) turns a change of a listed property into a
+//     replacement and keeps the provider's DeleteBeforeReplace answer, which a provider gives only
+//     for its own replacements: a Kubernetes object replaced through replaceOnChanges alone is
+//     create-first;
+//   - a delete-first replacement first deletes every dependent that its replacement replaces, in
+//     reverse dependency order (calculateDependentReplacements: resources on a replaced provider,
+//     and resources whose inputs come from a replaced one), so those are delete-first too;
 //   - a resource protected in the old state cannot be replaced or deleted: the deploy stops.
 // The providers' rules, one per resource type this program uses, are in RULES below, each with
 // the source it follows; docs/change-rules.md has the same table.
@@ -18,6 +29,7 @@
 // the output as text; types without a rule here are reported as updates and flagged `unverified`.
 import type { PlanFile } from "./planFile";
 import type { PlanResource } from "./planResources";
+import { changeWarnings } from "./changeWarnings";
 
 export type ChangeKind = "same" | "update" | "replace" | "delete" | "create" | "read";
 
@@ -34,6 +46,8 @@ export interface ResourceChange {
     reasons: string[];
     /** The rule applied (RULES label), or "engine". */
     rule: string;
+    /** For replacements that follow from another resource's replacement: its key (the provider, or where an input came from). */
+    cause?: string;
     /** No rule of this type was checked against its provider's source: a real preview decides. */
     unverified?: boolean;
     /** Set when the engine refuses to carry the change out (protect). */
@@ -45,7 +59,12 @@ export interface ChangePlan {
     counts: Record<ChangeKind, number>;
     /** Every resource of both plans, sorted by key. */
     changes: ResourceChange[];
-    /** Cluster replaced, root replaced, a Secret deleted before its replacement, a protected resource in the way. */
+    /**
+     * One line per disruptive class, each saying what breaks and for how long: a provider replaced
+     * (everything in its cluster is replaced), a cluster replaced or deleted, a cluster leaving the
+     * mesh, istiod removed from a cluster, trust changed, a fixed-name object replaced or deleted
+     * before its replacement, a protected resource in the way.
+     */
     warnings: string[];
 }
 
@@ -81,7 +100,7 @@ interface Rule {
     unverified?: boolean;
 }
 
-const K8S = "pulumi/pulumi-kubernetes provider/pkg/provider (master 94977969, v4.34 line)";
+const K8S = "pulumi/pulumi-kubernetes provider/pkg/provider (master 94977969, after 4.32.0)";
 const TF_GOOGLE = "hashicorp/terraform-provider-google google/services (commit e03b7622)";
 const TF_AWS = "hashicorp/terraform-provider-aws internal/service/eks";
 
@@ -95,9 +114,10 @@ export const RULES: Rule[] = [
     {
         label: "kubernetes provider",
         source:
-            `${K8S}/provider.go DiffConfig: with clusterIdentifier set before and after, replace exactly when it changes ` +
-            "(kubeconfig, context and cluster changes are updates); otherwise replace when the active cluster of the kubeconfig changes; " +
-            "renderYamlToDirectory changes replace",
+            "pulumi/pulumi-kubernetes provider/pkg/provider/provider.go DiffConfig (identical at v4.25.0 and master 94977969, after " +
+            "4.32.0): clusterIdentifier set before and after and changed replaces; set and unchanged, nothing replaces (the " +
+            "response's Replaces are cleared); otherwise a change of the kubeconfig's active cluster (kubeconfig, context, cluster) " +
+            "replaces, and so does renderYamlToDirectory",
         applies: (t) => t === "pulumi:providers:kubernetes",
         paths: listed([
             "clusterIdentifier",
@@ -110,11 +130,12 @@ export const RULES: Rule[] = [
         ]),
         decide: (c) => {
             const both = c.before.decisive.clusterIdentifier !== undefined && c.after.decisive.clusterIdentifier !== undefined;
-            const replace = c.changed.filter((p) =>
-                both
-                    ? p === "clusterIdentifier" || p === "renderYamlToDirectory"
-                    : ["kubeconfig", "context", "cluster", "renderYamlToDirectory"].includes(p),
-            );
+            const activeCluster = ["kubeconfig", "context", "cluster", "renderYamlToDirectory"];
+            const replace = both
+                ? c.changed.includes("clusterIdentifier")
+                    ? c.changed.filter((p) => p === "clusterIdentifier" || activeCluster.includes(p))
+                    : []
+                : c.changed.filter((p) => activeCluster.includes(p));
             return { replace, update: [...c.changed.filter((p) => !replace.includes(p)), ...rest(c)] };
         },
     },
@@ -362,23 +383,27 @@ export function decisivePaths(type: string, inputs: Record<string, unknown>): st
     return ruleFor(type).paths(inputs);
 }
 
-const CLUSTER_TYPES = new Set(["gcp:container/cluster:Cluster", "aws:eks/cluster:Cluster"]);
-const ROOT_TYPES = new Set(["tls:index/selfSignedCert:SelfSignedCert"]);
-
-/** A resource that is a Kubernetes cluster: a GKE or EKS cluster, or the `kind create cluster` Command of a KindCluster. */
-function isCluster(r: PlanResource): boolean {
-    if (CLUSTER_TYPES.has(r.type)) return true;
-    return (
-        r.type === "command:local:Command" &&
-        (r.parent ?? "").endsWith(`:KindCluster::${r.name.replace(/-cluster$/, "")}`) &&
-        r.name.endsWith("-cluster")
-    );
-}
+const K8S_PROVIDER = "pulumi:providers:kubernetes";
 
 const same = (a: unknown, b: unknown): boolean => JSON.stringify(a) === JSON.stringify(b);
 
+/** A replaceOnChanges entry without its trailing wildcards (`triggers[*]` → `triggers`), as a dotted input path. */
+export function replaceOnChangesPath(entry: string): string {
+    return entry.replace(/(\[\*\]|\.\*)+$/, "");
+}
+
+/**
+ * Does a change of the input `path` fall under a replaceOnChanges entry (the engine's
+ * PropertyPath.Contains)? A change recorded at a shorter path than the entry may hit it, and counts.
+ */
+function coveredBy(entry: string, path: string): boolean {
+    const e = replaceOnChangesPath(entry);
+    if (e === "*" || e === "" || e === path) return true;
+    return [".", "["].some((sep) => path.startsWith(`${e}${sep}`) || e.startsWith(`${path}${sep}`));
+}
+
 /** Classify every resource of `before` and `after`. */
-export function planChanges(before: PlanFile, after: PlanFile): ChangePlan {
+export function planChanges(before: PlanFile, after: PlanFile, contexts: Record<string, string> = {}): ChangePlan {
     const olds = new Map((before.resources ?? []).map((r) => [r.key, r]));
     const news = new Map((after.resources ?? []).map((r) => [r.key, r]));
     // Match new resources to old ones: by key, then by alias (a renamed resource with an alias is the same resource).
@@ -417,32 +442,8 @@ export function planChanges(before: PlanFile, after: PlanFile): ChangePlan {
     };
     const renewed = (key: string): boolean => news.has(key) && ["replace", "create"].includes(classify(key).kind);
 
-    const decide = (a: PlanResource): ResourceChange => {
-        const o = oldOf.get(a.key);
-        const base = { key: a.key, type: a.type, name: a.name, ...(o && o.key !== a.key ? { from: o.key } : {}) };
-        if (!o) return { ...base, kind: "create", reasons: ["new resource"], rule: "engine" };
-        const provider = a.provider ? news.get(a.provider) : undefined;
-        const providerMoved = (o.provider ?? null) !== (a.provider ? asOld(a.provider) : null);
-        const providerReplaced = !!a.provider && renewed(a.provider);
-        if (a.read) {
-            const stale = providerReplaced || providerMoved || a.options.dependsOn.some(renewed);
-            return { ...base, kind: "read", reasons: stale ? ["read again from a re-created object"] : [], rule: "engine" };
-        }
-        if (!a.custom) return { ...base, kind: "same", reasons: [], rule: "engine" };
-        if (providerReplaced || providerMoved) {
-            return {
-                ...base,
-                kind: "replace",
-                order: a.options.deleteBeforeReplace ? "delete-first" : "create-first",
-                reasons: [
-                    providerReplaced
-                        ? `its provider ${a.provider} is replaced`
-                        : `its provider changes (${o.provider ?? "default"} → ${a.provider ?? "default"})`,
-                ],
-                rule: "engine",
-            };
-        }
-        // Which inputs changed: by value, by where deploy-time values came from, or because that resource is re-created.
+    /** Which decisive inputs of `a` differ from `o`: by value, by where deploy-time values came from, or because that resource is re-created. */
+    const inputDiff = (o: PlanResource, a: PlanResource) => {
         const changedVia = (p: string): boolean => {
             const from = a.deployTime[p] ?? [];
             const was = o.deployTime[p] ?? [];
@@ -451,15 +452,72 @@ export function planChanges(before: PlanFile, after: PlanFile): ChangePlan {
         const paths = [...new Set([...Object.keys(o.decisive), ...Object.keys(a.decisive)])].sort();
         const changed = paths.filter((p) => !same(o.decisive[p], a.decisive[p]) || changedVia(p));
         const restChanged = o.inputsDigest !== a.inputsDigest || changedVia("*");
+        /** The first re-created resource a changed path's value comes from. */
+        const causeOf = (ps: string[]): string | undefined => ps.flatMap((p) => a.deployTime[p] ?? []).find(renewed);
+        return { changed, restChanged, causeOf };
+    };
+
+    /**
+     * The engine's providerChanged for a resource whose provider reference changes to another
+     * provider resource: the new provider's DiffConfig over the old and the new provider inputs.
+     * Only the Kubernetes provider's rule is known here; any other move is taken as a replacement.
+     */
+    const providerMoveReplaces = (oldProvider: PlanResource | undefined, newProvider: PlanResource | undefined): string[] => {
+        if (!oldProvider || !newProvider || oldProvider.type !== K8S_PROVIDER || newProvider.type !== K8S_PROVIDER) return ["provider"];
+        const d = inputDiff(oldProvider, newProvider);
+        return ruleFor(K8S_PROVIDER).decide({ before: oldProvider, after: newProvider, changed: d.changed, restChanged: d.restChanged })
+            .replace;
+    };
+
+    const decide = (a: PlanResource): ResourceChange => {
+        const o = oldOf.get(a.key);
+        const base = { key: a.key, type: a.type, name: a.name, ...(o && o.key !== a.key ? { from: o.key } : {}) };
+        if (!o) return { ...base, kind: "create", reasons: ["new resource"], rule: "engine" };
+        const provider = a.provider ? news.get(a.provider) : undefined;
+        const sameProvider = (o.provider ?? null) === (a.provider ? asOld(a.provider) : null);
+        const providerReplaced = sameProvider && !!a.provider && renewed(a.provider);
+        const moveReplaces = sameProvider ? [] : providerMoveReplaces(o.provider ? olds.get(o.provider) : undefined, provider);
+        if (a.read) {
+            const stale = providerReplaced || moveReplaces.length > 0 || a.options.dependsOn.some(renewed);
+            return { ...base, kind: "read", reasons: stale ? ["read again from a re-created object"] : [], rule: "engine" };
+        }
+        if (!a.custom) return { ...base, kind: "same", reasons: [], rule: "engine" };
+        if (providerReplaced || moveReplaces.length > 0) {
+            return {
+                ...base,
+                kind: "replace",
+                order: a.options.deleteBeforeReplace ? "delete-first" : "create-first",
+                reasons: [
+                    providerReplaced
+                        ? `its provider ${a.provider} is replaced`
+                        : `its provider changes (${o.provider ?? "default"} → ${a.provider ?? "default"}) and the new provider's ` +
+                          `DiffConfig replaces (${moveReplaces.join(", ")} changed)`,
+                ],
+                rule: "engine",
+                ...(a.provider && renewed(a.provider) ? { cause: a.provider } : {}),
+            };
+        }
+        const { changed, restChanged, causeOf } = inputDiff(o, a);
         const rule = ruleFor(a.type);
         const v = rule.decide({ before: o, after: a, changed, restChanged, provider });
+        // replaceOnChanges: a change under a listed path replaces, whatever the provider says.
+        const roc = a.options.replaceOnChanges ?? [];
+        const forced = roc.length
+            ? [...changed, ...(restChanged ? ["(other inputs)"] : [])].filter(
+                  (p) => !v.replace.includes(p) && roc.some((e) => (p === "(other inputs)" ? e === "*" : coveredBy(e, p))),
+              )
+            : [];
+        const replaceKeys = [...v.replace, ...forced];
         const reasons: string[] = [];
         if (v.replace.length) reasons.push(`replaced: ${v.replace.join(", ")} changed (${rule.label})`);
-        if (v.update.length) reasons.push(`${v.replace.length ? "also " : ""}updated: ${v.update.join(", ")}`);
-        if (v.note && (v.replace.length || v.update.length)) reasons.push(v.note);
-        const flag = rule.unverified && v.update.length ? { unverified: true } : {};
-        if (v.replace.length) {
-            const order = a.options.deleteBeforeReplace || v.deleteFirst ? "delete-first" : "create-first";
+        if (forced.length) reasons.push(`replaced: ${forced.join(", ")} changed (replaceOnChanges)`);
+        const update = v.update.filter((p) => !forced.includes(p));
+        if (update.length) reasons.push(`${replaceKeys.length ? "also " : ""}updated: ${update.join(", ")}`);
+        if (v.note && (replaceKeys.length || update.length)) reasons.push(v.note);
+        const flag = rule.unverified && update.length ? { unverified: true } : {};
+        if (replaceKeys.length) {
+            // The provider's DeleteBeforeReplace answers its own replacements only (applyReplaceOnChanges keeps it).
+            const order = a.options.deleteBeforeReplace || (v.deleteFirst && v.replace.length > 0) ? "delete-first" : "create-first";
             if (
                 order === "create-first" &&
                 !a.type.startsWith("kubernetes:") &&
@@ -471,13 +529,29 @@ export function planChanges(before: PlanFile, after: PlanFile): ChangePlan {
                         "(deleteBeforeReplace avoids that)",
                 );
             }
-            return { ...base, kind: "replace", order, reasons, rule: rule.label, ...flag };
+            const cause = causeOf(replaceKeys);
+            return { ...base, kind: "replace", order, reasons, rule: rule.label, ...(cause ? { cause } : {}), ...flag };
         }
-        if (v.update.length) return { ...base, kind: "update", reasons, rule: rule.label, ...flag };
+        if (update.length) return { ...base, kind: "update", reasons, rule: rule.label, ...flag };
         return { ...base, kind: "same", reasons: [], rule: rule.label };
     };
 
     for (const k of [...news.keys()].sort()) classify(k);
+    // A delete-first replacement deletes, before itself, every dependent its replacement replaces
+    // (step_generator.go calculateDependentReplacements): those are delete-first too, whatever their own order.
+    const condemned = new Set([...result.values()].filter((c) => c.kind === "replace" && c.order === "delete-first").map((c) => c.key));
+    for (let grew = true; grew;) {
+        grew = false;
+        for (const ch of [...result.values()].sort((x, y) => (x.key < y.key ? -1 : 1))) {
+            if (ch.kind !== "replace" || condemned.has(ch.key) || !ch.cause || !condemned.has(ch.cause)) continue;
+            ch.order = "delete-first";
+            ch.reasons.push(
+                `deleted before ${news.get(ch.cause)?.name ?? ch.cause}, whose delete-first replacement deletes its replaced dependents first`,
+            );
+            condemned.add(ch.key);
+            grew = true;
+        }
+    }
     for (const o of olds.values()) {
         if (claimed.has(o.key)) continue;
         result.set(`${o.key}`, {
@@ -500,64 +574,9 @@ export function planChanges(before: PlanFile, after: PlanFile): ChangePlan {
     const changes = [...result.values()].sort((x, y) => (x.key < y.key ? -1 : x.key > y.key ? 1 : 0));
     const counts: Record<ChangeKind, number> = { same: 0, update: 0, replace: 0, delete: 0, create: 0, read: 0 };
     for (const ch of changes) counts[ch.kind]++;
-    const warnings = warningsOf(changes, before, after, news, olds);
+    const warnings = changeWarnings({ changes, before, after, news, olds, contexts });
     const changed = changes.some((ch) => ch.kind !== "same" && !(ch.kind === "read" && ch.reasons.length === 0));
     return { changed, counts, changes, warnings };
-}
-
-function warningsOf(
-    changes: ResourceChange[],
-    _before: PlanFile,
-    _after: PlanFile,
-    news: Map<string, PlanResource>,
-    olds: Map<string, PlanResource>,
-): string[] {
-    const out: string[] = [];
-    const byKey = new Map(changes.map((c) => [c.key, c]));
-    for (const ch of changes) {
-        const r = news.get(ch.key) ?? olds.get(ch.key)!;
-        if (ch.kind === "replace" && isCluster(r)) {
-            const providers = [...news.values()].filter(
-                (p) => p.type === "pulumi:providers:kubernetes" && p.options.dependsOn.includes(r.key),
-            );
-            const kept = providers.filter((p) => byKey.get(p.key)?.kind !== "replace");
-            const objects = [...news.values()].filter((x) => x.provider && providers.some((p) => p.key === x.provider)).length;
-            out.push(
-                `CLUSTER REPLACED: ${r.name} (${ch.reasons.join("; ")}), ${ch.order}. A new, empty cluster takes its place` +
-                    (kept.length
-                        ? `, but its Kubernetes provider ${kept.map((p) => p.name).join(", ")} is NOT replaced ` +
-                          "(clusterIdentifier unchanged): state will say " +
-                          `the ${objects} objects it manages exist in the new cluster, and no deploy re-creates them.`
-                        : `; its Kubernetes provider is replaced, so every object on it (${objects}) is created again in the new cluster.`),
-            );
-        }
-        if ((ch.kind === "replace" || ch.kind === "delete") && ROOT_TYPES.has(r.type)) {
-            out.push(
-                `ROOT OF TRUST ${ch.kind === "delete" ? "DELETED" : "REPLACED"}: ${r.name} (${ch.reasons.join("; ")}). ` +
-                    "Every workload must get a certificate from the new root.",
-            );
-        }
-        if (ch.kind === "create" && ROOT_TYPES.has(r.type) && [...olds.values()].some((o) => ROOT_TYPES.has(o.type) && !news.has(o.key))) {
-            out.push(
-                `ROOT OF TRUST REPLACED: ${r.name} is a new root (the old one is deleted). ` +
-                    "Every workload must get a certificate from the new root.",
-            );
-        }
-        if (ch.kind === "replace" && ch.order === "delete-first" && r.type === "kubernetes:core/v1:Secret") {
-            out.push(
-                `SECRET DELETED BEFORE ITS REPLACEMENT: ${r.name} (${ch.reasons.join("; ")}). ` +
-                    "Between the delete and the create the Secret does not exist " +
-                    "(for cacerts, an istiod that restarts then falls back to a self-signed CA; for a remote secret, the peer drops). " +
-                    "Set enableSecretMutable on the Kubernetes provider to update it in place.",
-            );
-        }
-        if (ch.blocked)
-            out.push(
-                `PROTECTED RESOURCE IN THE WAY: ${r.name} (${r.type}) would be ` +
-                    `${ch.kind === "delete" ? "deleted" : "replaced"}: ${ch.blocked}.`,
-            );
-    }
-    return out;
 }
 
 const ORDER: ChangeKind[] = ["replace", "delete", "create", "update", "read", "same"];
@@ -585,16 +604,32 @@ export function formatChanges(plan: ChangePlan, against: string): string {
     return `${lines.join("\n")}\n`;
 }
 
-/** For the offline plan (plan.ts): classify, write changes.json, and return the summary to print after the mesh diff. */
+/** For the offline plan (plan.ts): classify, write changes.json, and return the plan and the summary to print after the mesh diff. */
 export function writeChangePlan(
     before: PlanFile,
     after: PlanFile,
     against: string,
     write: (relPath: string, text: string) => void,
-): string {
-    const plan = planChanges(before, after);
+    contexts: Record<string, string> = {},
+): { plan: ChangePlan; text: string } {
+    const plan = planChanges(before, after, contexts);
     write("changes.json", stableJson({ against, ...plan }));
-    return formatChanges(plan, against);
+    return { plan, text: formatChanges(plan, against) };
+}
+
+/** "2 replaced (1 delete-first), 3 deleted": what the change plan does to resources, or "" when nothing. */
+export function changeCount(plan: ChangePlan): string {
+    const c = plan.counts;
+    const delFirst = plan.changes.filter((x) => x.kind === "replace" && x.order === "delete-first").length;
+    const parts = [
+        c.replace ? `${c.replace} replaced${delFirst ? ` (${delFirst} delete-first)` : ""}` : "",
+        c.delete ? `${c.delete} deleted` : "",
+        c.create ? `${c.create} created` : "",
+        c.update ? `${c.update} updated` : "",
+    ].filter(Boolean);
+    const reads = plan.changes.filter((x) => x.kind === "read" && x.reasons.length > 0).length;
+    if (reads) parts.push(`${reads} read again`);
+    return parts.join(", ");
 }
 
 function stableJson(v: unknown): string {

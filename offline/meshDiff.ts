@@ -6,7 +6,7 @@
 //   - chart versions and values per cluster; a loud warning when Istio's minor version changes;
 //   - the root of trust and the intermediates: a loud warning, with what restarts and what can break.
 import { ISTIO_CHART_NAMES, minorOf } from "../components/istio";
-import { phaseChecks, phaseStepProblems, ROTATION_DOC } from "../components/rotation";
+import { phaseChecks, phaseStepProblems, ROTATION_DOC, shellWord } from "../components/rotation";
 import type { PlanCertDefinition, PlanChart, PlanCluster, PlanFile, PlanGateway, PlanTrust } from "./planFile";
 import { ASSIGNED_AT_DEPLOY, GENERATED_AT_DEPLOY } from "./planFile";
 import { istioSourceLines } from "./sourceDiff";
@@ -93,10 +93,10 @@ const ROOT_CONSEQUENCES =
     "the deploy stop before replacing it; rotate with the " +
     'multi-root procedure instead (README, "Renewal and rotation").';
 
-function intermediateConsequences(cluster: string): string {
+function intermediateConsequences(cluster: string, context: string): string {
     return (
         `${cluster}'s cacerts Secret is rewritten and istiod in ${cluster} loads the new intermediate (restart it with ` +
-        `\`kubectl -n istio-system rollout restart deployment/istiod\` if it does not hot-reload); ` +
+        `\`kubectl --context ${context} -n istio-system rollout restart deployment/istiod\` if it does not hot-reload); ` +
         `workloads in ${cluster} get certificates from the new ` +
         `intermediate as theirs rotate (within 24 h) or when they restart. Under the same ` +
         `root traffic keeps flowing; it breaks if the new intermediate ` +
@@ -104,7 +104,14 @@ function intermediateConsequences(cluster: string): string {
     );
 }
 
-function trustDiff(a: PlanTrust, b: PlanTrust, lines: string[], warnings: string[], commonPrimaries: Set<string>): void {
+function trustDiff(
+    a: PlanTrust,
+    b: PlanTrust,
+    lines: string[],
+    warnings: string[],
+    commonPrimaries: Set<string>,
+    contexts: Record<string, string>,
+): void {
     if (a.mode !== b.mode) {
         warnings.push(`ROOT OF TRUST CHANGES: trust mode ${a.mode} → ${b.mode}. ${ROOT_CONSEQUENCES}`);
     } else {
@@ -131,7 +138,9 @@ function trustDiff(a: PlanTrust, b: PlanTrust, lines: string[], warnings: string
         if (x.sha256 !== y.sha256 && x.sha256 !== GENERATED_AT_DEPLOY && y.sha256 !== GENERATED_AT_DEPLOY)
             why.push(`certificate sha256 ${x.sha256.slice(0, 16)}… → ${y.sha256.slice(0, 16)}…`);
         if (why.length > 0)
-            warnings.push(`INTERMEDIATE CA OF ${cluster} CHANGES (${why.join("; ")}). ${intermediateConsequences(cluster)}`);
+            warnings.push(
+                `INTERMEDIATE CA OF ${cluster} CHANGES (${why.join("; ")}). ${intermediateConsequences(cluster, shellWord(contexts[cluster] ?? cluster))}`,
+            );
     }
 }
 
@@ -186,7 +195,8 @@ function gatewayDiff(cluster: string, a: PlanGateway | null, b: PlanGateway | nu
 }
 
 /** The mesh-level difference from `before` to `after`. */
-export function diffPlans(before: PlanFile, after: PlanFile): MeshDiff {
+/** `contexts`: each cluster's kubectl context, for the commands the warnings print (offline/contexts.ts). */
+export function diffPlans(before: PlanFile, after: PlanFile, contexts: Record<string, string> = {}): MeshDiff {
     const lines: string[] = [];
     const warnings: string[] = [];
     if (before.meshId !== after.meshId) {
@@ -267,7 +277,7 @@ export function diffPlans(before: PlanFile, after: PlanFile): MeshDiff {
     if (upgrade) warnings.push(upgrade);
 
     const commonPrimaries = new Set(common.filter(([a, b]) => a.runsIstiod && b.runsIstiod).map(([, b]) => b.name));
-    trustDiff(before.trust, after.trust, lines, warnings, commonPrimaries);
+    trustDiff(before.trust, after.trust, lines, warnings, commonPrimaries, contexts);
     const refusals = before.trust.rotation && after.trust.rotation ? phaseStepProblems(before.trust.rotation, after.trust.rotation) : [];
     if (before.trust.rotation && after.trust.rotation && before.trust.rotation.phase !== after.trust.rotation.phase) {
         lines.push(`trust: root rotation phase ${before.trust.rotation.phase} → ${after.trust.rotation.phase}`);
@@ -303,8 +313,13 @@ export function minorUpgradeWarning(before: PlanFile, after: PlanFile): string |
     );
 }
 
-/** The diff as terminal text. */
-export function formatDiff(d: MeshDiff, against: string): string {
+/**
+ * The diff as terminal text. "no change" is said only when nothing else changes either: with
+ * `belowMesh` (what the change plan does to resources), an empty mesh-level diff says that the
+ * change is below the mesh level.
+ */
+export function formatDiff(d: MeshDiff, against: string, belowMesh?: string): string {
+    if (!d.changed && belowMesh) return `mesh-level diff against ${against}: nothing at the mesh level; ${belowMesh}\n`;
     if (!d.changed) return `mesh-level diff against ${against}: no change\n`;
     const n = d.lines.length + d.warnings.length;
     const out = [`mesh-level diff against ${against}: ${n} change${n === 1 ? "" : "s"}`];
@@ -314,7 +329,7 @@ export function formatDiff(d: MeshDiff, against: string): string {
     return `${out.join("\n")}\n`;
 }
 
-export function certSummary(t: PlanTrust): string {
+export function certSummary(t: PlanTrust, contexts: Record<string, string> = {}): string {
     const root =
         t.mode === "provided"
             ? `provided root ${t.root.sha256.slice(0, 16)}…`
@@ -329,7 +344,7 @@ export function certSummary(t: PlanTrust): string {
     const r = t.rotation;
     if (!r || r.phase === "none") return `${root}; ${interText}`;
     // The checks that prove this phase done in every cluster, to run before planning the next one.
-    const checks = phaseChecks(r.phase, Object.keys(t.intermediates).sort());
+    const checks = phaseChecks(r.phase, Object.keys(t.intermediates).sort(), contexts);
     return [
         `${root}; ${interText}`,
         `root rotation phase ${r.phase} (${ROTATION_DOC}); roots: ${r.roots.join(" + ")}; intermediates signed by ${r.signer}`,

@@ -8,7 +8,9 @@
 //   #cluster-<c>                         .mesh-cluster.primary|.remote    one per cluster
 //   #remotes-<p>-<n>                     .remotes                         ≥ 2 remotes of primary p on network n, boxed together
 //   #gateway-<c>                         .gateway.fixed|.at-deploy        east-west gateway of cluster c, named, with its address
-//   #remote-secret-<s>-to-<t>            .edge.remote-secret              t's istiod reads s's API server
+//   #remote-secret-<s>-to-<t>            .edge.remote-secret              t's istiod reads s's API server: the arrow runs
+//                                                                         from the reader t to s, the API server it reads
+//                                                                         (the remote secret lives in t, made from s's token)
 //   #remote-secret-<a>-with-<b>          .edge.remote-secret.mutual       a and b read each other (a < b): one edge, two secrets
 //   #controls-<p>-<r>, -<p>-remotes-<n>  .edge.controls                   primary p's istiod runs remote r (or the remotes box)
 //   #xds-<r>, #xds-remotes-<p>-<n>       .edge.xds                        remote → p's gateway → istiod (15012 xDS, 15017 webhooks)
@@ -57,8 +59,10 @@ const COLORS = {
     gatewayLine: "#15803d",
     root: "#fef3c7",
     rootLine: "#b45309",
+    /** The trust chain's edges (signs, cacerts): dotted, in the root's darker yellow, never to be taken for xDS's red. */
+    trustLine: "#a16207",
     secret: "#7c3aed",
-    xds: "#c2410c",
+    xds: "#dc2626",
     network: "#94a3b8",
     cloud: "#0f766e",
 };
@@ -520,7 +524,9 @@ export function meshDot(plan: PlanFile): string {
                     edgeStmt("root-ca", `intermediate-${c}`, {
                         id: `signs-${slug(c)}`,
                         class: "signs",
-                        color: COLORS.rootLine,
+                        color: COLORS.trustLine,
+                        style: "dotted",
+                        penwidth: 1.6,
                         label: "signs",
                     }),
             );
@@ -530,7 +536,9 @@ export function meshDot(plan: PlanFile): string {
                         edgeStmt(`intermediate-${c}`, `cluster-${c}`, {
                             id: `cacerts-${slug(c)}`,
                             class: "cacerts",
-                            color: COLORS.rootLine,
+                            color: COLORS.trustLine,
+                            style: "dotted",
+                            penwidth: 1.6,
                             label: "cacerts",
                         }),
                 );
@@ -538,7 +546,14 @@ export function meshDot(plan: PlanFile): string {
     } else if (inters.length) {
         out.push(
             "  " +
-                edgeStmt("root-ca", "intermediates", { id: "signs-intermediates", class: "signs", color: COLORS.rootLine, label: "signs" }),
+                edgeStmt("root-ca", "intermediates", {
+                    id: "signs-intermediates",
+                    class: "signs",
+                    color: COLORS.trustLine,
+                    style: "dotted",
+                    penwidth: 1.6,
+                    label: "signs",
+                }),
         );
         // Above the first row of clusters, without an edge into each.
         const first = plan.clusters.find((c) => c.runsIstiod) ?? plan.clusters[0];
@@ -676,13 +691,14 @@ export function meshDot(plan: PlanFile): string {
         [
             COLORS.secret,
             "solid",
-            `reads: the target's istiod reads the source's API server ` +
-                `(remote secret${layout.secretEdges?.some((e) => e.mutual) ? "; ◀▶ both ways" : ""})`,
+            // Said with the arrow's own ends: a remote secret's "source" is the arrow's head, which reads wrongly as "target".
+            `reads: A ─▶ B: A's istiod reads B's API server, with B's remote secret held in A` +
+                `${layout.secretEdges?.some((e) => e.mutual) ? "; ◀▶ both ways" : ""}`,
             !!layout.secretEdges?.length,
         ],
         [COLORS.primaryLine, "dashed", "controls: the primary's istiod runs the remote", layout.controlsDrawn && paths.length > 0],
         [COLORS.xds, "solid", `${xdsLabel}: the remote reaches istiod through its primary's east-west gateway`, paths.length > 0],
-        [COLORS.rootLine, "solid", "signs / cacerts: root CA → intermediate CA → istiod", inters.length > 0],
+        [COLORS.trustLine, "dotted", "signs / cacerts: root CA → intermediate CA → istiod", inters.length > 0],
         [
             COLORS.gatewayLine,
             "bold",
@@ -693,7 +709,7 @@ export function meshDot(plan: PlanFile): string {
     for (const [color, style, text, shown] of entries) {
         if (!shown) continue;
         legendRows.push(
-            `<TR><TD><FONT COLOR="${color}">${{ dashed: "- - -▶", bold: "◀━━▶" }[style] ?? "───▶"}</FONT></TD>` +
+            `<TR><TD><FONT COLOR="${color}">${{ dashed: "- - -▶", bold: "◀━━▶", dotted: "·····▶" }[style] ?? "───▶"}</FONT></TD>` +
                 `<TD ALIGN="LEFT">${h(text)}</TD></TR>`,
         );
     }

@@ -8,13 +8,14 @@
 //
 //   npm run plan -- --stack dev [--out out] [--against old/plan.json]
 //
-// Exit code: 0 planned (and, with --against, nothing changed); 2 planned and the mesh changes;
-// 1 an error (bad config, unreadable --against file, …), one line per problem on stderr.
+// Exit code (scripts/plan.ts): 0 planned (and, with --against, nothing changed); 2 planned and
+// something changes (mesh-level diff or change plan); 1 an error (bad config, unreadable --against
+// file, …), one line per problem on stderr.
 import * as fs from "node:fs";
 import * as path from "node:path";
 import * as pulumi from "@pulumi/pulumi";
 import * as YAML from "yaml";
-import { writeChangePlan } from "./changes";
+import { ChangePlan, changeCount, writeChangePlan } from "./changes";
 import { buildImportFile } from "./importFile";
 import { PlacementCluster, placeGateways } from "../components/gatewayPlacement";
 import { DEFAULT_NETWORK } from "../components/meshConfig";
@@ -23,6 +24,8 @@ import { meshSvg } from "./meshSvg";
 import { buildPlanFile, istioPlanLines, parsePlanFile, PlanFile, stableStringify } from "./planFile";
 import { describeReleaseChart } from "../components/istioSource";
 import { markFailed, outDirProblem, stageOut } from "./outDir";
+import { planSizeProblem } from "./planLimits";
+import { kubectlContexts } from "./contexts";
 import { runProgram } from "./runProgram";
 import { readStackFile as readStack, ReadStackOptions, StackFile, stackNameProblem } from "./stackFile";
 import { UNDECRYPTED_SECRET_NOTE } from "../components/secretPlaceholder";
@@ -95,6 +98,8 @@ export interface PlanOptions {
     env?: NodeJS.ProcessEnv;
     /** The folder with Pulumi.yaml and Pulumi.<stack>.yaml (default: this repository; tests use their own). */
     stackDir?: string;
+    /** Print each error on stderr (default true); a caller that reports `errors` itself (npm run render) turns it off. */
+    reportErrors?: boolean;
 }
 
 export interface PlanResult {
@@ -104,10 +109,32 @@ export interface PlanResult {
     planFile?: PlanFile;
     /** Set with `against`. */
     diff?: MeshDiff;
+    /** Set with `against` a plan that records resources (format 2): the change plan. */
+    changes?: ChangePlan;
+    /**
+     * Set with `against`: anything changes, at the mesh level or in any resource (replaced, deleted,
+     * created, updated), or the old plan records no resources to rule that out. The CLI exits 2.
+     */
+    changed?: boolean;
     /** Problems, one line each (empty when ok). */
     errors: string[];
     /** `secure:` values not decrypted offline, as `pulumi config set --path` names them. */
     undecrypted?: string[];
+}
+
+/**
+ * Against a plan of format 1 (multicluster-mesh 0.1.x before the change plan), which records no
+ * resources: the mesh diff still runs, the change plan cannot, and "no change" cannot be claimed.
+ */
+function noChangePlanText(against: string): string {
+    return (
+        `!! WARNING: NO CHANGE PLAN: ${against} is a plan of format 1 (multicluster-mesh 0.1.x before the change plan), which ` +
+        "records no resources, so what is replaced or deleted cannot be told from it (a provider replacement does not show " +
+        "at the mesh level). For a comparable baseline, plan the config you deployed with this version: " +
+        "`git stash && npm run plan -- --stack <stack> --out /tmp/base && git stash pop`, then `--against " +
+        "/tmp/base/<stack>/plan.json` (differences of the program itself between versions then do not show: read " +
+        '`pulumi preview --diff` for those, and README "Upgrading a stack deployed with 0.1.x").\n'
+    );
 }
 
 /** A path as the user would type it: relative to the working directory when inside it. */
@@ -116,13 +143,24 @@ function rel(f: string): string {
     return r === "" || r.startsWith("..") || path.isAbsolute(r) ? f : r;
 }
 
-/** One line per problem: a ConfigError's list, or the lines of any other error. */
-function problemLines(e: Error): string[] {
+/**
+ * One line per problem: a ConfigError's list, or the lines of any other error. An error thrown
+ * inside an Output loses its own shape on the way out: the SDK prefixes one `error serializing
+ * property "x": ` per level it passed, and the runtime appends its note on the promises left
+ * pending when the program stopped. Both are dropped: the reason is the line.
+ */
+export function problemLines(e: Error): string[] {
     const problems = (e as Error & { problems?: unknown }).problems;
     if (Array.isArray(problems) && problems.length > 0) return problems.map(String);
-    return e.message
+    const message = e.message.split(/The Pulumi runtime detected that \d+ promises were still active/)[0];
+    return message
         .split("\n")
-        .map((l) => l.replace(/^\s*-\s+/, "").trim())
+        .map((l) =>
+            l
+                .replace(/^(error serializing property "[^"]*": )+/, "")
+                .replace(/^\s*-\s+/, "")
+                .trim(),
+        )
         .filter(Boolean);
 }
 
@@ -158,8 +196,9 @@ export async function plan(
     };
     // Checked before anything is read or written: the name becomes a file name and a folder name.
     const badName = stackNameProblem(stack);
+    const report = options.reportErrors !== false;
     if (badName) {
-        console.error(`error: --stack ${JSON.stringify(stack)}: ${badName}`);
+        if (report) console.error(`error: --stack ${JSON.stringify(stack)}: ${badName}`);
         return { ok: false, clusters: [], written: [], errors: [badName] };
     }
     // A folder the plan did not write is never replaced (say `--out ~` and stack `dev`): refused before anything runs.
@@ -170,7 +209,7 @@ export async function plan(
     }
     let stackFile: StackFile | undefined;
     const fail = (errors: string[]): PlanResult => {
-        for (const e of errors) console.error(`error: stack ${stack}: ${e}`);
+        if (report) for (const e of errors) console.error(`error: stack ${stack}: ${e}`);
         // Earlier results must not pass for this run's.
         markFailed(outDir, stack, errors);
         return { ok: false, clusters: [], written: [], errors, undecrypted: stackFile?.undecrypted };
@@ -180,6 +219,10 @@ export async function plan(
     } catch (e) {
         return fail(problemLines(e as Error));
     }
+    for (const w of stackFile.warnings) console.error(`warning: stack ${stack}: ${w}`);
+    // A mesh the plan cannot hold in memory is refused before the program runs (offline/planLimits.ts).
+    const tooBig = planSizeProblem(stackFile.config);
+    if (tooBig) return fail([tooBig]);
     // Read the old plan first, so a wrong path fails before the program runs.
     let before: PlanFile | undefined;
     if (options.against) {
@@ -277,10 +320,23 @@ export async function plan(
         const pictureSeconds = (performance.now() - pictureStart) / 1000;
         write("mesh.svg", svg);
 
-        const diff = before ? diffPlans(before, planFile) : undefined;
-        const diffText = diff && options.against ? formatDiff(diff, rel(options.against)) : "";
+        // The commands the plan prints address each cluster by its kubectl context, not its mesh name.
+        const contexts = kubectlContexts(sf.config["multicluster-mesh:mesh"]);
+        const diff = before ? diffPlans(before, planFile, contexts) : undefined;
+        // The change plan needs the old plan's resources (format 2); a format-1 plan gets the mesh diff only.
+        const against = options.against ? rel(options.against) : "";
+        const changePlan = before?.resources ? writeChangePlan(before, planFile, against, write, contexts) : undefined;
+        const noResources = before && !before.resources ? noChangePlanText(against) : "";
+        const counted = changePlan ? changeCount(changePlan.plan) : "";
+        const belowMesh = counted
+            ? `resources change (${counted}): see the change plan below`
+            : noResources
+              ? "what happens to resources is not known (no change plan against a format-1 plan, below)"
+              : undefined;
+        const diffText = diff ? formatDiff(diff, against, belowMesh) : "";
         if (diff) write("diff.txt", diffText);
-        const changesText = before && options.against ? writeChangePlan(before, planFile, rel(options.against), write) : "";
+        const changesText = changePlan?.text ?? noResources;
+        const changed = diff ? diff.changed || !!changePlan?.plan.changed || !!noResources : undefined;
 
         // The compact table: one row per cluster.
         const head = ["cluster", "role", "network", "charts", "east-west gateway", "reads"];
@@ -302,7 +358,7 @@ export async function plan(
             `mesh ${planFile.meshId} (${planFile.topology}), stack ${stack}: ${planFile.clusters.length} ` +
             `clusters on ${planFile.networks.length} network${planFile.networks.length === 1 ? "" : "s"}, ` +
             `${sim.registrations.length} resources`;
-        const trustLine = `trust: ${certSummary(planFile.trust)}`;
+        const trustLine = `trust: ${certSummary(planFile.trust, contexts)}`;
         // Where Istio comes from, which facts the checks read, and the pinned version's known defects (with the fix).
         const istioLines = istioPlanLines(planFile);
         // Free text (organization, networks, hostnames) is escaped: summary.md is published as Markdown (offline/markdown.ts).
@@ -316,6 +372,11 @@ export async function plan(
             ...istioLines.flatMap((l) => [l.startsWith("WARNING: ") ? `**${l}**` : l, ""]),
         ];
         if (diff) md.push("### Mesh-level diff", "", ...mdFence(diffText.trimEnd()), "");
+        // What a reviewer must not miss: the change plan's counts and warnings (changes.json has every resource).
+        if (changesText) {
+            const keep = changesText.split("\n").filter((l) => l.startsWith("change plan") || l.startsWith("!! "));
+            md.push("### Change plan", "", ...mdFence(keep.join("\n")), "");
+        }
         write("summary.md", `${md.join("\n")}\n`);
 
         staged.commit();
@@ -342,7 +403,17 @@ export async function plan(
         if (diff) process.stdout.write(diffText + changesText);
         // A skipped root-rotation phase or a one-step root swap: planned and written, but refused (exit 1).
         const refusals = diff?.refusals ?? [];
-        for (const r of refusals) console.error(`error: ${r}`);
-        return { ok: refusals.length === 0, clusters: summaries, written, planFile, diff, errors: refusals, undecrypted: sf.undecrypted };
+        if (report) for (const r of refusals) console.error(`error: ${r}`);
+        return {
+            ok: refusals.length === 0,
+            clusters: summaries,
+            written,
+            planFile,
+            diff,
+            ...(changePlan ? { changes: changePlan.plan } : {}),
+            ...(changed !== undefined ? { changed } : {}),
+            errors: refusals,
+            undecrypted: sf.undecrypted,
+        };
     }
 }

@@ -145,7 +145,7 @@ export interface PlanFile {
     trust: PlanTrust;
     clusters: PlanCluster[];
     remoteSecrets: PlanRemoteSecret[];
-    /** Every registered resource, sorted by key (offline/planResources.ts). */
+    /** Every registered resource, sorted by key (offline/planResources.ts). Absent in format 1 (0.1.x). */
     resources: PlanResource[];
 }
 
@@ -556,11 +556,20 @@ export function parsePlanFile(text: string, where: string): PlanFile {
     if (!p || typeof p !== "object" || !Array.isArray(p.clusters) || !p.trust || !Array.isArray(p.remoteSecrets)) {
         throw new Error(`${where} is not a plan file (no clusters, trust or remoteSecrets); pass the plan.json that npm run plan wrote`);
     }
+    // Format 1 (0.1.x) is format 2 without `resources`: the mesh diff reads it, the change plan cannot (offline/plan.ts says so).
+    if (p.formatVersion === 1) {
+        const { resources: _none, ...rest } = p;
+        void _none;
+        return rest as PlanFile;
+    }
     if (p.formatVersion !== PLAN_FORMAT_VERSION) {
         throw new Error(
-            `${where} has plan format ${String(p.formatVersion)}, this plan writes format ${PLAN_FORMAT_VERSION}; ` +
-                `re-plan the old config with this version`,
+            `${where} has plan format ${String(p.formatVersion)}, this plan reads formats 1 and ${PLAN_FORMAT_VERSION}; ` +
+                "plan the old config with this version for a comparable baseline " +
+                "(git stash && npm run plan -- --stack <stack> --out /tmp/base && git stash pop)",
         );
     }
+    if (!Array.isArray(p.resources))
+        throw new Error(`${where} has plan format ${PLAN_FORMAT_VERSION} but no resources; pass the plan.json that npm run plan wrote`);
     return p as PlanFile;
 }

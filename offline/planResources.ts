@@ -1,8 +1,8 @@
 // The resources section of plan.json: every resource the program registered, as the engine would
 // key it (its URN without stack and project), with what decides how a change to it is carried out:
 // its parent, its provider, the inputs that decide replacement (decisivePaths in changes.ts), a
-// SHA-256 of the rest of its inputs, and the options protect, deleteBeforeReplace, aliases and
-// dependsOn. offline/changes.ts compares two of these sections.
+// SHA-256 of the rest of its inputs, and the options protect, deleteBeforeReplace, aliases,
+// dependsOn and replaceOnChanges. offline/changes.ts compares two of these sections.
 //
 // Two plans of one config must be byte-identical, so values that only exist at deploy are
 // normalized, the way the rest of plan.json records them (planFile.ts):
@@ -18,7 +18,7 @@
 // normalized value.
 import * as crypto from "node:crypto";
 import type { Registration } from "../simulator/simulator";
-import { decisivePaths } from "./changes";
+import { decisivePaths, replaceOnChangesPath } from "./changes";
 import { ASSIGNED_AT_DEPLOY, GENERATED_AT_DEPLOY } from "./planFile";
 
 export interface PlanResourceOptions {
@@ -28,6 +28,8 @@ export interface PlanResourceOptions {
     aliases: string[];
     /** Keys of the resources it depends on (dependsOn and inputs), sorted. */
     dependsOn: string[];
+    /** The `replaceOnChanges` option, when set (its paths are recorded as decisive). */
+    replaceOnChanges?: string[];
 }
 
 export interface PlanResource {
@@ -243,7 +245,8 @@ export function planResources(regs: Registration[]): PlanResource[] {
         delete rest.__defaults;
         const decisive: Record<string, unknown> = {};
         const deployTime: Record<string, string[]> = {};
-        const paths = decisivePaths(r.type, rest);
+        const roc = r.replaceOnChanges ?? [];
+        const paths = [...new Set([...decisivePaths(r.type, rest), ...roc.map(replaceOnChangesPath).filter((p) => p !== "*" && p !== "")])];
         for (const p of paths) {
             const raw = take(rest, p);
             if (raw === undefined) continue;
@@ -267,7 +270,13 @@ export function planResources(regs: Registration[]): PlanResource[] {
             decisive,
             inputsDigest: sha256(normalizedRest),
             deployTime,
-            options: { protect: r.protect, deleteBeforeReplace: !!r.deleteBeforeReplace, aliases: aliasKeys(r), dependsOn: deps },
+            options: {
+                protect: r.protect,
+                deleteBeforeReplace: !!r.deleteBeforeReplace,
+                aliases: aliasKeys(r),
+                dependsOn: deps,
+                ...(roc.length ? { replaceOnChanges: [...roc].sort() } : {}),
+            },
         });
     }
     return out.sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));

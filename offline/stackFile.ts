@@ -6,6 +6,7 @@
 import * as crypto from "node:crypto";
 import * as fs from "node:fs";
 import * as path from "node:path";
+import { plainPrivateKeys, unknownProjectKeys } from "../components/configKeys";
 import { readYamlFile } from "./yamlFile";
 import { readRegularFile } from "../components/safeRead";
 import { ConfigPath, securePaths } from "../components/secretConfig";
@@ -60,6 +61,25 @@ export interface StackFile {
     secretPaths: Record<string, ConfigPath[]>;
     /** The decrypted secret values: no file the plan writes may show them. */
     secretValues: string[];
+    /** Not errors, but worth a line on stderr: private keys in plain text, each with the command that stores it encrypted. */
+    warnings: string[];
+}
+
+/** A dangling symbolic link: existsSync says no, but the user did name something. */
+function isBrokenLink(file: string): boolean {
+    try {
+        return fs.lstatSync(file).isSymbolicLink();
+    } catch {
+        return false;
+    }
+}
+
+/** Unknown keys under the project, one problem each (offline/plan.ts prints `problems`). */
+export class ConfigKeyError extends Error {
+    constructor(public readonly problems: string[]) {
+        super(problems.join("\n"));
+        this.name = "ConfigKeyError";
+    }
 }
 
 /** Pulumi's isSecureValue (sdk/go/common/resource/config/object.go): an object with one key, `secure`, a string. */
@@ -81,7 +101,8 @@ export interface ReadStackOptions {
 /** Read Pulumi.<stack>.yaml into the flat config map the Pulumi CLI would hand the program. */
 export function readStackFile(stack: string, dir: string, options: ReadStackOptions = {}): StackFile {
     const file = stackFilePath(stack, dir);
-    if (!fs.existsSync(file)) {
+    // Only a file that is not there is "no stack file"; a folder or an unreadable file says so (readYamlFile).
+    if (!fs.existsSync(file) && !isBrokenLink(file)) {
         const known = fs
             .readdirSync(dir)
             .filter((f) => /^Pulumi\..+\.yaml$/.test(f))
@@ -91,7 +112,9 @@ export function readStackFile(stack: string, dir: string, options: ReadStackOpti
     // A syntax error is one line, file:line:column (offline/yamlFile.ts).
     const doc = (readYamlFile(file) ?? {}) as StackDoc;
     const project = (readYamlFile(path.join(dir, "Pulumi.yaml")) as { name: string }).name;
-    const out: StackFile = { config: {}, secretKeys: [], undecrypted: [], secretPaths: {}, secretValues: [] };
+    if (!doc || typeof doc !== "object" || Array.isArray(doc))
+        throw new Error(`${path.relative(process.cwd(), file) || file}: is not a mapping of config: and the other stack settings`);
+    const out: StackFile = { config: {}, secretKeys: [], undecrypted: [], secretPaths: {}, secretValues: [], warnings: [] };
 
     // First find every secure value, then decrypt them all with one key (PBKDF2 is slow on purpose).
     const found: { key: string; at: string; ciphertext: string }[] = [];
@@ -102,6 +125,10 @@ export function readStackFile(stack: string, dir: string, options: ReadStackOpti
     };
     const entries = Object.entries(doc.config ?? {}).map(([k, v]) => [k.includes(":") ? k : `${project}:${k}`, v] as const);
     for (const [key, v] of entries) walk(v, key, key);
+    // Keys in the program's namespace that it never reads are typos (components/configKeys.ts); plain private keys are a leak waiting.
+    const unknown = unknownProjectKeys(entries.map(([k]) => k));
+    if (unknown.length) throw new ConfigKeyError(unknown);
+    out.warnings.push(...plainPrivateKeys(entries, project, path.basename(file)));
 
     const crypter = found.length > 0 ? passphraseCrypter(doc, options.env ?? process.env) : undefined;
     const plain = new Map<string, string>();

@@ -52,7 +52,7 @@ plan_all() {
     npm "${args[@]}"
     rc=$?
     set -e
-    # 0: planned, no change; 2: planned and the mesh changes (see the summary); anything else is an error.
+    # 0: planned, no change; 2: planned and something changes (mesh diff or change plan: see the summary); anything else is an error.
     if [ "$rc" -ne 0 ] && [ "$rc" -ne 2 ]; then
       if [ "$tolerant" -eq 1 ]; then echo "::notice::stack $stack does not plan here (exit $rc)"; else status=$rc; fi
     fi

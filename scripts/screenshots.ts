@@ -1,8 +1,11 @@
 // Plan every shipped stack offline and keep a screenshot of its topology picture, as a person sees it
 // in Chromium, under docs/<stack>.png, and of synthetic 10-cluster meshes (offline/syntheticMesh.ts)
-// under docs/mesh-10-clusters*.png (needs Debian's `chromium`; .ci/run installs it).
+// under docs/mesh-10-clusters*.png (needs Debian's `chromium`; .ci/run installs it). Only the shipped
+// stacks (SHIPPED_STACKS): a stack of your own (Pulumi.mine.yaml) gets a picture only when named.
 //
-//   npm run screenshots [-- --stack dev]      (--stack: only those stacks, no synthetic mesh)
+//   npm run screenshots [-- --stack dev mine] [--out dir]   (--stack: only those stacks, no synthetic mesh)
+//
+// A stack that does not plan stops the run with every problem it has, one line each.
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { Command } from "commander";
@@ -10,17 +13,37 @@ import { launchChromium, screenshotSvg } from "../offline/browser";
 import { runProgram } from "../offline/runProgram";
 import { buildPlanFile } from "../offline/planFile";
 import { meshSvg } from "../offline/meshSvg";
-import { readStackFile } from "../offline/plan";
+import { problemLines, readStackFile } from "../offline/plan";
 import { syntheticPlan, SyntheticModel } from "../offline/syntheticMesh";
 
 const ROOT = path.resolve(__dirname, "..");
 
+/** The stacks this repository ships (README, "Shipped stacks"); test/screenshots.test.ts checks the list against git. */
+export const SHIPPED_STACKS = [
+    "dev",
+    "eks-primary-remote",
+    "existing",
+    "gcp-aws",
+    "gke-primary-remote",
+    "primary-remote",
+    "primary-remote-multinet",
+    "traffic",
+] as const;
+
+/** The shipped stacks whose stack file is in `dir`. */
 export function shippedStacks(dir = ROOT): string[] {
-    return fs
-        .readdirSync(dir)
-        .filter((f) => /^Pulumi\..+\.yaml$/.test(f))
-        .map((f) => f.slice("Pulumi.".length, -".yaml".length))
-        .sort();
+    return SHIPPED_STACKS.filter((s) => fs.existsSync(path.join(dir, `Pulumi.${s}.yaml`)));
+}
+
+/** A stack that does not plan, with every problem it has. */
+export class StackProblems extends Error {
+    constructor(
+        public readonly stack: string,
+        public readonly problems: string[],
+    ) {
+        super(problems.map((p) => `stack ${stack}: ${p}`).join("\n"));
+        this.name = "StackProblems";
+    }
 }
 
 /** The synthetic meshes pictured in docs/: file name → model and size. */
@@ -41,10 +64,15 @@ async function freshProgram(): Promise<Record<string, unknown>> {
 }
 
 /** The topology picture of one stack's offline plan (canned certificates: the picture shows no key material). */
-async function svgOf(stack: string): Promise<string> {
-    const sf = readStackFile(stack);
-    const r = await runProgram({ config: sf.config, secretKeys: sf.secretKeys, stack, load: freshProgram, sim: { cannedTls: true } });
-    if (r.error) throw new Error(`stack ${stack}: ${r.error.message.split("\n")[0]}`);
+export async function svgOf(stack: string, dir = ROOT, load: () => Promise<Record<string, unknown>> = freshProgram): Promise<string> {
+    let sf: ReturnType<typeof readStackFile>;
+    try {
+        sf = readStackFile(stack, dir);
+    } catch (e) {
+        throw new StackProblems(stack, problemLines(e as Error));
+    }
+    const r = await runProgram({ config: sf.config, secretKeys: sf.secretKeys, stack, load, sim: { cannedTls: true } });
+    if (r.error) throw new StackProblems(stack, problemLines(r.error));
     return meshSvg(buildPlanFile({ stack, outputs: r.outputs, registrations: r.sim.registrations }));
 }
 
@@ -76,7 +104,7 @@ async function main(): Promise<void> {
 
 if (require.main === module) {
     main().catch((e) => {
-        console.error(`error: ${e instanceof Error ? e.message : String(e)}`);
+        for (const line of (e instanceof Error ? e.message : String(e)).split("\n")) console.error(`error: ${line}`);
         process.exit(1);
     });
 }

@@ -46,6 +46,8 @@ export interface Registration {
     ignoreChanges?: string[];
     /** The `deleteBeforeReplace` resource option (false when unset). */
     deleteBeforeReplace?: boolean;
+    /** The `replaceOnChanges` resource option: property paths whose change replaces the resource. */
+    replaceOnChanges?: string[];
     /** The `aliases` option: alias URNs, or alias specs as JSON ({name, type, parentUrn, noParent, …}). */
     aliases?: string[];
     state: Record<string, any>;
@@ -285,6 +287,7 @@ export class Simulator {
             additionalSecretOutputs: read ? [] : (req.getAdditionalsecretoutputsList?.() ?? []),
             deleteBeforeReplace: read ? false : !!req.getDeletebeforereplace?.(),
             ignoreChanges: read ? [] : ((req.getIgnorechangesList?.() as string[] | undefined) ?? []),
+            replaceOnChanges: read ? [] : ((req.getReplaceonchangesList?.() as string[] | undefined) ?? []),
             aliases: read
                 ? []
                 : [

@@ -129,12 +129,12 @@ describe("change plan", () => {
         expect(cluster.reasons.join(" ")).toMatch(/network/);
         expect(cluster.blocked).toMatch(/protected/);
         expect(byName(changes, "gke-central-subnet").kind).toBe("replace");
-        expect(changes.warnings.some((w) => w.startsWith("CLUSTER REPLACED: gke-central-cluster"))).toBe(true);
+        expect(changes.warnings.some((w) => w.startsWith("CLUSTER REPLACED: gke-central (gke-central-cluster: "))).toBe(true);
         expect(changes.warnings.some((w) => w.startsWith("PROTECTED RESOURCE IN THE WAY: gke-central-cluster"))).toBe(true);
         // The EKS side does not move.
         expect(byName(changes, "eks-east-cluster").kind).toBe("same");
         // And the mesh-level picture is no longer "pods pick up the new network".
-        expect(formatChanges(changes, "old.json")).toMatch(/^!! WARNING: CLUSTER REPLACED: gke-central-cluster/m);
+        expect(formatChanges(changes, "old.json")).toMatch(/^!! WARNING: CLUSTER REPLACED: gke-central \(gke-central-cluster/m);
     });
 
     it("kind config change: the kind cluster is replaced, delete-first exactly when the Command has deleteBeforeReplace", async () => {
@@ -158,7 +158,7 @@ describe("change plan", () => {
         const idChanged =
             resource(before, "east-k8s", K8S_PROVIDER).decisive.clusterIdentifier !==
             resource(after, "east-k8s", K8S_PROVIDER).decisive.clusterIdentifier;
-        const warning = changes.warnings.find((w) => w.startsWith(`CLUSTER REPLACED: ${name}`))!;
+        const warning = changes.warnings.find((w) => w.startsWith(`CLUSTER REPLACED: east (${name}: `))!;
         expect(warning).toBeDefined();
         if (provider.kind === "replace") {
             expect(warning).toMatch(/provider is replaced/);

@@ -138,7 +138,9 @@ describe("progress", () => {
             { cwd: ROOT },
         );
         const phases = r.stderr.trim().split("\n");
-        expect(phases.map((l) => l.replace(/\d+\.\d\d s$/, "<t>"))).toEqual([
+        expect(phases.map((l) => l.replace(/\d+\.\d\d s$/, "<t>").replace(/, [\d.]+ (B|KB|MB)$/, ", <size>"))).toEqual([
+            // The first line comes before the stack file is parsed (issue 19 item 6).
+            "plan dev: reading Pulumi.dev.yaml, <size>",
             "plan dev: loading <t>",
             "plan dev: reading stack <t>",
             "plan dev: running program <t>",

@@ -175,7 +175,9 @@ describe("the least credential each provider needs", () => {
         expect(one(run, "east-k8s").secretPaths).toContain("kubeconfig");
         // The identity is the cluster behind the context, not the file: its CA when the CA parses
         // (components/platforms/identity.ts; test/identity.test.ts), else its server, as here.
-        expect(one(run, "east-k8s").inputs.clusterIdentifier).toBe(`multicluster-mesh/existing/east/server-${instanceDigest("https://10.1.0.1:6443")}`);
+        expect(one(run, "east-k8s").inputs.clusterIdentifier).toBe(
+            `multicluster-mesh/existing/east/server-${instanceDigest("https://10.1.0.1:6443")}`,
+        );
     });
 });
 

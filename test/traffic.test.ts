@@ -504,7 +504,7 @@ describe("validation: every rule, with its path, all at once, before anything is
         const failover = { host: PAYMENTS, mode: "failover", failover: [{ from: "us-east1", to: "us-west1" }] };
         expect(rule({ policies: [failover, { ...failover, host: "ledger.ledger.svc.cluster.local" }] }, {}, clusters)).toEqual([
             'mesh.traffic.policies[0].failover[0].to: "us-west1" is not the region of any cluster (regions: us-east1 (east))',
-            "mesh.clusters[1].region: is required: mesh.traffic.policies[0] (mode failover) routes between regions, and a existing " +
+            "mesh.clusters[1].region: is required: mesh.traffic.policies[0] (mode failover) routes between regions, and an existing " +
                 "cluster takes its region from config; set the region its nodes carry in topology.kubernetes.io/region",
             'mesh.traffic.policies[1].failover[0].to: "us-west1" is not the region of any cluster (regions: us-east1 (east))',
         ]);

@@ -50,7 +50,7 @@ export interface ClusterProviderArgs {
     deleteUnreachable?: boolean;
 }
 
-export function clusterProvider(name: string, args: ClusterProviderArgs, opts: pulumi.CustomResourceOptions): k8s.Provider {
+export function clusterProvider(name: string, args: ClusterProviderArgs, opts: pulumi.CustomResourceOptions = {}): k8s.Provider {
     return new k8s.Provider(
         name,
         {

@@ -266,7 +266,7 @@ export function validateTraffic(
                 regionless.add(c.name);
                 say(
                     `mesh.clusters[${clusters.indexOf(c)}].region`,
-                    `is required: ${p} (mode ${mode}) routes between regions, and a ${plat} cluster takes its region from config; set ` +
+                    `is required: ${p} (mode ${mode}) routes between regions, and ${/^[aeiou]/.test(plat) ? "an" : "a"} ${plat} cluster takes its region from config; set ` +
                         `the region its nodes carry in ${LOCALITY_LABELS.region}`,
                 );
             });

@@ -131,6 +131,36 @@ function modelsOf(planFile: PlanFile, gatewayAddresses: Record<string, string>):
     }));
 }
 
+/**
+ * The files a chart folder needs before Helm (or the staging of a source checkout) reads it, each
+ * missing one named by its path: Chart.yaml, values.yaml and templates/ of base, istiod and gateway.
+ * A folder with none of the charts is left to locateCharts, which says how to get them.
+ */
+export function chartFilesProblems(dir: string): string[] {
+    const root = path.resolve(dir);
+    const present = CHART_KEYS.filter((k) => fs.existsSync(path.join(root, CHARTS[k].chart)));
+    const out: string[] = [];
+    for (const k of present) {
+        for (const f of ["Chart.yaml", "values.yaml", "templates"]) {
+            const p = path.join(root, CHARTS[k].chart, f);
+            const want = f === "templates" ? "a folder" : "a file";
+            let ok: boolean;
+            try {
+                const st = fs.statSync(p);
+                ok = f === "templates" ? st.isDirectory() : st.isFile();
+            } catch {
+                ok = false;
+            }
+            if (!ok)
+                out.push(
+                    `chart ${CHARTS[k].chart}: ${p} is missing (${want} every Helm chart has); restore the chart from the Istio ` +
+                        "release or checkout it came from",
+                );
+        }
+    }
+    return out;
+}
+
 export async function render(stack: string, options: RenderOptions): Promise<RenderResult> {
     const started = performance.now();
     const result: RenderResult = {
@@ -153,10 +183,14 @@ export async function render(stack: string, options: RenderOptions): Promise<Ren
     // The stack's pinned version and chart source decide which charts render it.
     const stackDir = options.planOptions?.stackDir;
     const pinned = pinnedIstio(stack, stackDir);
-    const charts: ChartsLookup = locateCharts(pinned.version, {
-        dir: options.chartsDir ?? process.env.ISTIO_CHARTS_DIR,
-        localRepository: pinned.localRepository,
-    });
+    const chartsDir = options.chartsDir ?? process.env.ISTIO_CHARTS_DIR;
+    // A chart folder missing one of its files is named by path, before Helm reads it.
+    const lacking = [chartsDir, pinned.localRepository].flatMap((d) => (d ? chartFilesProblems(d) : []));
+    if (lacking.length) {
+        result.errors.push(...lacking);
+        return done(EXIT.noCharts);
+    }
+    const charts: ChartsLookup = locateCharts(pinned.version, { dir: chartsDir, localRepository: pinned.localRepository });
     if (!charts.ok) {
         result.errors.push(charts.message);
         return done(EXIT.noCharts);
@@ -178,7 +212,8 @@ export async function render(stack: string, options: RenderOptions): Promise<Ren
     if (options.reusePlan && fs.existsSync(path.join(dir, "plan.json"))) {
         planFile = JSON.parse(fs.readFileSync(path.join(dir, "plan.json"), "utf8")) as PlanFile;
     } else {
-        const planned = await runPlan(stack, options.outDir, options.load, options.planOptions);
+        // The plan's errors are this command's: reported once, below, not by the plan too.
+        const planned = await runPlan(stack, options.outDir, options.load, { ...options.planOptions, reportErrors: false });
         if (!planned.ok || !planned.planFile) {
             result.errors.push(...planned.errors.map((e) => `plan: ${e}`));
             return done(EXIT.error);

@@ -32,8 +32,8 @@ export const existing: Platform = {
         }
         const src = resolveKubeconfig(c.kubeconfig, ctx.readFile);
         let server: string | undefined = c.apiServer;
-        if (src.problem) {
-            say(`${at}.kubeconfig`, `${src.problem}; point it at a kubeconfig file`);
+        if (src.unreadable) {
+            say(`${at}.kubeconfig`, `${src.path} ${src.unreadable}; give a kubeconfig file's path, or its content inline`);
         } else if (src.missing) {
             if (c.apiServer === undefined) {
                 say(
