@@ -14,7 +14,6 @@ import { remoteSecretPairs } from "./istio";
 import { isLoopbackUrl } from "./kubeconfig";
 import { gkeVpcName } from "./platforms/gke/names";
 import type { Say } from "./platforms/types";
-import { ROOT_FAIL_DAYS, ROOT_WARN_DAYS } from "./rotation";
 
 /** GKE's largest cluster: 65,000 nodes (https://cloud.google.com/kubernetes-engine/docs/concepts/planning-large-clusters). */
 export const GKE_MAX_NODES = 65_000;
@@ -24,13 +23,6 @@ const GKE_REGIONAL_ZONES = 3;
 export const K8S_MAX_NODES = 5_000;
 /** No AWS region has more than six availability zones (us-east-1 has six). */
 export const AWS_MAX_AZS = 6;
-/**
- * Go's crypto/tls refuses RSA keys above 8192 bits in a certificate chain (CVE-2023-29409; go/src/crypto/tls,
- * maxRSAKeySize): istiod and every Go client would reject the chain.
- */
-export const RSA_MAX_BITS = 8192;
-/** An X.509 validity ends by 9999-12-31T23:59:59Z (RFC 5280 section 4.1.2.5, https://www.rfc-editor.org/rfc/rfc5280#section-4.1.2.5: a four-digit year). */
-const X509_LAST = Date.UTC(9999, 11, 31, 23, 59, 59);
 
 type Loose = Record<string, any>;
 
@@ -76,7 +68,7 @@ export function apiServerProblem(url: string, read: boolean): string | undefined
     return undefined;
 }
 
-export function checkMeshExtras({ loose, clusters, apiServers, built, now = new Date(), say }: ExtraCheckInput): void {
+export function checkMeshExtras({ loose, clusters, apiServers, built, say }: ExtraCheckInput): void {
     const networkOf = (c: Loose) => (typeof c.network === "string" ? c.network : "network1");
     // Networks listed but used by no cluster.
     const used = [...new Set(clusters.map(networkOf))].sort();
@@ -201,28 +193,5 @@ export function checkMeshExtras({ loose, clusters, apiServers, built, now = new 
                 say(`${at}.eks.azCount`, `${az} availability zones: no AWS region has more than ${AWS_MAX_AZS}`);
         }
     });
-    const trust = loose.trust && typeof loose.trust === "object" ? loose.trust : {};
-    if ((trust.keyAlgorithm ?? "RSA") === "RSA" && typeof trust.rsaBits === "number" && trust.rsaBits > RSA_MAX_BITS)
-        say(
-            "mesh.trust.rsaBits",
-            `${trust.rsaBits} is more than ${RSA_MAX_BITS}: Go's crypto/tls (istiod, and every Go client) refuses RSA keys above ` +
-                `${RSA_MAX_BITS} bits in a certificate chain; use 4096 as Istio's tooling does`,
-        );
-    // A generated root shorter-lived than the deploy's own floor fails every deploy, deep inside the program: say it here, once.
-    const rootDays = trust.rootValidityDays;
-    if ((trust.mode ?? "generated") === "generated" && typeof rootDays === "number" && rootDays > 0 && rootDays < ROOT_FAIL_DAYS)
-        say(
-            "mesh.trust.rootValidityDays",
-            `${rootDays} days is under ${ROOT_FAIL_DAYS}: the program refuses a root that expires within ${ROOT_FAIL_DAYS} days (outside a ` +
-                `rotation), so every deploy would fail; give at least ${ROOT_WARN_DAYS} (under that the plan warns), the default is 3650`,
-        );
-    for (const k of ["rootValidityDays", "intermediateValidityDays"] as const) {
-        const days = trust[k];
-        if (typeof days === "number" && days > 0 && now.getTime() + days * 86_400_000 > X509_LAST)
-            say(
-                `mesh.trust.${k}`,
-                `${days} days from now is past 9999-12-31, the last date an X.509 certificate can carry; give the validity in days ` +
-                    "(the default root is 3650)",
-            );
-    }
+    // The root of trust's key sizes and lifetimes are bounded by components/meshChecks.ts (TRUST_BOUNDS), once.
 }

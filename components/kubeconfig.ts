@@ -1,5 +1,6 @@
 // Pure helpers for kubeconfig documents: locate the one a cluster entry names, find the server of a
 // context, and build the token-only kubeconfig that Istio's remote secrets carry.
+import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import * as YAML from "yaml";
@@ -49,7 +50,17 @@ export function resolveKubeconfig(entry: string, readFile: (p: string) => string
         content = readFile(p);
     } catch (e) {
         // Only a path that is not there is "missing"; a folder or a file that cannot be read is not (components/fileProblem.ts).
-        return { path: p, missing: false, unreadable: e instanceof UnreadableFileError ? e.message.replace(/^file /, "") : fileProblem(e) };
+        // A folder reads as fileProblem says it; a FIFO, a device or an oversized file as safeRead says what it is.
+        const folder = e instanceof UnreadableFileError && fs.statSync(p, { throwIfNoEntry: false })?.isDirectory();
+        return {
+            path: p,
+            missing: false,
+            unreadable: folder
+                ? fileProblem(Object.assign(new Error("EISDIR"), { code: "EISDIR" }))
+                : e instanceof UnreadableFileError
+                  ? e.message.replace(/^file /, "")
+                  : fileProblem(e),
+        };
     }
     return content === undefined ? { path: p, missing: true } : { content, path: p, missing: false };
 }

@@ -139,7 +139,11 @@ export function readYamlFile(file: string): unknown {
                     "their own files and name them by path",
             ]);
         }
-        if (e instanceof UnreadableFileError) throw new YamlSyntaxError([e.message]);
+        if (e instanceof UnreadableFileError) {
+            // A folder reads as the other unreadable paths do (components/fileProblem.ts); a FIFO or device says what it is.
+            const folder = fs.statSync(file, { throwIfNoEntry: false })?.isDirectory();
+            throw new YamlSyntaxError([folder ? `${shown(file)}: is a folder, not a file` : e.message]);
+        }
         throw new YamlSyntaxError([`${shown(file)}: ${fileProblem(e, "file")}`]);
     }
     return parseYaml(text, file);

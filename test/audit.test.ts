@@ -78,13 +78,13 @@ describe("item 7: input that hangs or crashes the plan", () => {
         for (const [file, kind] of [
             [fifo, "a named pipe (FIFO)"],
             ["/dev/zero", "a character device"],
-            [tmp, "a directory"],
+            [tmp, "a folder"],
         ]) {
             const started = performance.now();
             const problems = problemsOf(twoClusters({ clusters: [existing("east", "n1", "10.0.0.1", { kubeconfig: file })] }));
             expect(performance.now() - started).toBeLessThan(2000);
             expect(problems).toEqual([
-                `mesh.clusters[0].kubeconfig: file ${file} is ${kind}, not a regular file; point it at a kubeconfig file`,
+                `mesh.clusters[0].kubeconfig: ${file} is ${kind}, not a ${kind === "a folder" ? "file" : "regular file"}; give a kubeconfig file's path, or its content inline`,
             ]);
         }
     });
@@ -577,13 +577,15 @@ describe("item 11: summary.md shows free text as text", () => {
         // The trust line outside the code block: every Markdown character escaped.
         expect(md).toContain("O\\=E\\]\\(https\\:\\/\\/ev\\.il\\)");
         // The diff inside a fence longer than any backtick run it holds: ``` cannot end it early.
+        // Two fenced blocks: the mesh-level diff and the change plan's counts and warnings.
         const fences = md.split("\n").filter((l) => /^`{3,}$/.test(l));
-        expect(fences).toHaveLength(2);
+        expect(fences).toHaveLength(4);
         expect(fences[0].length).toBeGreaterThan(3);
         // No heading but the summary's own two.
         expect(outside.split("\n").filter((l) => /^\s{0,3}#/.test(l))).toEqual([
             "## Stack md: mesh m1 (multi\\-primary)",
             "### Mesh-level diff",
+            "### Change plan",
         ]);
     });
 });

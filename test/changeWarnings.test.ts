@@ -191,10 +191,11 @@ describe("the four changes of issue 19, planned from the shipped stacks", () => 
         });
         const west = changes.changes.filter((c) => c.kind === "replace");
         expect(west.length).toBe(10);
-        for (const c of west.filter((x) => x.type !== K8S_PROVIDER)) expect(c, c.name).toMatchObject({ order: "create-first" });
+        // Every object this program writes has a fixed name and is deleteBeforeReplace (components/platforms/provider.ts, inCluster).
+        for (const c of west.filter((x) => x.type !== K8S_PROVIDER)) expect(c, c.name).toMatchObject({ order: "delete-first" });
         const [w] = warningsOf(changes, "PROVIDER REPLACED: west-k8s (cluster west; replaced: clusterIdentifier changed");
         expect(w).toMatch(
-            /All 9 objects on it are replaced create-first, 9 under the names they have \(Namespace istio-system, Secret istio-system\/cacerts/,
+            /All 9 objects on it are replaced delete-first, 9 under the names they have \(Namespace istio-system, Secret istio-system\/cacerts/,
         );
         // The value the warning proposes keeps the provider: planned again with it, nothing changes.
         const instance = /set identity: "([^"]+)" on cluster west/.exec(w)![1];
@@ -285,12 +286,11 @@ describe("npm run plan -- --against: the change plan decides the exit code", () 
             );
             const again = await planStack("existing", out, { sim: { cannedTls: true }, stackDir: dir, against: old });
             expect(again.ok).toBe(true);
-            expect(again.diff!.changed).toBe(false);
+            // The mesh-level diff names the provider identity the stack outputs record (components/platforms/identity.ts).
+            expect(again.diff!.changed).toBe(true);
             expect(again.changed).toBe(true);
             expect(again.stdout).not.toMatch(/no change/);
-            expect(again.stdout).toMatch(
-                /mesh-level diff against \S+: nothing at the mesh level; resources change \(10 replaced, 1 updated\)/,
-            );
+            expect(again.stdout).toMatch(/mesh-level diff against \S+: 1 change\n {2}west: providerIdentity server-[0-9a-f]{16} → pinned/);
             expect(again.stdout).toMatch(/^!! WARNING: PROVIDER REPLACED: west-k8s/m);
             expect(fs.readFileSync(path.join(out, "existing", "summary.md"), "utf8")).toMatch(
                 /### Change plan[\s\S]*!! WARNING: PROVIDER REPLACED/,

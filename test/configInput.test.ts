@@ -67,7 +67,8 @@ describe("item 4: config the Pulumi CLI accepts, the plan accepts", () => {
             "    meshId: mesh1",
             "    topology: multi-primary",
             "    trust: { mode: generated, keyAlgorithm: RSA, rsaBits: 4096, rootValidityDays: 3650, intermediateValidityDays: 730, protectRoot: false }",
-            "    istio: { version: '1.30.3', repository: https://istio-release.storage.googleapis.com/charts }",
+            // The shipped stack's own Istio settings (JSON is YAML's flow style).
+            `    istio: ${JSON.stringify(mesh.istio)}`,
             "    clusters:",
             "      - &east",
             "        name: east",
@@ -198,10 +199,13 @@ describe("item 4: config the Pulumi CLI accepts, the plan accepts", () => {
         expect(problems).toContainEqual(
             expect.stringMatching(/^mesh\.clusters\[1\]\.eks\.azCount: 9 availability zones: no AWS region has more than 6/),
         );
-        expect(problems).toContainEqual(expect.stringMatching(/^mesh\.trust\.rsaBits: 1000000000 is more than 8192: Go's crypto\/tls/));
-        expect(problems).toContainEqual(
-            expect.stringMatching(/^mesh\.trust\.rootValidityDays: 1000000000 days from now is past 9999-12-31/),
-        );
+        // The trust bounds are components/meshChecks.ts's (TRUST_BOUNDS), said once each.
+        expect(problems.filter((p) => p.startsWith("mesh.trust.rsaBits"))).toEqual([
+            expect.stringMatching(/^mesh\.trust\.rsaBits: 1000000000 is above 8192 bits; use 3072–8192 \(Go's TLS stack/),
+        ]);
+        expect(problems.filter((p) => p.startsWith("mesh.trust.rootValidityDays"))).toEqual([
+            expect.stringMatching(/^mesh\.trust\.rootValidityDays: 1000000000 is above 36500 days/),
+        ]);
     });
 
     it("a private key in plain text in the stack file gets a warning with the `pulumi config set --secret` command", async () => {
@@ -260,7 +264,11 @@ describe("item 5: messages that name the path and the fix", () => {
             'mesh.traffic.outlierDetection.interval: expected a string, got the number 10; a duration needs a unit and quotes: write "10s" (or "10ms", "10m")',
         ]);
         const r = await planText(stackText({ ...mesh, trust: { ...mesh.trust, rootValidityDays: 2, intermediateValidityDays: 1 } }));
-        expect(r.errors).toEqual([expect.stringMatching(/^mesh\.trust\.rootValidityDays: 2 days is under 30: the program refuses a root/)]);
+        // One line each, at their paths (the bounds are components/meshChecks.ts's TRUST_BOUNDS).
+        expect(r.errors).toEqual([
+            expect.stringMatching(/^mesh\.trust\.rootValidityDays: 2 days is too short for a root: .*give it at least 365 days/),
+            expect.stringMatching(/^mesh\.trust\.intermediateValidityDays: 1 days is too short: .*at least 30 days/),
+        ]);
         // An error thrown deep inside an Output reads as its own reason, without the SDK's wrapping.
         const wrapped = new Error(
             'error serializing property "stringData": error serializing property "outputs": the root expires\nThe Pulumi runtime detected that 514 promises were still active\nat the time',

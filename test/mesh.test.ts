@@ -7,6 +7,7 @@ import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import * as YAML from "yaml";
+import { instanceDigest } from "../components/platforms/provider";
 import { describe, expect, it } from "vitest";
 import {
     ISTIO_HUB,
@@ -255,6 +256,9 @@ describe("multi-primary, one network", () => {
                 region: null,
                 zone: null,
                 endpoint: "https://10.1.0.1:6443",
+                // The kubeconfig file is not here: the identity follows the server (components/platforms/identity.ts).
+                providerIdentity: `server-${instanceDigest("https://10.1.0.1:6443")}`,
+                apiServerCaSha256: null,
             },
             c2: {
                 network: "network1",
@@ -265,6 +269,9 @@ describe("multi-primary, one network", () => {
                 region: null,
                 zone: null,
                 endpoint: "https://10.2.0.1:6443",
+                // The kubeconfig file is not here: the identity follows the server (components/platforms/identity.ts).
+                providerIdentity: `server-${instanceDigest("https://10.2.0.1:6443")}`,
+                apiServerCaSha256: null,
             },
         });
         // The kubeconfig of an existing cluster whose file is not here is its path, read at deploy.

@@ -22,9 +22,11 @@ import {
     ISTIOD_SERVICE,
     MULTICLUSTER_SECRET_LABEL,
     NETWORK_LABEL,
+    NETWORKING_API,
     PORTS,
     remoteSecretName,
     ROOT_CERT_CONFIGMAP,
+    SECURITY_API,
 } from "../istio";
 import { getOrUndefined, KubeError, KubeTarget, request, targetOf } from "./kube";
 
@@ -592,13 +594,13 @@ export async function checkMesh(intent: MeshIntent, access: ClusterAccess[], opt
 }
 
 const ISTIO_KINDS: Record<string, { group: string; resource: string }> = {
-    DestinationRule: { group: "networking.istio.io/v1", resource: "destinationrules" },
-    VirtualService: { group: "networking.istio.io/v1", resource: "virtualservices" },
-    Gateway: { group: "networking.istio.io/v1", resource: "gateways" },
-    Sidecar: { group: "networking.istio.io/v1", resource: "sidecars" },
-    ServiceEntry: { group: "networking.istio.io/v1", resource: "serviceentries" },
-    PeerAuthentication: { group: "security.istio.io/v1", resource: "peerauthentications" },
-    AuthorizationPolicy: { group: "security.istio.io/v1", resource: "authorizationpolicies" },
+    DestinationRule: { group: NETWORKING_API, resource: "destinationrules" },
+    VirtualService: { group: NETWORKING_API, resource: "virtualservices" },
+    Gateway: { group: NETWORKING_API, resource: "gateways" },
+    Sidecar: { group: NETWORKING_API, resource: "sidecars" },
+    ServiceEntry: { group: NETWORKING_API, resource: "serviceentries" },
+    PeerAuthentication: { group: SECURITY_API, resource: "peerauthentications" },
+    AuthorizationPolicy: { group: SECURITY_API, resource: "authorizationpolicies" },
 };
 
 function sortKeys(v: unknown): unknown {

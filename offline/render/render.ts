@@ -183,6 +183,10 @@ export async function render(stack: string, options: RenderOptions): Promise<Ren
     // The stack's pinned version and chart source decide which charts render it.
     const stackDir = options.planOptions?.stackDir;
     const pinned = pinnedIstio(stack, stackDir);
+    if (pinned.problem) {
+        result.errors.push(pinned.problem);
+        return done(EXIT.error);
+    }
     const chartsDir = options.chartsDir ?? process.env.ISTIO_CHARTS_DIR;
     // A chart folder missing one of its files is named by path, before Helm reads it.
     const lacking = [chartsDir, pinned.localRepository].flatMap((d) => (d ? chartFilesProblems(d) : []));
@@ -338,8 +342,14 @@ export async function render(stack: string, options: RenderOptions): Promise<Ren
 }
 
 /** The Istio version a stack pins and, when its istio.repository is a local folder, that folder (what the release installs). */
-export function pinnedIstio(stack: string, stackDir?: string): { version: string; localRepository?: string } {
-    const cfg = (stackDir ? readStackFile(stack, stackDir) : readStackFile(stack)).config;
+export function pinnedIstio(stack: string, stackDir?: string): { version: string; localRepository?: string; problem?: string } {
+    let cfg: Record<string, unknown>;
+    try {
+        cfg = (stackDir ? readStackFile(stack, stackDir) : readStackFile(stack)).config;
+    } catch (e) {
+        // Reported once, by the caller, before any chart is looked for.
+        return { version: ISTIO_VERSION, problem: (e as Error).message };
+    }
     const mesh = Object.entries(cfg).find(([k]) => k.endsWith(":mesh"))?.[1] as
         { istio?: { version?: unknown; repository?: unknown } } | undefined;
     const version = typeof mesh?.istio?.version === "string" ? mesh.istio.version : ISTIO_VERSION;
