@@ -9,7 +9,7 @@ import type { ClusterHandle } from "./meshCluster";
 import { CACERTS_KEYS, CACERTS_SECRET, CHARTS } from "./istio";
 import { releaseChart } from "./istioSource";
 import { TRUST_PHASE_ANNOTATION } from "./rotation";
-import { ClusterPlan, ISTIO_NAMESPACE, MeshPlan, primaryIstiodValues, remoteValues, Values } from "./plan";
+import { ClusterPlan, ISTIO_NAMESPACE, MeshPlan, primaryIstiodValues, remoteValues, Values } from "./meshPlan";
 
 /** The external address of a LoadBalancer Service: ingress IP, else ingress hostname, else externalIPs. */
 export function serviceAddress(svc: {

@@ -6,7 +6,7 @@ import { inCluster } from "./platforms/provider";
 import { CHARTS, EASTWEST_NAME, ISTIO_OBJECTS, NETWORKING_API } from "./istio";
 import { releaseChart } from "./istioSource";
 import type { ClusterHandle } from "./meshCluster";
-import { ClusterPlan, crossNetworkGatewaySpec, istiodGatewaySpec, istiodVirtualServiceSpec, MeshPlan } from "./plan";
+import { ClusterPlan, crossNetworkGatewaySpec, istiodGatewaySpec, istiodVirtualServiceSpec, MeshPlan } from "./meshPlan";
 
 export { serviceAddress } from "./controlPlane";
 

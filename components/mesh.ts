@@ -12,7 +12,7 @@ import { apiServerProblem } from "./configChecks";
 import { knownDefectWarnings } from "./istio";
 import { ConfigError, LoadedConfig, validateMeshConfig } from "./meshConfig";
 import type { ClusterHandle } from "./meshCluster";
-import { planMesh } from "./plan";
+import { planMesh } from "./meshPlan";
 import { RemoteSecrets } from "./remoteSecret";
 import { RootOfTrust } from "./rootOfTrust";
 import { TrafficPolicy } from "./traffic/component";

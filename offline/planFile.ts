@@ -556,7 +556,7 @@ export function parsePlanFile(text: string, where: string): PlanFile {
     if (!p || typeof p !== "object" || !Array.isArray(p.clusters) || !p.trust || !Array.isArray(p.remoteSecrets)) {
         throw new Error(`${where} is not a plan file (no clusters, trust or remoteSecrets); pass the plan.json that npm run plan wrote`);
     }
-    // Format 1 (0.1.x) is format 2 without `resources`: the mesh diff reads it, the change plan cannot (offline/plan.ts says so).
+    // Format 1 (0.1.x) is format 2 without `resources`: the mesh diff reads it, the change plan cannot (offline/offlinePlan.ts says so).
     if (p.formatVersion === 1) {
         const { resources: _none, ...rest } = p;
         void _none;

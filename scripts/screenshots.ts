@@ -13,7 +13,7 @@ import { launchChromium, screenshotSvg } from "../offline/browser";
 import { runProgram } from "../offline/runProgram";
 import { buildPlanFile } from "../offline/planFile";
 import { meshSvg } from "../offline/meshSvg";
-import { problemLines, readStackFile } from "../offline/plan";
+import { problemLines, readStackFile } from "../offline/offlinePlan";
 import { syntheticPlan, SyntheticModel } from "../offline/syntheticMesh";
 
 const ROOT = path.resolve(__dirname, "..");

@@ -11,7 +11,7 @@ import { validateMeshConfig } from "../components/meshConfig";
 import { phaseChecks } from "../components/rotation";
 import { kubectlContexts } from "../offline/contexts";
 import { outDirProblem } from "../offline/outArg";
-import { plan, problemLines, readStackFile } from "../offline/plan";
+import { plan, problemLines, readStackFile } from "../offline/offlinePlan";
 import { estimatedResources, MAX_PLAN_RESOURCES } from "../offline/planLimits";
 import { chartFilesProblems, render } from "../offline/render/render";
 import { MAX_YAML_BYTES, parseYaml } from "../offline/yamlFile";

@@ -10,8 +10,8 @@ import { afterAll, describe, expect, it } from "vitest";
 import { validateMeshConfig } from "../config";
 import { editDistance, nearest } from "../components/configMessages";
 import { compareVersions, ISTIO_VERSION, SUPPORTED_ISTIO, unsupportedIstio } from "../components/istio";
-import { planMesh, remoteValues } from "../components/plan";
-import { plan } from "../offline/plan";
+import { planMesh, remoteValues } from "../components/meshPlan";
+import { plan } from "../offline/offlinePlan";
 import { runMesh } from "./support/harness";
 import { parseYaml, readYamlFile, YamlSyntaxError } from "../offline/yamlFile";
 

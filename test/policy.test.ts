@@ -40,7 +40,7 @@ import {
     SUPPORTED_ISTIO,
 } from "../components/istio";
 import { RETIRED_ISTIO_LOCATIONS } from "../components/istioSource";
-import { readStackFile } from "../offline/plan";
+import { readStackFile } from "../offline/offlinePlan";
 import { runProgram, RunResult } from "../offline/runProgram";
 import { isSecretOutput } from "./support/harness";
 import { ROOT, shippedStacks } from "./support/planRun";

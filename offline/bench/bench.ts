@@ -15,7 +15,7 @@ import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import { validateMeshConfig } from "../../config";
-import { planMesh } from "../../components/plan";
+import { planMesh } from "../../components/meshPlan";
 import {
     COUNT_TERMS,
     expectedCount,
@@ -504,7 +504,7 @@ function renderMarkdown(results: any, costRows: CostRow[], deployRows: DeployRow
         }
         p();
     }
-    p("Formula terms (existing clusters, generated trust), from the plan (`components/plan.ts`):");
+    p("Formula terms (existing clusters, generated trust), from the plan (`components/meshPlan.ts`):");
     p();
     p("| term | resources | what |");
     p("|---|---:|---|");

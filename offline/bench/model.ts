@@ -185,7 +185,7 @@ export function latencyOf(r: LatencyInput): { key: string; seconds: number; know
 // Resource-count formula (existing clusters), from the plan
 // ---------------------------------------------------------------------------------------------
 
-/** The plan facts the count depends on (a subset of components/plan.ts ClusterPlan). */
+/** The plan facts the count depends on (a subset of components/meshPlan.ts ClusterPlan). */
 export interface CountPlan {
     clusters: { runsIstiod: boolean; eastWestGateway?: unknown; crossNetworkGateway: boolean; exposeIstiod: boolean }[];
     remoteSecrets: { source: string }[];

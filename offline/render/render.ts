@@ -10,7 +10,7 @@ import * as YAML from "yaml";
 import { CHARTS, ISTIO_CHART_NAMES, ISTIO_VERSION, unsupportedIstio } from "../../components/istio";
 import { factsLabel } from "../../components/istioFacts";
 import { chartSource } from "../../components/istioSource";
-import { plan as runPlan, readStackFile } from "../plan";
+import { plan as runPlan, readStackFile } from "../offlinePlan";
 import type { PlanFile } from "../planFile";
 import { ChartsLookup, locateCharts, CHART_KEYS, IstioChart } from "./charts";
 import { checkCluster, checkImages, ClusterModel, Finding, formatFinding, K8sObject, ObjectSource } from "./checks";
