@@ -3,6 +3,7 @@ import { defineConfig } from "vitest/config";
 export default defineConfig({
     test: {
         include: ["test/**/*.test.ts"],
+        setupFiles: ["test/support/requireTs.ts"],
         // Registration errors surface as unhandled rejections while the test itself would wait;
         // a bounded timeout turns a hang into a failure (docs/istio-notes.md, "Pulumi rules").
         testTimeout: 120_000,

@@ -3,7 +3,7 @@
 // messages. Every problem is reported at once, each with its path and the fix, before any
 // resource is registered. Platform-specific rules live with their platform (platforms/<name>/).
 import * as net from "node:net";
-import * as pulumi from "@pulumi/pulumi";
+import { RunError } from "@pulumi/pulumi/errors";
 import { z } from "zod";
 import * as crypto from "node:crypto";
 import { CaBundle, pemBlocks, verifyCaBundle } from "./caBundle";
@@ -19,7 +19,7 @@ import { checkMeshExtras } from "./configChecks";
 import type { KubeconfigSource } from "./kubeconfig";
 import { PLATFORM_NAMES, PLATFORMS, platformIndexes, platformOf } from "./platforms/registry";
 import { isUndecryptedSecret } from "./secretPlaceholder";
-import type { CheckContext, LooseCluster as PlatformLooseCluster } from "./platforms/types";
+import type { CheckContext, LooseCluster } from "./platforms/types";
 import { trafficSchema, TRAFFIC_DEFAULT } from "./traffic/schema";
 import { validateTraffic } from "./traffic/validate";
 
@@ -141,15 +141,9 @@ const meshSchema = z.strictObject({
     traffic: trafficSchema.default(TRAFFIC_DEFAULT),
 });
 
-import type { EksConfig } from "./platforms/eks";
-import type { GkeConfig } from "./platforms/gke";
-import type { KindConfig } from "./platforms/kind";
-/** A cluster entry after validation; the platform blocks are typed for the platforms' own code. */
+/** A cluster entry after validation; its platform's block (`gke:`, `eks:`, `kind:`) is typed by the platform's own code. */
 export type ClusterConfig = z.output<typeof clusterSchema> & {
     network: string;
-    gke?: GkeConfig;
-    eks?: EksConfig;
-    kind?: KindConfig;
     [block: string]: unknown;
 };
 export type TrustConfig = z.output<typeof trustSchema>;
@@ -198,7 +192,7 @@ export function renewBeforeDays(trust: Pick<TrustConfig, "intermediateRenewBefor
 }
 
 /** Every problem of a config, each with its path; as pulumi.RunError, the engine prints it without a stack trace. */
-export class ConfigError extends pulumi.RunError {
+export class ConfigError extends RunError {
     /** `subject`: what has the problems, "the stack config" (config.ts) or "the Mesh args" (the library). */
     constructor(
         public readonly problems: string[],
@@ -413,7 +407,7 @@ export function validateMeshConfig(
             );
         }
         const ctx: CheckContext = { meshId: loose.meshId, index: indexes[i], readers, readFile: env.readFile, claimedContexts };
-        platform.check(c as PlatformLooseCluster, at, say, ctx);
+        platform.check(c as LooseCluster, at, say, ctx);
         if (ctx.resolved && typeof c.name === "string") kubeconfigs[c.name] = ctx.resolved;
     });
     checkSharedNetworks(clusters, loose.networks ?? {}, loose.meshId, say);
@@ -585,8 +579,6 @@ function checkIstioValues(values: unknown, at: string, say: Say): void {
     }
 }
 
-type LooseCluster = Partial<z.output<typeof clusterSchema>>;
-
 /**
  * Clusters that share a mesh network must reach each other's pods directly (docs/istio-notes.md, "Networks"): that holds
  * inside one GCP VPC, not across clouds or VPCs unless the user connected them; kind clusters
@@ -615,7 +607,7 @@ function checkSharedNetworks(clusters: LooseCluster[], networks: Record<string, 
         }
         const domains = new Map<string, number>();
         for (const i of members) {
-            const d = platformOf(clusters[i].platform)?.routingDomain(clusters[i] as PlatformLooseCluster, meshId);
+            const d = platformOf(clusters[i].platform)?.routingDomain(clusters[i] as LooseCluster, meshId);
             if (d !== undefined && !domains.has(d)) domains.set(d, i);
         }
         if (domains.size > 1 && !routable) {
@@ -632,7 +624,7 @@ function checkSharedNetworks(clusters: LooseCluster[], networks: Record<string, 
         // Pod and Service ranges of clusters on one network must not overlap (docs/istio-notes.md, "Networks").
         const ranges: [string, Cidr | undefined][] = [];
         for (const i of members) {
-            for (const [k, v] of platformOf(clusters[i].platform)?.podRanges(clusters[i] as PlatformLooseCluster, indexes[i]) ?? []) {
+            for (const [k, v] of platformOf(clusters[i].platform)?.podRanges(clusters[i] as LooseCluster, indexes[i]) ?? []) {
                 const parsed = typeof v === "string" ? parseCidr(v) : undefined;
                 if (parsed) ranges.push([`mesh.clusters[${i}].${k}`, parsed]);
             }

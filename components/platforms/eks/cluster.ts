@@ -6,11 +6,17 @@ import * as pulumi from "@pulumi/pulumi";
 import { subnet } from "../../cidr";
 import { MeshCluster, MeshClusterResource } from "../../meshCluster";
 import { clusterProvider, instanceDigest } from "../provider";
-import type { PlatformCluster } from "../types";
+import { componentType } from "../../pulumiTypes";
+import type { CreateArgs, PlatformCluster } from "../types";
 import type { EksConfig } from "./index";
 import { eksClusterTag } from "./names";
 
 type Eks = PlatformCluster & { eks: EksConfig };
+
+/** The builder's entry point (components/platforms/types.ts PlatformBuilder). */
+export function create({ clusters, opts }: CreateArgs): Record<string, MeshCluster> {
+    return createEksClusters(clusters as Eks[], opts);
+}
 
 /** Every EKS cluster of the mesh, with one explicit AWS provider per region (no ambient AWS config decides it). */
 export function createEksClusters(clusters: Eks[], opts?: pulumi.ComponentResourceOptions): Record<string, EksCluster> {
@@ -83,7 +89,7 @@ export class EksCluster extends MeshClusterResource implements MeshCluster {
     public readonly nodeGroup: aws.eks.NodeGroup;
 
     constructor(name: string, args: EksClusterArgs, opts?: pulumi.ComponentResourceOptions) {
-        super("multicluster-mesh:cluster:EksCluster", name, args.cluster, { region: args.cluster.eks.region }, opts);
+        super(componentType("cluster", "EksCluster"), name, args.cluster, { region: args.cluster.eks.region }, opts);
         const c = args.cluster;
         const e = c.eks;
         const child = { parent: this, provider: args.provider };

@@ -3,8 +3,9 @@ import * as gcp from "@pulumi/gcp";
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import { MeshCluster, MeshClusterResource } from "../../meshCluster";
+import { componentType } from "../../pulumiTypes";
 import { clusterProvider, instanceDigest } from "../provider";
-import type { PlatformCluster } from "../types";
+import type { CreateArgs, PlatformCluster } from "../types";
 import type { GkeConfig } from "./index";
 import { gcpRegion, gkeNodeTag, gkeSecondaryRanges, gkeVpcName } from "./names";
 
@@ -26,6 +27,11 @@ export function gcpNetworkPlan(
         groups.set(key, g);
     }
     return [...groups.values()];
+}
+
+/** The builder's entry point (components/platforms/types.ts PlatformBuilder). */
+export function create({ meshId, clusters, opts }: CreateArgs): Record<string, MeshCluster> {
+    return createGkeClusters(meshId, clusters as Gke[], opts);
 }
 
 /**
@@ -115,7 +121,7 @@ export class GcpNetwork extends pulumi.ComponentResource {
     public readonly firewall?: gcp.compute.Firewall;
 
     constructor(name: string, args: GcpNetworkArgs, opts?: pulumi.ComponentResourceOptions) {
-        super("multicluster-mesh:cluster:GcpNetwork", name, {}, opts);
+        super(componentType("cluster", "GcpNetwork"), name, {}, opts);
         const child = { parent: this, provider: args.provider };
         if (args.existing) {
             this.network = pulumi.output(args.network);
@@ -165,7 +171,7 @@ export class GkeCluster extends MeshClusterResource implements MeshCluster {
     constructor(name: string, args: GkeClusterArgs, opts?: pulumi.ComponentResourceOptions) {
         const region = gcpRegion(args.cluster.gke.location);
         super(
-            "multicluster-mesh:cluster:GkeCluster",
+            componentType("cluster", "GkeCluster"),
             name,
             args.cluster,
             { region, zone: args.cluster.gke.location !== region ? args.cluster.gke.location : undefined },
