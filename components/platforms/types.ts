@@ -163,6 +163,11 @@ export interface Platform {
     kubeVersion(c: LooseCluster): string | undefined;
     /** The npm packages its builder loads (optional peer dependencies of the library: package.json). */
     sdks: string[];
+    /**
+     * A cluster entry (all but its name) that makes the builder register every resource type it
+     * can in a one-cluster mesh: the registry test plans it (test/program/registry.test.ts).
+     */
+    sampleCluster(): Record<string, unknown>;
     /** Load the builder (./cluster.ts), with its cloud SDK. */
     builder(): PlatformBuilder;
     resources: PlatformResources;

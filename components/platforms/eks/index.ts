@@ -170,6 +170,15 @@ export const eks: Platform = {
         return v ? String(v) : undefined;
     },
     sdks: ["@pulumi/aws"],
+    // Private subnets (NAT gateway, elastic IP) and an access entry: every type the builder has.
+    sampleCluster: () => ({
+        eks: {
+            region: "us-east-1",
+            vpcCidr: "10.16.0.0/16",
+            privateSubnets: true,
+            accessEntries: ["arn:aws:iam::123456789012:role/mesh-admin"],
+        },
+    }),
     // eslint-disable-next-line @typescript-eslint/no-require-imports -- loaded on use: it imports @pulumi/aws
     builder: () => require("./cluster") as PlatformBuilder,
     resources: {

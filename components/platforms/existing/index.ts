@@ -94,6 +94,7 @@ export const existing: Platform = {
     // Whatever the cluster runs: the default is assumed.
     kubeVersion: () => undefined,
     sdks: [],
+    sampleCluster: () => ({ kubeconfig: "/nonexistent/sample.kubeconfig", apiServer: "https://10.0.0.1:6443" }),
     // eslint-disable-next-line @typescript-eslint/no-require-imports -- loaded where clusters are created, like every builder
     builder: () => require("./cluster") as PlatformBuilder,
     // It registers only its Kubernetes provider, whose rule is shared (offline/changes.ts); the cluster is not its to replace.

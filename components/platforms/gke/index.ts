@@ -179,6 +179,9 @@ export const gke: Platform = {
     // The release channel's version: the default is assumed (offline/render/render.ts).
     kubeVersion: () => undefined,
     sdks: ["@pulumi/gcp"],
+    sampleCluster: () => ({
+        gke: { project: "sample-mesh-gcp", location: "us-central1-a", subnetCidr: "10.0.0.0/20", podCidr: "10.4.0.0/14", serviceCidr: "10.8.0.0/20" },
+    }),
     // eslint-disable-next-line @typescript-eslint/no-require-imports -- loaded on use: it imports @pulumi/gcp
     builder: () => require("./cluster") as PlatformBuilder,
     resources: {

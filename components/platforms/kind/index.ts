@@ -87,6 +87,7 @@ export const kind: Platform = {
         return image ? /:v?(\d+\.\d+(?:\.\d+)?)/.exec(image)?.[1] : undefined;
     },
     sdks: ["@pulumi/command"],
+    sampleCluster: () => ({}),
     // eslint-disable-next-line @typescript-eslint/no-require-imports -- loaded on use: it imports @pulumi/command
     builder: () => require("./cluster") as PlatformBuilder,
     resources: {
