@@ -6,12 +6,16 @@
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { describe, expect, it } from "vitest";
-import { remoteCredential, type CheckReport, type CheckResult } from "../components/check/checks";
+import { remoteCredential, type CheckReport, type CheckResult, type MeshIntent } from "../components/check/checks";
+import { intentFromMeshPlan } from "../components/check/intent";
+import { validateMeshConfig } from "../components/meshConfig";
+import { planMesh } from "../components/plan";
+import { readStackFile } from "../offline/stackFile";
 import { judgeClusterz, judgeEndpointShards, judgeNetworkz } from "../components/check/istiodDebug";
 import { intentFromPlan } from "../offline/checkIntent";
 import { formatReport } from "../offline/checkCommand";
 import { parsePlanFile } from "../offline/planFile";
-import { planStack, tempDir } from "./support/planRun";
+import { planStack, ROOT, tempDir } from "./support/planRun";
 import { cluster, runMesh } from "./support/harness";
 import { waitForChecks } from "../components/check/gate";
 
@@ -224,4 +228,27 @@ describe("the deploy gate (mesh.check.gate)", () => {
         const off = await runMesh(mesh);
         expect(off.outputs).not.toHaveProperty("postDeployCheck");
     });
+});
+
+describe("one intent, two sources", () => {
+    // The deploy gate builds its intent from the mesh plan inside the program; `npm run check` from the
+    // offline plan.json. For every kind of mesh they must be the same intent.
+    for (const stack of ["traffic", "primary-remote-multinet", "eks-primary-remote"])
+        it(`${stack}: the intent of the mesh plan (the gate) is the intent of plan.json (npm run check)`, async () => {
+            const out = tempDir();
+            expect((await planStack(stack, out, { sim: { cannedTls: true } })).ok).toBe(true);
+            const file = path.join(out, stack, "plan.json");
+            const fromFile = intentFromPlan(parsePlanFile(fs.readFileSync(file, "utf8"), file));
+            const raw = readStackFile(stack, ROOT).config["multicluster-mesh:mesh"];
+            const v = validateMeshConfig(raw);
+            if (!v.ok) throw new Error(v.problems.join("\n"));
+            const fromPlan = intentFromMeshPlan(planMesh(v.config.mesh));
+            const norm = (i: MeshIntent) => ({
+                ...i,
+                clusters: [...i.clusters].sort((a, b) => a.name.localeCompare(b.name)),
+                remoteSecrets: [...i.remoteSecrets].sort((a, b) => `${a.source}/${a.target}`.localeCompare(`${b.source}/${b.target}`)),
+            });
+            expect(norm(fromPlan)).toEqual(norm(fromFile));
+            fs.rmSync(out, { recursive: true, force: true });
+        });
 });
