@@ -217,7 +217,7 @@ describe("the deploy gate (mesh.check.gate)", () => {
         await expect(
             waitForChecks(intent, [], { timeoutSeconds: 0.05, everySeconds: 0.01, check: async () => report(false) }),
         ).rejects.toThrow(
-            /^the post-deploy check failed after 0\.05 s \(\d+ tries; mesh\.check\.gate, docs\/check\.md\):\neast\n  × east-west-address: has no external address yet \(pending\)\n      fix: wait\n0 passed, 1 failed, 0 warnings$/,
+            /^the post-deploy check failed after 0\.05 s \(\d+ tries; mesh\.check\.gate, docs\/check\.md\):\neast\n {2}× east-west-address: has no external address yet \(pending\)\n {6}fix: wait\n0 passed, 1 failed, 0 warnings$/,
         );
     });
     it("is a stack output of the program when mesh.check.gate is set, and never runs under the mock runtime", async () => {

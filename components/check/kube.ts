@@ -67,6 +67,7 @@ export function execCredential(
     } catch (e) {
         throw new Error(
             `kubeconfig context "${context}": its credential plugin ${exec.command} failed: ${((e as Error).message ?? "").split("\n")[0]}`,
+            { cause: e },
         );
     }
     let status: any;
