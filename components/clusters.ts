@@ -10,7 +10,7 @@ import { PLATFORMS } from "./platforms/registry";
 import type { Platform, PlatformBuilder } from "./platforms/types";
 
 /** The platform's builder, or a ConfigError naming the SDK to install. */
-function load(platform: Platform, at: string): PlatformBuilder {
+export function loadBuilder(platform: Platform, at: string): PlatformBuilder {
     try {
         return platform.builder();
     } catch (e) {
@@ -41,7 +41,7 @@ export function createClusters(
         clusters: config.mesh.clusters.filter((c) => c.platform === platform.name),
     }))
         .filter(({ clusters }) => clusters.length > 0)
-        .map((p) => ({ ...p, builder: load(p.platform, at(p.clusters[0].name)) }));
+        .map((p) => ({ ...p, builder: loadBuilder(p.platform, at(p.clusters[0].name)) }));
     const problems = byPlatform.flatMap(({ builder, clusters }) =>
         builder.preflight ? builder.preflight({ meshId, clusters, resolved: config.kubeconfigs, previous }, at) : [],
     );

@@ -2,7 +2,7 @@
 // namespace of its config keys and of its component type tokens) and the resource type tokens the
 // offline tools, the simulator and the policy pack match on. A cloud's own types (gcp:…, aws:…) are
 // facts of its platform and live in its folder (components/platforms/<name>/).
-// test/unit/sourceRules.test.ts refuses a type token spelled anywhere else.
+// test/sourceRules.test.ts refuses a type token spelled anywhere else.
 
 /** The Pulumi project, the namespace of the stack config (`multicluster-mesh:mesh`) and of the component types. */
 export const PROJECT = "multicluster-mesh";

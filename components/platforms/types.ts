@@ -165,7 +165,7 @@ export interface Platform {
     sdks: string[];
     /**
      * A cluster entry (all but its name) that makes the builder register every resource type it
-     * can in a one-cluster mesh: the registry test plans it (test/program/registry.test.ts).
+     * can in a one-cluster mesh: the registry test plans it (test/registry.test.ts).
      */
     sampleCluster(): Record<string, unknown>;
     /** Load the builder (./cluster.ts), with its cloud SDK. */
