@@ -180,7 +180,13 @@ export const gke: Platform = {
     kubeVersion: () => undefined,
     sdks: ["@pulumi/gcp"],
     sampleCluster: () => ({
-        gke: { project: "sample-mesh-gcp", location: "us-central1-a", subnetCidr: "10.0.0.0/20", podCidr: "10.4.0.0/14", serviceCidr: "10.8.0.0/20" },
+        gke: {
+            project: "sample-mesh-gcp",
+            location: "us-central1-a",
+            subnetCidr: "10.0.0.0/20",
+            podCidr: "10.4.0.0/14",
+            serviceCidr: "10.8.0.0/20",
+        },
     }),
     // eslint-disable-next-line @typescript-eslint/no-require-imports -- loaded on use: it imports @pulumi/gcp
     builder: () => require("./cluster") as PlatformBuilder,
