@@ -1,15 +1,31 @@
 import { defineConfig } from "vitest/config";
+import { includeOf } from "./test/tiers";
 
+// Three tiers, one vitest project each (test/tiers.ts, CONTRIBUTING.md "Test tiers"): `vitest run`
+// runs all three, `vitest run --project unit` one alone (npm run test:unit, test:program, test:external).
 export default defineConfig({
     test: {
-        include: ["test/**/*.test.ts"],
         setupFiles: ["test/support/requireTs.ts"],
-        // Registration errors surface as unhandled rejections while the test itself would wait;
-        // a bounded timeout turns a hang into a failure (docs/istio-notes.md, "Pulumi rules").
-        testTimeout: 120_000,
-        hookTimeout: 120_000,
         // The mock runtime is process-global: run files in separate forks, tests in a file in order.
         pool: "forks",
         fileParallelism: true,
+        projects: [
+            {
+                extends: true,
+                // Pure logic: a short bound, so a test that starts waiting on something fails fast.
+                test: { name: "unit", include: includeOf("unit"), testTimeout: 10_000, hookTimeout: 10_000 },
+            },
+            {
+                extends: true,
+                // Registration errors surface as unhandled rejections while the test itself would wait;
+                // a bounded timeout turns a hang into a failure (docs/istio-notes.md, "Pulumi rules").
+                test: { name: "program", include: includeOf("program"), testTimeout: 60_000, hookTimeout: 60_000 },
+            },
+            {
+                extends: true,
+                // Real tools (npm pack, Helm, Go builds, Chromium) on a shared 2-core machine.
+                test: { name: "external", include: includeOf("external"), testTimeout: 120_000, hookTimeout: 120_000 },
+            },
+        ],
     },
 });

@@ -1,7 +1,7 @@
 // Pure tests of config validation: every rule, with the config path it names, and several at once.
 import { describe, expect, it } from "vitest";
 import { validateMeshConfig, ValidationEnv } from "../config";
-import { gkeEntry } from "./support/harness";
+import { gkeEntry } from "./support/entries";
 import { ISTIO_HUB, ISTIO_REPOSITORY, ISTIO_VERSION } from "../components/istio";
 
 type Raw = Record<string, any>;
