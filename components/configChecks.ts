@@ -105,10 +105,7 @@ export function checkMeshExtras({ loose, clusters, apiServers, built, say }: Ext
                 say(`${at}.apiServer`, "is required: the address other clusters' istiod use to read this cluster's API server");
             }
             if (b.provider === undefined || b.provider === null) {
-                say(
-                    `${at}.provider`,
-                    'is required: the k8s.Provider of this cluster (with a clusterIdentifier: README, "Using it as a library")',
-                );
+                say(`${at}.provider`, "is required: the k8s.Provider of this cluster (with a clusterIdentifier: docs/library.md)");
             } else if (providers.has(b.provider)) {
                 say(
                     `${at}.provider`,

@@ -32,7 +32,7 @@ export function unknownProjectKeys(keys: string[], project: string = CONFIG_NAME
         const near = nearest(name, known);
         out.push(
             `${key}: is not a setting of this program${near.length ? `; did you mean ${project}:${near[0]}?` : ""} ` +
-                `(its settings: ${known.map((k) => `${project}:${k}`).join(", ")}; see README, "Config reference")`,
+                `(its settings: ${known.map((k) => `${project}:${k}`).join(", ")}; see docs/config.md)`,
         );
     }
     return out;

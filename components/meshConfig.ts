@@ -11,7 +11,7 @@ import { ROTATION_PHASES, ROTATION_PROCEDURE, TrustPhase } from "./rotation";
 import { Cidr, formatCidr, overlaps, parseCidr } from "./cidr";
 import { PARSE_OPTIONS, issueMessages } from "./configMessages";
 import { placeGateways } from "./gatewayPlacement";
-import { ISTIO_REPOSITORY, ISTIO_VERSION, remoteSecretPairs } from "./istio";
+import { CACERTS_KEYS, ISTIO_REPOSITORY, ISTIO_VERSION, remoteSecretPairs } from "./istio";
 import { istioObjectProblems } from "./istioCrdSchemas";
 import { checkIstioSource, factsVersion, ISTIO_SOURCE_OWNED_VALUES, istioSchema } from "./istioSource";
 import { checkMeshHardening } from "./meshChecks";
@@ -416,10 +416,7 @@ export function validateMeshConfig(
                     say(`${at}.${k}`, `is derived from ${platform.localityFrom} for platform ${platformName}; remove it`);
         }
         if (platform.blockRequired && (c as Record<string, unknown>)[platformName] === undefined) {
-            say(
-                `${at}.${platformName}`,
-                `is required for platform ${platformName} (${platform.blockRequired}; see README, "Config reference")`,
-            );
+            say(`${at}.${platformName}`, `is required for platform ${platformName} (${platform.blockRequired}; see docs/config.md)`);
         }
         const ctx: CheckContext = { meshId: loose.meshId, index: indexes[i], readers, readFile: env.readFile, claimedContexts };
         platform.check(c as LooseCluster, at, say, ctx);
@@ -574,7 +571,7 @@ type Say = (path: string, msg: string) => void;
  * also under `pilot.`, which the istiod chart merges over the top level since 1.24
  * (manifests/charts/istio-control/istio-discovery/templates/zzy_descope_legacy.yaml at 1.30.3).
  * `pilot.env` is therefore read: an earlier version of this check refused it as an IstioOperator-only
- * path, which it is not for this chart. Prefer top-level `env` (README, "Config reference"); where
+ * path, which it is not for this chart. Prefer top-level `env` (docs/config.md); where
  * both name a variable, `pilot.env` wins.
  */
 function checkIstioValues(values: unknown, at: string, say: Say): void {
@@ -670,7 +667,7 @@ function checkProvided(
     phase: TrustPhase,
 ): ProvidedResult | undefined {
     const root = env.provided?.rootCertPem;
-    const hint = 'see README, "Bring your own CA"';
+    const hint = 'see docs/trust.md, "Bring your own CA"';
     const hasText = (v: unknown): v is string => typeof v === "string" && v.trim() !== "";
     if (!hasText(root)) {
         say(
@@ -765,7 +762,7 @@ function checkProvided(
             const keyUndecrypted = isUndecryptedSecret(bundle.caKeyPem);
             if (!certsUndecrypted) {
                 for (const p of verifyCaBundle(bundle, env.now))
-                    if (!(keyUndecrypted && p.startsWith("ca-key.pem"))) say(`${key}.${name}`, p);
+                    if (!(keyUndecrypted && p.startsWith(CACERTS_KEYS.caKey))) say(`${key}.${name}`, p);
             }
             out[name] = bundle;
         }

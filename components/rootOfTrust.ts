@@ -38,7 +38,7 @@ export interface RootOfTrustArgs {
  * the machine running `up`, a fresh intermediate is "not yet valid" there for the size of the skew:
  * Go's verify rejects it, so a starting istiod exits (CrashLoopBackOff until the clock passes
  * NotBefore) and a running istiod keeps its old bundle and logs "Failed to update new Plug-in CA
- * certs" (security/pkg/pki/ca/istio_ca.go handleEvent); the kubelet's next sync retries. Keep
+ * certs" (pilot/pkg/bootstrap/istio_ca.go handleEvent); the kubelet's next sync retries. Keep
  * node clocks synced (NTP); `npm run trust:init` back-dates its own certificates by an hour.
  */
 const CA_USES = ["cert_signing", "crl_signing", "digital_signature", "key_encipherment"];

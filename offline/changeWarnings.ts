@@ -190,7 +190,7 @@ export function changeWarnings({ changes, before, after, news, olds, contexts = 
         const fix =
             oldId && newId && oldId.instance !== newId.instance
                 ? `If ${cluster} is the same cluster, keep its identity: set identity: "${oldId.instance}" on cluster ${cluster} ` +
-                  `(its current value; README, "A real deploy"), or undo the change.`
+                  `(its current value; docs/deploy.md, "A real deploy"), or undo the change.`
                 : `If ${cluster} is the same cluster, undo the change of its kubeconfig, context or clusterIdentifier.`;
         // What the same-named objects' order does on the same API server (deleteBeforeReplace set on them, or not).
         const createFirst = sameNamed.filter((o) => byKey.get(o.key)?.order !== "delete-first");

@@ -3,12 +3,12 @@
 // Helm releases, the east-west Service, the Istio Gateway objects, the remote secrets). Since
 // pulumi-kubernetes 4.29 a create of an object that exists fails, and Helm refuses to install over a
 // release it does not own, so a team that moves a hand-installed cluster under this program adopts
-// those objects first (README, "Adopting a cluster that already runs Istio").
+// those objects first (docs/deploy.md, "Adopting a cluster that already runs Istio").
 //
 // The format is the Pulumi CLI's (pkg/cmd/pulumi/operations/import.go at v3.248.0, `importFile`):
 // resources with type, name, id, parent and provider, where `component: true` entries create the
 // component parents, and `nameTable` maps names to URNs of resources outside the file. Providers are
-// listed in the nameTable and created first (`pulumi up --target` on them, see the README), because
+// listed in the nameTable and created first (`pulumi up --target` on them, see docs/deploy.md), because
 // their inputs hold credentials that do not belong in a file.
 import { CACERTS_SECRET, MULTICLUSTER_SECRET_LABEL, NETWORKING_API, SHARED_TOKEN_NAME } from "../components/istio";
 import type { Registration } from "../simulator/simulator";

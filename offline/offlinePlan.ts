@@ -133,7 +133,7 @@ function noChangePlanText(against: string): string {
         "at the mesh level). For a comparable baseline, plan the config you deployed with this version: " +
         "`git stash && npm run plan -- --stack <stack> --out /tmp/base && git stash pop`, then `--against " +
         "/tmp/base/<stack>/plan.json` (differences of the program itself between versions then do not show: read " +
-        '`pulumi preview --diff` for those, and README "Upgrading a stack deployed with 0.1.x").\n'
+        '`pulumi preview --diff` for those, and docs/deploy.md, "Upgrading a stack deployed with 0.1.x").\n'
     );
 }
 

@@ -277,7 +277,7 @@ function trustDefinitionOf(inputs: PlanInputs, clusters: string[]): PlanTrust {
         const intermediates: PlanTrust["intermediates"] = {};
         for (const s of regs.filter((r) => r.type === SECRET && r.inputs.metadata?.name === CACERTS_SECRET)) {
             const cluster = clusterOfProvider(s, clusters);
-            const pem = s.inputs.stringData?.["ca-cert.pem"];
+            const pem = s.inputs.stringData?.[CACERTS_KEYS.caCert];
             if (!cluster || typeof pem !== "string") continue;
             const subject = subjectOf(pem);
             intermediates[cluster] = {

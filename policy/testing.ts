@@ -168,7 +168,7 @@ export async function checkStack(
     return { violations };
 }
 
-/** What the simulator records per registration (scripts/lib/simulator.ts), structurally. */
+/** What the simulator records per registration (simulator/simulator.ts `Registration`), structurally. */
 export interface RegistrationLike {
     type: string;
     name: string;

@@ -18,7 +18,7 @@ import { syntheticPlan, SyntheticModel } from "../offline/syntheticMesh";
 
 const ROOT = path.resolve(__dirname, "..");
 
-/** The stacks this repository ships (README, "Shipped stacks"); test/screenshots.test.ts checks the list against git. */
+/** The stacks this repository ships (README, "Shipped stacks"); test/tools.test.ts checks the list against git. */
 export const SHIPPED_STACKS = [
     "dev",
     "eks-primary-remote",

@@ -359,8 +359,8 @@ describe("item 5: messages that name the path and the fix", () => {
         expect(again.stdout).toContain("kubectl --context kind-east -n istio-system rollout restart deployment/istiod");
     });
 
-    it("the README's config reference, copied as-is into a stack file, plans", async () => {
-        const readme = fs.readFileSync(path.join(ROOT, "README.md"), "utf8");
+    it("the config reference (docs/config.md), copied as-is into a stack file, plans", async () => {
+        const readme = fs.readFileSync(path.join(ROOT, "docs", "config.md"), "utf8");
         const at = readme.indexOf("## Config reference");
         const start = readme.indexOf("```yaml\n", at) + "```yaml\n".length;
         const block = readme.slice(start, readme.indexOf("\n```", start));

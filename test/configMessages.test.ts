@@ -148,7 +148,7 @@ describe("unknown keys: did you mean", () => {
         raw.clusters[0].eastWestGateway = { internal: true };
         expect(problems(raw)).toEqual([
             'mesh.clusters[0].eastWestGateway: unknown key "internal"; remove or correct it ' +
-                '(allowed here: serviceAnnotations, loadBalancerIP, enabled); see README, "Config reference"',
+                "(allowed here: serviceAnnotations, loadBalancerIP, enabled); see docs/config.md",
         ]);
     });
     it("edit distance counts a swap as one and ignores case; nothing beyond 2 is suggested", () => {
@@ -281,7 +281,7 @@ describe("Istio values per cluster", () => {
         const raw = base();
         raw.clusters[1].istio = { values: { profile: "demo", pilot: { global: { meshID: "x" } } }, version: ISTIO_VERSION };
         expect(problems(raw)).toEqual([
-            'mesh.clusters[1].istio: unknown key "version"; remove or correct it (allowed here: values); see README, "Config reference"',
+            'mesh.clusters[1].istio: unknown key "version"; remove or correct it (allowed here: values); see docs/config.md',
             "mesh.clusters[1].istio.values.pilot.global.meshID: is managed by this program per cluster; " +
                 "remove it (set mesh.meshId instead)",
             "mesh.clusters[1].istio.values.profile: is managed by this program per cluster; remove it (the role decides the profile)",

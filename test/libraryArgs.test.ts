@@ -120,6 +120,7 @@ describe("the public surface", () => {
         const entry = fs.readFileSync(path.join(ROOT, "components", "index.ts"), "utf8");
         const docs = [
             "README.md",
+            "CONTRIBUTING.md",
             ...fs
                 .readdirSync(path.join(ROOT, "docs"))
                 .filter((f) => f.endsWith(".md"))

@@ -427,7 +427,7 @@ export function programGraph(nodes: Node[], facts: ClusterFact[]): Graph {
 }
 
 /**
- * The ordering the Istio facts force (README "What is installed where, in which order"), and
+ * The ordering the Istio facts force (docs/deploy.md, "What is installed where, in which order"), and
  * nothing else:
  *   per cluster   namespace → cacerts → istiod; base → istiod → gateway → its address;
  *                 base (CRDs) → Istio objects; base (reader SA) → reader token;

@@ -157,7 +157,7 @@ export const eks: Platform = {
     },
     locality: (c) => ({ region: (c.eks as EksConfig).region }),
     // The in-tree cloud controller would make a Classic ELB; an NLB passes TLS (15443, 15012, 15017)
-    // straight through. See README, "A real deploy", for what this annotation does with and without
+    // straight through. See docs/deploy.md, "A real deploy", for what this annotation does with and without
     // the AWS Load Balancer Controller.
     gatewayServiceAnnotations: { "service.beta.kubernetes.io/aws-load-balancer-type": "nlb" },
     // What `aws eks update-kubeconfig` names the context by default; the account is only known at deploy.

@@ -259,7 +259,7 @@ export class GkeCluster extends MeshClusterResource implements MeshCluster {
                 kubeconfig: this.kubeconfig,
                 // A replaced cluster keeps its `id` but gets a new endpoint and CA. GKE exposes nothing that
                 // changes only with a replacement: a credential or IP rotation changes both too, so pin
-                // `identity` before one (README, "A real deploy").
+                // `identity` before one (docs/deploy.md, "A real deploy").
                 instance:
                     typeof c.identity === "string"
                         ? c.identity
