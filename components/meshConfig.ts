@@ -111,7 +111,7 @@ const trustSchema = z.strictObject({
         .optional(),
 });
 
-const meshSchema = z.strictObject({
+export const meshSchema = z.strictObject({
     meshId: z.string(),
     /** What the stack is for, said once; `production` turns on the policy pack's production rules (policy/policies.ts, isProductionStack). */
     environment: z
