@@ -26,10 +26,11 @@ import {
     securePaths,
     wrapLeaves,
 } from "./components/secretConfig";
+import { PROJECT } from "./components/pulumiTypes";
 
 export * from "./components/meshConfig";
 
-export const PROJECT = "multicluster-mesh";
+export { PROJECT };
 const MESH_KEY = `${PROJECT}:mesh`;
 
 /** The secrets found inside `mesh`, for index.ts. */

@@ -10,6 +10,7 @@ import { CACERTS_KEYS, CACERTS_SECRET, CHARTS } from "./istio";
 import { releaseChart } from "./istioSource";
 import { TRUST_PHASE_ANNOTATION } from "./rotation";
 import { ClusterPlan, ISTIO_NAMESPACE, MeshPlan, primaryIstiodValues, remoteValues, Values } from "./meshPlan";
+import { componentType } from "./pulumiTypes";
 
 /** The external address of a LoadBalancer Service: ingress IP, else ingress hostname, else externalIPs. */
 export function serviceAddress(svc: {
@@ -47,7 +48,7 @@ export class ControlPlane extends pulumi.ComponentResource {
     public readonly eastWestAddress?: pulumi.Output<string>;
 
     constructor(name: string, args: ControlPlaneArgs, opts?: pulumi.ComponentResourceOptions) {
-        super("multicluster-mesh:istio:ControlPlane", name, {}, opts);
+        super(componentType("istio", "ControlPlane"), name, {}, opts);
         const { cluster, mesh, plan } = args;
         const provider = cluster.provider;
         const child = inCluster(this, provider);

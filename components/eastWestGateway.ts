@@ -7,6 +7,7 @@ import { CHARTS, EASTWEST_NAME, ISTIO_OBJECTS, NETWORKING_API } from "./istio";
 import { releaseChart } from "./istioSource";
 import type { ClusterHandle } from "./meshCluster";
 import { ClusterPlan, crossNetworkGatewaySpec, istiodGatewaySpec, istiodVirtualServiceSpec, MeshPlan } from "./meshPlan";
+import { componentType } from "./pulumiTypes";
 
 export { serviceAddress } from "./controlPlane";
 
@@ -34,7 +35,7 @@ export class EastWestGateway extends pulumi.ComponentResource {
     public readonly objects: k8s.apiextensions.CustomResource[] = [];
 
     constructor(name: string, args: EastWestGatewayArgs, opts?: pulumi.ComponentResourceOptions) {
-        super("multicluster-mesh:istio:EastWestGateway", name, {}, opts);
+        super(componentType("istio", "EastWestGateway"), name, {}, opts);
         const { cluster, mesh, plan } = args;
         if (!plan.eastWestGateway) throw new Error(`EastWestGateway ${name}: the plan has no gateway for ${plan.name}`);
         const child = inCluster(this, cluster.provider);

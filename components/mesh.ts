@@ -19,6 +19,7 @@ import { RemoteSecrets } from "./remoteSecret";
 import { RootOfTrust } from "./rootOfTrust";
 import { TrafficPolicy } from "./traffic/component";
 import type { TrafficArgs } from "./traffic/types";
+import { componentType } from "./pulumiTypes";
 
 /** One cluster of the mesh, built by the caller. */
 export interface MeshClusterArgs {
@@ -160,7 +161,7 @@ export class Mesh extends pulumi.ComponentResource {
     constructor(name: string, args: MeshArgs, opts?: pulumi.ComponentResourceOptions) {
         // Checked before anything is registered, the Mesh itself included: a bad arg leaves no component behind.
         const checked = checkArgs(args);
-        super("multicluster-mesh:index:Mesh", name, {}, opts);
+        super(componentType("index", "Mesh"), name, {}, opts);
         const config = checked;
         const plan = planMesh(config.mesh);
         for (const w of knownDefectWarnings(plan.chart.version)) void pulumi.log.warn(w, this);

@@ -8,6 +8,7 @@ import { renewBeforeDays, trustPhase, type TrustConfig } from "./meshConfig";
 import { CaBundle, verifyCaBundle } from "./caBundle";
 import { PHASES, rootBundle, rootExpiryFinding, certPems, type TrustPhase } from "./rotation";
 import { ISTIOD_HOST } from "./istio";
+import { componentType } from "./pulumiTypes";
 
 export interface RootOfTrustArgs {
     trust: TrustConfig;
@@ -59,7 +60,7 @@ export class RootOfTrust extends pulumi.ComponentResource {
     public readonly phase: TrustPhase;
 
     constructor(name: string, args: RootOfTrustArgs, opts?: pulumi.ComponentResourceOptions) {
-        super("multicluster-mesh:trust:RootOfTrust", name, {}, opts);
+        super(componentType("trust", "RootOfTrust"), name, {}, opts);
         const t = args.trust;
         const phase = trustPhase(t);
         const shape = PHASES[phase];

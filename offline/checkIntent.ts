@@ -4,11 +4,12 @@
 import { parseClusterIdentifier } from "../components/platforms/clusterIdentifier";
 import type { MeshIntent } from "../components/check/checks";
 import type { PlanFile } from "./planFile";
+import { TYPES } from "../components/pulumiTypes";
 
 export function intentFromPlan(plan: PlanFile): MeshIntent {
     const clusterOfProvider = new Map<string, string>();
     for (const r of plan.resources)
-        if (r.type === "pulumi:providers:kubernetes") {
+        if (r.type === TYPES.k8sProvider) {
             const id = parseClusterIdentifier(r.decisive.clusterIdentifier);
             if (id) clusterOfProvider.set(r.key, id.cluster);
         }

@@ -31,20 +31,21 @@ import { describeReleaseChart } from "../components/istioSource";
 import type { Registration } from "../simulator/simulator";
 import { PlanResource, planResources } from "./planResources";
 import { PlanTraffic, trafficOfCluster } from "./trafficPlan";
+import { TYPES } from "../components/pulumiTypes";
 
 // 2: `resources` (every registered resource, for the change plan: offline/changes.ts).
 export const PLAN_FORMAT_VERSION = 2;
 export const ASSIGNED_AT_DEPLOY = "assigned at deploy";
 export const GENERATED_AT_DEPLOY = "generated at deploy";
 
-const RELEASE = "kubernetes:helm.sh/v3:Release";
-const SECRET = "kubernetes:core/v1:Secret";
-const NAMESPACE = "kubernetes:core/v1:Namespace";
-const SERVICE = "kubernetes:core/v1:Service";
-const PRIVATE_KEY = "tls:index/privateKey:PrivateKey";
-const CERT_REQUEST = "tls:index/certRequest:CertRequest";
-const SELF_SIGNED = "tls:index/selfSignedCert:SelfSignedCert";
-const LOCALLY_SIGNED = "tls:index/locallySignedCert:LocallySignedCert";
+const RELEASE = TYPES.release;
+const SECRET = TYPES.secret;
+const NAMESPACE = TYPES.namespace;
+const SERVICE = TYPES.service;
+const PRIVATE_KEY = TYPES.privateKey;
+const CERT_REQUEST = TYPES.certRequest;
+const SELF_SIGNED = TYPES.selfSignedCert;
+const LOCALLY_SIGNED = TYPES.locallySignedCert;
 /** Istio's own Helm charts (other charts, e.g. MetalLB on kind, have versions of their own). */
 export const ISTIO_CHARTS = new Set(ISTIO_CHART_NAMES);
 const MULTICLUSTER_LABEL = MULTICLUSTER_SECRET_LABEL;

@@ -92,6 +92,33 @@ describe("one owner for Istio's names", () => {
     });
 });
 
+describe("one owner for Pulumi's names (components/pulumiTypes.ts)", () => {
+    const TOKEN = /(["'`])((kubernetes|tls|command|pulumi|gcp|aws|multicluster-mesh):[A-Za-z0-9./]+:[A-Z][A-Za-z0-9]*|multicluster-mesh)\1/;
+    it("spells a type token or the project name only in components/pulumiTypes.ts (a cloud's own types: in its platform folder)", () => {
+        const offenders: string[] = [];
+        for (const f of nonTestSource()) {
+            const rel = path.relative(ROOT, f);
+            if (rel === path.join("components", "pulumiTypes.ts") || f.endsWith(".go")) continue;
+            const platformFolder = /^components\/platforms\/[^/]+\//.test(rel);
+            fs.readFileSync(f, "utf8")
+                .split("\n")
+                .forEach((line, i) => {
+                    if (/^\s*(\/\/|\*|\/\*)/.test(line)) return;
+                    const m = TOKEN.exec(line);
+                    if (m && !(platformFolder && /^(gcp|aws|pulumi:providers):/.test(m[2]))) offenders.push(`${rel}:${i + 1}: ${m[2]}`);
+                });
+        }
+        expect(offenders).toEqual([]);
+    });
+
+    it("would catch a copy (the rule is not vacuous)", () => {
+        expect(TOKEN.test('const t = "kubernetes:helm.sh/v3:Release";')).toBe(true);
+        expect(TOKEN.test('super("multicluster-mesh:index:Mesh", name)')).toBe(true);
+        expect(TOKEN.test('new pulumi.Config("multicluster-mesh")')).toBe(true);
+        expect(TOKEN.test("const key = `${PROJECT}:mesh`;")).toBe(false);
+    });
+});
+
 describe("citations a clone can resolve", () => {
     const CITES_OUTSIDE = [
         /§/,
