@@ -243,27 +243,11 @@ function getPath(obj: unknown, path: string[]): unknown {
     return cur;
 }
 
-/**
- * Parse and check `multicluster-mesh:mesh`. Pure apart from reading kubeconfig files through
- * `env.readFile`. Returns every problem, each starting with its config path.
- */
-export function validateMeshConfig(
-    raw: unknown,
-    env: ValidationEnv = {},
-): { ok: true; config: LoadedConfig } | { ok: false; problems: string[] } {
-    const problems: string[] = [];
-    const say = (path: string, msg: string) => problems.push(`${path}: ${msg}`);
-    // With the input in each issue, so a wrong type reads "expected a number, got \"ten\"", not "is required".
-    const parsed = meshSchema.safeParse(raw, PARSE_OPTIONS);
-    if (!parsed.success) {
-        const issues = parsed.error.issues;
-        for (const [path, message] of issueMessages(meshSchema, issues, platformKnockOn(issues))) say(zodPath(path), message);
-    }
-    // Keep checking what did parse, so one run shows every problem. `loose` may be partial.
-    const loose = (parsed.success ? parsed.data : (raw ?? {})) as Partial<z.output<typeof meshSchema>>;
-    const clusters = Array.isArray(loose.clusters) ? loose.clusters.filter((c) => c && typeof c === "object") : [];
-    const topology = loose.topology;
+/** The cluster entries as far as they parsed (checks run on partial input too, so every problem shows at once). */
+type LooseClusters = NonNullable<Partial<z.output<typeof meshSchema>>["clusters"]>;
 
+/** The mesh ID: a DNS-1123 label of at most 63 characters. */
+function checkMeshId(loose: Partial<z.output<typeof meshSchema>>, say: Say): void {
     if (typeof loose.meshId === "string" && loose.meshId.length > 63) {
         say(
             "mesh.meshId",
@@ -273,8 +257,10 @@ export function validateMeshConfig(
     } else if (typeof loose.meshId === "string" && !DNS1123_LABEL.test(loose.meshId)) {
         say("mesh.meshId", `"${loose.meshId}" is not a DNS-1123 label; use lower-case letters, digits and '-' (at most 63 characters)`);
     }
+}
 
-    // Cluster names: DNS-1123 labels, unique, never istiod's default cluster ID.
+/** Cluster names: DNS-1123 labels, unique, never istiod's default cluster ID. */
+function checkClusterNames(clusters: LooseClusters, say: Say): void {
     const seen = new Map<string, number>();
     clusters.forEach((c, i) => {
         const name = c.name;
@@ -299,8 +285,10 @@ export function validateMeshConfig(
             );
         else seen.set(name, i);
     });
+}
 
-    // Roles and topology.
+/** Roles and topology: remotes only in primary-remote, each with a primary that is one. */
+function checkRoles(clusters: LooseClusters, topology: Partial<z.output<typeof meshSchema>>["topology"], say: Say): void {
     const primaries = clusters.filter((c) => (c.role ?? "primary") === "primary").map((c) => c.name);
     clusters.forEach((c, i) => {
         const role = c.role ?? "primary";
@@ -342,8 +330,10 @@ export function validateMeshConfig(
                 "primary-remote needs at least one cluster with role: remote; without remotes use topology: multi-primary",
             );
     }
+}
 
-    // Networks: one shared network may stay unnamed; several must be named everywhere.
+/** Networks: one shared network may stay unnamed; several must be named everywhere. */
+function checkNetworks(clusters: LooseClusters, say: Say): void {
     const networks = new Set(clusters.map((c) => c.network).filter((n): n is string => typeof n === "string"));
     clusters.forEach((c, i) => {
         if (typeof c.network === "string" && (!LABEL_VALUE.test(c.network) || c.network.length > 63 || c.network === "")) {
@@ -366,13 +356,20 @@ export function validateMeshConfig(
             );
         }
     });
+}
 
+/** Platforms: each cluster's own platform checks it (components/platforms/<name>/); what they resolve (existing clusters' kubeconfigs). */
+function checkPlatforms(
+    loose: Partial<z.output<typeof meshSchema>>,
+    clusters: LooseClusters,
+    env: ValidationEnv,
+    say: Say,
+): LoadedConfig["kubeconfigs"] {
     // Who will read whose API server (decides which addresses must be reachable from elsewhere).
     const named = clusters.filter((c) => typeof c.name === "string").map((c) => ({ name: c.name, role: c.role ?? "primary" }));
     const readBy = new Map<string, string[]>();
     for (const p of remoteSecretPairs(named)) readBy.set(p.source, [...(readBy.get(p.source) ?? []), p.target]);
 
-    // Platforms: each cluster's own platform checks it (components/platforms/<name>/).
     const kubeconfigs: LoadedConfig["kubeconfigs"] = {};
     const claimedContexts = new Map<string, number>();
     const indexes = platformIndexes(clusters);
@@ -422,6 +419,35 @@ export function validateMeshConfig(
         platform.check(c as LooseCluster, at, say, ctx);
         if (ctx.resolved && typeof c.name === "string") kubeconfigs[c.name] = ctx.resolved;
     });
+    return kubeconfigs;
+}
+
+/**
+ * Parse and check `multicluster-mesh:mesh`. Pure apart from reading kubeconfig files through
+ * `env.readFile`. Returns every problem, each starting with its config path.
+ */
+export function validateMeshConfig(
+    raw: unknown,
+    env: ValidationEnv = {},
+): { ok: true; config: LoadedConfig } | { ok: false; problems: string[] } {
+    const problems: string[] = [];
+    const say = (path: string, msg: string) => problems.push(`${path}: ${msg}`);
+    // With the input in each issue, so a wrong type reads "expected a number, got \"ten\"", not "is required".
+    const parsed = meshSchema.safeParse(raw, PARSE_OPTIONS);
+    if (!parsed.success) {
+        const issues = parsed.error.issues;
+        for (const [path, message] of issueMessages(meshSchema, issues, platformKnockOn(issues))) say(zodPath(path), message);
+    }
+    // Keep checking what did parse, so one run shows every problem. `loose` may be partial.
+    const loose = (parsed.success ? parsed.data : (raw ?? {})) as Partial<z.output<typeof meshSchema>>;
+    const clusters = Array.isArray(loose.clusters) ? loose.clusters.filter((c) => c && typeof c === "object") : [];
+    const topology = loose.topology;
+
+    checkMeshId(loose, say);
+    checkClusterNames(clusters, say);
+    checkRoles(clusters, topology, say);
+    checkNetworks(clusters, say);
+    const kubeconfigs = checkPlatforms(loose, clusters, env, say);
     checkSharedNetworks(clusters, loose.networks ?? {}, loose.meshId, say);
     checkMeshExtras({
         loose,
@@ -450,7 +476,52 @@ export function validateMeshConfig(
         say(`mesh.clusters[${p.index}].eastWestGateway.enabled`, p.message);
     }
 
-    // Trust.
+    const providedBundles = checkTrust(loose, clusters, env, say);
+    checkMeshHardening({ istioValues: loose.istio?.values, clusters, trust: loose.trust, provided: env.provided }, say);
+    const rawSecrets = getPath(raw, ["remoteSecrets"]) as { tokens?: unknown; tokenPerReader?: unknown } | undefined;
+    if (rawSecrets && rawSecrets.tokens !== undefined && typeof rawSecrets.tokenPerReader === "boolean") {
+        if ((rawSecrets.tokens === "perReader") !== rawSecrets.tokenPerReader) {
+            say(
+                "mesh.remoteSecrets.tokenPerReader",
+                `contradicts remoteSecrets.tokens: ${String(rawSecrets.tokens)}; remove tokenPerReader (tokens replaces it)`,
+            );
+        }
+    }
+
+    if (problems.length > 0 || !parsed.success) return { ok: false, problems };
+    const filledIndexes = platformIndexes(parsed.data.clusters);
+    const mesh: MeshConfig = {
+        ...parsed.data,
+        clusters: parsed.data.clusters.map((c, i) => {
+            const filled = { ...c, network: c.network ?? DEFAULT_NETWORK } as ClusterConfig;
+            const platform = platformOf(c.platform)!;
+            if (platform.fill)
+                filled[platform.name] = platform.fill(
+                    (c as Record<string, unknown>)[platform.name] as Record<string, unknown> | undefined,
+                    filledIndexes[i],
+                );
+            return filled;
+        }),
+    };
+    const provided = providedBundles && {
+        rootCertPem: env.provided!.rootCertPem!,
+        bundles: providedBundles.bundles,
+        newRootCertPem: providedBundles.newRootCertPem,
+        newBundles: providedBundles.newBundles,
+    };
+    return { ok: true, config: { mesh, kubeconfigs, provided } };
+}
+
+type Say = (path: string, msg: string) => void;
+
+/** Trust: key sizes and curves, validities, generations, the rotation, and provided bundles (checkProvided). */
+function checkTrust(
+    loose: Partial<z.output<typeof meshSchema>>,
+    clusters: LooseClusters,
+    env: ValidationEnv,
+    say: Say,
+): ProvidedResult | undefined {
+    const named = clusters.filter((c) => typeof c.name === "string").map((c) => ({ name: c.name, role: c.role ?? "primary" }));
     const trust = loose.trust;
     let providedBundles: ProvidedResult | undefined;
     if (trust) {
@@ -529,42 +600,8 @@ export function validateMeshConfig(
             );
         }
     }
-    checkMeshHardening({ istioValues: loose.istio?.values, clusters, trust: loose.trust, provided: env.provided }, say);
-    const rawSecrets = getPath(raw, ["remoteSecrets"]) as { tokens?: unknown; tokenPerReader?: unknown } | undefined;
-    if (rawSecrets && rawSecrets.tokens !== undefined && typeof rawSecrets.tokenPerReader === "boolean") {
-        if ((rawSecrets.tokens === "perReader") !== rawSecrets.tokenPerReader) {
-            say(
-                "mesh.remoteSecrets.tokenPerReader",
-                `contradicts remoteSecrets.tokens: ${String(rawSecrets.tokens)}; remove tokenPerReader (tokens replaces it)`,
-            );
-        }
-    }
-
-    if (problems.length > 0 || !parsed.success) return { ok: false, problems };
-    const filledIndexes = platformIndexes(parsed.data.clusters);
-    const mesh: MeshConfig = {
-        ...parsed.data,
-        clusters: parsed.data.clusters.map((c, i) => {
-            const filled = { ...c, network: c.network ?? DEFAULT_NETWORK } as ClusterConfig;
-            const platform = platformOf(c.platform)!;
-            if (platform.fill)
-                filled[platform.name] = platform.fill(
-                    (c as Record<string, unknown>)[platform.name] as Record<string, unknown> | undefined,
-                    filledIndexes[i],
-                );
-            return filled;
-        }),
-    };
-    const provided = providedBundles && {
-        rootCertPem: env.provided!.rootCertPem!,
-        bundles: providedBundles.bundles,
-        newRootCertPem: providedBundles.newRootCertPem,
-        newBundles: providedBundles.newBundles,
-    };
-    return { ok: true, config: { mesh, kubeconfigs, provided } };
+    return providedBundles;
 }
-
-type Say = (path: string, msg: string) => void;
 
 /**
  * Values this program sets per cluster, refused in `istio.values` and `clusters[].istio.values`;
