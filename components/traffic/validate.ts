@@ -14,7 +14,7 @@ import {
     TRAFFIC_OBJECT_GROUPS,
 } from "../istio";
 import { platformOf } from "../platforms/registry";
-import type { PlatformCluster } from "../platforms/types";
+import type { LooseCluster, PlatformCluster } from "../platforms/types";
 import { compileTraffic, destinationRuleName, IstioObject } from "./compile";
 import {
     destinationRuleLocalityProblems,
@@ -32,14 +32,8 @@ import { istioObjectProblems as crdSchemaProblems } from "../istioCrdSchemas";
 
 type Say = (path: string, msg: string) => void;
 
-/** A cluster entry as far as it parsed. */
-export interface LooseTrafficCluster {
-    name?: unknown;
-    role?: unknown;
-    platform?: unknown;
-    region?: unknown;
-    [k: string]: unknown;
-}
+/** A cluster entry as far as it parsed: the one loose cluster shape (components/platforms/types.ts). */
+export type LooseTrafficCluster = LooseCluster;
 
 const LABEL_NAME = /^([a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*\/)?[A-Za-z0-9]([-A-Za-z0-9_.]*[A-Za-z0-9])?$/;
 const DNS1123_SUBDOMAIN = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/;
