@@ -9,6 +9,7 @@ export const TIERS = {
     unit: [
         "bench",
         "config",
+        "configMessages",
         "dependencies",
         "generated",
         "istioSchemas",
@@ -24,7 +25,7 @@ export const TIERS = {
         "changes",
         "check",
         "configInput",
-        "configMessages",
+        "configMessagesRun",
         "gateways",
         "importFile",
         "istioVersions",
