@@ -16,6 +16,7 @@ export const TIERS = {
         "lintRules",
         "nodeVersions",
         "plan",
+        "readme",
         "renderChecks",
         "sourceRules",
         "tiers",
