@@ -154,6 +154,14 @@ export class ControlPlane extends pulumi.ComponentResource {
             // primary's expose-istiod route, so that route comes first.
             { ...child, dependsOn: [this.base, ...(this.cacerts ? [this.cacerts] : []), ...(args.primaryExposed ?? [])] },
         );
-        this.registerOutputs({ istiodStatus: this.istiod.status });
+        this.registerOutputs({
+            namespace: this.namespace,
+            cacerts: this.cacerts,
+            base: this.base,
+            istiod: this.istiod,
+            istiodStatus: this.istiod.status,
+            eastWestService: this.eastWestService,
+            eastWestAddress: this.eastWestAddress,
+        });
     }
 }

@@ -74,6 +74,6 @@ export class EastWestGateway extends pulumi.ComponentResource {
             this.exposed.push(istioObject(o.istiodGateway, "Gateway", o.istiodGateway, istiodGatewaySpec()));
             this.exposed.push(istioObject(o.istiodVirtualService, "VirtualService", o.istiodVirtualService, istiodVirtualServiceSpec()));
         }
-        this.registerOutputs({ address: this.address });
+        this.registerOutputs({ release: this.release, objects: this.objects, address: this.address });
     }
 }

@@ -114,6 +114,6 @@ export class RemoteSecrets extends pulumi.ComponentResource {
                 { ...inCluster(this, target.cluster.provider), dependsOn: [args.sourceNamespace] },
             );
         }
-        this.registerOutputs({});
+        this.registerOutputs({ tokens: this.tokens, secrets: this.secrets });
     }
 }

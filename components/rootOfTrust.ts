@@ -78,7 +78,7 @@ export class RootOfTrust extends pulumi.ComponentResource {
                 if (!b) throw new Error(`RootOfTrust: no bundle for cluster ${c} signed by the ${shape.signer} root`);
                 this.bundles[c] = pulumi.secret(this.rootCertPem.apply((r) => ({ ...b, rootCertPem: r })));
             }
-            this.registerOutputs({ rootCertPem: this.rootCertPem });
+            this.registerOutputs({ rootCertPem: this.rootCertPem, bundles: this.bundles });
             return;
         }
 
@@ -174,7 +174,7 @@ export class RootOfTrust extends pulumi.ComponentResource {
                     }),
             );
         }
-        this.registerOutputs({ rootCertPem: this.rootCertPem });
+        this.registerOutputs({ rootCertPem: this.rootCertPem, bundles: this.bundles });
     }
 
     /** Under 30 days left (outside a rotation) the deploy fails; under 180 it warns. Both name the rotation procedure. */

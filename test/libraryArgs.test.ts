@@ -224,3 +224,66 @@ describe("one shape for stack and library (issue 18)", () => {
         expect(problems.join("\n")).not.toMatch(/pulumi config|multicluster-mesh:|\bmesh\./);
     });
 });
+
+describe("every component registers its outputs (registerOutputs)", () => {
+    /** An Output or a resource, or a record or list of them (a field another program could read). */
+    const holdsOutputs = (v: unknown, depth = 0): boolean =>
+        pulumi.Output.isInstance(v) ||
+        pulumi.Resource.isInstance(v) ||
+        (depth < 2 && !!v && typeof v === "object" && Object.values(v as object).some((x) => holdsOutputs(x, depth + 1)));
+
+    it("on every platform: each field of a component that holds an Output or a resource is among its registered outputs", async () => {
+        const { runMesh, gkeEntry } = await import("./support/harness.js");
+        const spy = vi.spyOn(pulumi.ComponentResource.prototype as unknown as { registerOutputs: (o: unknown) => void }, "registerOutputs");
+        try {
+            const r = await runMesh({
+                meshId: "m",
+                topology: "multi-primary",
+                trust: FAST,
+                clusters: [
+                    gkeEntry("g1", 1, { network: "n1" }),
+                    { name: "e1", network: "n2", platform: "eks", eks: { region: "us-east-1", vpcCidr: "10.40.0.0/16" } },
+                    { name: "k1", network: "n3", platform: "kind" },
+                    { name: "x1", network: "n4", kubeconfig: "/nonexistent/x1", apiServer: "https://10.9.0.1:6443" },
+                ],
+                traffic: { namespaces: [{ name: "apps" }] },
+            });
+            expect(r.error).toBeUndefined();
+            const missing: string[] = [];
+            const types = new Set<string>();
+            // Pulumi's ComponentResource registers `{}` itself after initialize(); the component's own call adds its outputs.
+            const registered = new Map<object, Set<string>>();
+            spy.mock.contexts.forEach((ctx, i) => {
+                const keys = registered.get(ctx as object) ?? new Set<string>();
+                for (const k of Object.keys((spy.mock.calls[i][0] as object) ?? {})) keys.add(k);
+                registered.set(ctx as object, keys);
+            });
+            for (const [ctx, keys] of registered) {
+                const c = ctx as Record<string, unknown> & { __pulumiType?: string };
+                types.add(String(c.__pulumiType));
+                for (const [k, v] of Object.entries(c))
+                    if (!k.startsWith("__") && k !== "urn" && holdsOutputs(v) && !keys.has(k)) missing.push(`${c.__pulumiType}.${k}`);
+            }
+            // Not vacuous: every kind of component of the mesh was built.
+            for (const t of [
+                "Mesh",
+                "ControlPlane",
+                "EastWestGateway",
+                "RemoteSecrets",
+                "RootOfTrust",
+                "TrafficPolicy",
+                "GkeCluster",
+                "EksCluster",
+                "KindCluster",
+                "ExistingCluster",
+            ])
+                expect(
+                    [...types].some((x) => x.endsWith(`:${t}`)),
+                    t,
+                ).toBe(true);
+            expect(missing).toEqual([]);
+        } finally {
+            spy.mockRestore();
+        }
+    });
+});

@@ -263,6 +263,13 @@ export class EksCluster extends MeshClusterResource implements MeshCluster {
             },
             { parent: this, dependsOn: [this.nodeGroup, ...accessEntries] },
         );
-        this.registerOutputs({ apiServer: this.apiServer, endpoint: this.cluster.endpoint });
+        this.registerOutputs({
+            apiServer: this.apiServer,
+            endpoint: this.cluster.endpoint,
+            cluster: this.cluster,
+            nodeGroup: this.nodeGroup,
+            kubeconfig: this.kubeconfig,
+            provider: this.provider,
+        });
     }
 }

@@ -123,6 +123,7 @@ export class ExistingCluster extends MeshClusterResource implements MeshCluster 
             kubeconfig: this.kubeconfig,
             providerIdentity: this.providerIdentity,
             apiServerCaSha256: this.apiServerCaSha256,
+            provider: this.provider,
         });
     }
 }

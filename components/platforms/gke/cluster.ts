@@ -269,6 +269,13 @@ export class GkeCluster extends MeshClusterResource implements MeshCluster {
             },
             { parent: this, dependsOn: [this.nodePool] },
         );
-        this.registerOutputs({ apiServer: this.apiServer, endpoint: this.cluster.endpoint });
+        this.registerOutputs({
+            apiServer: this.apiServer,
+            endpoint: this.cluster.endpoint,
+            cluster: this.cluster,
+            nodePool: this.nodePool,
+            kubeconfig: this.kubeconfig,
+            provider: this.provider,
+        });
     }
 }

@@ -167,6 +167,11 @@ export class KindCluster extends MeshClusterResource implements MeshCluster {
             { ...child, dependsOn: [metallb] },
         );
         this.loadBalancerReady.push(pool, l2);
-        this.registerOutputs({ apiServer: this.apiServer });
+        this.registerOutputs({
+            apiServer: this.apiServer,
+            kubeconfig: this.kubeconfig,
+            provider: this.provider,
+            loadBalancerReady: this.loadBalancerReady,
+        });
     }
 }
