@@ -10,13 +10,14 @@ import { describe, expect, it } from "vitest";
 const ROOT = path.resolve(__dirname, "..");
 const CLOUD_SDKS = ["@pulumi/aws", "@pulumi/gcp", "@pulumi/command"];
 
-function loaded(module: string): string[] {
-    const r = spawnSync(path.join(ROOT, "node_modules/.bin/tsx"), ["test/support/loadedModules.ts", module], {
+/** The modules loaded after each of `modules`, imported in order by one fresh process (the first alone, then cumulative). */
+function loaded(...modules: string[]): string[][] {
+    const r = spawnSync(path.join(ROOT, "node_modules/.bin/tsx"), ["test/support/loadedModules.ts", ...modules], {
         cwd: ROOT,
         encoding: "utf8",
     });
     expect(r.stderr).toBe("");
-    return (JSON.parse(r.stdout) as string[]).map((m) => path.relative(ROOT, m));
+    return (JSON.parse(r.stdout) as string[][]).map((list) => list.map((m) => path.relative(ROOT, m)));
 }
 
 const packageOf = (m: string) => {
@@ -26,7 +27,7 @@ const packageOf = (m: string) => {
 
 describe("what importing a module loads", () => {
     it("components/meshConfig (the validator): no cloud SDK, no @pulumi/kubernetes, no builder, not the @pulumi/pulumi index", () => {
-        const mods = loaded("./components/meshConfig");
+        const [mods] = loaded("./components/meshConfig");
         expect(mods).toContain("components/meshConfig.ts");
         expect(mods.filter((m) => m.startsWith("components/platforms/"))).toContain("components/platforms/registry.ts");
         const pkgs = new Set(mods.map(packageOf));
@@ -35,20 +36,25 @@ describe("what importing a module loads", () => {
         expect(mods).not.toContain("node_modules/@pulumi/pulumi/index.js");
     });
 
-    for (const m of [
-        "./components/index",
-        "./offline/offlinePlan",
-        "./simulator/simulator",
-        "./policy/policies",
-        "./offline/bench/model",
-    ]) {
-        it(`${m}: no cloud SDK and no platform builder`, () => {
-            const mods = loaded(m);
+    // One process for the five: a module none of them may load is absent from the union of what they
+    // load, so each list after the first (cumulative) is checked too.
+    const ENTRIES = ["./components/index", "./offline/offlinePlan", "./simulator/simulator", "./policy/policies", "./offline/bench/model"];
+    it(`${ENTRIES.join(", ")}: no cloud SDK and no platform builder`, () => {
+        const lists = loaded(...ENTRIES);
+        expect(lists).toHaveLength(ENTRIES.length);
+        lists.forEach((mods, i) => {
+            expect(mods, ENTRIES[i]).toContain(`${ENTRIES[i].slice(2)}.ts`);
             const pkgs = new Set(mods.map(packageOf));
-            expect(CLOUD_SDKS.filter((s) => pkgs.has(s))).toEqual([]);
-            expect(mods.filter((x) => /components\/platforms\/[^/]+\/cluster\.ts$/.test(x))).toEqual([]);
+            expect(
+                CLOUD_SDKS.filter((s) => pkgs.has(s)),
+                ENTRIES[i],
+            ).toEqual([]);
+            expect(
+                mods.filter((x) => /components\/platforms\/[^/]+\/cluster\.ts$/.test(x)),
+                ENTRIES[i],
+            ).toEqual([]);
         });
-    }
+    });
 
     it("every builder is where its platform says, and it is the only module of the folder that names the platform's SDK", () => {
         const dir = path.join(ROOT, "components/platforms");
