@@ -1,5 +1,8 @@
 // `platform: gke`: a VPC-native GKE cluster with its own node pool, and the VPC it lives in.
-import * as gcp from "@pulumi/gcp";
+// The SDK's modules this builder uses, not its index: the index's types are every Google Cloud service's.
+import * as compute from "@pulumi/gcp/compute";
+import * as container from "@pulumi/gcp/container";
+import { Provider } from "@pulumi/gcp/provider";
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import { MeshCluster, MeshClusterResource } from "../../meshCluster";
@@ -40,9 +43,9 @@ export function create({ meshId, clusters, opts }: CreateArgs): Record<string, M
  */
 export function createGkeClusters(meshId: string, clusters: Gke[], opts?: pulumi.ComponentResourceOptions): Record<string, GkeCluster> {
     const out: Record<string, GkeCluster> = {};
-    const providers = new Map<string, gcp.Provider>();
+    const providers = new Map<string, Provider>();
     const gcpProvider = (project: string) => {
-        if (!providers.has(project)) providers.set(project, new gcp.Provider(`gcp-${project}`, { project }, opts));
+        if (!providers.has(project)) providers.set(project, new Provider(`gcp-${project}`, { project }, opts));
         return providers.get(project)!;
     };
     for (const group of gcpNetworkPlan(meshId, clusters)) {
@@ -108,7 +111,7 @@ export interface GcpNetworkArgs {
     existing: boolean;
     /** Mesh clusters that share one mesh network inside this VPC: their pods must reach each other. */
     podPeers: { cluster: string; podCidr: string; nodeTag: string }[];
-    provider: gcp.Provider;
+    provider: Provider;
 }
 
 /**
@@ -118,7 +121,7 @@ export interface GcpNetworkArgs {
  */
 export class GcpNetwork extends pulumi.ComponentResource {
     public readonly network: pulumi.Output<string>;
-    public readonly firewall?: gcp.compute.Firewall;
+    public readonly firewall?: compute.Firewall;
 
     constructor(name: string, args: GcpNetworkArgs, opts?: pulumi.ComponentResourceOptions) {
         super(componentType("cluster", "GcpNetwork"), name, {}, opts);
@@ -126,7 +129,7 @@ export class GcpNetwork extends pulumi.ComponentResource {
         if (args.existing) {
             this.network = pulumi.output(args.network);
         } else {
-            const vpc = new gcp.compute.Network(
+            const vpc = new compute.Network(
                 `${name}-vpc`,
                 { name: args.network, project: args.project, autoCreateSubnetworks: false, routingMode: "GLOBAL" },
                 child,
@@ -134,7 +137,7 @@ export class GcpNetwork extends pulumi.ComponentResource {
             this.network = vpc.name;
         }
         if (args.podPeers.length > 1) {
-            this.firewall = new gcp.compute.Firewall(
+            this.firewall = new compute.Firewall(
                 `${name}-pods`,
                 {
                     project: args.project,
@@ -158,15 +161,15 @@ export interface GkeClusterArgs {
     meshId: string;
     cluster: Gke;
     network: pulumi.Input<string>;
-    provider: gcp.Provider;
+    provider: Provider;
 }
 
 export class GkeCluster extends MeshClusterResource implements MeshCluster {
     public readonly provider: k8s.Provider;
     public readonly apiServer: pulumi.Output<string>;
     public readonly kubeconfig: pulumi.Output<string>;
-    public readonly cluster: gcp.container.Cluster;
-    public readonly nodePool: gcp.container.NodePool;
+    public readonly cluster: container.Cluster;
+    public readonly nodePool: container.NodePool;
 
     constructor(name: string, args: GkeClusterArgs, opts?: pulumi.ComponentResourceOptions) {
         const region = gcpRegion(args.cluster.gke.location);
@@ -182,7 +185,7 @@ export class GkeCluster extends MeshClusterResource implements MeshCluster {
         const child = { parent: this, provider: args.provider };
         const ranges = gkeSecondaryRanges(c.name);
 
-        const subnet = new gcp.compute.Subnetwork(
+        const subnet = new compute.Subnetwork(
             `${name}-subnet`,
             {
                 project: g.project,
@@ -197,7 +200,7 @@ export class GkeCluster extends MeshClusterResource implements MeshCluster {
             },
             child,
         );
-        this.cluster = new gcp.container.Cluster(
+        this.cluster = new container.Cluster(
             `${name}-cluster`,
             {
                 name: c.name,
@@ -218,7 +221,7 @@ export class GkeCluster extends MeshClusterResource implements MeshCluster {
             { ...child, protect: c.protect },
         );
         const np = g.nodePool;
-        this.nodePool = new gcp.container.NodePool(
+        this.nodePool = new container.NodePool(
             `${name}-nodes`,
             {
                 project: g.project,
