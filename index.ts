@@ -12,19 +12,22 @@ import { Mesh } from "./components/mesh";
 import { platformOf } from "./components/platforms/registry";
 import type { PreviousIdentity } from "./components/platforms/identity";
 import { isUndecryptedSecret } from "./components/secretPlaceholder";
-import { loadConfig } from "./config";
+import { ConfigError, loadConfig } from "./config";
+import { type RevisionRecord, revisionRecord, upgradeStepProblems } from "./components/upgrade";
 
 /**
  * What the previous run of this stack exported of each cluster's provider identity, read through a
  * StackReference to the stack itself (a read: the engine takes the outputs of the stack's last
  * checkpoint, pkg/resource/deploy/builtins.go readStackReference). Empty on the first run.
  */
-async function previousRun(): Promise<Record<string, PreviousIdentity>> {
+async function previousRun(): Promise<{ identities: Record<string, PreviousIdentity>; revisions?: RevisionRecord }> {
     const self = new pulumi.StackReference(`${pulumi.getProject()}-previous-run`, {
         name: `${pulumi.getOrganization()}/${pulumi.getProject()}/${pulumi.getStack()}`,
     });
     const details = await self.getOutputDetails("clusters");
     const clusters = details.value ?? details.secretValue;
+    // The revisions the last deploy ran (components/upgrade.ts): an upgrade phase may not be skipped.
+    const revisions = (await self.getOutputDetails("istioRevisions")).value as RevisionRecord | undefined;
     const out: Record<string, PreviousIdentity> = {};
     if (clusters && typeof clusters === "object") {
         for (const [name, facts] of Object.entries(clusters as Record<string, Record<string, unknown>>)) {
@@ -35,7 +38,7 @@ async function previousRun(): Promise<Record<string, PreviousIdentity>> {
             };
         }
     }
-    return out;
+    return { identities: out, revisions };
 }
 
 export = async () => {
@@ -43,7 +46,12 @@ export = async () => {
     const config = loadConfig();
     const m = config.mesh;
 
-    const built = createClusters(m.meshId, config, undefined, await previousRun());
+    const previous = await previousRun();
+    // One upgrade phase per up, in order, checked against what the last deploy ran (docs/upgrades.md).
+    const istioRevisions = revisionRecord(m.istio);
+    const steps = previous.revisions ? upgradeStepProblems(previous.revisions, istioRevisions) : [];
+    if (steps.length > 0) throw new ConfigError(steps.map((p) => `mesh.istio.upgrade: ${p}`));
+    const built = createClusters(m.meshId, config, undefined, previous.identities);
 
     const mesh = new Mesh(m.meshId, {
         meshId: m.meshId,
@@ -106,5 +114,5 @@ export = async () => {
     const rootCertSha256 = mesh.rootCertPem.apply((pem) => (isUndecryptedSecret(pem) ? pem : certSha256(pem)));
     /** Every cluster's kubeconfig, for kubectl and istioctl. Secret: they hold credentials or point at them. */
     const kubeconfigs = pulumi.secret(Object.fromEntries(Object.entries(built).map(([name, mc]) => [name, mc.kubeconfig])));
-    return { meshId, environment, topology, clusters, gatewayAddresses, rootCertPem, rootCertSha256, kubeconfigs };
+    return { meshId, environment, topology, clusters, gatewayAddresses, rootCertPem, rootCertSha256, kubeconfigs, istioRevisions };
 };
