@@ -514,49 +514,72 @@ export function removedRevision(r: RevisionRecord): string | undefined {
 }
 
 /**
- * One line per effect of a phase: what it installs, moves, upgrades and removes, and what the user
- * must restart afterwards (pods keep the proxy they were injected with until they restart).
+ * What a phase does (`does`: what it installs, moves, upgrades and removes) and what the user must do
+ * once it is deployed (`then`: pods keep the proxy they were injected with until they restart).
  */
-export function phaseEffects(r: RevisionRecord, clusters: { name: string; role: string; primary?: string | null }[]): string[] {
+export function phaseEffects(
+    r: RevisionRecord,
+    clusters: { name: string; role: string; primary?: string | null }[],
+): { does: string[]; then: string[] } {
     const u = r.upgrade;
-    if (!u) return [];
+    if (!u) return { does: [], then: [] };
     const old = revisionKey(r.revision);
     const all = clusters.map((c) => c.name).join(", ");
     const remotes = clusters.filter((c) => c.role === "remote").map((c) => c.name);
+    const primaries = clusters.filter((c) => c.role !== "remote").map((c) => c.name);
     switch (u.phase) {
         case "install":
-            return [
-                `upgrades base to ${u.version} (CRDs and the default validator) in ${all}`,
-                `installs istiod revision ${u.revision} (${u.version}) beside ${old} (${r.version}) in every primary` +
-                    (remotes.length
-                        ? `, and its remote release (Service and webhook ${istiodName(u.revision)}) in ${remotes.join(", ")}`
-                        : ""),
-                `moves nothing: every tag still points at ${old}; to try ${u.revision}, label a test namespace istio.io/rev=${u.revision} and restart its pods`,
-            ];
+            return {
+                does: [
+                    `upgrades base to ${u.version} (CRDs and the default validator) in ${all}`,
+                    `installs istiod revision ${u.revision} (${u.version}) beside ${old} (${r.version}) in ${primaries.join(", ")}` +
+                        (remotes.length
+                            ? `, and its remote release (Service and webhook ${istiodName(u.revision)}) in ${remotes.join(", ")}`
+                            : ""),
+                    `moves no tag: new pods are still injected by ${old}`,
+                ],
+                then: [`restart nothing; to try ${u.revision}, label a test namespace istio.io/rev=${u.revision} and restart its pods`],
+            };
         case "tags": {
             const last = u.moved[u.moved.length - 1];
-            return [
-                `moves the tags (${[DEFAULT_TAG, ...r.tags].join(", ")}) of ${last} to ${u.revision}; moved so far: ${u.moved.join(", ")}; ` +
-                    `still on ${old}: ${u.order.filter((c) => !u.moved.includes(c)).join(", ") || "none"}`,
-                `restart the workloads of ${last} namespace by namespace (kubectl rollout restart deployment -n <ns>): each pod gets ` +
-                    `the ${u.version} proxy when it restarts, and keeps the ${r.version} one until then`,
-            ];
+            const left = u.order.filter((c) => !u.moved.includes(c));
+            return {
+                does: [
+                    `moves the tags (${[DEFAULT_TAG, ...r.tags].join(", ")}) of ${last} to ${u.revision}` +
+                        (r.revision === ""
+                            ? ` and removes ${last}'s unrevisioned injector webhook (the default tag serves its selectors)`
+                            : "") +
+                        `; moved so far: ${u.moved.join(", ")}; still on ${old}: ${left.join(", ") || "none"}`,
+                ],
+                then: [
+                    `restart the workloads of ${last} namespace by namespace (kubectl rollout restart deployment -n <ns>): each pod gets ` +
+                        `the ${u.version} proxy when it restarts and keeps the ${r.version} one until then`,
+                ],
+            };
         }
         case "gateways":
-            return [
-                `upgrades the east-west gateway releases to ${u.version}; their pods roll and the default tag's injector (${u.revision}) gives them the ${u.version} proxy`,
-                `then run the post-deploy check: it counts, per cluster, the pods ${old} still injects; record the counts in istio.upgrade.removedRevisionPods`,
-            ];
+            return {
+                does: [
+                    `upgrades the east-west gateway releases to ${u.version}: their pods roll, and the default tag's revision ` +
+                        `(${u.revision}) injects them with the ${u.version} proxy`,
+                ],
+                then: [
+                    `run the post-deploy check: it counts, per cluster, the pods ${old} still injects; restart those, and record ` +
+                        `the counts (all 0) in istio.upgrade.removedRevisionPods for phase remove-old`,
+                ],
+            };
         case "remove-old":
-            return [
-                `removes istiod revision ${old} (${r.version}) from every primary` +
-                    (remotes.length ? ` and its remote releases from ${remotes.join(", ")}` : ""),
-                `finish next: istio.version ${u.version}, istio.revision ${u.revision}, and remove istio.upgrade`,
-            ];
+            return {
+                does: [
+                    `removes istiod revision ${old} (${r.version}) from ${primaries.join(", ")}` +
+                        (remotes.length ? ` and its remote releases from ${remotes.join(", ")}` : ""),
+                ],
+                then: [`restart nothing; finish next: istio.version ${u.version}, istio.revision ${u.revision}, istio.upgrade removed`],
+            };
         case "abandon":
-            return [
-                `removes the new revision ${u.revision} everywhere and takes base back to ${r.version}; every tag stays on ${old}`,
-                `finish next: remove istio.upgrade`,
-            ];
+            return {
+                does: [`removes the new revision ${u.revision} everywhere and takes base back to ${r.version}; every tag stays on ${old}`],
+                then: [`restart nothing; finish next: remove istio.upgrade`],
+            };
     }
 }

@@ -166,8 +166,6 @@ export function checkIstioRevisions(
                     `[${moved.join(", ")}] is not the start of upgrade.order [${order.join(", ")}]: tags move in the stated order, ` +
                         `one cluster per up (expected [${prefix.join(", ")}])`,
                 );
-            if (moved.length === order.length && order.length > 0)
-                say("mesh.istio.upgrade.moved", `lists every cluster: the tags have all moved, so the phase is gateways`);
         }
     } else if (moved !== undefined && moved.length > 0) {
         say(
