@@ -7,6 +7,7 @@
 // cluster is refused first (components/platforms/identity.ts).
 import * as pulumi from "@pulumi/pulumi";
 import { certSha256 } from "./components/caBundle";
+import { deployGate } from "./components/check/gate";
 import { createClusters } from "./components/clusters";
 import { Mesh } from "./components/mesh";
 import { platformOf } from "./components/platforms/registry";
@@ -114,5 +115,25 @@ export = async () => {
     const rootCertSha256 = mesh.rootCertPem.apply((pem) => (isUndecryptedSecret(pem) ? pem : certSha256(pem)));
     /** Every cluster's kubeconfig, for kubectl and istioctl. Secret: they hold credentials or point at them. */
     const kubeconfigs = pulumi.secret(Object.fromEntries(Object.entries(built).map(([name, mc]) => [name, mc.kubeconfig])));
-    return { meshId, environment, topology, clusters, gatewayAddresses, rootCertPem, rootCertSha256, kubeconfigs, istioRevisions };
+    // mesh.check.gate: the post-deploy check inside `pulumi up`, after every object exists (components/check/gate.ts).
+    const postDeployCheck = m.check.gate
+        ? deployGate({
+              intent: mesh.intent,
+              deployed: mesh.deployed,
+              access: pulumi.all(Object.entries(built).map(([name, mc]) => mc.kubeconfig.apply((kubeconfig) => ({ name, kubeconfig })))),
+              timeoutSeconds: m.check.timeoutSeconds,
+          })
+        : undefined;
+    return {
+        meshId,
+        environment,
+        topology,
+        clusters,
+        gatewayAddresses,
+        rootCertPem,
+        rootCertSha256,
+        kubeconfigs,
+        istioRevisions,
+        ...(postDeployCheck ? { postDeployCheck } : {}),
+    };
 };

@@ -31,6 +31,8 @@ export class EastWestGateway extends pulumi.ComponentResource {
     public readonly address: pulumi.Output<string>;
     /** Objects that must exist before remotes use this cluster's istiod (primary of primary-remote). */
     public readonly exposed: pulumi.Resource[] = [];
+    /** Every Istio object it writes (the cross-network Gateway and the expose-istiod objects). */
+    public readonly objects: k8s.apiextensions.CustomResource[] = [];
 
     constructor(name: string, args: EastWestGatewayArgs, opts?: pulumi.ComponentResourceOptions) {
         super("multicluster-mesh:istio:EastWestGateway", name, {}, opts);
@@ -58,13 +60,16 @@ export class EastWestGateway extends pulumi.ComponentResource {
         );
         this.address = args.address;
 
-        const istioObject = (suffix: string, kind: string, objectName: string, spec: Record<string, unknown>) =>
-            new k8s.apiextensions.CustomResource(
+        const istioObject = (suffix: string, kind: string, objectName: string, spec: Record<string, unknown>) => {
+            const o = new k8s.apiextensions.CustomResource(
                 `${name}-${suffix}`,
                 { apiVersion: NETWORKING_API, kind, metadata: { name: objectName, namespace: args.namespace.metadata.name }, spec },
                 // The CRDs come with the base chart.
                 { ...child, dependsOn: [args.crds] },
             );
+            this.objects.push(o);
+            return o;
+        };
         const o = ISTIO_OBJECTS;
         if (plan.crossNetworkGateway) istioObject(o.crossNetworkGateway, "Gateway", o.crossNetworkGateway, crossNetworkGatewaySpec());
         if (plan.exposeIstiod) {

@@ -13,6 +13,8 @@ import { knownDefectWarnings } from "./istio";
 import { ConfigError, LoadedConfig, validateMeshConfig } from "./meshConfig";
 import type { ClusterHandle } from "./meshCluster";
 import { planMesh } from "./plan";
+import type { MeshIntent } from "./check/checks";
+import { intentFromMeshPlan } from "./check/intent";
 import { RemoteSecrets } from "./remoteSecret";
 import { RootOfTrust } from "./rootOfTrust";
 import { TrafficPolicy } from "./traffic/component";
@@ -179,6 +181,10 @@ export class Mesh extends pulumi.ComponentResource {
     public readonly traffic: Record<string, TrafficPolicy> = {};
     /** The root certificate (public). */
     public readonly rootCertPem: pulumi.Output<string>;
+    /** What the post-deploy check compares the live clusters with (components/check/intent.ts). */
+    public readonly intent: MeshIntent;
+    /** Resolves once every Kubernetes object of the mesh exists (the IDs of all of them): what the deploy gate waits for. */
+    public readonly deployed: pulumi.Output<boolean>;
 
     constructor(name: string, args: MeshArgs, opts?: pulumi.ComponentResourceOptions) {
         // Checked before anything is registered, the Mesh itself included: a bad arg leaves no component behind.
@@ -314,7 +320,23 @@ export class Mesh extends pulumi.ComponentResource {
             );
         }
         for (const [c, gw] of Object.entries(this.gateways)) this.gatewayAddresses[c] = gw.address;
-        this.registerOutputs({ gatewayAddresses: this.gatewayAddresses, rootCertPem: this.rootCertPem });
+        this.intent = intentFromMeshPlan(plan, config.mesh.trust.rotation?.phase);
+        const ids: pulumi.Output<string>[] = [
+            ...Object.values(this.controlPlanes).flatMap((cp) =>
+                [
+                    cp.namespace,
+                    cp.base,
+                    cp.istiod,
+                    ...(cp.cacerts ? [cp.cacerts] : []),
+                    ...(cp.eastWestService ? [cp.eastWestService] : []),
+                ].map((r) => r.id),
+            ),
+            ...Object.values(this.gateways).flatMap((g) => [g.release, ...g.objects].map((r) => r.id)),
+            ...Object.values(this.remoteSecrets).flatMap((r) => [...r.tokens, ...Object.values(r.secrets)].map((x) => x.id)),
+            ...Object.values(this.traffic).flatMap((t) => [...Object.values(t.namespaces), ...Object.values(t.objects)].map((x) => x.id)),
+        ];
+        this.deployed = pulumi.all(ids).apply(() => true);
+        this.registerOutputs({ gatewayAddresses: this.gatewayAddresses, rootCertPem: this.rootCertPem, deployed: this.deployed });
     }
 }
 

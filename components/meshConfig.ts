@@ -141,6 +141,21 @@ const meshSchema = z.strictObject({
     clusters: z.array(clusterSchema).min(1, { error: "list at least one cluster" }),
     /** Traffic policy compiled to plain Istio objects in every config cluster (components/traffic/, docs/traffic.md). */
     traffic: trafficSchema.default(TRAFFIC_DEFAULT),
+    /**
+     * The post-deploy check (docs/check.md). `gate: true`: `pulumi up` runs tier 1 once every object
+     * exists and fails with the check's report when a check still fails after `timeoutSeconds`.
+     */
+    check: z
+        .strictObject({
+            gate: z.boolean().default(false),
+            timeoutSeconds: z
+                .number()
+                .int()
+                .min(10, { error: "must be at least 10 (seconds)" })
+                .max(3600, { error: "must be at most 3600 (an hour)" })
+                .default(300),
+        })
+        .default({ gate: false, timeoutSeconds: 300 }),
 });
 
 import type { EksConfig } from "./platforms/eks";

@@ -6,6 +6,7 @@ import { spawn } from "node:child_process";
 import * as fs from "node:fs";
 import * as path from "node:path";
 import * as YAML from "yaml";
+import type { CheckReport } from "../components/check/checks";
 import { engineEnv, type EngineStep } from "./engine";
 import { ROOT, type ToolsLayout } from "./tools";
 
@@ -105,7 +106,8 @@ export class E2eStack {
         if (opts.expectNoChanges) args.push("--expect-no-changes");
         const r = await exec(process.execPath, args, { env: this.env() });
         const last = r.stdout.trim().split("\n").pop() ?? "";
-        let parsed: { op: string; ok: boolean; counts: Record<string, number>; steps: EngineStep[] } | undefined;
+        let parsed:
+            { op: string; ok: boolean; counts: Record<string, number>; steps: EngineStep[]; outputs?: Record<string, unknown> } | undefined;
         try {
             parsed = JSON.parse(last);
         } catch {
@@ -117,8 +119,33 @@ export class E2eStack {
             log: r.stderr,
             counts: parsed?.counts ?? {},
             steps: parsed?.steps ?? [],
+            outputs: parsed?.outputs ?? {},
             ok: r.code === 0 && !!parsed?.ok,
         };
+    }
+
+    /** `npm run check` on this stack (scripts/check.ts): the kubeconfigs from the stack outputs, the intent from a fresh offline plan. */
+    async check(timeoutSeconds = 5): Promise<{ code: number; ms: number; report: CheckReport | undefined; stderr: string }> {
+        const args = [
+            TSX,
+            path.join(ROOT, "scripts", "check.ts"),
+            "--stack",
+            this.stack,
+            "--stack-dir",
+            this.dir,
+            "--json",
+            "--no-netns",
+            "--timeout",
+            String(timeoutSeconds),
+        ];
+        const r = await exec(process.execPath, args, { env: this.env() });
+        let report: CheckReport | undefined;
+        try {
+            report = JSON.parse(r.stdout.trim().split("\n").pop() ?? "") as CheckReport;
+        } catch {
+            report = undefined;
+        }
+        return { code: r.code, ms: r.ms, report, stderr: r.stderr };
     }
 
     /** The offline plan of this stack (scripts/plan.ts), optionally against an earlier plan.json. */
@@ -137,6 +164,8 @@ export interface EngineRun {
     log: string;
     counts: Record<string, number>;
     steps: EngineStep[];
+    /** Stack outputs after an up (secret ones as "[secret]"). */
+    outputs: Record<string, unknown>;
 }
 
 /** The change plan's resources as engine steps: `op type name`, without the unchanged ones. */

@@ -56,6 +56,7 @@ export interface ToolSpec {
 }
 
 const K8S_VERSION = "1.36.3";
+const PROVIDER_BIN = "pulumi-resource-kubernetes";
 
 export function toolSpecs(): ToolSpec[] {
     const plugin = kubernetesPluginVersion();
@@ -275,21 +276,23 @@ export async function ensureTools(
         times.push({ tool: t.spec.wrapper, ms, cached: false });
         progress(`${label}: built in ${fmt(ms)}`);
     }
-    // The set folder: one link per binary, so PATH needs one entry.
+    // The set folder: one link per binary, so PATH needs one entry. Not the provider: the engine
+    // would take a plugin found on PATH over the installed one (and warn); it is installed below.
     fs.mkdirSync(l.bin, { recursive: true });
     for (const t of l.tools)
         for (const b of t.spec.builds) {
             const link = path.join(l.bin, b.bin);
             fs.rmSync(link, { force: true });
-            fs.symlinkSync(path.join(t.dir, b.bin), link);
+            if (b.bin !== PROVIDER_BIN) fs.symlinkSync(path.join(t.dir, b.bin), link);
         }
     // The provider as the plugin version @pulumi/kubernetes asks for, in our PULUMI_HOME only.
     const version = kubernetesPluginVersion();
     if (!pluginInstalled(l)) {
         progress(`installing the Kubernetes provider as plugin resource kubernetes v${version} into ${l.pulumiHome}`);
+        const providerDir = l.tools.find((t) => t.spec.builds.some((b) => b.bin === PROVIDER_BIN))!.dir;
         await run(
             path.join(l.bin, "pulumi"),
-            ["plugin", "install", "resource", "kubernetes", `v${version}`, "--file", path.join(l.bin, "pulumi-resource-kubernetes")],
+            ["plugin", "install", "resource", "kubernetes", `v${version}`, "--file", path.join(providerDir, PROVIDER_BIN)],
             {
                 env: { ...process.env, PULUMI_HOME: l.pulumiHome, PULUMI_SKIP_UPDATE_CHECK: "true" },
             },

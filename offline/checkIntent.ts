@@ -22,6 +22,7 @@ export function intentFromPlan(plan: PlanFile): MeshIntent {
         (istioObjects[cluster] ??= []).push(id);
     }
     for (const list of Object.values(istioObjects)) list.sort();
+    const phase = (plan.trust as { rotation?: { phase?: string } } | undefined)?.rotation?.phase;
     return {
         meshId: plan.meshId,
         clusters: plan.clusters.map((c) => ({
@@ -34,8 +35,7 @@ export function intentFromPlan(plan: PlanFile): MeshIntent {
         })),
         remoteSecrets: plan.remoteSecrets.map(({ source, target }) => ({ source, target })),
         istioObjects,
-        ...(plan.trust && (plan.trust as { rotation?: { phase?: string } }).rotation?.phase
-            ? { trustPhase: (plan.trust as { rotation?: { phase?: string } }).rotation!.phase }
-            : {}),
+        // Outside a rotation the phase is "none": no phase to finish.
+        ...(phase && phase !== "none" ? { trustPhase: phase } : {}),
     };
 }

@@ -84,7 +84,14 @@ if (require.main === module) {
         if (!r.ok && r.error) console.error(`engine: ${r.error.split("\n").slice(0, 40).join("\n")}`);
         if (o.json)
             console.log(
-                JSON.stringify({ op: r.op, ok: r.ok, counts: r.counts, steps: r.steps.map(({ op, type, name }) => ({ op, type, name })) }),
+                JSON.stringify({
+                    op: r.op,
+                    ok: r.ok,
+                    counts: r.counts,
+                    steps: r.steps.map(({ op, type, name }) => ({ op, type, name })),
+                    // Stack outputs of an up, secret ones as "[secret]".
+                    ...(r.outputs ? { outputs: r.outputs } : {}),
+                }),
             );
         process.exit(r.ok ? 0 : 1);
     })().catch((e: unknown) => {

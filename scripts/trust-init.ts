@@ -1,4 +1,4 @@
-// `npm run trust:init -- --stack <name> [--out <dir>] [--rotation]`: an offline root and one
+// `npm run trust:init -- --stack <name> [--stack-dir <dir>] [--out <dir>] [--rotation]`: an offline root and one
 // intermediate per istiod cluster, outside the repository, and the commands for provided trust
 // (the work is in offline/trustInit.ts).
 import * as os from "node:os";
@@ -19,8 +19,9 @@ if (require.main === module) {
         .requiredOption("-s, --stack <name>", "stack whose clusters get intermediates (reads Pulumi.<stack>.yaml)")
         .option("-o, --out <dir>", "directory outside the repository", path.join(os.homedir(), ".multicluster-mesh", "trust"))
         .option("--rotation", "make the new root of a staged rotation (newRootCertPem / newCaBundles)", false)
+        .option("--stack-dir <dir>", "the folder with Pulumi.<stack>.yaml (default: this repository)", ROOT)
         .parse()
-        .opts<{ stack: string; out: string; rotation: boolean }>();
+        .opts<{ stack: string; out: string; rotation: boolean; stackDir: string }>();
     const bad = stackNameProblem(o.stack);
     if (bad) {
         console.error(`error: --stack ${bad}`);
@@ -33,7 +34,7 @@ if (require.main === module) {
                 out: o.out,
                 repoRoot: ROOT,
                 rotation: o.rotation,
-                mesh: readStackFile(o.stack, ROOT, { env: {} }).config["multicluster-mesh:mesh"],
+                mesh: readStackFile(o.stack, path.resolve(o.stackDir), { env: {} }).config["multicluster-mesh:mesh"],
             }),
         )
         .then(

@@ -3,7 +3,8 @@
 // security/pkg/pki/ca/ca.go `NewPluggedCertIstioCAOptions`), and both judge the same openssl-made
 // corpus. Agreement means: every bundle Go rejects, verifyCaBundle rejects; every bundle Go accepts,
 // verifyCaBundle accepts, except the short list of policy refusals below, each for its stated reason.
-import { execFileSync, spawnSync } from "node:child_process";
+import { execFile, execFileSync, spawnSync } from "node:child_process";
+import { promisify } from "node:util";
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
@@ -11,6 +12,8 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { ALLOWED_EC_CURVES, INTERMEDIATE_MIN_RSA_BITS, ROOT_MIN_RSA_BITS, verifyCaBundle } from "../components/caBundle";
 import { buildCorpus, CorpusBundle } from "./support/bundleCorpus";
 import { OpensslCa } from "./support/opensslCa";
+
+const execFileAsync = promisify(execFile);
 
 const TOOL_DIR = path.join(__dirname, "..", "tools", "x509check");
 
@@ -84,7 +87,7 @@ let go: Map<string, GoVerdict>;
 let ts: Map<string, string[]>;
 
 /** Build tools/x509check with the local toolchain only: a temp GOCACHE/GOPATH, no proxy, no toolchain download. */
-function buildChecker(dir: string): string {
+async function buildChecker(dir: string): Promise<string> {
     const probe = spawnSync("go", ["version"], { encoding: "utf8" });
     if (probe.error || probe.status !== 0) {
         throw new Error(
@@ -93,9 +96,9 @@ function buildChecker(dir: string): string {
         );
     }
     const bin = path.join(dir, "x509check");
-    execFileSync("go", ["build", "-o", bin, "."], {
+    // Asynchronously: a cold build takes long enough to block the vitest worker past its RPC deadline.
+    await execFileAsync("go", ["build", "-o", bin, "."], {
         cwd: TOOL_DIR,
-        stdio: ["ignore", "pipe", "pipe"],
         env: {
             ...process.env,
             GOFLAGS: "-mod=mod",
@@ -110,9 +113,9 @@ function buildChecker(dir: string): string {
     return bin;
 }
 
-beforeAll(() => {
+beforeAll(async () => {
     tmp = fs.mkdtempSync(path.join(os.tmpdir(), "mesh-go-agreement-"));
-    const bin = buildChecker(tmp);
+    const bin = await buildChecker(tmp);
     ca = new OpensslCa();
     corpus = buildCorpus(ca);
     const out = execFileSync(bin, [], { input: JSON.stringify(corpus), encoding: "utf8" });

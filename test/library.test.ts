@@ -1,12 +1,15 @@
 // The library as another Pulumi program uses it: a consumer builds its own k8s.Providers and gets
 // the same Istio resources, values and secret matrix as the equivalent stack config; bad args get
 // the stack config's messages with paths relative to the args; `npm pack` ships compiled JS and types.
-import { execFileSync } from "node:child_process";
+import { execFile, execFileSync } from "node:child_process";
+import { promisify } from "node:util";
 import * as path from "node:path";
 import { describe, expect, it, vi } from "vitest";
 import { runProgram, RunResult } from "../offline/runProgram";
 import type { Registration } from "../simulator/simulator";
 import { cluster, runMesh } from "./support/harness";
+
+const execFileAsync = promisify(execFile);
 
 const FAST = { keyAlgorithm: "ECDSA", ecdsaCurve: "P256", protectRoot: false };
 const ROOT = path.resolve(__dirname, "..");
@@ -103,11 +106,12 @@ describe("the library, used from another Pulumi program", () => {
 });
 
 describe("the package", () => {
-    it("packs the compiled entry point and its types (npm pack --dry-run)", () => {
-        const out = execFileSync("npm", ["pack", "--dry-run", "--json", "--ignore-scripts=false"], {
+    it("packs the compiled entry point and its types (npm pack --dry-run)", async () => {
+        // Asynchronously: a long synchronous command blocks the vitest worker, which then misses its RPC deadline.
+        const { stdout: out } = await execFileAsync("npm", ["pack", "--dry-run", "--json", "--ignore-scripts=false"], {
             cwd: ROOT,
             encoding: "utf8",
-            stdio: ["ignore", "pipe", "pipe"],
+            maxBuffer: 64 * 1024 * 1024,
         });
         const files: string[] = (JSON.parse(out.slice(out.indexOf("["))) as { files: { path: string }[] }[])[0].files.map((f) => f.path);
         expect(files).toContain("dist/components/index.js");

@@ -28,6 +28,7 @@ import {
     ROOT_CERT_CONFIGMAP,
     SECURITY_API,
 } from "../istio";
+import { checkIstiod } from "./istiodDebug";
 import { getOrUndefined, KubeError, KubeTarget, request, targetOf } from "./kube";
 
 /** What the mesh is meant to be: the part of the plan the live clusters are compared with. */
@@ -83,6 +84,8 @@ export interface CheckOptions {
     now?: Date;
     /** Per request (default 10 s). */
     timeoutMs?: number;
+    /** Tier 2, istiod's debug endpoints through the pod proxy (default true; components/check/istiodDebug.ts). */
+    tier2?: boolean;
 }
 
 const API = {
@@ -121,7 +124,12 @@ export function certSet(pem: string): string[] {
 export const READER_MUST = [{ verb: "list", group: "discovery.k8s.io", resource: "endpointslices" }] as const;
 export const READER_MUST_NOT = [{ verb: "create", group: "", resource: "secrets" }] as const;
 
-/** The credential of a remote secret's kubeconfig: a bearer token only (istiod refuses the rest: pkg/kube/util.go sanitizeKubeConfig at 1.30.3). */
+/**
+ * The credential of a remote secret's kubeconfig: a bearer token only (istiod refuses the rest:
+ * pkg/kube/util.go sanitizeKubeConfig at 1.30.3). Anything else is refused before the kubeconfig is
+ * used, so the check never runs an exec plugin a remote secret names (the istioctl analyze defect
+ * fixed in 1.30.5: components/istio.ts KNOWN_DEFECTS).
+ */
 export function remoteCredential(kubeconfig: string, cluster: string): { ok: true; target: KubeTarget } | { ok: false; problem: string } {
     let doc: any;
     try {
@@ -291,19 +299,24 @@ export async function checkMesh(intent: MeshIntent, access: ClusterAccess[], opt
         }
     }
 
-    // --- one root of trust (troubleshooting: "Trust configuration")
-    const rootSets = [...roots.entries()];
-    if (rootSets.length > 1) {
-        const [firstName, first] = rootSets[0];
-        for (const [name, set] of rootSets.slice(1)) {
-            const same = JSON.stringify(set) === JSON.stringify(first);
+    // --- one root of trust (troubleshooting: "Trust configuration"): every cluster against the set most
+    // clusters hold, so the odd one out is the one named (with two clusters that disagree, both are).
+    if (roots.size > 1) {
+        const bySet = new Map<string, string[]>();
+        for (const [name, set] of roots) bySet.set(JSON.stringify(set), [...(bySet.get(JSON.stringify(set)) ?? []), name]);
+        const ranked = [...bySet.entries()].sort((a, b) => b[1].length - a[1].length);
+        const majority = ranked.length > 1 && ranked[0][1].length === ranked[1][1].length ? undefined : ranked[0];
+        for (const [name, set] of roots) {
+            const key = JSON.stringify(set);
+            const same = majority !== undefined && key === majority[0];
+            const others = majority ? majority[1].filter((n) => n !== name) : [...roots.keys()].filter((n) => n !== name);
             say(
                 name,
                 "root-of-trust",
                 same,
                 same
-                    ? `root-cert.pem is the same as ${firstName}'s (${set.length} root${set.length > 1 ? "s" : ""})`
-                    : `root-cert.pem differs from ${firstName}'s: mTLS between them fails`,
+                    ? `root-cert.pem is the mesh's (${set.length} root${set.length > 1 ? "s" : ""}, the same in ${others.join(", ") || "every cluster"})`
+                    : `root-cert.pem differs from ${others.join(", ")}'s: mTLS between them fails`,
                 intent.trustPhase && intent.trustPhase !== "none"
                     ? `a rotation is in phase ${intent.trustPhase}: finish the phase in every cluster (docs/root-rotation.md)`
                     : "give every cluster an intermediate of the same root (trust.mode generated, or npm run trust:init), then pulumi up",
@@ -506,6 +519,11 @@ export async function checkMesh(intent: MeshIntent, access: ClusterAccess[], opt
     await servicesConsistent();
     // --- traffic objects identical in every config cluster
     await istioObjectsIdentical();
+
+    // --- tier 2: istiod's own view (a warning, never a pass, when istiod cannot be reached)
+    if (opts.tier2 !== false)
+        for (const c of intent.clusters.filter((x) => x.runsIstiod && targets.has(x.name)))
+            await checkIstiod(c.name, targets.get(c.name)!, intent, (r) => results.push(r), timeoutMs);
 
     const ok = unreachable.length === 0 && results.every((r) => r.ok || r.severity === "warning");
     return { results, unreachable, ok };

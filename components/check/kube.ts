@@ -1,7 +1,8 @@
-// A minimal Kubernetes REST client for the end-to-end suite and the live checks: one HTTPS request
-// with the cluster's CA and a client certificate or a bearer token, read from a kubeconfig. The
-// suite needs a handful of GET/POST/PATCH/DELETE calls; a full client library would be a large
-// dependency for that.
+// A minimal Kubernetes REST client for the post-deploy check and the end-to-end suite: one HTTPS
+// request with the cluster's CA and a client certificate, a bearer token, or the credential an exec
+// plugin prints (what GKE's and EKS's kubeconfigs use), read from a kubeconfig. The check needs a
+// handful of GET/POST/PATCH/DELETE calls; a full client library would be a large dependency for that.
+import { execFileSync } from "node:child_process";
 import * as fs from "node:fs";
 import * as https from "node:https";
 import * as YAML from "yaml";
@@ -31,13 +32,54 @@ export function targetOf(kubeconfig: string, context?: string): KubeTarget {
     const user = (doc.users ?? []).find((u: any) => u?.name === ctx.user)?.user ?? {};
     if (!cluster?.server) throw new Error(`kubeconfig context "${name}" has no cluster server`);
     const file = (p: unknown) => (typeof p === "string" ? fs.readFileSync(p) : undefined);
+    const exec = user.exec ? execCredential(user.exec, name) : undefined;
     return {
         server: cluster.server,
         ca: b64(cluster["certificate-authority-data"]) ?? file(cluster["certificate-authority"]),
-        cert: b64(user["client-certificate-data"]) ?? file(user["client-certificate"]),
-        key: b64(user["client-key-data"]) ?? file(user["client-key"]),
-        token: typeof user.token === "string" ? user.token : undefined,
+        cert: b64(user["client-certificate-data"]) ?? file(user["client-certificate"]) ?? exec?.cert,
+        key: b64(user["client-key-data"]) ?? file(user["client-key"]) ?? exec?.key,
+        token: typeof user.token === "string" ? user.token : exec?.token,
         context: name,
+    };
+}
+
+/**
+ * Run a kubeconfig's exec credential plugin (`gke-gcloud-auth-plugin`, `aws eks get-token`, …) as
+ * kubectl does and read the ExecCredential it prints: `status.token`, or a client certificate and key
+ * (https://kubernetes.io/docs/reference/access-authn-authz/authentication/#client-go-credential-plugins).
+ */
+export function execCredential(
+    exec: { command?: string; args?: string[]; env?: { name: string; value: string }[]; apiVersion?: string },
+    context: string,
+): { token?: string; cert?: Buffer; key?: Buffer } {
+    if (typeof exec.command !== "string") throw new Error(`kubeconfig context "${context}": exec has no command`);
+    const env: NodeJS.ProcessEnv = { ...process.env };
+    for (const e of exec.env ?? []) env[e.name] = e.value;
+    // What kubectl hands the plugin: the ExecCredential it expects back (KUBERNETES_EXEC_INFO).
+    env.KUBERNETES_EXEC_INFO = JSON.stringify({
+        apiVersion: exec.apiVersion ?? "client.authentication.k8s.io/v1",
+        kind: "ExecCredential",
+        spec: { interactive: false },
+    });
+    let out: string;
+    try {
+        out = execFileSync(exec.command, exec.args ?? [], { env, encoding: "utf8", stdio: ["ignore", "pipe", "pipe"], timeout: 30_000 });
+    } catch (e) {
+        throw new Error(
+            `kubeconfig context "${context}": its credential plugin ${exec.command} failed: ${((e as Error).message ?? "").split("\n")[0]}`,
+            { cause: e },
+        );
+    }
+    let status: any;
+    try {
+        status = JSON.parse(out)?.status;
+    } catch {
+        throw new Error(`kubeconfig context "${context}": its credential plugin ${exec.command} printed no ExecCredential`);
+    }
+    return {
+        token: typeof status?.token === "string" ? status.token : undefined,
+        cert: typeof status?.clientCertificateData === "string" ? Buffer.from(status.clientCertificateData) : undefined,
+        key: typeof status?.clientKeyData === "string" ? Buffer.from(status.clientKeyData) : undefined,
     };
 }
 

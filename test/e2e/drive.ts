@@ -6,10 +6,21 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 import { afterAll, afterEach, beforeAll, expect, it } from "vitest";
 import { checkMesh, type CheckReport } from "../../components/check/checks";
+import { formatReport } from "../../components/check/format";
 import { request, targetOf } from "../../components/check/kube";
-import { ISTIO_NAMESPACE } from "../../components/istio";
+import {
+    CACERTS_KEYS,
+    CACERTS_SECRET,
+    ISTIO_NAMESPACE,
+    NETWORK_LABEL,
+    NETWORKING_API,
+    readerTokenName,
+    remoteSecretName,
+} from "../../components/istio";
+import { trustInit } from "../../offline/trustInit";
+import { ROOT } from "../../e2e/tools";
 import type { ClusterInfo } from "../../e2e/clusters";
-import { changePlanSteps, engineSteps, setDiff } from "../../e2e/harness";
+import { changePlanSteps, engineSteps, setDiff, type EngineRun } from "../../e2e/harness";
 import { intentFromPlan } from "../../offline/checkIntent";
 import { parsePlanFile } from "../../offline/planFile";
 import { E2E_ISTIO_VERSION, environment, printTimes, providedTrust, timed, topology, type Env, type Topology } from "./setup";
@@ -47,6 +58,10 @@ export interface TopologySpec {
     changes: Change[];
     /** Where the charts come from: a local folder (air-gapped installs) or a Helm repository over HTTP. */
     charts: "local folder" | "helm repository";
+    /** mesh.check.gate: every up runs the post-deploy check (components/check/gate.ts). */
+    gate?: boolean;
+    /** Inject faults into the deployed mesh, one after the other, and check that `npm run check` names each. */
+    faults?: boolean;
 }
 
 /** Differences every run shows between the engine and the change plan, and why (docs/change-rules.md). */
@@ -70,6 +85,12 @@ export function driveTopology(spec: TopologySpec): void {
     let traffic: unknown;
     let current: MeshCluster[] = spec.initial;
     const report: string[] = [];
+    /** What `npm run check` printed (healthy, then after each fault), kept in the run folder. */
+    const checkOutputs: string[] = [];
+    const failed = (r: { report?: CheckReport }, cluster: string, check: string) =>
+        (r.report?.results ?? []).filter((x) => x.cluster === cluster && x.check === check && !x.ok).map((x) => x.message);
+    const lastIntent = () => intentFromPlan(parsePlanFile(fs.readFileSync(lastPlan, "utf8"), lastPlan));
+    const apiServerPid = (cluster: string) => t.clusters.processes.find((p) => p.name === `${cluster}/kube-apiserver`)!.pid;
 
     const mesh = (clusters: MeshCluster[]) => ({
         meshId: "e2e",
@@ -92,6 +113,7 @@ export function driveTopology(spec: TopologySpec): void {
             zone: live[c.name].zone,
         })),
         ...(traffic ? { traffic } : {}),
+        ...(spec.gate ? { check: { gate: true, timeoutSeconds: 120 } } : {}),
     });
 
     async function configure(clusters: MeshCluster[]): Promise<void> {
@@ -125,6 +147,15 @@ export function driveTopology(spec: TopologySpec): void {
         for (const k of ["network-label", "cacerts", "remote-secret", "reader-token", "webhooks", "istiod-available"])
             expect(kinds, `check ${k} ran`).toContain(k);
         return r;
+    }
+
+    /** With mesh.check.gate, the up ran the post-deploy check and it passed (the stack output says so). */
+    function gatePassed(up: EngineRun): void {
+        if (!spec.gate) return;
+        expect(String(up.outputs.postDeployCheck), "the deploy gate ran inside up").toMatch(
+            /^post-deploy check passed: \d+ checks in \d+ clusters/,
+        );
+        report.push(`deploy gate: ${String(up.outputs.postDeployCheck)}`);
     }
 
     async function uids(cluster: string): Promise<Record<string, string>> {
@@ -184,6 +215,7 @@ export function driveTopology(spec: TopologySpec): void {
 
     afterAll(async () => {
         console.log(`\n[e2e] ${spec.name}:\n  ${report.join("\n  ")}`);
+        if (checkOutputs.length && t) fs.writeFileSync(path.join(t.dir, "check-outputs.txt"), checkOutputs.join("\n\n") + "\n");
         printTimes(path.join(env?.work ?? "/tmp", "times.md"));
         await t?.stop();
         await env?.close();
@@ -213,6 +245,7 @@ export function driveTopology(spec: TopologySpec): void {
         ).toEqual({ engineOnly: [], planOnly: [] });
         const up = await timed(spec.name, "up", () => t.stack.engine("up"));
         expect(up.ok, up.log.slice(-3000)).toBe(true);
+        gatePassed(up);
         expect(
             engineSteps(up.steps)
                 .filter((s) => s.startsWith("create "))
@@ -227,6 +260,22 @@ export function driveTopology(spec: TopologySpec): void {
         // A read (the StackReference to the stack itself) runs on every update and changes nothing.
         expect(again.steps.filter((s) => s.op !== "read")).toEqual([]);
         expect(again.counts.same ?? 0).toBeGreaterThan(0);
+    });
+
+    phase("npm run check passes on the healthy mesh (tier 2 skipped: the clusters run a stand-in, not istiod)", async () => {
+        const r = await timed(spec.name, "npm run check", () => t.stack.check());
+        expect(r.report, r.stderr).toBeDefined();
+        expect(
+            r.report!.results.filter((x) => !x.ok && x.severity === "error").map((x) => `${x.cluster} ${x.check}: ${x.message}`),
+        ).toEqual([]);
+        expect(r.code).toBe(0);
+        // Tier 2 is a warning, never a pass, where istiod cannot be reached.
+        expect(
+            r
+                .report!.results.filter((x) => x.check === "istiod-debug")
+                .every((x) => !x.ok && x.severity === "warning" && /^tier 2 skipped: istiod not reachable/.test(x.message)),
+        ).toBe(true);
+        checkOutputs.push(`--- healthy mesh (exit ${r.code}) ---\n${formatReport(r.report!)}`);
     });
 
     for (const change of spec.changes) {
@@ -258,6 +307,7 @@ export function driveTopology(spec: TopologySpec): void {
             compare(change.name, engineSteps(preview.steps), path.join(plan.dir, "changes.json"), change.knownDifferences ?? []);
             const up = await timed(spec.name, `${change.name}: up`, () => t.stack.engine("up"));
             expect(up.ok, up.log.slice(-3000)).toBe(true);
+            gatePassed(up);
             if (before) {
                 expect(
                     up.steps.filter((s) => s.op === "replace" || s.op === "delete"),
@@ -267,6 +317,117 @@ export function driveTopology(spec: TopologySpec): void {
             }
             await timed(spec.name, `${change.name}: live checks`, () => liveCheck(`after ${change.name}`));
         });
+    }
+
+    if (spec.faults) {
+        // Each fault is injected for real through the API (as an operator's mistake or an attacker would),
+        // then `npm run check` must name it; the faults add up, so each test looks for its own.
+        const admin = (c: string) => targetOf(live[c].kubeconfig);
+        const [a, b, c3, d] = spec.clusterNames; // east, west, central, north
+        const faults: {
+            name: string;
+            inject: () => Promise<void>;
+            expect: (r: { code: number; report?: CheckReport }) => void;
+            restore?: () => Promise<void>;
+        }[] = [
+            {
+                name: `delete one remote secret (${b}'s, in ${a})`,
+                inject: () => request(admin(a), "DELETE", `/api/v1/namespaces/${ISTIO_NAMESPACE}/secrets/${remoteSecretName(b)}`),
+                expect: (r) =>
+                    expect(failed(r, a, "remote-secret")).toContainEqual(
+                        expect.stringMatching(new RegExp(`remote secret ${remoteSecretName(b)} \\(to read ${b}\\) is missing`)),
+                    ),
+            },
+            {
+                name: `replace ${c3}'s root`,
+                inject: async () => {
+                    const rogue = await trustInit({
+                        stack: "rogue",
+                        out: path.join(t.dir, "rogue-trust"),
+                        repoRoot: ROOT,
+                        mesh: { ...mesh(current), trust: { mode: "provided" } },
+                    });
+                    const bundle = rogue.bundles[c3];
+                    const b64 = (x: string) => Buffer.from(x).toString("base64");
+                    await request(admin(c3), "PATCH", `/api/v1/namespaces/${ISTIO_NAMESPACE}/secrets/${CACERTS_SECRET}`, {
+                        contentType: "application/merge-patch+json",
+                        body: {
+                            data: {
+                                [CACERTS_KEYS.caCert]: b64(bundle.caCertPem),
+                                [CACERTS_KEYS.caKey]: b64(bundle.caKeyPem),
+                                [CACERTS_KEYS.rootCert]: b64(bundle.rootCertPem),
+                                [CACERTS_KEYS.certChain]: b64(bundle.certChainPem),
+                            },
+                        },
+                    });
+                },
+                expect: (r) =>
+                    expect(failed(r, c3, "root-of-trust")).toContainEqual(
+                        expect.stringMatching(/^root-cert\.pem differs from .*: mTLS between them fails$/),
+                    ),
+            },
+            {
+                name: `remove ${b}'s network label`,
+                inject: () =>
+                    request(admin(b), "PATCH", `/api/v1/namespaces/${ISTIO_NAMESPACE}`, {
+                        contentType: "application/merge-patch+json",
+                        body: { metadata: { labels: { [NETWORK_LABEL]: null } } },
+                    }),
+                expect: (r) =>
+                    expect(failed(r, b, "network-label")).toContainEqual(
+                        expect.stringMatching(new RegExp(`^${ISTIO_NAMESPACE} has ${NETWORK_LABEL}=\\(none\\), the plan says net-`)),
+                    ),
+            },
+            {
+                name: `revoke the reader token ${a} holds for ${d}`,
+                // Deleting a service-account token Secret invalidates its token (the API server looks the Secret up).
+                inject: () => request(admin(d), "DELETE", `/api/v1/namespaces/${ISTIO_NAMESPACE}/secrets/${readerTokenName(a)}`),
+                expect: (r) =>
+                    expect(failed(r, a, "reader-token")).toContainEqual(
+                        expect.stringMatching(
+                            new RegExp(`^the token in ${remoteSecretName(d)} does not authenticate on ${d} .*: revoked or deleted$`),
+                        ),
+                    ),
+            },
+            {
+                name: `change a traffic object in ${d} only`,
+                inject: async () => {
+                    const dr = (lastIntent().istioObjects[d] ?? []).find((x) => x.startsWith("DestinationRule/"))!;
+                    const [, ns, name] = dr.split("/");
+                    await request(admin(d), "PATCH", `/apis/${NETWORKING_API}/namespaces/${ns}/destinationrules/${name}`, {
+                        contentType: "application/merge-patch+json",
+                        body: { spec: { trafficPolicy: { outlierDetection: { consecutive5xxErrors: 50 } } } },
+                    });
+                },
+                expect: (r) =>
+                    expect(failed(r, d, "istio-objects")).toContainEqual(
+                        expect.stringMatching(/^DestinationRule\/.* differs from .*'s: each istiod reads only its own cluster's config/),
+                    ),
+            },
+            {
+                name: `make ${b}'s API server unreachable`,
+                inject: async () => void process.kill(apiServerPid(b), "SIGSTOP"),
+                expect: (r) => {
+                    expect(r.code).toBe(2);
+                    expect(r.report!.unreachable.map((u) => u.cluster)).toEqual([b]);
+                },
+                restore: async () => void process.kill(apiServerPid(b), "SIGCONT"),
+            },
+        ];
+        for (const f of faults)
+            phase(`fault: ${f.name}: npm run check names it`, async () => {
+                await f.inject();
+                try {
+                    const r = await timed(spec.name, `check after fault: ${f.name}`, () => t.stack.check(3));
+                    expect(r.report, r.stderr).toBeDefined();
+                    if (f.name.includes("unreachable")) expect(r.code).toBe(2);
+                    else expect(r.code).toBe(1);
+                    f.expect(r);
+                    checkOutputs.push(`--- after: ${f.name} (exit ${r.code}) ---\n${formatReport(r.report!)}`);
+                } finally {
+                    await f.restore?.();
+                }
+            });
     }
 
     phase("destroys the mesh, leaving only Istio's CRDs", async () => {

@@ -36,6 +36,7 @@ describe.sequential("multi-primary, two networks, real engine", () => {
         clusterNames: ["east", "west", "central", "north"],
         initial: base,
         charts: "local folder",
+        faults: true,
         changes: [
             { name: "add a cluster", clusters: () => withNorth },
             { name: "move a cluster to another network", clusters: () => moved },

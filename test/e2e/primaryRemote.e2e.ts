@@ -36,6 +36,7 @@ describe.sequential("primary-remote, real engine", () => {
         clusterNames: ["main", "near", "far", "edge"],
         initial: base,
         charts: "helm repository",
+        gate: true,
         changes: [
             { name: "add a cluster", clusters: () => withEdge },
             { name: "move a cluster to another network", clusters: () => moved },
