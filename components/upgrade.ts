@@ -57,7 +57,7 @@ export const upgradeSchema = z.strictObject({
     order: z.array(z.string()),
     /** Phase tags: the clusters whose tags have moved so far (the first ones of `order`). */
     moved: z.array(z.string()).optional(),
-    /** Phases remove-old and abandon: what the post-deploy check counted, per cluster, of pods the removed revision injected. */
+    /** Phases remove-old and abandon, optional: what the post-deploy check counted, per cluster, of pods the removed revision injected (a record for the review; `pulumi up` counts again before it removes). */
     removedRevisionPods: z.record(z.string(), z.number().int()).optional(),
     /** Remove the revision although the check counted pods that still use it (they lose their control plane). */
     removeInUse: z.boolean().default(false),
@@ -217,6 +217,20 @@ export function clusterRevisions(istio: IstioRevisions, cluster: { name: string;
         gateway: gatewayMoved ? { ...upgraded, restartedFor: next } : { ...current, ...(old !== "" ? { restartedFor: old } : {}) },
         expose: exposeFor(releases, target),
     };
+}
+
+/** The layout a recorded phase implies for one cluster (the same function the program used): for the render's and the live check's expectations. */
+export function layoutFromRecord(r: RevisionRecord, cluster: { name: string; exposeIstiod: boolean }): ClusterRevisions {
+    return clusterRevisions(
+        {
+            version: r.version,
+            repository: "",
+            revision: r.revision,
+            tags: r.tags,
+            upgrade: r.upgrade ? { ...r.upgrade, removeInUse: false } : undefined,
+        },
+        cluster,
+    );
 }
 
 /** Values for one revision's istiod release: its revision, and its webhook left out where the default tag replaced it. */
@@ -564,8 +578,10 @@ export function phaseEffects(
                         `(${u.revision}) injects them with the ${u.version} proxy`,
                 ],
                 then: [
-                    `run the post-deploy check: it counts, per cluster, the pods ${old} still injects; restart those, and record ` +
-                        `the counts (all 0) in istio.upgrade.removedRevisionPods for phase remove-old`,
+                    `run the post-deploy check (npm run check): it counts, per cluster, the pods ${old} still injects, the namespaces ` +
+                        `and pods labelled for it and the tags pointing at it; restart or relabel those until nothing uses ${old}. ` +
+                        `pulumi up of phase remove-old counts again and refuses while anything does (override: ` +
+                        `mesh.istio.upgrade.removeInUse)`,
                 ],
             };
         case "remove-old":

@@ -181,14 +181,8 @@ export function checkIstioRevisions(
         return;
     }
     const check = `run the post-deploy check (npm run check -- --stack <stack>) after the ${phase === "abandon" ? "tags moved back" : "gateways phase"} and copy its counts`;
-    if (!pods || typeof pods !== "object") {
-        if (u.removeInUse !== true)
-            say(
-                "mesh.istio.upgrade.removedRevisionPods",
-                `is required in phase ${phase}: the proof that no pod still runs a proxy of revision ${removes}, per cluster; ${check}`,
-            );
-        return;
-    }
+    // Optional: a count recorded for the review. pulumi up counts again itself before removing (components/upgradeGuard.ts).
+    if (!pods || typeof pods !== "object") return;
     for (const c of Object.keys(pods))
         if (!names.includes(c)) say(`mesh.istio.upgrade.removedRevisionPods.${c}`, `is not a cluster of this mesh; remove it`);
     const lacking = names.filter((c) => typeof pods[c] !== "number");

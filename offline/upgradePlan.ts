@@ -135,6 +135,21 @@ export function podsOfRevisionCommand(contexts: Record<string, string>, c: strin
     );
 }
 
+/** The commands that show, in one cluster, what uses a revision (components/check/revisions.ts counts the same), each expecting none. */
+export function revisionUseCommands(contexts: Record<string, string>, c: string, revision: string): string[] {
+    const key = revisionKey(revision);
+    return [
+        `${podsOfRevisionCommand(contexts, c, revision)}  # 0 running pods it injected`,
+        ...(key === DEFAULT_TAG
+            ? []
+            : [
+                  `${kubectl(contexts, c)} get namespaces -l istio.io/rev=${key}  # none asks for it`,
+                  `${kubectl(contexts, c)} get pods -A -l istio.io/rev=${key}  # none asks for it`,
+              ]),
+        `${kubectl(contexts, c)} get mutatingwebhookconfigurations -l istio.io/tag,istio.io/rev=${key}  # no tag points at it`,
+    ];
+}
+
 /**
  * What to check in every cluster once the current phase is deployed, before planning the next one,
  * as commands (with the expected answer after `#`).
@@ -188,9 +203,10 @@ export function upgradeChecks(plan: PlanFile, contexts: Record<string, string> =
                         `-o jsonpath='{.items[*].metadata.annotations.istio\\.io/rev}'  # ${rev} for every pod`,
                 );
             out.push(
-                `before remove-old, in every cluster (npm run check counts them too; record them in istio.upgrade.removedRevisionPods):`,
+                `before remove-old, in every cluster, nothing may use ${revisionKey(r.revision)} (npm run check counts the same; ` +
+                    `pulumi up of remove-old counts again and refuses while anything does, override mesh.istio.upgrade.removeInUse):`,
             );
-            for (const c of names) out.push(`${podsOfRevisionCommand(contexts, c, r.revision)}  # 0`);
+            for (const c of names) out.push(...revisionUseCommands(contexts, c, r.revision).map((x) => `  ${x}`));
             break;
         case "remove-old":
             for (const c of primaries)

@@ -17,11 +17,11 @@
 //     the revision its injector is.
 import { CHARTS, EASTWEST_NAME, ISTIO_NAMESPACE, ISTIO_OBJECTS, PORTS, RENDERED } from "../../components/istio";
 import {
-    clusterRevisions,
     type ClusterRevisions,
     GATEWAY_REVISION_ANNOTATION,
     istiodHost,
     istiodName,
+    layoutFromRecord,
     revisionKey,
     type RevisionRecord,
     revisionVirtualServiceName,
@@ -34,17 +34,10 @@ import { checkCluster, type ClusterModel, type Finding, injectedProxyImage, type
 export function layoutsOf(plan: PlanFile): Record<string, ClusterRevisions> | undefined {
     const r: RevisionRecord | undefined = plan.istio?.revisions;
     if (!r) return undefined;
-    const istio = {
-        version: r.version,
-        repository: "",
-        revision: r.revision,
-        tags: r.tags,
-        upgrade: r.upgrade ? { ...r.upgrade, removeInUse: false } : undefined,
-    };
     return Object.fromEntries(
         plan.clusters.map((c) => [
             c.name,
-            clusterRevisions(istio, { name: c.name, exposeIstiod: plan.topology === "primary-remote" && c.role !== "remote" }),
+            layoutFromRecord(r, { name: c.name, exposeIstiod: plan.topology === "primary-remote" && c.role !== "remote" }),
         ]),
     );
 }
