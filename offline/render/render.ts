@@ -119,7 +119,7 @@ export interface RenderOptions {
     planOptions?: Parameters<typeof runPlan>[3];
 }
 
-function modelsOf(planFile: PlanFile, gatewayAddresses: Record<string, string>): ClusterModel[] {
+export function modelsOf(planFile: PlanFile, gatewayAddresses: Record<string, string>): ClusterModel[] {
     return planFile.clusters.map((c) => ({
         name: c.name,
         role: c.role === "remote" ? "remote" : "primary",
