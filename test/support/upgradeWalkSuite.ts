@@ -122,6 +122,55 @@ export function walkSuite(
                     if (i === walk.length - 1) console.log(`upgrade walk ${topology}: ${times.join(", ")}`);
                 });
             });
+            // The refusals, through the plan (the mesh diff) and through the program against its last deploy (pulumi up).
+            it("the plan refuses a skipped phase: install → tags of every cluster at once", async () => {
+                const planned = await planStack("p3", path.join(dir, "refused"), {
+                    stackDir: dir,
+                    sim: { cannedTls: true },
+                    against: path.join(saved, "p1", "plan.json"),
+                });
+                expect(planned.ok).toBe(false);
+                expect(planned.errors).toEqual([
+                    expect.stringMatching(/^upgrade.phase jumps from .*phase install to .*tags moved in .*: one step per up/),
+                ]);
+                expect(planned.diff?.refusals).toEqual(planned.errors);
+            });
+            it("pulumi up refuses a skipped phase against the last deploy's istioRevisions output, before any resource", async () => {
+                const last = JSON.parse(fs.readFileSync(path.join(saved, "p1", "outputs.json"), "utf8")).istioRevisions;
+                const planned = await planStack("p4", path.join(dir, "refused"), {
+                    stackDir: dir,
+                    sim: { cannedTls: true, previousOutputs: { istioRevisions: last } },
+                });
+                expect(planned.ok).toBe(false);
+                expect(planned.errors.join("\n")).toMatch(
+                    /mesh.istio.upgrade: upgrade.phase jumps from .*phase install to .*phase gateways/,
+                );
+            });
+            it("pulumi up of remove-old counts what uses the old revision first, and refuses when a cluster does not answer, naming the override", async () => {
+                const last = JSON.parse(fs.readFileSync(path.join(saved, "p4", "outputs.json"), "utf8")).istioRevisions;
+                // The last deploy's kubeconfigs, pointing at a loopback port nothing listens on.
+                const kubeconfig = [
+                    "apiVersion: v1",
+                    "kind: Config",
+                    "current-context: c",
+                    "contexts: [{name: c, context: {cluster: c, user: u}}]",
+                    "clusters: [{name: c, cluster: {server: 'https://127.0.0.1:9'}}]",
+                    "users: [{name: u, user: {token: t}}]",
+                    "",
+                ].join("\n");
+                const kubeconfigs = Object.fromEntries(walk[0] ? ["east", "west"].map((c) => [c, kubeconfig]) : []);
+                const planned = await planStack("p5", path.join(dir, "refused"), {
+                    stackDir: dir,
+                    sim: { cannedTls: true, previousOutputs: { istioRevisions: last, kubeconfigs } },
+                });
+                expect(planned.ok).toBe(false);
+                const text = planned.errors.join("\n");
+                expect(text).toMatch(
+                    /mesh.istio.upgrade.phase: remove-old removes istiod revision default, and the post-deploy count says it is still in use/,
+                );
+                expect(text).toMatch(/cluster east did not answer the count of what uses revision default/);
+                expect(text).toMatch(/or set mesh.istio.upgrade.removeInUse: true to remove it anyway/);
+            });
             // The revision checks bite: each tamper of a rendered phase (the walk's own output) gives exactly the findings named.
             for (const t of tampers)
                 it(`the checks catch a broken ${t.stack} (${walk.find((p) => p.stack === t.stack)?.title}) in ${t.cluster}: ${t.what}`, () => {
