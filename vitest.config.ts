@@ -10,5 +10,7 @@ export default defineConfig({
         // The mock runtime is process-global: run files in separate forks, tests in a file in order.
         pool: "forks",
         fileParallelism: true,
+        // One temp folder per run, removed at the end (test/support/tmpRoot.ts).
+        globalSetup: ["test/support/tmpRoot.ts"],
     },
 });

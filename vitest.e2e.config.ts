@@ -10,8 +10,10 @@ export default defineConfig({
         testTimeout: 600_000,
         hookTimeout: 300_000,
         pool: "forks",
-        // One topology after the other: they share the machine's two cores.
-        fileParallelism: false,
+        // The clusters start once for all topologies; each topology file runs in its own worker, side by side.
+        globalSetup: ["test/e2e/globalSetup.ts"],
+        fileParallelism: true,
+        maxWorkers: 2,
         reporters: ["verbose"],
     },
 });

@@ -332,6 +332,8 @@ export interface StartOptions {
     /** Folder for certificates, kubeconfigs, etcd data and logs (outside the repository). */
     dir: string;
     netns: string;
+    /** Each cluster's region (its node's topology.kubernetes.io/region); default region-a for the first two, region-b after. */
+    regions?: Record<string, string>;
     /** Say what happens, one line a phase. */
     progress?: (line: string) => void;
 }
@@ -399,7 +401,7 @@ export async function startClusters(o: StartOptions): Promise<ClustersState> {
                 { mode: 0o600 },
             );
             // Region and zone for locality-aware traffic rules (the node labels istiod reads).
-            const region = `region-${i < 2 ? "a" : "b"}`;
+            const region = o.regions?.[name] ?? `region-${i < 2 ? "a" : "b"}`;
             state.clusters.push({
                 name,
                 kubeconfig,

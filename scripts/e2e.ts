@@ -16,6 +16,20 @@ import { findCharts } from "../e2e/charts";
 import { E2E_ISTIO_VERSION } from "../test/e2e/setup";
 import { builtTools, cacheDir, ROOT } from "../e2e/tools";
 
+/**
+ * Each run keeps its folder (stack state, plans, check outputs, logs) for a look afterwards; only the
+ * `keep` newest stay, so repeated runs do not fill the cache (a run is about 100 MB).
+ */
+function pruneRuns(runs: string, keep: number): void {
+    if (!fs.existsSync(runs)) return;
+    const dirs = fs
+        .readdirSync(runs)
+        .filter((d) => /^mcm-e2e-\d+$/.test(d))
+        .map((d) => ({ d, t: fs.statSync(path.join(runs, d)).mtimeMs }))
+        .sort((a, b) => b.t - a.t);
+    for (const { d } of dirs.slice(keep)) fs.rmSync(path.join(runs, d), { recursive: true, force: true });
+}
+
 async function main(): Promise<number> {
     const skip = (why: string) => {
         console.log(`e2e: skipped: ${why}`);
@@ -29,7 +43,9 @@ async function main(): Promise<number> {
     if (why) return skip(why);
 
     const netns = `mcm-e2e-${process.pid}`;
-    const work = path.join(cacheDir(), "e2e", "runs", netns);
+    const runs = path.join(cacheDir(), "e2e", "runs");
+    pruneRuns(runs, 2);
+    const work = path.join(runs, netns);
     fs.rmSync(work, { recursive: true, force: true });
     fs.mkdirSync(work, { recursive: true });
     createNetns(netns);

@@ -4,7 +4,7 @@
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
-import { describe, expect, it } from "vitest";
+import { afterAll, describe, expect, it } from "vitest";
 import {
     checkCluster,
     checkImages,
@@ -610,7 +610,16 @@ describe("render inputs", () => {
 
 describe("locateCharts", () => {
     const chartYaml = (name: string, version: string) => `apiVersion: v2\nname: ${name}\nversion: ${version}\nappVersion: ${version}\n`;
-    const tmp = (prefix: string) => fs.mkdtempSync(path.join(os.tmpdir(), prefix));
+    // Every folder this block makes is removed after it (CI machines run the suite many times).
+    const made: string[] = [];
+    afterAll(() => {
+        for (const d of made) fs.rmSync(d, { recursive: true, force: true });
+    });
+    const tmp = (prefix: string) => {
+        const d = fs.mkdtempSync(path.join(os.tmpdir(), prefix));
+        made.push(d);
+        return d;
+    };
     function chartsDir(versions: Record<string, string>, dir = tmp("charts-")): string {
         fs.mkdirSync(dir, { recursive: true });
         for (const [name, v] of Object.entries(versions)) {

@@ -191,7 +191,9 @@ export function driveTopology(spec: TopologySpec): void {
 
     beforeAll(async () => {
         env = await environment();
-        t = await timed(spec.name, `clusters up (${spec.clusterNames.length})`, () => topology(env, spec.name, spec.clusterNames));
+        t = await timed(spec.name, `clusters (${spec.clusterNames.length}, started by the suite)`, () =>
+            topology(env, spec.name, spec.clusterNames),
+        );
         live = Object.fromEntries(t.clusters.clusters.map((c) => [c.name, c]));
         // One root and an intermediate for every cluster the run may make a primary.
         const trust = await providedTrust(t, {

@@ -3,7 +3,7 @@
 // trust from trust:init, and a table of phase times printed at the end.
 import * as fs from "node:fs";
 import * as path from "node:path";
-import { currentNetns, startClusters, stopProcesses, type ClustersState } from "../../e2e/clusters";
+import { currentNetns, readState, type ClustersState } from "../../e2e/clusters";
 import { chartRepository, findCharts, serveFolder } from "../../e2e/charts";
 import { E2eStack } from "../../e2e/harness";
 import { builtTools, ROOT, type ToolsLayout } from "../../e2e/tools";
@@ -46,12 +46,21 @@ export interface Topology {
     stop: () => Promise<void>;
 }
 
-/** Start the clusters of one topology and make its stack folder. */
+/** One topology's clusters (started by globalSetup.ts for the whole suite) and its stack folder. */
 export async function topology(env: Env, name: string, clusterNames: string[]): Promise<Topology> {
     const dir = path.join(env.work, name);
-    const clusters = await startClusters({ names: clusterNames, tools: env.tools, dir: path.join(dir, "clusters"), netns: env.netns });
+    const all = readState(path.join(env.work, "clusters"));
+    if (!all) throw new Error("the suite's clusters are not running (test/e2e/globalSetup.ts)");
+    const clusters: ClustersState = {
+        ...all,
+        clusters: all.clusters.filter((c) => clusterNames.includes(c.name)),
+        processes: all.processes.filter((p) => clusterNames.some((n) => p.name.startsWith(`${n}/`))),
+    };
+    const missing = clusterNames.filter((n) => !clusters.clusters.some((c) => c.name === n));
+    if (missing.length) throw new Error(`no cluster ${missing.join(", ")} in the suite (test/e2e/globalSetup.ts E2E_CLUSTERS)`);
     const stack = new E2eStack(path.join(dir, "stack"), name, env.tools);
-    return { clusters, stack, dir, stop: () => stopProcesses(clusters.processes) };
+    // The clusters are the suite's: globalSetup stops them.
+    return { clusters, stack, dir, stop: async () => {} };
 }
 
 /**
