@@ -32,7 +32,13 @@ export interface Phase {
     istio: Record<string, unknown>;
 }
 
-function clustersOf(topology: Topology): { order: string[]; clusters: Record<string, unknown>[] } {
+/** The clusters of a walk, in the order their tags move, and their stack config entries. */
+export interface WalkClusters {
+    order: string[];
+    clusters: Record<string, unknown>[];
+}
+
+function clustersOf(topology: Topology): WalkClusters {
     if (topology === "multi-primary")
         return {
             order: ["east", "west"],
@@ -70,8 +76,8 @@ function clustersOf(topology: Topology): { order: string[]; clusters: Record<str
 }
 
 /** Every phase of the walk, in order: before, install, tags one cluster at a time, gateways, remove-old, finish. */
-export function phases(topology: Topology, charts: { from: string; to: string }): Phase[] {
-    const { order } = clustersOf(topology);
+export function phases(topology: Topology, charts: { from: string; to: string }, walk: WalkClusters = clustersOf(topology)): Phase[] {
+    const { order } = walk;
     const running = { version: FROM, repository: charts.from };
     const upgrade = (u: Record<string, unknown>) => ({ ...running, upgrade: { version: TO, repository: charts.to, order, ...u } });
     return [
@@ -86,7 +92,11 @@ export function phases(topology: Topology, charts: { from: string; to: string })
 }
 
 /** The stack config of one phase. */
-export function stackConfig(topology: Topology, istio: Record<string, unknown>): Record<string, unknown> {
+export function stackConfig(
+    topology: Topology,
+    istio: Record<string, unknown>,
+    walk: WalkClusters = clustersOf(topology),
+): Record<string, unknown> {
     return {
         config: {
             "multicluster-mesh:mesh": {
@@ -94,17 +104,22 @@ export function stackConfig(topology: Topology, istio: Record<string, unknown>):
                 topology,
                 istio,
                 trust: { mode: "generated", keyAlgorithm: "ECDSA", ecdsaCurve: "P256", protectRoot: false },
-                clusters: clustersOf(topology).clusters,
+                clusters: walk.clusters,
             },
         },
     };
 }
 
 /** A stack folder (Pulumi.yaml and one Pulumi.<phase>.yaml per phase). */
-export function writeWalk(dir: string, topology: Topology, charts: { from: string; to: string }, extra: Phase[] = []): Phase[] {
+export function writeWalk(
+    dir: string,
+    topology: Topology,
+    charts: { from: string; to: string },
+    walk: WalkClusters = clustersOf(topology),
+): Phase[] {
     fs.mkdirSync(dir, { recursive: true });
     fs.copyFileSync(path.join(ROOT, "Pulumi.yaml"), path.join(dir, "Pulumi.yaml"));
-    const all = [...phases(topology, charts), ...extra];
-    for (const p of all) fs.writeFileSync(path.join(dir, `Pulumi.${p.stack}.yaml`), YAML.stringify(stackConfig(topology, p.istio)));
+    const all = phases(topology, charts, walk);
+    for (const p of all) fs.writeFileSync(path.join(dir, `Pulumi.${p.stack}.yaml`), YAML.stringify(stackConfig(topology, p.istio, walk)));
     return all;
 }
