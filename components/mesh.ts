@@ -95,9 +95,9 @@ export interface MeshUpgradeArgs {
     order: string[];
     /** Phase tags: the clusters whose tags have moved so far (the first ones of `order`). */
     moved?: string[];
-    /** Phases remove-old and abandon: the post-deploy check's count, per cluster, of pods the removed revision injected. */
+    /** Phases remove-old and abandon, optional: the post-deploy check's count, per cluster, of pods the removed revision injected (kept for the review; above 0 is refused). */
     removedRevisionPods?: Record<string, number>;
-    /** Remove the revision although pods still use it. */
+    /** Remove the revision although something still uses it (the program's own count refuses otherwise: components/upgradeGuard.ts). */
     removeInUse?: boolean;
 }
 

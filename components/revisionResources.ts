@@ -38,8 +38,11 @@ export function releaseValues(mesh: MeshPlan, values: Values, release: RevisionR
 export function revisionResources(args: RevisionResourcesArgs): RevisionResources {
     const { mesh, plan } = args;
     const revs = plan.revisions;
-    const values = pulumi.output(args.istiodValues);
-    const valuesOf = (rel: RevisionRelease) => values.apply((v) => releaseValues(mesh, v, rel));
+    // Kept a plain object where it is one, so a secret leaf (a value from secret stack config) stays the
+    // only secret path of the release's values instead of making all of them secret.
+    const input = args.istiodValues;
+    const valuesOf = (rel: RevisionRelease): pulumi.Input<Values> =>
+        pulumi.Output.isInstance(input) ? input.apply((v) => releaseValues(mesh, v, rel)) : releaseValues(mesh, input as Values, rel);
     const target = revs.releases.find((r) => r.revision === revs.tagTarget) ?? revs.releases[revs.releases.length - 1];
     const release = (rel: RevisionRelease, extra: pulumi.Resource[]) =>
         new k8s.helm.v3.Release(
@@ -66,8 +69,16 @@ export function revisionResources(args: RevisionResourcesArgs): RevisionResource
     const tags = revs.tagObjects.map((tag) => {
         // The name and labels are fixed; only the webhooks' client config follows the values (a remote's, its primary's address).
         const metadata = tagWebhookConfiguration(tag, target.revision, {}).metadata as k8s.types.input.meta.v1.ObjectMeta;
-        const webhooks = valuesOf(target).apply(
-            (v) => tagWebhookConfiguration(tag, target.revision, v).webhooks as k8s.types.input.admissionregistration.v1.MutatingWebhook[],
+        // They read only the injection path or URL and the injector's selectors from the values, never a
+        // secret leaf: not secret because another value is.
+        const webhooks = pulumi.unsecret(
+            pulumi
+                .output(valuesOf(target))
+                .apply(
+                    (v) =>
+                        tagWebhookConfiguration(tag, target.revision, v as Values)
+                            .webhooks as k8s.types.input.admissionregistration.v1.MutatingWebhook[],
+                ),
         );
         return new k8s.admissionregistration.v1.MutatingWebhookConfiguration(
             `${args.name}-tag-${tag}`,

@@ -18,6 +18,7 @@ import {
 } from "../components/upgrade";
 import { checkIstioRevisions } from "../components/upgradeChecks";
 import { removalGuard } from "../components/upgradeGuard";
+import { ISTIO_REPOSITORY } from "../components/istio";
 
 const OLD = "1.30.5";
 const NEW = "1.31.1";
@@ -200,7 +201,7 @@ function problems(istio: Loose, clusters = MP): string[] {
 }
 const up = (u: Record<string, unknown>, istio: Record<string, unknown> = {}): Loose => ({
     version: OLD,
-    repository: "https://istio-release.storage.googleapis.com/charts",
+    repository: ISTIO_REPOSITORY,
     revision: "",
     tags: [],
     ...istio,

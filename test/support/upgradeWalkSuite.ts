@@ -5,7 +5,7 @@
 // the objects the issue names looked at directly in the rendered manifests.
 import * as fs from "node:fs";
 import * as path from "node:path";
-import { describe, expect, it, vi } from "vitest";
+import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 import { EXIT, modelsOf, render, splitManifest } from "../../offline/render/render";
 import { type ClusterModel, formatFinding, type K8sObject, type ObjectSource } from "../../offline/render/checks";
 import { checkClusterRevisions, checkRemoteRoutes, layoutsOf } from "../../offline/render/revisionChecks";
@@ -70,6 +70,15 @@ export function walkSuite(
             const saved = path.join(dir, "saved");
             const walk: Phase[] = charts.ok ? writeWalk(dir, topology, charts) : [];
             const times: string[] = [];
+            // The two versions on this machine have known defects (1.30.3, 1.31.0-rc.0): their warnings are expected here.
+            let warn: ReturnType<typeof vi.spyOn> | undefined;
+            beforeAll(() => {
+                const real = console.warn.bind(console);
+                warn = vi.spyOn(console, "warn").mockImplementation((...a: unknown[]) => {
+                    if (!String(a[0]).includes("has a known multicluster defect")) real(...a);
+                });
+            });
+            afterAll(() => warn?.mockRestore());
             walk.forEach((p, i) => {
                 it(`${p.stack} ${p.title}: plans against the phase before, renders with both versions' charts, passes the render checks`, async () => {
                     const against = i > 0 ? path.join(saved, walk[i - 1].stack, "plan.json") : undefined;
