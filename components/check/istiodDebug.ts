@@ -11,7 +11,7 @@
 //                          (pilot/pkg/model/endpointshards.go Shardz, ShardKey.MarshalText)
 import type { CheckResult, MeshIntent } from "./checks";
 import { getOrUndefined, KubeTarget, request } from "./kube";
-import { ISTIO_NAMESPACE } from "../istio";
+import { ISTIO_NAMESPACE, NETWORK_LABEL } from "../istio";
 
 /** istiod's debug port (pilot/pkg/features: the monitoring and debug server). */
 export const ISTIOD_DEBUG_PORT = 15014;
@@ -77,7 +77,7 @@ export function judgeNetworkz(doc: unknown, ownNetwork: string, gatewaysByNetwor
             known.length > 0
                 ? `istiod knows network ${network}'s gateway (${known.map((g) => `${g.Addr}:${g.Port}`).join(", ")})`
                 : `istiod knows no gateway of network ${network}: traffic to it has no path`,
-            `check the east-west Service of ${clusters.join(", ")}: its address and its ${"topology.istio.io/network"} label`,
+            `check the east-west Service of ${clusters.join(", ")}: its address and its ${NETWORK_LABEL} label`,
         );
     }
 }
