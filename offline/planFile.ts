@@ -520,8 +520,18 @@ export function istioPlanLines(plan: PlanFile): string[] {
     const lines: string[] = [];
     for (const v of plan.istioVersions) {
         if (unsupportedIstio(v) !== undefined) continue;
+        // During an upgrade two versions may come from two sources: each version's own.
+        const own = [
+            ...new Set(
+                plan.clusters
+                    .flatMap((c) => Object.values(c.charts))
+                    .filter((ch) => ISTIO_CHARTS.has(ch.chart) && ch.version === v)
+                    .map((ch) => ch.repository),
+            ),
+        ].sort();
+        const sources = own.length ? own : (plan.istio?.chartSources ?? []);
         lines.push(
-            `istio ${v}: charts from ${plan.istio?.chartSources.join(", ") || "?"}, images from ${plan.istio?.hubs.join(", ") || "?"}; checked against ${factsLabel(v)}`,
+            `istio ${v}: charts from ${sources.join(", ") || "?"}, images from ${plan.istio?.hubs.join(", ") || "?"}; checked against ${factsLabel(v)}`,
         );
         for (const w of knownDefectWarnings(v)) lines.push(`WARNING: ${w}`);
     }
