@@ -13,19 +13,34 @@ import { Mesh } from "./components/mesh";
 import { platformOf } from "./components/platforms/registry";
 import type { PreviousIdentity } from "./components/platforms/identity";
 import { isUndecryptedSecret } from "./components/secretPlaceholder";
-import { loadConfig } from "./config";
+import { ConfigError, loadConfig } from "./config";
+import { type RevisionRecord, revisionRecord, upgradeStepProblems } from "./components/upgrade";
+import { removalGuard } from "./components/upgradeGuard";
+import type { ClusterAccess } from "./components/check/checks";
 
 /**
  * What the previous run of this stack exported of each cluster's provider identity, read through a
  * StackReference to the stack itself (a read: the engine takes the outputs of the stack's last
  * checkpoint, pkg/resource/deploy/builtins.go readStackReference). Empty on the first run.
  */
-async function previousRun(): Promise<Record<string, PreviousIdentity>> {
+async function previousRun(): Promise<{
+    identities: Record<string, PreviousIdentity>;
+    revisions?: RevisionRecord;
+    access: ClusterAccess[];
+}> {
     const self = new pulumi.StackReference(`${pulumi.getProject()}-previous-run`, {
         name: `${pulumi.getOrganization()}/${pulumi.getProject()}/${pulumi.getStack()}`,
     });
     const details = await self.getOutputDetails("clusters");
     const clusters = details.value ?? details.secretValue;
+    // The revisions the last deploy ran (components/upgrade.ts): an upgrade phase may not be skipped.
+    const revisions = (await self.getOutputDetails("istioRevisions")).value as RevisionRecord | undefined;
+    // The kubeconfigs it exported (secret): a phase that removes a revision first counts what still uses it.
+    const kc = await self.getOutputDetails("kubeconfigs");
+    const kubeconfigs = (kc.secretValue ?? kc.value) as Record<string, unknown> | undefined;
+    const access = Object.entries(kubeconfigs && typeof kubeconfigs === "object" ? kubeconfigs : {})
+        .filter((e): e is [string, string] => typeof e[1] === "string")
+        .map(([name, kubeconfig]) => ({ name, kubeconfig }));
     const out: Record<string, PreviousIdentity> = {};
     if (clusters && typeof clusters === "object") {
         for (const [name, facts] of Object.entries(clusters as Record<string, Record<string, unknown>>)) {
@@ -36,7 +51,7 @@ async function previousRun(): Promise<Record<string, PreviousIdentity>> {
             };
         }
     }
-    return out;
+    return { identities: out, revisions, access };
 }
 
 export = async () => {
@@ -44,7 +59,19 @@ export = async () => {
     const config = loadConfig();
     const m = config.mesh;
 
-    const built = createClusters(m.meshId, config, undefined, await previousRun());
+    const previous = await previousRun();
+    // One upgrade phase per up, in order, checked against what the last deploy ran (docs/upgrades.md).
+    const istioRevisions = revisionRecord(m.istio);
+    const steps = previous.revisions ? upgradeStepProblems(previous.revisions, istioRevisions) : [];
+    if (steps.length > 0) throw new ConfigError(steps.map((p) => `mesh.istio.upgrade: ${p}`));
+    // A phase that removes a revision: refused while the live count says something uses it (components/upgradeGuard.ts).
+    const inUse = await removalGuard(
+        istioRevisions,
+        m.istio.upgrade?.removeInUse ?? false,
+        previous.access.filter((a) => m.clusters.some((c) => c.name === a.name)),
+    );
+    if (inUse.length > 0) throw new ConfigError(inUse);
+    const built = createClusters(m.meshId, config, undefined, previous.identities);
 
     const mesh = new Mesh(m.meshId, {
         meshId: m.meshId,
@@ -125,6 +152,7 @@ export = async () => {
         rootCertPem,
         rootCertSha256,
         kubeconfigs,
+        istioRevisions,
         ...(postDeployCheck ? { postDeployCheck } : {}),
     };
 };

@@ -9,6 +9,8 @@ import type { ClusterHandle } from "./meshCluster";
 import { CACERTS_KEYS, CACERTS_SECRET, CHARTS } from "./istio";
 import { releaseChart } from "./istioSource";
 import { TRUST_PHASE_ANNOTATION } from "./rotation";
+import { revisionResources } from "./revisionResources";
+import { baseRevisionValues, type ChartAt } from "./upgrade";
 import { ClusterPlan, ISTIO_NAMESPACE, MeshPlan, primaryIstiodValues, remoteValues, Values } from "./meshPlan";
 import { componentType } from "./pulumiTypes";
 
@@ -41,7 +43,10 @@ export class ControlPlane extends pulumi.ComponentResource {
     public readonly namespace: k8s.core.v1.Namespace;
     public readonly cacerts?: k8s.core.v1.Secret;
     public readonly base: k8s.helm.v3.Release;
+    /** The istiod release of the revision the tags point at (the one that injects new pods here). */
     public readonly istiod: k8s.helm.v3.Release;
+    /** Every revision's istiod release ("" = unrevisioned), during an upgrade two. */
+    public readonly istiodReleases: Record<string, k8s.helm.v3.Release>;
     /** The east-west gateway's LoadBalancer Service, where the plan has a gateway. */
     public readonly eastWestService?: k8s.core.v1.Service;
     /** Its external IP or hostname, once the load balancer has one. */
@@ -132,13 +137,14 @@ export class ControlPlane extends pulumi.ComponentResource {
             istiodValues = this.eastWestAddress.apply((address) => primaryIstiodValues(plan, address));
         }
 
-        const chart = (c: { chart: string; release: string }) => ({
+        const chart = (c: { chart: string; release: string }, at: ChartAt) => ({
             // Explicit release names: an unnamed Release gets a random suffix
             // (https://www.pulumi.com/registry/packages/kubernetes/api-docs/helm/v3/release/#name_nodejs).
             name: c.release,
-            // From a Helm repository, an OCI registry or a local folder (components/istioSource.ts releaseChart).
-            ...releaseChart(mesh.chart.source, c.chart),
-            version: mesh.chart.version,
+            // From a Helm repository, an OCI registry or a local folder (components/istioSource.ts releaseChart),
+            // the running version's or, during an upgrade, the new one's (components/upgrade.ts).
+            ...releaseChart(mesh.revisions.sources[at.from], c.chart),
+            version: at.version,
             namespace: this.namespace.metadata.name,
             // On an upgrade Helm reuses the previous release's values when the new ones are empty
             // (`reuseValues` in helm pkg/action/upgrade.go, which helm.v3.Release calls with these
@@ -146,19 +152,36 @@ export class ControlPlane extends pulumi.ComponentResource {
             // cluster switched from remote to primary would keep `profile: remote`: always reset.
             resetValues: true,
         });
-        this.base = new k8s.helm.v3.Release(`${name}-base`, { ...chart(CHARTS.base), values: baseValues }, child);
-        this.istiod = new k8s.helm.v3.Release(
-            `${name}-istiod`,
-            { ...chart(CHARTS.istiod), values: istiodValues },
+        // base at the version of the upgrade's phase (components/upgrade.ts), with the default revision its validator calls.
+        const revs = plan.revisions;
+        this.base = new k8s.helm.v3.Release(
+            `${name}-base`,
+            {
+                ...chart(CHARTS.base, revs.base),
+                values: pulumi.output(baseValues).apply((v) => baseRevisionValues(v, revs.base)),
+            },
+            child,
+        );
+        // One istiod release per revision, and the revision tags (components/revisionResources.ts).
+        const revisions = revisionResources({
+            name,
+            opts: child,
+            mesh,
+            plan,
+            namespace: this.namespace.metadata.name,
+            istiodValues,
             // CRDs from base first; cacerts before istiod starts; a remote's webhooks point at the
             // primary's expose-istiod route, so that route comes first.
-            { ...child, dependsOn: [this.base, ...(this.cacerts ? [this.cacerts] : []), ...(args.primaryExposed ?? [])] },
-        );
+            dependsOn: [this.base, ...(this.cacerts ? [this.cacerts] : []), ...(args.primaryExposed ?? [])],
+        });
+        this.istiod = revisions.tagTarget;
+        this.istiodReleases = revisions.releases;
         this.registerOutputs({
             namespace: this.namespace,
             cacerts: this.cacerts,
             base: this.base,
             istiod: this.istiod,
+            istiodReleases: this.istiodReleases,
             istiodStatus: this.istiod.status,
             eastWestService: this.eastWestService,
             eastWestAddress: this.eastWestAddress,

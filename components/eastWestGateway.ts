@@ -8,6 +8,7 @@ import { releaseChart } from "./istioSource";
 import type { ClusterHandle } from "./meshCluster";
 import { ClusterPlan, crossNetworkGatewaySpec, istiodGatewaySpec, istiodVirtualServiceSpec, MeshPlan } from "./meshPlan";
 import { componentType } from "./pulumiTypes";
+import { gatewayRevisionValues, istiodHost, revisionVirtualServiceName, revisionVirtualServiceSpec } from "./upgrade";
 
 export { serviceAddress } from "./controlPlane";
 
@@ -44,10 +45,12 @@ export class EastWestGateway extends pulumi.ComponentResource {
             `${name}-release`,
             {
                 name: EASTWEST_NAME,
-                ...releaseChart(mesh.chart.source, CHARTS.gateway.chart),
-                version: mesh.chart.version,
+                // The running version's chart until an upgrade's gateways phase; then the new one's, and the
+                // pods roll so the default tag's injector gives them its proxy (components/upgrade.ts).
+                ...releaseChart(mesh.revisions.sources[plan.revisions.gateway.from], CHARTS.gateway.chart),
+                version: plan.revisions.gateway.version,
                 namespace: args.namespace.metadata.name,
-                values: plan.eastWestGateway.values,
+                values: gatewayRevisionValues(plan.eastWestGateway.values, plan.revisions.gateway),
                 // See ControlPlane: never reuse a previous release's values.
                 resetValues: true,
                 timeout: 600,
@@ -72,7 +75,20 @@ export class EastWestGateway extends pulumi.ComponentResource {
         if (plan.crossNetworkGateway) istioObject(o.crossNetworkGateway, "Gateway", o.crossNetworkGateway, crossNetworkGatewaySpec());
         if (plan.exposeIstiod) {
             this.exposed.push(istioObject(o.istiodGateway, "Gateway", o.istiodGateway, istiodGatewaySpec()));
-            this.exposed.push(istioObject(o.istiodVirtualService, "VirtualService", o.istiodVirtualService, istiodVirtualServiceSpec()));
+            // Every SNI to the revision of this primary's tags; each revision's own name to it (components/upgrade.ts).
+            const expose = plan.revisions.expose ?? { catchAll: "", byRevision: [] };
+            this.exposed.push(
+                istioObject(
+                    o.istiodVirtualService,
+                    "VirtualService",
+                    o.istiodVirtualService,
+                    istiodVirtualServiceSpec(`${istiodHost(expose.catchAll)}.cluster.local`),
+                ),
+            );
+            for (const rev of expose.byRevision) {
+                const vs = revisionVirtualServiceName(o.istiodVirtualService, rev);
+                this.exposed.push(istioObject(vs, "VirtualService", vs, revisionVirtualServiceSpec(o.istiodGateway, rev)));
+            }
         }
         this.registerOutputs({ release: this.release, objects: this.objects, address: this.address });
     }

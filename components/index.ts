@@ -3,7 +3,7 @@
 // remote-secret matrix in them. Internal types (the plan, the validated config, the per-cluster
 // components' args) are not part of this surface.
 export { Mesh } from "./mesh";
-export type { MeshArgs, MeshClusterArgs, MeshTrustArgs } from "./mesh";
+export type { MeshArgs, MeshClusterArgs, MeshTrustArgs, MeshUpgradeArgs } from "./mesh";
 export type { TrafficArgs, TrafficPolicyArgs, OutlierDetectionArgs } from "./traffic/types";
 export { clusterProvider, clusterIdentifier, instanceDigest } from "./platforms/provider";
 export type { ClusterProviderArgs } from "./platforms/provider";

@@ -12,6 +12,7 @@ import * as YAML from "yaml";
 import { z } from "zod";
 import { CHARTS, ISTIO_HUB, ISTIO_OCI_REPOSITORY, ISTIO_REPOSITORY, ISTIO_VERSION, minorOf, unsupportedIstio } from "./istio";
 import { FACTS_CHARTS, istioFacts, type FactsChart } from "./istioFacts";
+import { revisionFields } from "./upgrade";
 
 /**
  * Locations Istio no longer publishes to (Istio 1.31 upgrade notes, "GCP infrastructure":
@@ -156,8 +157,18 @@ export const istioSchema = z
         imagePullSecrets: z.array(z.string()).default([]),
         /** Helm values for the istiod chart, merged last. */
         values: z.record(z.string(), z.unknown()).default({}),
+        // The running revision, named tags, and a revision-based upgrade in progress (components/upgrade.ts).
+        ...revisionFields,
     })
-    .default({ version: ISTIO_VERSION, repository: ISTIO_REPOSITORY, hub: ISTIO_HUB, imagePullSecrets: [], values: {} });
+    .default({
+        version: ISTIO_VERSION,
+        repository: ISTIO_REPOSITORY,
+        hub: ISTIO_HUB,
+        imagePullSecrets: [],
+        values: {},
+        revision: "",
+        tags: [],
+    });
 
 /**
  * Values this program sets from `istio.*` (components/meshConfig.ts refuses them in `istio.values`,

@@ -83,6 +83,25 @@ export interface MeshTrustArgs {
     newCaBundles?: Record<string, { caCertPem: string; caKeyPem: string; certChainPem: string }>;
 }
 
+/** A revision-based Istio upgrade (docs/upgrades.md): the new revision beside the old, tags moved cluster by cluster. */
+export interface MeshUpgradeArgs {
+    /** The exact version of the new revision. */
+    version: string;
+    /** Its revision name (default: the version with dots as dashes). */
+    revision?: string;
+    /** Where its charts come from (default: istio.repository). */
+    repository?: string;
+    phase: "install" | "tags" | "gateways" | "remove-old" | "abandon";
+    /** Every cluster once, in the order its tags move; a remote after its primary. */
+    order: string[];
+    /** Phase tags: the clusters whose tags have moved so far (the first ones of `order`). */
+    moved?: string[];
+    /** Phases remove-old and abandon, optional: the post-deploy check's count, per cluster, of pods the removed revision injected (kept for the review; above 0 is refused). */
+    removedRevisionPods?: Record<string, number>;
+    /** Remove the revision although something still uses it (the program's own count refuses otherwise: components/upgradeGuard.ts). */
+    removeInUse?: boolean;
+}
+
 export interface MeshArgs {
     /** Istio's mesh ID, shared by every cluster (a DNS-1123 label). */
     meshId: string;
@@ -99,6 +118,12 @@ export interface MeshArgs {
         imagePullSecrets?: string[];
         /** Extra istiod chart values, merged last (never meshID, clusterName, network, profile). */
         values?: Record<string, unknown>;
+        /** The revision the running istiod was installed with ("" = none, the default). */
+        revision?: string;
+        /** Named revision tags besides `default`, pointing at the running revision. */
+        tags?: string[];
+        /** A revision-based upgrade in progress, one phase per `up` (docs/upgrades.md). */
+        upgrade?: MeshUpgradeArgs;
     };
     trust?: MeshTrustArgs;
     remoteSecrets?: {
@@ -164,7 +189,8 @@ export class Mesh extends pulumi.ComponentResource {
         super(componentType("index", "Mesh"), name, {}, opts);
         const config = checked;
         const plan = planMesh(config.mesh);
-        for (const w of knownDefectWarnings(plan.chart.version)) void pulumi.log.warn(w, this);
+        for (const v of new Set([plan.chart.version, plan.revisions.record.upgrade?.version ?? plan.chart.version]))
+            for (const w of knownDefectWarnings(v)) void pulumi.log.warn(w, this);
         const child = { parent: this };
         const readBy = new Set(plan.remoteSecrets.map((p) => p.source));
         const clusters: Record<string, ClusterHandle> = Object.fromEntries(

@@ -16,6 +16,8 @@ import { istioObjectProblems } from "./istioCrdSchemas";
 import { checkIstioSource, factsVersion, ISTIO_SOURCE_OWNED_VALUES, istioSchema } from "./istioSource";
 import { checkMeshHardening } from "./meshChecks";
 import { checkMeshExtras } from "./configChecks";
+import { UPGRADE_OWNED_VALUES } from "./upgrade";
+import { checkIstioRevisions } from "./upgradeChecks";
 import type { KubeconfigSource } from "./kubeconfig";
 import { PLATFORM_NAMES, PLATFORMS, platformIndexes, platformOf } from "./platforms/registry";
 import { isUndecryptedSecret } from "./secretPlaceholder";
@@ -469,6 +471,7 @@ export function validateMeshConfig(
 
     // Istio: version, where the charts and images come from, retired locations (components/istioSource.ts).
     checkIstioSource(loose.istio, clusters, env, say);
+    checkIstioRevisions(loose.istio, clusters, env, say);
     const istio = loose.istio;
     if (istio) checkIstioValues(istio.values, "mesh.istio.values", say);
     clusters.forEach((c, i) => checkIstioValues(c.istio?.values, `mesh.clusters[${i}].istio.values`, say));
@@ -619,6 +622,7 @@ function checkIstioValues(values: unknown, at: string, say: Say): void {
         [["global", "remotePilotAddress"], "it is read from the primary's east-west gateway"],
         [["profile"], "the role decides the profile"],
         ...ISTIO_SOURCE_OWNED_VALUES,
+        ...UPGRADE_OWNED_VALUES,
     ];
     for (const [p, why] of owned) {
         for (const path of [p, ["pilot", ...p]]) {

@@ -21,6 +21,7 @@ import { placeGateways } from "./gatewayPlacement";
 import { chartSource, type ChartSource, imageValues } from "./istioSource";
 import { trustPhase, type MeshConfig } from "./meshConfig";
 import { PHASES } from "./rotation";
+import { type ChartAt, type ClusterRevisions, clusterRevisions, type RevisionRecord, revisionRecord } from "./upgrade";
 import { platformOf } from "./platforms/registry";
 import { compileTraffic, TrafficPlan } from "./traffic/compile";
 import { clusterRegion } from "./traffic/validate";
@@ -70,6 +71,8 @@ export interface ClusterPlan {
     readsFrom: string[];
     /** Clusters that read this cluster's API server (one reader token each). */
     readBy: string[];
+    /** The istiod release of each revision, the tags, base, gateway and expose routes in the upgrade's phase (components/upgrade.ts). */
+    revisions: ClusterRevisions;
 }
 
 export interface MeshPlan {
@@ -89,6 +92,8 @@ export interface MeshPlan {
     remoteSecrets: { source: string; target: string }[];
     /** The traffic block compiled (components/traffic/compile.ts): objects for every config cluster, namespaces, istiod values. */
     traffic: TrafficPlan;
+    /** The running revision and any upgrade in progress, and where each version's charts come from (components/upgrade.ts). */
+    revisions: { record: RevisionRecord; sources: Record<ChartAt["from"], ChartSource> };
 }
 
 /**
@@ -201,8 +206,10 @@ export function planMesh(mesh: MeshConfig): MeshPlan {
             exposeIstiod: primaryRemote && role === "primary",
             readsFrom: pairs.filter((p) => p.target === c.name).map((p) => p.source),
             readBy: pairs.filter((p) => p.source === c.name).map((p) => p.target),
+            revisions: clusterRevisions(mesh.istio, { name: c.name, exposeIstiod: primaryRemote && role === "primary" }),
         };
     });
+    const currentSource = chartSource(mesh.istio.repository) as ChartSource;
     return {
         meshId: mesh.meshId,
         topology: mesh.topology,
@@ -220,6 +227,14 @@ export function planMesh(mesh: MeshConfig): MeshPlan {
         clusters,
         remoteSecrets: pairs,
         traffic,
+        revisions: {
+            record: revisionRecord(mesh.istio),
+            sources: {
+                current: currentSource,
+                // Validation has refused an upgrade repository that names no source.
+                upgrade: mesh.istio.upgrade?.repository ? (chartSource(mesh.istio.upgrade.repository) as ChartSource) : currentSource,
+            },
+        },
     };
 }
 
@@ -354,8 +369,7 @@ export function istiodGatewaySpec(): Values {
     };
 }
 
-export function istiodVirtualServiceSpec(): Values {
-    const istiod = ISTIOD_FQDN;
+export function istiodVirtualServiceSpec(istiod: string = ISTIOD_FQDN): Values {
     return {
         hosts: ["*"],
         gateways: [ISTIO_OBJECTS.istiodGateway],

@@ -26,6 +26,8 @@ export const TYPES = {
     namespace: "kubernetes:core/v1:Namespace",
     secret: "kubernetes:core/v1:Secret",
     service: "kubernetes:core/v1:Service",
+    /** Istio's revision tags are MutatingWebhookConfigurations (components/upgrade.ts). */
+    mutatingWebhook: "kubernetes:admissionregistration.k8s.io/v1:MutatingWebhookConfiguration",
     privateKey: "tls:index/privateKey:PrivateKey",
     certRequest: "tls:index/certRequest:CertRequest",
     selfSignedCert: "tls:index/selfSignedCert:SelfSignedCert",

@@ -34,6 +34,7 @@ import { isComponentType, TYPES } from "../components/pulumiTypes";
 import type { PlanFile } from "./planFile";
 import type { PlanResource } from "./planResources";
 import { changeWarnings } from "./changeWarnings";
+import { upgradeChangeLines } from "./upgradePlan";
 
 export type ChangeKind = "same" | "update" | "replace" | "delete" | "create" | "read";
 
@@ -70,6 +71,8 @@ export interface ChangePlan {
      * before its replacement, a protected resource in the way.
      */
     warnings: string[];
+    /** During an Istio upgrade: what the phase creates, upgrades and deletes, and what to restart (offline/upgradePlan.ts). */
+    upgrade?: string[];
 }
 
 type Rule = ChangeRule;
@@ -396,7 +399,8 @@ export function planChanges(before: PlanFile, after: PlanFile, contexts: Record<
     for (const ch of changes) counts[ch.kind]++;
     const warnings = changeWarnings({ changes, before, after, news, olds, contexts });
     const changed = changes.some((ch) => ch.kind !== "same" && !(ch.kind === "read" && ch.reasons.length === 0));
-    return { changed, counts, changes, warnings };
+    const upgrade = upgradeChangeLines(before, after, changes);
+    return { changed, counts, changes, warnings, ...(upgrade.length ? { upgrade } : {}) };
 }
 
 const ORDER: ChangeKind[] = ["replace", "delete", "create", "update", "read", "same"];
@@ -420,6 +424,7 @@ export function formatChanges(plan: ChangePlan, against: string): string {
             );
         }
     }
+    for (const l of plan.upgrade ?? []) lines.push(l);
     for (const w of plan.warnings) lines.push(`!! WARNING: ${w}`);
     return `${lines.join("\n")}\n`;
 }

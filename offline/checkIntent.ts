@@ -38,5 +38,7 @@ export function intentFromPlan(plan: PlanFile): MeshIntent {
         istioObjects,
         // Outside a rotation the phase is "none": no phase to finish.
         ...(phase && phase !== "none" ? { trustPhase: phase } : {}),
+        // The running revision and any upgrade (absent in plans older than revisions).
+        ...(plan.istio?.revisions ? { revisions: plan.istio.revisions } : {}),
     };
 }

@@ -5,12 +5,12 @@
 //   - east-west gateways: added, removed, a fixed address or the network it serves changing;
 //   - chart versions and values per cluster; a loud warning when Istio's minor version changes;
 //   - the root of trust and the intermediates: a loud warning, with what restarts and what can break.
-import { ISTIO_CHART_NAMES, minorOf } from "../components/istio";
 import { phaseChecks, phaseStepProblems, ROTATION_DOC, shellWord } from "../components/rotation";
 import type { PlanCertDefinition, PlanChart, PlanCluster, PlanFile, PlanGateway, PlanTrust } from "./planFile";
 import { ASSIGNED_AT_DEPLOY, GENERATED_AT_DEPLOY } from "./planFile";
 import { istioSourceLines } from "./sourceDiff";
 import { trafficDiff } from "./trafficPlan";
+import { inPlaceWarning, revisionDiff, upgradeInProgress } from "./upgradePlan";
 
 export interface MeshDiff {
     /** True when anything in the mesh changes (lines or warnings). */
@@ -271,46 +271,28 @@ export function diffPlans(before: PlanFile, after: PlanFile, contexts: Record<st
     // Traffic policy in words, grouped over the clusters it changes in (offline/trafficPlan.ts).
     lines.push(...trafficDiff(before.clusters, after.clusters));
     for (const [a, b] of common) chartDiff(b.name, a.charts, b.charts, lines);
-    // A new chart source, image hub or pull secrets: every release upgraded, and which pods roll (offline/sourceDiff.ts).
-    lines.push(...istioSourceLines(before, after));
-    const upgrade = minorUpgradeWarning(before, after);
-    if (upgrade) warnings.push(upgrade);
+    // A new chart source, image hub or pull secrets: every release upgraded, and which pods roll (offline/sourceDiff.ts);
+    // during a revision-based upgrade two versions' sources are expected side by side.
+    const phased = upgradeInProgress(before, after);
+    lines.push(...istioSourceLines(before, after).filter((l) => !(phased && l.startsWith("istio source: charts from"))));
+    // Versions and revisions: the upgrade phase, its refusals, the warning of an in-place upgrade (offline/upgradePlan.ts).
+    const revisions = revisionDiff(before, after);
+    lines.push(...revisions.lines);
+    warnings.push(...revisions.warnings);
 
     const commonPrimaries = new Set(common.filter(([a, b]) => a.runsIstiod && b.runsIstiod).map(([, b]) => b.name));
     trustDiff(before.trust, after.trust, lines, warnings, commonPrimaries, contexts);
     const refusals = before.trust.rotation && after.trust.rotation ? phaseStepProblems(before.trust.rotation, after.trust.rotation) : [];
+    refusals.push(...revisions.refusals);
     if (before.trust.rotation && after.trust.rotation && before.trust.rotation.phase !== after.trust.rotation.phase) {
         lines.push(`trust: root rotation phase ${before.trust.rotation.phase} → ${after.trust.rotation.phase}`);
     }
     return { changed: lines.length + warnings.length + refusals.length > 0, lines, warnings, ...(refusals.length ? { refusals } : {}) };
 }
 
-/**
- * A change of Istio's minor version (1.30 → 1.31) is an in-place upgrade of every control plane in
- * one deploy: this program installs one unrevisioned istiod per primary, so the same Helm releases
- * move to the new charts in every cluster at once, with no canary revision to compare against or
- * roll back to (docs/upgrades.md). Patch changes within a minor stay ordinary chart version lines.
- */
+/** The in-place warning (offline/upgradePlan.ts inPlaceWarning), kept under its earlier name: a minor or a patch change with no upgrade block. */
 export function minorUpgradeWarning(before: PlanFile, after: PlanFile): string | undefined {
-    const versions = (p: PlanFile) => {
-        const charts = p.clusters.flatMap((c) => Object.values(c.charts)).filter((ch) => ISTIO_CHART_NAMES.includes(ch.chart));
-        return [...new Set(charts.map((ch) => ch.version))].sort();
-    };
-    const [was, now] = [versions(before), versions(after)];
-    const from = [...new Set(was.map(minorOf))];
-    const to = [...new Set(now.map(minorOf))];
-    if (from.length === 0 || to.length === 0 || same(from, to)) return undefined;
-    const kept = new Set(before.clusters.map((c) => c.name));
-    const clusters = after.clusters.filter((c) => kept.has(c.name)).map((c) => c.name);
-    const n = clusters.length;
-    const which = `${n === 1 ? "the cluster" : `all ${n} clusters`} (${clusters.join(", ")})`;
-    return (
-        `ISTIO MINOR VERSION CHANGES (${was.join(", ")} → ${now.join(", ")}): this deploy upgrades every control plane ` +
-        `in place at once: the base, istiod and east-west gateway releases of ${which} move to the new charts together, ` +
-        "with no canary revision to compare against or roll back to; istiod restarts in every primary, and each sidecar " +
-        "keeps its old proxy until its pod restarts. Follow docs/upgrades.md (read the release's upgrade notes, upgrade " +
-        "one minor at a time, deploy a staging stack first, then restart workloads)."
-    );
+    return upgradeInProgress(before, after) ? undefined : inPlaceWarning(before, after);
 }
 
 /**

@@ -33,6 +33,7 @@ import { readRegularFile } from "../components/safeRead";
 import { againstProblem } from "./inputFiles";
 import { mdFence, mdText } from "./markdown";
 import { secretScrubber } from "./secretScrub";
+import { upgradeSummary } from "./upgradePlan";
 import type { Registration, SimulatorOptions } from "../simulator/simulator";
 import { TYPES } from "../components/pulumiTypes";
 
@@ -360,6 +361,8 @@ export async function plan(
             `clusters on ${planFile.networks.length} network${planFile.networks.length === 1 ? "" : "s"}, ` +
             `${sim.registrations.length} resources`;
         const trustLine = `trust: ${certSummary(planFile.trust, contexts)}`;
+        // The running revision, an upgrade's phase and the checks before its next one (offline/upgradePlan.ts).
+        const revisionLines = upgradeSummary(planFile, contexts);
         // Where Istio comes from, which facts the checks read, and the pinned version's known defects (with the fix).
         const istioLines = istioPlanLines(planFile);
         // Free text (organization, networks, hostnames) is escaped: summary.md is published as Markdown (offline/markdown.ts).
@@ -370,6 +373,7 @@ export async function plan(
             "",
             mdText(trustLine),
             "",
+            ...(revisionLines.length ? [...mdFence(revisionLines.join("\n")), ""] : []),
             ...istioLines.flatMap((l) => [l.startsWith("WARNING: ") ? `**${l}**` : l, ""]),
         ];
         if (diff) md.push("### Mesh-level diff", "", ...mdFence(diffText.trimEnd()), "");
@@ -388,6 +392,7 @@ export async function plan(
         console.log(headline);
         for (const l of table(head, rows)) console.log(`  ${l}`);
         console.log(`  ${trustLine}`);
+        for (const l of revisionLines) console.log(`  ${l}`);
         // (The known-defect warnings were printed as the program ran: the Mesh logs them, as in a real preview.)
         for (const l of istioLines.filter((x) => !x.startsWith("WARNING: "))) console.log(`  ${l}`);
         // Which clusters got an east-west gateway, and why (components/gatewayPlacement.ts, the plan's own rule).

@@ -28,6 +28,7 @@ import { certPems, type PhaseRecord, TRUST_PHASE_ANNOTATION, type TrustPhase } f
 import { CHARTS, knownDefects, knownDefectWarnings, minorOf, unsupportedIstio } from "../components/istio";
 import { factsLabel, istioFacts } from "../components/istioFacts";
 import { describeReleaseChart } from "../components/istioSource";
+import type { RevisionRecord } from "../components/upgrade";
 import type { Registration } from "../simulator/simulator";
 import { PlanResource, planResources } from "./planResources";
 import { PlanTraffic, trafficOfCluster } from "./trafficPlan";
@@ -161,6 +162,8 @@ export interface PlanIstio {
     factsTags: Record<string, string>;
     /** Known multicluster defects of the pinned versions (components/istio.ts KNOWN_DEFECTS), each with its fix. */
     knownDefects: { version: string; issue: string; scope: string; breaks: string; fixedIn: string; sources: string[] }[];
+    /** The running revision and the upgrade phase (components/upgrade.ts), for the next plan to refuse a skipped phase. Absent in older plans. */
+    revisions?: RevisionRecord;
 }
 
 export interface PlanInputs {
@@ -479,7 +482,7 @@ export function buildPlanFile(inputs: PlanInputs): PlanFile {
                 ),
             ),
         ].sort(),
-        istio: istioOf(clusters),
+        istio: istioOf(clusters, outputs.istioRevisions as RevisionRecord | undefined),
         trust,
         clusters,
         remoteSecrets,
@@ -488,7 +491,7 @@ export function buildPlanFile(inputs: PlanInputs): PlanFile {
 }
 
 /** The plan's Istio block: sources, hubs, the facts' tags and the known defects of the pinned versions. */
-function istioOf(clusters: PlanCluster[]): PlanIstio {
+function istioOf(clusters: PlanCluster[], revisions: RevisionRecord | undefined): PlanIstio {
     const charts = clusters.flatMap((c) => Object.values(c.charts)).filter((ch) => ISTIO_CHARTS.has(ch.chart));
     const istiods = charts.filter((ch) => ch.chart === CHARTS.istiod.chart);
     const uniq = (xs: (string | null | undefined)[]) => [...new Set(xs.filter((x): x is string => typeof x === "string"))].sort();
@@ -509,6 +512,7 @@ function istioOf(clusters: PlanCluster[]): PlanIstio {
                 sources: [...d.sources],
             })),
         ),
+        ...(revisions ? { revisions } : {}),
     };
 }
 
@@ -517,8 +521,18 @@ export function istioPlanLines(plan: PlanFile): string[] {
     const lines: string[] = [];
     for (const v of plan.istioVersions) {
         if (unsupportedIstio(v) !== undefined) continue;
+        // During an upgrade two versions may come from two sources: each version's own.
+        const own = [
+            ...new Set(
+                plan.clusters
+                    .flatMap((c) => Object.values(c.charts))
+                    .filter((ch) => ISTIO_CHARTS.has(ch.chart) && ch.version === v)
+                    .map((ch) => ch.repository),
+            ),
+        ].sort();
+        const sources = own.length ? own : (plan.istio?.chartSources ?? []);
         lines.push(
-            `istio ${v}: charts from ${plan.istio?.chartSources.join(", ") || "?"}, images from ${plan.istio?.hubs.join(", ") || "?"}; checked against ${factsLabel(v)}`,
+            `istio ${v}: charts from ${sources.join(", ") || "?"}, images from ${plan.istio?.hubs.join(", ") || "?"}; checked against ${factsLabel(v)}`,
         );
         for (const w of knownDefectWarnings(v)) lines.push(`WARNING: ${w}`);
     }

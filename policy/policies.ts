@@ -44,6 +44,7 @@ import {
     ISTIO_NAMESPACE,
     MULTIROOT_ENV,
 } from "../components/istio";
+import type { RevisionRecord } from "../components/upgrade";
 import {
     certPems,
     normalizePem,
@@ -337,7 +338,9 @@ function clusterOf(r: PolicyResource): string {
 
 export const istioVersionUniform: StackValidationPolicy = {
     name: "istio-version-uniform",
-    description: "Every Istio chart (base, istiod, gateway, cni, ztunnel) has the same version in every cluster.",
+    description:
+        "Every Istio chart (base, istiod, gateway, cni, ztunnel) has the same version in every cluster; during a revision-based " +
+        "upgrade, one version per chart and revision, the running or the new one.",
     enforcementLevel: "mandatory",
     validateStack: (args: StackValidationArgs, report: ReportViolation) => {
         const releases = args.resources
@@ -352,6 +355,33 @@ export const istioVersionUniform: StackValidationPolicy = {
                 (x): x is { r: PolicyResource; chart: string; version: string } =>
                     !!x.chart && ISTIO_CHARTS.includes(x.chart) && typeof x.version === "string",
             );
+        // During a revision-based upgrade (the stack output istioRevisions, components/upgrade.ts) the old and the
+        // new version run side by side: each chart and revision has one version everywhere, and only those two.
+        const upgrade = known(
+            () => args.resources.find((r) => r.type === STACK)?.props.istioRevisions as RevisionRecord | undefined,
+            undefined,
+        );
+        if (upgrade?.upgrade) {
+            const allowed = [upgrade.version, upgrade.upgrade.version];
+            const groups = new Map<string, Set<string>>();
+            for (const x of releases) {
+                const rev = known(() => (x.r.props.values?.revision as string | undefined) ?? "", "");
+                const group = `${x.chart}${x.chart === CHARTS.istiod.chart ? ` revision ${rev || "default"}` : ""}`;
+                groups.set(group, (groups.get(group) ?? new Set()).add(x.version));
+                if (!allowed.includes(x.version))
+                    report(
+                        `${x.chart} ${x.version} in cluster ${clusterOf(x.r)} is neither the running ${allowed[0]} nor the upgrade's ` +
+                            `${allowed[1]} (docs/upgrades.md).`,
+                        x.r.urn,
+                    );
+            }
+            for (const [group, versions] of groups)
+                if (versions.size > 1)
+                    report(
+                        `${group} has versions ${[...versions].sort().join(", ")} across clusters; one phase deploys one version of it everywhere.`,
+                    );
+            return;
+        }
         const count = new Map<string, number>();
         for (const x of releases) count.set(x.version, (count.get(x.version) ?? 0) + 1);
         if (count.size <= 1) return;

@@ -1,6 +1,6 @@
 // The real manifests' command line (the work is in offline/render/render.ts).
 //
-//   npm run render -- --stack dev [--out out] [--reuse-plan] [--against <old out>/<stack>]
+//   npm run render -- --stack dev [--out out] [--reuse-plan] [--against <old out>/<stack>] [--stack-dir dir]
 //
 // Plans the stack offline, renders every Istio release of every cluster with Helm 3 and the official
 // charts into out/<stack>/<cluster>/manifests/<release>.yaml, and checks the objects.
@@ -22,9 +22,11 @@ if (require.main === module) {
         .option("-o, --out <dir>", "output directory", path.join(ROOT, "out"))
         .option("--reuse-plan", "render the plan already in <out>/<stack>/ instead of planning again")
         .option("--against <dir>", "an earlier render's out/<stack>/: print the per-object diff of the manifests")
+        .option("--stack-dir <dir>", "the folder with Pulumi.yaml and Pulumi.<stack>.yaml", ROOT)
         .parse();
-    const o = program.opts<{ stack: string; out: string; reusePlan?: boolean; against?: string }>();
-    render(o.stack, { outDir: o.out, reusePlan: o.reusePlan === true }).then(
+    const o = program.opts<{ stack: string; out: string; reusePlan?: boolean; against?: string; stackDir: string }>();
+    const stackDir = path.resolve(o.stackDir) === ROOT ? undefined : path.resolve(o.stackDir);
+    render(o.stack, { outDir: o.out, reusePlan: o.reusePlan === true, ...(stackDir ? { planOptions: { stackDir } } : {}) }).then(
         (r) => {
             const text = formatRender(r);
             (r.exit === EXIT.ok ? process.stdout : process.stderr).write(text);

@@ -53,6 +53,9 @@ describe("config validation", () => {
             hub: ISTIO_HUB,
             imagePullSecrets: [],
             values: {},
+            // No revision and no named tag unless the config names them (docs/upgrades.md).
+            revision: "",
+            tags: [],
         });
         expect(r.config.mesh.trust).toMatchObject({
             mode: "generated",

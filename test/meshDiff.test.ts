@@ -176,12 +176,19 @@ describe("diffPlans", () => {
                 ),
             ],
         );
-        // A patch within the supported minor is an ordinary version line, without the upgrade warning.
+        // A patch within the supported minor stays one in-place step, with the warning of what restarts (issue 20 item 3).
         const bumped = `${minorOf(NEW)}.99`;
         const patch = edit(multinet, (p) => {
             for (const c of p.clusters) for (const ch of Object.values(c.charts)) if (ch.version === NEW) ch.version = bumped;
         });
-        expect(diffPlans(multinet, patch).warnings).toEqual([]);
+        expect(diffPlans(multinet, patch).warnings).toEqual([
+            `ISTIO PATCH UPGRADE IN PLACE (${NEW} → ${bumped}): the base, istiod and east-west gateway releases of all 2 clusters ` +
+                `(east, west) move to the new patch in this deploy: istiod restarts in west; the east-west gateways roll in ` +
+                `east, west (their pods are injected again, with the new proxy); every sidecar keeps its old proxy until its pod ` +
+                `restarts: afterwards restart workloads namespace by namespace (kubectl rollout restart deployment -n <ns>) and ` +
+                `watch istioctl proxy-status.`,
+        ]);
+        expect(diffPlans(multinet, patch).refusals).toBeUndefined();
         const minor = edit(multinet, (p) => {
             for (const c of p.clusters) for (const ch of Object.values(c.charts)) if (ch.version === NEW) ch.version = OLD;
         });

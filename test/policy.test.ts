@@ -285,6 +285,42 @@ describe("istio-version-uniform", () => {
     });
 });
 
+describe("istio-version-uniform during a revision-based upgrade (issue 20)", () => {
+    const OLD = "1.30.3";
+    const NEW = "1.31.0-rc.0";
+    const root = (upgrade: Record<string, unknown> | null): TestResource => ({
+        type: STACK,
+        name: "s",
+        props: { istioRevisions: { version: OLD, revision: "", tags: [], upgrade } },
+    });
+    const install = { version: NEW, revision: "1-31-0-rc-0", phase: "install", order: ["east", "west"], moved: [] };
+    const phaseInstall = (newIstiodWest = NEW) => [
+        ...providers,
+        release("e-base", "base", NEW),
+        release("w-base", "base", NEW, WEST),
+        release("e-istiod", "istiod", OLD),
+        release("w-istiod", "istiod", OLD, WEST),
+        release("e-istiod-new", "istiod", NEW, EAST, {}, { revision: "1-31-0-rc-0" }),
+        release("w-istiod-new", "istiod", newIstiodWest, WEST, {}, { revision: "1-31-0-rc-0" }),
+        release("e-gw", "gateway", OLD),
+        release("w-gw", "gateway", OLD, WEST),
+    ];
+    it("passes the running and the new version side by side, one version per chart and revision", async () => {
+        expect(messages(await checkStack(istioVersionUniform, [...phaseInstall(), root(install)]))).toEqual([]);
+    });
+    it("fails a third version, and one revision at two versions across clusters", async () => {
+        expect(messages(await checkStack(istioVersionUniform, [...phaseInstall("1.31.1"), root(install)]))).toEqual([
+            "istiod 1.31.1 in cluster west is neither the running 1.30.3 nor the upgrade's 1.31.0-rc.0 (docs/upgrades.md).",
+            "istiod revision 1-31-0-rc-0 has versions 1.31.0-rc.0, 1.31.1 across clusters; one phase deploys one version of it everywhere.",
+        ]);
+    });
+    it("without an upgrade, two versions are still one too many", async () => {
+        expect(messages(await checkStack(istioVersionUniform, [...phaseInstall(), root(null)]))[0]).toMatch(
+            /one mesh runs one Istio version/,
+        );
+    });
+});
+
 describe("no-secret-in-plain-output", () => {
     const stack = (props: Record<string, unknown>): TestResource => ({ type: STACK, name: "multicluster-mesh-test", props });
     const ROOT_CERT = "-----BEGIN CERTIFICATE-----\nMIIBhDCCASqgAwIBAgIQ\n-----END CERTIFICATE-----\n";

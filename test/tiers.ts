@@ -20,6 +20,7 @@ export const TIERS = {
         "renderChecks",
         "sourceRules",
         "tiers",
+        "upgrade",
     ],
     program: [
         "changeWarnings",
@@ -60,6 +61,8 @@ export const TIERS = {
         "rotation",
         "tlsSim",
         "trustPolicies",
+        "upgradeMultiPrimary",
+        "upgradePrimaryRemote",
         "workflow",
     ],
 } as const;

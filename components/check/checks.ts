@@ -29,7 +29,9 @@ import {
     ROOT_CERT_CONFIGMAP,
     SECURITY_API,
 } from "../istio";
+import { istiodName, layoutFromRecord, type RevisionRecord } from "../upgrade";
 import { checkIstiod } from "./istiodDebug";
+import { revisionUse, revisionKeys, revisionUseResult } from "./revisions";
 import { getOrUndefined, KubeError, KubeTarget, request, targetOf } from "./kube";
 
 /** What the mesh is meant to be: the part of the plan the live clusters are compared with. */
@@ -51,6 +53,8 @@ export interface MeshIntent {
     istioObjects: Record<string, string[]>;
     /** During a root rotation, the phase (roots may then be a set; docs/root-rotation.md). */
     trustPhase?: string;
+    /** The running revision and any upgrade in progress (components/upgrade.ts): which istiod Deployments and Services to expect, and what uses the revision an upgrade removes. */
+    revisions?: RevisionRecord;
 }
 
 /** How to reach one cluster: a kubeconfig (content or path) and its context. */
@@ -197,6 +201,11 @@ export async function checkMesh(intent: MeshIntent, access: ClusterAccess[], opt
         }
     }
     const get = (cluster: string, path: string) => getOrUndefined(targets.get(cluster)!, path);
+    // istiod's Deployment and Service per revision the phase runs (`istiod` without revisions).
+    const istiods = (c: MeshIntent["clusters"][number]): string[] =>
+        intent.revisions
+            ? layoutFromRecord(intent.revisions, { name: c.name, exposeIstiod: false }).releases.map((r) => istiodName(r.revision))
+            : [ISTIOD_SERVICE];
 
     // Live facts several checks share.
     const roots = new Map<string, string[]>();
@@ -270,7 +279,7 @@ export async function checkMesh(intent: MeshIntent, access: ClusterAccess[], opt
             }
         }
         // --- istiod and the east-west gateway are available
-        if (c.runsIstiod) await deploymentAvailable(c.name, "istiod", "istiod");
+        if (c.runsIstiod) for (const d of istiods(c)) await deploymentAvailable(c.name, "istiod", d);
         if (c.gateway) {
             await deploymentAvailable(c.name, "east-west gateway", EASTWEST_NAME);
             const svc = await get(c.name, API.service(ISTIO_NAMESPACE, EASTWEST_NAME));
@@ -474,11 +483,11 @@ export async function checkMesh(intent: MeshIntent, access: ClusterAccess[], opt
                         wrong.push(`${cfg}/${w.name} calls ${url.port}${url.pathname}, expected ${PORTS.webhook}${want}`);
                 } else if (
                     cc.service?.namespace !== ISTIO_NAMESPACE ||
-                    cc.service?.name !== ISTIOD_SERVICE ||
+                    !istiods(c).includes(cc.service?.name) ||
                     !String(cc.service?.path ?? "").startsWith(want)
                 ) {
                     wrong.push(
-                        `${cfg}/${w.name} calls ${cc.service?.namespace}/${cc.service?.name}${cc.service?.path ?? ""}, expected ${ISTIO_NAMESPACE}/${ISTIOD_SERVICE}${want}`,
+                        `${cfg}/${w.name} calls ${cc.service?.namespace}/${cc.service?.name}${cc.service?.path ?? ""}, expected ${ISTIO_NAMESPACE}/${istiods(c).join(" or ")}${want}`,
                     );
                 }
             } else if (cc.service?.namespace !== ISTIO_NAMESPACE || !String(cc.service?.name ?? "").startsWith(ISTIOD_SERVICE)) {
@@ -501,25 +510,46 @@ export async function checkMesh(intent: MeshIntent, access: ClusterAccess[], opt
     for (const c of intent.clusters.filter(
         (x) => x.role === "remote" && targets.has(x.name) && x.primary && gatewayAddress.has(x.primary),
     )) {
-        const slices = await getOrUndefined(targets.get(c.name)!, API.endpointSlices(ISTIO_NAMESPACE, ISTIOD_SERVICE));
-        const addresses = (slices?.items ?? []).flatMap((s: any) => (s.endpoints ?? []).flatMap((e: any) => e.addresses ?? []));
-        const want = gatewayAddress.get(c.primary!)!;
-        const ok = addresses.includes(want);
-        say(
-            c.name,
-            "remote-pilot-address",
-            ok,
-            ok
-                ? `istiod here is ${c.primary}'s east-west address ${want}`
-                : `istiod's endpoints here are ${addresses.join(", ") || "(none)"}, not ${c.primary}'s east-west address ${want}`,
-            "run pulumi up (the remote's values follow the primary's gateway address)",
-        );
+        for (const svc of istiods(c)) {
+            const slices = await getOrUndefined(targets.get(c.name)!, API.endpointSlices(ISTIO_NAMESPACE, svc));
+            const addresses = (slices?.items ?? []).flatMap((s: any) => (s.endpoints ?? []).flatMap((e: any) => e.addresses ?? []));
+            const want = gatewayAddress.get(c.primary!)!;
+            const ok = addresses.includes(want);
+            say(
+                c.name,
+                "remote-pilot-address",
+                ok,
+                ok
+                    ? `${svc} here is ${c.primary}'s east-west address ${want}`
+                    : `${svc}'s endpoints here are ${addresses.join(", ") || "(none)"}, not ${c.primary}'s east-west address ${want}`,
+                "run pulumi up (the remote's values follow the primary's gateway address)",
+            );
+        }
     }
 
     // --- Services of one name that differ across clusters (istioctl analyze IST0170)
     await servicesConsistent();
     // --- traffic objects identical in every config cluster
     await istioObjectsIdentical();
+
+    // --- during an upgrade: what still uses each revision, and the one the upgrade removes (components/check/revisions.ts).
+    // A warning: in phase gateways the old revision's pods run until the user restarts them (the next step, not a broken deploy).
+    if (intent.revisions?.upgrade)
+        for (const [name, t] of targets) {
+            try {
+                const use = await revisionUse(t, revisionKeys(intent.revisions), { timeoutMs });
+                results.push(revisionUseResult(name, use, intent.revisions, "warning"));
+            } catch (e) {
+                say(
+                    name,
+                    "revision-in-use",
+                    false,
+                    `could not count what uses each revision: ${(e as Error).message}`,
+                    "grant list on pods, namespaces and mutatingwebhookconfigurations",
+                    "warning",
+                );
+            }
+        }
 
     // --- tier 2: istiod's own view (a warning, never a pass, when istiod cannot be reached)
     if (opts.tier2 !== false)
@@ -564,7 +594,7 @@ export async function checkMesh(intent: MeshIntent, access: ClusterAccess[], opt
             }
         }
         for (const [key, list] of seen) {
-            if (key === `${ISTIO_NAMESPACE}/${ISTIOD_SERVICE}`) continue; // a remote's istiod Service is headless by design
+            if (key.startsWith(`${ISTIO_NAMESPACE}/${ISTIOD_SERVICE}`)) continue; // a remote's istiod Services (one per revision) are headless by design
             if (key === `${ISTIO_NAMESPACE}/${EASTWEST_NAME}`) continue;
             const shapes = new Set(list.map((x) => x.shape));
             if (shapes.size > 1)

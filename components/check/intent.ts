@@ -3,6 +3,7 @@
 // takes the same intent from an offline plan.json (offline/checkIntent.ts).
 import { ISTIO_NAMESPACE, ISTIO_OBJECTS } from "../istio";
 import type { MeshPlan } from "../meshPlan";
+import { revisionVirtualServiceName } from "../upgrade";
 import type { MeshIntent } from "./checks";
 
 export function intentFromMeshPlan(plan: MeshPlan, trustPhase?: string): MeshIntent {
@@ -15,6 +16,10 @@ export function intentFromMeshPlan(plan: MeshPlan, trustPhase?: string): MeshInt
             ids.push(
                 `Gateway/${ISTIO_NAMESPACE}/${ISTIO_OBJECTS.istiodGateway}`,
                 `VirtualService/${ISTIO_NAMESPACE}/${ISTIO_OBJECTS.istiodVirtualService}`,
+                // One route per revision while revisions are in use (components/upgrade.ts revisionVirtualServiceSpec).
+                ...(c.revisions.expose?.byRevision ?? []).map(
+                    (r) => `VirtualService/${ISTIO_NAMESPACE}/${revisionVirtualServiceName(ISTIO_OBJECTS.istiodVirtualService, r)}`,
+                ),
             );
         if (config.has(c.name)) for (const o of plan.traffic.objects) ids.push(`${o.kind}/${o.metadata.namespace}/${o.metadata.name}`);
         if (ids.length > 0) istioObjects[c.name] = ids.sort();
@@ -32,5 +37,6 @@ export function intentFromMeshPlan(plan: MeshPlan, trustPhase?: string): MeshInt
         remoteSecrets: plan.remoteSecrets.map(({ source, target }) => ({ source, target })),
         istioObjects,
         ...(trustPhase && trustPhase !== "none" ? { trustPhase } : {}),
+        revisions: plan.revisions.record,
     };
 }

@@ -10,12 +10,12 @@ import {
     EASTWEST_SELECTOR,
     injectionPath,
     ISTIO_NAMESPACE,
-    ISTIOD_SERVICE,
     NETWORK_LABEL,
     NETWORKING_API,
     PORTS,
     RENDERED,
 } from "../../components/istio";
+import { DEFAULT_REVISION, istiodName } from "../../components/upgrade";
 
 export interface K8sObject {
     apiVersion: string;
@@ -49,6 +49,12 @@ export interface ClusterModel {
     primaryAddress?: string;
     /** This cluster's own east-west gateway address, where it has one. */
     ownAddress?: string;
+    /**
+     * The istiod revision a pass checks ("" or absent: the unrevisioned istiod): its release, Deployment,
+     * ConfigMaps and Service are named after it (components/upgrade.ts istiodName); a cluster with two
+     * revisions is checked once per revision (offline/render/revisionChecks.ts).
+     */
+    revision?: string;
 }
 
 export interface Finding {
@@ -115,7 +121,13 @@ export function checkCluster(model: ClusterModel, sources: ObjectSource[]): Find
     const find = (release: string, kind: string, name: string) =>
         inRelease(release)?.objects.find((o) => o.kind === kind && o.metadata?.name === name);
     const all = sources.flatMap((s) => s.objects.map((o) => ({ source: s, o })));
-    const istiodRelease = CHARTS.istiod.release;
+    // One revision per pass: the names its release renders (the unrevisioned ones when "").
+    const rev = model.revision ?? "";
+    const istiodRelease = rev === "" ? CHARTS.istiod.release : istiodName(rev);
+    const istiodDeployment = rev === "" ? RENDERED.istiodDeployment : istiodName(rev);
+    const meshConfigMap = rev === "" ? RENDERED.meshConfigMap : `${RENDERED.meshConfigMap}-${rev}`;
+    const injectorConfigMap = rev === "" ? RENDERED.injectorConfigMap : `${RENDERED.injectorConfigMap}-${rev}`;
+    const istiodService = istiodName(rev);
     const baseRelease = CHARTS.base.release;
     const gatewayRelease = CHARTS.gateway.release;
     const planned = sources.find((s) => s.chart === null);
@@ -152,10 +164,10 @@ export function checkCluster(model: ClusterModel, sources: ObjectSource[]): Find
             );
     }
 
-    const deploymentId = `Deployment/${RENDERED.istiodDeployment}`;
+    const deploymentId = `Deployment/${istiodDeployment}`;
     if (model.role === "primary") {
         // ---- istiod: cluster ID, external istiod, mesh ID, network ----
-        const dep = find(istiodRelease, "Deployment", RENDERED.istiodDeployment);
+        const dep = find(istiodRelease, "Deployment", istiodDeployment);
         if (!dep) add(istiodRelease, deploymentId, "(object)", "missing: a primary runs istiod");
         else {
             const tpl = (dep.spec as { template?: PodTemplate } | undefined)?.template;
@@ -199,8 +211,8 @@ export function checkCluster(model: ClusterModel, sources: ObjectSource[]): Find
                 );
             }
         }
-        const cmId = `ConfigMap/${RENDERED.meshConfigMap}`;
-        const cm = find(istiodRelease, "ConfigMap", RENDERED.meshConfigMap);
+        const cmId = `ConfigMap/${meshConfigMap}`;
+        const cm = find(istiodRelease, "ConfigMap", meshConfigMap);
         const meshText = (cm?.data as Record<string, string> | undefined)?.[RENDERED.meshConfigKey];
         if (meshText === undefined)
             add(istiodRelease, cmId, `data.${RENDERED.meshConfigKey}`, "missing: istiod reads the mesh config from it");
@@ -215,8 +227,8 @@ export function checkCluster(model: ClusterModel, sources: ObjectSource[]): Find
                     `is ${JSON.stringify(got)}, expected "${model.meshId}"`,
                 );
         }
-        const injId = `ConfigMap/${RENDERED.injectorConfigMap}`;
-        const inj = find(istiodRelease, "ConfigMap", RENDERED.injectorConfigMap);
+        const injId = `ConfigMap/${injectorConfigMap}`;
+        const inj = find(istiodRelease, "ConfigMap", injectorConfigMap);
         const injText = (inj?.data as Record<string, string> | undefined)?.[RENDERED.injectorValuesKey];
         if (injText === undefined)
             add(istiodRelease, injId, `data.${RENDERED.injectorValuesKey}`, "missing: the sidecar injector reads its values from it");
@@ -248,8 +260,8 @@ export function checkCluster(model: ClusterModel, sources: ObjectSource[]): Find
             }
         }
         const address = model.primaryAddress;
-        const svcId = `Service/${ISTIOD_SERVICE}`;
-        const svc = find(istiodRelease, "Service", ISTIOD_SERVICE);
+        const svcId = `Service/${istiodService}`;
+        const svc = find(istiodRelease, "Service", istiodService);
         const spec = (svc?.spec ?? {}) as { type?: string; externalName?: string; selector?: Record<string, string> };
         if (!address)
             add(istiodRelease, svcId, "(model)", `no address for the primary ${model.primary}'s east-west gateway in the plan outputs`);
@@ -259,14 +271,14 @@ export function checkCluster(model: ClusterModel, sources: ObjectSource[]): Find
                 add(istiodRelease, svcId, "spec.selector", "must be empty: the endpoints are the primary's address, not local pods");
             if (spec.type === "ExternalName") add(istiodRelease, svcId, "spec.type", `is ExternalName, expected endpoints at ${address}`);
             const slices = all.filter(
-                ({ o }) => o.kind === "EndpointSlice" && o.metadata?.labels?.["kubernetes.io/service-name"] === ISTIOD_SERVICE,
+                ({ o }) => o.kind === "EndpointSlice" && o.metadata?.labels?.["kubernetes.io/service-name"] === istiodService,
             );
             if (slices.length === 0)
                 add(
                     istiodRelease,
-                    `EndpointSlice/${ISTIOD_SERVICE}`,
+                    `EndpointSlice/${istiodService}`,
                     "(object)",
-                    `missing: the Service ${ISTIOD_SERVICE} has no endpoints at ${address}`,
+                    `missing: the Service ${istiodService} has no endpoints at ${address}`,
                 );
             for (const { source, o } of slices) {
                 const id = `EndpointSlice/${o.metadata.name}`;
@@ -300,6 +312,9 @@ export function checkCluster(model: ClusterModel, sources: ObjectSource[]): Find
             if (o.kind !== "MutatingWebhookConfiguration" && o.kind !== "ValidatingWebhookConfiguration") continue;
             if (o.kind === "ValidatingWebhookConfiguration") validatorsFrom.add(source.release);
             const id = `${o.kind}/${o.metadata.name}`;
+            // Each configuration calls the istiod of the revision it is labelled with (a tag's, the default validator's).
+            const labelled = o.metadata?.labels?.["istio.io/rev"];
+            const wantService = istiodName(labelled === undefined || labelled === DEFAULT_REVISION ? "" : labelled);
             for (const [i, w] of ((o.webhooks ?? []) as Webhook[]).entries()) {
                 const field = `webhooks[${i}] (${w.name}) clientConfig`;
                 const cc = w.clientConfig ?? {};
@@ -310,12 +325,12 @@ export function checkCluster(model: ClusterModel, sources: ObjectSource[]): Find
                         if (!cc.url.startsWith(`https://${address}:${PORTS.webhook}/`))
                             add(source.release, id, `${field}.url`, `is ${cc.url}, expected https://${address}:${PORTS.webhook}/…`);
                         pathPart = cc.url.replace(/^https:\/\/[^/]+/, "");
-                    } else if (cc.service?.name !== ISTIOD_SERVICE || cc.service?.namespace !== ISTIO_NAMESPACE) {
+                    } else if (cc.service?.name !== wantService || cc.service?.namespace !== ISTIO_NAMESPACE) {
                         add(
                             source.release,
                             id,
                             `${field}.service`,
-                            `is ${JSON.stringify(cc.service)}, expected ${ISTIOD_SERVICE}.${ISTIO_NAMESPACE} (endpoints at ${address})`,
+                            `is ${JSON.stringify(cc.service)}, expected ${wantService}.${ISTIO_NAMESPACE} (endpoints at ${address})`,
                         );
                     } else pathPart = cc.service.path;
                 } else {

@@ -16,6 +16,8 @@ import { plan as runPlan, readStackFile } from "../offlinePlan";
 import type { PlanFile } from "../planFile";
 import { ChartsLookup, locateCharts, CHART_KEYS, IstioChart } from "./charts";
 import { checkCluster, checkImages, ClusterModel, Finding, formatFinding, K8sObject, ObjectSource } from "./checks";
+import { checkClusterRevisions, checkRemoteRoutes, checkRevisionImages, layoutsOf, renderTagTemplate } from "./revisionChecks";
+import { istiodName } from "../../components/upgrade";
 import { HELM_VERSION, helmBinary, runHelm } from "./helm";
 import { objectSchemaProblems } from "./schemas";
 
@@ -114,7 +116,7 @@ export interface RenderOptions {
     planOptions?: Parameters<typeof runPlan>[3];
 }
 
-function modelsOf(planFile: PlanFile, gatewayAddresses: Record<string, string>): ClusterModel[] {
+export function modelsOf(planFile: PlanFile, gatewayAddresses: Record<string, string>): ClusterModel[] {
     return planFile.clusters.map((c) => ({
         name: c.name,
         role: c.role === "remote" ? "remote" : "primary",
@@ -186,7 +188,7 @@ export async function render(stack: string, options: RenderOptions): Promise<Ren
     }
     const chartsDir = options.chartsDir ?? process.env.ISTIO_CHARTS_DIR;
     // A chart folder missing one of its files is named by path, before Helm reads it.
-    const lacking = [chartsDir, pinned.localRepository].flatMap((d) => (d ? chartFilesProblems(d) : []));
+    const lacking = [chartsDir, pinned.localRepository, pinned.upgrade?.localRepository].flatMap((d) => (d ? chartFilesProblems(d) : []));
     if (lacking.length) {
         result.errors.push(...lacking);
         return done(EXIT.noCharts);
@@ -201,6 +203,17 @@ export async function render(stack: string, options: RenderOptions): Promise<Ren
     result.notes.push(`charts ${charts.chartsVersion} from ${charts.origin}`, ...charts.notes);
     if (unsupportedIstio(charts.version) === undefined)
         result.notes.push(`objects checked against the CRDs of ${factsLabel(charts.version)}`);
+    // During a revision-based upgrade the new version's charts render its releases (components/upgrade.ts).
+    const chartsByVersion = new Map<string, Extract<ChartsLookup, { ok: true }>>([[charts.version, charts]]);
+    if (pinned.upgrade) {
+        const next = locateCharts(pinned.upgrade.version, { dir: chartsDir, localRepository: pinned.upgrade.localRepository });
+        if (!next.ok) {
+            result.errors.push(next.message);
+            return done(EXIT.noCharts);
+        }
+        chartsByVersion.set(next.version, next);
+        result.notes.push(`upgrade: charts ${next.chartsVersion} from ${next.origin}`, ...next.notes);
+    }
     let helm: string;
     try {
         helm = await helmBinary();
@@ -225,7 +238,9 @@ export async function render(stack: string, options: RenderOptions): Promise<Ren
     const versions = clusterKubeVersions(stack, stackDir);
     const chartByName = new Map<string, IstioChart>(CHART_KEYS.map((k) => [CHARTS[k].chart, k]));
     const models = modelsOf(planFile, outputs.gatewayAddresses ?? {});
-    const rendered: { model: ClusterModel; sources: ObjectSource[] }[] = [];
+    const rendered: { model: ClusterModel; sources: ObjectSource[]; versions: Record<string, string> }[] = [];
+    // What the plan's revision record implies per cluster (offline/render/revisionChecks.ts); absent in older plans.
+    const layouts = layoutsOf(planFile);
 
     for (const model of models) {
         const kubeVersion = versions[model.name] ?? DEFAULT_KUBE_VERSION;
@@ -234,6 +249,9 @@ export async function render(stack: string, options: RenderOptions): Promise<Ren
         fs.rmSync(manifestsDir, { recursive: true, force: true });
         fs.mkdirSync(manifestsDir, { recursive: true });
         const sources: ObjectSource[] = [];
+        // Per release: the version it pins and its values file (the revision checks render a tag with them).
+        const releaseVersions: Record<string, string> = {};
+        const releaseValues: Record<string, string> = {};
         const cr: ClusterRender = { name: model.name, kubeVersion, releases: [], checked: 0 };
         const helmDir = path.join(clusterDir, "helm");
         const valueFiles = fs.existsSync(helmDir)
@@ -260,12 +278,15 @@ export async function render(stack: string, options: RenderOptions): Promise<Ren
                 );
                 continue;
             }
-            if (v.version !== charts.version) {
+            const charts = chartsByVersion.get(v.version);
+            if (!charts) {
                 result.errors.push(
-                    `cluster ${model.name}: release ${v.release} pins ${v.chart} ${v.version}, the charts at hand are ${charts.version}`,
+                    `cluster ${model.name}: release ${v.release} pins ${v.chart} ${v.version}, the charts at hand are ${[...chartsByVersion.keys()].join(", ")}`,
                 );
                 continue;
             }
+            releaseVersions[v.release] = v.version;
+            releaseValues[v.release] = v.file;
             const located = charts.charts[key];
             const t0 = performance.now();
             let stdout: string;
@@ -303,11 +324,34 @@ export async function render(stack: string, options: RenderOptions): Promise<Ren
         const planned = fs.existsSync(objectsFile) ? splitManifest(fs.readFileSync(objectsFile, "utf8")).map((d) => d.obj) : [];
         sources.push({ release: "objects.yaml", chart: null, namespace: "default", objects: planned });
 
-        result.findings.push(...checkCluster(model, sources));
-        rendered.push({ model, sources });
+        const layout = layouts?.[model.name];
+        if (layout) {
+            // Each tag object against the chart's own template, rendered with its target revision's release values.
+            const target = istiodName(layout.tagTarget);
+            const renderedTags: Record<string, K8sObject | string> = {};
+            for (const tag of layout.tagObjects) {
+                const tc = chartsByVersion.get(releaseVersions[target] ?? "");
+                renderedTags[tag] = tc
+                    ? await renderTagTemplate(
+                          (a) => runHelm(helm, a),
+                          tc.charts.istiod.dir,
+                          target,
+                          releaseValues[target],
+                          tag,
+                          layout.tagTarget,
+                          kubeVersion,
+                          (t) => splitManifest(t).map((d) => d.obj),
+                      )
+                    : `no values rendered for release ${target}`;
+            }
+            result.findings.push(...checkClusterRevisions(model, sources, layout, renderedTags, releaseVersions));
+        } else result.findings.push(...checkCluster(model, sources));
+        rendered.push({ model, sources, versions: releaseVersions });
         for (const s of sources) {
+            // Istio objects against the CRDs base installs; a release's objects against its own version's.
+            const schemaVersion = releaseVersions[s.release] ?? releaseVersions[CHARTS.base.release] ?? charts.version;
             for (const o of s.objects) {
-                const r = await objectSchemaProblems(o as unknown as Record<string, unknown>, kubeVersion, charts.version);
+                const r = await objectSchemaProblems(o as unknown as Record<string, unknown>, kubeVersion, schemaVersion);
                 cr.checked++;
                 for (const p of r.problems) {
                     result.findings.push({
@@ -327,19 +371,24 @@ export async function render(stack: string, options: RenderOptions): Promise<Ren
     // Every istiod and east-west gateway runs an image under the configured hub, at the pinned version.
     const hub = planFile.istio?.hubs.length === 1 ? planFile.istio.hubs[0] : undefined;
     if (hub !== undefined) {
-        const images = checkImages(rendered, { hub, tag: charts.version });
+        const images = layouts ? checkRevisionImages(rendered, layouts, hub) : checkImages(rendered, { hub, tag: charts.version });
         result.findings.push(...images.findings);
         result.images = images.images;
     } else {
         result.notes.push(`images not checked: the plan names ${planFile.istio?.hubs.length ?? 0} image hubs (expected one)`);
     }
+    // Every revision a remote runs is routed by its primary (revisionChecks.ts).
+    if (layouts) result.findings.push(...checkRemoteRoutes(rendered));
     writeSummary(dir, result);
     if (result.errors.length > 0) return done(EXIT.error);
     return done(result.findings.length > 0 ? EXIT.checksFailed : EXIT.ok);
 }
 
 /** The Istio version a stack pins and, when its istio.repository is a local folder, that folder (what the release installs). */
-export function pinnedIstio(stack: string, stackDir?: string): { version: string; localRepository?: string; problem?: string } {
+export function pinnedIstio(
+    stack: string,
+    stackDir?: string,
+): { version: string; localRepository?: string; problem?: string; upgrade?: { version: string; localRepository?: string } } {
     let cfg: Record<string, unknown>;
     try {
         cfg = (stackDir ? readStackFile(stack, stackDir) : readStackFile(stack)).config;
@@ -348,11 +397,19 @@ export function pinnedIstio(stack: string, stackDir?: string): { version: string
         return { version: ISTIO_VERSION, problem: (e as Error).message };
     }
     const mesh = Object.entries(cfg).find(([k]) => k.endsWith(":mesh"))?.[1] as
-        { istio?: { version?: unknown; repository?: unknown } } | undefined;
+        { istio?: { version?: unknown; repository?: unknown; upgrade?: { version?: unknown; repository?: unknown } } } | undefined;
     const version = typeof mesh?.istio?.version === "string" ? mesh.istio.version : ISTIO_VERSION;
-    const repo = mesh?.istio?.repository;
-    const source = typeof repo === "string" ? chartSource(repo) : undefined;
-    return { version, localRepository: source && "kind" in source && source.kind === "local" ? source.dir : undefined };
+    const local = (repo: unknown) => {
+        const source = typeof repo === "string" ? chartSource(repo) : undefined;
+        return source && "kind" in source && source.kind === "local" ? source.dir : undefined;
+    };
+    // A revision-based upgrade in progress: the new version's charts too (its own repository, else istio.repository).
+    const u = mesh?.istio?.upgrade;
+    const upgrade =
+        u && typeof u.version === "string"
+            ? { version: u.version, localRepository: local(u.repository ?? mesh?.istio?.repository) }
+            : undefined;
+    return { version, localRepository: local(mesh?.istio?.repository), ...(upgrade ? { upgrade } : {}) };
 }
 
 const RENDER_HEADING = "### Render (npm run render)";

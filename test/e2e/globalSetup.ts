@@ -9,6 +9,8 @@ import { builtTools } from "../../e2e/tools";
 export const E2E_CLUSTERS: Record<string, Record<string, string>> = {
     "multi-primary": { east: "region-a", west: "region-a", central: "region-b", north: "region-b" },
     "primary-remote": { main: "region-a", near: "region-a", far: "region-b", edge: "region-b" },
+    // Every phase of a revision-based Istio upgrade applied in order (test/e2e/upgrade.e2e.ts).
+    upgrade: { "up-primary": "region-a", "up-remote": "region-a" },
 };
 
 export default async function setup(): Promise<() => Promise<void>> {
