@@ -26,10 +26,11 @@ import {
     securePaths,
     wrapLeaves,
 } from "./components/secretConfig";
+import { PROJECT } from "./components/pulumiTypes";
 
 export * from "./components/meshConfig";
 
-export const PROJECT = "multicluster-mesh";
+export { PROJECT };
 const MESH_KEY = `${PROJECT}:mesh`;
 
 /** The secrets found inside `mesh`, for index.ts. */
@@ -116,9 +117,7 @@ export function loadConfig(): LoadedConfig & { secrets: MeshSecrets } {
     const cfg = new pulumi.Config(PROJECT);
     const raw = cfg.getObject<unknown>("mesh");
     if (raw === undefined) {
-        throw new ConfigError([
-            `multicluster-mesh:mesh: is not set; copy Pulumi.dev.yaml as a starting point (see README, "Config reference")`,
-        ]);
+        throw new ConfigError([`multicluster-mesh:mesh: is not set; copy Pulumi.dev.yaml as a starting point (see docs/config.md)`]);
     }
     const secrets = findSecrets(raw);
     const hidden = secretStrings(raw, secrets.paths);

@@ -6,6 +6,7 @@ import { defineConfig } from "vitest/config";
 export default defineConfig({
     test: {
         include: ["test/e2e/**/*.e2e.ts"],
+        setupFiles: ["test/support/requireTs.ts"],
         // One engine operation takes up to a few minutes on a loaded 2-core machine.
         testTimeout: 600_000,
         hookTimeout: 300_000,

@@ -11,6 +11,7 @@ import * as crypto from "node:crypto";
 // @peculiar/x509 builds on tsyringe, which needs the Reflect metadata polyfill loaded first.
 import "reflect-metadata";
 import * as x509 from "@peculiar/x509";
+import { CACERTS_KEYS } from "./istio";
 
 /** The four files of Istio's `cacerts` Secret. `caKeyPem` is secret: never log it. */
 export interface CaBundle {
@@ -247,9 +248,9 @@ export function verifyCaBundle(bundle: CaBundle, now: Date = new Date()): string
     }
     if (problems.length) return problems;
 
-    const caCerts = parseCerts(bundle.caCertPem, "ca-cert.pem", problems);
-    const roots = parseCerts(bundle.rootCertPem, "root-cert.pem", problems);
-    const chain = parseCerts(bundle.certChainPem, "cert-chain.pem", problems);
+    const caCerts = parseCerts(bundle.caCertPem, CACERTS_KEYS.caCert, problems);
+    const roots = parseCerts(bundle.rootCertPem, CACERTS_KEYS.rootCert, problems);
+    const chain = parseCerts(bundle.certChainPem, CACERTS_KEYS.certChain, problems);
     const caCert = caCerts[0];
 
     // The key: accepted encodings only, and it must belong to ca-cert.pem (tls.X509KeyPair).

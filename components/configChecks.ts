@@ -3,26 +3,15 @@
 // (components/meshConfig.ts), so the stack config and the library's `Mesh` args get them alike:
 //   - a network in `networks` that no cluster is on (a typo would drop its `routable: true`);
 //   - two clusters on one API server (one Kubernetes cluster cannot be two mesh clusters);
-//   - GKE clusters in one VPC with overlapping ranges on different mesh networks (GCP refuses
-//     overlapping subnet ranges in a VPC; the same mesh network is checked in checkSharedNetworks);
-//   - counts beyond what the platform or the crypto can do (`nodesPerZone: 1e9`);
+//   - each platform's checks across its clusters (`checkMesh`: GKE ranges in one VPC, node counts
+//     beyond what the platform can run such as `nodesPerZone: 1e9`), in its folder;
 //   - for the library, each cluster's `apiServer` (https, not loopback where another cluster reads
 //     it) and `provider` (present, one per cluster), as the stack config checks them for `existing`.
-import { formatCidr, overlaps, parseCidr, type Cidr } from "./cidr";
 import { nearest } from "./configMessages";
 import { remoteSecretPairs } from "./istio";
 import { isLoopbackUrl } from "./kubeconfig";
-import { gkeVpcName } from "./platforms/gke/names";
-import type { Say } from "./platforms/types";
-
-/** GKE's largest cluster: 65,000 nodes (https://cloud.google.com/kubernetes-engine/docs/concepts/planning-large-clusters). */
-export const GKE_MAX_NODES = 65_000;
-/** A regional GKE cluster's node pool runs in the region's default node locations: three zones. */
-const GKE_REGIONAL_ZONES = 3;
-/** Kubernetes' tested scale: "No more than 5,000 nodes" (https://kubernetes.io/docs/setup/best-practices/cluster-large/). */
-export const K8S_MAX_NODES = 5_000;
-/** No AWS region has more than six availability zones (us-east-1 has six). */
-export const AWS_MAX_AZS = 6;
+import { PLATFORMS } from "./platforms/registry";
+import type { LooseCluster, Say } from "./platforms/types";
 
 type Loose = Record<string, any>;
 
@@ -116,10 +105,7 @@ export function checkMeshExtras({ loose, clusters, apiServers, built, say }: Ext
                 say(`${at}.apiServer`, "is required: the address other clusters' istiod use to read this cluster's API server");
             }
             if (b.provider === undefined || b.provider === null) {
-                say(
-                    `${at}.provider`,
-                    'is required: the k8s.Provider of this cluster (with a clusterIdentifier: README, "Using it as a library")',
-                );
+                say(`${at}.provider`, "is required: the k8s.Provider of this cluster (with a clusterIdentifier: docs/library.md)");
             } else if (providers.has(b.provider)) {
                 say(
                     `${at}.provider`,
@@ -129,69 +115,12 @@ export function checkMeshExtras({ loose, clusters, apiServers, built, say }: Ext
         });
     }
 
-    // GKE clusters in one VPC on different mesh networks: their ranges must not overlap either.
-    const gke = clusters
-        .map((c, i) => ({ c, i }))
-        .filter(({ c }) => c.platform === "gke" && c.gke && typeof c.gke === "object" && typeof c.gke.project === "string");
-    const vpcOf = (c: Loose) => `${c.gke.project}/${c.gke.network ?? gkeVpcName(String(loose.meshId), networkOf(c))}`;
-    const ranges = (c: Loose, i: number): [string, Cidr][] => {
-        const out: [string, Cidr][] = [];
-        for (const k of ["subnetCidr", "podCidr", "serviceCidr"]) {
-            const parsed = typeof c.gke[k] === "string" ? parseCidr(c.gke[k]) : undefined;
-            if (parsed) out.push([`mesh.clusters[${i}].gke.${k}`, parsed]);
-        }
-        return out;
-    };
-    for (let a = 0; a < gke.length; a++) {
-        for (let b = a + 1; b < gke.length; b++) {
-            const [x, y] = [gke[a], gke[b]];
-            if (vpcOf(x.c) !== vpcOf(y.c) || networkOf(x.c) === networkOf(y.c)) continue;
-            for (const [py, cy] of ranges(y.c, y.i)) {
-                const hit = ranges(x.c, x.i).find(([, cx]) => overlaps(cx, cy));
-                if (hit)
-                    say(
-                        py,
-                        `${formatCidr(cy)} overlaps ${hit[0]} (${formatCidr(hit[1])}) in VPC ${vpcOf(y.c)}, which both clusters use; ` +
-                            "GCP refuses overlapping subnet and secondary ranges in one VPC: pick distinct ranges",
-                    );
-            }
-        }
+    // Each platform's checks across its own clusters (components/platforms/<name>/ checkMesh).
+    for (const p of PLATFORMS) {
+        const mine = clusters
+            .map((c, i) => ({ c: c as LooseCluster, at: `mesh.clusters[${i}]` }))
+            .filter(({ c }) => (c.platform ?? "existing") === p.name);
+        if (mine.length > 0) p.checkMesh?.(mine, loose.meshId, say);
     }
-
-    // Counts beyond what the platform or the crypto can do.
-    clusters.forEach((c, i) => {
-        const at = `mesh.clusters[${i}]`;
-        if (c.platform === "gke" && c.gke && typeof c.gke === "object") {
-            const zones = typeof c.gke.location === "string" && /-[a-z]$/.test(c.gke.location) ? 1 : GKE_REGIONAL_ZONES;
-            const np = c.gke.nodePool ?? {};
-            const counts: [string, unknown][] = [
-                ["nodePool.nodesPerZone", np.nodesPerZone],
-                ["nodePool.autoscaling.minNodesPerZone", np.autoscaling?.minNodesPerZone],
-                ["nodePool.autoscaling.maxNodesPerZone", np.autoscaling?.maxNodesPerZone],
-            ];
-            for (const [k, v] of counts) {
-                if (typeof v === "number" && v * zones > GKE_MAX_NODES)
-                    say(
-                        `${at}.gke.${k}`,
-                        `${v} per zone is ${v * zones} nodes in ${zones} zone${zones > 1 ? "s" : ""}; GKE's largest cluster has ` +
-                            `${GKE_MAX_NODES.toLocaleString("en-US")} nodes (planning-large-clusters): give the number of nodes you mean`,
-                    );
-            }
-        }
-        if (c.platform === "eks" && c.eks && typeof c.eks === "object") {
-            for (const k of ["desired", "min", "max"] as const) {
-                const v = c.eks.nodeGroup?.[k];
-                if (typeof v === "number" && v > K8S_MAX_NODES)
-                    say(
-                        `${at}.eks.nodeGroup.${k}`,
-                        `${v} nodes is beyond Kubernetes' tested ${K8S_MAX_NODES.toLocaleString("en-US")} per cluster ` +
-                            "(and EKS's default quota is 450 per managed node group): give the number of nodes you mean",
-                    );
-            }
-            const az = c.eks.azCount;
-            if (typeof az === "number" && az > AWS_MAX_AZS)
-                say(`${at}.eks.azCount`, `${az} availability zones: no AWS region has more than ${AWS_MAX_AZS}`);
-        }
-    });
     // The root of trust's key sizes and lifetimes are bounded by components/meshChecks.ts (TRUST_BOUNDS), once.
 }

@@ -3,6 +3,7 @@
 // ignored, and the stack would plan without it), and a private key written in plain text (it
 // belongs in the stack file encrypted, as `pulumi config set --secret` writes it).
 import { nearest } from "./configMessages";
+import { PROJECT } from "./pulumiTypes";
 
 /** Pulumi's isSecureValue (sdk/go/common/resource/config/object.go): an object with one key, `secure`, a string. */
 function isSecureValue(v: unknown): boolean {
@@ -16,7 +17,7 @@ function isSecureValue(v: unknown): boolean {
 }
 
 /** The namespace config.ts reads (`new pulumi.Config("multicluster-mesh")`), whatever the project is named. */
-export const CONFIG_NAMESPACE = "multicluster-mesh";
+export const CONFIG_NAMESPACE = PROJECT;
 
 /** Every key config.ts reads in that namespace (`multicluster-mesh:<key>`). */
 export const PROJECT_CONFIG_KEYS = ["mesh", "rootCertPem", "caBundles", "newRootCertPem", "newCaBundles"] as const;
@@ -32,7 +33,7 @@ export function unknownProjectKeys(keys: string[], project: string = CONFIG_NAME
         const near = nearest(name, known);
         out.push(
             `${key}: is not a setting of this program${near.length ? `; did you mean ${project}:${near[0]}?` : ""} ` +
-                `(its settings: ${known.map((k) => `${project}:${k}`).join(", ")}; see README, "Config reference")`,
+                `(its settings: ${known.map((k) => `${project}:${k}`).join(", ")}; see docs/config.md)`,
         );
     }
     return out;

@@ -173,7 +173,7 @@ export function issueMessage(root: Schema, issue: Issue): string {
             if (issue.keys.every((k) => nearest(k, allowed).length > 0)) return `unknown key${many ? "s" : ""} ${parts.join(", ")}`;
             const list = allowed.length > 0 && allowed.length <= 24 ? ` (allowed here: ${allowed.join(", ")})` : "";
             const fix = `remove or correct ${many ? "them" : "it"}${list}`;
-            return `unknown key${many ? "s" : ""} ${parts.join(", ")}; ${fix}; see README, "Config reference"`;
+            return `unknown key${many ? "s" : ""} ${parts.join(", ")}; ${fix}; see docs/config.md`;
         }
         case "too_small":
         case "too_big":

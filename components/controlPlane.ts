@@ -11,7 +11,8 @@ import { releaseChart } from "./istioSource";
 import { TRUST_PHASE_ANNOTATION } from "./rotation";
 import { revisionResources } from "./revisionResources";
 import { baseRevisionValues, type ChartAt } from "./upgrade";
-import { ClusterPlan, ISTIO_NAMESPACE, MeshPlan, primaryIstiodValues, remoteValues, Values } from "./plan";
+import { ClusterPlan, ISTIO_NAMESPACE, MeshPlan, primaryIstiodValues, remoteValues, Values } from "./meshPlan";
+import { componentType } from "./pulumiTypes";
 
 /** The external address of a LoadBalancer Service: ingress IP, else ingress hostname, else externalIPs. */
 export function serviceAddress(svc: {
@@ -52,7 +53,7 @@ export class ControlPlane extends pulumi.ComponentResource {
     public readonly eastWestAddress?: pulumi.Output<string>;
 
     constructor(name: string, args: ControlPlaneArgs, opts?: pulumi.ComponentResourceOptions) {
-        super("multicluster-mesh:istio:ControlPlane", name, {}, opts);
+        super(componentType("istio", "ControlPlane"), name, {}, opts);
         const { cluster, mesh, plan } = args;
         const provider = cluster.provider;
         const child = inCluster(this, provider);
@@ -175,6 +176,15 @@ export class ControlPlane extends pulumi.ComponentResource {
         });
         this.istiod = revisions.tagTarget;
         this.istiodReleases = revisions.releases;
-        this.registerOutputs({ istiodStatus: this.istiod.status });
+        this.registerOutputs({
+            namespace: this.namespace,
+            cacerts: this.cacerts,
+            base: this.base,
+            istiod: this.istiod,
+            istiodReleases: this.istiodReleases,
+            istiodStatus: this.istiod.status,
+            eastWestService: this.eastWestService,
+            eastWestAddress: this.eastWestAddress,
+        });
     }
 }

@@ -6,7 +6,8 @@ import { inCluster } from "./platforms/provider";
 import { CHARTS, EASTWEST_NAME, ISTIO_OBJECTS, NETWORKING_API } from "./istio";
 import { releaseChart } from "./istioSource";
 import type { ClusterHandle } from "./meshCluster";
-import { ClusterPlan, crossNetworkGatewaySpec, istiodGatewaySpec, istiodVirtualServiceSpec, MeshPlan } from "./plan";
+import { ClusterPlan, crossNetworkGatewaySpec, istiodGatewaySpec, istiodVirtualServiceSpec, MeshPlan } from "./meshPlan";
+import { componentType } from "./pulumiTypes";
 import { gatewayRevisionValues, istiodHost, revisionVirtualServiceName, revisionVirtualServiceSpec } from "./upgrade";
 
 export { serviceAddress } from "./controlPlane";
@@ -35,7 +36,7 @@ export class EastWestGateway extends pulumi.ComponentResource {
     public readonly objects: k8s.apiextensions.CustomResource[] = [];
 
     constructor(name: string, args: EastWestGatewayArgs, opts?: pulumi.ComponentResourceOptions) {
-        super("multicluster-mesh:istio:EastWestGateway", name, {}, opts);
+        super(componentType("istio", "EastWestGateway"), name, {}, opts);
         const { cluster, mesh, plan } = args;
         if (!plan.eastWestGateway) throw new Error(`EastWestGateway ${name}: the plan has no gateway for ${plan.name}`);
         const child = inCluster(this, cluster.provider);
@@ -89,6 +90,6 @@ export class EastWestGateway extends pulumi.ComponentResource {
                 this.exposed.push(istioObject(vs, "VirtualService", vs, revisionVirtualServiceSpec(o.istiodGateway, rev)));
             }
         }
-        this.registerOutputs({ address: this.address });
+        this.registerOutputs({ release: this.release, objects: this.objects, address: this.address });
     }
 }

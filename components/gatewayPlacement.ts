@@ -15,7 +15,7 @@
 // dependence. Remotes that share a network without their primary keep one each (none of them
 // depends on another). `true` forces a gateway; `false` is refused where a network of a
 // multi-network mesh would be left without one, or on a primary that exposes istiod.
-// Validation (components/meshConfig.ts) and the plan (components/plan.ts) both call placeGateways.
+// Validation (components/meshConfig.ts) and the plan (components/meshPlan.ts) both call placeGateways.
 
 export type GatewaySetting = "auto" | true | false;
 

@@ -12,13 +12,14 @@ import { apiServerProblem } from "./configChecks";
 import { knownDefectWarnings } from "./istio";
 import { ConfigError, LoadedConfig, validateMeshConfig } from "./meshConfig";
 import type { ClusterHandle } from "./meshCluster";
-import { planMesh } from "./plan";
+import { planMesh } from "./meshPlan";
 import type { MeshIntent } from "./check/checks";
 import { intentFromMeshPlan } from "./check/intent";
 import { RemoteSecrets } from "./remoteSecret";
 import { RootOfTrust } from "./rootOfTrust";
 import { TrafficPolicy } from "./traffic/component";
 import type { TrafficArgs } from "./traffic/types";
+import { componentType } from "./pulumiTypes";
 
 /** One cluster of the mesh, built by the caller. */
 export interface MeshClusterArgs {
@@ -135,38 +136,34 @@ export interface MeshArgs {
     networks?: Record<string, { routable?: boolean }>;
     /** Traffic policy compiled to plain Istio objects in every cluster whose istiod reads them (docs/traffic.md). */
     traffic?: TrafficArgs;
+    /** What the stack is for; `production` turns on the policy pack's production rules. */
+    environment?: "production" | "staging" | "development" | "test";
+    /** The post-deploy check (docs/check.md): `gate: true` makes the deploy wait for tier 1 to pass, up to `timeoutSeconds`. */
+    check?: { gate?: boolean; timeoutSeconds?: number };
 }
 
-/** The args without the resources, in the stack config's shape, for the shared validation. */
-function configOf(args: MeshArgs): Record<string, unknown> {
-    const { rootCertPem: _root, caBundles: _bundles, newRootCertPem: _newRoot, newCaBundles: _newBundles, ...trust } = args.trust ?? {};
-    void _newRoot;
-    void _newBundles;
-    void _root;
-    void _bundles;
-    const drop = <T extends object>(o: T) => Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined));
-    return drop({
-        meshId: args.meshId,
-        topology: args.topology,
-        istio: args.istio,
-        trust,
-        remoteSecrets: args.remoteSecrets,
-        networks: args.networks,
-        traffic: args.traffic,
-        clusters: (Array.isArray(args.clusters) ? args.clusters : []).map((c = {} as MeshClusterArgs) =>
-            drop({
-                name: c.name,
-                network: c.network,
-                role: c.role,
-                primary: c.primary,
-                region: c.region,
-                zone: c.zone,
-                platform: c.platform,
-                eastWestGateway: c.eastWestGateway,
-                istio: c.istio,
-            }),
-        ),
-    });
+/** What the schema does not hold: resources and Outputs (checked apart, `builtClusters`) and the PEM texts (`provided`). */
+const NOT_CONFIG = {
+    cluster: ["provider", "apiServer", "loadBalancerReady"],
+    trust: ["rootCertPem", "caBundles", "newRootCertPem", "newCaBundles"],
+};
+
+/**
+ * The args in the stack config's shape, for the shared validation: everything but NOT_CONFIG goes
+ * through as given, so every key of the schema reaches it (no allow-list to forget a key in) and an
+ * unknown key is refused at its path, as in a stack file.
+ */
+function configInput(args: MeshArgs): Record<string, unknown> {
+    const without = (o: unknown, keys: string[]) =>
+        o && typeof o === "object" && !Array.isArray(o)
+            ? Object.fromEntries(Object.entries(o).filter(([k, v]) => !keys.includes(k) && v !== undefined))
+            : o;
+    const { clusters, trust, ...rest } = args as MeshArgs & Record<string, unknown>;
+    return {
+        ...(without(rest, []) as Record<string, unknown>),
+        ...(trust !== undefined ? { trust: without(trust, NOT_CONFIG.trust) } : {}),
+        clusters: Array.isArray(clusters) ? clusters.map((c) => without(c ?? {}, NOT_CONFIG.cluster)) : clusters,
+    };
 }
 
 export class Mesh extends pulumi.ComponentResource {
@@ -189,7 +186,7 @@ export class Mesh extends pulumi.ComponentResource {
     constructor(name: string, args: MeshArgs, opts?: pulumi.ComponentResourceOptions) {
         // Checked before anything is registered, the Mesh itself included: a bad arg leaves no component behind.
         const checked = checkArgs(args);
-        super("multicluster-mesh:index:Mesh", name, {}, opts);
+        super(componentType("index", "Mesh"), name, {}, opts);
         const config = checked;
         const plan = planMesh(config.mesh);
         for (const v of new Set([plan.chart.version, plan.revisions.record.upgrade?.version ?? plan.chart.version]))
@@ -336,7 +333,18 @@ export class Mesh extends pulumi.ComponentResource {
             ...Object.values(this.traffic).flatMap((t) => [...Object.values(t.namespaces), ...Object.values(t.objects)].map((x) => x.id)),
         ];
         this.deployed = pulumi.all(ids).apply(() => true);
-        this.registerOutputs({ gatewayAddresses: this.gatewayAddresses, rootCertPem: this.rootCertPem, deployed: this.deployed });
+        // Every output (test/libraryArgs.test.ts compares this list with the component's own fields).
+        this.registerOutputs({
+            controlPlanes: this.controlPlanes,
+            gateways: this.gateways,
+            remoteSecrets: this.remoteSecrets,
+            gatewayAddresses: this.gatewayAddresses,
+            trust: this.trust,
+            traffic: this.traffic,
+            rootCertPem: this.rootCertPem,
+            intent: this.intent,
+            deployed: this.deployed,
+        });
     }
 }
 
@@ -348,7 +356,7 @@ function checkArgs(args: MeshArgs): LoadedConfig {
     if (!args || typeof args !== "object")
         throw new ConfigError(["args: the Mesh needs its args (meshId, topology, clusters)"], "the Mesh args");
     const clusters = Array.isArray(args.clusters) ? args.clusters : [];
-    const checked = validateMeshConfig(configOf(args), {
+    const checked = validateMeshConfig(configInput(args), {
         clustersBuilt: true,
         builtClusters: clusters.map((c) => ({ apiServer: c?.apiServer, provider: c?.provider })),
         provided: {
@@ -379,9 +387,17 @@ function gatewayOf(cp: ControlPlane): { service: NonNullable<ControlPlane["eastW
     return { service: cp.eastWestService!, address: cp.eastWestAddress! };
 }
 
-/** A stack config path as a path in the args (`mesh.clusters[0].name` → `args.clusters[0].name`). */
+/**
+ * A stack config problem in the library user's terms: its path in the args (`mesh.clusters[0].name` →
+ * `args.clusters[0].name`, `multicluster-mesh:caBundles` → `args.trust.caBundles`) and its fix as an
+ * arg, not a `pulumi config set` command (test/libraryArgs.test.ts).
+ */
 function relativeToArgs(problem: string): string {
     return problem
         .replace(/(^|[\s(])mesh\./g, "$1args.")
-        .replace(/^multicluster-mesh:(rootCertPem|caBundles|newRootCertPem|newCaBundles)/, "args.trust.$1");
+        .replace(/^mesh:/, "args:")
+        .replace(/^multicluster-mesh:(rootCertPem|caBundles|newRootCertPem|newCaBundles)/, "args.trust.$1")
+        .replace(/(?<=[\s(`])multicluster-mesh:(rootCertPem|caBundles|newRootCertPem|newCaBundles)\b/g, "args.trust.$1")
+        .replace(/set it with `pulumi config set [^`]*`/g, "pass it in the Mesh args")
+        .replace(/\(npm run trust:init prints the commands\)/g, "(npm run trust:init makes them)");
 }

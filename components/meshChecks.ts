@@ -7,7 +7,7 @@
 //   - provided trust: one intermediate per cluster, never the same one on two clusters.
 import * as crypto from "node:crypto";
 import { pemBlocks } from "./caBundle";
-import { MULTIROOT_ENV } from "./istio";
+import { MULTIROOT_ENV, RENDERED } from "./istio";
 import { isUndecryptedSecret } from "./secretPlaceholder";
 
 type Say = (path: string, msg: string) => void;
@@ -28,7 +28,7 @@ export const MESH_OWNED_VALUES: [string[], string][] = [
     [["meshConfig", "defaultConfig", "meshId"], "the mesh ID is mesh.meshId"],
     [["global", "trustDomain"], "set it once for the whole mesh in mesh.istio.values.meshConfig.trustDomain"],
     [["global", "meshNetworks"], "networks are mesh.clusters[].network and mesh.networks"],
-    [["env", "CLUSTER_ID"], "the cluster ID is mesh.clusters[].name"],
+    [["env", RENDERED.clusterIdEnv], "the cluster ID is mesh.clusters[].name"],
     [["env", MULTIROOT_ENV], "root rotation sets it on every istiod (mesh.trust.rotation)"],
 ];
 
@@ -36,7 +36,7 @@ export const MESH_OWNED_VALUES: [string[], string][] = [
 const IDENTITY_VALUES: [string[], string][] = [
     [["meshConfig", "meshId"], "the mesh ID is mesh.meshId"],
     [["meshConfig", "defaultConfig", "meshId"], "the mesh ID is mesh.meshId"],
-    [["env", "CLUSTER_ID"], "the cluster ID is mesh.clusters[].name"],
+    [["env", RENDERED.clusterIdEnv], "the cluster ID is mesh.clusters[].name"],
     [["env", MULTIROOT_ENV], "root rotation sets it on every istiod (mesh.trust.rotation)"],
 ];
 

@@ -3,7 +3,7 @@
 // messages. Every problem is reported at once, each with its path and the fix, before any
 // resource is registered. Platform-specific rules live with their platform (platforms/<name>/).
 import * as net from "node:net";
-import * as pulumi from "@pulumi/pulumi";
+import { RunError } from "@pulumi/pulumi/errors";
 import { z } from "zod";
 import * as crypto from "node:crypto";
 import { CaBundle, pemBlocks, verifyCaBundle } from "./caBundle";
@@ -11,7 +11,7 @@ import { ROTATION_PHASES, ROTATION_PROCEDURE, TrustPhase } from "./rotation";
 import { Cidr, formatCidr, overlaps, parseCidr } from "./cidr";
 import { PARSE_OPTIONS, issueMessages } from "./configMessages";
 import { placeGateways } from "./gatewayPlacement";
-import { ISTIO_REPOSITORY, ISTIO_VERSION, remoteSecretPairs } from "./istio";
+import { CACERTS_KEYS, ISTIO_REPOSITORY, ISTIO_VERSION, remoteSecretPairs } from "./istio";
 import { istioObjectProblems } from "./istioCrdSchemas";
 import { checkIstioSource, factsVersion, ISTIO_SOURCE_OWNED_VALUES, istioSchema } from "./istioSource";
 import { checkMeshHardening } from "./meshChecks";
@@ -21,7 +21,7 @@ import { checkIstioRevisions } from "./upgradeChecks";
 import type { KubeconfigSource } from "./kubeconfig";
 import { PLATFORM_NAMES, PLATFORMS, platformIndexes, platformOf } from "./platforms/registry";
 import { isUndecryptedSecret } from "./secretPlaceholder";
-import type { CheckContext, LooseCluster as PlatformLooseCluster } from "./platforms/types";
+import type { CheckContext, LooseCluster } from "./platforms/types";
 import { trafficSchema, TRAFFIC_DEFAULT } from "./traffic/schema";
 import { validateTraffic } from "./traffic/validate";
 
@@ -113,7 +113,7 @@ const trustSchema = z.strictObject({
         .optional(),
 });
 
-const meshSchema = z.strictObject({
+export const meshSchema = z.strictObject({
     meshId: z.string(),
     /** What the stack is for, said once; `production` turns on the policy pack's production rules (policy/policies.ts, isProductionStack). */
     environment: z
@@ -158,15 +158,9 @@ const meshSchema = z.strictObject({
         .default({ gate: false, timeoutSeconds: 300 }),
 });
 
-import type { EksConfig } from "./platforms/eks";
-import type { GkeConfig } from "./platforms/gke";
-import type { KindConfig } from "./platforms/kind";
-/** A cluster entry after validation; the platform blocks are typed for the platforms' own code. */
+/** A cluster entry after validation; its platform's block (`gke:`, `eks:`, `kind:`) is typed by the platform's own code. */
 export type ClusterConfig = z.output<typeof clusterSchema> & {
     network: string;
-    gke?: GkeConfig;
-    eks?: EksConfig;
-    kind?: KindConfig;
     [block: string]: unknown;
 };
 export type TrustConfig = z.output<typeof trustSchema>;
@@ -215,7 +209,7 @@ export function renewBeforeDays(trust: Pick<TrustConfig, "intermediateRenewBefor
 }
 
 /** Every problem of a config, each with its path; as pulumi.RunError, the engine prints it without a stack trace. */
-export class ConfigError extends pulumi.RunError {
+export class ConfigError extends RunError {
     /** `subject`: what has the problems, "the stack config" (config.ts) or "the Mesh args" (the library). */
     constructor(
         public readonly problems: string[],
@@ -251,27 +245,11 @@ function getPath(obj: unknown, path: string[]): unknown {
     return cur;
 }
 
-/**
- * Parse and check `multicluster-mesh:mesh`. Pure apart from reading kubeconfig files through
- * `env.readFile`. Returns every problem, each starting with its config path.
- */
-export function validateMeshConfig(
-    raw: unknown,
-    env: ValidationEnv = {},
-): { ok: true; config: LoadedConfig } | { ok: false; problems: string[] } {
-    const problems: string[] = [];
-    const say = (path: string, msg: string) => problems.push(`${path}: ${msg}`);
-    // With the input in each issue, so a wrong type reads "expected a number, got \"ten\"", not "is required".
-    const parsed = meshSchema.safeParse(raw, PARSE_OPTIONS);
-    if (!parsed.success) {
-        const issues = parsed.error.issues;
-        for (const [path, message] of issueMessages(meshSchema, issues, platformKnockOn(issues))) say(zodPath(path), message);
-    }
-    // Keep checking what did parse, so one run shows every problem. `loose` may be partial.
-    const loose = (parsed.success ? parsed.data : (raw ?? {})) as Partial<z.output<typeof meshSchema>>;
-    const clusters = Array.isArray(loose.clusters) ? loose.clusters.filter((c) => c && typeof c === "object") : [];
-    const topology = loose.topology;
+/** The cluster entries as far as they parsed (checks run on partial input too, so every problem shows at once). */
+type LooseClusters = NonNullable<Partial<z.output<typeof meshSchema>>["clusters"]>;
 
+/** The mesh ID: a DNS-1123 label of at most 63 characters. */
+function checkMeshId(loose: Partial<z.output<typeof meshSchema>>, say: Say): void {
     if (typeof loose.meshId === "string" && loose.meshId.length > 63) {
         say(
             "mesh.meshId",
@@ -281,8 +259,10 @@ export function validateMeshConfig(
     } else if (typeof loose.meshId === "string" && !DNS1123_LABEL.test(loose.meshId)) {
         say("mesh.meshId", `"${loose.meshId}" is not a DNS-1123 label; use lower-case letters, digits and '-' (at most 63 characters)`);
     }
+}
 
-    // Cluster names: DNS-1123 labels, unique, never istiod's default cluster ID.
+/** Cluster names: DNS-1123 labels, unique, never istiod's default cluster ID. */
+function checkClusterNames(clusters: LooseClusters, say: Say): void {
     const seen = new Map<string, number>();
     clusters.forEach((c, i) => {
         const name = c.name;
@@ -307,8 +287,10 @@ export function validateMeshConfig(
             );
         else seen.set(name, i);
     });
+}
 
-    // Roles and topology.
+/** Roles and topology: remotes only in primary-remote, each with a primary that is one. */
+function checkRoles(clusters: LooseClusters, topology: Partial<z.output<typeof meshSchema>>["topology"], say: Say): void {
     const primaries = clusters.filter((c) => (c.role ?? "primary") === "primary").map((c) => c.name);
     clusters.forEach((c, i) => {
         const role = c.role ?? "primary";
@@ -350,8 +332,10 @@ export function validateMeshConfig(
                 "primary-remote needs at least one cluster with role: remote; without remotes use topology: multi-primary",
             );
     }
+}
 
-    // Networks: one shared network may stay unnamed; several must be named everywhere.
+/** Networks: one shared network may stay unnamed; several must be named everywhere. */
+function checkNetworks(clusters: LooseClusters, say: Say): void {
     const networks = new Set(clusters.map((c) => c.network).filter((n): n is string => typeof n === "string"));
     clusters.forEach((c, i) => {
         if (typeof c.network === "string" && (!LABEL_VALUE.test(c.network) || c.network.length > 63 || c.network === "")) {
@@ -374,13 +358,20 @@ export function validateMeshConfig(
             );
         }
     });
+}
 
+/** Platforms: each cluster's own platform checks it (components/platforms/<name>/); what they resolve (existing clusters' kubeconfigs). */
+function checkPlatforms(
+    loose: Partial<z.output<typeof meshSchema>>,
+    clusters: LooseClusters,
+    env: ValidationEnv,
+    say: Say,
+): LoadedConfig["kubeconfigs"] {
     // Who will read whose API server (decides which addresses must be reachable from elsewhere).
     const named = clusters.filter((c) => typeof c.name === "string").map((c) => ({ name: c.name, role: c.role ?? "primary" }));
     const readBy = new Map<string, string[]>();
     for (const p of remoteSecretPairs(named)) readBy.set(p.source, [...(readBy.get(p.source) ?? []), p.target]);
 
-    // Platforms: each cluster's own platform checks it (components/platforms/<name>/).
     const kubeconfigs: LoadedConfig["kubeconfigs"] = {};
     const claimedContexts = new Map<string, number>();
     const indexes = platformIndexes(clusters);
@@ -424,15 +415,41 @@ export function validateMeshConfig(
                     say(`${at}.${k}`, `is derived from ${platform.localityFrom} for platform ${platformName}; remove it`);
         }
         if (platform.blockRequired && (c as Record<string, unknown>)[platformName] === undefined) {
-            say(
-                `${at}.${platformName}`,
-                `is required for platform ${platformName} (${platform.blockRequired}; see README, "Config reference")`,
-            );
+            say(`${at}.${platformName}`, `is required for platform ${platformName} (${platform.blockRequired}; see docs/config.md)`);
         }
         const ctx: CheckContext = { meshId: loose.meshId, index: indexes[i], readers, readFile: env.readFile, claimedContexts };
-        platform.check(c as PlatformLooseCluster, at, say, ctx);
+        platform.check(c as LooseCluster, at, say, ctx);
         if (ctx.resolved && typeof c.name === "string") kubeconfigs[c.name] = ctx.resolved;
     });
+    return kubeconfigs;
+}
+
+/**
+ * Parse and check `multicluster-mesh:mesh`. Pure apart from reading kubeconfig files through
+ * `env.readFile`. Returns every problem, each starting with its config path.
+ */
+export function validateMeshConfig(
+    raw: unknown,
+    env: ValidationEnv = {},
+): { ok: true; config: LoadedConfig } | { ok: false; problems: string[] } {
+    const problems: string[] = [];
+    const say = (path: string, msg: string) => problems.push(`${path}: ${msg}`);
+    // With the input in each issue, so a wrong type reads "expected a number, got \"ten\"", not "is required".
+    const parsed = meshSchema.safeParse(raw, PARSE_OPTIONS);
+    if (!parsed.success) {
+        const issues = parsed.error.issues;
+        for (const [path, message] of issueMessages(meshSchema, issues, platformKnockOn(issues))) say(zodPath(path), message);
+    }
+    // Keep checking what did parse, so one run shows every problem. `loose` may be partial.
+    const loose = (parsed.success ? parsed.data : (raw ?? {})) as Partial<z.output<typeof meshSchema>>;
+    const clusters = Array.isArray(loose.clusters) ? loose.clusters.filter((c) => c && typeof c === "object") : [];
+    const topology = loose.topology;
+
+    checkMeshId(loose, say);
+    checkClusterNames(clusters, say);
+    checkRoles(clusters, topology, say);
+    checkNetworks(clusters, say);
+    const kubeconfigs = checkPlatforms(loose, clusters, env, say);
     checkSharedNetworks(clusters, loose.networks ?? {}, loose.meshId, say);
     checkMeshExtras({
         loose,
@@ -462,7 +479,52 @@ export function validateMeshConfig(
         say(`mesh.clusters[${p.index}].eastWestGateway.enabled`, p.message);
     }
 
-    // Trust.
+    const providedBundles = checkTrust(loose, clusters, env, say);
+    checkMeshHardening({ istioValues: loose.istio?.values, clusters, trust: loose.trust, provided: env.provided }, say);
+    const rawSecrets = getPath(raw, ["remoteSecrets"]) as { tokens?: unknown; tokenPerReader?: unknown } | undefined;
+    if (rawSecrets && rawSecrets.tokens !== undefined && typeof rawSecrets.tokenPerReader === "boolean") {
+        if ((rawSecrets.tokens === "perReader") !== rawSecrets.tokenPerReader) {
+            say(
+                "mesh.remoteSecrets.tokenPerReader",
+                `contradicts remoteSecrets.tokens: ${String(rawSecrets.tokens)}; remove tokenPerReader (tokens replaces it)`,
+            );
+        }
+    }
+
+    if (problems.length > 0 || !parsed.success) return { ok: false, problems };
+    const filledIndexes = platformIndexes(parsed.data.clusters);
+    const mesh: MeshConfig = {
+        ...parsed.data,
+        clusters: parsed.data.clusters.map((c, i) => {
+            const filled = { ...c, network: c.network ?? DEFAULT_NETWORK } as ClusterConfig;
+            const platform = platformOf(c.platform)!;
+            if (platform.fill)
+                filled[platform.name] = platform.fill(
+                    (c as Record<string, unknown>)[platform.name] as Record<string, unknown> | undefined,
+                    filledIndexes[i],
+                );
+            return filled;
+        }),
+    };
+    const provided = providedBundles && {
+        rootCertPem: env.provided!.rootCertPem!,
+        bundles: providedBundles.bundles,
+        newRootCertPem: providedBundles.newRootCertPem,
+        newBundles: providedBundles.newBundles,
+    };
+    return { ok: true, config: { mesh, kubeconfigs, provided } };
+}
+
+type Say = (path: string, msg: string) => void;
+
+/** Trust: key sizes and curves, validities, generations, the rotation, and provided bundles (checkProvided). */
+function checkTrust(
+    loose: Partial<z.output<typeof meshSchema>>,
+    clusters: LooseClusters,
+    env: ValidationEnv,
+    say: Say,
+): ProvidedResult | undefined {
+    const named = clusters.filter((c) => typeof c.name === "string").map((c) => ({ name: c.name, role: c.role ?? "primary" }));
     const trust = loose.trust;
     let providedBundles: ProvidedResult | undefined;
     if (trust) {
@@ -541,49 +603,15 @@ export function validateMeshConfig(
             );
         }
     }
-    checkMeshHardening({ istioValues: loose.istio?.values, clusters, trust: loose.trust, provided: env.provided }, say);
-    const rawSecrets = getPath(raw, ["remoteSecrets"]) as { tokens?: unknown; tokenPerReader?: unknown } | undefined;
-    if (rawSecrets && rawSecrets.tokens !== undefined && typeof rawSecrets.tokenPerReader === "boolean") {
-        if ((rawSecrets.tokens === "perReader") !== rawSecrets.tokenPerReader) {
-            say(
-                "mesh.remoteSecrets.tokenPerReader",
-                `contradicts remoteSecrets.tokens: ${String(rawSecrets.tokens)}; remove tokenPerReader (tokens replaces it)`,
-            );
-        }
-    }
-
-    if (problems.length > 0 || !parsed.success) return { ok: false, problems };
-    const filledIndexes = platformIndexes(parsed.data.clusters);
-    const mesh: MeshConfig = {
-        ...parsed.data,
-        clusters: parsed.data.clusters.map((c, i) => {
-            const filled = { ...c, network: c.network ?? DEFAULT_NETWORK } as ClusterConfig;
-            const platform = platformOf(c.platform)!;
-            if (platform.fill)
-                filled[platform.name] = platform.fill(
-                    (c as Record<string, unknown>)[platform.name] as Record<string, unknown> | undefined,
-                    filledIndexes[i],
-                );
-            return filled;
-        }),
-    };
-    const provided = providedBundles && {
-        rootCertPem: env.provided!.rootCertPem!,
-        bundles: providedBundles.bundles,
-        newRootCertPem: providedBundles.newRootCertPem,
-        newBundles: providedBundles.newBundles,
-    };
-    return { ok: true, config: { mesh, kubeconfigs, provided } };
+    return providedBundles;
 }
-
-type Say = (path: string, msg: string) => void;
 
 /**
  * Values this program sets per cluster, refused in `istio.values` and `clusters[].istio.values`;
  * also under `pilot.`, which the istiod chart merges over the top level since 1.24
  * (manifests/charts/istio-control/istio-discovery/templates/zzy_descope_legacy.yaml at 1.30.3).
  * `pilot.env` is therefore read: an earlier version of this check refused it as an IstioOperator-only
- * path, which it is not for this chart. Prefer top-level `env` (README, "Config reference"); where
+ * path, which it is not for this chart. Prefer top-level `env` (docs/config.md); where
  * both name a variable, `pilot.env` wins.
  */
 function checkIstioValues(values: unknown, at: string, say: Say): void {
@@ -603,8 +631,6 @@ function checkIstioValues(values: unknown, at: string, say: Say): void {
         }
     }
 }
-
-type LooseCluster = Partial<z.output<typeof clusterSchema>>;
 
 /**
  * Clusters that share a mesh network must reach each other's pods directly (docs/istio-notes.md, "Networks"): that holds
@@ -634,7 +660,7 @@ function checkSharedNetworks(clusters: LooseCluster[], networks: Record<string, 
         }
         const domains = new Map<string, number>();
         for (const i of members) {
-            const d = platformOf(clusters[i].platform)?.routingDomain(clusters[i] as PlatformLooseCluster, meshId);
+            const d = platformOf(clusters[i].platform)?.routingDomain(clusters[i] as LooseCluster, meshId);
             if (d !== undefined && !domains.has(d)) domains.set(d, i);
         }
         if (domains.size > 1 && !routable) {
@@ -651,7 +677,7 @@ function checkSharedNetworks(clusters: LooseCluster[], networks: Record<string, 
         // Pod and Service ranges of clusters on one network must not overlap (docs/istio-notes.md, "Networks").
         const ranges: [string, Cidr | undefined][] = [];
         for (const i of members) {
-            for (const [k, v] of platformOf(clusters[i].platform)?.podRanges(clusters[i] as PlatformLooseCluster, indexes[i]) ?? []) {
+            for (const [k, v] of platformOf(clusters[i].platform)?.podRanges(clusters[i] as LooseCluster, indexes[i]) ?? []) {
                 const parsed = typeof v === "string" ? parseCidr(v) : undefined;
                 if (parsed) ranges.push([`mesh.clusters[${i}].${k}`, parsed]);
             }
@@ -682,7 +708,7 @@ function checkProvided(
     phase: TrustPhase,
 ): ProvidedResult | undefined {
     const root = env.provided?.rootCertPem;
-    const hint = 'see README, "Bring your own CA"';
+    const hint = 'see docs/trust.md, "Bring your own CA"';
     const hasText = (v: unknown): v is string => typeof v === "string" && v.trim() !== "";
     if (!hasText(root)) {
         say(
@@ -777,7 +803,7 @@ function checkProvided(
             const keyUndecrypted = isUndecryptedSecret(bundle.caKeyPem);
             if (!certsUndecrypted) {
                 for (const p of verifyCaBundle(bundle, env.now))
-                    if (!(keyUndecrypted && p.startsWith("ca-key.pem"))) say(`${key}.${name}`, p);
+                    if (!(keyUndecrypted && p.startsWith(CACERTS_KEYS.caKey))) say(`${key}.${name}`, p);
             }
             out[name] = bundle;
         }

@@ -13,6 +13,7 @@ import {
     remoteSecretName,
     SHARED_TOKEN_NAME,
 } from "./istio";
+import { componentType } from "./pulumiTypes";
 
 export { readerTokenName, SHARED_TOKEN_NAME };
 
@@ -47,7 +48,7 @@ export class RemoteSecrets extends pulumi.ComponentResource {
     public readonly secrets: Record<string, k8s.core.v1.Secret> = {};
 
     constructor(name: string, args: RemoteSecretsArgs, opts?: pulumi.ComponentResourceOptions) {
-        super("multicluster-mesh:istio:RemoteSecrets", name, {}, opts);
+        super(componentType("istio", "RemoteSecrets"), name, {}, opts);
         const { source } = args;
 
         // The SA (base chart) and its RBAC (istiod chart) are named only in a string annotation, so
@@ -113,6 +114,6 @@ export class RemoteSecrets extends pulumi.ComponentResource {
                 { ...inCluster(this, target.cluster.provider), dependsOn: [args.sourceNamespace] },
             );
         }
-        this.registerOutputs({});
+        this.registerOutputs({ tokens: this.tokens, secrets: this.secrets });
     }
 }

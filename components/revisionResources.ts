@@ -5,7 +5,7 @@ import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import { CHARTS } from "./istio";
 import { imageValues, releaseChart } from "./istioSource";
-import { type ClusterPlan, deepMerge, type MeshPlan, type Values } from "./plan";
+import { type ClusterPlan, deepMerge, type MeshPlan, type Values } from "./meshPlan";
 import { istiodName, type RevisionRelease, revisionValues, tagWebhookConfiguration } from "./upgrade";
 
 export interface RevisionResourcesArgs {

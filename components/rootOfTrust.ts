@@ -8,6 +8,7 @@ import { renewBeforeDays, trustPhase, type TrustConfig } from "./meshConfig";
 import { CaBundle, verifyCaBundle } from "./caBundle";
 import { PHASES, rootBundle, rootExpiryFinding, certPems, type TrustPhase } from "./rotation";
 import { ISTIOD_HOST } from "./istio";
+import { componentType } from "./pulumiTypes";
 
 export interface RootOfTrustArgs {
     trust: TrustConfig;
@@ -38,7 +39,7 @@ export interface RootOfTrustArgs {
  * the machine running `up`, a fresh intermediate is "not yet valid" there for the size of the skew:
  * Go's verify rejects it, so a starting istiod exits (CrashLoopBackOff until the clock passes
  * NotBefore) and a running istiod keeps its old bundle and logs "Failed to update new Plug-in CA
- * certs" (security/pkg/pki/ca/istio_ca.go handleEvent); the kubelet's next sync retries. Keep
+ * certs" (pilot/pkg/bootstrap/istio_ca.go handleEvent); the kubelet's next sync retries. Keep
  * node clocks synced (NTP); `npm run trust:init` back-dates its own certificates by an hour.
  */
 const CA_USES = ["cert_signing", "crl_signing", "digital_signature", "key_encipherment"];
@@ -59,7 +60,7 @@ export class RootOfTrust extends pulumi.ComponentResource {
     public readonly phase: TrustPhase;
 
     constructor(name: string, args: RootOfTrustArgs, opts?: pulumi.ComponentResourceOptions) {
-        super("multicluster-mesh:trust:RootOfTrust", name, {}, opts);
+        super(componentType("trust", "RootOfTrust"), name, {}, opts);
         const t = args.trust;
         const phase = trustPhase(t);
         const shape = PHASES[phase];
@@ -77,7 +78,7 @@ export class RootOfTrust extends pulumi.ComponentResource {
                 if (!b) throw new Error(`RootOfTrust: no bundle for cluster ${c} signed by the ${shape.signer} root`);
                 this.bundles[c] = pulumi.secret(this.rootCertPem.apply((r) => ({ ...b, rootCertPem: r })));
             }
-            this.registerOutputs({ rootCertPem: this.rootCertPem });
+            this.registerOutputs({ rootCertPem: this.rootCertPem, bundles: this.bundles });
             return;
         }
 
@@ -173,7 +174,7 @@ export class RootOfTrust extends pulumi.ComponentResource {
                     }),
             );
         }
-        this.registerOutputs({ rootCertPem: this.rootCertPem });
+        this.registerOutputs({ rootCertPem: this.rootCertPem, bundles: this.bundles });
     }
 
     /** Under 30 days left (outside a rotation) the deploy fails; under 180 it warns. Both name the rotation procedure. */

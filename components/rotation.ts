@@ -1,5 +1,5 @@
 // Staged root rotation, as Istio supports it: the set of roots in root-cert.pem may only grow or
-// shrink (A → A+B → B), never swap (`pemBundleHasSubsetRelation`, security/pkg/pki/ca/istio_ca.go at
+// shrink (A → A+B → B), never swap (`pemBundleHasSubsetRelation`, pilot/pkg/bootstrap/istio_ca.go at
 // 1.30.3), and only with ISTIO_MULTIROOT_MESH=true (pilot/pkg/features/pilot.go). Each phase is one
 // `up`; docs/root-rotation.md walks through them. Pure: the components and the plan read these tables.
 import * as crypto from "node:crypto";

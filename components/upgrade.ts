@@ -33,7 +33,7 @@
 //   - skew: the control plane may be ahead of its data plane, never behind
 //     (https://istio.io/latest/docs/releases/supported-releases/#control-planedata-plane-skew).
 import { z } from "zod";
-import { compareVersions, ISTIO_NAMESPACE, ISTIOD_SERVICE, minorOf, PORTS } from "./istio";
+import { compareVersions, ISTIO_NAMESPACE, ISTIOD_SERVICE, KUBERNETES_NAMESPACES, minorOf, PORTS } from "./istio";
 
 export const UPGRADE_DOC = "docs/upgrades.md";
 export const UPGRADE_PHASES = ["install", "tags", "gateways", "remove-old", "abandon"] as const;
@@ -327,9 +327,7 @@ export function tagWebhookConfiguration(tag: string, revision: string, values: V
                         expr("istio-injection", "DoesNotExist"),
                         expr("istio.io/rev", "DoesNotExist"),
                         expr("kubernetes.io/metadata.name", "NotIn", [
-                            "kube-system",
-                            "kube-public",
-                            "kube-node-lease",
+                            ...KUBERNETES_NAMESPACES.filter((n) => n !== "default"),
                             "local-path-storage",
                         ]),
                     ),

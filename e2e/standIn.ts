@@ -12,8 +12,8 @@
 //   - writes its CA into the `caBundle` of every webhook that names istiod's Service or a :15017
 //     URL, in every cluster, as istiod patches its own and its remotes' webhooks.
 // What it does not: Istio's validation (everything is allowed) and injection (pods get no sidecar);
-// and a remote's webhooks are answered here, locally, not through the east-west path. The README's
-// "Run it for real on one machine" says so.
+// and a remote's webhooks are answered here, locally, not through the east-west path. docs/real-engine.md,
+// "Run it for real on one machine", says so.
 //
 //   node --import tsx e2e/standIn.ts <clusters state.json>
 import { spawnSync } from "node:child_process";

@@ -3,7 +3,8 @@
 // Pure: the classified changes (offline/changes.ts) and the two plan files they came from.
 //
 // The classes:
-//   - CLUSTER REPLACED / CLUSTER DELETED: a GKE or EKS cluster, or a kind cluster's create command;
+//   - CLUSTER REPLACED / CLUSTER DELETED: what its platform calls the cluster (a GKE or EKS cluster,
+//     a kind cluster's create command: components/platforms/<name>/, `resources.isCluster`);
 //   - CLUSTER LEAVES THE MESH: a cluster's Kubernetes provider is deleted (an `existing` cluster
 //     removed or renamed): Istio is uninstalled from it;
 //   - PROVIDER REPLACED: a cluster's Kubernetes provider is replaced while the cluster is not, so
@@ -13,19 +14,20 @@
 //   - SAME-NAME REPLACEMENT, CREATE-FIRST and … DELETED BEFORE ITS REPLACEMENT: a fixed-name object
 //     (a Helm release, a Namespace, a Secret with its own metadata.name) replaced outside the classes above;
 //   - PROTECTED RESOURCE IN THE WAY: the deploy stops.
-import { parseClusterIdentifier } from "../components/platforms/provider";
+import { parseClusterIdentifier } from "../components/platforms/clusterIdentifier";
+import { PLATFORMS } from "../components/platforms/registry";
+import { TYPES } from "../components/pulumiTypes";
 import { shellWord } from "../components/rotation";
 import type { ResourceChange } from "./changes";
 import type { PlanCluster, PlanFile } from "./planFile";
 import type { PlanResource } from "./planResources";
 
-const CLUSTER_TYPES = new Set(["gcp:container/cluster:Cluster", "aws:eks/cluster:Cluster"]);
-const ROOT_TYPES = new Set(["tls:index/selfSignedCert:SelfSignedCert"]);
-const INTERMEDIATE_TYPE = "tls:index/locallySignedCert:LocallySignedCert";
-const K8S_PROVIDER = "pulumi:providers:kubernetes";
-const RELEASE = "kubernetes:helm.sh/v3:Release";
-const SECRET = "kubernetes:core/v1:Secret";
-const NAMESPACE = "kubernetes:core/v1:Namespace";
+const ROOT_TYPES = new Set<string>([TYPES.selfSignedCert]);
+const INTERMEDIATE_TYPE = TYPES.locallySignedCert;
+const K8S_PROVIDER = TYPES.k8sProvider;
+const RELEASE = TYPES.release;
+const SECRET = TYPES.secret;
+const NAMESPACE = TYPES.namespace;
 
 /**
  * What a create-first replacement of an object whose name stays does on the same cluster. The
@@ -45,14 +47,9 @@ export const SAME_NAME_CREATE_FIRST =
     "object and the delete of the old resource then deletes it: the objects are gone from the cluster while the state says " +
     "they exist, until a refresh and another `up`";
 
-/** A resource that is a Kubernetes cluster: a GKE or EKS cluster, or the `kind create cluster` Command of a KindCluster. */
+/** A resource that is a Kubernetes cluster, as its platform says (e.g. a GKE or EKS cluster, a kind cluster's create Command). */
 export function isCluster(r: PlanResource): boolean {
-    if (CLUSTER_TYPES.has(r.type)) return true;
-    return (
-        r.type === "command:local:Command" &&
-        (r.parent ?? "").endsWith(`:KindCluster::${r.name.replace(/-cluster$/, "")}`) &&
-        r.name.endsWith("-cluster")
-    );
+    return PLATFORMS.some((p) => p.resources.isCluster(r));
 }
 
 /**
@@ -193,7 +190,7 @@ export function changeWarnings({ changes, before, after, news, olds, contexts = 
         const fix =
             oldId && newId && oldId.instance !== newId.instance
                 ? `If ${cluster} is the same cluster, keep its identity: set identity: "${oldId.instance}" on cluster ${cluster} ` +
-                  `(its current value; README, "A real deploy"), or undo the change.`
+                  `(its current value; docs/deploy.md, "A real deploy"), or undo the change.`
                 : `If ${cluster} is the same cluster, undo the change of its kubeconfig, context or clusterIdentifier.`;
         // What the same-named objects' order does on the same API server (deleteBeforeReplace set on them, or not).
         const createFirst = sameNamed.filter((o) => byKey.get(o.key)?.order !== "delete-first");

@@ -22,11 +22,15 @@
 //     and resources whose inputs come from a replaced one), so those are delete-first too;
 //   - a resource protected in the old state cannot be replaced or deleted: the deploy stops.
 // The providers' rules, one per resource type this program uses, are in RULES below, each with
-// the source it follows; docs/change-rules.md has the same table.
+// the source it follows: the shared ones (Kubernetes, Helm, TLS) here, each cloud's in its platform's
+// folder (components/platforms/<name>/index.ts); docs/change-rules.md has the same table.
 //
 // What only a real engine and provider can tell: a value computed in the program from a
 // re-created resource's outputs (a digest of an endpoint, say) is followed only when it embeds
 // the output as text; types without a rule here are reported as updates and flagged `unverified`.
+import { type ChangeRule, listed, rest } from "../components/platforms/changeRules";
+import { PLATFORMS } from "../components/platforms/registry";
+import { isComponentType, TYPES } from "../components/pulumiTypes";
 import type { PlanFile } from "./planFile";
 import type { PlanResource } from "./planResources";
 import { changeWarnings } from "./changeWarnings";
@@ -71,46 +75,9 @@ export interface ChangePlan {
     upgrade?: string[];
 }
 
-interface Verdict {
-    /** Changed inputs that force a replacement. */
-    replace: string[];
-    /** Changed inputs updated in place. */
-    update: string[];
-    /** The provider asks for delete-before-replace. */
-    deleteFirst?: boolean;
-    note?: string;
-}
-
-interface Context {
-    before: PlanResource;
-    after: PlanResource;
-    /** Decisive inputs that changed (by value, or because the resource they came from is re-created). */
-    changed: string[];
-    /** Any other input changed. */
-    restChanged: boolean;
-    /** The new plan's provider resource of `after`, if any. */
-    provider?: PlanResource;
-}
-
-interface Rule {
-    label: string;
-    /** Where the rule comes from (repository, path, commit or tag). */
-    source: string;
-    applies: (type: string) => boolean;
-    /** Input paths recorded as decisive for a resource of this type. */
-    paths: (inputs: Record<string, unknown>) => string[];
-    decide: (c: Context) => Verdict;
-    unverified?: boolean;
-}
+type Rule = ChangeRule;
 
 const K8S = "pulumi/pulumi-kubernetes provider/pkg/provider (master 94977969, after 4.32.0)";
-const TF_GOOGLE = "hashicorp/terraform-provider-google google/services (commit e03b7622)";
-const TF_AWS = "hashicorp/terraform-provider-aws internal/service/eks";
-
-const rest = (c: Context): string[] => (c.restChanged ? ["(other inputs)"] : []);
-/** A force-new rule: every changed decisive input replaces, the rest updates. */
-const forceNew = (c: Context): Verdict => ({ replace: c.changed, update: rest(c) });
-const listed = (paths: string[]) => () => paths;
 const enabled = (v: unknown): boolean => v === true || v === "true";
 
 export const RULES: Rule[] = [
@@ -121,7 +88,7 @@ export const RULES: Rule[] = [
             "4.32.0): clusterIdentifier set before and after and changed replaces; set and unchanged, nothing replaces (the " +
             "response's Replaces are cleared); otherwise a change of the kubeconfig's active cluster (kubeconfig, context, cluster) " +
             "replaces, and so does renderYamlToDirectory",
-        applies: (t) => t === "pulumi:providers:kubernetes",
+        applies: (t) => t === TYPES.k8sProvider,
         paths: listed([
             "clusterIdentifier",
             "kubeconfig",
@@ -147,7 +114,7 @@ export const RULES: Rule[] = [
         source:
             `${K8S}/helm_release.go Diff: forceNewFields .name and .namespace; DeleteBeforeReplace false (create first); ` +
             "chart, repositoryOpts.repo and version (where the chart comes from) are updates: a helm upgrade in place",
-        applies: (t) => t === "kubernetes:helm.sh/v3:Release",
+        applies: (t) => t === TYPES.release,
         paths: listed(["name", "namespace", "chart", "repositoryOpts.repo", "version"]),
         decide: (c) => {
             const replace: string[] = c.changed.filter((p) => p === "name" || p === "namespace");
@@ -171,7 +138,7 @@ export const RULES: Rule[] = [
             "Secret .type always, .data/.stringData unless the provider has enableSecretMutable (and the Secret is not " +
             "immutable); ConfigMap .data/.binaryData unless enableConfigMapMutable; Service .spec.clusterIP; a replaced " +
             "named object whose name and namespace stay is deleted first",
-        applies: (t) => t.startsWith("kubernetes:") && t !== "kubernetes:helm.sh/v3:Release",
+        applies: (t) => t.startsWith("kubernetes:") && t !== TYPES.release,
         paths: (inputs) => {
             const kind = inputs.kind;
             const out = ["metadata.name", "metadata.namespace"];
@@ -206,15 +173,6 @@ export const RULES: Rule[] = [
         },
     },
     {
-        label: "command:local:Command",
-        source:
-            "pulumi/pulumi-command v1.2.1 provider/pkg/provider/common/inputs.go: `triggers` is replaceOnChanges; other inputs update " +
-            "(the update, else the create command runs again); replacement is the engine default, create first, unless deleteBeforeReplace",
-        applies: (t) => t === "command:local:Command",
-        paths: listed(["triggers"]),
-        decide: forceNew,
-    },
-    {
         label: "tls",
         source:
             "hashicorp/terraform-provider-tls internal/provider/resource_*.go (pulumi/pulumi-tls bridges it): " +
@@ -224,169 +182,31 @@ export const RULES: Rule[] = [
         paths: (inputs) => Object.keys(inputs).filter((k) => k !== "earlyRenewalHours"),
         decide: (c) => ({ replace: c.changed, update: rest(c) }),
     },
-    {
-        label: "gcp container Cluster",
-        source: `${TF_GOOGLE}/container/resource_container_cluster.go: ForceNew`,
-        applies: (t) => t === "gcp:container/cluster:Cluster",
-        paths: listed([
-            "name",
-            "location",
-            "project",
-            "network",
-            "subnetwork",
-            "ipAllocationPolicy",
-            "networkingMode",
-            "initialNodeCount",
-            "clusterIpv4Cidr",
-            "description",
-            "enableKubernetesAlpha",
-            "enableTpu",
-            "enableAutopilot",
-            "confidentialNodes",
-            "masterAuth.clientCertificateConfig",
-            "nodePools",
-            "privateClusterConfig.masterIpv4CidrBlock",
-            "privateClusterConfig.privateEndpointSubnetwork",
-            "defaultMaxPodsPerNode",
-            "datapathProvider",
-            "userManagedKeysConfig",
-        ]),
-        decide: forceNew,
-    },
-    {
-        label: "gcp container NodePool",
-        source:
-            `${TF_GOOGLE}/container/resource_container_node_pool.go and node_config.go: ForceNew ` +
-            "(machineType, tags, node count are updates)",
-        applies: (t) => t === "gcp:container/nodePool:NodePool",
-        paths: listed([
-            "project",
-            "cluster",
-            "location",
-            "name",
-            "namePrefix",
-            "initialNodeCount",
-            "maxPodsPerNode",
-            "placementPolicy",
-            "queuedProvisioning",
-            "networkConfig.createPodRange",
-            "networkConfig.podRange",
-            "networkConfig.podIpv4CidrBlock",
-            "networkConfig.additionalNodeNetworkConfigs",
-            "networkConfig.additionalPodNetworkConfigs",
-            "networkConfig.podCidrOverprovisionConfig",
-            "networkConfig.subnetwork",
-            "nodeConfig.oauthScopes",
-            "nodeConfig.metadata",
-            "nodeConfig.minCpuPlatform",
-            "nodeConfig.preemptible",
-            "nodeConfig.spot",
-            "nodeConfig.serviceAccount",
-            "nodeConfig.guestAccelerators",
-            "nodeConfig.localSsdCount",
-            "nodeConfig.shieldedInstanceConfig",
-            "nodeConfig.sandboxConfig",
-            "nodeConfig.bootDiskKmsKey",
-            "nodeConfig.reservationAffinity",
-            "nodeConfig.nodeGroup",
-            "nodeConfig.advancedMachineFeatures",
-            "nodeConfig.soleTenantConfig",
-        ]),
-        decide: forceNew,
-    },
-    {
-        label: "gcp compute Network",
-        source: `${TF_GOOGLE}/compute/resource_compute_network.go: ForceNew (routingMode is an update)`,
-        applies: (t) => t === "gcp:compute/network:Network",
-        paths: listed(["name", "project", "autoCreateSubnetworks", "description", "internalIpv6Range", "networkProfile", "params"]),
-        decide: forceNew,
-    },
-    {
-        label: "gcp compute Subnetwork",
-        source: `${TF_GOOGLE}/compute/resource_compute_subnetwork.go: ForceNew (ipCidrRange and secondaryIpRanges are updates)`,
-        applies: (t) => t === "gcp:compute/subnetwork:Subnetwork",
-        paths: listed([
-            "name",
-            "network",
-            "region",
-            "project",
-            "description",
-            "reservedInternalRange",
-            "params",
-            "externalIpv6Prefix",
-            "internalIpv6Prefix",
-        ]),
-        decide: forceNew,
-    },
-    {
-        label: "gcp compute Firewall",
-        source: `${TF_GOOGLE}/compute/resource_compute_firewall.go: ForceNew name, direction, project, params (network is not force-new)`,
-        applies: (t) => t === "gcp:compute/firewall:Firewall",
-        paths: listed(["name", "direction", "project", "params"]),
-        decide: forceNew,
-    },
-    {
-        label: "aws eks Cluster",
-        source:
-            `${TF_AWS}/cluster.go (commit 00555dc5): ForceNew name, roleArn, accessConfig.bootstrapClusterCreatorAdminPermissions, ` +
-            "bootstrapSelfManagedAddons, kubernetesNetworkConfig.ipFamily/serviceIpv4Cidr, outpostConfig, remoteNetworkConfig; " +
-            "vpcConfig (subnetIds, endpoint access) and version are updates (UpdateClusterConfig/UpdateClusterVersion)",
-        applies: (t) => t === "aws:eks/cluster:Cluster",
-        paths: listed([
-            "name",
-            "roleArn",
-            "accessConfig.bootstrapClusterCreatorAdminPermissions",
-            "bootstrapSelfManagedAddons",
-            "kubernetesNetworkConfig.ipFamily",
-            "kubernetesNetworkConfig.serviceIpv4Cidr",
-            "outpostConfig",
-            "remoteNetworkConfig",
-        ]),
-        decide: forceNew,
-    },
-    {
-        label: "aws eks NodeGroup",
-        source:
-            `${TF_AWS}/node_group.go: ForceNew amiType, capacityType, clusterName, diskSize, instanceTypes, launchTemplate id/name, ` +
-            "nodeGroupName(Prefix), nodeRoleArn, remoteAccess, subnetIds; scalingConfig, labels, taints, version are updates",
-        applies: (t) => t === "aws:eks/nodeGroup:NodeGroup",
-        paths: listed([
-            "amiType",
-            "capacityType",
-            "clusterName",
-            "diskSize",
-            "instanceTypes",
-            "launchTemplate.id",
-            "launchTemplate.name",
-            "nodeGroupName",
-            "nodeGroupNamePrefix",
-            "nodeRoleArn",
-            "remoteAccess",
-            "subnetIds",
-        ]),
-        decide: forceNew,
-    },
-    {
-        label: "unverified",
-        source: "no rule checked against this provider's source: any change is reported as an update; a real `pulumi preview` decides",
-        applies: () => true,
-        paths: () => [],
-        decide: (c) => ({ replace: [], update: [...c.changed, ...rest(c)] }),
-        unverified: true,
-    },
+    // Each platform's rules for its own cloud's types (components/platforms/<name>/, `resources.changeRules`).
+    ...PLATFORMS.flatMap((p) => p.resources.changeRules),
 ];
 
+/** What a type no rule covers gets (test/registry.test.ts refuses it for every type a platform registers). */
+export const NO_RULE: Rule = {
+    label: "unverified",
+    source: "no rule checked against this provider's source: any change is reported as an update; a real `pulumi preview` decides",
+    applies: () => true,
+    paths: () => [],
+    decide: (c) => ({ replace: [], update: [...c.changed, ...rest(c)] }),
+    unverified: true,
+};
+
 export function ruleFor(type: string): Rule {
-    return RULES.find((r) => r.applies(type))!;
+    return RULES.find((r) => r.applies(type)) ?? NO_RULE;
 }
 
 /** The inputs plan.json records as decisive for a resource of `type` (planResources.ts). */
 export function decisivePaths(type: string, inputs: Record<string, unknown>): string[] {
-    if (!type.includes(":") || type.startsWith("multicluster-mesh:")) return [];
+    if (!type.includes(":") || isComponentType(type)) return [];
     return ruleFor(type).paths(inputs);
 }
 
-const K8S_PROVIDER = "pulumi:providers:kubernetes";
+const K8S_PROVIDER = TYPES.k8sProvider;
 
 const same = (a: unknown, b: unknown): boolean => JSON.stringify(a) === JSON.stringify(b);
 

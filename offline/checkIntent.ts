@@ -1,14 +1,15 @@
 // The intent the post-deploy check compares live clusters with (components/check/checks.ts), taken
 // from an offline plan (plan.json): the clusters, their roles and networks, who reads whom, and the
 // Istio objects each config cluster gets (with their namespaces, from the resources section).
-import { parseClusterIdentifier } from "../components/platforms/provider";
+import { parseClusterIdentifier } from "../components/platforms/clusterIdentifier";
 import type { MeshIntent } from "../components/check/checks";
 import type { PlanFile } from "./planFile";
+import { TYPES } from "../components/pulumiTypes";
 
 export function intentFromPlan(plan: PlanFile): MeshIntent {
     const clusterOfProvider = new Map<string, string>();
     for (const r of plan.resources)
-        if (r.type === "pulumi:providers:kubernetes") {
+        if (r.type === TYPES.k8sProvider) {
             const id = parseClusterIdentifier(r.decisive.clusterIdentifier);
             if (id) clusterOfProvider.set(r.key, id.cluster);
         }

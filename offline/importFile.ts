@@ -3,15 +3,16 @@
 // Helm releases, the east-west Service, the Istio Gateway objects, the remote secrets). Since
 // pulumi-kubernetes 4.29 a create of an object that exists fails, and Helm refuses to install over a
 // release it does not own, so a team that moves a hand-installed cluster under this program adopts
-// those objects first (README, "Adopting a cluster that already runs Istio").
+// those objects first (docs/deploy.md, "Adopting a cluster that already runs Istio").
 //
 // The format is the Pulumi CLI's (pkg/cmd/pulumi/operations/import.go at v3.248.0, `importFile`):
 // resources with type, name, id, parent and provider, where `component: true` entries create the
 // component parents, and `nameTable` maps names to URNs of resources outside the file. Providers are
-// listed in the nameTable and created first (`pulumi up --target` on them, see the README), because
+// listed in the nameTable and created first (`pulumi up --target` on them, see docs/deploy.md), because
 // their inputs hold credentials that do not belong in a file.
 import { CACERTS_SECRET, MULTICLUSTER_SECRET_LABEL, NETWORKING_API, SHARED_TOKEN_NAME } from "../components/istio";
 import type { Registration } from "../simulator/simulator";
+import { TYPES } from "../components/pulumiTypes";
 
 export interface ImportSpec {
     type: string;
@@ -32,13 +33,13 @@ function adoptable(r: Registration): boolean {
     if (r.read || !r.custom) return false;
     const md = r.inputs.metadata ?? {};
     switch (r.type) {
-        case "kubernetes:helm.sh/v3:Release":
+        case TYPES.release:
             return true;
-        case "kubernetes:core/v1:Namespace":
+        case TYPES.namespace:
             return true;
-        case "kubernetes:core/v1:Service":
+        case TYPES.service:
             return r.inputs.spec?.type === "LoadBalancer";
-        case "kubernetes:core/v1:Secret":
+        case TYPES.secret:
             // cacerts, remote secrets, and istioctl's reader token (create-remote-secret makes it).
             return md.name === CACERTS_SECRET || md.labels?.[MULTICLUSTER_SECRET_LABEL] === "true" || md.name === SHARED_TOKEN_NAME;
         default:
@@ -48,7 +49,7 @@ function adoptable(r: Registration): boolean {
 
 /** The object's ID as pulumi-kubernetes imports it: `namespace/name` (Helm: the release's namespace/name). */
 function importId(r: Registration): string {
-    if (r.type === "kubernetes:helm.sh/v3:Release") return `${r.inputs.namespace}/${r.inputs.name}`;
+    if (r.type === TYPES.release) return `${r.inputs.namespace}/${r.inputs.name}`;
     const md = r.inputs.metadata ?? {};
     return md.namespace ? `${md.namespace}/${md.name}` : String(md.name);
 }
@@ -66,7 +67,7 @@ export function buildImportFile(registrations: Registration[], clusters: string[
 
     const addParents = (r: Registration) => {
         const chain: Registration[] = [];
-        for (let p = byUrn.get(r.parent); p && p.type !== "pulumi:pulumi:Stack"; p = byUrn.get(p.parent)) chain.unshift(p);
+        for (let p = byUrn.get(r.parent); p && p.type !== TYPES.stack; p = byUrn.get(p.parent)) chain.unshift(p);
         for (const p of chain) {
             if (listed.has(p.urn)) continue;
             listed.add(p.urn);
@@ -75,7 +76,7 @@ export function buildImportFile(registrations: Registration[], clusters: string[
                 type: p.type,
                 name: nameOf(p),
                 component: true,
-                ...(parent && parent.type !== "pulumi:pulumi:Stack" ? { parent: nameOf(parent) } : {}),
+                ...(parent && parent.type !== TYPES.stack ? { parent: nameOf(parent) } : {}),
             });
         }
     };
@@ -91,7 +92,7 @@ export function buildImportFile(registrations: Registration[], clusters: string[
             type: r.type,
             name: nameOf(r),
             id: importId(r),
-            ...(parent && parent.type !== "pulumi:pulumi:Stack" ? { parent: nameOf(parent) } : {}),
+            ...(parent && parent.type !== TYPES.stack ? { parent: nameOf(parent) } : {}),
             ...(provider ? { provider: provider.name } : {}),
         });
     }

@@ -91,7 +91,7 @@ const ROOT_CONSEQUENCES =
     "workloads on the old root and workloads on the new one FAILS, " +
     "inside each cluster and across clusters. A protected root (trust.protectRoot) makes " +
     "the deploy stop before replacing it; rotate with the " +
-    'multi-root procedure instead (README, "Renewal and rotation").';
+    'multi-root procedure instead (docs/trust.md, "Renewal and rotation").';
 
 function intermediateConsequences(cluster: string, context: string): string {
     return (

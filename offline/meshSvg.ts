@@ -294,13 +294,68 @@ export function meshLayout(plan: PlanFile): MeshLayout {
 }
 
 /** The DOT source of the topology picture. Pure and deterministic. */
+/** What the parts of the picture share: the plan, its layout and grouping, and what they write (statements in order; invisible edges and rank sets, written last; the legend's rows). */
+interface DotParts {
+    plan: PlanFile;
+    layout: MeshLayout;
+    g: Grouping;
+    out: string[];
+    invisible: string[];
+    sameRank: string[][];
+    legendRows: string[];
+    summaryRows: string[];
+    multiNetwork: boolean;
+    byName: Map<string, PlanCluster>;
+    /** The clusters with an intermediate CA, in name order. */
+    inters: string[];
+    xdsLabel: string;
+    /** A legend row for facts whose edges were collapsed. */
+    summary(id: string, title: string, text: string): void;
+}
+
+/**
+ * The mesh as Graphviz DOT: the root of trust, the clusters by cloud and network, the edges (trust
+ * chain, gateways, control and xDS paths, remote secrets, cross-network), the legend, the ranks.
+ */
 export function meshDot(plan: PlanFile): string {
     const layout = meshLayout(plan);
-    const out: string[] = [];
-    const invisible: string[] = [];
+    const summaryRows: string[] = [];
+    const d: DotParts = {
+        plan,
+        layout,
+        g: grouping(plan),
+        out: [],
+        invisible: [],
+        sameRank: [],
+        legendRows: [],
+        summaryRows,
+        multiNetwork: plan.networks.length > 1,
+        byName: new Map(plan.clusters.map((c) => [c.name, c])),
+        inters: Object.keys(plan.trust.intermediates).sort(),
+        xdsLabel: `${PORTS.xds} xDS · ${PORTS.webhook} webhooks`,
+        summary: (id, title, text) =>
+            void summaryRows.push(
+                `<TR><TD COLSPAN="2" ALIGN="LEFT" BALIGN="LEFT" ID="summary-${id}" TITLE="${h(title)}">${text}</TD></TR>`,
+            ),
+    };
+    dotHeader(d);
+    dotTrust(d);
+    dotClusters(d);
+    dotTrustAndGatewayEdges(d);
+    dotRemotePaths(d);
+    dotRemoteSecrets(d);
+    dotCrossNetwork(d);
+    dotLegend(d);
+    dotRanks(d);
+    d.out.push(...d.invisible);
+    d.out.push(`}`);
+    return `${d.out.join("\n")}\n`;
+}
+
+/** The graph and its default node and edge attributes. */
+function dotHeader(d: DotParts): void {
+    const { plan, out } = d;
     const title = `mesh ${plan.meshId} · ${plan.topology} · stack ${plan.stack}`;
-    const multiNetwork = plan.networks.length > 1;
-    const byName = new Map(plan.clusters.map((c) => [c.name, c]));
     out.push(`digraph mesh {`);
     out.push(`  id="mesh"; class="mesh";`);
     out.push(
@@ -313,7 +368,11 @@ export function meshDot(plan: PlanFile): string {
         `  node [${attrs({ fontname: FONT, fontsize: 12, shape: "box", style: "rounded,filled", penwidth: 1.4, margin: "0.3,0.08" })}];`,
     );
     out.push(`  edge [${attrs({ fontname: FONT, fontsize: 10, penwidth: 1.2 })}];`);
+}
 
+/** The root of trust: the root CA and one intermediate per cluster that runs istiod (or one node for all of them). */
+function dotTrust(d: DotParts): void {
+    const { plan, layout, out, inters } = d;
     // Root of trust: the root CA and one intermediate per cluster that runs istiod (or one node for all of them).
     const t = plan.trust;
     const rootFp = t.root.sha256 === GENERATED_AT_DEPLOY ? "sha256 generated at deploy" : `sha256 ${t.root.sha256.slice(0, 16)}…`;
@@ -342,7 +401,6 @@ export function meshDot(plan: PlanFile): string {
                 color: COLORS.rootLine,
             }),
     );
-    const inters = Object.keys(t.intermediates).sort();
     if (layout.intermediatesDrawn) {
         for (const c of inters) {
             const d = t.intermediates[c];
@@ -374,13 +432,15 @@ export function meshDot(plan: PlanFile): string {
         );
     }
     out.push(`  }`);
+}
 
+/** The clusters, by cloud and network, laid out in grids (LAYOUT.columns to a row). */
+function dotClusters(d: DotParts): void {
+    const { plan, g, out, invisible, sameRank, multiNetwork } = d;
     // Clusters grouped by cloud (when the mesh spans several) and network. Each container is a grid
     // of network boxes, LAYOUT.columns to a row and in name order: networks that run a primary, then
     // the boxes of remote-only networks, then the other networks. Inside a network: its primaries
     // (each above its gateway), the remotes on their own, then the remotes boxes, each a grid too.
-    const g = grouping(plan);
-    const sameRank: string[][] = [];
     // `to` below `from`, zipped (the i-th onto the i-th, the rest onto the last): a complete bipartite set
     // of invisible edges would let Graphviz's crossing minimisation shuffle the rows.
     const below = (from: string[], to: string[], weight: number) => {
@@ -509,13 +569,11 @@ export function meshDot(plan: PlanFile): string {
         stack(blocks);
         if (g.byCloud) out.push(`  }`);
     }
+}
 
-    // Legend: the kinds of edges this picture draws, then the facts whose edges were collapsed.
-    const legendRows: string[] = [];
-    const summaryRows: string[] = [];
-    const summary = (id: string, title: string, text: string) =>
-        summaryRows.push(`<TR><TD COLSPAN="2" ALIGN="LEFT" BALIGN="LEFT" ID="summary-${id}" TITLE="${h(title)}">${text}</TD></TR>`);
-
+/** Edges of the trust chain (root → intermediate → cluster) and each cluster to its east-west gateway. */
+function dotTrustAndGatewayEdges(d: DotParts): void {
+    const { plan, layout, out, invisible, byName, inters } = d;
     // Edges: trust chain, gateways, control and xDS paths, remote secrets, cross-network.
     if (layout.intermediatesDrawn) {
         for (const c of inters) {
@@ -571,9 +629,13 @@ export function meshDot(plan: PlanFile): string {
                     }),
             );
     }
+}
+
+/** Remotes: the controls and xDS edges from their primary, or one collapsed legend line. */
+function dotRemotePaths(d: DotParts): void {
+    const { plan, layout, g, out, byName, xdsLabel, summary } = d;
     // Remotes: the primary's istiod controls them (through their API servers), and their proxies and
     // webhooks reach that istiod through the primary's east-west gateway (remotePilotAddress).
-    const xdsLabel = `${PORTS.xds} xDS · ${PORTS.webhook} webhooks`;
     const paths = g.paths;
     for (const p of paths) {
         if (!byName.has(p.primary)) continue;
@@ -618,6 +680,11 @@ export function meshDot(plan: PlanFile): string {
             `<FONT COLOR="${COLORS.primaryLine}">controls (not drawn above ${LAYOUT.maxControls} edges): ${text}</FONT>`,
         );
     }
+}
+
+/** Who reads whom (remote secrets): edges, or one collapsed legend line grouped by reader. */
+function dotRemoteSecrets(d: DotParts): void {
+    const { plan, layout, out, summary } = d;
     if (layout.secretEdges) {
         for (const e of layout.secretEdges) {
             // The Secret lives in the reading cluster (target); the edge points at the API server it reads.
@@ -658,6 +725,11 @@ export function meshDot(plan: PlanFile): string {
                 `<BR ALIGN="LEFT"/>${parts.join(`<BR ALIGN="LEFT"/>`)}</FONT>`,
         );
     }
+}
+
+/** Cross-network mTLS between east-west gateways: edges per network pair, or one collapsed legend line. */
+function dotCrossNetwork(d: DotParts): void {
+    const { plan, layout, out, summary } = d;
     const gatewayOf = (network: string) =>
         plan.clusters.find((c) => c.network === network && c.gateway && c.role !== "remote") ??
         plan.clusters.find((c) => c.network === network && c.gateway)!;
@@ -687,6 +759,12 @@ export function meshDot(plan: PlanFile): string {
                 `<BR ALIGN="LEFT"/>${(n * (n - 1)) / 2} network pairs (edges drawn up to ${LAYOUT.maxNetworkPairs})</FONT>`,
         );
     }
+}
+
+/** The legend: the kinds of edges drawn, the collapsed facts, the traffic policy between regions. */
+function dotLegend(d: DotParts): void {
+    const { plan, layout, g, out, legendRows, summaryRows, inters, xdsLabel, summary } = d;
+    const paths = g.paths;
     const entries: [color: string, style: string, text: string, shown: boolean][] = [
         [
             COLORS.secret,
@@ -733,6 +811,11 @@ export function meshDot(plan: PlanFile): string {
                 label: `<<TABLE BORDER="0" CELLBORDER="0" CELLSPACING="2">${legendRows.join("")}${summaryRows.join("")}</TABLE>>`,
             }),
     );
+}
+
+/** The rank sets, merged so that a node is in one only. */
+function dotRanks(d: DotParts): void {
+    const { out, sameRank } = d;
     sameRank.push(["root-ca", "legend"]);
     // A node may be in one rank=same set only: merge the sets that share one (in order of first appearance).
     const merged: string[][] = [];
@@ -743,9 +826,6 @@ export function meshDot(plan: PlanFile): string {
         merged.push(into);
     }
     for (const m of merged) out.push(`  { rank=same; ${m.map(q).join("; ")}; }`);
-    out.push(...invisible);
-    out.push(`}`);
-    return `${out.join("\n")}\n`;
 }
 
 type GraphvizModule = typeof import("@hpcc-js/wasm-graphviz");

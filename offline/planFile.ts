@@ -32,20 +32,21 @@ import type { RevisionRecord } from "../components/upgrade";
 import type { Registration } from "../simulator/simulator";
 import { PlanResource, planResources } from "./planResources";
 import { PlanTraffic, trafficOfCluster } from "./trafficPlan";
+import { TYPES } from "../components/pulumiTypes";
 
 // 2: `resources` (every registered resource, for the change plan: offline/changes.ts).
 export const PLAN_FORMAT_VERSION = 2;
 export const ASSIGNED_AT_DEPLOY = "assigned at deploy";
 export const GENERATED_AT_DEPLOY = "generated at deploy";
 
-const RELEASE = "kubernetes:helm.sh/v3:Release";
-const SECRET = "kubernetes:core/v1:Secret";
-const NAMESPACE = "kubernetes:core/v1:Namespace";
-const SERVICE = "kubernetes:core/v1:Service";
-const PRIVATE_KEY = "tls:index/privateKey:PrivateKey";
-const CERT_REQUEST = "tls:index/certRequest:CertRequest";
-const SELF_SIGNED = "tls:index/selfSignedCert:SelfSignedCert";
-const LOCALLY_SIGNED = "tls:index/locallySignedCert:LocallySignedCert";
+const RELEASE = TYPES.release;
+const SECRET = TYPES.secret;
+const NAMESPACE = TYPES.namespace;
+const SERVICE = TYPES.service;
+const PRIVATE_KEY = TYPES.privateKey;
+const CERT_REQUEST = TYPES.certRequest;
+const SELF_SIGNED = TYPES.selfSignedCert;
+const LOCALLY_SIGNED = TYPES.locallySignedCert;
 /** Istio's own Helm charts (other charts, e.g. MetalLB on kind, have versions of their own). */
 export const ISTIO_CHARTS = new Set(ISTIO_CHART_NAMES);
 const MULTICLUSTER_LABEL = MULTICLUSTER_SECRET_LABEL;
@@ -280,7 +281,7 @@ function trustDefinitionOf(inputs: PlanInputs, clusters: string[]): PlanTrust {
         const intermediates: PlanTrust["intermediates"] = {};
         for (const s of regs.filter((r) => r.type === SECRET && r.inputs.metadata?.name === CACERTS_SECRET)) {
             const cluster = clusterOfProvider(s, clusters);
-            const pem = s.inputs.stringData?.["ca-cert.pem"];
+            const pem = s.inputs.stringData?.[CACERTS_KEYS.caCert];
             if (!cluster || typeof pem !== "string") continue;
             const subject = subjectOf(pem);
             intermediates[cluster] = {
@@ -570,7 +571,7 @@ export function parsePlanFile(text: string, where: string): PlanFile {
     if (!p || typeof p !== "object" || !Array.isArray(p.clusters) || !p.trust || !Array.isArray(p.remoteSecrets)) {
         throw new Error(`${where} is not a plan file (no clusters, trust or remoteSecrets); pass the plan.json that npm run plan wrote`);
     }
-    // Format 1 (0.1.x) is format 2 without `resources`: the mesh diff reads it, the change plan cannot (offline/plan.ts says so).
+    // Format 1 (0.1.x) is format 2 without `resources`: the mesh diff reads it, the change plan cannot (offline/offlinePlan.ts says so).
     if (p.formatVersion === 1) {
         const { resources: _none, ...rest } = p;
         void _none;

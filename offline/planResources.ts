@@ -17,6 +17,8 @@
 // Secret inputs are never written: a decisive secret input is recorded as "sha256:<hex>" of its
 // normalized value.
 import * as crypto from "node:crypto";
+import { PLATFORMS } from "../components/platforms/registry";
+import { TYPES } from "../components/pulumiTypes";
 import type { Registration } from "../simulator/simulator";
 import { decisivePaths, replaceOnChangesPath } from "./changes";
 import { ASSIGNED_AT_DEPLOY, GENERATED_AT_DEPLOY } from "./planFile";
@@ -65,7 +67,7 @@ export function resourceKey(urn: string): string {
 /** The qualified type of a URN's resource (its parents' types joined by `$`), without the stack root. */
 function qualifiedType(urn: string): string {
     const t = urn.split("::")[2] ?? "";
-    return t === "pulumi:pulumi:Stack" ? "" : t;
+    return t === TYPES.stack ? "" : t;
 }
 
 /** Alias URNs or specs (as the simulator records them) as keys. */
@@ -114,26 +116,16 @@ function deployTimeOutputs(r: Registration): { path: string; value: string; kind
         // Every computed output of a tls resource (what is not an input) is new key material or a new certificate.
         for (const [k, v] of Object.entries(r.state ?? {})) if (!(k in (r.inputs ?? {}))) add(k, v, GENERATED_AT_DEPLOY);
         if (r.id) add("id", r.id, GENERATED_AT_DEPLOY);
-    } else if (t === "kubernetes:core/v1:Secret" && r.inputs.type === "kubernetes.io/service-account-token") {
+    } else if (t === TYPES.secret && r.inputs.type === "kubernetes.io/service-account-token") {
         // The token controller fills in the token and the cluster's CA (`namespace` is the input's own).
         add("data.token", r.state.data?.token, GENERATED_AT_DEPLOY);
         add("data.ca.crt", r.state.data?.["ca.crt"], GENERATED_AT_DEPLOY);
-    } else if (t === "command:local:Command") {
-        // pulumi-command gives every Create a new random ID (provider/pkg/provider/local/commandController.go, NewUniqueHex).
-        add("id", r.id, ASSIGNED_AT_DEPLOY);
-        add("stdout", r.state.stdout, ASSIGNED_AT_DEPLOY);
-        add("stderr", r.state.stderr, ASSIGNED_AT_DEPLOY);
-    } else if (t === "gcp:container/cluster:Cluster") {
-        add("endpoint", r.state.endpoint, ASSIGNED_AT_DEPLOY);
-        add("masterAuth.clusterCaCertificate", r.state.masterAuth?.clusterCaCertificate, ASSIGNED_AT_DEPLOY);
-    } else if (t === "aws:eks/cluster:Cluster") {
-        add("endpoint", r.state.endpoint, ASSIGNED_AT_DEPLOY);
-        add("certificateAuthority.data", r.state.certificateAuthority?.data, ASSIGNED_AT_DEPLOY);
-    } else if (t.startsWith("aws:ec2/")) {
-        // EC2 IDs (vpc-…, subnet-…, igw-…) are new for every created object.
-        add("id", r.id, ASSIGNED_AT_DEPLOY);
-    } else if (t === "kubernetes:core/v1:Service" && r.read) {
+    } else if (t === TYPES.service && r.read) {
         add("status.loadBalancer.ingress", r.state.status?.loadBalancer?.ingress, ASSIGNED_AT_DEPLOY);
+    } else {
+        // What each platform's cloud assigns when it creates one of its resources (a cluster's endpoint and CA,
+        // a command's ID and output, an EC2 ID): components/platforms/<name>/, `resources.deployTimeOutputs`.
+        for (const p of PLATFORMS) for (const o of p.resources.deployTimeOutputs(r)) add(o.path, o.value, ASSIGNED_AT_DEPLOY);
     }
     return out.filter((o) => o.value.length >= MIN_LENGTH);
 }
@@ -207,7 +199,7 @@ function take(obj: Record<string, unknown>, path: string): unknown {
 }
 
 function isSecretPath(r: Registration, path: string): boolean {
-    if (r.type === "kubernetes:core/v1:Secret" && /^(data|stringData)(\.|$)/.test(path)) return true;
+    if (r.type === TYPES.secret && /^(data|stringData)(\.|$)/.test(path)) return true;
     if (r.type.startsWith("pulumi:providers:") && path === "kubeconfig") return true;
     return r.secretPaths.some((s) => s === "(root)" || s === path || s.startsWith(`${path}.`) || path.startsWith(`${s}.`));
 }

@@ -8,7 +8,7 @@
 import type { ResourceValidationPolicy, StackValidationPolicy } from "@pulumi/policy";
 import { meshPolicies } from "../policy/policies";
 import { checkResources, checkStack, fromRegistrations } from "../policy/testing";
-import { problemLines } from "./plan";
+import { problemLines } from "./offlinePlan";
 import { runProgram } from "./runProgram";
 import { readStackFile } from "./stackFile";
 

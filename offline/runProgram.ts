@@ -5,8 +5,9 @@ import { Simulator, SimulatorOptions, valueOf } from "../simulator/simulator";
 import { prefetchKeys, startKeyRun } from "../simulator/tlsSim";
 import { expectedKeys } from "./stackFile";
 import { ConfigPath, SECRET_PATHS_HOOK } from "../components/secretConfig";
+import { PROJECT } from "../components/pulumiTypes";
 
-export const PROJECT = "multicluster-mesh";
+export { PROJECT };
 
 export interface RunOptions {
     /** Stack config as in Pulumi.<stack>.yaml: full keys ("multicluster-mesh:mesh") to values. */

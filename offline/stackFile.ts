@@ -74,7 +74,7 @@ function isBrokenLink(file: string): boolean {
     }
 }
 
-/** Unknown keys under the project, one problem each (offline/plan.ts prints `problems`). */
+/** Unknown keys under the project, one problem each (offline/offlinePlan.ts prints `problems`). */
 export class ConfigKeyError extends Error {
     constructor(public readonly problems: string[]) {
         super(problems.join("\n"));

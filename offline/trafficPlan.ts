@@ -3,8 +3,9 @@
 // sentences about it, and the picture's legend rows. Pure.
 import { INJECTION_LABEL, ISTIO_NAMESPACE } from "../components/istio";
 import type { Registration } from "../simulator/simulator";
+import { TYPES } from "../components/pulumiTypes";
 
-const NAMESPACE = "kubernetes:core/v1:Namespace";
+const NAMESPACE = TYPES.namespace;
 
 export interface PlanTrafficPolicy {
     host: string;

@@ -14,7 +14,7 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 import * as x509 from "@peculiar/x509";
 import { CaBundle, verifyCaBundle } from "../components/caBundle";
-import { ISTIOD_HOST } from "../components/istio";
+import { CACERTS_KEYS, ISTIOD_HOST } from "../components/istio";
 import { validateMeshConfig } from "../components/meshConfig";
 
 type CryptoArg = Parameters<typeof x509.cryptoProvider.set>[0];
@@ -203,7 +203,7 @@ export async function trustInit(o: TrustInitOptions): Promise<TrustInitResult> {
         ],
     });
     const rootCertPem = root.toString("pem") + "\n";
-    const files: Record<string, string> = { "root-cert.pem": rootCertPem, "root-key.pem": await keyPem(rootKeys.privateKey) };
+    const files: Record<string, string> = { [CACERTS_KEYS.rootCert]: rootCertPem, "root-key.pem": await keyPem(rootKeys.privateKey) };
     const bundles: Record<string, CaBundle> = {};
     for (const cluster of facts.clusters) {
         const keys = await generateKey(facts.key);
@@ -260,11 +260,11 @@ export async function trustInit(o: TrustInitOptions): Promise<TrustInitResult> {
     const cat = (p: string) => `"$(cat ${q(p)})"`;
     const commands = [
         ...(o.rotation ? [] : [`pulumi config set ${s} --path 'mesh.trust.mode' provided`]),
-        `pulumi config set ${s} ${rootKey} -- ${cat(path.join(dir, "root-cert.pem"))}`,
+        `pulumi config set ${s} ${rootKey} -- ${cat(path.join(dir, CACERTS_KEYS.rootCert))}`,
         ...facts.clusters.flatMap((c) => [
-            `pulumi config set ${s} --secret --path ${q(`${bundleKey}.${c}.caCertPem`)} -- ${cat(path.join(dir, c, "ca-cert.pem"))}`,
-            `pulumi config set ${s} --secret --path ${q(`${bundleKey}.${c}.caKeyPem`)} -- ${cat(path.join(dir, c, "ca-key.pem"))}`,
-            `pulumi config set ${s} --secret --path ${q(`${bundleKey}.${c}.certChainPem`)} -- ${cat(path.join(dir, c, "cert-chain.pem"))}`,
+            `pulumi config set ${s} --secret --path ${q(`${bundleKey}.${c}.caCertPem`)} -- ${cat(path.join(dir, c, CACERTS_KEYS.caCert))}`,
+            `pulumi config set ${s} --secret --path ${q(`${bundleKey}.${c}.caKeyPem`)} -- ${cat(path.join(dir, c, CACERTS_KEYS.caKey))}`,
+            `pulumi config set ${s} --secret --path ${q(`${bundleKey}.${c}.certChainPem`)} -- ${cat(path.join(dir, c, CACERTS_KEYS.certChain))}`,
         ]),
         `# then move ${path.join(dir, "root-key.pem").replace(/\n/g, " ")} offline (it signs new intermediates; Pulumi never needs it)`,
         ...(o.rotation

@@ -20,9 +20,10 @@ import {
 } from "../components/upgrade";
 import type { ResourceChange } from "./changes";
 import type { PlanFile } from "./planFile";
+import { TYPES } from "../components/pulumiTypes";
 
-const RELEASE = "kubernetes:helm.sh/v3:Release";
-const TAG = "kubernetes:admissionregistration.k8s.io/v1:MutatingWebhookConfiguration";
+const RELEASE = TYPES.release;
+const TAG = TYPES.mutatingWebhook;
 
 function revisionsOf(p: PlanFile): RevisionRecord | undefined {
     return p.istio?.revisions;

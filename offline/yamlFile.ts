@@ -27,7 +27,7 @@ function shown(file: string): string {
     return r === "" || r.startsWith("..") || path.isAbsolute(r) ? file : r;
 }
 
-/** Thrown for a YAML syntax error or an unreadable file; `problems` is its one line (what offline/plan.ts prints). */
+/** Thrown for a YAML syntax error or an unreadable file; `problems` is its one line (what offline/offlinePlan.ts prints). */
 export class YamlSyntaxError extends Error {
     constructor(
         public readonly problems: [string],

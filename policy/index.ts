@@ -6,9 +6,10 @@
 // policy/package.json), so after `npm ci` at the root it needs no install of its own.
 // The policies, what each checks and its config, are in policies.ts; tests in test/policy.test.ts.
 import { PolicyPack } from "@pulumi/policy";
+import { PROJECT } from "../components/pulumiTypes";
 import { meshPolicies } from "./policies";
 
-new PolicyPack("multicluster-mesh", {
+new PolicyPack(PROJECT, {
     description: "Guard rails for one Istio mesh across Kubernetes clusters.",
     enforcementLevel: "mandatory",
     policies: meshPolicies(),

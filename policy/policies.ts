@@ -56,21 +56,20 @@ import {
     TRUST_PHASE_ANNOTATION,
     type TrustPhase,
 } from "../components/rotation";
-import { parseClusterIdentifier } from "../components/platforms/provider";
+import { parseClusterIdentifier } from "../components/platforms/clusterIdentifier";
 import { compareVersions, KNOWN_DEFECTS, knownDefects, minorOf } from "../components/istio";
 import { describeReleaseChart, retiredLocation } from "../components/istioSource";
 import { destinationRuleLocalityProblems } from "../components/traffic/istioRules";
 import { PLATFORMS } from "../components/platforms/registry";
+import { TYPES } from "../components/pulumiTypes";
 
-export const RELEASE = "kubernetes:helm.sh/v3:Release";
-export const SECRET = "kubernetes:core/v1:Secret";
-export const SERVICE = "kubernetes:core/v1:Service";
-export const STACK = "pulumi:pulumi:Stack";
-export const TLS_PRIVATE_KEY = "tls:index/privateKey:PrivateKey";
+export const RELEASE = TYPES.release;
+export const SECRET = TYPES.secret;
+export const SERVICE = TYPES.service;
+export const STACK = TYPES.stack;
+export const TLS_PRIVATE_KEY = TYPES.privateKey;
 /** Cloud clusters that production stacks must protect, from each platform (components/platforms/<name>/). */
 export const PROTECTED_CLUSTER_TYPES = PLATFORMS.flatMap((p) => p.policy?.clusterTypes ?? []);
-export const GKE_CLUSTER = PROTECTED_CLUSTER_TYPES.find((t) => t.label === "GKE")!.type;
-export const EKS_CLUSTER = PROTECTED_CLUSTER_TYPES.find((t) => t.label === "EKS")!.type;
 /** Istio's own charts (others, such as MetalLB on kind, version independently). */
 export const ISTIO_CHARTS = [...ISTIO_CHART_NAMES];
 export { EASTWEST_NAME };

@@ -11,6 +11,7 @@ import type {
     StackValidationArgs,
     StackValidationPolicy,
 } from "@pulumi/policy";
+import { PROJECT, TYPES } from "../components/pulumiTypes";
 
 /** A resource as a test describes it; dependencies, parent and provider refer to other resources by URN. */
 export interface TestResource {
@@ -38,7 +39,7 @@ class NotApplicable extends Error {
     }
 }
 
-export function testUrn(type: string, name: string, stack = "test", project = "multicluster-mesh"): string {
+export function testUrn(type: string, name: string, stack = "test", project = PROJECT): string {
     return `urn:pulumi:${stack}::${project}::${type}::${name}`;
 }
 
@@ -167,7 +168,7 @@ export async function checkStack(
     return { violations };
 }
 
-/** What the simulator records per registration (scripts/lib/simulator.ts), structurally. */
+/** What the simulator records per registration (simulator/simulator.ts `Registration`), structurally. */
 export interface RegistrationLike {
     type: string;
     name: string;
@@ -190,7 +191,7 @@ export function fromRegistrations(
     registrations: RegistrationLike[],
     outputs: Record<string, unknown>,
     stack: string,
-    project = "multicluster-mesh",
+    project = PROJECT,
 ): TestResource[] {
     const out: TestResource[] = registrations.map((r) => ({
         type: r.type,
@@ -203,9 +204,9 @@ export function fromRegistrations(
         parent: r.parent || undefined,
     }));
     out.push({
-        type: "pulumi:pulumi:Stack",
+        type: TYPES.stack,
         name: `${project}-${stack}`,
-        urn: testUrn("pulumi:pulumi:Stack", `${project}-${stack}`, stack, project),
+        urn: testUrn(TYPES.stack, `${project}-${stack}`, stack, project),
         props: outputs,
     });
     return out;

@@ -18,7 +18,7 @@ import * as path from "node:path";
 import { Command } from "commander";
 import { ISTIO_REPOSITORY, ISTIO_VERSION } from "../components/istio";
 import { chartSource, retiredLocation, sourceText } from "../components/istioSource";
-import { readStackFile } from "../offline/plan";
+import { readStackFile } from "../offline/offlinePlan";
 import { pullCharts, pulledChartsDir, stageSourceCharts } from "../offline/render/charts";
 import { helmBinary } from "../offline/render/helm";
 

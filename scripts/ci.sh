@@ -3,7 +3,7 @@
 # (.github/workflows/preview.yml). Runs in the current directory (a clone of this repository).
 #
 #   bash scripts/ci.sh install      # Debian packages the tests need (when missing), then npm ci --ignore-scripts
-#                                   # (no dependency's install script is needed, README
+#                                   # (no dependency's install script is needed, CONTRIBUTING.md
 #                                   # "Dependencies and install scripts"; npm 10 would run them, npm 11 reads allowScripts)
 #   bash scripts/ci.sh test         # the README's test command
 #   bash scripts/ci.sh plan-all [--out DIR] [--against-dir DIR] [--summary FILE] [--tolerant]

@@ -25,6 +25,7 @@ import * as path from "node:path";
 import { parseArgs } from "node:util";
 import { parseAllDocuments, parse as parseYaml } from "yaml";
 import { ISTIO_FACTS_DIR, FACT_FILES, type IstioSource } from "../components/istioFacts";
+import { PROJECT } from "../components/pulumiTypes";
 
 const REPO_ROOT = path.resolve(__dirname, "..");
 const UPSTREAM = "https://github.com/istio/istio";
@@ -180,7 +181,7 @@ function writeJson(file: string, data: unknown): void {
 function cacheRoot(): string {
     const base =
         process.env.XDG_CACHE_HOME && process.env.XDG_CACHE_HOME !== "" ? process.env.XDG_CACHE_HOME : path.join(os.homedir(), ".cache");
-    return path.join(base, "multicluster-mesh", "istio-src");
+    return path.join(base, PROJECT, "istio-src");
 }
 
 /** manifests/charts of istio/istio at `tag`, extracted once with `git archive` into the cache. */

@@ -1,4 +1,4 @@
-// The offline plan's command line (the work is in offline/plan.ts).
+// The offline plan's command line (the work is in offline/offlinePlan.ts).
 //
 //   npm run plan -- --stack dev [--out out] [--against old/plan.json] [--stack-dir dir]
 //
@@ -76,7 +76,7 @@ if (require.main === module) {
     } catch {
         // Reported by the plan below.
     }
-    import("../offline/plan.js")
+    import("../offline/offlinePlan.js")
         .then(({ plan }) => {
             // performance.now() counts from process start: node, tsx and the modules.
             progress(`plan ${o.stack}: loading ${(performance.now() / 1000).toFixed(2)} s`);

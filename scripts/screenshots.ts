@@ -13,12 +13,12 @@ import { launchChromium, screenshotSvg } from "../offline/browser";
 import { runProgram } from "../offline/runProgram";
 import { buildPlanFile } from "../offline/planFile";
 import { meshSvg } from "../offline/meshSvg";
-import { problemLines, readStackFile } from "../offline/plan";
+import { problemLines, readStackFile } from "../offline/offlinePlan";
 import { syntheticPlan, SyntheticModel } from "../offline/syntheticMesh";
 
 const ROOT = path.resolve(__dirname, "..");
 
-/** The stacks this repository ships (README, "Shipped stacks"); test/screenshots.test.ts checks the list against git. */
+/** The stacks this repository ships (README, "Shipped stacks"); test/tools.test.ts checks the list against git. */
 export const SHIPPED_STACKS = [
     "dev",
     "eks-primary-remote",

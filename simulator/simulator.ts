@@ -10,8 +10,9 @@ import { describeReleaseChart } from "../components/istioSource";
 import * as crypto from "node:crypto";
 import * as pulumi from "@pulumi/pulumi";
 import { ISTIO_NAMESPACE } from "../components/istio";
-import { parseClusterIdentifier } from "../components/platforms/provider";
+import { parseClusterIdentifier } from "../components/platforms/clusterIdentifier";
 import { PLATFORMS, platformOf } from "../components/platforms/registry";
+import { TYPES } from "../components/pulumiTypes";
 import type { SimulatorContext } from "../components/platforms/types";
 import { readyForRenewal, simulateTls } from "./tlsSim";
 
@@ -51,6 +52,12 @@ export interface Registration {
     /** The `aliases` option: alias URNs, or alias specs as JSON ({name, type, parentUrn, noParent, …}). */
     aliases?: string[];
     state: Record<string, any>;
+    /**
+     * What answered it: "engine" (providers, stack references), "tls", "kubernetes" (the API server and
+     * Helm), "command" (pulumi-command running a platform's command), "platform:<name>" (its cloud's
+     * answers), or "none" when nothing knew the type (the registry test refuses that).
+     */
+    answeredBy: string;
     /** When the engine asked for the resource, and when it was answered (performance.now(), ms). */
     startedAt: number;
     finishedAt: number;
@@ -110,6 +117,15 @@ export function unwrapSecrets(v: any): any {
     return v;
 }
 
+/** Who answers a type the simulator itself knows (a platform's cloud types are answered by the platform). */
+function answererOf(type: string): string {
+    if (type.startsWith("pulumi:")) return "engine";
+    if (type.startsWith("tls:")) return "tls";
+    if (type.startsWith("kubernetes:")) return "kubernetes";
+    if (type === TYPES.command) return "command";
+    return "none";
+}
+
 function providerNameOf(ref: string): string {
     if (!ref) return "";
     const urn = ref.split("::").slice(0, -1).join("::");
@@ -124,24 +140,24 @@ function providerNameOf(ref: string): string {
 let canned: Promise<{ rootKey: string; rootCert: string; key: string; cert: string; csr: string }> | undefined;
 function cannedChain() {
     canned ??= (async () => {
-        const rootKey = (await simulateTls("tls:index/privateKey:PrivateKey", "canned-root-key", {
+        const rootKey = (await simulateTls(TYPES.privateKey, "canned-root-key", {
             algorithm: "ECDSA",
             ecdsaCurve: "P256",
         }))!.state.privateKeyPem as string;
-        const rootCert = (await simulateTls("tls:index/selfSignedCert:SelfSignedCert", "canned-root", {
+        const rootCert = (await simulateTls(TYPES.selfSignedCert, "canned-root", {
             privateKeyPem: rootKey,
             subject: { organization: "Istio", commonName: "Root CA" },
             isCaCertificate: true,
             allowedUses: ["cert_signing", "crl_signing"],
             validityPeriodHours: 87600,
         }))!.state.certPem as string;
-        const key = (await simulateTls("tls:index/privateKey:PrivateKey", "canned-key", { algorithm: "ECDSA", ecdsaCurve: "P256" }))!.state
+        const key = (await simulateTls(TYPES.privateKey, "canned-key", { algorithm: "ECDSA", ecdsaCurve: "P256" }))!.state
             .privateKeyPem as string;
-        const csr = (await simulateTls("tls:index/certRequest:CertRequest", "canned-csr", {
+        const csr = (await simulateTls(TYPES.certRequest, "canned-csr", {
             privateKeyPem: key,
             subject: { organization: "Istio", commonName: "Intermediate CA" },
         }))!.state.certRequestPem as string;
-        const cert = (await simulateTls("tls:index/locallySignedCert:LocallySignedCert", "canned-cert", {
+        const cert = (await simulateTls(TYPES.locallySignedCert, "canned-cert", {
             certRequestPem: csr,
             caPrivateKeyPem: rootKey,
             caCertPem: rootCert,
@@ -157,11 +173,11 @@ function cannedChain() {
 async function cannedTls(type: string, name: string, inputs: Record<string, any>): Promise<{ id: string; state: Record<string, any> }> {
     const c = await cannedChain();
     switch (type) {
-        case "tls:index/privateKey:PrivateKey":
+        case TYPES.privateKey:
             return { id: `${name}-id`, state: { ...inputs, privateKeyPem: name.endsWith("-root-key") ? c.rootKey : c.key } };
-        case "tls:index/certRequest:CertRequest":
+        case TYPES.certRequest:
             return { id: `${name}-id`, state: { ...inputs, certRequestPem: c.csr } };
-        case "tls:index/selfSignedCert:SelfSignedCert":
+        case TYPES.selfSignedCert:
             return { id: `${name}-id`, state: { ...inputs, certPem: c.rootCert, readyForRenewal: false } };
         default:
             return { id: `${name}-id`, state: { ...inputs, certPem: c.cert, readyForRenewal: false } };
@@ -174,7 +190,7 @@ export class Simulator {
     public readonly registrations: Registration[] = [];
     private readonly pending = new Map<
         string,
-        Omit<Registration, "state" | "urn" | "inputs" | "id" | "startedAt" | "finishedAt" | "cluster">[]
+        Omit<Registration, "state" | "urn" | "inputs" | "id" | "startedAt" | "finishedAt" | "cluster" | "answeredBy">[]
     >();
     private readonly addresses = new Map<string, string>();
     private inFlight = 0;
@@ -257,8 +273,7 @@ export class Simulator {
         // A provider the caller built with an identifier of its own (library use): the cluster is
         // the provider itself, named by its resource name.
         const registered =
-            providerRef &&
-            this.registrations.some((r) => r.type === "pulumi:providers:kubernetes" && r.name === providerNameOf(providerRef));
+            providerRef && this.registrations.some((r) => r.type === TYPES.k8sProvider && r.name === providerNameOf(providerRef));
         return registered ? { cluster: providerNameOf(providerRef), platform: "existing" } : undefined;
     }
 
@@ -309,27 +324,29 @@ export class Simulator {
     private async newResource(args: pulumi.runtime.MockResourceArgs): Promise<pulumi.runtime.MockResourceResult> {
         const key = `${args.type}::${args.name}`;
         const queue = this.pending.get(key) ?? [];
-        const meta: Omit<Registration, "state" | "urn" | "inputs" | "id" | "startedAt" | "finishedAt" | "cluster"> = queue.shift() ?? {
-            type: args.type,
-            name: args.name,
-            provider: args.provider ?? "",
-            providerName: providerNameOf(args.provider ?? ""),
-            parent: "",
-            custom: !!args.custom,
-            read: false,
-            dependencies: [],
-            protect: false,
-            secretPaths: [],
-            additionalSecretOutputs: [],
-        };
+        const meta: Omit<Registration, "state" | "urn" | "inputs" | "id" | "startedAt" | "finishedAt" | "cluster" | "answeredBy"> =
+            queue.shift() ?? {
+                type: args.type,
+                name: args.name,
+                provider: args.provider ?? "",
+                providerName: providerNameOf(args.provider ?? ""),
+                parent: "",
+                custom: !!args.custom,
+                read: false,
+                dependencies: [],
+                protect: false,
+                secretPaths: [],
+                additionalSecretOutputs: [],
+            };
         const startedAt = performance.now();
         if (this.options.failTypes?.includes(args.type)) throw new Error(`simulated failure creating ${args.type} ${args.name}`);
         const plain = { ...args, inputs: unwrapSecrets(args.inputs ?? {}) };
         const delay = this.options.latencyMs?.({ type: args.type, name: args.name, inputs: plain.inputs, read: meta.read }) ?? 0;
         if (delay > 0) await new Promise((r) => setTimeout(r, delay));
-        const { id, state } = await this.respond(plain, meta.providerName);
+        const { id, state, by } = await this.respond(plain, meta.providerName);
         const reg: Registration = {
             ...meta,
+            answeredBy: by ?? answererOf(plain.type),
             cluster: this.clusterOfProvider(meta.provider)?.cluster ?? "",
             urn: "",
             inputs: plain.inputs,
@@ -346,11 +363,11 @@ export class Simulator {
     private async respond(
         args: pulumi.runtime.MockResourceArgs,
         providerName: string,
-    ): Promise<{ id: string; state: Record<string, any> }> {
+    ): Promise<{ id: string; state: Record<string, any>; by?: string }> {
         let inputs = args.inputs ?? {};
-        if (this.options.tamperIntermediates && args.type === "tls:index/locallySignedCert:LocallySignedCert") {
-            const key = await simulateTls("tls:index/privateKey:PrivateKey", "impostor-key", { algorithm: "ECDSA", ecdsaCurve: "P256" });
-            const root = await simulateTls("tls:index/selfSignedCert:SelfSignedCert", "impostor-root", {
+        if (this.options.tamperIntermediates && args.type === TYPES.locallySignedCert) {
+            const key = await simulateTls(TYPES.privateKey, "impostor-key", { algorithm: "ECDSA", ecdsaCurve: "P256" });
+            const root = await simulateTls(TYPES.selfSignedCert, "impostor-root", {
                 privateKeyPem: key!.state.privateKeyPem,
                 subject: { organization: "Istio", commonName: "Root CA" },
                 isCaCertificate: true,
@@ -373,12 +390,12 @@ export class Simulator {
         switch (args.type) {
             // The engine's builtin provider answers a StackReference with the named stack's outputs
             // (pkg/resource/deploy/builtins.go readStackReference); the only one the program reads is itself.
-            case "pulumi:pulumi:StackReference":
+            case TYPES.stackReference:
                 return {
                     id: String(inputs.name ?? args.id),
                     state: { name: inputs.name, outputs: this.options.previousOutputs ?? {}, secretOutputNames: [] },
                 };
-            case "kubernetes:core/v1:Secret": {
+            case TYPES.secret: {
                 if (inputs.type === "kubernetes.io/service-account-token") {
                     // The token controller fills these in; the token is JWT-shaped but simulated.
                     const jwt = [
@@ -400,7 +417,7 @@ export class Simulator {
                 }
                 return { id: `${inputs.metadata?.namespace}/${inputs.metadata?.name}`, state: inputs };
             }
-            case "kubernetes:helm.sh/v3:Release":
+            case TYPES.release:
                 return {
                     id: `${inputs.namespace}/${inputs.name}`,
                     state: {
@@ -416,14 +433,14 @@ export class Simulator {
                         },
                     },
                 };
-            case "kubernetes:core/v1:Service": {
+            case TYPES.service: {
                 const id = args.id || `${inputs.metadata?.namespace}/${inputs.metadata?.name}`;
                 // A LoadBalancer Service is answered once the cloud has given it an address, as the
                 // provider's await does (pulumi-kubernetes provider/pkg/await/service.go).
                 if (args.id || inputs.spec?.type === "LoadBalancer") return { id, state: this.loadBalancerService(cluster, id, inputs) };
                 return { id, state: inputs };
             }
-            case "command:local:Command":
+            case TYPES.command:
                 // pulumi-command's Create returns a fresh unique ID (resource.NewUniqueHex): a re-created command gets a new one.
                 return {
                     id: `${args.name}-${crypto.createHash("sha256").update(JSON.stringify(inputs)).digest("hex").slice(0, 8)}`,
@@ -433,7 +450,7 @@ export class Simulator {
                 const ctx = this.context(args.provider);
                 for (const p of PLATFORMS) {
                     const answer = p.simulator.answers?.(args.type, args.name, inputs, ctx);
-                    if (answer) return answer;
+                    if (answer) return { ...answer, by: `platform:${p.name}` };
                 }
                 const ns = inputs.metadata?.namespace;
                 const id = inputs.metadata?.name ? (ns ? `${ns}/${inputs.metadata.name}` : inputs.metadata.name) : `${args.name}-id`;
@@ -481,7 +498,7 @@ export class Simulator {
 
     private platformOfCluster(cluster: string): string | undefined {
         for (const r of this.registrations) {
-            if (r.type !== "pulumi:providers:kubernetes") continue;
+            if (r.type !== TYPES.k8sProvider) continue;
             const id = parseClusterIdentifier(r.inputs.clusterIdentifier);
             if (id?.cluster === cluster) return id.platform;
         }

@@ -12,6 +12,7 @@ import { promisify } from "node:util";
 // @peculiar/x509 builds on tsyringe, which needs the Reflect metadata polyfill loaded first.
 import "reflect-metadata";
 import * as x509 from "@peculiar/x509";
+import { TYPES } from "../components/pulumiTypes";
 
 type CryptoArg = Parameters<typeof x509.cryptoProvider.set>[0];
 type CertCreateParams = Parameters<typeof x509.X509CertificateGenerator.create>[0];
@@ -24,10 +25,10 @@ export interface SimResult {
     state: Record<string, unknown>;
 }
 
-export const TLS_PRIVATE_KEY = "tls:index/privateKey:PrivateKey";
-export const TLS_SELF_SIGNED_CERT = "tls:index/selfSignedCert:SelfSignedCert";
-export const TLS_CERT_REQUEST = "tls:index/certRequest:CertRequest";
-export const TLS_LOCALLY_SIGNED_CERT = "tls:index/locallySignedCert:LocallySignedCert";
+export const TLS_PRIVATE_KEY = TYPES.privateKey;
+export const TLS_SELF_SIGNED_CERT = TYPES.selfSignedCert;
+export const TLS_CERT_REQUEST = TYPES.certRequest;
+export const TLS_LOCALLY_SIGNED_CERT = TYPES.locallySignedCert;
 
 /** Returns undefined for non-tls types. `type` is the Pulumi type token, `inputs` the deserialized inputs (plain JS values; secrets already unwrapped). */
 export async function simulateTls(

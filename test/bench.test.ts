@@ -2,7 +2,7 @@
 // from the required orderings, the edge audit, and the virtual clock. No program run here (the
 // bench itself runs the program); everything below takes milliseconds.
 import { describe, expect, it } from "vitest";
-import { planMesh } from "../components/plan";
+import { planMesh } from "../components/meshPlan";
 import { validateMeshConfig } from "../config";
 import { VirtualClock } from "../offline/bench/clock";
 import {

@@ -9,7 +9,7 @@ import { describe, expect, it } from "vitest";
 import { remoteCredential, type CheckReport, type CheckResult, type MeshIntent } from "../components/check/checks";
 import { intentFromMeshPlan } from "../components/check/intent";
 import { validateMeshConfig } from "../components/meshConfig";
-import { planMesh } from "../components/plan";
+import { planMesh } from "../components/meshPlan";
 import { readStackFile } from "../offline/stackFile";
 import { judgeClusterz, judgeEndpointShards, judgeNetworkz } from "../components/check/istiodDebug";
 import { intentFromPlan } from "../offline/checkIntent";

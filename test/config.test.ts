@@ -1,7 +1,7 @@
 // Pure tests of config validation: every rule, with the config path it names, and several at once.
 import { describe, expect, it } from "vitest";
 import { validateMeshConfig, ValidationEnv } from "../config";
-import { gkeEntry } from "./support/harness";
+import { gkeEntry } from "./support/entries";
 import { ISTIO_HUB, ISTIO_REPOSITORY, ISTIO_VERSION } from "../components/istio";
 
 type Raw = Record<string, any>;
@@ -248,39 +248,42 @@ describe("config validation", () => {
         it("accepts one primary and a remote that leaves `primary` to the default", () => {
             expect(problems(pr())).toEqual([]);
         });
-        it("rejects a mesh without a primary", () => {
-            const raw = pr();
-            raw.clusters[0].role = "remote";
-            expect(problems(raw)).toContain("mesh.clusters: primary-remote needs at least one cluster with role: primary");
-        });
-        it("rejects a mesh without a remote", () => {
-            const raw = pr();
-            raw.clusters[1].role = "primary";
-            expect(problems(raw).join("\n")).toContain("primary-remote needs at least one cluster with role: remote");
-        });
-        it("rejects a remote whose primary is unknown", () => {
-            const raw = pr();
-            raw.clusters[1].primary = "p9";
-            expect(problems(raw).join("\n")).toContain('mesh.clusters[1].primary: "p9" is not a cluster of this mesh; name one of: p1');
-        });
-        it("rejects a remote whose primary is itself a remote", () => {
-            const raw = pr();
-            raw.clusters.push({ name: "r2", role: "remote", primary: "r1", kubeconfig: "/x", apiServer: "https://10.0.0.3:6443" });
-            expect(problems(raw).join("\n")).toContain('mesh.clusters[2].primary: "r1" is a remote');
-        });
-        it("requires `primary` on a remote when there are several primaries", () => {
-            const raw = pr();
-            raw.clusters.push({ name: "p2", kubeconfig: "/x", apiServer: "https://10.0.0.4:6443" });
-            expect(problems(raw).join("\n")).toContain(
+        const rejects: [string, (r: Raw) => void, string][] = [
+            [
+                "a mesh without a primary",
+                (r) => (r.clusters[0].role = "remote"),
+                "mesh.clusters: primary-remote needs at least one cluster with role: primary",
+            ],
+            [
+                "a mesh without a remote",
+                (r) => (r.clusters[1].role = "primary"),
+                "primary-remote needs at least one cluster with role: remote",
+            ],
+            [
+                "a remote whose primary is unknown",
+                (r) => (r.clusters[1].primary = "p9"),
+                'mesh.clusters[1].primary: "p9" is not a cluster of this mesh; name one of: p1',
+            ],
+            [
+                "a remote whose primary is itself a remote",
+                (r) => r.clusters.push({ name: "r2", role: "remote", primary: "r1", kubeconfig: "/x", apiServer: "https://10.0.0.3:6443" }),
+                'mesh.clusters[2].primary: "r1" is a remote',
+            ],
+            [
+                "a remote without `primary` when there are several primaries",
+                (r) => r.clusters.push({ name: "p2", kubeconfig: "/x", apiServer: "https://10.0.0.4:6443" }),
                 "mesh.clusters[1].primary: is required when the mesh has several primaries (p1, p2)",
-            );
-        });
-        it("rejects a loopback address on a remote, which its primary reads", () => {
-            const raw = pr();
-            raw.clusters[1].apiServer = "https://127.0.0.1:6443";
-            expect(problems(raw).join("\n")).toContain(
+            ],
+            [
+                "a loopback address on a remote, which its primary reads",
+                (r) => (r.clusters[1].apiServer = "https://127.0.0.1:6443"),
                 "mesh.clusters[1].apiServer: apiServer https://127.0.0.1:6443 is a loopback address, which istiod in p1 cannot reach",
-            );
+            ],
+        ];
+        it.each(rejects)("rejects %s", (_title, mutate, expected) => {
+            const raw = pr();
+            mutate(raw);
+            expect(problems(raw).join("\n")).toContain(expected);
         });
     });
 

@@ -11,7 +11,7 @@ import { validateMeshConfig } from "../components/meshConfig";
 import { phaseChecks } from "../components/rotation";
 import { kubectlContexts } from "../offline/contexts";
 import { outDirProblem } from "../offline/outArg";
-import { plan, problemLines, readStackFile } from "../offline/plan";
+import { plan, problemLines, readStackFile } from "../offline/offlinePlan";
 import { estimatedResources, MAX_PLAN_RESOURCES } from "../offline/planLimits";
 import { chartFilesProblems, render } from "../offline/render/render";
 import { MAX_YAML_BYTES, parseYaml } from "../offline/yamlFile";
@@ -359,8 +359,8 @@ describe("item 5: messages that name the path and the fix", () => {
         expect(again.stdout).toContain("kubectl --context kind-east -n istio-system rollout restart deployment/istiod");
     });
 
-    it("the README's config reference, copied as-is into a stack file, plans", async () => {
-        const readme = fs.readFileSync(path.join(ROOT, "README.md"), "utf8");
+    it("the config reference (docs/config.md), copied as-is into a stack file, plans", async () => {
+        const readme = fs.readFileSync(path.join(ROOT, "docs", "config.md"), "utf8");
         const at = readme.indexOf("## Config reference");
         const start = readme.indexOf("```yaml\n", at) + "```yaml\n".length;
         const block = readme.slice(start, readme.indexOf("\n```", start));

@@ -2,7 +2,8 @@
 // and what was found, an unknown platform is one line with the allowed values, a misspelt key gets
 // "did you mean", a YAML syntax error is one line with file, line and column, an Istio version
 // outside the supported range is refused with the range, and per-cluster Istio values (and
-// `pilot.env`) reach the istiod release they are meant for.
+// `pilot.env`) reach the istiod release they are meant for. Pure (the unit tier); the two that run the
+// offline plan and the program are in test/configMessagesRun.test.ts.
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
@@ -10,9 +11,7 @@ import { afterAll, describe, expect, it } from "vitest";
 import { validateMeshConfig } from "../config";
 import { editDistance, nearest } from "../components/configMessages";
 import { compareVersions, ISTIO_VERSION, SUPPORTED_ISTIO, unsupportedIstio } from "../components/istio";
-import { planMesh, remoteValues } from "../components/plan";
-import { plan } from "../offline/plan";
-import { runMesh } from "./support/harness";
+import { planMesh, remoteValues } from "../components/meshPlan";
 import { parseYaml, readYamlFile, YamlSyntaxError } from "../offline/yamlFile";
 
 type Raw = Record<string, any>;
@@ -148,7 +147,7 @@ describe("unknown keys: did you mean", () => {
         raw.clusters[0].eastWestGateway = { internal: true };
         expect(problems(raw)).toEqual([
             'mesh.clusters[0].eastWestGateway: unknown key "internal"; remove or correct it ' +
-                '(allowed here: serviceAnnotations, loadBalancerIP, enabled); see README, "Config reference"',
+                "(allowed here: serviceAnnotations, loadBalancerIP, enabled); see docs/config.md",
         ]);
     });
     it("edit distance counts a swap as one and ignores case; nothing beyond 2 is suggested", () => {
@@ -186,14 +185,6 @@ describe("YAML syntax errors: one line with file, line and column", () => {
         expect(open).toThrow(/^Pulumi\.x\.yaml:3:1: YAML syntax error: Missing closing 'quote/);
         const twice = () => parseYaml("config:\n  a: 1\n  a: 2\n", "Pulumi.x.yaml");
         expect(twice).toThrow(/^Pulumi\.x\.yaml:3:3: YAML syntax error: Map keys must be unique$/);
-    });
-    it("the offline plan prints it as one problem naming the stack file", async () => {
-        fs.writeFileSync(path.join(dir, "Pulumi.yaml"), "name: multicluster-mesh\nruntime: nodejs\n");
-        fs.writeFileSync(file, "config:\n  multicluster-mesh:mesh:\n    meshId: m\n    clusters: [a, b\n");
-        const r = await plan("broken", path.join(dir, "out"), async () => ({}), { stackDir: dir });
-        expect(r.ok).toBe(false);
-        expect(r.errors).toHaveLength(1);
-        expect(r.errors[0]).toMatch(/Pulumi\.broken\.yaml:5:1: YAML syntax error: Flow sequence in block collection must be /);
     });
     it("valid YAML parses as yaml's parse does", () => {
         const text = "config:\n  foo:a: [1, 2]\n  foo:b: { c: x }\n";
@@ -265,23 +256,11 @@ describe("Istio values per cluster", () => {
         // The remote's values stay the remote's.
         expect(meshPlan.clusters[0].istiodValues.env).toEqual({ A: "mesh" });
     });
-    it("reach the Helm releases when the real program runs (stack config → Mesh → istiod chart)", async () => {
-        const raw = base("primary-remote");
-        raw.trust = { keyAlgorithm: "ECDSA", ecdsaCurve: "P256", protectRoot: false };
-        raw.istio = { values: { env: { A: "mesh" } } };
-        raw.clusters[0].istio = { values: { pilot: { env: { B: "east" } } } };
-        raw.clusters[1].istio = { values: { env: { A: "west" } } };
-        const run = await runMesh(raw, { sim: { cannedTls: true } });
-        expect(run.error).toBeUndefined();
-        const values = (name: string) => run.sim.byName(`mesh1-${name}-istiod`).inputs.values;
-        expect(values("east")).toMatchObject({ env: { A: "mesh" }, pilot: { env: { B: "east" } } });
-        expect(values("west")).toMatchObject({ profile: "remote", env: { A: "west" } });
-    });
     it("follow the mesh-level rules: owned keys refused at their path, also under pilot", () => {
         const raw = base();
         raw.clusters[1].istio = { values: { profile: "demo", pilot: { global: { meshID: "x" } } }, version: ISTIO_VERSION };
         expect(problems(raw)).toEqual([
-            'mesh.clusters[1].istio: unknown key "version"; remove or correct it (allowed here: values); see README, "Config reference"',
+            'mesh.clusters[1].istio: unknown key "version"; remove or correct it (allowed here: values); see docs/config.md',
             "mesh.clusters[1].istio.values.pilot.global.meshID: is managed by this program per cluster; " +
                 "remove it (set mesh.meshId instead)",
             "mesh.clusters[1].istio.values.profile: is managed by this program per cluster; remove it (the role decides the profile)",

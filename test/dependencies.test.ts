@@ -1,15 +1,21 @@
 // Every package the program (index.ts, for `pulumi up`) or the library (components/) imports at run
 // time is a production dependency: `npm ci --omit=dev`, as a deploy image or a consumer installs
-// it, must give the program everything it loads. Found by following the real import graph.
+// it, must give the program everything it loads. Found by following the real import graph. The one
+// exception is a platform's cloud SDK, loaded only by its builder (components/platforms/<name>/cluster.ts):
+// an optional peer dependency, so a library user of `existing` clusters installs none, and a dev
+// dependency, so a clone has them all (docs/library.md, "Installing").
 import * as fs from "node:fs";
 import { builtinModules } from "node:module";
 import * as path from "node:path";
 import { describe, expect, it } from "vitest";
+import { PLATFORMS } from "../components/platforms/registry";
 
 const ROOT = path.resolve(__dirname, "..");
 const pkg = JSON.parse(fs.readFileSync(path.join(ROOT, "package.json"), "utf8")) as {
     dependencies: Record<string, string>;
     devDependencies: Record<string, string>;
+    peerDependencies: Record<string, string>;
+    peerDependenciesMeta: Record<string, { optional?: boolean }>;
 };
 
 /** Imports that run (not `import type`), by following relative imports from the entry points. */
@@ -24,6 +30,7 @@ function runtimeImports(entries: string[]): Map<string, string> {
             ...src.matchAll(/^\s*import\s+(?!type\b)(?:[^'"]*?\s+from\s+)?["']([^"']+)["']/gm),
             ...src.matchAll(/^\s*export\s+(?!type\b)[^'"]*?\s+from\s+["']([^"']+)["']/gm),
             ...src.matchAll(/\brequire\(\s*["']([^"']+)["']\s*\)/g),
+            ...src.matchAll(/(?<!typeof\s)\bimport\(\s*["']([^"']+)["']\s*\)/g),
         ].map((m) => m[1]);
         for (const spec of specs) {
             if (spec.startsWith(".")) {
@@ -50,9 +57,39 @@ describe("runtime dependencies", () => {
         );
     });
 
-    it("lists every package the program imports at run time under dependencies, not devDependencies", () => {
-        const missing = [...imports].filter(([name]) => !(name in pkg.dependencies)).map(([name, file]) => `${name} (imported by ${file})`);
+    it("lists every package the program imports at run time under dependencies, a builder's cloud SDK under optional peers", () => {
+        const isBuilder = (file: string) => /^components\/platforms\/[^/]+\/cluster\.ts$/.test(file);
+        const missing = [...imports]
+            .filter(([name, file]) => !(name in pkg.dependencies) && !(isBuilder(file) && name in pkg.peerDependencies))
+            .map(([name, file]) => `${name} (imported by ${file})`);
         expect(missing).toEqual([]);
+    });
+
+    it("makes each platform's SDK (its `sdks`) an optional peer dependency, pinned for the repository under devDependencies", () => {
+        const sdks = [...new Set(PLATFORMS.flatMap((p) => p.sdks))].sort();
+        expect(sdks).toEqual(["@pulumi/aws", "@pulumi/command", "@pulumi/gcp"]);
+        expect(Object.keys(pkg.peerDependencies).sort()).toEqual(sdks);
+        for (const sdk of sdks) {
+            expect(pkg.peerDependenciesMeta[sdk], sdk).toEqual({ optional: true });
+            expect(sdk in pkg.dependencies, sdk).toBe(false);
+            // The range a user installs from includes the version this repository tests with.
+            expect(pkg.peerDependencies[sdk], sdk).toBe(`^${pkg.devDependencies[sdk]}`);
+        }
+        // The builder's imports are the SDKs it declares: what the missing-SDK message names.
+        for (const p of PLATFORMS) {
+            const builderImports = [...imports].filter(([, file]) => file === `components/platforms/${p.name}/cluster.ts`);
+            expect(
+                builderImports.map(([n]) => n).filter((n) => sdks.includes(n)),
+                p.name,
+            ).toEqual(p.sdks);
+        }
+    });
+
+    it("keeps offline-only packages out of the library's dependencies", () => {
+        const offline = runtimeImports(["scripts/plan.ts", "offline/offlinePlan.ts", "offline/meshSvg.ts"]);
+        const offlineOnly = [...offline.keys()].filter((n) => !imports.has(n));
+        expect(offlineOnly).toEqual(expect.arrayContaining(["@hpcc-js/wasm-graphviz", "commander"]));
+        expect(offlineOnly.filter((n) => n in pkg.dependencies)).toEqual([]);
     });
 });
 
@@ -73,9 +110,9 @@ describe("install scripts", () => {
         for (const name of withScripts) expect(allow[name], name).toBe(false);
     });
 
-    it("the README says why each is not needed, and CI and the workflow install with --ignore-scripts (older npm ignores allowScripts)", () => {
-        const readme = fs.readFileSync(path.join(ROOT, "README.md"), "utf8");
-        const section = readme.slice(readme.indexOf("### Dependencies and install scripts"));
+    it("CONTRIBUTING.md says why each is not needed, and CI and the workflow install with --ignore-scripts (older npm ignores allowScripts)", () => {
+        const readme = fs.readFileSync(path.join(ROOT, "CONTRIBUTING.md"), "utf8");
+        const section = readme.slice(readme.indexOf("## Dependencies and install scripts"));
         for (const name of withScripts) expect(section.slice(0, 2000)).toContain(`\`${name}\``);
         for (const f of ["scripts/ci.sh", ".github/workflows/preview.yml"]) {
             const text = fs.readFileSync(path.join(ROOT, f), "utf8");

@@ -7,7 +7,7 @@
 import { describe, expect, it } from "vitest";
 import { MeshConfig, validateMeshConfig } from "../config";
 import { placeGateways } from "../components/gatewayPlacement";
-import { planMesh } from "../components/plan";
+import { planMesh } from "../components/meshPlan";
 import { cluster, runMesh } from "./support/harness";
 
 type Raw = Record<string, unknown>;

@@ -20,7 +20,7 @@ import {
 } from "../components/istio";
 import { istioFacts } from "../components/istioFacts";
 import { parsePlanFile } from "../offline/planFile";
-import { readStackFile } from "../offline/plan";
+import { readStackFile } from "../offline/offlinePlan";
 import { planStack, ROOT, shippedStacks, tempDir } from "./support/planRun";
 
 describe("supported minors and their facts", () => {

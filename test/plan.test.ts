@@ -10,7 +10,7 @@ import {
     planMesh,
     primaryIstiodValues,
     remoteValues,
-} from "../components/plan";
+} from "../components/meshPlan";
 
 /** The mesh's root certificate(s), as the remotes' webhooks get them (any PEM text: this is pure). */
 const ROOT = "-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n";

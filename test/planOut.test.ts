@@ -10,7 +10,7 @@ import * as YAML from "yaml";
 import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 import { UNDECRYPTED_SECRET_NOTE } from "../components/secretPlaceholder";
 import { failedReportPath, MARKER_FILE } from "../offline/outDir";
-import { readStackFile } from "../offline/plan";
+import { readStackFile } from "../offline/offlinePlan";
 import { expectedKeys } from "../offline/stackFile";
 import { EXT, OpensslCa } from "./support/opensslCa";
 import { planStack, ROOT, shippedStacks, tempDir } from "./support/planRun";

@@ -10,11 +10,9 @@ import {
     cacertsBeforeIstiod,
     DEFAULT_ALLOWED_OUTPUTS,
     destinationRulesIdentical,
-    EKS_CLUSTER,
     istioArtifactSource,
     makeProductionIstioKnownDefect,
     explicitProvider,
-    GKE_CLUSTER,
     istioVersionUniform,
     loadBalancerOnlyEastWest,
     localityNeedsOutlierDetection,
@@ -40,10 +38,15 @@ import {
     SUPPORTED_ISTIO,
 } from "../components/istio";
 import { RETIRED_ISTIO_LOCATIONS } from "../components/istioSource";
-import { readStackFile } from "../offline/plan";
+import { readStackFile } from "../offline/offlinePlan";
 import { runProgram, RunResult } from "../offline/runProgram";
 import { isSecretOutput } from "./support/harness";
 import { ROOT, shippedStacks } from "./support/planRun";
+import { EKS_TYPES } from "../components/platforms/eks";
+import { GKE_TYPES } from "../components/platforms/gke";
+
+const GKE_CLUSTER = GKE_TYPES.cluster;
+const EKS_CLUSTER = EKS_TYPES.cluster;
 
 /** Type-checks policy/index.ts (the PolicyPack itself, which starts a server when loaded, so it is never imported). */
 export type PolicyPackModule = typeof import("../policy/index");

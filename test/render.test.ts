@@ -181,7 +181,7 @@ describe("a stack whose istio.repository is a local chart folder", () => {
 
 describe("rendered with real charts", () => {
     const charts = locateCharts(ISTIO_VERSION, { dir: process.env.ISTIO_CHARTS_DIR });
-    // The hostname path (a primary behind an ELB): the values components/plan.ts remoteValues gives a
+    // The hostname path (a primary behind an ELB): the values components/meshPlan.ts remoteValues gives a
     // remote, rendered by the real charts. The istiod chart's own validating webhook reads
     // `base.validationURL` from the istiod release's values (istiod/templates/validatingwebhookconfiguration.yaml),
     // so setting it on the base chart only leaves that webhook calling the ExternalName Service (issue 9).

@@ -4,7 +4,7 @@ import * as os from "node:os";
 import * as path from "node:path";
 import * as YAML from "yaml";
 import { describe, expect, it, vi } from "vitest";
-import { plan, readStackFile } from "../offline/plan";
+import { plan, readStackFile } from "../offline/offlinePlan";
 
 const ROOT = path.resolve(__dirname, "..");
 const stacks = fs

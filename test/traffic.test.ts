@@ -8,7 +8,7 @@ import * as path from "node:path";
 import * as YAML from "yaml";
 import { afterAll, describe, expect, it } from "vitest";
 import { validateMeshConfig } from "../components/meshConfig";
-import { planMesh } from "../components/plan";
+import { planMesh } from "../components/meshPlan";
 import {
     compileTraffic,
     DEFAULT_OUTLIER_DETECTION,

@@ -168,8 +168,8 @@ describe("what the pipeline does", () => {
         }
         // No trigger that hands a fork's code the base repository's secrets.
         expect(Object.keys(wf.on)).not.toContain("pull_request_target");
-        // The README documents the model.
-        const readme = fs.readFileSync(path.join(ROOT, "README.md"), "utf8");
+        // The docs of the review (docs/offline-plan.md, "In pull requests") document the model.
+        const readme = fs.readFileSync(path.join(ROOT, "docs", "offline-plan.md"), "utf8");
         expect(readme).toMatch(/\*\*Trust model\.\*\*[\s\S]*environment `preview`[\s\S]*environment:preview/);
     });
 });

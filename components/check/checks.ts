@@ -20,6 +20,7 @@ import {
     injectionPath,
     ISTIO_NAMESPACE,
     ISTIOD_SERVICE,
+    KUBERNETES_NAMESPACES,
     MULTICLUSTER_SECRET_LABEL,
     NETWORK_LABEL,
     NETWORKING_API,
@@ -350,7 +351,7 @@ export async function checkMesh(intent: MeshIntent, access: ClusterAccess[], opt
             );
             continue;
         }
-        const live = certSet(String(cm.data?.["root-cert.pem"] ?? ""));
+        const live = certSet(String(cm.data?.[CACERTS_KEYS.rootCert] ?? ""));
         const same = JSON.stringify(live) === JSON.stringify(expected);
         say(
             c.name,
@@ -579,7 +580,7 @@ export async function checkMesh(intent: MeshIntent, access: ClusterAccess[], opt
             for (const s of list.items ?? []) {
                 const ns = s.metadata?.namespace;
                 if (
-                    ["kube-system", "kube-public", "kube-node-lease"].includes(ns) ||
+                    KUBERNETES_NAMESPACES.filter((n) => n !== "default").includes(ns) ||
                     (ns === "default" && s.metadata?.name === "kubernetes")
                 )
                     continue;

@@ -1,8 +1,8 @@
 // The intent the post-deploy check compares live clusters with, from the mesh plan the components
-// build from (components/plan.ts): what the deploy gate checks inside `pulumi up`. The command line
+// build from (components/meshPlan.ts): what the deploy gate checks inside `pulumi up`. The command line
 // takes the same intent from an offline plan.json (offline/checkIntent.ts).
 import { ISTIO_NAMESPACE, ISTIO_OBJECTS } from "../istio";
-import type { MeshPlan } from "../plan";
+import type { MeshPlan } from "../meshPlan";
 import { revisionVirtualServiceName } from "../upgrade";
 import type { MeshIntent } from "./checks";
 

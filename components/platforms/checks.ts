@@ -2,6 +2,9 @@
 import { Cidr, formatCidr, overlaps, parseCidr } from "../cidr";
 import type { Say } from "./types";
 
+/** Kubernetes' tested scale: "No more than 5,000 nodes" (https://kubernetes.io/docs/setup/best-practices/cluster-large/). */
+export const K8S_MAX_NODES = 5_000;
+
 export function checkCidr(value: unknown, path: string, say: Say, maxPrefix = 29): Cidr | undefined {
     if (typeof value !== "string") return undefined;
     const c = parseCidr(value);

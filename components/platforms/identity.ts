@@ -21,7 +21,7 @@
 //   - `identity:` pins it; pinning a new value while the CA is the one recorded would replace the
 //     provider onto the same cluster: refused before anything runs, with the way out.
 import * as crypto from "node:crypto";
-import { instanceDigest } from "./provider";
+import { instanceDigest } from "./clusterIdentifier";
 
 /** What the previous run exported for one cluster (`clusters.<name>` in the stack outputs). */
 export interface PreviousIdentity {

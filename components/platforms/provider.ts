@@ -18,25 +18,15 @@
 // https://www.pulumi.com/registry/packages/kubernetes/api-docs/provider/#enablesecretmutable_nodejs):
 // re-issued intermediates would delete `cacerts` before writing the new one, and every remote
 // secret change would drop that peer for a moment. With it, Secrets are updated in place.
-import * as crypto from "node:crypto";
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
+import { PROJECT } from "../pulumiTypes";
 
-const PREFIX = "multicluster-mesh";
-
-/** A short, stable digest of what identifies one incarnation of a cluster (public facts only). */
-export function instanceDigest(...parts: string[]): string {
-    return crypto.createHash("sha256").update(parts.join("\n")).digest("hex").slice(0, 16);
-}
+export { instanceDigest, parseClusterIdentifier } from "./clusterIdentifier";
 
 export function clusterIdentifier(platform: string, cluster: string, instance: pulumi.Input<string>): pulumi.Output<string> {
-    return pulumi.interpolate`${PREFIX}/${platform}/${cluster}/${instance}`;
-}
-
-export function parseClusterIdentifier(id: unknown): { platform: string; cluster: string; instance: string } | undefined {
-    if (typeof id !== "string") return undefined;
-    const m = /^multicluster-mesh\/([a-z0-9-]+)\/([a-z0-9-]+)\/(.*)$/.exec(id);
-    return m ? { platform: m[1], cluster: m[2], instance: m[3] } : undefined;
+    // The same text as clusterIdentifierText (./clusterIdentifier.ts), which the offline tools parse.
+    return pulumi.interpolate`${PROJECT}/${platform}/${cluster}/${instance}`;
 }
 
 export interface ClusterProviderArgs {

@@ -1,19 +1,30 @@
 // The platforms, behind one registry. Validation, the cluster factory, the offline simulator, the
 // benchmark model and the policy pack loop over this list; adding a platform is one folder under
-// components/platforms/ that exports a `Platform` (types.ts), plus one line here.
+// components/platforms/ that exports a `Platform` (types.ts), plus one line in the list below
+// (CONTRIBUTING.md, "Adding a platform"; test/registry.test.ts plans a mesh on each, and on a
+// throwaway platform from test/fixtures/platforms/ added the same way).
 import { eks } from "./eks";
 import { existing } from "./existing";
 import { gke } from "./gke";
 import { kind } from "./kind";
 import type { Platform } from "./types";
 
-export const PLATFORMS: readonly Platform[] = [existing, gke, eks, kind];
-
-export const PLATFORM_NAMES = PLATFORMS.map((p) => p.name) as [string, ...string[]];
-
-export function platformOf(name: string | undefined): Platform | undefined {
-    return PLATFORMS.find((p) => p.name === (name ?? "existing"));
+export interface Registry {
+    PLATFORMS: readonly Platform[];
+    PLATFORM_NAMES: [string, ...string[]];
+    platformOf(name: string | undefined): Platform | undefined;
 }
+
+/** The registry's lookups over a list of platforms (the first is the default, `existing`). */
+export function registryOf(platforms: readonly Platform[]): Registry {
+    return {
+        PLATFORMS: platforms,
+        PLATFORM_NAMES: platforms.map((p) => p.name) as [string, ...string[]],
+        platformOf: (name) => platforms.find((p) => p.name === (name ?? "existing")),
+    };
+}
+
+export const { PLATFORMS, PLATFORM_NAMES, platformOf } = registryOf([existing, gke, eks, kind]);
 
 /** Each cluster's position among the clusters of its platform, in config order (kind's subnets and address slices). */
 export function platformIndexes(clusters: { platform?: string }[]): number[] {

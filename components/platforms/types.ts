@@ -1,12 +1,18 @@
 // What a platform is to the rest of the program: the one interface behind the registry
 // (registry.ts). Each platform folder (existing, gke, eks, kind) exports one `Platform` value that
 // holds every fact of that platform once: its config block, its checks, its derived names, its
-// gateway Service defaults, its locality, its offline-simulator answers and its component.
+// gateway Service defaults, its locality, its kubectl context and Kubernetes version, what the
+// resources it registers do on a change (rules, which one is the cluster, what they get at
+// deploy), its offline-simulator answers, its bench latencies and its policy. None of these facts
+// loads a cloud SDK: the folder's builder (cluster.ts) does, and it is loaded (`builder()`) only
+// where clusters are created (components/clusters.ts). CONTRIBUTING.md, "Adding a platform".
 import type * as pulumi from "@pulumi/pulumi";
 import type { z } from "zod";
 import type { Cidr } from "../cidr";
 import type { KubeconfigSource } from "../kubeconfig";
+import type { ClusterConfig } from "../meshConfig";
 import type { MeshCluster } from "../meshCluster";
+import type { ChangeRule } from "./changeRules";
 import type { PreviousIdentity } from "./identity";
 
 /** Report one problem at a config path. */
@@ -27,23 +33,8 @@ export interface LooseCluster {
     [block: string]: unknown;
 }
 
-/** A validated cluster entry, as the platforms' components receive it. */
-export interface PlatformCluster {
-    name: string;
-    network: string;
-    role: "primary" | "remote";
-    primary?: string;
-    platform: string;
-    region?: string;
-    zone?: string;
-    protect: boolean;
-    kubeconfig?: string;
-    context?: string;
-    apiServer?: string;
-    eastWestGateway: { serviceAnnotations: Record<string, string>; loadBalancerIP: string };
-    /** The platform's own block (`gke:`, `eks:`, `kind:`), defaults filled in. */
-    [block: string]: unknown;
-}
+/** A validated cluster entry, as the platforms' builders receive it (its platform's block filled in). */
+export type PlatformCluster = ClusterConfig;
 
 /** What the whole-config checks give a platform. */
 export interface CheckContext {
@@ -87,6 +78,8 @@ export interface PlatformSimulator {
 export interface PlatformBench {
     /** Documented provisioning times by resource type (or `type [detail]`). */
     latencies: { key: string; seconds: number; why: string }[];
+    /** The latency row of a registration where an input refines its type (`type [detail]`), e.g. which command a Command runs. */
+    latencyKey?(r: { type: string; inputs: Record<string, any> }): string | undefined;
     /** Resource types that are node pools (the Kubernetes provider waits for them). */
     nodePoolTypes: string[];
     /** A config block for the i-th bench cluster of this platform. */
@@ -97,6 +90,31 @@ export interface PlatformBench {
 export interface PlatformPolicy {
     /** Cloud cluster resource types that production stacks must protect, with the config fix. */
     clusterTypes: { type: string; label: string; deletionProtectionDefault: boolean; fix: string }[];
+}
+
+/** What the resources a platform's builder registers do on a change, for the offline change plan (offline/changes.ts). */
+export interface PlatformResources {
+    /** The provider rules of its own cloud's resource types (the Kubernetes and TLS ones are shared). */
+    changeRules: ChangeRule[];
+    /** Is this registered resource the Kubernetes cluster itself (its replacement replaces everything in it)? */
+    isCluster(r: { type: string; name: string; parent: string | null }): boolean;
+    /**
+     * Outputs a resource of this platform only gets when it is created (a cluster's endpoint and CA,
+     * a command's ID and output, an EC2 ID): a re-created resource gets new ones, and the change plan
+     * follows them into other resources' inputs (offline/planResources.ts).
+     */
+    deployTimeOutputs(r: { type: string; id?: string; state: Record<string, any> }): { path: string; value: unknown }[];
+}
+
+/** The builder (the folder's cluster.ts): the only part of a platform that loads its cloud SDK. */
+export interface PlatformBuilder {
+    /**
+     * Problems to refuse before anything is built, given the previous run (e.g. a provider that would
+     * be replaced onto the same cluster); each starts with its config path. `at` maps cluster names to paths.
+     */
+    preflight?(args: CreateArgs, at: (cluster: string) => string): string[];
+    /** Build the platform's clusters (one component each), keyed by cluster name. */
+    create(args: CreateArgs): Record<string, MeshCluster>;
 }
 
 export interface CreateArgs {
@@ -137,13 +155,22 @@ export interface Platform {
     locality(c: PlatformCluster): { region?: string; zone?: string };
     /** Service annotations its load balancers need for the east-west gateway (under the user's own). */
     gatewayServiceAnnotations: Record<string, string>;
+    /** Checks across this platform's clusters (e.g. GKE ranges in one VPC), after every cluster's own `check`. */
+    checkMesh?(clusters: { c: LooseCluster; at: string }[], meshId: unknown, say: Say): void;
+    /** The kubectl context the cluster has on the user's machine (for printed commands), when it can be known offline. */
+    kubeContext(c: LooseCluster): string | undefined;
+    /** The Kubernetes version the cluster runs, from its config; undefined: the default (offline/render/render.ts). */
+    kubeVersion(c: LooseCluster): string | undefined;
+    /** The npm packages its builder loads (optional peer dependencies of the library: package.json). */
+    sdks: string[];
     /**
-     * Problems to refuse before anything is built, given the previous run (e.g. a provider that would
-     * be replaced onto the same cluster); each starts with its config path. `at` maps cluster names to paths.
+     * A cluster entry (all but its name) that makes the builder register every resource type it
+     * can in a one-cluster mesh: the registry test plans it (test/registry.test.ts).
      */
-    preflight?(args: CreateArgs, at: (cluster: string) => string): string[];
-    /** Build the platform's clusters (one component each), keyed by cluster name. */
-    create(args: CreateArgs): Record<string, MeshCluster>;
+    sampleCluster(): Record<string, unknown>;
+    /** Load the builder (./cluster.ts), with its cloud SDK. */
+    builder(): PlatformBuilder;
+    resources: PlatformResources;
     simulator: PlatformSimulator;
     bench: PlatformBench;
     policy?: PlatformPolicy;

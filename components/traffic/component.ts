@@ -12,6 +12,7 @@ import * as pulumi from "@pulumi/pulumi";
 import { inCluster } from "../platforms/provider";
 import { INJECTION_LABEL } from "../istio";
 import type { IstioObject } from "./compile";
+import { componentType } from "../pulumiTypes";
 
 export interface TrafficPolicyArgs {
     /** The cluster's mesh name (for messages) and its provider: the only way objects reach it. */
@@ -35,7 +36,7 @@ export class TrafficPolicy extends pulumi.ComponentResource {
     public readonly objects: Record<string, k8s.apiextensions.CustomResource> = {};
 
     constructor(name: string, args: TrafficPolicyArgs, opts?: pulumi.ComponentResourceOptions) {
-        super("multicluster-mesh:traffic:TrafficPolicy", name, {}, opts);
+        super(componentType("traffic", "TrafficPolicy"), name, {}, opts);
         const child = inCluster(this, args.cluster.provider);
         for (const ns of args.namespaces) {
             this.namespaces[ns] = new k8s.core.v1.Namespace(

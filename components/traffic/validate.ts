@@ -14,7 +14,7 @@ import {
     TRAFFIC_OBJECT_GROUPS,
 } from "../istio";
 import { platformOf } from "../platforms/registry";
-import type { PlatformCluster } from "../platforms/types";
+import type { LooseCluster, PlatformCluster } from "../platforms/types";
 import { compileTraffic, destinationRuleName, IstioObject } from "./compile";
 import {
     destinationRuleLocalityProblems,
@@ -32,14 +32,8 @@ import { istioObjectProblems as crdSchemaProblems } from "../istioCrdSchemas";
 
 type Say = (path: string, msg: string) => void;
 
-/** A cluster entry as far as it parsed. */
-export interface LooseTrafficCluster {
-    name?: unknown;
-    role?: unknown;
-    platform?: unknown;
-    region?: unknown;
-    [k: string]: unknown;
-}
+/** A cluster entry as far as it parsed: the one loose cluster shape (components/platforms/types.ts). */
+export type LooseTrafficCluster = LooseCluster;
 
 const LABEL_NAME = /^([a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*\/)?[A-Za-z0-9]([-A-Za-z0-9_.]*[A-Za-z0-9])?$/;
 const DNS1123_SUBDOMAIN = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/;
@@ -66,15 +60,44 @@ function isObject(v: unknown): v is Record<string, unknown> {
 }
 
 /** Problems of the traffic block (`t` may be partial when the schema found problems elsewhere). */
-export function validateTraffic(
-    t: Partial<TrafficConfig> | undefined,
-    clusters: LooseTrafficCluster[],
-    ctx: { say: Say; clustersBuilt?: boolean; istioValues?: Record<string, unknown>; istioObjectProblems?: (o: IstioObject) => string[] },
-): void {
+/** What every part of the traffic checks shares: the block, its clusters and regions, its namespaces, and `say`. */
+interface TrafficCheck {
+    t: Partial<TrafficConfig>;
+    at: string;
+    say: Say;
+    ctx: TrafficContext;
+    /** Every cluster entry, as far as it parsed (for paths: mesh.clusters[i]). */
+    clusters: LooseTrafficCluster[];
+    named: (LooseTrafficCluster & { name: string })[];
+    names: string[];
+    /** The clusters whose istiod reads Istio configuration (the primaries). */
+    configClusters: string[];
+    regionOf: Map<string, string | undefined>;
+    regions: Map<string, string[]>;
+    regionList: () => string;
+    policies: NonNullable<TrafficConfig["policies"]>;
+    namespaces: NonNullable<TrafficConfig["namespaces"]>;
+    objects: NonNullable<TrafficConfig["objects"]>;
+    /** namespace name → its index in `namespaces` (filled by checkNamespaces). */
+    nsIndex: Map<string, number>;
+    namespaceProblem: (ns: string) => string | undefined;
+    /** How many problems were reported: the compiled objects are checked only when none was. */
+    reported: { n: number };
+}
+
+type TrafficContext = {
+    say: Say;
+    clustersBuilt?: boolean;
+    istioValues?: Record<string, unknown>;
+    istioObjectProblems?: (o: IstioObject) => string[];
+};
+
+/** Problems of the traffic block (`t` may be partial when the schema found problems elsewhere). */
+export function validateTraffic(t: Partial<TrafficConfig> | undefined, clusters: LooseTrafficCluster[], ctx: TrafficContext): void {
     if (!t || typeof t !== "object") return;
-    let reported = 0;
+    const reported = { n: 0 };
     const say: Say = (path, msg) => {
-        reported++;
+        reported.n++;
         ctx.say(path, msg);
     };
     const at = "mesh.traffic";
@@ -94,8 +117,45 @@ export function validateTraffic(
     const policies = Array.isArray(t.policies) ? t.policies : [];
     const namespaces = Array.isArray(t.namespaces) ? t.namespaces : [];
 
-    // Namespaces: names Kubernetes and Istio own are refused (their Namespace objects exist already).
+    const objects = Array.isArray(t.objects) ? t.objects : [];
     const nsIndex = new Map<string, number>();
+    const namespaceProblem = (ns: string): string | undefined => {
+        if (ns === ROOT_NAMESPACE) return undefined;
+        const i = nsIndex.get(ns);
+        if (i === undefined) {
+            return (
+                `namespace "${ns}" is not in ${at}.namespaces; add it there (this program then creates it in every cluster whose ` +
+                `istiod reads the object: ${configClusters.join(", ")}), or write the object into a namespace that exists`
+            );
+        }
+        const listed = namespaces[i].clusters;
+        const missing = listed ? configClusters.filter((c) => !listed.includes(c)) : [];
+        if (missing.length > 0) {
+            return (
+                `namespace "${ns}" (${at}.namespaces[${i}]) is not created in ${missing.join(", ")}, whose istiod reads this ` +
+                `object; add ${missing.length > 1 ? "them" : "it"} to its clusters`
+            );
+        }
+        return undefined;
+    };
+    const v: TrafficCheck = {
+        ...{ t, at, say, ctx, clusters, named, names, configClusters, regionOf, regions, regionList },
+        ...{ policies, namespaces, objects, nsIndex, namespaceProblem, reported },
+    };
+    checkNamespaces(v);
+    checkClusterLocal(v);
+    checkPolicies(v);
+    checkDependencies(v);
+    checkObjects(v);
+    checkOverriddenValues(v);
+    checkClashes(v);
+    checkCompiled(v);
+}
+
+/** Namespaces: names Kubernetes and Istio own are refused (their Namespace objects exist already); each listed once, on clusters of the mesh. */
+function checkNamespaces(v: TrafficCheck): void {
+    const { at, say, names, namespaces, nsIndex } = v;
+    // Namespaces: names Kubernetes and Istio own are refused (their Namespace objects exist already).
     namespaces.forEach((ns, i) => {
         if (!ns || typeof ns.name !== "string") return;
         const p = `${at}.namespaces[${i}]`;
@@ -125,32 +185,21 @@ export function validateTraffic(
         }
     });
     /** A namespace that objects go into must exist in every config cluster: the root namespace, or one of `namespaces` there. */
-    const namespaceProblem = (ns: string): string | undefined => {
-        if (ns === ROOT_NAMESPACE) return undefined;
-        const i = nsIndex.get(ns);
-        if (i === undefined) {
-            return (
-                `namespace "${ns}" is not in ${at}.namespaces; add it there (this program then creates it in every cluster whose ` +
-                `istiod reads the object: ${configClusters.join(", ")}), or write the object into a namespace that exists`
-            );
-        }
-        const listed = namespaces[i].clusters;
-        const missing = listed ? configClusters.filter((c) => !listed.includes(c)) : [];
-        if (missing.length > 0) {
-            return (
-                `namespace "${ns}" (${at}.namespaces[${i}]) is not created in ${missing.join(", ")}, whose istiod reads this ` +
-                `object; add ${missing.length > 1 ? "them" : "it"} to its clusters`
-            );
-        }
-        return undefined;
-    };
+}
 
+/** Cluster-local hosts. */
+function checkClusterLocal(v: TrafficCheck): void {
+    const { t, at, say } = v;
     // Hosts: cluster-local ones.
     (Array.isArray(t.clusterLocal) ? t.clusterLocal : []).forEach((h, i) => {
         const p = typeof h === "string" ? hostProblem(h) : undefined;
         if (p) say(`${at}.clusterLocal[${i}]`, p);
     });
+}
 
+/** Policies: hosts, modes, regions, failover, weights, outlier detection (Istio's locality rules, components/traffic/istioRules.ts). */
+function checkPolicies(v: TrafficCheck): void {
+    const { t, at, say, ctx, clusters, named, regionOf, regions, regionList, policies, namespaceProblem } = v;
     // Policies.
     const hostAt = new Map<string, number>();
     // A cluster without a region is reported once, at the first policy that needs it.
@@ -284,7 +333,11 @@ export function validateTraffic(
             );
         }
     });
+}
 
+/** Dependencies, which become Sidecars: the client's namespace and the hosts it calls. */
+function checkDependencies(v: TrafficCheck): void {
+    const { t, at, say, namespaceProblem } = v;
     // Dependencies → Sidecars.
     (Array.isArray(t.dependencies) ? t.dependencies : []).forEach((d, i) => {
         if (!d) return;
@@ -310,10 +363,13 @@ export function validateTraffic(
             if (hp) say(`${p}.calls[${j}]`, hp);
         });
     });
+}
 
+/** Objects written as given: their groups, the kinds the program owns, and the CRD schemas. */
+function checkObjects(v: TrafficCheck): void {
+    const { at, say, ctx, namespaceProblem, objects } = v;
     // Objects written as given: their groups, the kinds the program owns, and the CRD schemas.
     const compiledNames = new Set<string>();
-    const objects = Array.isArray(t.objects) ? t.objects : [];
     objects.forEach((o, i) => {
         const p = `${at}.objects[${i}]`;
         if (!isObject(o)) return;
@@ -365,7 +421,11 @@ export function validateTraffic(
                 say(p, `does not pass the Istio ${kind} CRD schema: ${sp}`);
         }
     });
+}
 
+/** Settings the user's istio.values would override silently (they are merged last). */
+function checkOverriddenValues(v: TrafficCheck): void {
+    const { t, at, say, ctx } = v;
     // Settings the user's istio.values would override silently (they are merged last).
     const meshConfig = isObject(ctx.istioValues?.meshConfig) ? ctx.istioValues!.meshConfig : undefined;
     if (meshConfig && Array.isArray(t.clusterLocal) && t.clusterLocal.length > 0 && meshConfig.serviceSettings !== undefined) {
@@ -385,7 +445,11 @@ export function validateTraffic(
                 `remove one of them`,
         );
     }
+}
 
+/** Given objects that are also compiled (the same kind, namespace and name) would overwrite each other. */
+function checkClashes(v: TrafficCheck): void {
+    const { t, at, say, policies, objects } = v;
     // Given objects that are also compiled (the same kind, namespace and name) would overwrite each other.
     const compiled = [
         ...policies
@@ -404,10 +468,14 @@ export function validateTraffic(
             );
         }
     });
+}
 
+/** Istio's own rules on what compiles: a second line of defence, run only when nothing else was reported. */
+function checkCompiled(v: TrafficCheck): void {
+    const { t, at, say, named, regionOf, policies, objects, reported } = v;
     // Istio's own rules on what compiles (a second line of defence: the rules above already refuse
     // everything they would catch), and clashes between compiled and given objects.
-    if (reported > 0) return;
+    if (reported.n > 0) return;
     if (!Array.isArray(t.policies) || !Array.isArray(t.dependencies) || !Array.isArray(t.objects) || !Array.isArray(t.namespaces)) return;
     const plan = compileTraffic(
         t as TrafficConfig,

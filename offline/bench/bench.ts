@@ -15,7 +15,7 @@ import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import { validateMeshConfig } from "../../config";
-import { planMesh } from "../../components/plan";
+import { planMesh } from "../../components/meshPlan";
 import {
     COUNT_TERMS,
     expectedCount,
@@ -51,7 +51,7 @@ export interface Options {
     runs: number;
     out: string;
     sourceMaps: boolean;
-    /** The default sweep (not --quick, no custom lists): only then is the README's table refreshed. */
+    /** The default sweep (not --quick, no custom lists): only then is the table in docs/bench.md refreshed. */
     full: boolean;
 }
 
@@ -392,7 +392,7 @@ export async function main(o: Options): Promise<boolean> {
     fs.mkdirSync(o.out, { recursive: true });
     fs.writeFileSync(path.join(o.out, "results.json"), `${JSON.stringify(results, null, 2)}\n`);
     fs.writeFileSync(path.join(o.out, "results.md"), renderMarkdown(results, costRows, deployRows));
-    // Only a full run into the committed results refreshes the README's table.
+    // Only a full run into the committed results refreshes the table in docs/bench.md.
     const readme = o.out === path.join(ROOT, "bench") && o.full ? updateReadme(renderReadmeTable(results, costRows, deployRows)) : false;
 
     log("");
@@ -400,7 +400,7 @@ export async function main(o: Options): Promise<boolean> {
     const skipped = lines.filter((l) => l.measured === false).length;
     log(
         `\nbench: ${allOk ? "all measured targets pass" : "some targets FAIL"}${skipped ? ` (${skipped} not measured in this run)` : ""}; ${fmt(totalSeconds, 0)} ` +
-            `s; wrote ${path.relative(process.cwd(), path.join(o.out, "results.md"))} and results.json${readme ? ", and the README's table" : ""}`,
+            `s; wrote ${path.relative(process.cwd(), path.join(o.out, "results.md"))} and results.json${readme ? ", and the table in docs/bench.md" : ""}`,
     );
     return allOk;
 }
@@ -408,7 +408,7 @@ export async function main(o: Options): Promise<boolean> {
 export const README_START = "<!-- bench:table:start -->";
 export const README_END = "<!-- bench:table:end -->";
 
-/** The README's short table: every cost point with its deploy ratio, then the deploy-only scenarios. */
+/** The short table of docs/bench.md: every cost point with its deploy ratio, then the deploy-only scenarios. */
 function renderReadmeTable(results: any, costRows: CostRow[], deployRows: DeployRow[]): string {
     const m = results.machine;
     const out: string[] = [];
@@ -441,9 +441,9 @@ function renderReadmeTable(results: any, costRows: CostRow[], deployRows: Deploy
     return out.join("\n");
 }
 
-/** Replace the table between the README's bench markers (nothing else in the file is touched). */
+/** Replace the table between the bench markers of docs/bench.md (nothing else in the file is touched). */
 function updateReadme(table: string): boolean {
-    const file = path.join(ROOT, "README.md");
+    const file = path.join(ROOT, "docs", "bench.md");
     const text = fs.readFileSync(file, "utf8");
     const a = text.indexOf(README_START);
     const b = text.indexOf(README_END);
@@ -504,7 +504,7 @@ function renderMarkdown(results: any, costRows: CostRow[], deployRows: DeployRow
         }
         p();
     }
-    p("Formula terms (existing clusters, generated trust), from the plan (`components/plan.ts`):");
+    p("Formula terms (existing clusters, generated trust), from the plan (`components/meshPlan.ts`):");
     p();
     p("| term | resources | what |");
     p("|---|---:|---|");

@@ -15,8 +15,9 @@ import {
     READER_SERVICE_ACCOUNT,
     readerTokenName,
 } from "../../components/istio";
-import { parseClusterIdentifier } from "../../components/platforms/provider";
+import { parseClusterIdentifier } from "../../components/platforms/clusterIdentifier";
 import { PLATFORMS, platformOf } from "../../components/platforms/registry";
+import { isComponentType, TYPES } from "../../components/pulumiTypes";
 
 // ---------------------------------------------------------------------------------------------
 // Scenarios
@@ -121,25 +122,25 @@ export interface LatencyRow {
 }
 
 /**
- * Documented latencies. Keyed by resource type; Helm releases by chart; `command:local:Command` by
- * what it runs. Components and providers take no time. Anything not listed takes DEFAULT_SECONDS and
+ * Documented latencies. Keyed by resource type; Helm releases by chart; a platform's own rows as it
+ * keys them (kind's Commands by what they run). Components and providers take no time. Anything not listed takes DEFAULT_SECONDS and
  * is reported, so a new resource type shows up in the results instead of silently costing nothing.
  */
 export const LATENCY_TABLE: LatencyRow[] = [
     // Each platform's own resources (components/platforms/<name>/, `bench.latencies`).
     ...PLATFORMS.flatMap((p) => p.bench.latencies),
     // Istio (the issue's numbers).
-    { key: "kubernetes:helm.sh/v3:Release [base]", seconds: 20, why: "Helm base (CRDs, reader SA)" },
-    { key: "kubernetes:helm.sh/v3:Release [istiod]", seconds: 60, why: "Helm istiod, until ready" },
-    { key: "kubernetes:helm.sh/v3:Release [gateway]", seconds: 60, why: "east-west gateway pods, until ready" },
+    { key: `${TYPES.release} [base]`, seconds: 20, why: "Helm base (CRDs, reader SA)" },
+    { key: `${TYPES.release} [istiod]`, seconds: 60, why: "Helm istiod, until ready" },
+    { key: `${TYPES.release} [gateway]`, seconds: 60, why: "east-west gateway pods, until ready" },
     {
-        key: "kubernetes:core/v1:Service [LoadBalancer]",
+        key: `${TYPES.service} [LoadBalancer]`,
         seconds: 120,
         why: "east-west LoadBalancer Service, until the cloud gives it an address",
     },
-    { key: "kubernetes:helm.sh/v3:Release", seconds: 30, why: "other Helm chart" },
-    { key: "kubernetes:core/v1:Secret", seconds: 1, why: "Secret (a token: the token controller fills it)" },
-    { key: "kubernetes:core/v1:Namespace", seconds: 1, why: "Namespace" },
+    { key: TYPES.release, seconds: 30, why: "other Helm chart" },
+    { key: TYPES.secret, seconds: 1, why: "Secret (a token: the token controller fills it)" },
+    { key: TYPES.namespace, seconds: 1, why: "Namespace" },
     { key: "kubernetes:*", seconds: 1, why: "any other Kubernetes object (Istio Gateway, VirtualService, MetalLB pool)" },
     { key: "tls:*", seconds: 1, why: "key or certificate (local)" },
     { key: "pulumi:providers:*", seconds: 0, why: "provider configuration" },
@@ -147,9 +148,6 @@ export const LATENCY_TABLE: LatencyRow[] = [
 ];
 
 export const DEFAULT_SECONDS = 1;
-
-/** The Pulumi project: component resources are typed `<project>:<module>:<Type>`. */
-export const PROJECT = "multicluster-mesh";
 
 const TABLE = new Map(LATENCY_TABLE.map((r) => [r.key, r.seconds]));
 
@@ -166,15 +164,17 @@ export function latencyOf(r: LatencyInput): { key: string; seconds: number; know
     const t = r.type;
     if (t.startsWith("pulumi:providers:")) return hit("pulumi:providers:*");
     // The program's own component types (`multicluster-mesh:<module>:<Type>`) register nothing in a cloud.
-    if (t.startsWith(`${PROJECT}:`)) return hit("component");
-    if (t === "kubernetes:helm.sh/v3:Release") {
+    if (isComponentType(t)) return hit("component");
+    if (t === TYPES.release) {
         const chart = describeReleaseChart(r.inputs ?? {}).name;
         return TABLE.has(`${t} [${chart}]`) ? hit(`${t} [${chart}]`) : hit(t);
     }
-    if (t === "kubernetes:core/v1:Service" && r.inputs?.spec?.type === "LoadBalancer")
-        return hit("kubernetes:core/v1:Service [LoadBalancer]");
-    if (t === "command:local:Command")
-        return String(r.inputs?.create ?? "").startsWith("kind create cluster") ? hit(`${t} [kind create cluster]`) : hit(t);
+    if (t === TYPES.service && r.inputs?.spec?.type === "LoadBalancer") return hit(`${TYPES.service} [LoadBalancer]`);
+    // A platform's own refinement (kind: which command a Command runs).
+    for (const p of PLATFORMS) {
+        const key = p.bench.latencyKey?.(r);
+        if (key !== undefined && TABLE.has(key)) return hit(key);
+    }
     if (TABLE.has(t)) return hit(t);
     if (t.startsWith("kubernetes:")) return hit("kubernetes:*");
     if (t.startsWith("tls:")) return hit("tls:*");
@@ -185,7 +185,7 @@ export function latencyOf(r: LatencyInput): { key: string; seconds: number; know
 // Resource-count formula (existing clusters), from the plan
 // ---------------------------------------------------------------------------------------------
 
-/** The plan facts the count depends on (a subset of components/plan.ts ClusterPlan). */
+/** The plan facts the count depends on (a subset of components/meshPlan.ts ClusterPlan). */
 export interface CountPlan {
     clusters: { runsIstiod: boolean; eastWestGateway?: unknown; crossNetworkGateway: boolean; exposeIstiod: boolean }[];
     remoteSecrets: { source: string }[];
@@ -310,24 +310,24 @@ export function classify(
 ): Classified {
     const t = r.type;
     if (!r.custom) return { role: "component", cluster: clusterOfComponent.get(r.urn) };
-    if (t === "pulumi:providers:kubernetes") return { role: "k8s-provider", cluster: clusterOfProvider.get(r.name) };
+    if (t === TYPES.k8sProvider) return { role: "k8s-provider", cluster: clusterOfProvider.get(r.name) };
     if (t.startsWith("pulumi:providers:")) return { role: "cloud-provider" };
     if (t.startsWith("tls:")) {
-        if (t === "tls:index/selfSignedCert:SelfSignedCert") return { role: "root-cert" };
-        if (t === "tls:index/privateKey:PrivateKey" && /-root-key$/.test(r.name)) return { role: "root-key" };
+        if (t === TYPES.selfSignedCert) return { role: "root-cert" };
+        if (t === TYPES.privateKey && /-root-key$/.test(r.name)) return { role: "root-key" };
         const cluster = clusters
             .filter((c) => new RegExp(`-${escapeRe(c)}(-g\\d+)?-intermediate-`).test(r.name))
             .sort((a, b) => b.length - a.length)[0];
-        if (t === "tls:index/privateKey:PrivateKey") return { role: "intermediate-key", cluster };
-        if (t === "tls:index/certRequest:CertRequest") return { role: "intermediate-csr", cluster };
+        if (t === TYPES.privateKey) return { role: "intermediate-key", cluster };
+        if (t === TYPES.certRequest) return { role: "intermediate-csr", cluster };
         return { role: "intermediate-cert", cluster };
     }
     if (t.startsWith("kubernetes:")) {
         const cluster = clusterOfProvider.get(r.providerName);
         const md = r.inputs?.metadata ?? {};
         const inIstio = (md.namespace ?? r.inputs?.namespace) === ISTIO_NAMESPACE;
-        if (t === "kubernetes:core/v1:Namespace") return { role: md.name === ISTIO_NAMESPACE ? "namespace" : "platform-k8s", cluster };
-        if (t === "kubernetes:core/v1:Secret") {
+        if (t === TYPES.namespace) return { role: md.name === ISTIO_NAMESPACE ? "namespace" : "platform-k8s", cluster };
+        if (t === TYPES.secret) {
             if (md.name === CACERTS_SECRET) return { role: "cacerts", cluster };
             if (md.annotations?.["kubernetes.io/service-account.name"] === READER_SERVICE_ACCOUNT) {
                 const name = String(md.name ?? "");
@@ -344,14 +344,13 @@ export function classify(
                 return { role: "remote-secret", cluster, peers: annotated ? [annotated] : keys };
             }
         }
-        if (t === "kubernetes:helm.sh/v3:Release" && inIstio) {
+        if (t === TYPES.release && inIstio) {
             const chart = describeReleaseChart(r.inputs ?? {}).name;
             if (chart === CHARTS.base.chart || chart === CHARTS.istiod.chart || chart === CHARTS.gateway.chart)
                 return { role: chart, cluster };
         }
         // The east-west gateway's LoadBalancer Service: the program makes it before istiod for its address.
-        if (t === "kubernetes:core/v1:Service" && inIstio && r.inputs?.spec?.type === "LoadBalancer")
-            return { role: "gateway-address", cluster };
+        if (t === TYPES.service && inIstio && r.inputs?.spec?.type === "LoadBalancer") return { role: "gateway-address", cluster };
         if (t.startsWith("kubernetes:networking.istio.io/")) {
             return {
                 role:
@@ -383,7 +382,7 @@ function index(nodes: Node[], facts: ClusterFact[]) {
     const clusterOfProvider = new Map<string, string>();
     const clusterOfComponent = new Map<string, string>();
     for (const r of nodes) {
-        if (r.type !== "pulumi:providers:kubernetes") continue;
+        if (r.type !== TYPES.k8sProvider) continue;
         // The provider says which cluster it serves (components/platforms/provider.ts).
         const c = parseClusterIdentifier(r.inputs?.clusterIdentifier)?.cluster;
         if (!c || !clusters.includes(c)) continue;
@@ -414,7 +413,7 @@ export function programGraph(nodes: Node[], facts: ClusterFact[]): Graph {
     const providerUrn = (ref: string) => ref.split("::").slice(0, -1).join("::");
     const byObject = new Map<string, number>();
     nodes.forEach((r, i) => {
-        if (!r.read && r.custom && r.type === "kubernetes:helm.sh/v3:Release" && r.inputs?.name)
+        if (!r.read && r.custom && r.type === TYPES.release && r.inputs?.name)
             byObject.set(`${r.provider}|${r.inputs.namespace}/${r.inputs.name}`, i);
     });
     const preds = nodes.map((r) => {
@@ -428,7 +427,7 @@ export function programGraph(nodes: Node[], facts: ClusterFact[]): Graph {
 }
 
 /**
- * The ordering the Istio facts force (README "What is installed where, in which order"), and
+ * The ordering the Istio facts force (docs/deploy.md, "What is installed where, in which order"), and
  * nothing else:
  *   per cluster   namespace → cacerts → istiod; base → istiod → gateway → its address;
  *                 base (CRDs) → Istio objects; base (reader SA) → reader token;
@@ -621,13 +620,9 @@ export function stageLabel(g: Graph, i: number): string {
         case "platform":
         case "node-pool":
         case "platform-k8s":
+            // A command (kind's `kind create cluster`, `docker inspect`) by what it runs.
             return `${where} ${r.type.split(":").pop()}${
-                r.type === "command:local:Command"
-                    ? ` (${String(r.inputs?.create ?? "")
-                          .split(" ")
-                          .slice(0, 3)
-                          .join(" ")})`
-                    : ""
+                typeof r.inputs?.create === "string" ? ` (${String(r.inputs.create).split(" ").slice(0, 3).join(" ")})` : ""
             }`;
         default:
             return `${where} ${k.role}`;

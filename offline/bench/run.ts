@@ -37,7 +37,7 @@ export interface RunSpec {
     /** deploy: "virtual" (default) or "real" timers with `scaleMs` real ms per simulated second. */
     clock?: "virtual" | "real";
     scaleMs?: number;
-    /** Keep Node's source maps on (tsx turns them on; the bench turns them off, see README). */
+    /** Keep Node's source maps on (tsx turns them on; the bench turns them off, see docs/bench.md). */
     sourceMaps?: boolean;
 }
 

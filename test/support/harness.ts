@@ -4,6 +4,8 @@ import { expect, vi } from "vitest";
 import { runProgram, RunResult } from "../../offline/runProgram";
 import type { Registration, SimulatorOptions } from "../../simulator/simulator";
 
+export { gkeEntry } from "./entries";
+
 export interface MeshRun extends RunResult {
     /** Registrations of Kubernetes objects (not providers, not component resources). */
     k8s: Registration[];
@@ -33,28 +35,6 @@ export async function runMesh(
 /** A cluster entry whose kubeconfig is not on this machine (the offline case), with an explicit API server. */
 export function cluster(name: string, i: number, extra: Record<string, unknown> = {}): Record<string, unknown> {
     return { name, kubeconfig: `/nonexistent/${name}.kubeconfig`, apiServer: `https://10.${i}.0.1:6443`, ...extra };
-}
-
-/** A GKE cluster entry whose ranges follow from `n` (distinct per cluster), in project acme-mesh. */
-export function gkeEntry(
-    name: string,
-    n: number,
-    extra: Record<string, unknown> = {},
-    gke: Record<string, unknown> = {},
-): Record<string, unknown> {
-    return {
-        name,
-        platform: "gke",
-        gke: {
-            project: "acme-mesh",
-            location: "us-central1",
-            subnetCidr: `10.${n}.0.0/20`,
-            podCidr: `10.${100 + n * 4}.0.0/14`,
-            serviceCidr: `10.${n}.16.0/20`,
-            ...gke,
-        },
-        ...extra,
-    };
 }
 
 /** The mesh name of the cluster a Kubernetes object belongs to, from its resource name. */

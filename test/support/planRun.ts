@@ -3,7 +3,7 @@ import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import { vi } from "vitest";
-import { plan, PlanOptions, PlanResult } from "../../offline/plan";
+import { plan, PlanOptions, PlanResult } from "../../offline/offlinePlan";
 
 export const ROOT = path.resolve(__dirname, "../..");
 

@@ -6,8 +6,13 @@ import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 
+const PREFIX = "multicluster-mesh-test-";
+
 export default function setup(): () => void {
-    const root = fs.mkdtempSync(path.join(os.tmpdir(), "multicluster-mesh-test-"));
+    // The three tier projects (vitest.config.ts) each run this in the one main process: the first
+    // makes the folder, the others use it (nesting them made paths too long for Chromium's socket).
+    if (path.basename(os.tmpdir()).startsWith(PREFIX)) return () => undefined;
+    const root = fs.mkdtempSync(path.join(os.tmpdir(), PREFIX));
     const before = process.env.TMPDIR;
     process.env.TMPDIR = root;
     return () => {

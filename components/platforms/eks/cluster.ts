@@ -1,22 +1,35 @@
 // `platform: eks`: an EKS cluster with @pulumi/aws only: its VPC, IAM roles, access entries and a
 // managed node group (docs/istio-notes.md, "Pulumi rules").
-import * as aws from "@pulumi/aws";
+// The SDK's modules this builder uses, not its index: the index's types are every AWS service's
+// (thousands of declaration files for the type-checker and the linter).
+import * as ec2 from "@pulumi/aws/ec2";
+import * as eks from "@pulumi/aws/eks";
+import { getAvailabilityZonesOutput } from "@pulumi/aws/getAvailabilityZones";
+import { getPartitionOutput } from "@pulumi/aws/getPartition";
+import * as iam from "@pulumi/aws/iam";
+import { Provider } from "@pulumi/aws/provider";
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import { subnet } from "../../cidr";
 import { MeshCluster, MeshClusterResource } from "../../meshCluster";
 import { clusterProvider, instanceDigest } from "../provider";
-import type { PlatformCluster } from "../types";
+import { componentType } from "../../pulumiTypes";
+import type { CreateArgs, PlatformCluster } from "../types";
 import type { EksConfig } from "./index";
 import { eksClusterTag } from "./names";
 
 type Eks = PlatformCluster & { eks: EksConfig };
 
+/** The builder's entry point (components/platforms/types.ts PlatformBuilder). */
+export function create({ clusters, opts }: CreateArgs): Record<string, MeshCluster> {
+    return createEksClusters(clusters as Eks[], opts);
+}
+
 /** Every EKS cluster of the mesh, with one explicit AWS provider per region (no ambient AWS config decides it). */
 export function createEksClusters(clusters: Eks[], opts?: pulumi.ComponentResourceOptions): Record<string, EksCluster> {
-    const providers = new Map<string, aws.Provider>();
+    const providers = new Map<string, Provider>();
     const awsProvider = (region: string) => {
-        if (!providers.has(region)) providers.set(region, new aws.Provider(`aws-${region}`, { region: region as aws.Region }, opts));
+        if (!providers.has(region)) providers.set(region, new Provider(`aws-${region}`, { region }, opts));
         return providers.get(region)!;
     };
     const out: Record<string, EksCluster> = {};
@@ -72,18 +85,18 @@ const EKS_ASSUME = (service: string) =>
 
 export interface EksClusterArgs {
     cluster: Eks;
-    provider: aws.Provider;
+    provider: Provider;
 }
 
 export class EksCluster extends MeshClusterResource implements MeshCluster {
     public readonly provider: k8s.Provider;
     public readonly apiServer: pulumi.Output<string>;
     public readonly kubeconfig: pulumi.Output<string>;
-    public readonly cluster: aws.eks.Cluster;
-    public readonly nodeGroup: aws.eks.NodeGroup;
+    public readonly cluster: eks.Cluster;
+    public readonly nodeGroup: eks.NodeGroup;
 
     constructor(name: string, args: EksClusterArgs, opts?: pulumi.ComponentResourceOptions) {
-        super("multicluster-mesh:cluster:EksCluster", name, args.cluster, { region: args.cluster.eks.region }, opts);
+        super(componentType("cluster", "EksCluster"), name, args.cluster, { region: args.cluster.eks.region }, opts);
         const c = args.cluster;
         const e = c.eks;
         const child = { parent: this, provider: args.provider };
@@ -95,7 +108,7 @@ export class EksCluster extends MeshClusterResource implements MeshCluster {
         const zones: pulumi.Output<string>[] = e.availabilityZones
             ? e.availabilityZones.map((z) => pulumi.output(z))
             : (() => {
-                  const available = aws.getAvailabilityZonesOutput({ state: "available" }, { parent: this, provider: args.provider });
+                  const available = getAvailabilityZonesOutput({ state: "available" }, { parent: this, provider: args.provider });
                   return Array.from({ length: zoneCount }, (_, i) =>
                       available.names.apply((n) => {
                           if (n.length <= i)
@@ -105,13 +118,13 @@ export class EksCluster extends MeshClusterResource implements MeshCluster {
                   );
               })();
         const plan = eksSubnets(e.vpcCidr, zoneCount, e.privateSubnets);
-        const vpc = new aws.ec2.Vpc(
+        const vpc = new ec2.Vpc(
             `${name}-vpc`,
             { cidrBlock: e.vpcCidr, enableDnsSupport: true, enableDnsHostnames: true, tags: { ...tags, Name: `${c.name}-vpc` } },
             child,
         );
-        const igw = new aws.ec2.InternetGateway(`${name}-igw`, { vpcId: vpc.id, tags }, child);
-        const publicRoutes = new aws.ec2.RouteTable(
+        const igw = new ec2.InternetGateway(`${name}-igw`, { vpcId: vpc.id, tags }, child);
+        const publicRoutes = new ec2.RouteTable(
             `${name}-public-rt`,
             { vpcId: vpc.id, routes: [{ cidrBlock: "0.0.0.0/0", gatewayId: igw.id }], tags },
             child,
@@ -119,7 +132,7 @@ export class EksCluster extends MeshClusterResource implements MeshCluster {
         const clusterTag = eksClusterTag(c.name);
         const publicRoutesReady: pulumi.Resource[] = [];
         const publicSubnets = plan.public.map((cidr, i) => {
-            const s = new aws.ec2.Subnet(
+            const s = new ec2.Subnet(
                 `${name}-public-${i}`,
                 // Managed node groups in public subnets need public IPs; the elb tag lets Services find them.
                 {
@@ -132,7 +145,7 @@ export class EksCluster extends MeshClusterResource implements MeshCluster {
                 child,
             );
             publicRoutesReady.push(
-                new aws.ec2.RouteTableAssociation(`${name}-public-${i}`, { subnetId: s.id, routeTableId: publicRoutes.id }, child),
+                new ec2.RouteTableAssociation(`${name}-public-${i}`, { subnetId: s.id, routeTableId: publicRoutes.id }, child),
             );
             return s;
         });
@@ -142,19 +155,19 @@ export class EksCluster extends MeshClusterResource implements MeshCluster {
         // associated, or nodes boot without a default route and never join.
         const nodeNetworkReady: pulumi.Resource[] = e.privateSubnets ? [] : publicRoutesReady;
         if (e.privateSubnets) {
-            const eip = new aws.ec2.Eip(`${name}-nat-ip`, { domain: "vpc", tags }, child);
-            const nat = new aws.ec2.NatGateway(
+            const eip = new ec2.Eip(`${name}-nat-ip`, { domain: "vpc", tags }, child);
+            const nat = new ec2.NatGateway(
                 `${name}-nat`,
                 { subnetId: publicSubnets[0].id, allocationId: eip.id, tags },
                 { ...child, dependsOn: [igw] },
             );
-            const privateRoutes = new aws.ec2.RouteTable(
+            const privateRoutes = new ec2.RouteTable(
                 `${name}-private-rt`,
                 { vpcId: vpc.id, routes: [{ cidrBlock: "0.0.0.0/0", natGatewayId: nat.id }], tags },
                 child,
             );
             nodeSubnets = plan.private.map((cidr, i) => {
-                const s = new aws.ec2.Subnet(
+                const s = new ec2.Subnet(
                     `${name}-private-${i}`,
                     {
                         vpcId: vpc.id,
@@ -165,28 +178,28 @@ export class EksCluster extends MeshClusterResource implements MeshCluster {
                     child,
                 );
                 nodeNetworkReady.push(
-                    new aws.ec2.RouteTableAssociation(`${name}-private-${i}`, { subnetId: s.id, routeTableId: privateRoutes.id }, child),
+                    new ec2.RouteTableAssociation(`${name}-private-${i}`, { subnetId: s.id, routeTableId: privateRoutes.id }, child),
                 );
                 return s;
             });
         }
 
         // IAM: ARNs from the partition, so GovCloud and China work too.
-        const partition = aws.getPartitionOutput({}, { parent: this, provider: args.provider }).partition;
+        const partition = getPartitionOutput({}, { parent: this, provider: args.provider }).partition;
         const policy = (p: string) => pulumi.interpolate`arn:${partition}:iam::aws:policy/${p}`;
-        const clusterRole = new aws.iam.Role(`${name}-cluster-role`, { assumeRolePolicy: EKS_ASSUME("eks.amazonaws.com"), tags }, child);
+        const clusterRole = new iam.Role(`${name}-cluster-role`, { assumeRolePolicy: EKS_ASSUME("eks.amazonaws.com"), tags }, child);
         const clusterPolicies = ["AmazonEKSClusterPolicy"].map(
-            (p) => new aws.iam.RolePolicyAttachment(`${name}-cluster-${p}`, { role: clusterRole.name, policyArn: policy(p) }, child),
+            (p) => new iam.RolePolicyAttachment(`${name}-cluster-${p}`, { role: clusterRole.name, policyArn: policy(p) }, child),
         );
-        const nodeRole = new aws.iam.Role(`${name}-node-role`, { assumeRolePolicy: EKS_ASSUME("ec2.amazonaws.com"), tags }, child);
+        const nodeRole = new iam.Role(`${name}-node-role`, { assumeRolePolicy: EKS_ASSUME("ec2.amazonaws.com"), tags }, child);
         const nodePolicies = ["AmazonEKSWorkerNodePolicy", "AmazonEKS_CNI_Policy", "AmazonEC2ContainerRegistryReadOnly"].map(
-            (p) => new aws.iam.RolePolicyAttachment(`${name}-node-${p}`, { role: nodeRole.name, policyArn: policy(p) }, child),
+            (p) => new iam.RolePolicyAttachment(`${name}-node-${p}`, { role: nodeRole.name, policyArn: policy(p) }, child),
         );
 
         // The attachments come first on create and go last on destroy: without the explicit edge a
         // create races them and a destroy removes them while the nodes still need them
         // (docs/istio-notes.md, "Pulumi rules": IAM before the cluster).
-        this.cluster = new aws.eks.Cluster(
+        this.cluster = new eks.Cluster(
             `${name}-cluster`,
             {
                 name: c.name,
@@ -204,12 +217,12 @@ export class EksCluster extends MeshClusterResource implements MeshCluster {
             { ...child, dependsOn: clusterPolicies, protect: c.protect },
         );
         const accessEntries = e.accessEntries.map((arn, i) => {
-            const entry = new aws.eks.AccessEntry(
+            const entry = new eks.AccessEntry(
                 `${name}-access-${i}`,
                 { clusterName: this.cluster.name, principalArn: arn, type: "STANDARD", tags },
                 child,
             );
-            new aws.eks.AccessPolicyAssociation(
+            new eks.AccessPolicyAssociation(
                 `${name}-access-${i}-admin`,
                 {
                     clusterName: this.cluster.name,
@@ -221,7 +234,7 @@ export class EksCluster extends MeshClusterResource implements MeshCluster {
             );
             return entry;
         });
-        this.nodeGroup = new aws.eks.NodeGroup(
+        this.nodeGroup = new eks.NodeGroup(
             `${name}-nodes`,
             {
                 clusterName: this.cluster.name,
@@ -257,6 +270,13 @@ export class EksCluster extends MeshClusterResource implements MeshCluster {
             },
             { parent: this, dependsOn: [this.nodeGroup, ...accessEntries] },
         );
-        this.registerOutputs({ apiServer: this.apiServer, endpoint: this.cluster.endpoint });
+        this.registerOutputs({
+            apiServer: this.apiServer,
+            endpoint: this.cluster.endpoint,
+            cluster: this.cluster,
+            nodeGroup: this.nodeGroup,
+            kubeconfig: this.kubeconfig,
+            provider: this.provider,
+        });
     }
 }

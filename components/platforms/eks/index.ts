@@ -1,12 +1,35 @@
 // `platform: eks`: an EKS cluster with its VPC, IAM roles, access entries and managed node group.
-// Every fact of the platform in one place (component: ./cluster.ts).
+// Every fact of the platform in one place; its builder (./cluster.ts, @pulumi/aws) is loaded only
+// where clusters are created.
 import * as crypto from "node:crypto";
 import { z } from "zod";
-import type { MeshCluster } from "../../meshCluster";
-import { checkCidr, checkDisjoint } from "../checks";
-import type { Platform, PlatformCluster } from "../types";
+import { forceNewRule, unverifiedRule } from "../changeRules";
+import { checkCidr, checkDisjoint, K8S_MAX_NODES } from "../checks";
+import type { Platform, PlatformBuilder } from "../types";
 import { EKS_CLUSTER_NAME_MAX } from "./names";
-import { createEksClusters } from "./cluster";
+
+/** The AWS resource types the builder registers. */
+export const EKS_TYPES = {
+    provider: "pulumi:providers:aws",
+    cluster: "aws:eks/cluster:Cluster",
+    nodeGroup: "aws:eks/nodeGroup:NodeGroup",
+    accessEntry: "aws:eks/accessEntry:AccessEntry",
+    accessPolicyAssociation: "aws:eks/accessPolicyAssociation:AccessPolicyAssociation",
+    vpc: "aws:ec2/vpc:Vpc",
+    subnet: "aws:ec2/subnet:Subnet",
+    internetGateway: "aws:ec2/internetGateway:InternetGateway",
+    routeTable: "aws:ec2/routeTable:RouteTable",
+    routeTableAssociation: "aws:ec2/routeTableAssociation:RouteTableAssociation",
+    eip: "aws:ec2/eip:Eip",
+    natGateway: "aws:ec2/natGateway:NatGateway",
+    role: "aws:iam/role:Role",
+    rolePolicyAttachment: "aws:iam/rolePolicyAttachment:RolePolicyAttachment",
+} as const;
+
+/** No AWS region has more than six availability zones (us-east-1 has six). */
+export const AWS_MAX_AZS = 6;
+
+const TF_AWS = "hashicorp/terraform-provider-aws internal/service/eks";
 
 export const eksSchema = z.strictObject({
     region: z.string(),
@@ -104,6 +127,25 @@ export const eks: Platform = {
         if (e.creatorArn !== undefined && !AWS_ARN.test(e.creatorArn))
             say(`${b}.creatorArn`, `"${e.creatorArn}" is not an IAM role or user ARN`);
     },
+    // Counts beyond what EKS or Kubernetes can run.
+    checkMesh(clusters, _meshId, say) {
+        for (const { c, at } of clusters) {
+            const e = c.eks && typeof c.eks === "object" ? (c.eks as Record<string, any>) : undefined;
+            if (!e) continue;
+            for (const k of ["desired", "min", "max"] as const) {
+                const v = e.nodeGroup?.[k];
+                if (typeof v === "number" && v > K8S_MAX_NODES)
+                    say(
+                        `${at}.eks.nodeGroup.${k}`,
+                        `${v} nodes is beyond Kubernetes' tested ${K8S_MAX_NODES.toLocaleString("en-US")} per cluster ` +
+                            "(and EKS's default quota is 450 per managed node group): give the number of nodes you mean",
+                    );
+            }
+            const az = e.azCount;
+            if (typeof az === "number" && az > AWS_MAX_AZS)
+                say(`${at}.eks.azCount`, `${az} availability zones: no AWS region has more than ${AWS_MAX_AZS}`);
+        }
+    },
     routingDomain: (c) => `the AWS VPC of ${c.name}`,
     podRanges(c) {
         const e = c.eks as Partial<EksConfig> | undefined;
@@ -115,17 +157,106 @@ export const eks: Platform = {
     },
     locality: (c) => ({ region: (c.eks as EksConfig).region }),
     // The in-tree cloud controller would make a Classic ELB; an NLB passes TLS (15443, 15012, 15017)
-    // straight through. See README, "A real deploy", for what this annotation does with and without
+    // straight through. See docs/deploy.md, "A real deploy", for what this annotation does with and without
     // the AWS Load Balancer Controller.
     gatewayServiceAnnotations: { "service.beta.kubernetes.io/aws-load-balancer-type": "nlb" },
-    create({ clusters, opts }) {
-        return createEksClusters(clusters as (PlatformCluster & { eks: EksConfig })[], opts) as Record<string, MeshCluster>;
+    // What `aws eks update-kubeconfig` names the context by default; the account is only known at deploy.
+    kubeContext(c) {
+        const e = c.eks as Partial<EksConfig> | undefined;
+        return e?.region ? `arn:aws:eks:${e.region}:<account-id>:cluster/${c.name}` : undefined;
+    },
+    kubeVersion(c) {
+        const v = (c.eks as Partial<EksConfig> | undefined)?.version;
+        return v ? String(v) : undefined;
+    },
+    sdks: ["@pulumi/aws"],
+    // Private subnets (NAT gateway, elastic IP) and an access entry: every type the builder has.
+    sampleCluster: () => ({
+        eks: {
+            region: "us-east-1",
+            vpcCidr: "10.16.0.0/16",
+            privateSubnets: true,
+            accessEntries: ["arn:aws:iam::123456789012:role/mesh-admin"],
+        },
+    }),
+    // eslint-disable-next-line @typescript-eslint/no-require-imports -- loaded on use: it imports @pulumi/aws
+    builder: () => require("./cluster") as PlatformBuilder,
+    resources: {
+        changeRules: [
+            forceNewRule(
+                EKS_TYPES.cluster,
+                "aws eks Cluster",
+                `${TF_AWS}/cluster.go (commit 00555dc5): ForceNew name, roleArn, accessConfig.bootstrapClusterCreatorAdminPermissions, ` +
+                    "bootstrapSelfManagedAddons, kubernetesNetworkConfig.ipFamily/serviceIpv4Cidr, outpostConfig, remoteNetworkConfig; " +
+                    "vpcConfig (subnetIds, endpoint access) and version are updates (UpdateClusterConfig/UpdateClusterVersion)",
+                [
+                    "name",
+                    "roleArn",
+                    "accessConfig.bootstrapClusterCreatorAdminPermissions",
+                    "bootstrapSelfManagedAddons",
+                    "kubernetesNetworkConfig.ipFamily",
+                    "kubernetesNetworkConfig.serviceIpv4Cidr",
+                    "outpostConfig",
+                    "remoteNetworkConfig",
+                ],
+            ),
+            forceNewRule(
+                EKS_TYPES.nodeGroup,
+                "aws eks NodeGroup",
+                `${TF_AWS}/node_group.go: ForceNew amiType, capacityType, clusterName, diskSize, instanceTypes, launchTemplate id/name, ` +
+                    "nodeGroupName(Prefix), nodeRoleArn, remoteAccess, subnetIds; scalingConfig, labels, taints, version are updates",
+                [
+                    "amiType",
+                    "capacityType",
+                    "clusterName",
+                    "diskSize",
+                    "instanceTypes",
+                    "launchTemplate.id",
+                    "launchTemplate.name",
+                    "nodeGroupName",
+                    "nodeGroupNamePrefix",
+                    "nodeRoleArn",
+                    "remoteAccess",
+                    "subnetIds",
+                ],
+            ),
+            // Declared, not yet verified: recording their decisive inputs would change every EKS stack's plan.json.
+            // What hashicorp/terraform-provider-aws says (for the rule that replaces these): internal/service/ec2/vpc_.go
+            // ForceNew cidrBlock, ipv4IpamPoolId, ipv4NetmaskLength; vpc_subnet.go ForceNew availabilityZone(Id), cidrBlock,
+            // ipv4IpamPoolId, ipv4NetmaskLength, ipv6IpamPoolId, ipv6Native, ipv6NetmaskLength, outpostArn, vpcId;
+            // vpc_nat_gateway.go ForceNew allocationId, connectivityType, privateIp, subnetId; internal/service/eks/
+            // access_entry.go ForceNew clusterName, principalArn, type; access_policy_association.go has no Update (every
+            // input replaces).
+            unverifiedRule(EKS_TYPES.provider, "the AWS provider (one per region, named after it)"),
+            unverifiedRule(EKS_TYPES.vpc, "the cluster's VPC"),
+            unverifiedRule(EKS_TYPES.subnet, "a public or private subnet"),
+            unverifiedRule(EKS_TYPES.internetGateway, "the VPC's internet gateway"),
+            unverifiedRule(EKS_TYPES.routeTable, "a route table"),
+            unverifiedRule(EKS_TYPES.routeTableAssociation, "a subnet's route table association"),
+            unverifiedRule(EKS_TYPES.eip, "the NAT gateway's address"),
+            unverifiedRule(EKS_TYPES.natGateway, "the NAT gateway of the private subnets"),
+            unverifiedRule(EKS_TYPES.role, "the cluster or node IAM role"),
+            unverifiedRule(EKS_TYPES.rolePolicyAttachment, "an IAM policy attachment"),
+            unverifiedRule(EKS_TYPES.accessEntry, "an EKS access entry"),
+            unverifiedRule(EKS_TYPES.accessPolicyAssociation, "an EKS access policy association"),
+        ],
+        isCluster: (r) => r.type === EKS_TYPES.cluster,
+        deployTimeOutputs: (r) =>
+            r.type === EKS_TYPES.cluster
+                ? [
+                      { path: "endpoint", value: r.state.endpoint },
+                      { path: "certificateAuthority.data", value: r.state.certificateAuthority?.data },
+                  ]
+                : // EC2 IDs (vpc-…, subnet-…, igw-…) are new for every created object.
+                  r.type.startsWith("aws:ec2/")
+                  ? [{ path: "id", value: r.id }]
+                  : [],
     },
     simulator: {
         loadBalancerAddress: "hostname",
         answers(type, name, inputs, ctx) {
             const region = String(ctx.providerInputs()?.region ?? "us-east-1");
-            if (type === "aws:eks/cluster:Cluster") {
+            if (type === EKS_TYPES.cluster) {
                 // A replacement (new name or network) gets a new endpoint and CA, as EKS does.
                 const hex = crypto
                     .createHash("sha256")
@@ -175,28 +306,28 @@ export const eks: Platform = {
     },
     bench: {
         latencies: [
-            { key: "aws:eks/cluster:Cluster", seconds: 600, why: "EKS control plane" },
-            { key: "aws:eks/nodeGroup:NodeGroup", seconds: 240, why: "EKS managed node group" },
-            { key: "aws:ec2/vpc:Vpc", seconds: 3, why: "VPC" },
-            { key: "aws:ec2/subnet:Subnet", seconds: 5, why: "subnet" },
-            { key: "aws:ec2/internetGateway:InternetGateway", seconds: 2, why: "internet gateway" },
-            { key: "aws:ec2/routeTable:RouteTable", seconds: 2, why: "route table" },
-            { key: "aws:ec2/routeTableAssociation:RouteTableAssociation", seconds: 1, why: "route table association" },
-            { key: "aws:ec2/eip:Eip", seconds: 2, why: "elastic IP" },
-            { key: "aws:ec2/natGateway:NatGateway", seconds: 120, why: "NAT gateway" },
-            { key: "aws:iam/role:Role", seconds: 2, why: "IAM role" },
-            { key: "aws:iam/rolePolicyAttachment:RolePolicyAttachment", seconds: 1, why: "IAM policy attachment" },
-            { key: "aws:eks/accessEntry:AccessEntry", seconds: 2, why: "EKS access entry" },
-            { key: "aws:eks/accessPolicyAssociation:AccessPolicyAssociation", seconds: 2, why: "EKS access policy" },
+            { key: EKS_TYPES.cluster, seconds: 600, why: "EKS control plane" },
+            { key: EKS_TYPES.nodeGroup, seconds: 240, why: "EKS managed node group" },
+            { key: EKS_TYPES.vpc, seconds: 3, why: "VPC" },
+            { key: EKS_TYPES.subnet, seconds: 5, why: "subnet" },
+            { key: EKS_TYPES.internetGateway, seconds: 2, why: "internet gateway" },
+            { key: EKS_TYPES.routeTable, seconds: 2, why: "route table" },
+            { key: EKS_TYPES.routeTableAssociation, seconds: 1, why: "route table association" },
+            { key: EKS_TYPES.eip, seconds: 2, why: "elastic IP" },
+            { key: EKS_TYPES.natGateway, seconds: 120, why: "NAT gateway" },
+            { key: EKS_TYPES.role, seconds: 2, why: "IAM role" },
+            { key: EKS_TYPES.rolePolicyAttachment, seconds: 1, why: "IAM policy attachment" },
+            { key: EKS_TYPES.accessEntry, seconds: 2, why: "EKS access entry" },
+            { key: EKS_TYPES.accessPolicyAssociation, seconds: 2, why: "EKS access policy" },
         ],
-        nodePoolTypes: ["aws:eks/nodeGroup:NodeGroup"],
+        nodePoolTypes: [EKS_TYPES.nodeGroup],
         example: (i) => ({ region: i % 4 === 1 ? "us-east-1" : "us-west-2", vpcCidr: "10.16.0.0/16", azCount: 2, privateSubnets: true }),
     },
     policy: {
         // The provider's default is false, so it must be set.
         clusterTypes: [
             {
-                type: "aws:eks/cluster:Cluster",
+                type: EKS_TYPES.cluster,
                 label: "EKS",
                 deletionProtectionDefault: false,
                 fix: "protect: true (or deletionProtection on the EKS cluster)",

@@ -4,9 +4,33 @@ import * as pulumi from "@pulumi/pulumi";
 import { contextIdentity, KubeconfigSource, minimizeKubeconfig } from "../../kubeconfig";
 import { MeshCluster, MeshClusterResource } from "../../meshCluster";
 import { decideIdentity, IdentityDecision, caSha256, kubeconfigCaPem, PreviousIdentity } from "../identity";
+import { componentType } from "../../pulumiTypes";
 import { clusterProvider } from "../provider";
-import type { PlatformCluster } from "../types";
+import type { CreateArgs, PlatformCluster } from "../types";
 import * as fs from "node:fs";
+
+/** Refused before anything is built: a provider that would be replaced onto the same cluster (identity.ts). */
+export function preflight({ clusters, resolved, previous }: CreateArgs, at: (cluster: string) => string): string[] {
+    return clusters.flatMap((c) => {
+        const d = existingIdentity(c, resolved[c.name], at(c.name), previous?.[c.name]);
+        return d.ok ? [] : [d.problem];
+    });
+}
+
+export function create({ clusters, resolved, previous, opts }: CreateArgs): Record<string, MeshCluster> {
+    const out: Record<string, MeshCluster> = {};
+    for (const c of clusters) {
+        const kc = resolved[c.name];
+        const d = existingIdentity(c, kc, c.name, previous?.[c.name]);
+        if (!d.ok) throw new Error(d.problem); // preflight reported it before anything was built
+        out[c.name] = new ExistingCluster(
+            c.name,
+            { cluster: c, kubeconfig: kc, apiServer: kc.apiServer, identity: { instance: d.instance, caSha256: d.caSha256 } },
+            opts,
+        );
+    }
+    return out;
+}
 
 export interface ExistingClusterArgs {
     cluster: PlatformCluster;
@@ -61,7 +85,7 @@ export class ExistingCluster extends MeshClusterResource implements MeshCluster 
     public readonly apiServerCaSha256?: string;
 
     constructor(name: string, args: ExistingClusterArgs, opts?: pulumi.ComponentResourceOptions) {
-        super("multicluster-mesh:cluster:ExistingCluster", name, args.cluster, args.cluster, opts);
+        super(componentType("cluster", "ExistingCluster"), name, args.cluster, args.cluster, opts);
         const c = args.cluster;
         this.apiServer = pulumi.output(args.apiServer);
         // Only this cluster's context, cluster entry and user go to the provider, its state and the
@@ -99,6 +123,7 @@ export class ExistingCluster extends MeshClusterResource implements MeshCluster 
             kubeconfig: this.kubeconfig,
             providerIdentity: this.providerIdentity,
             apiServerCaSha256: this.apiServerCaSha256,
+            provider: this.provider,
         });
     }
 }

@@ -1,9 +1,8 @@
 // `platform: existing`: a cluster reached through a kubeconfig the user already has. Every fact of
-// the platform: its checks (kubeconfig, context, API server), locality, simulator answers, component.
-import type { MeshCluster } from "../../meshCluster";
+// the platform: its checks (kubeconfig, context, API server), locality, kubectl context, simulator
+// answers; its builder (./cluster.ts) needs no SDK beyond @pulumi/kubernetes.
 import { contextServer, isLoopbackUrl, resolveKubeconfig } from "../../kubeconfig";
-import type { Platform, PlatformCluster } from "../types";
-import { ExistingCluster, existingIdentity } from "./cluster";
+import type { Platform, PlatformBuilder } from "../types";
 
 function isHttpsUrl(u: string): boolean {
     try {
@@ -79,31 +78,27 @@ export const existing: Platform = {
     podRanges: () => [],
     locality: (c) => ({ region: c.region, zone: c.zone }),
     gatewayServiceAnnotations: {},
-    preflight({ clusters, resolved, previous }, at) {
-        return clusters.flatMap((c) => {
-            const d = existingIdentity(c, resolved[c.name], at(c.name), previous?.[c.name]);
-            return d.ok ? [] : [d.problem];
-        });
-    },
-    create({ clusters, resolved, previous, opts }) {
-        const out: Record<string, MeshCluster> = {};
-        for (const c of clusters) {
-            const kc = resolved[c.name];
-            const d = existingIdentity(c, kc, c.name, previous?.[c.name]);
-            if (!d.ok) throw new Error(d.problem); // preflight reported it before anything was built
-            out[c.name] = new ExistingCluster(
-                c.name,
-                {
-                    cluster: c as PlatformCluster,
-                    kubeconfig: kc,
-                    apiServer: kc.apiServer,
-                    identity: { instance: d.instance, caSha256: d.caSha256 },
-                },
-                opts,
-            );
+    // The context given, else the kubeconfig's current one (when the file is here).
+    kubeContext(c) {
+        if (typeof c.context === "string" && c.context !== "") return c.context;
+        if (typeof c.kubeconfig !== "string") return undefined;
+        try {
+            const src = resolveKubeconfig(c.kubeconfig);
+            if (!src.content) return undefined;
+            const found = contextServer(src.content);
+            return found.ok ? found.context : undefined;
+        } catch {
+            return undefined;
         }
-        return out;
     },
+    // Whatever the cluster runs: the default is assumed.
+    kubeVersion: () => undefined,
+    sdks: [],
+    sampleCluster: () => ({ kubeconfig: "/nonexistent/sample.kubeconfig", apiServer: "https://10.0.0.1:6443" }),
+    // eslint-disable-next-line @typescript-eslint/no-require-imports -- loaded where clusters are created, like every builder
+    builder: () => require("./cluster") as PlatformBuilder,
+    // It registers only its Kubernetes provider, whose rule is shared (offline/changes.ts); the cluster is not its to replace.
+    resources: { changeRules: [], isCluster: () => false, deployTimeOutputs: () => [] },
     simulator: { loadBalancerAddress: "ip" },
     bench: { latencies: [], nodePoolTypes: [] },
 };

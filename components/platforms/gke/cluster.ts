@@ -1,10 +1,14 @@
 // `platform: gke`: a VPC-native GKE cluster with its own node pool, and the VPC it lives in.
-import * as gcp from "@pulumi/gcp";
+// The SDK's modules this builder uses, not its index: the index's types are every Google Cloud service's.
+import * as compute from "@pulumi/gcp/compute";
+import * as container from "@pulumi/gcp/container";
+import { Provider } from "@pulumi/gcp/provider";
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import { MeshCluster, MeshClusterResource } from "../../meshCluster";
+import { componentType } from "../../pulumiTypes";
 import { clusterProvider, instanceDigest } from "../provider";
-import type { PlatformCluster } from "../types";
+import type { CreateArgs, PlatformCluster } from "../types";
 import type { GkeConfig } from "./index";
 import { gcpRegion, gkeNodeTag, gkeSecondaryRanges, gkeVpcName } from "./names";
 
@@ -28,15 +32,20 @@ export function gcpNetworkPlan(
     return [...groups.values()];
 }
 
+/** The builder's entry point (components/platforms/types.ts PlatformBuilder). */
+export function create({ meshId, clusters, opts }: CreateArgs): Record<string, MeshCluster> {
+    return createGkeClusters(meshId, clusters as Gke[], opts);
+}
+
 /**
  * Every GKE cluster of the mesh, with one explicit GCP provider per project (nothing depends on
  * ambient gcloud defaults) and one VPC per project and mesh network.
  */
 export function createGkeClusters(meshId: string, clusters: Gke[], opts?: pulumi.ComponentResourceOptions): Record<string, GkeCluster> {
     const out: Record<string, GkeCluster> = {};
-    const providers = new Map<string, gcp.Provider>();
+    const providers = new Map<string, Provider>();
     const gcpProvider = (project: string) => {
-        if (!providers.has(project)) providers.set(project, new gcp.Provider(`gcp-${project}`, { project }, opts));
+        if (!providers.has(project)) providers.set(project, new Provider(`gcp-${project}`, { project }, opts));
         return providers.get(project)!;
     };
     for (const group of gcpNetworkPlan(meshId, clusters)) {
@@ -102,7 +111,7 @@ export interface GcpNetworkArgs {
     existing: boolean;
     /** Mesh clusters that share one mesh network inside this VPC: their pods must reach each other. */
     podPeers: { cluster: string; podCidr: string; nodeTag: string }[];
-    provider: gcp.Provider;
+    provider: Provider;
 }
 
 /**
@@ -112,15 +121,15 @@ export interface GcpNetworkArgs {
  */
 export class GcpNetwork extends pulumi.ComponentResource {
     public readonly network: pulumi.Output<string>;
-    public readonly firewall?: gcp.compute.Firewall;
+    public readonly firewall?: compute.Firewall;
 
     constructor(name: string, args: GcpNetworkArgs, opts?: pulumi.ComponentResourceOptions) {
-        super("multicluster-mesh:cluster:GcpNetwork", name, {}, opts);
+        super(componentType("cluster", "GcpNetwork"), name, {}, opts);
         const child = { parent: this, provider: args.provider };
         if (args.existing) {
             this.network = pulumi.output(args.network);
         } else {
-            const vpc = new gcp.compute.Network(
+            const vpc = new compute.Network(
                 `${name}-vpc`,
                 { name: args.network, project: args.project, autoCreateSubnetworks: false, routingMode: "GLOBAL" },
                 child,
@@ -128,7 +137,7 @@ export class GcpNetwork extends pulumi.ComponentResource {
             this.network = vpc.name;
         }
         if (args.podPeers.length > 1) {
-            this.firewall = new gcp.compute.Firewall(
+            this.firewall = new compute.Firewall(
                 `${name}-pods`,
                 {
                     project: args.project,
@@ -152,20 +161,20 @@ export interface GkeClusterArgs {
     meshId: string;
     cluster: Gke;
     network: pulumi.Input<string>;
-    provider: gcp.Provider;
+    provider: Provider;
 }
 
 export class GkeCluster extends MeshClusterResource implements MeshCluster {
     public readonly provider: k8s.Provider;
     public readonly apiServer: pulumi.Output<string>;
     public readonly kubeconfig: pulumi.Output<string>;
-    public readonly cluster: gcp.container.Cluster;
-    public readonly nodePool: gcp.container.NodePool;
+    public readonly cluster: container.Cluster;
+    public readonly nodePool: container.NodePool;
 
     constructor(name: string, args: GkeClusterArgs, opts?: pulumi.ComponentResourceOptions) {
         const region = gcpRegion(args.cluster.gke.location);
         super(
-            "multicluster-mesh:cluster:GkeCluster",
+            componentType("cluster", "GkeCluster"),
             name,
             args.cluster,
             { region, zone: args.cluster.gke.location !== region ? args.cluster.gke.location : undefined },
@@ -176,7 +185,7 @@ export class GkeCluster extends MeshClusterResource implements MeshCluster {
         const child = { parent: this, provider: args.provider };
         const ranges = gkeSecondaryRanges(c.name);
 
-        const subnet = new gcp.compute.Subnetwork(
+        const subnet = new compute.Subnetwork(
             `${name}-subnet`,
             {
                 project: g.project,
@@ -191,7 +200,7 @@ export class GkeCluster extends MeshClusterResource implements MeshCluster {
             },
             child,
         );
-        this.cluster = new gcp.container.Cluster(
+        this.cluster = new container.Cluster(
             `${name}-cluster`,
             {
                 name: c.name,
@@ -212,7 +221,7 @@ export class GkeCluster extends MeshClusterResource implements MeshCluster {
             { ...child, protect: c.protect },
         );
         const np = g.nodePool;
-        this.nodePool = new gcp.container.NodePool(
+        this.nodePool = new container.NodePool(
             `${name}-nodes`,
             {
                 project: g.project,
@@ -253,7 +262,7 @@ export class GkeCluster extends MeshClusterResource implements MeshCluster {
                 kubeconfig: this.kubeconfig,
                 // A replaced cluster keeps its `id` but gets a new endpoint and CA. GKE exposes nothing that
                 // changes only with a replacement: a credential or IP rotation changes both too, so pin
-                // `identity` before one (README, "A real deploy").
+                // `identity` before one (docs/deploy.md, "A real deploy").
                 instance:
                     typeof c.identity === "string"
                         ? c.identity
@@ -263,6 +272,13 @@ export class GkeCluster extends MeshClusterResource implements MeshCluster {
             },
             { parent: this, dependsOn: [this.nodePool] },
         );
-        this.registerOutputs({ apiServer: this.apiServer, endpoint: this.cluster.endpoint });
+        this.registerOutputs({
+            apiServer: this.apiServer,
+            endpoint: this.cluster.endpoint,
+            cluster: this.cluster,
+            nodePool: this.nodePool,
+            kubeconfig: this.kubeconfig,
+            provider: this.provider,
+        });
     }
 }

@@ -8,8 +8,8 @@ import * as YAML from "yaml";
 import { addressSlice } from "../../cidr";
 import { MeshCluster, MeshClusterResource } from "../../meshCluster";
 import { clusterProvider, inCluster } from "../provider";
-import type { PlatformCluster } from "../types";
-import type { KindConfig } from "./index";
+import type { CreateArgs, PlatformCluster } from "../types";
+import { KIND_CLUSTER, type KindConfig } from "./index";
 
 export const METALLB_CHART = { chart: "metallb", version: "0.14.9", repo: "https://metallb.github.io/metallb" };
 
@@ -31,6 +31,15 @@ export function ipv4Subnet(inspectOutput: string): string {
     return v4;
 }
 
+/** Every kind cluster of the mesh. The slot (MetalLB address slice) is the cluster's index among the kind clusters, as for its subnets. */
+export function create({ clusters, opts }: CreateArgs): Record<string, MeshCluster> {
+    const out: Record<string, MeshCluster> = {};
+    clusters.forEach(
+        (c, slot) => (out[c.name] = new KindCluster(c.name, { cluster: c as PlatformCluster & { kind: KindConfig }, slot }, opts)),
+    );
+    return out;
+}
+
 export interface KindClusterArgs {
     cluster: PlatformCluster & { kind: KindConfig };
     /** This cluster's position among the mesh's kind clusters: picks its MetalLB address slice. */
@@ -43,7 +52,7 @@ export class KindCluster extends MeshClusterResource implements MeshCluster {
     public readonly kubeconfig: pulumi.Output<string>;
 
     constructor(name: string, args: KindClusterArgs, opts?: pulumi.ComponentResourceOptions) {
-        super("multicluster-mesh:cluster:KindCluster", name, args.cluster, args.cluster, opts);
+        super(KIND_CLUSTER, name, args.cluster, args.cluster, opts);
         const c = args.cluster;
         const config = kindClusterConfig(c.kind);
 
@@ -158,6 +167,11 @@ export class KindCluster extends MeshClusterResource implements MeshCluster {
             { ...child, dependsOn: [metallb] },
         );
         this.loadBalancerReady.push(pool, l2);
-        this.registerOutputs({ apiServer: this.apiServer });
+        this.registerOutputs({
+            apiServer: this.apiServer,
+            kubeconfig: this.kubeconfig,
+            provider: this.provider,
+            loadBalancerReady: this.loadBalancerReady,
+        });
     }
 }

@@ -1,11 +1,17 @@
 // `platform: kind`: a local cluster made by the kind CLI, with MetalLB for LoadBalancer addresses.
-// Every fact of the platform in one place (component: ./cluster.ts).
+// Every fact of the platform in one place; its builder (./cluster.ts, @pulumi/command) is loaded
+// only where clusters are created.
 import * as crypto from "node:crypto";
 import { z } from "zod";
-import type { MeshCluster } from "../../meshCluster";
+import { componentType, TYPES } from "../../pulumiTypes";
+import { forceNewRule } from "../changeRules";
 import { checkCidr, checkDisjoint } from "../checks";
-import type { Platform, PlatformCluster } from "../types";
-import { KindCluster } from "./cluster";
+import type { Platform, PlatformBuilder } from "../types";
+
+/** pulumi-command's local command: kind's clusters are made by `kind create cluster`. */
+export const COMMAND = TYPES.command;
+/** The type token of the component that makes one kind cluster (./cluster.ts). */
+export const KIND_CLUSTER = componentType("cluster", "KindCluster");
 
 export const KIND_NODE_IMAGE = "kindest/node:v1.33.1";
 
@@ -73,13 +79,42 @@ export const kind: Platform = {
     },
     locality: (c) => ({ region: c.region, zone: c.zone }),
     gatewayServiceAnnotations: {},
-    create({ clusters, opts }) {
-        const out: Record<string, MeshCluster> = {};
-        // The slot (MetalLB address slice) is the cluster's index among the kind clusters, as for its subnets.
-        clusters.forEach(
-            (c, slot) => (out[c.name] = new KindCluster(c.name, { cluster: c as PlatformCluster & { kind: KindConfig }, slot }, opts)),
-        );
-        return out;
+    // What `kind create cluster --name <name>` writes (https://kind.sigs.k8s.io/docs/user/quick-start/#interacting-with-your-cluster).
+    kubeContext: (c) => `kind-${c.name}`,
+    // The node image's tag pins the Kubernetes version (kindest/node:v1.33.1).
+    kubeVersion(c) {
+        const image = (c.kind as Partial<KindConfig> | undefined)?.nodeImage;
+        return image ? /:v?(\d+\.\d+(?:\.\d+)?)/.exec(image)?.[1] : undefined;
+    },
+    sdks: ["@pulumi/command"],
+    sampleCluster: () => ({}),
+    // eslint-disable-next-line @typescript-eslint/no-require-imports -- loaded on use: it imports @pulumi/command
+    builder: () => require("./cluster") as PlatformBuilder,
+    resources: {
+        changeRules: [
+            forceNewRule(
+                COMMAND,
+                COMMAND,
+                "pulumi/pulumi-command v1.2.1 provider/pkg/provider/common/inputs.go: `triggers` is replaceOnChanges; other inputs " +
+                    "update (the update, else the create command runs again); replacement is the engine default, create first, unless " +
+                    "deleteBeforeReplace",
+                ["triggers"],
+            ),
+        ],
+        // The `kind create cluster` Command of a KindCluster is the cluster.
+        isCluster: (r) =>
+            r.type === COMMAND &&
+            r.name.endsWith("-cluster") &&
+            (r.parent ?? "").endsWith(`${KIND_CLUSTER}::${r.name.replace(/-cluster$/, "")}`),
+        // pulumi-command gives every Create a new random ID (provider/pkg/provider/local/commandController.go, NewUniqueHex).
+        deployTimeOutputs: (r) =>
+            r.type === COMMAND
+                ? [
+                      { path: "id", value: r.id },
+                      { path: "stdout", value: r.state.stdout },
+                      { path: "stderr", value: r.state.stderr },
+                  ]
+                : [],
     },
     simulator: {
         loadBalancerAddress: "ip",
@@ -105,10 +140,16 @@ export const kind: Platform = {
     },
     bench: {
         latencies: [
-            { key: "command:local:Command [kind create cluster]", seconds: 60, why: "kind cluster (one node, --wait)" },
-            { key: "command:local:Command", seconds: 1, why: "kind/docker query" },
-            { key: "kubernetes:helm.sh/v3:Release [metallb]", seconds: 45, why: "MetalLB (kind)" },
+            { key: `${COMMAND} [kind create cluster]`, seconds: 60, why: "kind cluster (one node, --wait)" },
+            { key: COMMAND, seconds: 1, why: "kind/docker query" },
+            { key: `${TYPES.release} [metallb]`, seconds: 45, why: "MetalLB (kind)" },
         ],
+        latencyKey: (r) =>
+            r.type === COMMAND
+                ? String(r.inputs?.create ?? "").startsWith("kind create cluster")
+                    ? `${COMMAND} [kind create cluster]`
+                    : COMMAND
+                : undefined,
         nodePoolTypes: [],
         example: () => ({}),
     },

@@ -35,6 +35,7 @@ import { mdFence, mdText } from "./markdown";
 import { secretScrubber } from "./secretScrub";
 import { upgradeSummary } from "./upgradePlan";
 import type { Registration, SimulatorOptions } from "../simulator/simulator";
+import { TYPES } from "../components/pulumiTypes";
 
 const ROOT = path.resolve(__dirname, "..");
 
@@ -51,7 +52,7 @@ function redactLeaves(v: unknown): unknown {
     return `<redacted: ${String(v).length} bytes>`;
 }
 
-const SECRET_KINDS = new Set(["kubernetes:core/v1:Secret"]);
+const SECRET_KINDS = new Set<string>([TYPES.secret]);
 
 /** A release's Helm values with the inputs sent as secrets (secret stack config) redacted, as redact() does for objects. */
 function redactValues(r: Registration): unknown {
@@ -134,7 +135,7 @@ function noChangePlanText(against: string): string {
         "at the mesh level). For a comparable baseline, plan the config you deployed with this version: " +
         "`git stash && npm run plan -- --stack <stack> --out /tmp/base && git stash pop`, then `--against " +
         "/tmp/base/<stack>/plan.json` (differences of the program itself between versions then do not show: read " +
-        '`pulumi preview --diff` for those, and README "Upgrading a stack deployed with 0.1.x").\n'
+        '`pulumi preview --diff` for those, and docs/deploy.md, "Upgrading a stack deployed with 0.1.x").\n'
     );
 }
 
@@ -281,7 +282,7 @@ export async function plan(
         const summaries: ClusterSummary[] = [];
         for (const c of planFile.clusters) {
             const mine = sim.registrations.filter((r) => r.cluster === c.name);
-            const releases = mine.filter((r) => r.type === "kubernetes:helm.sh/v3:Release");
+            const releases = mine.filter((r) => r.type === TYPES.release);
             for (const r of releases) {
                 // Secret values are redacted like a Secret's data; a file that had any is still only the user's to read.
                 const secretValues = r.secretPaths.some((p) => p === "(root)" || p === "values" || p.startsWith("values."));
@@ -293,7 +294,7 @@ export async function plan(
                 );
             }
             const objects = mine
-                .filter((r) => r.type.startsWith("kubernetes:") && r.type !== "kubernetes:helm.sh/v3:Release" && !r.read)
+                .filter((r) => r.type.startsWith("kubernetes:") && r.type !== TYPES.release && !r.read)
                 .sort((a, b) => `${a.inputs.kind}/${a.inputs.metadata?.name}`.localeCompare(`${b.inputs.kind}/${b.inputs.metadata?.name}`));
             write(`${c.name}/objects.yaml`, objects.map((o) => YAML.stringify(redact(o))).join("---\n"));
             summaries.push({
