@@ -2,7 +2,8 @@
 // provider, kube-apiserver, kube-controller-manager, kube-scheduler, etcd and kwok. Each comes from a
 // wrapper module of ours under tools/e2e/<tool>/ (go.mod and go.sum pin every module; a few lines of
 // `main` where upstream's cannot be used as is). Nothing is downloaded from a release site and no
-// fetched source is copied: `go build` reads the modules from the Go module cache.
+// fetched source is copied: `go build` reads the modules from the Go module cache. This file only
+// builds them; e2e/clusters.ts runs them, always inside a network namespace (netns) of loopback only.
 //
 // Everything built lives outside the repository, under the cache folder (MCM_CACHE, default
 // ~/.cache/multicluster-mesh), keyed by tool, version and a digest of its wrapper, so a second run

@@ -90,6 +90,7 @@ export function driveTopology(spec: TopologySpec): void {
     const failed = (r: { report?: CheckReport }, cluster: string, check: string) =>
         (r.report?.results ?? []).filter((x) => x.cluster === cluster && x.check === check && !x.ok).map((x) => x.message);
     const lastIntent = () => intentFromPlan(parsePlanFile(fs.readFileSync(lastPlan, "utf8"), lastPlan));
+    // The suite's API servers run inside the netns scripts/e2e.ts made (e2e/clusters.ts); a fault stops one by PID.
     const apiServerPid = (cluster: string) => t.clusters.processes.find((p) => p.name === `${cluster}/kube-apiserver`)!.pid;
 
     const mesh = (clusters: MeshCluster[]) => ({
