@@ -113,6 +113,28 @@ function subsetOf(sel: Record<string, string>, labels: Record<string, string>): 
 }
 
 /** Every check on one cluster's rendered and planned objects. */
+/** What each part of checkCluster reads: the cluster's model, its rendered objects, the names of one revision's objects. */
+interface ClusterCheck {
+    model: ClusterModel;
+    add: (release: string, object: string, field: string, message: string) => void;
+    inRelease: (release: string) => ObjectSource | undefined;
+    find: (release: string, kind: string, name: string) => K8sObject | undefined;
+    all: { source: ObjectSource; o: K8sObject }[];
+    istiodRelease: string;
+    istiodDeployment: string;
+    meshConfigMap: string;
+    injectorConfigMap: string;
+    istiodService: string;
+    baseRelease: string;
+    gatewayRelease: string;
+    planned: ObjectSource | undefined;
+    plannedName: string;
+}
+
+/**
+ * The findings of one cluster's render (one revision per pass): names that collide, the namespace's
+ * network, istiod on a primary or the path to its primary on a remote, and the east-west gateway.
+ */
 export function checkCluster(model: ClusterModel, sources: ObjectSource[]): Finding[] {
     const findings: Finding[] = [];
     const add = (release: string, object: string, field: string, message: string) =>
@@ -123,16 +145,34 @@ export function checkCluster(model: ClusterModel, sources: ObjectSource[]): Find
     const all = sources.flatMap((s) => s.objects.map((o) => ({ source: s, o })));
     // One revision per pass: the names its release renders (the unrevisioned ones when "").
     const rev = model.revision ?? "";
-    const istiodRelease = rev === "" ? CHARTS.istiod.release : istiodName(rev);
-    const istiodDeployment = rev === "" ? RENDERED.istiodDeployment : istiodName(rev);
-    const meshConfigMap = rev === "" ? RENDERED.meshConfigMap : `${RENDERED.meshConfigMap}-${rev}`;
-    const injectorConfigMap = rev === "" ? RENDERED.injectorConfigMap : `${RENDERED.injectorConfigMap}-${rev}`;
-    const istiodService = istiodName(rev);
-    const baseRelease = CHARTS.base.release;
-    const gatewayRelease = CHARTS.gateway.release;
     const planned = sources.find((s) => s.chart === null);
-    const plannedName = planned?.release ?? "objects.yaml";
+    const ctx: ClusterCheck = {
+        model,
+        add,
+        inRelease,
+        find,
+        all,
+        istiodRelease: rev === "" ? CHARTS.istiod.release : istiodName(rev),
+        istiodDeployment: rev === "" ? RENDERED.istiodDeployment : istiodName(rev),
+        meshConfigMap: rev === "" ? RENDERED.meshConfigMap : `${RENDERED.meshConfigMap}-${rev}`,
+        injectorConfigMap: rev === "" ? RENDERED.injectorConfigMap : `${RENDERED.injectorConfigMap}-${rev}`,
+        istiodService: istiodName(rev),
+        baseRelease: CHARTS.base.release,
+        gatewayRelease: CHARTS.gateway.release,
+        planned,
+        plannedName: planned?.release ?? "objects.yaml",
+    };
+    checkNameCollisions(ctx);
+    checkNamespaceNetwork(ctx);
+    if (model.role === "primary") checkIstiod(ctx);
+    else checkRemotePath(ctx);
+    checkEastWestGateway(ctx);
+    return findings;
+}
 
+/** No object name collides within the cluster. */
+function checkNameCollisions(ctx: ClusterCheck): void {
+    const { add, all } = ctx;
     // ---- no object name collides within the cluster ----
     const seen = new Map<string, string>();
     for (const { source, o } of all) {
@@ -149,7 +189,11 @@ export function checkCluster(model: ClusterModel, sources: ObjectSource[]): Find
             );
         else seen.set(key, source.release);
     }
+}
 
+/** The namespace says which network the cluster is on. */
+function checkNamespaceNetwork(ctx: ClusterCheck): void {
+    const { model, add, planned, plannedName } = ctx;
     // ---- the namespace says which network the cluster is on ----
     if (model.multiNetwork) {
         const ns = planned?.objects.find((o) => o.kind === "Namespace" && o.metadata?.name === ISTIO_NAMESPACE);
@@ -163,210 +207,214 @@ export function checkCluster(model: ClusterModel, sources: ObjectSource[]): Find
                 `is ${JSON.stringify(got)}, expected "${model.network}" (multi-network mesh)`,
             );
     }
+}
 
+/** A primary's istiod: cluster ID, external istiod, its own hostname, mesh ID, the injector's network. */
+function checkIstiod(ctx: ClusterCheck): void {
+    const { model, add, find, istiodRelease, istiodDeployment, meshConfigMap, injectorConfigMap } = ctx;
     const deploymentId = `Deployment/${istiodDeployment}`;
-    if (model.role === "primary") {
-        // ---- istiod: cluster ID, external istiod, mesh ID, network ----
-        const dep = find(istiodRelease, "Deployment", istiodDeployment);
-        if (!dep) add(istiodRelease, deploymentId, "(object)", "missing: a primary runs istiod");
-        else {
-            const tpl = (dep.spec as { template?: PodTemplate } | undefined)?.template;
-            const c = tpl?.spec?.containers?.find((x) => x.name === "discovery") ?? tpl?.spec?.containers?.[0];
-            const clusterId = envOf(c, RENDERED.clusterIdEnv);
-            if (clusterId !== model.name)
-                add(
-                    istiodRelease,
-                    deploymentId,
-                    `env ${RENDERED.clusterIdEnv}`,
-                    `is ${JSON.stringify(clusterId)}, expected "${model.name}" (the cluster name)`,
-                );
-            const external = envOf(c, RENDERED.externalIstiodEnv);
-            if (model.topology === "primary-remote" && external !== "true") {
-                add(
-                    istiodRelease,
-                    deploymentId,
-                    `env ${RENDERED.externalIstiodEnv}`,
-                    `is ${JSON.stringify(external)}, expected "true" on a primary of primary-remote (it serves its remotes)`,
-                );
-            }
-            // Remotes that reach this istiod by hostname call it on that name: its certificate must carry it.
-            if (model.topology === "primary-remote" && model.ownAddress && !isIpAddress(model.ownAddress)) {
-                const hosts = (envOf(c, RENDERED.customHostEnv) ?? "").split(",").map((h) => h.trim());
-                if (!hosts.includes(model.ownAddress)) {
-                    add(
-                        istiodRelease,
-                        deploymentId,
-                        `env ${RENDERED.customHostEnv}`,
-                        `is ${JSON.stringify(envOf(c, RENDERED.customHostEnv))}, expected to include ${model.ownAddress} ` +
-                            `(remotes reach istiod by that hostname)`,
-                    );
-                }
-            }
-            if (model.topology !== "primary-remote" && external !== undefined) {
-                add(
-                    istiodRelease,
-                    deploymentId,
-                    `env ${RENDERED.externalIstiodEnv}`,
-                    `is ${JSON.stringify(external)}: only primaries of primary-remote set it`,
-                );
-            }
-        }
-        const cmId = `ConfigMap/${meshConfigMap}`;
-        const cm = find(istiodRelease, "ConfigMap", meshConfigMap);
-        const meshText = (cm?.data as Record<string, string> | undefined)?.[RENDERED.meshConfigKey];
-        if (meshText === undefined)
-            add(istiodRelease, cmId, `data.${RENDERED.meshConfigKey}`, "missing: istiod reads the mesh config from it");
-        else {
-            const mesh = (YAML.parse(meshText) ?? {}) as { defaultConfig?: { meshId?: string } };
-            const got = mesh.defaultConfig?.meshId;
-            if (got !== model.meshId)
-                add(
-                    istiodRelease,
-                    cmId,
-                    `data.${RENDERED.meshConfigKey} defaultConfig.meshId`,
-                    `is ${JSON.stringify(got)}, expected "${model.meshId}"`,
-                );
-        }
-        const injId = `ConfigMap/${injectorConfigMap}`;
-        const inj = find(istiodRelease, "ConfigMap", injectorConfigMap);
-        const injText = (inj?.data as Record<string, string> | undefined)?.[RENDERED.injectorValuesKey];
-        if (injText === undefined)
-            add(istiodRelease, injId, `data.${RENDERED.injectorValuesKey}`, "missing: the sidecar injector reads its values from it");
-        else {
-            const values = JSON.parse(injText) as { global?: { network?: string; meshID?: string } };
-            const net = values.global?.network;
-            if (model.multiNetwork ? net !== model.network : net !== undefined && net !== "" && net !== model.network) {
-                add(
-                    istiodRelease,
-                    injId,
-                    `data.${RENDERED.injectorValuesKey} global.network`,
-                    `is ${JSON.stringify(net)}, expected "${model.network}"${model.multiNetwork ? " (multi-network mesh: sidecars must say their network)" : ""}`,
-                );
-            }
-        }
-    } else {
-        // ---- a remote: no istiod; its istiod Service and webhooks lead to the primary ----
-        for (const { source, o } of all) {
-            if (
-                o.kind === "Deployment" &&
-                (o.metadata?.name === RENDERED.istiodDeployment || o.metadata?.labels?.app === RENDERED.istiodDeployment)
-            ) {
-                add(
-                    source.release,
-                    `Deployment/${o.metadata.name}`,
-                    "(object)",
-                    `a remote runs no istiod: ${model.primary ?? "its primary"} controls it`,
-                );
-            }
-        }
-        const address = model.primaryAddress;
-        const svcId = `Service/${istiodService}`;
-        const svc = find(istiodRelease, "Service", istiodService);
-        const spec = (svc?.spec ?? {}) as { type?: string; externalName?: string; selector?: Record<string, string> };
-        if (!address)
-            add(istiodRelease, svcId, "(model)", `no address for the primary ${model.primary}'s east-west gateway in the plan outputs`);
-        else if (!svc) add(istiodRelease, svcId, "(object)", `missing: the remote reaches ${model.primary}'s istiod through it`);
-        else if (isIpAddress(address)) {
-            if (spec.selector && Object.keys(spec.selector).length > 0)
-                add(istiodRelease, svcId, "spec.selector", "must be empty: the endpoints are the primary's address, not local pods");
-            if (spec.type === "ExternalName") add(istiodRelease, svcId, "spec.type", `is ExternalName, expected endpoints at ${address}`);
-            const slices = all.filter(
-                ({ o }) => o.kind === "EndpointSlice" && o.metadata?.labels?.["kubernetes.io/service-name"] === istiodService,
+    // ---- istiod: cluster ID, external istiod, mesh ID, network ----
+    const dep = find(istiodRelease, "Deployment", istiodDeployment);
+    if (!dep) add(istiodRelease, deploymentId, "(object)", "missing: a primary runs istiod");
+    else {
+        const tpl = (dep.spec as { template?: PodTemplate } | undefined)?.template;
+        const c = tpl?.spec?.containers?.find((x) => x.name === "discovery") ?? tpl?.spec?.containers?.[0];
+        const clusterId = envOf(c, RENDERED.clusterIdEnv);
+        if (clusterId !== model.name)
+            add(
+                istiodRelease,
+                deploymentId,
+                `env ${RENDERED.clusterIdEnv}`,
+                `is ${JSON.stringify(clusterId)}, expected "${model.name}" (the cluster name)`,
             );
-            if (slices.length === 0)
+        const external = envOf(c, RENDERED.externalIstiodEnv);
+        if (model.topology === "primary-remote" && external !== "true") {
+            add(
+                istiodRelease,
+                deploymentId,
+                `env ${RENDERED.externalIstiodEnv}`,
+                `is ${JSON.stringify(external)}, expected "true" on a primary of primary-remote (it serves its remotes)`,
+            );
+        }
+        // Remotes that reach this istiod by hostname call it on that name: its certificate must carry it.
+        if (model.topology === "primary-remote" && model.ownAddress && !isIpAddress(model.ownAddress)) {
+            const hosts = (envOf(c, RENDERED.customHostEnv) ?? "").split(",").map((h) => h.trim());
+            if (!hosts.includes(model.ownAddress)) {
                 add(
                     istiodRelease,
-                    `EndpointSlice/${istiodService}`,
-                    "(object)",
-                    `missing: the Service ${istiodService} has no endpoints at ${address}`,
-                );
-            for (const { source, o } of slices) {
-                const id = `EndpointSlice/${o.metadata.name}`;
-                const eps = (o.endpoints ?? []) as { addresses?: string[] }[];
-                const addrs = eps.flatMap((e) => e.addresses ?? []);
-                if (addrs.length !== 1 || addrs[0] !== address)
-                    add(
-                        source.release,
-                        id,
-                        "endpoints[].addresses",
-                        `are ${JSON.stringify(addrs)}, expected ["${address}"] (${model.primary}'s east-west gateway)`,
-                    );
-                const ports = ((o.ports ?? []) as { port?: number }[]).map((p) => p.port);
-                for (const p of [PORTS.xds, PORTS.webhook])
-                    if (!ports.includes(p)) add(source.release, id, "ports", `lack ${p}: ${JSON.stringify(ports)}`);
-            }
-        } else {
-            if (spec.type !== "ExternalName" || spec.externalName !== address) {
-                add(
-                    istiodRelease,
-                    svcId,
-                    "spec.externalName",
-                    `is ${JSON.stringify(spec.externalName)} (type ${spec.type ?? "ClusterIP"}), expected ExternalName ${address}`,
+                    deploymentId,
+                    `env ${RENDERED.customHostEnv}`,
+                    `is ${JSON.stringify(envOf(c, RENDERED.customHostEnv))}, expected to include ${model.ownAddress} ` +
+                        `(remotes reach istiod by that hostname)`,
                 );
             }
         }
-        // Every webhook: the istiod chart's injector and validator, and the base chart's default validator.
-        const validatorsFrom = new Set<string>();
-        const expectedPath = injectionPath(model.name, model.network);
-        for (const { source, o } of all) {
-            if (o.kind !== "MutatingWebhookConfiguration" && o.kind !== "ValidatingWebhookConfiguration") continue;
-            if (o.kind === "ValidatingWebhookConfiguration") validatorsFrom.add(source.release);
-            const id = `${o.kind}/${o.metadata.name}`;
-            // Each configuration calls the istiod of the revision it is labelled with (a tag's, the default validator's).
-            const labelled = o.metadata?.labels?.["istio.io/rev"];
-            const wantService = istiodName(labelled === undefined || labelled === DEFAULT_REVISION ? "" : labelled);
-            for (const [i, w] of ((o.webhooks ?? []) as Webhook[]).entries()) {
-                const field = `webhooks[${i}] (${w.name}) clientConfig`;
-                const cc = w.clientConfig ?? {};
-                let pathPart: string | undefined;
-                if (!address) continue;
-                if (isIpAddress(address)) {
-                    if (cc.url !== undefined) {
-                        if (!cc.url.startsWith(`https://${address}:${PORTS.webhook}/`))
-                            add(source.release, id, `${field}.url`, `is ${cc.url}, expected https://${address}:${PORTS.webhook}/…`);
-                        pathPart = cc.url.replace(/^https:\/\/[^/]+/, "");
-                    } else if (cc.service?.name !== wantService || cc.service?.namespace !== ISTIO_NAMESPACE) {
-                        add(
-                            source.release,
-                            id,
-                            `${field}.service`,
-                            `is ${JSON.stringify(cc.service)}, expected ${wantService}.${ISTIO_NAMESPACE} (endpoints at ${address})`,
-                        );
-                    } else pathPart = cc.service.path;
-                } else {
-                    const want = `https://${address}:${PORTS.webhook}/`;
-                    if (cc.url === undefined) {
-                        add(
-                            source.release,
-                            id,
-                            `${field}.url`,
-                            `missing (calls service ${JSON.stringify(cc.service)}): the API server cannot call ` +
-                                `a webhook through an ExternalName Service; expected ${want}…`,
-                        );
-                    } else if (!cc.url.startsWith(want)) add(source.release, id, `${field}.url`, `is ${cc.url}, expected ${want}…`);
-                    else pathPart = cc.url.slice(want.length - 1);
-                }
-                if (o.kind === "MutatingWebhookConfiguration" && pathPart !== undefined && pathPart !== expectedPath) {
-                    add(
-                        source.release,
-                        id,
-                        `${field} path`,
-                        `is ${pathPart}, expected ${expectedPath} (the primary injects with this cluster's ID and network)`,
-                    );
-                }
-            }
-        }
-        for (const release of [istiodRelease, baseRelease]) {
-            if (inRelease(release) && !validatorsFrom.has(release))
-                add(
-                    release,
-                    "ValidatingWebhookConfiguration/*",
-                    "(object)",
-                    "missing: the remote validates Istio config through its primary",
-                );
+        if (model.topology !== "primary-remote" && external !== undefined) {
+            add(
+                istiodRelease,
+                deploymentId,
+                `env ${RENDERED.externalIstiodEnv}`,
+                `is ${JSON.stringify(external)}: only primaries of primary-remote set it`,
+            );
         }
     }
+    const cmId = `ConfigMap/${meshConfigMap}`;
+    const cm = find(istiodRelease, "ConfigMap", meshConfigMap);
+    const meshText = (cm?.data as Record<string, string> | undefined)?.[RENDERED.meshConfigKey];
+    if (meshText === undefined) add(istiodRelease, cmId, `data.${RENDERED.meshConfigKey}`, "missing: istiod reads the mesh config from it");
+    else {
+        const mesh = (YAML.parse(meshText) ?? {}) as { defaultConfig?: { meshId?: string } };
+        const got = mesh.defaultConfig?.meshId;
+        if (got !== model.meshId)
+            add(
+                istiodRelease,
+                cmId,
+                `data.${RENDERED.meshConfigKey} defaultConfig.meshId`,
+                `is ${JSON.stringify(got)}, expected "${model.meshId}"`,
+            );
+    }
+    const injId = `ConfigMap/${injectorConfigMap}`;
+    const inj = find(istiodRelease, "ConfigMap", injectorConfigMap);
+    const injText = (inj?.data as Record<string, string> | undefined)?.[RENDERED.injectorValuesKey];
+    if (injText === undefined)
+        add(istiodRelease, injId, `data.${RENDERED.injectorValuesKey}`, "missing: the sidecar injector reads its values from it");
+    else {
+        const values = JSON.parse(injText) as { global?: { network?: string; meshID?: string } };
+        const net = values.global?.network;
+        if (model.multiNetwork ? net !== model.network : net !== undefined && net !== "" && net !== model.network) {
+            add(
+                istiodRelease,
+                injId,
+                `data.${RENDERED.injectorValuesKey} global.network`,
+                `is ${JSON.stringify(net)}, expected "${model.network}"${model.multiNetwork ? " (multi-network mesh: sidecars must say their network)" : ""}`,
+            );
+        }
+    }
+}
 
+/** A remote: no istiod; its istiod Service and webhooks lead to the primary. */
+function checkRemotePath(ctx: ClusterCheck): void {
+    const { model, add, inRelease, find, all, istiodRelease, istiodService, baseRelease } = ctx;
+    // ---- a remote: no istiod; its istiod Service and webhooks lead to the primary ----
+    for (const { source, o } of all) {
+        if (
+            o.kind === "Deployment" &&
+            (o.metadata?.name === RENDERED.istiodDeployment || o.metadata?.labels?.app === RENDERED.istiodDeployment)
+        ) {
+            add(
+                source.release,
+                `Deployment/${o.metadata.name}`,
+                "(object)",
+                `a remote runs no istiod: ${model.primary ?? "its primary"} controls it`,
+            );
+        }
+    }
+    const address = model.primaryAddress;
+    const svcId = `Service/${istiodService}`;
+    const svc = find(istiodRelease, "Service", istiodService);
+    const spec = (svc?.spec ?? {}) as { type?: string; externalName?: string; selector?: Record<string, string> };
+    if (!address)
+        add(istiodRelease, svcId, "(model)", `no address for the primary ${model.primary}'s east-west gateway in the plan outputs`);
+    else if (!svc) add(istiodRelease, svcId, "(object)", `missing: the remote reaches ${model.primary}'s istiod through it`);
+    else if (isIpAddress(address)) {
+        if (spec.selector && Object.keys(spec.selector).length > 0)
+            add(istiodRelease, svcId, "spec.selector", "must be empty: the endpoints are the primary's address, not local pods");
+        if (spec.type === "ExternalName") add(istiodRelease, svcId, "spec.type", `is ExternalName, expected endpoints at ${address}`);
+        const slices = all.filter(
+            ({ o }) => o.kind === "EndpointSlice" && o.metadata?.labels?.["kubernetes.io/service-name"] === istiodService,
+        );
+        if (slices.length === 0)
+            add(
+                istiodRelease,
+                `EndpointSlice/${istiodService}`,
+                "(object)",
+                `missing: the Service ${istiodService} has no endpoints at ${address}`,
+            );
+        for (const { source, o } of slices) {
+            const id = `EndpointSlice/${o.metadata.name}`;
+            const eps = (o.endpoints ?? []) as { addresses?: string[] }[];
+            const addrs = eps.flatMap((e) => e.addresses ?? []);
+            if (addrs.length !== 1 || addrs[0] !== address)
+                add(
+                    source.release,
+                    id,
+                    "endpoints[].addresses",
+                    `are ${JSON.stringify(addrs)}, expected ["${address}"] (${model.primary}'s east-west gateway)`,
+                );
+            const ports = ((o.ports ?? []) as { port?: number }[]).map((p) => p.port);
+            for (const p of [PORTS.xds, PORTS.webhook])
+                if (!ports.includes(p)) add(source.release, id, "ports", `lack ${p}: ${JSON.stringify(ports)}`);
+        }
+    } else {
+        if (spec.type !== "ExternalName" || spec.externalName !== address) {
+            add(
+                istiodRelease,
+                svcId,
+                "spec.externalName",
+                `is ${JSON.stringify(spec.externalName)} (type ${spec.type ?? "ClusterIP"}), expected ExternalName ${address}`,
+            );
+        }
+    }
+    // Every webhook: the istiod chart's injector and validator, and the base chart's default validator.
+    const validatorsFrom = new Set<string>();
+    const expectedPath = injectionPath(model.name, model.network);
+    for (const { source, o } of all) {
+        if (o.kind !== "MutatingWebhookConfiguration" && o.kind !== "ValidatingWebhookConfiguration") continue;
+        if (o.kind === "ValidatingWebhookConfiguration") validatorsFrom.add(source.release);
+        const id = `${o.kind}/${o.metadata.name}`;
+        // Each configuration calls the istiod of the revision it is labelled with (a tag's, the default validator's).
+        const labelled = o.metadata?.labels?.["istio.io/rev"];
+        const wantService = istiodName(labelled === undefined || labelled === DEFAULT_REVISION ? "" : labelled);
+        for (const [i, w] of ((o.webhooks ?? []) as Webhook[]).entries()) {
+            const field = `webhooks[${i}] (${w.name}) clientConfig`;
+            const cc = w.clientConfig ?? {};
+            let pathPart: string | undefined;
+            if (!address) continue;
+            if (isIpAddress(address)) {
+                if (cc.url !== undefined) {
+                    if (!cc.url.startsWith(`https://${address}:${PORTS.webhook}/`))
+                        add(source.release, id, `${field}.url`, `is ${cc.url}, expected https://${address}:${PORTS.webhook}/…`);
+                    pathPart = cc.url.replace(/^https:\/\/[^/]+/, "");
+                } else if (cc.service?.name !== wantService || cc.service?.namespace !== ISTIO_NAMESPACE) {
+                    add(
+                        source.release,
+                        id,
+                        `${field}.service`,
+                        `is ${JSON.stringify(cc.service)}, expected ${wantService}.${ISTIO_NAMESPACE} (endpoints at ${address})`,
+                    );
+                } else pathPart = cc.service.path;
+            } else {
+                const want = `https://${address}:${PORTS.webhook}/`;
+                if (cc.url === undefined) {
+                    add(
+                        source.release,
+                        id,
+                        `${field}.url`,
+                        `missing (calls service ${JSON.stringify(cc.service)}): the API server cannot call ` +
+                            `a webhook through an ExternalName Service; expected ${want}…`,
+                    );
+                } else if (!cc.url.startsWith(want)) add(source.release, id, `${field}.url`, `is ${cc.url}, expected ${want}…`);
+                else pathPart = cc.url.slice(want.length - 1);
+            }
+            if (o.kind === "MutatingWebhookConfiguration" && pathPart !== undefined && pathPart !== expectedPath) {
+                add(
+                    source.release,
+                    id,
+                    `${field} path`,
+                    `is ${pathPart}, expected ${expectedPath} (the primary injects with this cluster's ID and network)`,
+                );
+            }
+        }
+    }
+    for (const release of [istiodRelease, baseRelease]) {
+        if (inRelease(release) && !validatorsFrom.has(release))
+            add(release, "ValidatingWebhookConfiguration/*", "(object)", "missing: the remote validates Istio config through its primary");
+    }
+}
+
+/** The east-west gateway: its Service, Deployment, network labels and the Gateways that select it. */
+function checkEastWestGateway(ctx: ClusterCheck): void {
+    const { model, add, inRelease, find, gatewayRelease, planned, plannedName } = ctx;
     // ---- the east-west gateway ----
     const gw = inRelease(gatewayRelease);
     const istioGateways = (planned?.objects ?? []).filter((o) => o.kind === "Gateway" && groupOf(o.apiVersion) === groupOf(NETWORKING_API));
@@ -439,7 +487,6 @@ export function checkCluster(model: ClusterModel, sources: ObjectSource[]): Find
         for (const g of istioGateways)
             add(plannedName, `Gateway/${g.metadata.name}`, "spec.selector", `no east-west gateway is rendered in this cluster to select`);
     }
-    return findings;
 }
 
 type ImageValues = { global?: { hub?: string; tag?: unknown; variant?: string; proxy?: { image?: string } } };
