@@ -21,6 +21,7 @@ import * as path from "node:path";
 import * as YAML from "yaml";
 import { request, targetOf, waitFor } from "../components/check/kube";
 import type { ToolsLayout } from "./tools";
+import { issue, selfSignedCa } from "./pki";
 
 export const DEFAULT_NETNS = "mcm-e2e";
 export const SERVICE_RANGE = "198.18.0.0/15";
@@ -139,84 +140,10 @@ export function inNetns(netns: string, argv: string[]): string[] {
     return ["ip", "netns", "exec", netns, ...argv];
 }
 
-// ---- certificates (openssl, as the tests already use it) ----
-
-function writeExt(dir: string, name: string, lines: string[]): string {
-    const f = path.join(dir, `${name}.ext`);
-    fs.writeFileSync(f, lines.join("\n") + "\n");
-    return f;
-}
-
-export function issue(
-    dir: string,
-    name: string,
-    subj: string,
-    ext: string[],
-    ca: { crt: string; key: string },
-): { crt: string; key: string } {
-    const key = path.join(dir, `${name}.key`);
-    const csr = path.join(dir, `${name}.csr`);
-    const crt = path.join(dir, `${name}.crt`);
-    sh("openssl", [
-        "req",
-        "-new",
-        "-newkey",
-        "ec",
-        "-pkeyopt",
-        "ec_paramgen_curve:P-256",
-        "-nodes",
-        "-keyout",
-        key,
-        "-out",
-        csr,
-        "-subj",
-        subj,
-    ]);
-    sh("openssl", [
-        "x509",
-        "-req",
-        "-in",
-        csr,
-        "-CA",
-        ca.crt,
-        "-CAkey",
-        ca.key,
-        "-CAcreateserial",
-        "-days",
-        "30",
-        "-sha256",
-        "-out",
-        crt,
-        "-extfile",
-        writeExt(dir, name, ext),
-    ]);
-    return { crt, key };
-}
+// ---- certificates (e2e/pki.ts) ----
 
 function makePki(dir: string, name: string, ips: string[], dnsName: string) {
-    fs.mkdirSync(dir, { recursive: true, mode: 0o700 });
-    const ca = { crt: path.join(dir, "ca.crt"), key: path.join(dir, "ca.key") };
-    sh("openssl", [
-        "req",
-        "-x509",
-        "-newkey",
-        "ec",
-        "-pkeyopt",
-        "ec_paramgen_curve:P-256",
-        "-nodes",
-        "-keyout",
-        ca.key,
-        "-out",
-        ca.crt,
-        "-days",
-        "30",
-        "-subj",
-        `/CN=${name}-ca`,
-        "-addext",
-        "basicConstraints=critical,CA:TRUE",
-        "-addext",
-        "keyUsage=critical,keyCertSign,cRLSign",
-    ]);
+    const ca = selfSignedCa(dir, `${name}-ca`);
     const serving = issue(
         dir,
         "apiserver",

@@ -16,92 +16,31 @@
 // "Run it for real on one machine", says so.
 //
 //   node --import tsx e2e/standIn.ts <clusters state.json>
-import { spawnSync } from "node:child_process";
 import * as fs from "node:fs";
 import * as https from "node:https";
 import * as path from "node:path";
 import type { ClustersState } from "./clusters";
+import { issue, selfSignedCa } from "./pki";
 import { request, targetOf } from "../components/check/kube";
 
 const ISTIO_NAMESPACE = "istio-system";
 const WEBHOOK_PORT = 15017;
 
-function openssl(args: string[]): void {
-    const r = spawnSync("openssl", args, { encoding: "utf8" });
-    if (r.status !== 0) throw new Error(`openssl ${args[0]}: ${r.stderr}`);
-}
-
 function pki(dir: string, ips: string[]): { ca: string; cert: string; key: string } {
-    fs.mkdirSync(dir, { recursive: true, mode: 0o700 });
-    const f = (n: string) => path.join(dir, n);
-    openssl([
-        "req",
-        "-x509",
-        "-newkey",
-        "ec",
-        "-pkeyopt",
-        "ec_paramgen_curve:P-256",
-        "-nodes",
-        "-keyout",
-        f("ca.key"),
-        "-out",
-        f("ca.crt"),
-        "-days",
-        "30",
-        "-subj",
-        "/CN=istiod-stand-in-ca",
-        "-addext",
-        "basicConstraints=critical,CA:TRUE",
-        "-addext",
-        "keyUsage=critical,keyCertSign",
-    ]);
-    openssl([
-        "req",
-        "-new",
-        "-newkey",
-        "ec",
-        "-pkeyopt",
-        "ec_paramgen_curve:P-256",
-        "-nodes",
-        "-keyout",
-        f("tls.key"),
-        "-out",
-        f("tls.csr"),
-        "-subj",
+    const ca = selfSignedCa(dir, "istiod-stand-in-ca");
+    const tls = issue(
+        dir,
+        "tls",
         "/CN=istiod.istio-system.svc",
-    ]);
-    fs.writeFileSync(
-        f("tls.ext"),
         [
             "basicConstraints=CA:FALSE",
             "extendedKeyUsage=serverAuth",
             // istiod's Service and its revisioned ones (istiod-<rev>), and every east-west address.
             `subjectAltName=DNS:istiod.${ISTIO_NAMESPACE}.svc,DNS:*.${ISTIO_NAMESPACE}.svc,${ips.map((i) => `IP:${i}`).join(",")}`,
-        ].join("\n") + "\n",
+        ],
+        ca,
     );
-    openssl([
-        "x509",
-        "-req",
-        "-in",
-        f("tls.csr"),
-        "-CA",
-        f("ca.crt"),
-        "-CAkey",
-        f("ca.key"),
-        "-CAcreateserial",
-        "-days",
-        "30",
-        "-sha256",
-        "-out",
-        f("tls.crt"),
-        "-extfile",
-        f("tls.ext"),
-    ]);
-    return {
-        ca: fs.readFileSync(f("ca.crt"), "utf8"),
-        cert: fs.readFileSync(f("tls.crt"), "utf8"),
-        key: fs.readFileSync(f("tls.key"), "utf8"),
-    };
+    return { ca: fs.readFileSync(ca.crt, "utf8"), cert: fs.readFileSync(tls.crt, "utf8"), key: fs.readFileSync(tls.key, "utf8") };
 }
 
 function log(line: string): void {
